@@ -1,0 +1,77 @@
+# memplumber: the only build file.
+#   make                 build/memplumber, build/libmemplumber.so, build/libmemplumber-report.so
+#   make test            the whole test suite (tests/run)
+#   make bench           side-by-side benchmarks (bench/run); QUICK=1 for a one-minute run
+#   make install PREFIX=/usr/local
+#   make stress          long stress and fuzz runs (not part of make test)
+
+CC       ?= gcc
+PREFIX   ?= /usr/local
+BUILD    := build
+OPT      ?= -O2
+CFLAGS_COMMON := -std=gnu11 $(OPT) -g -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE \
+                 -Isrc -Iinclude
+# The preload library keeps frame pointers in its own code: hooks hand their frame to the
+# unwinder, which starts from the caller of the hook (see docs/DESIGN.md, "Stacks").
+PRELOAD_CFLAGS := $(CFLAGS_COMMON) -fPIC -fvisibility=hidden -fno-omit-frame-pointer \
+                  -mno-omit-leaf-frame-pointer -fno-stack-protector -ftls-model=initial-exec \
+                  -fno-builtin-malloc -fno-builtin-free -fno-builtin-calloc -fno-builtin-realloc \
+                  -fno-optimize-sibling-calls
+REPORT_CFLAGS  := $(CFLAGS_COMMON) -fPIC -fvisibility=hidden
+CLI_CFLAGS     := $(CFLAGS_COMMON)
+
+COMMON_SRC  := $(wildcard src/common/*.c)
+PRELOAD_SRC := $(wildcard src/preload/*.c)
+REPORT_SRC  := $(wildcard src/report/*.c)
+CLI_SRC     := $(wildcard src/cli/*.c)
+HEADERS     := $(wildcard src/*/*.h src/*/*.inc include/*.h)
+
+PRELOAD_OBJ := $(patsubst src/%.c,$(BUILD)/obj/preload/%.o,$(PRELOAD_SRC) $(COMMON_SRC))
+REPORT_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/report/%.o,$(REPORT_SRC) $(COMMON_SRC))
+CLI_OBJ     := $(patsubst src/%.c,$(BUILD)/obj/cli/%.o,$(CLI_SRC) $(COMMON_SRC) src/preload/options.c)
+
+all: $(BUILD)/libmemplumber.so $(BUILD)/libmemplumber-report.so $(BUILD)/memplumber
+
+$(BUILD)/obj/preload/%.o: src/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(PRELOAD_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/report/%.o: src/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(REPORT_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/cli/%.o: src/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CLI_CFLAGS) -DMP_IN_CLI -c $< -o $@
+
+# libmemplumber.so: injected into every observed process. Depends on libc only (no libdw).
+$(BUILD)/libmemplumber.so: $(PRELOAD_OBJ)
+	$(CC) -shared -Wl,-z,nodelete -Wl,--no-undefined -o $@ $^ -ldl -lpthread
+
+# libmemplumber-report.so: symbolizer and report writers, dlopen'ed only when a report is written.
+$(BUILD)/libmemplumber-report.so: $(REPORT_OBJ)
+	$(CC) -shared -Wl,--no-undefined -o $@ $^ -ldw -lelf -ldl
+
+$(BUILD)/memplumber: $(CLI_OBJ)
+	$(CC) -o $@ $^ -ldl
+
+test: all
+	tests/run
+
+bench: all
+	bench/run $(if $(QUICK),--quick,)
+
+stress: all
+	tests/stress/run
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(BUILD)/memplumber $(DESTDIR)$(PREFIX)/bin/memplumber
+	install -m 755 $(BUILD)/libmemplumber.so $(DESTDIR)$(PREFIX)/lib/libmemplumber.so
+	install -m 755 $(BUILD)/libmemplumber-report.so $(DESTDIR)$(PREFIX)/lib/libmemplumber-report.so
+	install -m 644 include/memplumber.h $(DESTDIR)$(PREFIX)/include/memplumber.h
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all test bench stress install clean

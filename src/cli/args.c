@@ -1,0 +1,685 @@
+/* memplumber CLI options (see args.h). The option list is mp_option_table (options.inc); every
+ * value goes through mp_options_set(), so the CLI accepts and rejects exactly what the preload
+ * library would, but says so before the program starts instead of after. */
+#include "cli/args.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/kinds.h"
+
+/* ---- messages ---- */
+
+void mp_args_die(const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fputs("memplumber: error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(MP_CLI_EXIT_USAGE);
+}
+
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        mp_args_die("out of memory");
+    return p;
+}
+
+static char *xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    return memcpy(xmalloc(n), s, n);
+}
+
+/* ---- option values as text ---- */
+
+static unsigned opt_index(const struct mp_option_desc *d)
+{
+    return (unsigned)(d - mp_option_table);
+}
+
+/* "log_file" -> "log-file" (the CLI spelling); out holds at least strlen(name)+1 bytes. */
+static const char *dashed(const char *name, char *out, size_t outlen)
+{
+    size_t i = 0;
+    for (; name[i] && i + 1 < outlen; i++)
+        out[i] = name[i] == '_' ? '-' : name[i];
+    out[i] = 0;
+    return out;
+}
+
+static void fmt_str(const char *v, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", v);
+}
+
+static void fmt_bool(int v, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", v ? "yes" : "no");
+}
+
+static void fmt_ulong(unsigned long v, char *buf, size_t len)
+{
+    snprintf(buf, len, "%lu", v);
+}
+
+static void fmt_leakcheck(int v, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", v == 2 ? "full" : v == 1 ? "summary" : "no");
+}
+
+static void fmt_kinds(unsigned v, char *buf, size_t len)
+{
+    static const char *const names[MP_LEAK_NKINDS] = {
+        [MP_LEAK_DEFINITE] = "definite", [MP_LEAK_INDIRECT] = "indirect",
+        [MP_LEAK_POSSIBLE] = "possible", [MP_LEAK_REACHABLE] = "reachable"};
+    size_t at = 0;
+    buf[0] = 0;
+    if ((v & 15) == 0) {
+        snprintf(buf, len, "none");
+        return;
+    }
+    for (unsigned k = 0; k < MP_LEAK_NKINDS; k++)
+        if (v & (1u << k)) {
+            int n = snprintf(buf + at, len - at, "%s%s", at ? "," : "", names[k]);
+            if (n < 0 || (size_t)n >= len - at)
+                return;
+            at += (size_t)n;
+        }
+}
+
+#define FMT_STR(f) fmt_str(f, buf, len)
+#define FMT_BOOL(f) fmt_bool(f, buf, len)
+#define FMT_UINT(f) fmt_ulong(f, buf, len)
+#define FMT_SIZE(f) fmt_ulong(f, buf, len)
+#define FMT_LEAKCHECK(f) fmt_leakcheck(f, buf, len)
+#define FMT_KINDS(f) fmt_kinds(f, buf, len)
+
+/* The value of option idx in o, in the canonical spelling MEMPLUMBER_OPTIONS accepts. */
+static void format_value(const struct mp_options *o, unsigned idx, char *buf, size_t len)
+{
+    unsigned i = 0;
+#define MP_OPTION(type, name, def, alias, help)                                                    \
+    if (idx == i++) {                                                                              \
+        FMT_##type(o->name);                                                                       \
+        return;                                                                                    \
+    }
+#include "preload/options.inc"
+#undef MP_OPTION
+    buf[0] = 0;
+}
+
+#define STRF_STR(f) (f)
+#define STRF_BOOL(f) NULL
+#define STRF_UINT(f) NULL
+#define STRF_SIZE(f) NULL
+#define STRF_LEAKCHECK(f) NULL
+#define STRF_KINDS(f) NULL
+
+/* The text field of option idx, or NULL if the option is not a string. */
+static const char *str_field(const struct mp_options *o, unsigned idx)
+{
+    unsigned i = 0;
+#define MP_OPTION(type, name, def, alias, help)                                                    \
+    if (idx == i++)                                                                                \
+        return STRF_##type(o->name);
+#include "preload/options.inc"
+#undef MP_OPTION
+    return NULL;
+}
+
+/* Report files: the library writes them, possibly after the program changed directory. */
+static const char *report_label(const char *name)
+{
+    if (!strcmp(name, "log_file"))
+        return "text report";
+    if (!strcmp(name, "json"))
+        return "JSON report";
+    if (!strcmp(name, "sarif"))
+        return "SARIF report";
+    if (!strcmp(name, "html"))
+        return "HTML report";
+    return NULL;
+}
+
+static const char *metavar(const struct mp_option_desc *d)
+{
+    switch (d->type) {
+    case MP_OT_STR:
+        if (report_label(d->name))
+            return "FILE";
+        if (!strcmp(d->name, "suppressions"))
+            return "FILE[,FILE...]";
+        return "TEXT";
+    case MP_OT_UINT:
+        return "N";
+    case MP_OT_SIZE:
+        return "SIZE";
+    case MP_OT_BOOL:
+        return "yes|no";
+    case MP_OT_LEAKCHECK:
+        return "full|summary|no";
+    case MP_OT_KINDS:
+        return "KIND[,KIND...]";
+    }
+    return "VALUE";
+}
+
+/* ---- --help ---- */
+
+/* Print text word-wrapped at 79 columns, every line indented by indent spaces. */
+static void print_wrapped(FILE *f, const char *text, int indent)
+{
+    const int width = 79;
+    const char *p = text;
+    while (*p) {
+        int col = indent;
+        fprintf(f, "%*s", indent, "");
+        int first = 1;
+        while (*p) {
+            const char *w = p;
+            while (*w == ' ')
+                w++;
+            const char *e = w;
+            while (*e && *e != ' ')
+                e++;
+            int wl = (int)(e - w);
+            if (!first && col + 1 + wl > width)
+                break;
+            fprintf(f, "%s%.*s", first ? "" : " ", wl, w);
+            col += (first ? 0 : 1) + wl;
+            first = 0;
+            p = e;
+        }
+        while (*p == ' ')
+            p++;
+        fputc('\n', f);
+    }
+}
+
+static void print_usage(FILE *f)
+{
+    fputs("Usage: memplumber [options] [--] program [args...]\n", f);
+}
+
+static void print_help(void)
+{
+    struct mp_options def;
+    char dn[128], da[128], val[MP_OPT_STR_MAX];
+    mp_options_defaults(&def);
+    print_usage(stdout);
+    fputs("\n", stdout);
+    print_wrapped(stdout,
+                  "Runs PROGRAM with libmemplumber.so preloaded and, when it exits, reports the "
+                  "heap blocks it never freed, classified like valgrind memcheck (definitely "
+                  "lost, indirectly lost, possibly lost, still reachable), plus heap misuse "
+                  "(double, invalid and mismatched frees) as it happens. Child processes are "
+                  "followed.",
+                  0);
+    fputs("\nOptions (in brackets: the name in MEMPLUMBER_OPTIONS=name=value:name=value):\n",
+          stdout);
+    for (unsigned i = 0; i < mp_option_count; i++) {
+        const struct mp_option_desc *d = &mp_option_table[i];
+        dashed(d->name, dn, sizeof dn);
+        if (d->type == MP_OT_BOOL)
+            printf("  --%s[=yes|no], --no-%s", dn, dn);
+        else
+            printf("  --%s=%s", dn, metavar(d));
+        if (d->alias && strcmp(dashed(d->alias, da, sizeof da), dn))
+            printf(", --%s=%s (valgrind)", da, metavar(d));
+        else if (d->alias)
+            printf(" (as in valgrind)");
+        printf("  [%s]\n", d->name);
+        print_wrapped(stdout, d->help, 8);
+        format_value(&def, i, val, sizeof val);
+        printf("        default: %s\n", val[0] ? val : "none");
+    }
+    fputs("  -h, --help\n        print this help and exit\n"
+          "  --version\n        print the version and exit\n\n",
+          stdout);
+    print_wrapped(stdout,
+                  "A value follows its option after '=' or as the next argument (--json "
+                  "out.json). Yes/no options take a value only after '=': a bare --name means "
+                  "yes and --no-name means no. Relative report paths are made absolute against "
+                  "the current directory. The last occurrence of an option wins.",
+                  0);
+    fputs("\nExamples:\n"
+          "  memplumber ./prog arg1 arg2\n"
+          "  memplumber --leak-check=full --show-leak-kinds=all --num-callers=40 ./prog\n"
+          "  memplumber --json=leaks.json --error-exitcode=1 -- make check\n"
+          "  memplumber --log-file=leaks.%p.txt -- sh -c './server & ./client'\n"
+          "  LD_PRELOAD=/usr/local/lib/libmemplumber.so MEMPLUMBER_OPTIONS=json=/tmp/r.%p.json "
+          "./prog\n\n"
+          "Environment:\n"
+          "  MEMPLUMBER_LIB      path of libmemplumber.so (default: next to this binary, or "
+          "../lib)\n"
+          "  MEMPLUMBER_OPTIONS  options applied before those of the command line\n\n"
+          "Exit status: the program's (see --error-exitcode); 2 for memplumber's own errors;\n"
+          "127 if the program is not found, 126 if it cannot be executed; if the program is\n"
+          "killed by a signal, memplumber kills itself with the same signal.\n"
+          "Full manual: docs/MANUAL.md.\n",
+          stdout);
+}
+
+/* ---- "did you mean" ---- */
+
+/* Optimal-string-alignment distance (edits, with adjacent transpositions) between a and b,
+ * both already lowercase with '-' for '_'. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t n = strlen(a), m = strlen(b);
+    size_t *d = xmalloc((n + 1) * (m + 1) * sizeof *d);
+#define D(i, j) d[(i) * (m + 1) + (j)]
+    for (size_t i = 0; i <= n; i++)
+        D(i, 0) = i;
+    for (size_t j = 0; j <= m; j++)
+        D(0, j) = j;
+    for (size_t i = 1; i <= n; i++)
+        for (size_t j = 1; j <= m; j++) {
+            size_t cost = a[i - 1] != b[j - 1];
+            size_t best = D(i - 1, j) + 1;
+            if (D(i, j - 1) + 1 < best)
+                best = D(i, j - 1) + 1;
+            if (D(i - 1, j - 1) + cost < best)
+                best = D(i - 1, j - 1) + cost;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                D(i - 2, j - 2) + 1 < best)
+                best = D(i - 2, j - 2) + 1;
+            D(i, j) = best;
+        }
+    size_t r = D(n, m);
+#undef D
+    free(d);
+    return r;
+}
+
+static void normalize(const char *in, size_t n, char *out, size_t outlen)
+{
+    size_t i = 0;
+    for (; i < n && i + 1 < outlen; i++) {
+        char c = in[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c + 32);
+        out[i] = c == '_' ? '-' : c;
+    }
+    out[i] = 0;
+}
+
+struct suggestion {
+    char best[160];
+    size_t dist;
+};
+
+static void consider(struct suggestion *s, const char *given, const char *cand)
+{
+    size_t gl = strlen(given);
+    size_t dist = edit_distance(given, cand);
+    if (gl >= 3 && !strncmp(cand, given, gl) && dist > 1)
+        dist = 1; /* a truncated spelling: --leak for --leak-check */
+    if (dist < s->dist) {
+        s->dist = dist;
+        snprintf(s->best, sizeof s->best, "--%s", cand);
+    }
+}
+
+/* The closest valid spelling to name (without its dashes), or NULL if none is close. */
+static const char *suggest(const char *name, size_t namelen, struct suggestion *s)
+{
+    char given[128], cand[160];
+    if (namelen >= sizeof given)
+        return NULL;
+    normalize(name, namelen, given, sizeof given);
+    s->dist = (size_t)-1;
+    s->best[0] = 0;
+    consider(s, given, "help");
+    consider(s, given, "version");
+    for (unsigned i = 0; i < mp_option_count; i++) {
+        const struct mp_option_desc *d = &mp_option_table[i];
+        const char *spell[2] = {d->name, d->alias};
+        for (int k = 0; k < 2; k++) {
+            if (!spell[k])
+                continue;
+            char sp[128];
+            dashed(spell[k], sp, sizeof sp);
+            consider(s, given, sp);
+            if (d->type == MP_OT_BOOL) {
+                snprintf(cand, sizeof cand, "no-%s", sp);
+                consider(s, given, cand);
+            }
+        }
+    }
+    size_t gl = strlen(given);
+    size_t limit = gl <= 3 ? 1 : gl <= 7 ? 2 : 3;
+    return s->dist <= limit ? s->best : NULL;
+}
+
+static void die_unknown(const char *arg)
+{
+    const char *name = arg;
+    while (*name == '-')
+        name++;
+    size_t n = strcspn(name, "=");
+    struct suggestion s;
+    const char *best = n ? suggest(name, n, &s) : NULL;
+    fflush(stdout);
+    fprintf(stderr, "memplumber: error: unknown option '%.*s'", (int)(name - arg + n), arg);
+    if (best)
+        fprintf(stderr, "; did you mean %s?", best);
+    fputs("\nsee memplumber --help for the list of options\n", stderr);
+    exit(MP_CLI_EXIT_USAGE);
+}
+
+/* ---- parsing ---- */
+
+static void set_option(struct mp_args *a, const struct mp_option_desc *d, const char *arg,
+                       const char *val)
+{
+    char err[2048];
+    if (mp_options_set(&a->opts, d->name, strlen(d->name), val, strlen(val), err, sizeof err)) {
+        /* The message names the option as options.inc spells it; say how it was given when
+         * that differs (--num-callers=0 is option 'depth'). */
+        char dn[128], given[128];
+        size_t gl = strcspn(arg, "=");
+        normalize(arg, gl < sizeof given ? gl : sizeof given - 1, given, sizeof given);
+        snprintf(dn, sizeof dn, "--");
+        dashed(d->name, dn + 2, sizeof dn - 2);
+        if (strcmp(given, dn))
+            mp_args_die("%s (given as %.*s=%s)", err, (int)gl, arg, val);
+        mp_args_die("%s", err);
+    }
+    if (d->type == MP_OT_STR && strchr(val, ':'))
+        mp_args_die("option '%s': '%s' contains ':', which separates the items of "
+                    "MEMPLUMBER_OPTIONS, so it cannot be passed to the program; use a path "
+                    "without ':'",
+                    d->name, val);
+    a->set[opt_index(d)] = 1;
+}
+
+void mp_args_parse(struct mp_args *a, int argc, char **argv)
+{
+    int i;
+    mp_options_defaults(&a->opts);
+    a->set = xmalloc(mp_option_count);
+    memset(a->set, 0, mp_option_count);
+
+    for (i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (!strcmp(arg, "--")) {
+            i++;
+            break;
+        }
+        if (arg[0] != '-' || arg[1] == 0)
+            break; /* the program */
+        if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+            print_help();
+            exit(0);
+        }
+        if (!strcmp(arg, "--version")) {
+            printf("memplumber %s\n", MP_CLI_VERSION);
+            exit(0);
+        }
+        if (arg[1] != '-')
+            die_unknown(arg);
+
+        const char *name = arg + 2;
+        const char *eqs = strchr(name, '=');
+        size_t nlen = eqs ? (size_t)(eqs - name) : strlen(name);
+        const struct mp_option_desc *d = nlen ? mp_options_find(name, nlen, 1) : NULL;
+
+        if (!d && nlen > 3 && !strncmp(name, "no", 2) && (name[2] == '-' || name[2] == '_')) {
+            const struct mp_option_desc *pos = mp_options_find(name + 3, nlen - 3, 1);
+            if (pos && pos->type == MP_OT_BOOL) {
+                if (eqs)
+                    mp_args_die("option '%.*s' takes no value (write --%.*s, or --%.*s=yes|no)",
+                                (int)(nlen + 2), arg, (int)nlen, name, (int)(nlen - 3), name + 3);
+                set_option(a, pos, arg, "no");
+                continue;
+            }
+            if (pos) {
+                char dn[128];
+                mp_args_die("option '%.*s': --%s is not a yes/no option, so it has no --no- "
+                            "form; see memplumber --help",
+                            (int)(nlen + 2), arg, dashed(pos->name, dn, sizeof dn));
+            }
+        }
+        if (!d)
+            die_unknown(arg);
+
+        if (eqs) {
+            set_option(a, d, arg, eqs + 1);
+        } else if (d->type == MP_OT_BOOL) {
+            set_option(a, d, arg, "yes");
+        } else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2)) {
+            set_option(a, d, arg, argv[i + 1]);
+            i++;
+        } else {
+            mp_args_die("option '%s' needs a value: %s=%s", arg, arg, metavar(d));
+        }
+    }
+    if (i >= argc) {
+        fflush(stdout);
+        fputs("memplumber: error: no program given\n", stderr);
+        print_usage(stderr);
+        fputs("see memplumber --help for the list of options\n", stderr);
+        exit(MP_CLI_EXIT_USAGE);
+    }
+    a->prog = i;
+}
+
+/* ---- files the library will open ---- */
+
+/* path if absolute, else cwd/path (without leading "./"). Malloc'ed. */
+static char *absolute(const char *path)
+{
+    if (path[0] == '/')
+        return xstrdup(path);
+    char *cwd = getcwd(NULL, 0);
+    if (!cwd)
+        mp_args_die("cannot make '%s' absolute: cannot read the current directory: %s", path,
+                    strerror(errno));
+    while (path[0] == '.' && path[1] == '/') {
+        path += 2;
+        while (*path == '/')
+            path++;
+    }
+    size_t n = strlen(cwd) + strlen(path) + 2;
+    char *r = xmalloc(n);
+    snprintf(r, n, "%s%s%s", cwd, strcmp(cwd, "/") ? "/" : "", path);
+    free(cwd);
+    return r;
+}
+
+/* Store a rewritten value (absolute paths), with the same checks as the command line. */
+static void reset_value(struct mp_args *a, unsigned idx, const char *val, const char *given)
+{
+    const struct mp_option_desc *d = &mp_option_table[idx];
+    char err[2048];
+    if (mp_options_set(&a->opts, d->name, strlen(d->name), val, strlen(val), err, sizeof err))
+        mp_args_die("%s (after making '%s' absolute)", err, given);
+    if (strchr(val, ':'))
+        mp_args_die("option '%s': the absolute path '%s' contains ':', which separates the "
+                    "items of MEMPLUMBER_OPTIONS; run memplumber from another directory or give "
+                    "an absolute path without ':'",
+                    d->name, val);
+}
+
+/* Fail unless the library can create the report file abs (given as given) later. */
+static void check_report_path(const char *label, const char *given, const char *abs)
+{
+    const char *slash = strrchr(abs, '/');
+    size_t dl = (size_t)(slash - abs);
+    char *dir = xmalloc(dl + 2);
+    if (dl == 0)
+        strcpy(dir, "/");
+    else {
+        memcpy(dir, abs, dl);
+        dir[dl] = 0;
+    }
+    /* The directory as the user wrote it, for the message. */
+    const char *gslash = strrchr(given, '/');
+    char *gdir;
+    if (!gslash)
+        gdir = xstrdup(dir);
+    else if (gslash == given)
+        gdir = xstrdup("/");
+    else {
+        gdir = xmalloc((size_t)(gslash - given) + 1);
+        memcpy(gdir, given, (size_t)(gslash - given));
+        gdir[gslash - given] = 0;
+    }
+    struct stat st;
+    if (strstr(dir, "%p")) {
+        /* The directory depends on the pid: nothing to check before the program runs. */
+    } else if (stat(dir, &st)) {
+        if (errno == ENOENT)
+            mp_args_die("cannot write the %s to '%s': directory '%s' does not exist", label,
+                        given, gdir);
+        mp_args_die("cannot write the %s to '%s': directory '%s': %s", label, given, gdir,
+                    strerror(errno));
+    } else if (!S_ISDIR(st.st_mode)) {
+        mp_args_die("cannot write the %s to '%s': '%s' is not a directory", label, given, gdir);
+    } else if (access(dir, W_OK | X_OK)) {
+        mp_args_die("cannot write the %s to '%s': directory '%s' is not writable (%s)", label,
+                    given, gdir, strerror(errno));
+    } else if (!strstr(abs, "%p") && !stat(abs, &st)) {
+        if (S_ISDIR(st.st_mode))
+            mp_args_die("cannot write the %s to '%s': it is a directory", label, given);
+        if (access(abs, W_OK))
+            mp_args_die("cannot write the %s to '%s': the file exists and is not writable (%s)",
+                        label, given, strerror(errno));
+    }
+    free(dir);
+    free(gdir);
+}
+
+/* suppressions=FILE[,FILE...]: each must be a readable file; rewritten with absolute paths. */
+static void check_suppressions(struct mp_args *a, unsigned idx)
+{
+    char *list = xstrdup(str_field(&a->opts, idx));
+    size_t cap = strlen(list) + 1, len = 0;
+    char *out = NULL;
+    for (char *save = NULL, *item = strtok_r(list, ",", &save); item;
+         item = strtok_r(NULL, ",", &save)) {
+        char *abs = absolute(item);
+        struct stat st;
+        FILE *f;
+        if (strchr(abs, ','))
+            mp_args_die("suppression file '%s': the absolute path '%s' contains ',', which "
+                        "separates suppression files",
+                        item, abs);
+        if (stat(abs, &st))
+            mp_args_die("cannot read the suppression file '%s': %s", item, strerror(errno));
+        if (S_ISDIR(st.st_mode))
+            mp_args_die("cannot read the suppression file '%s': it is a directory", item);
+        if (!(f = fopen(abs, "r")))
+            mp_args_die("cannot read the suppression file '%s': %s", item, strerror(errno));
+        fclose(f);
+        /* The syntax is checked by the library when it loads the file (src/preload/suppress.c);
+         * the CLI only checks that the file can be opened. */
+        size_t al = strlen(abs);
+        cap += al + 1;
+        out = realloc(out, cap);
+        if (!out)
+            mp_args_die("out of memory");
+        if (len)
+            out[len++] = ',';
+        memcpy(out + len, abs, al + 1);
+        len += al;
+        free(abs);
+    }
+    if (out)
+        reset_value(a, idx, out, str_field(&a->opts, idx));
+    free(out);
+    free(list);
+}
+
+void mp_args_check_files(struct mp_args *a)
+{
+    for (unsigned i = 0; i < mp_option_count; i++) {
+        const char *name = mp_option_table[i].name;
+        const char *v = str_field(&a->opts, i);
+        if (!a->set[i] || !v || !v[0])
+            continue;
+        const char *label = report_label(name);
+        if (label) {
+            char *given = xstrdup(v);
+            char *abs = absolute(given);
+            reset_value(a, i, abs, given);
+            check_report_path(label, given, abs);
+            free(abs);
+            free(given);
+        } else if (!strcmp(name, "suppressions")) {
+            check_suppressions(a, i);
+        }
+    }
+}
+
+/* ---- MEMPLUMBER_OPTIONS for the child ---- */
+
+char *mp_args_env_options(const struct mp_args *a, const char *inherited)
+{
+    struct mp_options def, tmp;
+    char err[2048];
+    unsigned char *in_env = xmalloc(mp_option_count);
+    memset(in_env, 0, mp_option_count);
+    mp_options_defaults(&def);
+
+    if (inherited && inherited[0]) {
+        mp_options_defaults(&tmp);
+        if (mp_options_parse(&tmp, inherited, err, sizeof err))
+            mp_args_die("in MEMPLUMBER_OPTIONS (from the environment): %s", err);
+        /* Which options the environment sets: those the command line must override even
+         * when it sets them back to their defaults. */
+        for (const char *p = inherited; *p;) {
+            const char *item = p;
+            size_t n = strcspn(item, ":");
+            size_t nl = strcspn(item, "=:");
+            const struct mp_option_desc *d = nl < n ? mp_options_find(item, nl, 1) : NULL;
+            if (d)
+                in_env[opt_index(d)] = 1;
+            p = item + n + (item[n] == ':');
+        }
+    }
+
+    char *buf = NULL;
+    size_t buflen = 0;
+    FILE *f = open_memstream(&buf, &buflen);
+    if (!f)
+        mp_args_die("out of memory");
+    int any = 0;
+    if (inherited && inherited[0]) {
+        fputs(inherited, f);
+        any = inherited[strlen(inherited) - 1] != ':';
+    }
+    char val[MP_OPT_STR_MAX], dval[MP_OPT_STR_MAX];
+    int ours = 0;
+    for (unsigned i = 0; i < mp_option_count; i++) {
+        if (!a->set[i])
+            continue;
+        format_value(&a->opts, i, val, sizeof val);
+        format_value(&def, i, dval, sizeof dval);
+        if (!strcmp(val, dval) && !in_env[i])
+            continue;
+        fprintf(f, "%s%s=%s", any ? ":" : "", mp_option_table[i].name, val);
+        any = 1;
+        ours = 1;
+    }
+    fclose(f);
+    free(in_env);
+    if (!buflen || (!ours && !(inherited && inherited[0]))) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}

@@ -1,0 +1,78 @@
+/* Vocabulary shared by the preload library, the report library and the CLI: leak kinds,
+ * allocator families and heap-misuse error kinds, with the names the JSON report uses
+ * (../shared/REPORT-FORMAT.md). Pure data; safe everywhere. */
+#ifndef MP_KINDS_H
+#define MP_KINDS_H
+
+enum mp_leak_kind {
+    MP_LEAK_DEFINITE = 0,
+    MP_LEAK_INDIRECT = 1,
+    MP_LEAK_POSSIBLE = 2,
+    MP_LEAK_REACHABLE = 3,
+    MP_LEAK_NKINDS
+};
+
+/* Which function made a block. Stored in 4 bits of a heap-table entry. */
+enum mp_alloc_kind {
+    MP_ALLOC_MALLOC = 0,
+    MP_ALLOC_CALLOC,
+    MP_ALLOC_REALLOC,
+    MP_ALLOC_MEMALIGN,      /* memalign, posix_memalign, aligned_alloc, valloc, pvalloc */
+    MP_ALLOC_NEW,           /* operator new */
+    MP_ALLOC_NEW_ARRAY,     /* operator new[] */
+    MP_ALLOC_NEW_ALIGNED,   /* operator new(size_t, std::align_val_t) */
+    MP_ALLOC_NEW_ARRAY_ALIGNED,
+    MP_ALLOC_NKINDS
+};
+
+/* How a block is released; used for mismatch checks. */
+enum mp_free_kind {
+    MP_FREE_FREE = 0,       /* free, realloc */
+    MP_FREE_DELETE,
+    MP_FREE_DELETE_ARRAY,
+    MP_FREE_DELETE_ALIGNED,
+    MP_FREE_DELETE_ARRAY_ALIGNED,
+    MP_FREE_NKINDS
+};
+
+enum mp_error_kind {
+    MP_ERR_DOUBLE_FREE = 0,
+    MP_ERR_INVALID_FREE,
+    MP_ERR_MISMATCHED_FREE,
+    MP_ERR_REALLOC_FREED,
+    MP_ERR_REALLOC_INVALID,
+    MP_ERR_SIZED_DELETE,     /* sized delete with a size other than the allocation's */
+    MP_ERR_USABLE_SIZE_INVALID,
+    MP_ERR_NKINDS
+};
+
+static inline const char *mp_leak_kind_name(unsigned k)
+{
+    static const char *const n[] = {"definitely_lost", "indirectly_lost", "possibly_lost",
+                                    "still_reachable"};
+    return k < MP_LEAK_NKINDS ? n[k] : "unknown";
+}
+
+static inline const char *mp_alloc_kind_name(unsigned k)
+{
+    static const char *const n[] = {"malloc", "calloc", "realloc", "memalign", "new", "new[]",
+                                    "new(align_val_t)", "new[](align_val_t)"};
+    return k < MP_ALLOC_NKINDS ? n[k] : "unknown";
+}
+
+static inline const char *mp_free_kind_name(unsigned k)
+{
+    static const char *const n[] = {"free", "delete", "delete[]", "delete(align_val_t)",
+                                    "delete[](align_val_t)"};
+    return k < MP_FREE_NKINDS ? n[k] : "unknown";
+}
+
+static inline const char *mp_error_kind_name(unsigned k)
+{
+    static const char *const n[] = {"double_free", "invalid_free", "mismatched_free",
+                                    "realloc_freed", "realloc_invalid", "mismatched_size",
+                                    "usable_size_invalid"};
+    return k < MP_ERR_NKINDS ? n[k] : "unknown";
+}
+
+#endif

@@ -1,0 +1,148 @@
+/* Stack depot (see depot.h). Records live in the arena, never move and never die. The index is
+ * an open-addressed table of ids, replaced by a table twice as large when half full; old tables
+ * are kept (readers may still be probing them), which costs at most as much as the live table. */
+#include "preload/depot.h"
+
+#include <string.h>
+
+#include "common/arena.h"
+#include "common/lock.h"
+#include "preload/guard.h"
+
+struct record {
+    uint64_t hash;
+    uint32_t n, gen;
+    uintptr_t pcs[];
+};
+
+struct index {
+    uint32_t cap; /* power of two */
+    uint32_t slots[];
+};
+
+#define MAX_IDS (1u << 24)
+
+static struct mp_mutex depot_lock = MP_MUTEX_INIT;
+static struct index *cur_index;
+static struct record **records; /* id -> record, reserved for MAX_IDS, touched lazily */
+static uint32_t next_id = 1;
+static uint32_t used_slots;
+
+static uint64_t hash_stack(const uintptr_t *pcs, uint32_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+    for (uint32_t i = 0; i < n; i++) {
+        h ^= pcs[i];
+        h *= 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    return h | 1;
+}
+
+static uint32_t probe(const struct index *ix, uint64_t h, const uintptr_t *pcs, uint32_t n,
+                      uint32_t *empty_slot)
+{
+    uint32_t mask = ix->cap - 1;
+    for (uint32_t i = (uint32_t)h & mask;; i = (i + 1) & mask) {
+        uint32_t id = __atomic_load_n(&ix->slots[i], __ATOMIC_ACQUIRE);
+        if (id == 0) {
+            if (empty_slot)
+                *empty_slot = i;
+            return 0;
+        }
+        const struct record *r = __atomic_load_n(&records[id], __ATOMIC_ACQUIRE);
+        if (r && r->hash == h && r->n == n && !memcmp(r->pcs, pcs, n * sizeof(uintptr_t)))
+            return id;
+    }
+}
+
+static struct index *new_index(uint32_t cap)
+{
+    struct index *ix = mp_pages_alloc(sizeof(struct index) + (size_t)cap * sizeof(uint32_t));
+    if (ix)
+        ix->cap = cap;
+    return ix;
+}
+
+mp_stack_id mp_depot_put(const uintptr_t *pcs, uint32_t n, uint32_t gen)
+{
+    uint64_t h = hash_stack(pcs, n);
+    struct index *ix = __atomic_load_n(&cur_index, __ATOMIC_ACQUIRE);
+    if (ix) {
+        uint32_t id = probe(ix, h, pcs, n, NULL);
+        if (id)
+            return id;
+    }
+    if (mp_tls.state == MP_IN_CRITICAL)
+        return 0; /* a signal handler interrupted a critical section: no locks now */
+    int prev = mp_tls.state;
+    mp_tls.state = MP_IN_CRITICAL;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    mp_mutex_lock(&depot_lock);
+    uint32_t id = 0;
+    if (!records)
+        records = mp_pages_alloc(sizeof(struct record *) * MAX_IDS);
+    if (!cur_index)
+        __atomic_store_n(&cur_index, new_index(4096), __ATOMIC_RELEASE);
+    ix = cur_index;
+    if (!records || !ix)
+        goto out;
+    uint32_t slot;
+    id = probe(ix, h, pcs, n, &slot);
+    if (id)
+        goto out;
+    if (next_id >= MAX_IDS)
+        goto out;
+    struct record *r = mp_arena_alloc(sizeof(struct record) + n * sizeof(uintptr_t));
+    if (!r)
+        goto out;
+    r->hash = h;
+    r->n = n;
+    r->gen = gen;
+    memcpy(r->pcs, pcs, n * sizeof(uintptr_t));
+    id = next_id++;
+    __atomic_store_n(&records[id], r, __ATOMIC_RELEASE);
+    if ((used_slots + 1) * 2 > ix->cap) {
+        struct index *nx = new_index(ix->cap * 2);
+        if (nx) {
+            for (uint32_t i = 0; i < ix->cap; i++) {
+                uint32_t old = ix->slots[i];
+                if (!old)
+                    continue;
+                uint32_t m = nx->cap - 1, j = (uint32_t)records[old]->hash & m;
+                while (nx->slots[j])
+                    j = (j + 1) & m;
+                nx->slots[j] = old;
+            }
+            __atomic_store_n(&cur_index, nx, __ATOMIC_RELEASE);
+            ix = nx;
+            probe(ix, h, pcs, n, &slot);
+        }
+    }
+    __atomic_store_n(&ix->slots[slot], id, __ATOMIC_RELEASE);
+    used_slots++;
+out:
+    mp_mutex_unlock(&depot_lock);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    mp_tls.state = prev;
+    return id;
+}
+
+const uintptr_t *mp_depot_get(mp_stack_id id, uint32_t *n, uint32_t *gen)
+{
+    if (!id || !records || id >= __atomic_load_n(&next_id, __ATOMIC_ACQUIRE))
+        return NULL;
+    const struct record *r = __atomic_load_n(&records[id], __ATOMIC_ACQUIRE);
+    if (!r)
+        return NULL;
+    *n = r->n;
+    if (gen)
+        *gen = r->gen;
+    return r->pcs;
+}
+
+uint32_t mp_depot_count(void) { return __atomic_load_n(&next_id, __ATOMIC_ACQUIRE); }
+
+void mp_depot_lock(void) { mp_mutex_lock(&depot_lock); }
+void mp_depot_unlock(void) { mp_mutex_unlock(&depot_lock); }
+void mp_depot_child_after_fork(void) { mp_mutex_init(&depot_lock); }

@@ -1,0 +1,41 @@
+/* Per-thread state of the preload library, and the re-entry guard.
+ * The TLS block is initial-exec and zero-initialised plain data: touching it never allocates
+ * (the library is loaded at startup, so its TLS lives in the static TLS area). It is the first
+ * TLS the hooks touch.
+ *   MP_IN_PROGRAM  normal: a hook records what it sees.
+ *   MP_IN_TOOL     memplumber's own code runs (init, scan, report, a call into the real
+ *                  allocator): nested allocation calls go straight to the real allocator,
+ *                  untracked.
+ *   MP_IN_CRITICAL a tool lock is held by this thread: a nested call can only come from a signal
+ *                  handler that interrupted us; it must not take locks (see runtime.c). */
+#ifndef MP_GUARD_H
+#define MP_GUARD_H
+
+#include <stdint.h>
+
+enum { MP_IN_PROGRAM = 0, MP_IN_TOOL = 1, MP_IN_CRITICAL = 2 };
+
+struct mp_tls {
+    int state;
+    int holds_all_locks;    /* this thread locked every table lock (fork, scan) */
+    uintptr_t stack_top;    /* highest address of this thread's stack, 0 = unknown */
+};
+
+extern __thread struct mp_tls mp_tls __attribute__((tls_model("initial-exec")));
+
+/* Enter/leave memplumber's own code. Returns the previous state, to be restored. */
+static inline int mp_guard_enter(void)
+{
+    int s = mp_tls.state;
+    mp_tls.state = MP_IN_TOOL;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    return s;
+}
+
+static inline void mp_guard_leave(int prev)
+{
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    mp_tls.state = prev;
+}
+
+#endif

@@ -1,0 +1,382 @@
+/* Live-block table (see heap.h for the layout and the locking rules).
+ * Entry: w0 = address (0 = empty slot); w1 = stack id (bits 0-31) | allocator kind (32-35) |
+ * scan state (36-37) | size (38-63, 26 bits). A size that does not fit is stored as SIZE_BIG and
+ * found in the big-size side table. Deletion shifts the following entries back (no tombstones). */
+#include "preload/heap.h"
+
+#include <string.h>
+
+#include "common/arena.h"
+#include "common/lock.h"
+#include "preload/guard.h"
+
+#define NSHARD_BITS 9
+#define NSHARD (1u << NSHARD_BITS)
+#define SLOT_BITS 23
+#define INIT_CAP 256
+#define SIZE_SHIFT 38
+#define SIZE_BIG ((1ull << 26) - 1)
+#define STATE_SHIFT 36
+#define KIND_SHIFT 32
+
+struct entry {
+    uint64_t addr;
+    uint64_t meta;
+};
+
+struct shard {
+    struct mp_mutex lock;
+    uint32_t cap, count;
+    struct entry *tab;
+    uint64_t nalloc, balloc, nfree, bfree;
+} __attribute__((aligned(64)));
+
+static struct shard shards[NSHARD];
+
+/* Big sizes: open addressing, addr -> size, under its own lock. */
+#define BIG_CAP 65536
+static struct mp_mutex big_lock = MP_MUTEX_INIT;
+static struct entry *big_tab;
+
+static inline uint64_t hash_addr(uintptr_t a)
+{
+    uint64_t h = (uint64_t)a * 0x9E3779B97F4A7C15ull;
+    return h ^ (h >> 29);
+}
+
+static inline struct shard *shard_of(uint64_t h) { return &shards[h >> (64 - NSHARD_BITS)]; }
+
+static inline uint32_t home_of(uint64_t h, uint32_t cap)
+{
+    return (uint32_t)(((h >> 16) & 0xffffffffu) * (uint64_t)cap >> 32);
+}
+
+void mp_heap_init(void)
+{
+    /* Shard tables are mapped on first use. */
+}
+
+/* ---- critical sections ---- */
+
+static inline int crit_enter(struct shard *s)
+{
+    int prev = mp_tls.state;
+    if (mp_tls.holds_all_locks)
+        return prev;
+    mp_tls.state = MP_IN_CRITICAL;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    mp_mutex_lock(&s->lock);
+    return prev;
+}
+
+static inline void crit_leave(struct shard *s, int prev)
+{
+    if (mp_tls.holds_all_locks)
+        return;
+    mp_mutex_unlock(&s->lock);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    mp_tls.state = prev;
+}
+
+/* ---- big sizes ---- */
+
+static void big_put(uintptr_t addr, uint64_t size)
+{
+    int prev = mp_tls.state;
+    mp_tls.state = MP_IN_CRITICAL;
+    mp_mutex_lock(&big_lock);
+    if (!big_tab)
+        big_tab = mp_pages_alloc(sizeof(struct entry) * BIG_CAP);
+    if (big_tab) {
+        uint32_t i = (uint32_t)(hash_addr(addr) & (BIG_CAP - 1));
+        for (uint32_t n = 0; n < BIG_CAP; n++, i = (i + 1) & (BIG_CAP - 1)) {
+            if (big_tab[i].addr == 0 || big_tab[i].addr == addr || big_tab[i].addr == 1) {
+                big_tab[i].addr = addr;
+                big_tab[i].meta = size;
+                break;
+            }
+        }
+    }
+    mp_mutex_unlock(&big_lock);
+    mp_tls.state = prev;
+}
+
+/* remove=1 deletes (leaving a tombstone value 1). Returns the size or SIZE_BIG if unknown. */
+static uint64_t big_get(uintptr_t addr, int remove)
+{
+    uint64_t r = SIZE_BIG;
+    int prev = mp_tls.state;
+    mp_tls.state = MP_IN_CRITICAL;
+    mp_mutex_lock(&big_lock);
+    if (big_tab) {
+        uint32_t i = (uint32_t)(hash_addr(addr) & (BIG_CAP - 1));
+        for (uint32_t n = 0; n < BIG_CAP && big_tab[i].addr; n++, i = (i + 1) & (BIG_CAP - 1)) {
+            if (big_tab[i].addr == addr) {
+                r = big_tab[i].meta;
+                if (remove)
+                    big_tab[i].addr = 1;
+                break;
+            }
+        }
+    }
+    mp_mutex_unlock(&big_lock);
+    mp_tls.state = prev;
+    return r;
+}
+
+/* ---- shard table operations (caller holds the shard lock) ---- */
+
+static inline uint64_t pack(size_t size, uint32_t stack, unsigned kind)
+{
+    uint64_t sz = size >= SIZE_BIG ? SIZE_BIG : size;
+    return (uint64_t)stack | ((uint64_t)(kind & 15) << KIND_SHIFT) | (sz << SIZE_SHIFT);
+}
+
+static void unpack(const struct entry *e, struct mp_block *b)
+{
+    b->addr = e->addr;
+    b->stack = (uint32_t)e->meta;
+    b->kind = (unsigned)(e->meta >> KIND_SHIFT) & 15;
+    b->state = (unsigned)(e->meta >> STATE_SHIFT) & 3;
+    b->size = e->meta >> SIZE_SHIFT;
+}
+
+static void place(struct entry *tab, uint32_t cap, uint64_t addr, uint64_t meta)
+{
+    uint32_t i = home_of(hash_addr(addr), cap);
+    while (tab[i].addr) {
+        if (++i == cap)
+            i = 0;
+    }
+    tab[i].addr = addr;
+    tab[i].meta = meta;
+}
+
+static int grow(struct shard *s)
+{
+    uint32_t ncap = s->cap ? s->cap + s->cap / 2 : INIT_CAP;
+    if (ncap >= (1u << SLOT_BITS))
+        return s->count + 1 < s->cap ? 0 : -1;
+    /* Round up so the mapping is used in full. */
+    size_t bytes = ((size_t)ncap * sizeof(struct entry) + 4095) & ~(size_t)4095;
+    ncap = (uint32_t)(bytes / sizeof(struct entry));
+    if (ncap >= (1u << SLOT_BITS))
+        ncap = (1u << SLOT_BITS) - 1;
+    struct entry *nt = mp_pages_alloc(bytes);
+    if (!nt)
+        return -1;
+    for (uint32_t i = 0; i < s->cap; i++)
+        if (s->tab[i].addr)
+            place(nt, ncap, s->tab[i].addr, s->tab[i].meta);
+    if (s->tab)
+        mp_pages_free(s->tab, (size_t)s->cap * sizeof(struct entry));
+    s->tab = nt;
+    s->cap = ncap;
+    return 0;
+}
+
+static inline int64_t find_slot(const struct shard *s, uint64_t h, uintptr_t addr)
+{
+    if (!s->cap)
+        return -1;
+    uint32_t i = home_of(h, s->cap);
+    for (;;) {
+        uint64_t a = s->tab[i].addr;
+        if (a == addr)
+            return i;
+        if (a == 0)
+            return -1;
+        if (++i == s->cap)
+            i = 0;
+    }
+}
+
+static void delete_slot(struct shard *s, uint32_t i)
+{
+    uint32_t cap = s->cap;
+    uint32_t j = i;
+    for (;;) {
+        if (++j == cap)
+            j = 0;
+        uint64_t a = s->tab[j].addr;
+        if (a == 0)
+            break;
+        uint32_t h = home_of(hash_addr(a), cap);
+        /* Can the entry at j move back to i? Yes unless its home lies cyclically in (i, j]. */
+        int between = (i <= j) ? (h > i && h <= j) : (h > i || h <= j);
+        if (!between) {
+            s->tab[i] = s->tab[j];
+            i = j;
+        }
+    }
+    s->tab[i].addr = 0;
+    s->tab[i].meta = 0;
+    s->count--;
+}
+
+/* ---- public operations ---- */
+
+int mp_heap_insert(uintptr_t addr, size_t size, uint32_t stack, unsigned kind)
+{
+    uint64_t h = hash_addr(addr);
+    struct shard *s = shard_of(h);
+    if (size >= SIZE_BIG)
+        big_put(addr, size);
+    int prev = crit_enter(s);
+    int rc = 0;
+    int64_t i = find_slot(s, h, addr);
+    if (i >= 0) {
+        /* The address is already recorded: a free we did not see (e.g. a raw syscall or an
+         * allocator-internal path). The old record is stale; replace it. */
+        s->tab[i].meta = pack(size, stack, kind);
+    } else if ((uint64_t)(s->count + 1) * 5 > (uint64_t)s->cap * 4 && grow(s)) {
+        rc = -1;
+    } else {
+        place(s->tab, s->cap, addr, pack(size, stack, kind));
+        s->count++;
+    }
+    if (rc == 0) {
+        s->nalloc++;
+        s->balloc += size;
+    }
+    crit_leave(s, prev);
+    return rc;
+}
+
+int mp_heap_remove(uintptr_t addr, struct mp_block *out)
+{
+    uint64_t h = hash_addr(addr);
+    struct shard *s = shard_of(h);
+    int prev = crit_enter(s);
+    int64_t i = find_slot(s, h, addr);
+    if (i >= 0) {
+        unpack(&s->tab[i], out);
+        delete_slot(s, (uint32_t)i);
+        s->nfree++;
+        if (out->size != SIZE_BIG)
+            s->bfree += out->size;
+    }
+    crit_leave(s, prev);
+    if (i < 0)
+        return 0;
+    if (out->size == SIZE_BIG) {
+        out->size = big_get(addr, 1);
+        __atomic_add_fetch(&s->bfree, out->size, __ATOMIC_RELAXED);
+    }
+    return 1;
+}
+
+int mp_heap_find(uintptr_t addr, struct mp_block *out)
+{
+    uint64_t h = hash_addr(addr);
+    struct shard *s = shard_of(h);
+    int prev = crit_enter(s);
+    int64_t i = find_slot(s, h, addr);
+    if (i >= 0)
+        unpack(&s->tab[i], out);
+    crit_leave(s, prev);
+    if (i >= 0 && out->size == SIZE_BIG)
+        out->size = big_get(addr, 0);
+    return i >= 0;
+}
+
+void mp_heap_lock_all(void)
+{
+    for (unsigned i = 0; i < NSHARD; i++)
+        mp_mutex_lock(&shards[i].lock);
+    mp_mutex_lock(&big_lock);
+    mp_tls.holds_all_locks = 1;
+}
+
+void mp_heap_unlock_all(void)
+{
+    mp_tls.holds_all_locks = 0;
+    mp_mutex_unlock(&big_lock);
+    for (unsigned i = NSHARD; i-- > 0;)
+        mp_mutex_unlock(&shards[i].lock);
+}
+
+void mp_heap_child_after_fork(void)
+{
+    mp_tls.holds_all_locks = 0;
+    mp_mutex_init(&big_lock);
+    for (unsigned i = 0; i < NSHARD; i++)
+        mp_mutex_init(&shards[i].lock);
+}
+
+void mp_heap_totals(uint64_t *nalloc, uint64_t *balloc, uint64_t *nfree, uint64_t *bfree)
+{
+    uint64_t a = 0, b = 0, c = 0, d = 0;
+    for (unsigned i = 0; i < NSHARD; i++) {
+        a += __atomic_load_n(&shards[i].nalloc, __ATOMIC_RELAXED);
+        b += __atomic_load_n(&shards[i].balloc, __ATOMIC_RELAXED);
+        c += __atomic_load_n(&shards[i].nfree, __ATOMIC_RELAXED);
+        d += __atomic_load_n(&shards[i].bfree, __ATOMIC_RELAXED);
+    }
+    *nalloc = a;
+    *balloc = b;
+    *nfree = c;
+    *bfree = d;
+}
+
+/* ---- scan interface (all locks held) ---- */
+
+size_t mp_heap_live_count(void)
+{
+    size_t n = 0;
+    for (unsigned i = 0; i < NSHARD; i++)
+        n += shards[i].count;
+    return n;
+}
+
+uint32_t mp_heap_index_of(uintptr_t addr)
+{
+    uint64_t h = hash_addr(addr);
+    unsigned si = (unsigned)(h >> (64 - NSHARD_BITS));
+    int64_t i = find_slot(&shards[si], h, addr);
+    return i < 0 ? MP_HEAP_NONE : (si << SLOT_BITS) | (uint32_t)i;
+}
+
+static inline struct entry *entry_at(uint32_t idx)
+{
+    return &shards[idx >> SLOT_BITS].tab[idx & ((1u << SLOT_BITS) - 1)];
+}
+
+void mp_heap_get(uint32_t idx, struct mp_block *out)
+{
+    struct entry *e = entry_at(idx);
+    unpack(e, out);
+    if (out->size == SIZE_BIG) {
+        /* big_lock is held by the scanning thread: read the side table directly. */
+        uint32_t i = (uint32_t)(hash_addr(e->addr) & (BIG_CAP - 1));
+        for (uint32_t n = 0; big_tab && n < BIG_CAP && big_tab[i].addr; n++, i = (i + 1) & (BIG_CAP - 1))
+            if (big_tab[i].addr == e->addr) {
+                out->size = big_tab[i].meta;
+                break;
+            }
+    }
+}
+
+unsigned mp_heap_get_state(uint32_t idx) { return (unsigned)(entry_at(idx)->meta >> STATE_SHIFT) & 3; }
+
+void mp_heap_set_state(uint32_t idx, unsigned state)
+{
+    struct entry *e = entry_at(idx);
+    e->meta = (e->meta & ~(3ull << STATE_SHIFT)) | ((uint64_t)(state & 3) << STATE_SHIFT);
+}
+
+void mp_heap_foreach(int (*fn)(uint32_t idx, const struct mp_block *b, void *ctx), void *ctx)
+{
+    for (unsigned si = 0; si < NSHARD; si++) {
+        struct shard *s = &shards[si];
+        for (uint32_t i = 0; i < s->cap; i++) {
+            if (!s->tab[i].addr)
+                continue;
+            struct mp_block b;
+            uint32_t idx = (si << SLOT_BITS) | i;
+            mp_heap_get(idx, &b);
+            if (fn(idx, &b, ctx))
+                return;
+        }
+    }
+}

@@ -1,0 +1,53 @@
+/* The live-block table: address -> (size, allocator, stack id, scan state).
+ * 512 shards chosen by a hash of the address, each an open-addressed linear-probing table of
+ * 16-byte entries under its own mp_mutex; tables grow by 1.5x at 80% load, so a live block
+ * costs 20-30 bytes. Sizes >= 64 MiB live in a side table. No global lock on the hot path.
+ * Locking: mp_heap_insert/remove/find take one shard lock and mark the thread CRITICAL while
+ * holding it. mp_heap_lock_all (fork, scan) takes all of them in index order; the thread that
+ * holds them all may call the mp_heap_* functions, which then do not lock.
+ * Fork protocol: prepare = mp_heap_lock_all, parent = mp_heap_unlock_all, child =
+ * mp_heap_child_after_fork (reinitialise). */
+#ifndef MP_HEAP_H
+#define MP_HEAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct mp_block {
+    uintptr_t addr;
+    size_t size;
+    uint32_t stack;
+    unsigned kind;  /* enum mp_alloc_kind */
+    unsigned state; /* scan state, see scan.c */
+};
+
+void mp_heap_init(void);
+
+/* Record a new block. Returns 0, or -1 when tool memory is exhausted (block untracked). */
+int mp_heap_insert(uintptr_t addr, size_t size, uint32_t stack, unsigned kind);
+
+/* Remove a block; fills *out and returns 1 if it was there, else 0. */
+int mp_heap_remove(uintptr_t addr, struct mp_block *out);
+
+/* Look a block up without removing it. 1 if found. */
+int mp_heap_find(uintptr_t addr, struct mp_block *out);
+
+void mp_heap_lock_all(void);
+void mp_heap_unlock_all(void);
+void mp_heap_child_after_fork(void);
+
+/* Totals since start: allocations and frees seen (count and bytes). */
+void mp_heap_totals(uint64_t *nalloc, uint64_t *balloc, uint64_t *nfree, uint64_t *bfree);
+
+/* ---- scan interface: only with all locks held (mp_heap_lock_all) ----
+ * Blocks are named by a dense-ish index (shard << 23 | slot); MP_HEAP_NONE = no block. */
+#define MP_HEAP_NONE UINT32_MAX
+size_t mp_heap_live_count(void);
+uint32_t mp_heap_index_of(uintptr_t addr);
+void mp_heap_get(uint32_t idx, struct mp_block *out);
+unsigned mp_heap_get_state(uint32_t idx);
+void mp_heap_set_state(uint32_t idx, unsigned state);
+/* Call fn for every live block; stop early if fn returns non-zero. */
+void mp_heap_foreach(int (*fn)(uint32_t idx, const struct mp_block *b, void *ctx), void *ctx);
+
+#endif

@@ -1,0 +1,141 @@
+/* The C allocation family, interposed. Each hook has one shape: if memplumber cannot track
+ * right now (not initialised, inside its own code, or re-entered from a signal handler), take
+ * the slow path; else call the real function, then record (allocation) or record, then call
+ * the real function (free: the record goes first so no other thread can be handed the address
+ * while it is still in the table). No logic lives here: see runtime.c. */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "common/kinds.h"
+#include "preload/guard.h"
+#include "preload/real.h"
+#include "preload/runtime.h"
+
+#define FP() ((uintptr_t *)__builtin_frame_address(0))
+#define FAST() (__builtin_expect(mp_tls.state == MP_IN_PROGRAM && mp_runtime_phase == 2, 1))
+
+MP_EXPORT void *malloc(size_t n)
+{
+    if (!FAST())
+        return mp_runtime_alloc_slow(MP_ALLOC_MALLOC, n, 0, 1, FP());
+    void *p = mp_real.malloc(n);
+    if (p)
+        mp_runtime_on_alloc(p, n, MP_ALLOC_MALLOC, FP());
+    return p;
+}
+
+MP_EXPORT void free(void *p)
+{
+    if (!p)
+        return;
+    if (!FAST()) {
+        mp_runtime_free_slow(p, MP_FREE_FREE, FP());
+        return;
+    }
+    if (mp_runtime_on_free(p, MP_FREE_FREE, 0, 0, FP()))
+        mp_real.free(p);
+}
+
+MP_EXPORT void *calloc(size_t nmemb, size_t size)
+{
+    if (!FAST())
+        return mp_runtime_alloc_slow(MP_ALLOC_CALLOC, size, 0, nmemb, FP());
+    void *p = mp_real.calloc(nmemb, size);
+    if (p)
+        mp_runtime_on_alloc(p, nmemb * size, MP_ALLOC_CALLOC, FP());
+    return p;
+}
+
+MP_EXPORT void *realloc(void *p, size_t n)
+{
+    return mp_runtime_realloc(p, n, FP());
+}
+
+MP_EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
+{
+    size_t n;
+    if (__builtin_mul_overflow(nmemb, size, &n)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return mp_runtime_realloc(p, n, FP());
+}
+
+MP_EXPORT void *memalign(size_t align, size_t n)
+{
+    if (!FAST())
+        return mp_runtime_alloc_slow(MP_ALLOC_MEMALIGN, n, align, 1, FP());
+    void *p = mp_real.memalign(align, n);
+    if (p)
+        mp_runtime_on_alloc(p, n, MP_ALLOC_MEMALIGN, FP());
+    return p;
+}
+
+MP_EXPORT void *aligned_alloc(size_t align, size_t n)
+{
+    if (!FAST())
+        return mp_runtime_alloc_slow(MP_ALLOC_MEMALIGN, n, align, 1, FP());
+    void *p = mp_real.aligned_alloc(align, n);
+    if (p)
+        mp_runtime_on_alloc(p, n, MP_ALLOC_MEMALIGN, FP());
+    return p;
+}
+
+MP_EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+    if (!FAST()) {
+        if (align < sizeof(void *) || (align & (align - 1)))
+            return EINVAL;
+        void *p = mp_runtime_alloc_slow(MP_ALLOC_MEMALIGN, n, align, 1, FP());
+        if (!p)
+            return ENOMEM;
+        *out = p;
+        return 0;
+    }
+    void *p = NULL;
+    int rc = mp_real.posix_memalign(&p, align, n);
+    if (rc == 0) {
+        mp_runtime_on_alloc(p, n, MP_ALLOC_MEMALIGN, FP());
+        *out = p;
+    }
+    return rc;
+}
+
+MP_EXPORT void *valloc(size_t n)
+{
+    if (!FAST())
+        return mp_runtime_alloc_slow(MP_ALLOC_MEMALIGN, n, 4096, 1, FP());
+    void *p = mp_real.valloc(n);
+    if (p)
+        mp_runtime_on_alloc(p, n, MP_ALLOC_MEMALIGN, FP());
+    return p;
+}
+
+MP_EXPORT void *pvalloc(size_t n)
+{
+    size_t rounded = (n + 4095) & ~(size_t)4095;
+    if (!rounded)
+        rounded = 4096;
+    if (!FAST())
+        return mp_runtime_alloc_slow(MP_ALLOC_MEMALIGN, rounded, 4096, 1, FP());
+    void *p = mp_real.pvalloc(n);
+    if (p)
+        mp_runtime_on_alloc(p, rounded, MP_ALLOC_MEMALIGN, FP());
+    return p;
+}
+
+MP_EXPORT size_t malloc_usable_size(void *p)
+{
+    return mp_runtime_usable_size(p, FP());
+}
+
+/* glibc's own names for the same functions: some programs and libraries call them directly. */
+MP_EXPORT void *__libc_malloc(size_t n) __attribute__((alias("malloc")));
+MP_EXPORT void __libc_free(void *p) __attribute__((alias("free")));
+MP_EXPORT void *__libc_calloc(size_t a, size_t b) __attribute__((alias("calloc")));
+MP_EXPORT void *__libc_realloc(void *p, size_t n) __attribute__((alias("realloc")));
+MP_EXPORT void *__libc_memalign(size_t a, size_t n) __attribute__((alias("memalign")));
+MP_EXPORT void *__libc_valloc(size_t n) __attribute__((alias("valloc")));
+MP_EXPORT void *__libc_pvalloc(size_t n) __attribute__((alias("pvalloc")));
+MP_EXPORT void cfree(void *p) __attribute__((alias("free")));

@@ -1,0 +1,127 @@
+/* Process events that keep the runtime coherent: thread start (stack bounds for the unwinder),
+ * dlclose (keep the object's name for stacks captured before it went away), _exit/_Exit (write
+ * the report: exit() reaches it through atexit, these do not). */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/arena.h"
+#include "common/lock.h"
+#include "preload/guard.h"
+#include "preload/real.h"
+#include "preload/runtime.h"
+
+void mp_unwind_set_stack_top(uintptr_t top);
+void mp_modules_before_dlclose(void *handle);
+void mp_modules_after_dlclose(void);
+void mp_unwind_flush(void);
+
+typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+static pthread_create_fn real_pthread_create;
+
+struct start {
+    void *(*fn)(void *);
+    void *arg;
+    struct start *next;
+};
+
+static struct mp_mutex start_lock = MP_MUTEX_INIT;
+static struct start *start_free;
+
+static struct start *start_get(void)
+{
+    mp_mutex_lock(&start_lock);
+    struct start *s = start_free;
+    if (s)
+        start_free = s->next;
+    mp_mutex_unlock(&start_lock);
+    return s ? s : mp_arena_alloc(sizeof *s);
+}
+
+static void start_put(struct start *s)
+{
+    mp_mutex_lock(&start_lock);
+    s->next = start_free;
+    start_free = s;
+    mp_mutex_unlock(&start_lock);
+}
+
+static void *thread_trampoline(void *p)
+{
+    struct start s = *(struct start *)p;
+    start_put(p);
+    pthread_attr_t a;
+    int g = mp_guard_enter();
+    if (pthread_getattr_np(pthread_self(), &a) == 0) {
+        void *lo;
+        size_t sz;
+        if (pthread_attr_getstack(&a, &lo, &sz) == 0) {
+            /* The TCB and static TLS sit just above the stack proper in glibc's mapping. */
+            mp_tls.stack_top = (uintptr_t)lo + sz;
+            mp_unwind_set_stack_top((uintptr_t)lo + sz + 65536);
+        }
+        pthread_attr_destroy(&a);
+    }
+    mp_guard_leave(g);
+    return s.fn(s.arg);
+}
+
+static pthread_create_fn resolve_pthread_create(void)
+{
+    if (!real_pthread_create)
+        real_pthread_create = (pthread_create_fn)mp_real_next("pthread_create");
+    return real_pthread_create;
+}
+
+int mp_real_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
+{
+    return resolve_pthread_create()(t, a, fn, arg);
+}
+
+MP_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
+{
+    pthread_create_fn real = resolve_pthread_create();
+    if (!real)
+        return 11; /* EAGAIN */
+    struct start *s = mp_runtime_phase == 2 ? start_get() : NULL;
+    if (!s)
+        return real(t, a, fn, arg);
+    s->fn = fn;
+    s->arg = arg;
+    int rc = real(t, a, thread_trampoline, s);
+    if (rc)
+        start_put(s);
+    return rc;
+}
+
+MP_EXPORT int dlclose(void *handle)
+{
+    static int (*real_dlclose)(void *);
+    if (!real_dlclose)
+        real_dlclose = (int (*)(void *))mp_real_next("dlclose");
+    if (!real_dlclose)
+        return -1;
+    if (mp_runtime_phase != 2 || mp_tls.state != MP_IN_PROGRAM)
+        return real_dlclose(handle);
+    int g = mp_guard_enter();
+    mp_modules_before_dlclose(handle);
+    mp_guard_leave(g);
+    int rc = real_dlclose(handle);
+    g = mp_guard_enter();
+    mp_modules_after_dlclose();
+    mp_unwind_flush();
+    mp_guard_leave(g);
+    return rc;
+}
+
+MP_EXPORT void _exit(int status)
+{
+    mp_runtime_before_exit_now(status);
+    for (;;)
+        syscall(SYS_exit_group, status);
+}
+
+MP_EXPORT void _Exit(int status) __attribute__((alias("_exit")));

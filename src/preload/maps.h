@@ -1,0 +1,22 @@
+/* /proc/self/maps, read without malloc or stdio (raw syscalls into tool memory). */
+#ifndef MP_MAPS_H
+#define MP_MAPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct mp_map {
+    uintptr_t lo, hi;
+    unsigned prot;      /* 1 r, 2 w, 4 x */
+    int shared;         /* 's' */
+    int anon;           /* no file, or a [name] pseudo file */
+    char name[96];      /* path or [heap]/[stack]/... (truncated), "" if anonymous */
+};
+
+/* Read all mappings into out (at most max). Returns the count, or -1. */
+long mp_maps_read(struct mp_map *out, size_t max);
+
+/* Find the mapping containing addr. 0 and [*lo, *hi) on success, -1 if none. */
+int mp_maps_find(uintptr_t addr, uintptr_t *lo, uintptr_t *hi);
+
+#endif

@@ -1,0 +1,191 @@
+/* Heap-misuse detection (see misuse.h). */
+#include "preload/misuse.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/arena.h"
+#include "common/kinds.h"
+#include "common/lock.h"
+#include "preload/guard.h"
+#include "preload/runtime.h"
+
+uint32_t mp_runtime_capture(uintptr_t *fp);
+void mp_report_emit_error(const struct mp_error_record *e);
+
+/* ---- quarantine: a ring of freed blocks' metadata ---- */
+
+struct qentry {
+    uint64_t addr;
+    uint64_t size_kind; /* size << 4 | alloc kind */
+    uint32_t alloc_stack, free_stack;
+};
+
+static struct qentry *ring;
+static uint64_t ring_cap; /* power of two, 0 = off */
+static uint64_t ring_next;
+
+void mp_misuse_init(void)
+{
+    uint64_t want = mp_opt.quarantine_size / sizeof(struct qentry);
+    if (!want)
+        return;
+    uint64_t cap = 1;
+    while (cap * 2 <= want)
+        cap *= 2;
+    ring = mp_pages_alloc(cap * sizeof(struct qentry));
+    if (ring)
+        ring_cap = cap;
+}
+
+void mp_misuse_remember_free(const struct mp_block *b, uintptr_t *fp)
+{
+    if (!ring_cap)
+        return;
+    uint32_t fs = mp_runtime_capture(fp);
+    uint64_t i = __atomic_fetch_add(&ring_next, 1, __ATOMIC_RELAXED) & (ring_cap - 1);
+    struct qentry *q = &ring[i];
+    q->addr = 0;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    q->size_kind = ((uint64_t)b->size << 4) | (b->kind & 15);
+    q->alloc_stack = b->stack;
+    q->free_stack = fs;
+    __atomic_store_n(&q->addr, b->addr, __ATOMIC_RELEASE);
+}
+
+/* Newest quarantine entry for addr; 1 if found. */
+static int quarantine_find(uintptr_t addr, struct qentry *out)
+{
+    if (!ring_cap)
+        return 0;
+    uint64_t end = __atomic_load_n(&ring_next, __ATOMIC_RELAXED);
+    uint64_t n = end < ring_cap ? end : ring_cap;
+    for (uint64_t k = 1; k <= n; k++) {
+        const struct qentry *q = &ring[(end - k) & (ring_cap - 1)];
+        if (__atomic_load_n(&q->addr, __ATOMIC_ACQUIRE) == addr) {
+            *out = *q;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* ---- the error table ---- */
+
+#define MAX_ERRORS 4096
+static struct mp_mutex errors_lock = MP_MUTEX_INIT;
+static struct mp_error_record *errors;
+static size_t nerrors;
+static uint64_t total_errors;
+
+static void record_error(struct mp_error_record *e)
+{
+    int prev = mp_tls.state;
+    mp_tls.state = MP_IN_CRITICAL;
+    mp_mutex_lock(&errors_lock);
+    if (!errors)
+        errors = mp_pages_alloc(sizeof(struct mp_error_record) * MAX_ERRORS);
+    struct mp_error_record *slot = NULL;
+    int fresh = 0;
+    for (size_t i = 0; errors && i < nerrors; i++)
+        if (errors[i].kind == e->kind && errors[i].stack == e->stack &&
+            (e->stack || errors[i].address == e->address)) {
+            slot = &errors[i];
+            break;
+        }
+    if (!slot && errors && nerrors < MAX_ERRORS) {
+        slot = &errors[nerrors++];
+        *slot = *e;
+        slot->count = 0;
+        fresh = 1;
+    }
+    if (slot)
+        slot->count++;
+    total_errors++;
+    struct mp_error_record copy = slot ? *slot : *e;
+    mp_mutex_unlock(&errors_lock);
+    mp_tls.state = prev;
+    if (fresh || !slot) {
+        int g = mp_guard_enter();
+        mp_report_emit_error(&copy);
+        mp_guard_leave(g);
+    }
+    if (mp_opt.abort_on_error)
+        abort();
+}
+
+int mp_misuse_free_ok(const struct mp_block *b, unsigned free_kind, size_t sized, int has_size)
+{
+    unsigned want;
+    switch (b->kind) {
+    case MP_ALLOC_NEW: want = MP_FREE_DELETE; break;
+    case MP_ALLOC_NEW_ARRAY: want = MP_FREE_DELETE_ARRAY; break;
+    case MP_ALLOC_NEW_ALIGNED: want = MP_FREE_DELETE_ALIGNED; break;
+    case MP_ALLOC_NEW_ARRAY_ALIGNED: want = MP_FREE_DELETE_ARRAY_ALIGNED; break;
+    default: want = MP_FREE_FREE;
+    }
+    if (want != free_kind)
+        return 0;
+    if (has_size && sized != b->size)
+        return 0;
+    return 1;
+}
+
+void mp_misuse_report_mismatch(const struct mp_block *b, unsigned free_kind, size_t sized,
+                               int has_size, uintptr_t *fp)
+{
+    struct mp_error_record e;
+    memset(&e, 0, sizeof e);
+    int size_only = has_size && sized != b->size && mp_misuse_free_ok(b, free_kind, b->size, 0);
+    e.kind = size_only ? MP_ERR_SIZED_DELETE : MP_ERR_MISMATCHED_FREE;
+    e.address = b->addr;
+    e.size = b->size;
+    e.size_given = has_size ? sized : 0;
+    e.allocator = b->kind;
+    e.free_kind = free_kind;
+    e.stack = mp_runtime_capture(fp);
+    e.alloc_stack = b->stack;
+    record_error(&e);
+}
+
+void mp_misuse_report_bad_free(void *p, unsigned free_kind, int is_realloc, uintptr_t *fp)
+{
+    struct mp_error_record e;
+    memset(&e, 0, sizeof e);
+    struct qentry q;
+    e.address = (uintptr_t)p;
+    e.free_kind = free_kind;
+    e.stack = mp_runtime_capture(fp);
+    if (quarantine_find((uintptr_t)p, &q)) {
+        e.kind = is_realloc ? MP_ERR_REALLOC_FREED : MP_ERR_DOUBLE_FREE;
+        e.size = q.size_kind >> 4;
+        e.allocator = (unsigned)(q.size_kind & 15);
+        e.alloc_stack = q.alloc_stack;
+        e.free_stack = q.free_stack;
+    } else {
+        e.kind = is_realloc ? MP_ERR_REALLOC_INVALID : MP_ERR_INVALID_FREE;
+    }
+    record_error(&e);
+}
+
+void mp_misuse_report_usable_size(void *p, uintptr_t *fp)
+{
+    struct mp_error_record e;
+    memset(&e, 0, sizeof e);
+    e.kind = MP_ERR_USABLE_SIZE_INVALID;
+    e.address = (uintptr_t)p;
+    e.stack = mp_runtime_capture(fp);
+    record_error(&e);
+}
+
+size_t mp_misuse_errors(const struct mp_error_record **out, uint64_t *total)
+{
+    *out = errors;
+    *total = total_errors;
+    return nerrors;
+}
+
+void mp_misuse_lock(void) { mp_mutex_lock(&errors_lock); }
+void mp_misuse_unlock(void) { mp_mutex_unlock(&errors_lock); }
+void mp_misuse_child_after_fork(void) { mp_mutex_init(&errors_lock); }

@@ -1,0 +1,201 @@
+/* Module bookkeeping (see modules.h). */
+#include "preload/modules.h"
+
+#include <dlfcn.h>
+#include <link.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/arena.h"
+#include "common/lock.h"
+#include "preload/guard.h"
+#include "preload/runtime.h"
+
+static uintptr_t self_text_lo, self_text_hi, self_data_lo, self_data_hi;
+
+struct retired {
+    struct mp_module m;
+    struct retired *next;
+};
+static struct retired *retired_list;
+static struct mp_mutex modules_lock = MP_MUTEX_INIT;
+
+/* The object being closed, captured before dlclose. */
+static struct {
+    char path[4096];
+    uintptr_t base, lo, hi;
+    int valid;
+} closing;
+
+static int self_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+    uintptr_t me = (uintptr_t)data;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+        if (me >= lo && me < hi) {
+            for (int j = 0; j < info->dlpi_phnum; j++) {
+                const ElfW(Phdr) *q = &info->dlpi_phdr[j];
+                if (q->p_type != PT_LOAD)
+                    continue;
+                uintptr_t a = info->dlpi_addr + q->p_vaddr, b = a + q->p_memsz;
+                if (q->p_flags & PF_X) {
+                    self_text_lo = a;
+                    self_text_hi = b;
+                }
+                if (q->p_flags & PF_W) {
+                    if (!self_data_lo || a < self_data_lo)
+                        self_data_lo = a;
+                    if (b > self_data_hi)
+                        self_data_hi = (b + 4095) & ~(uintptr_t)4095;
+                }
+            }
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void mp_modules_init(void)
+{
+    dl_iterate_phdr(self_cb, (void *)(uintptr_t)mp_modules_init);
+}
+
+int mp_modules_is_self(uintptr_t pc) { return pc >= self_text_lo && pc < self_text_hi; }
+
+void mp_modules_self_data(uintptr_t *lo, uintptr_t *hi)
+{
+    *lo = self_data_lo;
+    *hi = self_data_hi;
+}
+
+static void exec_range(struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi)
+{
+    *lo = UINTPTR_MAX;
+    *hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+            continue;
+        uintptr_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
+        if (a < *lo)
+            *lo = a;
+        if (b > *hi)
+            *hi = b;
+    }
+}
+
+static int find_base_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+    if (info->dlpi_addr != closing.base || !info->dlpi_name)
+        return 0;
+    if (strcmp(info->dlpi_name, closing.path))
+        return 0;
+    *(int *)data = 1;
+    return 1;
+}
+
+static int fill_closing_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+    if (info->dlpi_addr != closing.base)
+        return 0;
+    exec_range(info, &closing.lo, &closing.hi);
+    return 1;
+}
+
+void mp_modules_before_dlclose(void *handle)
+{
+    struct link_map *lm = NULL;
+    closing.valid = 0;
+    if (!handle || dlinfo(handle, RTLD_DI_LINKMAP, &lm) || !lm || !lm->l_name || !lm->l_name[0])
+        return;
+    size_t n = strlen(lm->l_name);
+    if (n >= sizeof closing.path)
+        return;
+    memcpy(closing.path, lm->l_name, n + 1);
+    closing.base = lm->l_addr;
+    closing.lo = closing.hi = 0;
+    dl_iterate_phdr(fill_closing_cb, NULL);
+    closing.valid = closing.hi > closing.lo;
+}
+
+void mp_modules_after_dlclose(void)
+{
+    if (!closing.valid)
+        return;
+    int still = 0;
+    dl_iterate_phdr(find_base_cb, &still);
+    if (still)
+        return;
+    struct retired *r = mp_arena_alloc(sizeof *r);
+    size_t n = strlen(closing.path);
+    char *path = mp_arena_alloc(n + 1);
+    if (!r || !path)
+        return;
+    memcpy(path, closing.path, n + 1);
+    r->m.path = path;
+    r->m.base = closing.base;
+    r->m.lo = closing.lo;
+    r->m.hi = closing.hi;
+    r->m.unload_gen = __atomic_add_fetch(&mp_module_gen, 1, __ATOMIC_RELAXED);
+    mp_mutex_lock(&modules_lock);
+    r->next = retired_list;
+    retired_list = r;
+    mp_mutex_unlock(&modules_lock);
+}
+
+struct collect {
+    struct mp_module *out;
+    size_t n, cap;
+};
+
+static int collect_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+    struct collect *c = data;
+    if (c->n >= c->cap)
+        return 1;
+    struct mp_module *m = &c->out[c->n];
+    exec_range(info, &m->lo, &m->hi);
+    if (m->hi <= m->lo)
+        return 0;
+    const char *name = info->dlpi_name;
+    static char exe[4096];
+    if (!name || !name[0]) {
+        if (c->n == 0 || !exe[0]) {
+            ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
+            exe[k > 0 ? k : 0] = 0;
+        }
+        name = exe;
+    }
+    if (strstr(name, "linux-vdso") || !strncmp(name, "[vdso]", 6))
+        return 0;
+    size_t len = strlen(name);
+    char *p = mp_arena_alloc(len + 1);
+    if (!p)
+        return 1;
+    memcpy(p, name, len + 1);
+    m->path = p;
+    m->base = info->dlpi_addr;
+    m->unload_gen = 0;
+    c->n++;
+    return 0;
+}
+
+size_t mp_modules_collect(struct mp_module **out)
+{
+    size_t cap = 4096;
+    struct collect c = {mp_pages_alloc(cap * sizeof(struct mp_module)), 0, cap};
+    if (!c.out) {
+        *out = NULL;
+        return 0;
+    }
+    dl_iterate_phdr(collect_cb, &c);
+    mp_mutex_lock(&modules_lock);
+    for (struct retired *r = retired_list; r && c.n < cap; r = r->next)
+        c.out[c.n++] = r->m;
+    mp_mutex_unlock(&modules_lock);
+    *out = c.out;
+    return c.n;
+}

@@ -1,0 +1,26 @@
+/* Loaded ELF objects: memplumber's own code range (its frames are dropped from stacks), and
+ * objects dlclose'd during the run (kept with the generation at which they went away, so that
+ * stacks captured before can still be symbolized from the file). Locks: modules_lock guards the
+ * retired list; it is taken only around dlclose and at report time. */
+#ifndef MP_MODULES_H
+#define MP_MODULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "report/model.h"
+
+void mp_modules_init(void);
+/* Is pc inside libmemplumber.so's code? */
+int mp_modules_is_self(uintptr_t pc);
+/* Data range of libmemplumber.so (the scan does not treat it as a root). */
+void mp_modules_self_data(uintptr_t *lo, uintptr_t *hi);
+
+/* Around dlclose(handle): remember the object if it goes away. */
+void mp_modules_before_dlclose(void *handle);
+void mp_modules_after_dlclose(void);
+
+/* All modules (loaded, then retired) into tool memory. Paths point into tool memory. */
+size_t mp_modules_collect(struct mp_module **out);
+
+#endif

@@ -1,0 +1,41 @@
+/* Resolution of the real allocator with dlsym(RTLD_NEXT). dlsym itself may call calloc/malloc
+ * (for its error buffer); mp_real_state == 1 routes those calls to the bootstrap arena. */
+#include "preload/real.h"
+
+#include <dlfcn.h>
+
+#include "preload/guard.h"
+
+struct mp_real mp_real;
+int mp_real_state;
+
+void *mp_real_next(const char *name)
+{
+    int g = mp_guard_enter();
+    void *p = dlsym(RTLD_NEXT, name);
+    mp_guard_leave(g);
+    return p;
+}
+
+int mp_real_resolve(void)
+{
+    if (__atomic_load_n(&mp_real_state, __ATOMIC_ACQUIRE) == 2)
+        return 0;
+    __atomic_store_n(&mp_real_state, 1, __ATOMIC_RELEASE);
+    struct mp_real r;
+    r.malloc = mp_real_next("malloc");
+    r.free = mp_real_next("free");
+    r.calloc = mp_real_next("calloc");
+    r.realloc = mp_real_next("realloc");
+    r.memalign = mp_real_next("memalign");
+    r.posix_memalign = mp_real_next("posix_memalign");
+    r.aligned_alloc = mp_real_next("aligned_alloc");
+    r.valloc = mp_real_next("valloc");
+    r.pvalloc = mp_real_next("pvalloc");
+    r.malloc_usable_size = mp_real_next("malloc_usable_size");
+    if (!r.malloc || !r.free || !r.calloc || !r.realloc)
+        return -1;
+    mp_real = r;
+    __atomic_store_n(&mp_real_state, 2, __ATOMIC_RELEASE);
+    return 0;
+}

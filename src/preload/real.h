@@ -1,0 +1,32 @@
+/* The real allocator: the next definitions after memplumber's in symbol order (dlsym RTLD_NEXT),
+ * resolved once. While resolution runs, allocation requests are served by bootstrap.c. */
+#ifndef MP_REAL_H
+#define MP_REAL_H
+
+#include <stddef.h>
+
+struct mp_real {
+    void *(*malloc)(size_t);
+    void (*free)(void *);
+    void *(*calloc)(size_t, size_t);
+    void *(*realloc)(void *, size_t);
+    void *(*memalign)(size_t, size_t);
+    int (*posix_memalign)(void **, size_t, size_t);
+    void *(*aligned_alloc)(size_t, size_t);
+    void *(*valloc)(size_t);
+    void *(*pvalloc)(size_t);
+    size_t (*malloc_usable_size)(void *);
+};
+
+extern struct mp_real mp_real;
+
+/* 0 = not started, 1 = resolving (use bootstrap), 2 = ready. */
+extern int mp_real_state;
+
+/* Resolve every function; hook-safe; idempotent. Returns 0, or -1 if malloc/free are missing. */
+int mp_real_resolve(void);
+
+/* Look up the next definition of a symbol (RTLD_NEXT), under the guard. */
+void *mp_real_next(const char *name);
+
+#endif

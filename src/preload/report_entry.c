@@ -1,0 +1,403 @@
+/* Writing a report: stop the world, scan, aggregate loss records (all in tool memory, no
+ * malloc while other threads are stopped: one of them may hold the real allocator's lock), let
+ * the threads go, then dlopen libmemplumber-report.so (libdw is loaded only now) and hand it the
+ * model. Runs at exit (atexit handler registered first, so it runs after the program's own
+ * handlers and destructors), on _exit, or on demand (report_signal, memplumber_report_now). */
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "common/arena.h"
+#include "common/fmt.h"
+#include "common/kinds.h"
+#include "common/lock.h"
+#include "preload/depot.h"
+#include "preload/guard.h"
+#include "preload/heap.h"
+#include "preload/misuse.h"
+#include "preload/modules.h"
+#include "preload/runtime.h"
+#include "preload/scan.h"
+#include "preload/threads.h"
+#include "report/model.h"
+
+extern pid_t mp_runtime_pid;
+
+/* ---- the report library ---- */
+
+static int (*lib_write)(const struct mp_report_input *);
+static int (*lib_error_now)(const struct mp_report_input *, const struct mp_error_record *);
+static int lib_tried;
+
+static int load_report_lib(void)
+{
+    if (lib_tried)
+        return lib_write != NULL;
+    lib_tried = 1;
+    Dl_info di;
+    char path[4096];
+    const char *env = getenv("MEMPLUMBER_REPORT_LIB");
+    if (env && env[0]) {
+        mp_fmt(path, sizeof path, "%s", env);
+    } else {
+        if (!dladdr((void *)load_report_lib, &di) || !di.dli_fname)
+            return 0;
+        const char *slash = strrchr(di.dli_fname, '/');
+        size_t dirlen = slash ? (size_t)(slash - di.dli_fname) : 0;
+        mp_fmt(path, sizeof path, "%.*s/libmemplumber-report.so", 0, "");
+        if (dirlen + 40 >= sizeof path)
+            return 0;
+        memcpy(path, di.dli_fname, dirlen);
+        memcpy(path + dirlen, "/libmemplumber-report.so", 25);
+        if (!slash)
+            memcpy(path, "libmemplumber-report.so", 24);
+    }
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        const char *e = dlerror();
+        mp_fdprintf(2, "memplumber: error: cannot load the report library: %s\n", e ? e : path);
+        return 0;
+    }
+    lib_write = (int (*)(const struct mp_report_input *))dlsym(h, "mp_report_write");
+    lib_error_now = (int (*)(const struct mp_report_input *, const struct mp_error_record *))dlsym(h, "mp_report_error_now");
+    return lib_write != NULL;
+}
+
+/* ---- paths ---- */
+
+static int is_root_process(void)
+{
+    const char *r = getenv("MEMPLUMBER_ROOT_PID");
+    if (!r || !*r)
+        return 1;
+    long v = 0;
+    for (const char *c = r; *c >= '0' && *c <= '9'; c++)
+        v = v * 10 + (*c - '0');
+    return v == (long)getpid();
+}
+
+/* Expand a report path: %p = pid; a path without %p gets ".PID" in processes other than the
+ * one the user started. */
+static void report_path(const char *tmpl, char *out, size_t outlen)
+{
+    out[0] = 0;
+    if (!tmpl[0])
+        return;
+    int pid = (int)getpid();
+    if (mp_options_expand_path(tmpl, pid, out, outlen)) {
+        out[0] = 0;
+        return;
+    }
+    if (!strstr(tmpl, "%p") && !is_root_process()) {
+        size_t n = strlen(out);
+        mp_fmt(out + n, outlen - n, ".%d", pid);
+    }
+}
+
+/* ---- model pieces shared by full reports and immediate error messages ---- */
+
+static struct mp_stack *build_stacks(size_t *n)
+{
+    uint32_t count = mp_depot_count();
+    struct mp_stack *s = mp_pages_alloc((size_t)count * sizeof *s + sizeof *s);
+    if (!s) {
+        *n = 0;
+        return NULL;
+    }
+    for (uint32_t id = 1; id < count; id++) {
+        uint32_t k = 0, gen = 0;
+        const uintptr_t *pcs = mp_depot_get(id, &k, &gen);
+        s[id].pcs = pcs;
+        s[id].n = pcs ? k : 0;
+        s[id].gen = gen;
+    }
+    *n = count;
+    return s;
+}
+
+static void fill_common(struct mp_report_input *in, const char *reason)
+{
+    extern int mp_saved_argc;
+    extern char **mp_saved_argv;
+    memset(in, 0, sizeof *in);
+    in->abi = MP_REPORT_ABI;
+    in->pid = (int)getpid();
+    in->argc = mp_saved_argc;
+    in->argv = mp_saved_argv;
+    in->reason = reason;
+    in->opt.text_fd = 2;
+    in->opt.show_kinds = mp_opt.show_leak_kinds;
+    in->opt.leak_check = mp_opt.leak_check;
+    in->opt.text_prefix_pid = 1;
+}
+
+static int open_log(void)
+{
+    if (!mp_opt.log_file[0])
+        return 2;
+    char path[4096];
+    report_path(mp_opt.log_file, path, sizeof path);
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        mp_fdprintf(2, "memplumber: error: cannot open the log file '%s'; writing to stderr\n", path);
+        return 2;
+    }
+    return fd;
+}
+
+static int log_fd = -1;
+static struct mp_mutex emit_lock = MP_MUTEX_INIT;
+
+void mp_report_emit_error(const struct mp_error_record *e)
+{
+    mp_mutex_lock(&emit_lock);
+    if (log_fd < 0)
+        log_fd = open_log();
+    struct mp_report_input in;
+    fill_common(&in, "error");
+    in.opt.text_fd = log_fd;
+    size_t nstacks = 0, nmods = 0;
+    struct mp_stack *stacks = build_stacks(&nstacks);
+    struct mp_module *mods = NULL;
+    nmods = mp_modules_collect(&mods);
+    in.stacks = stacks;
+    in.nstacks = nstacks;
+    in.modules = mods;
+    in.nmodules = nmods;
+    if (load_report_lib() && lib_error_now) {
+        lib_error_now(&in, e);
+    } else {
+        mp_fdprintf(log_fd, "==%d== %s at %p\n", (int)getpid(), mp_error_kind_name(e->kind),
+                    (void *)e->address);
+    }
+    if (stacks)
+        mp_pages_free(stacks, nstacks * sizeof *stacks + sizeof *stacks);
+    if (mods)
+        mp_pages_free(mods, 4096 * sizeof(struct mp_module));
+    mp_mutex_unlock(&emit_lock);
+}
+
+/* ---- aggregation of blocks into loss records ---- */
+
+struct agg_slot {
+    uint64_t key; /* stack | state << 32 | kind << 36, +1 so that 0 = empty */
+    uint64_t bytes, blocks;
+};
+
+static struct agg_slot *agg;
+static size_t agg_cap, agg_used;
+static struct mp_count totals[4];
+
+static void agg_insert(uint64_t key, uint64_t bytes)
+{
+    if ((agg_used + 1) * 2 > agg_cap) {
+        size_t ncap = agg_cap ? agg_cap * 2 : 4096;
+        struct agg_slot *n = mp_pages_alloc(ncap * sizeof *n);
+        if (!n)
+            return;
+        for (size_t i = 0; i < agg_cap; i++) {
+            if (!agg[i].key)
+                continue;
+            size_t j = (agg[i].key * 0x9E3779B97F4A7C15ull) >> 20 & (ncap - 1);
+            while (n[j].key)
+                j = (j + 1) & (ncap - 1);
+            n[j] = agg[i];
+        }
+        if (agg)
+            mp_pages_free(agg, agg_cap * sizeof *agg);
+        agg = n;
+        agg_cap = ncap;
+    }
+    size_t j = (key * 0x9E3779B97F4A7C15ull) >> 20 & (agg_cap - 1);
+    while (agg[j].key && agg[j].key != key)
+        j = (j + 1) & (agg_cap - 1);
+    if (!agg[j].key) {
+        agg[j].key = key;
+        agg_used++;
+    }
+    agg[j].bytes += bytes;
+    agg[j].blocks++;
+}
+
+static const unsigned state_to_kind[4] = {MP_LEAK_DEFINITE, MP_LEAK_POSSIBLE, MP_LEAK_REACHABLE,
+                                          MP_LEAK_INDIRECT};
+
+static int agg_block(uint32_t idx, const struct mp_block *b, void *ctx)
+{
+    (void)idx;
+    (void)ctx;
+    unsigned kind = state_to_kind[b->state & 3];
+    uint64_t key = ((uint64_t)b->stack | ((uint64_t)kind << 32) | ((uint64_t)b->kind << 36)) + 1;
+    agg_insert(key, b->size);
+    totals[kind].bytes += b->size;
+    totals[kind].blocks++;
+    return 0;
+}
+
+/* ---- the report ---- */
+
+static struct mp_mutex report_lock = MP_MUTEX_INIT;
+
+void mp_runtime_report(const char *reason, int at_exit)
+{
+    if (getpid() != mp_runtime_pid)
+        return; /* a vfork child shares our memory: never report from it */
+    ucontext_t uc;
+    getcontext(&uc);
+    uintptr_t self_sp = (uintptr_t)__builtin_frame_address(0) + 16;
+    uintptr_t self_regs[16];
+    static const int regmap[16] = {REG_RAX, REG_RBX, REG_RCX, REG_RDX, REG_RSI, REG_RDI,
+                                   REG_RBP, REG_R8,  REG_R9,  REG_R10, REG_R11, REG_R12,
+                                   REG_R13, REG_R14, REG_R15, REG_RIP};
+    for (int i = 0; i < 16; i++)
+        self_regs[i] = (uintptr_t)uc.uc_mcontext.gregs[regmap[i]];
+
+    int g = mp_guard_enter();
+    mp_mutex_lock(&report_lock);
+    if (at_exit) {
+        fflush(NULL);
+        if (mp_opt.freeres) {
+            /* As valgrind does: let glibc and libstdc++ release their internal buffers so they
+             * do not show as still reachable. Only when single-threaded: another thread could
+             * still use them. Their frees must be tracked, so leave the guard. */
+            struct mp_thread_ctx dummy[2];
+            (void)dummy;
+            int single = 1;
+            {
+                pid_t tids_probe = 0;
+                (void)tids_probe;
+                int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (fd >= 0) {
+                    char buf[4096];
+                    long r = syscall(SYS_getdents64, fd, buf, sizeof buf);
+                    int count = 0;
+                    for (long off = 0; off < r;) {
+                        unsigned short reclen = *(unsigned short *)(buf + off + 16);
+                        if (buf[off + 19] >= '0' && buf[off + 19] <= '9')
+                            count++;
+                        off += reclen;
+                    }
+                    single = count <= 1;
+                    syscall(SYS_close, fd);
+                }
+            }
+            if (single) {
+                void (*gxx_freeres)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "_ZN9__gnu_cxx9__freeresEv");
+                void (*libc_freeres)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "__libc_freeres");
+                mp_guard_leave(MP_IN_PROGRAM);
+                if (gxx_freeres)
+                    gxx_freeres();
+                if (libc_freeres)
+                    libc_freeres();
+                mp_guard_enter();
+            }
+        }
+    }
+
+    sigset_t all, old;
+    sigfillset(&all);
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGBUS);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+
+    static struct mp_thread_ctx threads[MP_MAX_THREADS];
+    mp_depot_lock();
+    mp_heap_lock_all();
+    int nthreads = mp_threads_stop(threads, MP_MAX_THREADS);
+    struct mp_scan_stats stats;
+    mp_scan_run(threads, nthreads, self_sp, self_regs, 16, mp_opt.heuristics, &stats);
+    memset(totals, 0, sizeof totals);
+    agg_used = 0;
+    if (agg)
+        memset(agg, 0, agg_cap * sizeof *agg);
+    mp_heap_foreach(agg_block, NULL);
+    uint64_t nalloc, balloc, nfree, bfree;
+    mp_heap_totals(&nalloc, &balloc, &nfree, &bfree);
+    mp_threads_resume();
+    mp_heap_unlock_all();
+    mp_depot_unlock();
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (at_exit)
+        __atomic_store_n(&mp_runtime_phase, 3, __ATOMIC_RELEASE);
+
+    /* The model. */
+    struct mp_report_input in;
+    fill_common(&in, reason);
+    for (int k = 0; k < 4; k++)
+        in.lost[k] = totals[k];
+    in.total_allocated.blocks = nalloc;
+    in.total_allocated.bytes = balloc;
+    in.total_freed.blocks = nfree;
+    in.total_freed.bytes = bfree;
+    size_t nrec = agg_used;
+    struct mp_loss_record *recs = mp_pages_alloc((nrec + 1) * sizeof *recs);
+    size_t r = 0;
+    for (size_t i = 0; recs && i < agg_cap; i++) {
+        if (!agg[i].key)
+            continue;
+        uint64_t key = agg[i].key - 1;
+        recs[r].stack = (uint32_t)key;
+        recs[r].kind = (unsigned)(key >> 32) & 15;
+        recs[r].allocator = (unsigned)(key >> 36) & 15;
+        recs[r].bytes = agg[i].bytes;
+        recs[r].blocks = agg[i].blocks;
+        r++;
+    }
+    in.records = recs;
+    in.nrecords = r;
+    const struct mp_error_record *errs;
+    uint64_t nerr_total;
+    in.nerrors = mp_misuse_errors(&errs, &nerr_total);
+    in.errors = errs;
+    in.error_count = nerr_total;
+    size_t nstacks = 0;
+    struct mp_stack *stacks = build_stacks(&nstacks);
+    struct mp_module *mods = NULL;
+    size_t nmods = mp_modules_collect(&mods);
+    in.stacks = stacks;
+    in.nstacks = nstacks;
+    in.modules = mods;
+    in.nmodules = nmods;
+
+    char json[4096], sarif[4096], html[4096];
+    report_path(mp_opt.json, json, sizeof json);
+    report_path(mp_opt.sarif, sarif, sizeof sarif);
+    report_path(mp_opt.html, html, sizeof html);
+    in.opt.json_path = json;
+    in.opt.sarif_path = sarif;
+    in.opt.html_path = html;
+    mp_mutex_lock(&emit_lock);
+    if (log_fd < 0)
+        log_fd = open_log();
+    in.opt.text_fd = log_fd;
+    if (load_report_lib()) {
+        lib_write(&in);
+    } else {
+        mp_fdprintf(log_fd, "==%d== LEAK SUMMARY (unsymbolized: the report library is missing):\n", in.pid);
+        for (int k = 0; k < 4; k++)
+            mp_fdprintf(log_fd, "==%d==    %s: %'llu bytes in %'llu blocks\n", in.pid,
+                        mp_leak_kind_name((unsigned)k), (unsigned long long)totals[k].bytes,
+                        (unsigned long long)totals[k].blocks);
+    }
+    mp_mutex_unlock(&emit_lock);
+    if (recs)
+        mp_pages_free(recs, (nrec + 1) * sizeof *recs);
+    if (stacks)
+        mp_pages_free(stacks, nstacks * sizeof *stacks + sizeof *stacks);
+    if (mods)
+        mp_pages_free(mods, 4096 * sizeof(struct mp_module));
+    mp_mutex_unlock(&report_lock);
+    mp_guard_leave(g);
+
+    if (at_exit && mp_opt.error_exitcode &&
+        (totals[MP_LEAK_DEFINITE].blocks || totals[MP_LEAK_INDIRECT].blocks || nerr_total)) {
+        fflush(NULL);
+        syscall(SYS_exit_group, (int)mp_opt.error_exitcode);
+    }
+}

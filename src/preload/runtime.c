@@ -1,0 +1,536 @@
+/* The runtime of libmemplumber.so: initialisation (a list of named steps, run once, from the
+ * first hook or the library constructor, whichever comes first), the handlers the hooks call,
+ * and the exit report.
+ * Context: every function here may run inside a hook, so none calls malloc or stdio; tool
+ * memory comes from arena.c. Locks: none of its own except through heap.c and depot.c.
+ * Re-entry: a hook entered while this thread holds a tool lock (a signal handler interrupted
+ * us) cannot take locks; such events are queued per thread and applied when the lock is
+ * released (pending_*). */
+#include "preload/runtime.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/fmt.h"
+#include "common/kinds.h"
+#include "preload/bootstrap.h"
+#include "preload/depot.h"
+#include "preload/guard.h"
+#include "preload/heap.h"
+#include "preload/maps.h"
+#include "preload/misuse.h"
+#include "preload/modules.h"
+#include "common/arena.h"
+#include "preload/real.h"
+#include "preload/unwind.h"
+
+__thread struct mp_tls mp_tls __attribute__((tls_model("initial-exec")));
+
+int mp_runtime_phase;
+struct mp_options mp_opt;
+uint32_t mp_module_gen;
+
+pid_t mp_runtime_pid;
+int mp_saved_argc;
+char **mp_saved_argv;
+
+static pthread_t init_thread;
+static int init_thread_set;
+
+/* ---- initialisation ---- */
+
+static void die_bad_options(const char *msg)
+{
+    mp_fdprintf(2, "memplumber: error: MEMPLUMBER_OPTIONS: %s\n", msg);
+    mp_fdprintf(2, "memplumber: the program was not started; see 'memplumber --help'\n");
+    syscall(SYS_exit_group, 2);
+}
+
+static void step_options(void)
+{
+    mp_options_defaults(&mp_opt);
+    char err[2048];
+    const char *spec = getenv("MEMPLUMBER_OPTIONS");
+    if (spec && mp_options_parse(&mp_opt, spec, err, sizeof err))
+        die_bad_options(err);
+    if (mp_opt.show_reachable)
+        mp_opt.show_leak_kinds |= 1u << MP_LEAK_REACHABLE;
+    /* Report paths are relative to where the program started: it may chdir later. */
+    char cwd[MP_OPT_STR_MAX];
+    char *paths[] = {mp_opt.log_file, mp_opt.json, mp_opt.sarif, mp_opt.html};
+    if (!getcwd(cwd, sizeof cwd))
+        return;
+    for (unsigned i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        char *p = paths[i];
+        if (!p[0] || p[0] == '/')
+            continue;
+        char tmp[MP_OPT_STR_MAX];
+        size_t need = mp_fmt(tmp, sizeof tmp, "%s/%s", cwd, p);
+        if (need < sizeof tmp)
+            memcpy(p, tmp, need + 1);
+    }
+}
+
+/* Stop following exec: blank our entry out of LD_PRELOAD in place (no allocation), so that
+ * programs this process execs are not observed. Forked children keep tracking. */
+static void step_follow_exec(void)
+{
+    if (mp_opt.follow_exec)
+        return;
+    extern char **environ;
+    Dl_info di;
+    if (!environ || !dladdr((void *)step_follow_exec, &di) || !di.dli_fname)
+        return;
+    const char *self = strrchr(di.dli_fname, '/');
+    self = self ? self + 1 : di.dli_fname;
+    size_t selflen = strlen(self);
+    for (char **e = environ; *e; e++) {
+        if (strncmp(*e, "LD_PRELOAD=", 11))
+            continue;
+        char *s = *e + 11;
+        while (*s) {
+            char *end = s;
+            while (*end && *end != ':' && *end != ' ')
+                end++;
+            size_t len = (size_t)(end - s);
+            if (len >= selflen && !memcmp(end - selflen, self, selflen))
+                memset(s, ' ', len);
+            s = *end ? end + 1 : end;
+        }
+    }
+}
+
+/* The main thread's stack top, for the unwinder's bounds: the end of the mapping that holds
+ * __libc_stack_end ([stack]). */
+extern void *__libc_stack_end;
+static void step_main_stack(void)
+{
+    uintptr_t top = 0;
+    if (__libc_stack_end) {
+        uintptr_t lo, hi;
+        if (mp_maps_find((uintptr_t)__libc_stack_end, &lo, &hi) == 0)
+            top = hi;
+    }
+    if (getpid() == (pid_t)syscall(SYS_gettid)) {
+        mp_tls.stack_top = top;
+        mp_unwind_set_stack_top(top);
+    }
+}
+
+static void fork_prepare(void);
+static void fork_parent(void);
+static void fork_child(void);
+static void at_exit_report(void);
+static void install_report_signal(void);
+
+int mp_runtime_ensure(void)
+{
+    int ph = __atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE);
+    if (ph >= 2)
+        return ph == 2;
+    if (ph == 1) {
+        /* Another thread initialises, or we re-entered from dlsym: the caller uses the
+         * bootstrap arena (same thread) or waits briefly (other thread). */
+        if (init_thread_set && pthread_equal(init_thread, pthread_self()))
+            return 0;
+        while (__atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) == 1)
+            sched_yield();
+        return __atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) == 2;
+    }
+    int zero = 0;
+    if (!__atomic_compare_exchange_n(&mp_runtime_phase, &zero, 1, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
+        return mp_runtime_ensure();
+    init_thread = pthread_self();
+    init_thread_set = 1;
+    int g = mp_guard_enter();
+    if (mp_real_resolve()) {
+        mp_fdprintf(2, "memplumber: error: cannot find the real malloc/free (dlsym RTLD_NEXT)\n");
+        syscall(SYS_exit_group, 2);
+    }
+    mp_runtime_pid = getpid();
+    step_options();
+    step_follow_exec();
+    mp_modules_init();
+    mp_unwind_init();
+    step_main_stack();
+    mp_misuse_init();
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+    if (mp_opt.report_on_exit)
+        atexit(at_exit_report);
+    install_report_signal();
+    mp_guard_leave(g);
+    __atomic_store_n(&mp_runtime_phase, 2, __ATOMIC_RELEASE);
+    return 1;
+}
+
+/* glibc passes argc, argv and envp to ELF constructors. */
+__attribute__((constructor)) static void mp_constructor(int argc, char **argv, char **envp)
+{
+    (void)envp;
+    mp_saved_argc = argc;
+    mp_saved_argv = argv;
+    mp_runtime_ensure();
+}
+
+/* ---- stacks ---- */
+
+static inline uint32_t capture(uintptr_t *fp)
+{
+    uintptr_t pcs[256];
+    struct mp_unwind_regs r = {fp[1], (uintptr_t)(fp + 2), fp[0]};
+    int n = mp_unwind(&r, pcs, (int)mp_opt.depth);
+    if (n <= 0)
+        return 0;
+    /* memplumber's own frames (the thread-start trampoline) are not the program's. */
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (!mp_modules_is_self(pcs[i]))
+            pcs[k++] = pcs[i];
+    n = k;
+    return mp_depot_put(pcs, (uint32_t)n, __atomic_load_n(&mp_module_gen, __ATOMIC_RELAXED));
+}
+
+uint32_t mp_runtime_capture(uintptr_t *fp) { return capture(fp); }
+
+/* ---- deferred events from signal handlers that interrupted a critical section ---- */
+
+struct pending {
+    void *p;
+    size_t size;
+    unsigned kind; /* alloc kind, or 100 + free kind */
+};
+
+#define NPENDING 64
+static __thread struct pending pending_q[NPENDING] __attribute__((tls_model("initial-exec")));
+static __thread int pending_n __attribute__((tls_model("initial-exec")));
+
+static void pending_push(void *p, size_t size, unsigned kind)
+{
+    if (pending_n < NPENDING) {
+        pending_q[pending_n].p = p;
+        pending_q[pending_n].size = size;
+        pending_q[pending_n].kind = kind;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        pending_n++;
+    }
+}
+
+static void pending_drain(void)
+{
+    while (pending_n > 0 && mp_tls.state == MP_IN_PROGRAM) {
+        struct pending e = pending_q[--pending_n];
+        if (e.kind >= 100) {
+            /* 200: realloc already released the block; only the record goes. */
+            struct mp_block b;
+            if (mp_heap_remove((uintptr_t)e.p, &b) && e.kind != 200)
+                mp_real.free(e.p);
+        } else {
+            mp_heap_insert((uintptr_t)e.p, e.size, 0, e.kind);
+        }
+    }
+}
+
+/* ---- the hooks' handlers ---- */
+
+void mp_runtime_on_alloc(void *p, size_t size, unsigned alloc_kind, uintptr_t *fp)
+{
+    uint32_t id = capture(fp);
+    mp_heap_insert((uintptr_t)p, size, id, alloc_kind);
+    if (__builtin_expect(pending_n, 0))
+        pending_drain();
+}
+
+int mp_runtime_on_free(void *p, unsigned free_kind, size_t sized, int has_size, uintptr_t *fp)
+{
+    struct mp_block b;
+    if (__builtin_expect(mp_heap_remove((uintptr_t)p, &b), 1)) {
+        if (__builtin_expect(!mp_misuse_free_ok(&b, free_kind, sized, has_size), 0))
+            mp_misuse_report_mismatch(&b, free_kind, sized, has_size, fp);
+        mp_misuse_remember_free(&b, fp);
+        if (__builtin_expect(pending_n, 0))
+            pending_drain();
+        return 1;
+    }
+    if (mp_bootstrap_owns(p))
+        return 0;
+    mp_misuse_report_bad_free(p, free_kind, 0, fp);
+    return 0;
+}
+
+static void *real_alloc(unsigned kind, size_t size, size_t align, size_t nmemb)
+{
+    if (kind == MP_ALLOC_CALLOC)
+        return mp_real.calloc(nmemb, size);
+    if (align)
+        return mp_real.memalign(align, size);
+    return mp_real.malloc(kind >= MP_ALLOC_NEW && !size ? 1 : size);
+}
+
+void *mp_runtime_alloc_slow(unsigned kind, size_t size, size_t align, size_t nmemb,
+                            uintptr_t *fp)
+{
+    if (mp_runtime_phase != 2 && !mp_runtime_ensure()) {
+        if (mp_real_state != 2) {
+            size_t total;
+            if (__builtin_mul_overflow(size, nmemb, &total))
+                return NULL;
+            return mp_bootstrap_alloc(total, align);
+        }
+        /* Resolved but not tracking (stopped after the exit report, or still initialising). */
+        return real_alloc(kind, size, align, nmemb);
+    }
+    if (mp_tls.state == MP_IN_TOOL)
+        return real_alloc(kind, size, align, nmemb);
+    if (mp_tls.state == MP_IN_CRITICAL) {
+        void *p = real_alloc(kind, size, align, nmemb);
+        if (p)
+            pending_push(p, kind == MP_ALLOC_CALLOC ? size * nmemb : size, kind);
+        return p;
+    }
+    /* Initialised just now by this call: the normal path. */
+    void *p = real_alloc(kind, size, align, nmemb);
+    if (p)
+        mp_runtime_on_alloc(p, kind == MP_ALLOC_CALLOC ? size * nmemb : size, kind, fp);
+    return p;
+}
+
+void mp_runtime_free_slow(void *p, unsigned free_kind, uintptr_t *fp)
+{
+    if (mp_bootstrap_owns(p))
+        return;
+    if (mp_runtime_phase != 2 && !mp_runtime_ensure()) {
+        if (mp_real_state == 2) {
+            /* Tracking stopped: a block may still be in the table; keep it consistent. */
+            struct mp_block b;
+            if (mp_runtime_phase == 3 && !mp_heap_remove((uintptr_t)p, &b))
+                return;
+            mp_real.free(p);
+        }
+        return;
+    }
+    if (mp_tls.state == MP_IN_TOOL) {
+        /* memplumber's own code (or code it called: dlopen, libdw) frees. If the block was the
+         * program's (ld.so may free what it allocated earlier), keep the table exact. */
+        struct mp_block b;
+        mp_heap_remove((uintptr_t)p, &b);
+        mp_real.free(p);
+        return;
+    }
+    if (mp_tls.state == MP_IN_CRITICAL) {
+        pending_push(p, 0, 100 + free_kind);
+        return;
+    }
+    if (mp_runtime_on_free(p, free_kind, 0, 0, fp))
+        mp_real.free(p);
+}
+
+void *mp_runtime_realloc(void *p, size_t n, uintptr_t *fp)
+{
+    if (!p) {
+        if (mp_tls.state != MP_IN_PROGRAM || mp_runtime_phase != 2)
+            return mp_runtime_alloc_slow(MP_ALLOC_REALLOC, n, 0, 1, fp);
+        void *q = mp_real.malloc(n);
+        if (q)
+            mp_runtime_on_alloc(q, n, MP_ALLOC_REALLOC, fp);
+        return q;
+    }
+    if (mp_bootstrap_owns(p)) {
+        size_t old = mp_bootstrap_size(p);
+        void *q = mp_runtime_alloc_slow(MP_ALLOC_REALLOC, n ? n : 1, 0, 1, fp);
+        if (q)
+            memcpy(q, p, old < n ? old : n);
+        return q;
+    }
+    if (mp_tls.state != MP_IN_PROGRAM || mp_runtime_phase != 2) {
+        if (mp_runtime_phase == 2 && mp_tls.state == MP_IN_CRITICAL) {
+            void *q = mp_real.realloc(p, n);
+            if (q || !n) {
+                pending_push(p, 0, 100 + MP_FREE_FREE);
+                /* The old block is gone from the allocator's point of view; do not free it
+                 * again when the queue drains: it is only removed from the table. */
+                pending_q[pending_n - 1].kind = 200;
+                if (q)
+                    pending_push(q, n, MP_ALLOC_REALLOC);
+            }
+            return q;
+        }
+        struct mp_block b;
+        if (mp_real_state == 2 && (mp_runtime_phase == 3 || mp_tls.state == MP_IN_TOOL))
+            mp_heap_remove((uintptr_t)p, &b);
+        return mp_real_state == 2 ? mp_real.realloc(p, n) : NULL;
+    }
+    struct mp_block b;
+    if (!mp_heap_remove((uintptr_t)p, &b)) {
+        mp_misuse_report_bad_free(p, MP_FREE_FREE, 1, fp);
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (n == 0) {
+        /* glibc semantics: realloc(p, 0) frees p and returns NULL. */
+        mp_misuse_remember_free(&b, fp);
+        mp_real.free(p);
+        return NULL;
+    }
+    void *q = mp_real.realloc(p, n);
+    if (!q) {
+        mp_heap_insert((uintptr_t)p, b.size, b.stack, b.kind);
+        return NULL;
+    }
+    if (q != p)
+        mp_misuse_remember_free(&b, fp);
+    mp_runtime_on_alloc(q, n, MP_ALLOC_REALLOC, fp);
+    return q;
+}
+
+size_t mp_runtime_usable_size(void *p, uintptr_t *fp)
+{
+    if (!p)
+        return 0;
+    if (mp_bootstrap_owns(p))
+        return mp_bootstrap_size(p);
+    if (mp_real_state != 2)
+        return 0;
+    if (mp_tls.state != MP_IN_PROGRAM || mp_runtime_phase != 2)
+        return mp_real.malloc_usable_size ? mp_real.malloc_usable_size(p) : 0;
+    struct mp_block b;
+    if (!mp_heap_find((uintptr_t)p, &b)) {
+        mp_misuse_report_usable_size(p, fp);
+        return 0;
+    }
+    return mp_real.malloc_usable_size ? mp_real.malloc_usable_size(p) : b.size;
+}
+
+/* operator new could not get memory: run the new-handler loop as [new.delete.single] says. */
+void *mp_runtime_new_failed(size_t n, size_t align, unsigned kind, int nothrow, uintptr_t *fp)
+{
+    typedef void (*handler_t)(void);
+    int g = mp_guard_enter();
+    handler_t (*get_handler)(void) = (handler_t(*)(void))dlsym(RTLD_DEFAULT, "_ZSt15get_new_handlerv");
+    void (*throw_bad_alloc)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "_ZSt17__throw_bad_allocv");
+    mp_guard_leave(g);
+    for (;;) {
+        handler_t h = get_handler ? get_handler() : NULL;
+        if (!h) {
+            if (nothrow)
+                return NULL;
+            if (throw_bad_alloc)
+                throw_bad_alloc();
+            mp_fdprintf(2, "memplumber: operator new(%zu) failed and std::bad_alloc cannot be thrown\n", n);
+            abort();
+        }
+        if (nothrow) {
+            /* The handler may throw; only the C++ runtime's nothrow new can catch that. */
+            g = mp_guard_enter();
+            void *(*real_nt)(size_t, const void *) =
+                (void *(*)(size_t, const void *))dlsym(RTLD_NEXT, kind == MP_ALLOC_NEW_ARRAY ? "_ZnamRKSt9nothrow_t" : "_ZnwmRKSt9nothrow_t");
+            void *p = (real_nt && !align) ? real_nt(n, NULL) : NULL;
+            mp_guard_leave(g);
+            if (p)
+                mp_runtime_on_alloc(p, n, kind, fp);
+            return p;
+        }
+        h();
+        void *p = align ? mp_real.memalign(align, n ? n : 1) : mp_real.malloc(n ? n : 1);
+        if (p) {
+            mp_runtime_on_alloc(p, n, kind, fp);
+            return p;
+        }
+    }
+}
+
+/* ---- fork ---- */
+
+static void fork_prepare(void)
+{
+    if (mp_runtime_phase < 2)
+        return;
+    mp_depot_lock();
+    mp_misuse_lock();
+    mp_heap_lock_all();
+}
+
+static void fork_parent(void)
+{
+    if (mp_runtime_phase < 2)
+        return;
+    mp_heap_unlock_all();
+    mp_misuse_unlock();
+    mp_depot_unlock();
+}
+
+static void fork_child(void)
+{
+    if (mp_runtime_phase < 2)
+        return;
+    mp_runtime_pid = getpid();
+    mp_arena_child_after_fork();
+    mp_heap_child_after_fork();
+    mp_misuse_child_after_fork();
+    mp_depot_child_after_fork();
+}
+
+/* ---- reports ---- */
+
+static void at_exit_report(void)
+{
+    if (__atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) != 2 || getpid() != mp_runtime_pid)
+        return;
+    mp_runtime_report("exit", 1);
+}
+
+static volatile sig_atomic_t report_requested;
+
+static void on_report_signal(int sig)
+{
+    (void)sig;
+    report_requested = 1;
+}
+
+static void *report_thread(void *arg)
+{
+    (void)arg;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    for (;;) {
+        usleep(50 * 1000);
+        if (report_requested && mp_runtime_phase == 2) {
+            report_requested = 0;
+            mp_runtime_report("on demand (signal)", 0);
+        }
+    }
+    return NULL;
+}
+
+static void install_report_signal(void)
+{
+    if (!mp_opt.report_signal)
+        return;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_report_signal;
+    sa.sa_flags = SA_RESTART;
+    sigaction((int)mp_opt.report_signal, &sa, NULL);
+    pthread_t t;
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    extern int mp_real_pthread_create(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+    mp_real_pthread_create(&t, &a, report_thread, NULL);
+    pthread_attr_destroy(&a);
+}
+
+void mp_runtime_before_exit_now(int status)
+{
+    (void)status;
+    if (__atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) == 2 && mp_opt.report_on_exit &&
+        getpid() == mp_runtime_pid)
+        mp_runtime_report("exit", 1);
+}

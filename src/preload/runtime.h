@@ -1,0 +1,47 @@
+/* The runtime: initialisation as a list of named steps, what the hooks call on each event, and
+ * the exit report. Hooks include only runtime.h, real.h, guard.h and bootstrap.h. */
+#ifndef MP_RUNTIME_H
+#define MP_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "preload/options.h"
+
+#define MP_EXPORT __attribute__((visibility("default")))
+
+/* 0 before init, 1 while initialising, 2 tracking, 3 tracking stopped (after the exit report). */
+extern int mp_runtime_phase;
+extern struct mp_options mp_opt;
+extern uint32_t mp_module_gen; /* bumped by dlclose; stacks remember it */
+
+/* Initialise once (any thread, any hook). Returns 1 when tracking is on. */
+int mp_runtime_ensure(void);
+
+/* Events. fp is the hook's frame pointer (__builtin_frame_address(0) in the hook): fp[1] is the
+ * return address into the program, fp+2 the program's stack pointer. */
+void mp_runtime_on_alloc(void *p, size_t size, unsigned alloc_kind, uintptr_t *fp);
+/* Returns 1 if the caller must pass p on to the real free, 0 if not (invalid or double free,
+ * bootstrap block). sized: the size given to sized delete (0 = none). */
+int mp_runtime_on_free(void *p, unsigned free_kind, size_t sized, int has_size, uintptr_t *fp);
+/* realloc/reallocarray: the whole operation, including calling the real realloc. */
+void *mp_runtime_realloc(void *p, size_t n, uintptr_t *fp);
+/* malloc_usable_size. */
+size_t mp_runtime_usable_size(void *p, uintptr_t *fp);
+
+/* Slow paths of the hooks: not initialised yet, inside memplumber (pass through untracked), or
+ * re-entered from a signal handler while a tool lock is held (deferred tracking). */
+void *mp_runtime_alloc_slow(unsigned alloc_kind, size_t size, size_t align, size_t nmemb,
+                            uintptr_t *fp);
+void mp_runtime_free_slow(void *p, unsigned free_kind, uintptr_t *fp);
+
+/* Write a report now (exit or on demand). */
+void mp_runtime_report(const char *reason, int at_exit);
+
+/* Process events (hooks_proc.c). */
+void mp_runtime_before_dlclose(void *handle);
+void mp_runtime_after_dlclose(void);
+void mp_runtime_thread_start(void);
+void mp_runtime_before_exit_now(int status); /* _exit/_Exit called by the program */
+
+#endif

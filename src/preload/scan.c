@@ -1,0 +1,594 @@
+/* Leak scan (see scan.h for the algorithm and preconditions).
+ * Pointer lookup: a bitmap with one bit per 8-byte granule marks block starts, kept in 1 GiB
+ * regions mapped on demand (one 16 MiB NORESERVE map per region, touched only where blocks
+ * are). A start pointer is a bit test plus a table lookup; an interior pointer searches back at
+ * most SMALL_SPAN bytes of bitmap for the nearest start, and blocks larger than that are also
+ * kept in a sorted array searched by binary search. Reads of memory that disappears under us
+ * (a thread that did not stop unmapped it) are caught with SIGSEGV/SIGBUS and skipped. */
+#include "preload/scan.h"
+
+#include <setjmp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/arena.h"
+#include "preload/heap.h"
+#include "preload/maps.h"
+#include "preload/modules.h"
+
+#define REGION_SHIFT 30
+#define NREGIONS (1u << (47 - REGION_SHIFT))
+#define REGION_WORDS ((1ull << REGION_SHIFT) / 8 / 64)
+#define SMALL_SPAN 4096
+
+static uint64_t **regions;          /* NREGIONS pointers to bitmaps */
+static uintptr_t heap_lo, heap_hi;  /* [lowest block start, highest block end) */
+
+struct big {
+    uintptr_t addr, end;
+    uint32_t idx;
+};
+static struct big *bigs;
+static size_t nbigs, capbigs;
+
+static uint32_t *mstack;            /* mark stack of block indices */
+static size_t mtop, mcap;
+
+static int use_heuristics;
+static struct mp_scan_stats *st;
+
+/* ---- bitmap ---- */
+
+static inline int bit_test(uintptr_t a)
+{
+    uint64_t *r = regions[a >> REGION_SHIFT];
+    if (!r)
+        return 0;
+    uint64_t g = (a & ((1ull << REGION_SHIFT) - 1)) >> 3;
+    return (r[g >> 6] >> (g & 63)) & 1;
+}
+
+static void bit_set(uintptr_t a)
+{
+    uint64_t **slot = &regions[a >> REGION_SHIFT];
+    if (!*slot)
+        *slot = mp_pages_alloc(REGION_WORDS * 8);
+    if (!*slot)
+        return;
+    uint64_t g = (a & ((1ull << REGION_SHIFT) - 1)) >> 3;
+    (*slot)[g >> 6] |= 1ull << (g & 63);
+}
+
+/* Highest block start s with lo <= s <= a, or 0. */
+static uintptr_t prev_start(uintptr_t a, uintptr_t lo)
+{
+    a &= ~(uintptr_t)7;
+    while (a >= lo && a) {
+        uint64_t *r = regions[a >> REGION_SHIFT];
+        uintptr_t region_base = a & ~((1ull << REGION_SHIFT) - 1);
+        if (!r) {
+            if (region_base == 0 || region_base - 8 < lo)
+                return 0;
+            a = region_base - 8;
+            continue;
+        }
+        uint64_t g = (a - region_base) >> 3;
+        uint64_t w = r[g >> 6] & (~0ull >> (63 - (g & 63)));
+        if (w) {
+            uintptr_t s = region_base + (((g & ~63ull) + 63 - (uint64_t)__builtin_clzll(w)) << 3);
+            return s >= lo ? s : 0;
+        }
+        uintptr_t word_base = region_base + ((g & ~63ull) << 3);
+        if (word_base == 0 || word_base - 8 < lo)
+            return 0;
+        a = word_base - 8;
+    }
+    return 0;
+}
+
+/* ---- building the index ---- */
+
+static int add_block(uint32_t idx, const struct mp_block *b, void *ctx)
+{
+    (void)ctx;
+    mp_heap_set_state(idx, MP_ST_UNREACHED);
+    bit_set(b->addr);
+    if (b->addr < heap_lo)
+        heap_lo = b->addr;
+    uintptr_t end = b->addr + (b->size ? b->size : 1);
+    if (end > heap_hi)
+        heap_hi = end;
+    if (b->size >= SMALL_SPAN) {
+        if (nbigs == capbigs) {
+            size_t ncap = capbigs ? capbigs * 2 : 1024;
+            struct big *nb = mp_pages_alloc(ncap * sizeof *nb);
+            if (!nb)
+                return 0;
+            if (bigs) {
+                memcpy(nb, bigs, nbigs * sizeof *nb);
+                mp_pages_free(bigs, capbigs * sizeof *nb);
+            }
+            bigs = nb;
+            capbigs = ncap;
+        }
+        bigs[nbigs].addr = b->addr;
+        bigs[nbigs].end = b->addr + b->size;
+        bigs[nbigs].idx = idx;
+        nbigs++;
+    }
+    st->blocks++;
+    return 0;
+}
+
+static void sort_bigs(size_t lo, size_t hi) /* quicksort [lo, hi) by addr */
+{
+    while (hi - lo > 16) {
+        uintptr_t pivot = bigs[lo + (hi - lo) / 2].addr;
+        size_t i = lo, j = hi - 1;
+        for (;;) {
+            while (bigs[i].addr < pivot)
+                i++;
+            while (bigs[j].addr > pivot)
+                j--;
+            if (i >= j)
+                break;
+            struct big t = bigs[i];
+            bigs[i] = bigs[j];
+            bigs[j] = t;
+            i++;
+            j--;
+        }
+        if (j + 1 - lo < hi - j - 1) {
+            sort_bigs(lo, j + 1);
+            lo = j + 1;
+        } else {
+            sort_bigs(j + 1, hi);
+            hi = j + 1;
+        }
+    }
+    for (size_t i = lo + 1; i < hi; i++) {
+        struct big t = bigs[i];
+        size_t j = i;
+        while (j > lo && bigs[j - 1].addr > t.addr) {
+            bigs[j] = bigs[j - 1];
+            j--;
+        }
+        bigs[j] = t;
+    }
+}
+
+/* ---- pointer lookup ---- */
+
+/* The block containing (or starting at) p: its index, *is_start set. MP_HEAP_NONE if none. */
+static uint32_t find_block(uintptr_t p, int *is_start, struct mp_block *b)
+{
+    if (p < heap_lo || p >= heap_hi)
+        return MP_HEAP_NONE;
+    if (!(p & 7) && bit_test(p)) {
+        uint32_t idx = mp_heap_index_of(p);
+        if (idx != MP_HEAP_NONE) {
+            mp_heap_get(idx, b);
+            *is_start = 1;
+            return idx;
+        }
+    }
+    uintptr_t lo = p > SMALL_SPAN ? p - SMALL_SPAN : 1;
+    uintptr_t s = prev_start((p & 7) ? p : p - 8, lo);
+    if (s) {
+        uint32_t idx = mp_heap_index_of(s);
+        if (idx == MP_HEAP_NONE)
+            return MP_HEAP_NONE;
+        mp_heap_get(idx, b);
+        if (p < s + b->size) {
+            *is_start = 0;
+            return idx;
+        }
+        return MP_HEAP_NONE;
+    }
+    /* No start nearby: only a big block can contain p. */
+    size_t l = 0, h = nbigs;
+    while (l < h) {
+        size_t m = (l + h) / 2;
+        if (bigs[m].addr <= p)
+            l = m + 1;
+        else
+            h = m;
+    }
+    if (l == 0 || p >= bigs[l - 1].end)
+        return MP_HEAP_NONE;
+    mp_heap_get(bigs[l - 1].idx, b);
+    *is_start = 0;
+    return bigs[l - 1].idx;
+}
+
+/* ---- heuristics (interior pointers valgrind's default heuristics accept) ---- */
+
+/* The mappings, read once per scan (sorted by address, as the kernel lists them). */
+static struct mp_map *smaps;
+static long nsmaps;
+
+static const struct mp_map *map_of(uintptr_t a)
+{
+    long l = 0, h = nsmaps;
+    while (l < h) {
+        long m = (l + h) / 2;
+        if (smaps[m].hi <= a)
+            l = m + 1;
+        else
+            h = m;
+    }
+    return (l < nsmaps && smaps[l].lo <= a) ? &smaps[l] : NULL;
+}
+
+static int looks_like_vtable(uintptr_t v)
+{
+    /* A vtable lives in a readable file mapping and holds at least two pointers to code
+     * (null entries allowed), within its first 20 words. */
+    const struct mp_map *m = map_of(v);
+    if (!m || m->anon || !(m->prot & 1))
+        return 0;
+    int fns = 0;
+    for (int i = 0; i < 20 && v + 8 * (uintptr_t)i + 8 <= m->hi; i++) {
+        uintptr_t f = ((const uintptr_t *)v)[i];
+        if (!f)
+            continue;
+        const struct mp_map *fm = map_of(f);
+        if (!fm || fm->anon || !(fm->prot & 4))
+            return 0;
+        if (++fns == 2)
+            return 1;
+    }
+    return 0;
+}
+
+static int heuristic_ok(uintptr_t p, const struct mp_block *b)
+{
+    if (!use_heuristics)
+        return 0;
+    const uint64_t *w = (const uint64_t *)b->addr;
+    /* stdstring (COW layout: length, capacity, refcount, chars) */
+    if (p == b->addr + 24 && b->size >= 24) {
+        uint64_t cap = w[1];
+        if (3 * 8 + cap + 1 == b->size && w[0] <= cap)
+            return 1;
+    }
+    /* length64 */
+    if (p == b->addr + 8 && b->size >= 8 && w[0] > 0 && b->size - 8 == w[0])
+        return 1;
+    /* newarray: element count before the elements */
+    if (p == b->addr + 8 && b->size >= 8 && w[0] > 0 && (b->size - 8) % w[0] == 0)
+        return 1;
+    /* multiple inheritance: both the block start and p hold vtable pointers */
+    if (!(p & 7) && p + 8 <= b->addr + b->size && b->size >= 8) {
+        uintptr_t inner = *(const uintptr_t *)p, first = w[0];
+        if (!(inner & 7) && inner >= 4096 && !(first & 7) && first >= 4096 &&
+            looks_like_vtable(inner) && looks_like_vtable(first))
+            return 1;
+    }
+    return 0;
+}
+
+/* ---- mark stack ---- */
+
+static void push(uint32_t idx)
+{
+    if (mtop == mcap) {
+        size_t ncap = mcap ? mcap * 2 : 65536;
+        uint32_t *n = mp_pages_alloc(ncap * sizeof *n);
+        if (!n)
+            return; /* out of memory: this block stays unscanned (conservatively less reachable) */
+        if (mstack) {
+            memcpy(n, mstack, mtop * sizeof *n);
+            mp_pages_free(mstack, mcap * sizeof *n);
+        }
+        mstack = n;
+        mcap = ncap;
+    }
+    mstack[mtop++] = idx;
+}
+
+/* A candidate pointer found in memory whose source is definite (or not). */
+static inline void consider(uintptr_t p, int prior_definite, uint32_t clique)
+{
+    if (p < heap_lo || p >= heap_hi)
+        return;
+    struct mp_block b;
+    int is_start;
+    uint32_t idx = find_block(p, &is_start, &b);
+    if (idx == MP_HEAP_NONE)
+        return;
+    unsigned s = mp_heap_get_state(idx);
+    if (clique != MP_HEAP_NONE) {
+        if (s == MP_ST_UNREACHED && idx != clique) {
+            mp_heap_set_state(idx, MP_ST_INDIRECT);
+            push(idx);
+        }
+        return;
+    }
+    if (s == MP_ST_REACHABLE)
+        return;
+    int via_start = is_start || heuristic_ok(p, &b);
+    if (via_start && prior_definite) {
+        mp_heap_set_state(idx, MP_ST_REACHABLE);
+        push(idx);
+    } else if (s == MP_ST_UNREACHED) {
+        mp_heap_set_state(idx, MP_ST_POSSIBLE);
+        push(idx);
+    }
+}
+
+/* ---- fault-tolerant memory scanning ---- */
+
+static sigjmp_buf scan_jmp;
+static volatile uintptr_t scan_cursor;
+static volatile int scanning;
+
+static void fault_handler(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    if (scanning)
+        siglongjmp(scan_jmp, 1);
+    /* Not ours: restore the default and re-raise. */
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void scan_range(uintptr_t lo, uintptr_t hi, int prior_definite, uint32_t clique)
+{
+    lo = (lo + 7) & ~(uintptr_t)7;
+    hi &= ~(uintptr_t)7;
+    if (lo >= hi)
+        return;
+    scan_cursor = lo;
+    if (sigsetjmp(scan_jmp, 1)) {
+        /* Faulted at scan_cursor: skip the page. */
+        scan_cursor = (scan_cursor + 4096) & ~(uintptr_t)4095;
+    }
+    scanning = 1;
+    while (scan_cursor < hi) {
+        uintptr_t a = scan_cursor;
+        uintptr_t page_end = (a + 4096) & ~(uintptr_t)4095;
+        if (page_end > hi)
+            page_end = hi;
+        for (; a < page_end; a += 8) {
+            uintptr_t v = *(volatile const uintptr_t *)a;
+            if (v >= heap_lo && v < heap_hi) {
+                scan_cursor = a;
+                scanning = 0;
+                consider(v, prior_definite, clique);
+                scanning = 1;
+            }
+        }
+        scan_cursor = page_end;
+    }
+    scanning = 0;
+}
+
+static void drain(uint32_t clique)
+{
+    while (mtop) {
+        uint32_t idx = mstack[--mtop];
+        struct mp_block b;
+        mp_heap_get(idx, &b);
+        int prior_definite = mp_heap_get_state(idx) != MP_ST_POSSIBLE;
+        st->heap_bytes_scanned += b.size;
+        scan_range(b.addr, b.addr + b.size, prior_definite, clique);
+    }
+}
+
+/* ---- roots ---- */
+
+struct range {
+    uintptr_t lo, hi;
+};
+
+#define MAX_EXCL 65536
+static struct range *excl;
+static size_t nexcl;
+
+static void exclude(uintptr_t lo, uintptr_t hi)
+{
+    if (lo < hi && nexcl < MAX_EXCL) {
+        excl[nexcl].lo = lo;
+        excl[nexcl].hi = hi;
+        nexcl++;
+    }
+}
+
+static void sort_excl(void)
+{
+    for (size_t i = 1; i < nexcl; i++) { /* insertion sort after an initial heap-ish order */
+        struct range t = excl[i];
+        size_t j = i;
+        while (j > 0 && excl[j - 1].lo > t.lo) {
+            excl[j] = excl[j - 1];
+            j--;
+        }
+        excl[j] = t;
+    }
+}
+
+/* Scan [lo, hi) minus the excluded ranges, as a root. */
+static void scan_root(uintptr_t lo, uintptr_t hi)
+{
+    size_t l = 0, h = nexcl;
+    while (l < h) { /* first exclusion with hi > lo */
+        size_t m = (l + h) / 2;
+        if (excl[m].hi <= lo)
+            l = m + 1;
+        else
+            h = m;
+    }
+    /* Exclusions may overlap; walk them in order of lo. */
+    uintptr_t cur = lo;
+    for (size_t i = 0; i < nexcl && cur < hi; i++) {
+        if (excl[i].hi <= cur)
+            continue;
+        if (excl[i].lo >= hi)
+            break;
+        if (excl[i].lo > cur) {
+            st->root_bytes += excl[i].lo - cur;
+            scan_range(cur, excl[i].lo, 1, MP_HEAP_NONE);
+        }
+        if (excl[i].hi > cur)
+            cur = excl[i].hi;
+    }
+    (void)l;
+    if (cur < hi) {
+        st->root_bytes += hi - cur;
+        scan_range(cur, hi, 1, MP_HEAP_NONE);
+    }
+}
+
+static int exclude_big_spans(uint32_t idx, const struct mp_block *b, void *ctx)
+{
+    (void)idx;
+    (void)ctx;
+    if (b->size + 16 >= 4096)
+        exclude((b->addr - 16) & ~(uintptr_t)4095, (b->addr + b->size + 4095) & ~(uintptr_t)4095);
+    return 0;
+}
+
+static int is_device(const char *name)
+{
+    return !strncmp(name, "/dev/", 5) && strcmp(name, "/dev/zero") && strncmp(name, "/dev/shm/", 9);
+}
+
+static void scan_roots(const struct mp_thread_ctx *threads, int nthreads, uintptr_t self_sp,
+                       const uintptr_t *self_regs, int nself_regs)
+{
+    struct mp_map *maps = smaps;
+    long n = nsmaps;
+    excl = mp_pages_alloc(MAX_EXCL * sizeof *excl);
+    if (!maps || !excl)
+        return;
+    nexcl = 0;
+    uintptr_t dlo, dhi;
+    mp_modules_self_data(&dlo, &dhi);
+    exclude(dlo, dhi);
+    mp_arena_foreach_mapping(exclude);
+    for (long i = 0; i < n; i++) {
+        struct mp_map *m = &maps[i];
+        if (!strcmp(m->name, "[heap]"))
+            exclude(m->lo, m->hi);
+        /* glibc's non-main arenas: heaps aligned to HEAP_MAX_SIZE (64 MiB). */
+        else if (!m->name[0] && !(m->lo & ((64ul << 20) - 1)) && m->hi - m->lo <= (64ul << 20))
+            exclude(m->lo, m->hi);
+    }
+    mp_heap_foreach(exclude_big_spans, NULL);
+    sort_excl();
+
+    for (long i = 0; i < n; i++) {
+        struct mp_map *m = &maps[i];
+        if ((m->prot & 3) != 3 || is_device(m->name) || !strcmp(m->name, "[vvar]") ||
+            !strcmp(m->name, "[vsyscall]"))
+            continue;
+        uintptr_t lo = m->lo;
+        /* A stack: scan only from the stack pointer up. */
+        if (self_sp >= m->lo && self_sp < m->hi)
+            lo = self_sp;
+        for (int t = 0; t < nthreads; t++)
+            if (threads[t].stopped && threads[t].sp >= m->lo && threads[t].sp < m->hi)
+                lo = threads[t].sp > lo ? threads[t].sp : lo;
+        scan_root(lo, m->hi);
+    }
+    for (int r = 0; r < nself_regs; r++)
+        consider(self_regs[r], 1, MP_HEAP_NONE);
+    for (int t = 0; t < nthreads; t++)
+        if (threads[t].stopped)
+            for (int r = 0; r < MP_NREGS; r++)
+                consider(threads[t].regs[r], 1, MP_HEAP_NONE);
+    mp_pages_free(excl, MAX_EXCL * sizeof *excl);
+    excl = NULL;
+}
+
+/* ---- cliques in address order ---- */
+
+static void cliques(void)
+{
+    for (uint32_t r = 0; r < NREGIONS; r++) {
+        uint64_t *bm = regions[r];
+        if (!bm)
+            continue;
+        uintptr_t base = (uintptr_t)r << REGION_SHIFT;
+        uintptr_t first = heap_lo > base ? (heap_lo - base) >> 9 : 0;
+        for (uint64_t wi = first; wi < REGION_WORDS; wi++) {
+            uint64_t w = bm[wi];
+            if (base + (wi << 9) >= heap_hi)
+                break;
+            while (w) {
+                int b = __builtin_ctzll(w);
+                w &= w - 1;
+                uintptr_t a = base + ((wi * 64 + (uint64_t)b) << 3);
+                uint32_t idx = mp_heap_index_of(a);
+                if (idx == MP_HEAP_NONE || mp_heap_get_state(idx) != MP_ST_UNREACHED)
+                    continue;
+                push(idx);
+                drain(idx);
+            }
+        }
+    }
+}
+
+/* ---- entry ---- */
+
+void mp_scan_run(const struct mp_thread_ctx *threads, int nthreads, uintptr_t self_sp,
+                 const uintptr_t *self_regs, int nself_regs, int heuristics,
+                 struct mp_scan_stats *stats)
+{
+    memset(stats, 0, sizeof *stats);
+    st = stats;
+    use_heuristics = heuristics;
+    heap_lo = UINTPTR_MAX;
+    heap_hi = 0;
+    nbigs = 0;
+    mtop = 0;
+    regions = mp_pages_alloc(NREGIONS * sizeof *regions);
+    if (!regions)
+        return;
+    mp_heap_foreach(add_block, NULL);
+    if (nbigs)
+        sort_bigs(0, nbigs);
+
+    struct sigaction sa, old_segv, old_bus;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = fault_handler;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigaction(SIGSEGV, &sa, &old_segv);
+    sigaction(SIGBUS, &sa, &old_bus);
+
+    size_t mapcap = 65536;
+    smaps = mp_pages_alloc(mapcap * sizeof *smaps);
+    nsmaps = smaps ? mp_maps_read(smaps, mapcap) : 0;
+    if (nsmaps < 0)
+        nsmaps = 0;
+    if (heap_lo < heap_hi) {
+        scan_roots(threads, nthreads, self_sp, self_regs, nself_regs);
+        drain(MP_HEAP_NONE);
+        cliques();
+    }
+
+    if (smaps)
+        mp_pages_free(smaps, mapcap * sizeof *smaps);
+    smaps = NULL;
+    nsmaps = 0;
+    sigaction(SIGSEGV, &old_segv, NULL);
+    sigaction(SIGBUS, &old_bus, NULL);
+
+    for (uint32_t r = 0; r < NREGIONS; r++)
+        if (regions[r])
+            mp_pages_free(regions[r], REGION_WORDS * 8);
+    mp_pages_free(regions, NREGIONS * sizeof *regions);
+    regions = NULL;
+    if (bigs)
+        mp_pages_free(bigs, capbigs * sizeof *bigs);
+    bigs = NULL;
+    nbigs = capbigs = 0;
+    if (mstack)
+        mp_pages_free(mstack, mcap * sizeof *mstack);
+    mstack = NULL;
+    mtop = mcap = 0;
+}

@@ -1,0 +1,32 @@
+/* The leak scan: memcheck's reachability algorithm over memplumber's block table.
+ *   1. roots: every readable+writable mapping (globals, TLS, anonymous mmaps of the program,
+ *      stacks from each thread's stack pointer up) minus malloc's own heap regions, minus tool
+ *      memory; plus the registers of every thread;
+ *   2. flood: a start pointer (or an interior pointer accepted by a heuristic) from a definite
+ *      source marks a block reachable; any other pointer marks it possibly reachable; blocks
+ *      are scanned when their state rises;
+ *   3. cliques: each block still unreached, in address order, is definitely lost, and what it
+ *      reaches that is still unreached becomes indirectly lost.
+ * Precondition: the caller holds all heap locks (mp_heap_lock_all) and has stopped the other
+ * threads. Uses only tool memory; freed before returning. */
+#ifndef MP_SCAN_H
+#define MP_SCAN_H
+
+#include <stdint.h>
+
+#include "preload/threads.h"
+
+enum { MP_ST_UNREACHED = 0, MP_ST_POSSIBLE = 1, MP_ST_REACHABLE = 2, MP_ST_INDIRECT = 3 };
+
+struct mp_scan_stats {
+    uint64_t blocks;
+    uint64_t root_bytes;
+    uint64_t heap_bytes_scanned;
+};
+
+/* self_sp: the caller's stack pointer at the report entry (its deeper frames are not roots). */
+void mp_scan_run(const struct mp_thread_ctx *threads, int nthreads, uintptr_t self_sp,
+                 const uintptr_t *self_regs, int nself_regs, int heuristics,
+                 struct mp_scan_stats *stats);
+
+#endif

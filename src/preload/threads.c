@@ -1,0 +1,140 @@
+/* Stop-the-world by signal (see threads.h). The handler uses only async-signal-safe operations
+ * (atomics, futex, raw syscalls). */
+#include "preload/threads.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#define STOP_SIGNAL (SIGRTMIN + 4 <= SIGRTMAX ? SIGRTMAX - 2 : SIGPWR)
+
+static struct mp_thread_ctx *slots;
+static int nslots;
+static int resume_flag;
+static int in_handler;
+static int acks;
+
+static void stop_handler(int sig, siginfo_t *si, void *ucv)
+{
+    int saved = errno;
+    pid_t me = (pid_t)syscall(SYS_gettid);
+    __atomic_add_fetch(&in_handler, 1, __ATOMIC_ACQ_REL);
+    ucontext_t *uc = ucv;
+    for (int i = 0; i < nslots; i++) {
+        if (slots[i].tid != me)
+            continue;
+        static const int map[MP_NREGS] = {REG_RAX, REG_RBX, REG_RCX, REG_RDX, REG_RSI, REG_RDI,
+                                          REG_RBP, REG_R8,  REG_R9,  REG_R10, REG_R11, REG_R12,
+                                          REG_R13, REG_R14, REG_R15, REG_RIP};
+        for (int r = 0; r < MP_NREGS; r++)
+            slots[i].regs[r] = (uintptr_t)uc->uc_mcontext.gregs[map[r]];
+        slots[i].sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+        __atomic_store_n(&slots[i].stopped, 1, __ATOMIC_RELEASE);
+        __atomic_add_fetch(&acks, 1, __ATOMIC_ACQ_REL);
+        while (!__atomic_load_n(&resume_flag, __ATOMIC_ACQUIRE))
+            syscall(SYS_futex, &resume_flag, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+        break;
+    }
+    __atomic_sub_fetch(&in_handler, 1, __ATOMIC_ACQ_REL);
+    errno = saved;
+}
+
+static struct sigaction old_action;
+static int installed;
+static int sent_count;
+
+static int list_tids(pid_t *tids, int max)
+{
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    char buf[8192];
+    int n = 0;
+    for (;;) {
+        long r = syscall(SYS_getdents64, fd, buf, sizeof buf);
+        if (r <= 0)
+            break;
+        for (long off = 0; off < r;) {
+            struct {
+                uint64_t ino;
+                int64_t off;
+                unsigned short reclen;
+                unsigned char type;
+                char name[];
+            } *d = (void *)(buf + off);
+            if (d->name[0] >= '0' && d->name[0] <= '9' && n < max) {
+                pid_t t = 0;
+                for (const char *c = d->name; *c; c++)
+                    t = t * 10 + (*c - '0');
+                tids[n++] = t;
+            }
+            off += d->reclen;
+        }
+    }
+    syscall(SYS_close, fd);
+    return n;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {0, ms * 1000000L};
+    syscall(SYS_nanosleep, &ts, NULL);
+}
+
+int mp_threads_stop(struct mp_thread_ctx *out, int max)
+{
+    static pid_t tids[MP_MAX_THREADS];
+    pid_t me = (pid_t)syscall(SYS_gettid), pid = getpid();
+    int n = list_tids(tids, MP_MAX_THREADS), k = 0;
+    for (int i = 0; i < n && k < max; i++) {
+        if (tids[i] == me)
+            continue;
+        memset(&out[k], 0, sizeof out[k]);
+        out[k].tid = tids[i];
+        k++;
+    }
+    slots = out;
+    nslots = k;
+    __atomic_store_n(&resume_flag, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&acks, 0, __ATOMIC_RELEASE);
+    if (!k)
+        return 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = stop_handler;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigfillset(&sa.sa_mask);
+    if (sigaction(STOP_SIGNAL, &sa, &old_action) == 0)
+        installed = 1;
+    int sent = 0;
+    for (int i = 0; i < k; i++)
+        if (syscall(SYS_tgkill, pid, out[i].tid, STOP_SIGNAL) == 0)
+            sent++;
+    sent_count = sent;
+    /* Wait up to ~1 s for the answers. */
+    for (int waited = 0; waited < 1000 && __atomic_load_n(&acks, __ATOMIC_ACQUIRE) < sent; waited++)
+        sleep_ms(1);
+    return k;
+}
+
+void mp_threads_resume(void)
+{
+    __atomic_store_n(&resume_flag, 1, __ATOMIC_RELEASE);
+    syscall(SYS_futex, &resume_flag, FUTEX_WAKE_PRIVATE, 1 << 30, NULL, NULL, 0);
+    for (int waited = 0; waited < 1000 && __atomic_load_n(&in_handler, __ATOMIC_ACQUIRE) > 0; waited++)
+        sleep_ms(1);
+    /* A thread that has not answered (signal blocked) will take the signal later: keep our
+     * handler then (it finds no slot and returns) rather than let SIG_DFL kill the process. */
+    if (installed && __atomic_load_n(&acks, __ATOMIC_ACQUIRE) >= sent_count) {
+        sigaction(STOP_SIGNAL, &old_action, NULL);
+        installed = 0;
+    }
+    nslots = 0;
+}

@@ -1,0 +1,27 @@
+/* Stopping the other threads for a scan, with a signal (no ptrace: works under gdb, strace and
+ * in containers without SYS_PTRACE). Each thread listed in /proc/self/task gets the stop signal;
+ * its handler saves the interrupted registers and stack pointer, acknowledges, and waits until
+ * mp_threads_resume(). A thread that does not answer within the timeout (signal blocked, or
+ * stuck in the kernel) is reported as not stopped: the scan then treats its whole stack
+ * mapping as a root. Only one stop can be in progress at a time (caller serialises). */
+#ifndef MP_THREADS_H
+#define MP_THREADS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#define MP_MAX_THREADS 4096
+#define MP_NREGS 16
+
+struct mp_thread_ctx {
+    pid_t tid;
+    int stopped;
+    uintptr_t sp;
+    uintptr_t regs[MP_NREGS];
+};
+
+/* Stop every thread but the caller. Returns the number of entries filled in out[]. */
+int mp_threads_stop(struct mp_thread_ctx *out, int max);
+void mp_threads_resume(void);
+
+#endif

@@ -1,0 +1,980 @@
+/* Stack capture for x86_64 Linux: walks frames with the DWARF CFI of .eh_frame (FDE found through
+ * _dl_find_object() and the .eh_frame_hdr search table; dl_iterate_phdr only if glibc < 2.35),
+ * reduces the CFA program at each return address to a compact rule (CFA = rsp/rbp + off or
+ * *(rbp + off), RA and rbp slots relative to it) and caches rules per PC in a shared, insert-only,
+ * open-addressed table mapped with mmap. Readers are lock-free (acquire on the key, entries are
+ * immutable once published); inserts take a trylock-only spinlock and are skipped when it is busy
+ * or the table is 3/4 full. Hook-safe and async-signal-safe: no malloc, no stdio, no blocking lock,
+ * initial-exec TLS only. Every stack read is bounded to [sp, stack top) of the walk, CFAs must grow
+ * strictly. Signal frames (glibc __restore_rt) are walked through the saved ucontext. Limits: only
+ * rsp/rbp-based CFAs are followed; a handler running on a sigaltstack stops at the signal frame. */
+#include "preload/unwind.h"
+
+#include <dlfcn.h>
+#include <link.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+/* glibc >= 2.35; a weak reference so that an older libc falls back to dl_iterate_phdr. */
+#pragma weak _dl_find_object
+
+/* ------------------------------------------------------------------------------------------ */
+/* Rules                                                                                      */
+
+enum rule_kind {
+    K_INVALID = 0,   /* never stored: 0 in the table means "no rule here" */
+    K_RSP,           /* CFA = rsp + cfa_off */
+    K_RBP,           /* CFA = rbp + cfa_off */
+    K_DEREF_RBP,     /* CFA = *(rbp + cfa_off)   (DRAP, stack realignment) */
+    K_DEREF_RSP,     /* CFA = *(rsp + cfa_off) */
+    K_SIGNAL,        /* pc is glibc's __restore_rt: ucontext_t at sp */
+    K_NOINFO,        /* code without unwind info: frame-pointer step if rbp looks sane */
+    K_STOP,          /* outermost frame (RA undefined) or a rule we cannot follow */
+};
+
+enum bp_mode {
+    BP_SAME = 0,     /* rbp unchanged */
+    BP_AT_CFA,       /* rbp = *(CFA + bp_off) */
+    BP_VAL_CFA,      /* rbp = CFA + bp_off */
+    BP_AT_BP,        /* rbp = *(rbp + bp_off) (DRAP: DW_CFA_expression rbp: breg6 off) */
+    BP_UNKNOWN,      /* cannot tell: rbp = 0 so that no later rbp-based CFA is trusted */
+};
+
+struct rule {
+    int kind, bp_mode;
+    int64_t cfa_off, ra_off, bp_off;
+};
+
+/* Packed form in the cache: bits 0-3 kind, 4-6 bp_mode, 8-15 ra_off (int8), 16-31 bp_off
+ * (int16), 32-63 cfa_off (int32). Never 0 for a valid rule. */
+static int pack_rule(const struct rule *r, uint64_t *out)
+{
+    if (r->ra_off < INT8_MIN || r->ra_off > INT8_MAX || r->bp_off < INT16_MIN ||
+        r->bp_off > INT16_MAX || r->cfa_off < INT32_MIN || r->cfa_off > INT32_MAX)
+        return 0;
+    *out = (uint64_t)r->kind | (uint64_t)r->bp_mode << 4 | (uint64_t)(uint8_t)r->ra_off << 8 |
+           (uint64_t)(uint16_t)r->bp_off << 16 | (uint64_t)(uint32_t)r->cfa_off << 32;
+    return 1;
+}
+
+static inline void unpack_rule(uint64_t v, struct rule *r)
+{
+    r->kind = (int)(v & 15);
+    r->bp_mode = (int)((v >> 4) & 7);
+    r->ra_off = (int8_t)(v >> 8);
+    r->bp_off = (int16_t)(v >> 16);
+    r->cfa_off = (int32_t)(v >> 32);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Rule cache                                                                                 */
+
+#define CACHE_BITS 20
+#define CACHE_SIZE (1ul << CACHE_BITS)
+#define CACHE_MASK (CACHE_SIZE - 1)
+#define CACHE_MAX_FILL (CACHE_SIZE / 4 * 3)
+#define CACHE_PROBES 16
+#define EXACT_BIT (1ull << 63) /* key flag: pc is an interrupted pc, not a return address */
+
+struct cache_entry {
+    uint64_t key; /* 0 = empty; published last, with a release store */
+    uint64_t val;
+};
+
+static struct cache_entry *cache_table;
+static unsigned long cache_count;
+static int cache_lock;
+
+static void *sys_mmap_anon(size_t len)
+{
+    long r = syscall(SYS_mmap, 0, len, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return (r < 0 && r > -4096) ? NULL : (void *)r;
+}
+
+static struct cache_entry *cache_get_table(void)
+{
+    struct cache_entry *t = __atomic_load_n(&cache_table, __ATOMIC_ACQUIRE);
+    if (t)
+        return t;
+    /* Lazy: mmap is async-signal-safe; a loser of the race unmaps its copy. */
+    size_t len = CACHE_SIZE * sizeof(struct cache_entry);
+    struct cache_entry *mine = sys_mmap_anon(len);
+    if (!mine)
+        return NULL;
+    struct cache_entry *expected = NULL;
+    if (__atomic_compare_exchange_n(&cache_table, &expected, mine, 0, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE))
+        return mine;
+    syscall(SYS_munmap, mine, len);
+    return expected;
+}
+
+static inline size_t cache_hash(uint64_t key)
+{
+    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> (64 - CACHE_BITS));
+}
+
+static inline uint64_t cache_lookup(const struct cache_entry *t, uint64_t key)
+{
+    size_t i = cache_hash(key);
+    for (int probe = 0; probe < CACHE_PROBES; probe++) {
+        uint64_t k = __atomic_load_n(&t[i].key, __ATOMIC_ACQUIRE);
+        if (k == key)
+            return __atomic_load_n(&t[i].val, __ATOMIC_RELAXED);
+        if (k == 0)
+            return 0;
+        i = (i + 1) & CACHE_MASK;
+    }
+    return 0;
+}
+
+static int cache_trylock(void)
+{
+    if (__atomic_load_n(&cache_lock, __ATOMIC_RELAXED))
+        return 0;
+    return __atomic_exchange_n(&cache_lock, 1, __ATOMIC_ACQUIRE) == 0;
+}
+
+static void cache_unlock(void) { __atomic_store_n(&cache_lock, 0, __ATOMIC_RELEASE); }
+
+static void cache_insert(struct cache_entry *t, uint64_t key, uint64_t val)
+{
+    if (__atomic_load_n(&cache_count, __ATOMIC_RELAXED) >= CACHE_MAX_FILL)
+        return;
+    if (!cache_trylock())
+        return; /* busy (maybe us, from a signal handler): just don't cache */
+    size_t i = cache_hash(key);
+    for (int probe = 0; probe < CACHE_PROBES; probe++) {
+        uint64_t k = __atomic_load_n(&t[i].key, __ATOMIC_RELAXED);
+        if (k == key)
+            break;
+        if (k == 0) {
+            __atomic_store_n(&t[i].val, val, __ATOMIC_RELAXED);
+            __atomic_store_n(&t[i].key, key, __ATOMIC_RELEASE);
+            __atomic_store_n(&cache_count, cache_count + 1, __ATOMIC_RELAXED);
+            break;
+        }
+        i = (i + 1) & CACHE_MASK;
+    }
+    cache_unlock();
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* DWARF reading                                                                              */
+
+#define DW_EH_PE_absptr 0x00
+#define DW_EH_PE_uleb128 0x01
+#define DW_EH_PE_udata2 0x02
+#define DW_EH_PE_udata4 0x03
+#define DW_EH_PE_udata8 0x04
+#define DW_EH_PE_sleb128 0x09
+#define DW_EH_PE_sdata2 0x0a
+#define DW_EH_PE_sdata4 0x0b
+#define DW_EH_PE_sdata8 0x0c
+#define DW_EH_PE_pcrel 0x10
+#define DW_EH_PE_textrel 0x20
+#define DW_EH_PE_datarel 0x30
+#define DW_EH_PE_funcrel 0x40
+#define DW_EH_PE_aligned 0x50
+#define DW_EH_PE_indirect 0x80
+#define DW_EH_PE_omit 0xff
+
+#define DWREG_RBP 6
+#define DWREG_RSP 7
+#define DWREG_RA 16
+
+struct reader {
+    const uint8_t *p, *end;
+    int bad;
+};
+
+static uint64_t rd_uleb(struct reader *r)
+{
+    uint64_t v = 0;
+    unsigned shift = 0;
+    while (r->p < r->end) {
+        uint8_t b = *r->p++;
+        if (shift < 64)
+            v |= (uint64_t)(b & 0x7f) << shift;
+        shift += 7;
+        if (!(b & 0x80))
+            return v;
+    }
+    r->bad = 1;
+    return 0;
+}
+
+static int64_t rd_sleb(struct reader *r)
+{
+    uint64_t v = 0;
+    unsigned shift = 0;
+    while (r->p < r->end) {
+        uint8_t b = *r->p++;
+        if (shift < 64)
+            v |= (uint64_t)(b & 0x7f) << shift;
+        shift += 7;
+        if (!(b & 0x80)) {
+            if (shift < 64 && (b & 0x40))
+                v |= ~(uint64_t)0 << shift;
+            return (int64_t)v;
+        }
+    }
+    r->bad = 1;
+    return 0;
+}
+
+static uint64_t rd_fixed(struct reader *r, size_t n)
+{
+    if (r->bad || (size_t)(r->end - r->p) < n) {
+        r->bad = 1;
+        return 0;
+    }
+    uint64_t v = 0;
+    switch (n) {
+    case 1: v = *r->p; break;
+    case 2: { uint16_t x; memcpy(&x, r->p, 2); v = x; break; }
+    case 4: { uint32_t x; memcpy(&x, r->p, 4); v = x; break; }
+    case 8: memcpy(&v, r->p, 8); break;
+    }
+    r->p += n;
+    return v;
+}
+
+/* Read a pointer in encoding enc. datarel is relative to dbase. */
+static uintptr_t rd_encoded(struct reader *r, uint8_t enc, uintptr_t dbase)
+{
+    if (enc == DW_EH_PE_omit)
+        return 0;
+    uintptr_t field = (uintptr_t)r->p;
+    if ((enc & 0x70) == DW_EH_PE_aligned) {
+        const uint8_t *a = (const uint8_t *)(((uintptr_t)r->p + 7) & ~(uintptr_t)7);
+        if (a > r->end) {
+            r->bad = 1;
+            return 0;
+        }
+        r->p = a;
+        field = (uintptr_t)a;
+        enc = DW_EH_PE_absptr | (enc & DW_EH_PE_indirect);
+    }
+    uint64_t v;
+    switch (enc & 0x0f) {
+    case DW_EH_PE_absptr: v = rd_fixed(r, 8); break;
+    case DW_EH_PE_uleb128: v = rd_uleb(r); break;
+    case DW_EH_PE_udata2: v = rd_fixed(r, 2); break;
+    case DW_EH_PE_udata4: v = rd_fixed(r, 4); break;
+    case DW_EH_PE_udata8: v = rd_fixed(r, 8); break;
+    case DW_EH_PE_sleb128: v = (uint64_t)rd_sleb(r); break;
+    case DW_EH_PE_sdata2: v = (uint64_t)(int64_t)(int16_t)rd_fixed(r, 2); break;
+    case DW_EH_PE_sdata4: v = (uint64_t)(int64_t)(int32_t)rd_fixed(r, 4); break;
+    case DW_EH_PE_sdata8: v = rd_fixed(r, 8); break;
+    default: r->bad = 1; return 0;
+    }
+    if (r->bad)
+        return 0;
+    switch (enc & 0x70) {
+    case DW_EH_PE_absptr: break;
+    case DW_EH_PE_pcrel: v += field; break;
+    case DW_EH_PE_datarel: v += dbase; break;
+    default: r->bad = 1; return 0; /* textrel/funcrel: not used in .eh_frame on x86_64 */
+    }
+    if ((enc & DW_EH_PE_indirect) && v) {
+        uintptr_t x;
+        memcpy(&x, (const void *)(uintptr_t)v, sizeof x);
+        v = x;
+    }
+    return (uintptr_t)v;
+}
+
+struct cie_info {
+    const uint8_t *insns, *insns_end;
+    uint64_t code_align;
+    int64_t data_align;
+    uint64_t ra_reg;
+    uint8_t fde_enc;
+    uint8_t has_z, signal;
+};
+
+struct fde_info {
+    uintptr_t pc_begin, pc_end;
+    const uint8_t *insns, *insns_end;
+    struct cie_info cie;
+};
+
+/* Length and id of a CIE/FDE record at p. Returns 0 on a terminator or a bad record. */
+static int rd_record_head(const uint8_t *p, const uint8_t **body, const uint8_t **end,
+                          uint64_t *id, const uint8_t **id_field)
+{
+    uint32_t len32;
+    memcpy(&len32, p, 4);
+    p += 4;
+    uint64_t len = len32;
+    int is64 = 0;
+    if (len32 == 0xffffffffu) {
+        memcpy(&len, p, 8);
+        p += 8;
+        is64 = 1;
+    }
+    if (len == 0 || len > (1ull << 30))
+        return 0;
+    *end = p + len;
+    *id_field = p;
+    if (is64) {
+        memcpy(id, p, 8);
+        p += 8;
+    } else {
+        uint32_t id32;
+        memcpy(&id32, p, 4);
+        *id = id32;
+        p += 4;
+    }
+    if (p > *end)
+        return 0;
+    *body = p;
+    return 1;
+}
+
+static int parse_cie(const uint8_t *cie, uintptr_t dbase, struct cie_info *out)
+{
+    const uint8_t *body, *end, *idf;
+    uint64_t id;
+    if (!rd_record_head(cie, &body, &end, &id, &idf) || id != 0)
+        return 0;
+    struct reader r = { body, end, 0 };
+    uint8_t version = (uint8_t)rd_fixed(&r, 1);
+    if (r.bad || (version != 1 && version != 3 && version != 4))
+        return 0;
+    const char *aug = (const char *)r.p;
+    size_t alen = strnlen(aug, (size_t)(end - r.p));
+    if (alen == (size_t)(end - r.p))
+        return 0;
+    r.p += alen + 1;
+    memset(out, 0, sizeof *out);
+    out->fde_enc = DW_EH_PE_absptr;
+    if (aug[0] == 'e' && aug[1] == 'h')
+        rd_fixed(&r, 8);
+    if (version == 4) {
+        rd_fixed(&r, 1); /* address_size */
+        rd_fixed(&r, 1); /* segment_size */
+    }
+    out->code_align = rd_uleb(&r);
+    out->data_align = rd_sleb(&r);
+    out->ra_reg = version == 1 ? rd_fixed(&r, 1) : rd_uleb(&r);
+    if (aug[0] == 'z') {
+        out->has_z = 1;
+        uint64_t zlen = rd_uleb(&r);
+        if (r.bad || zlen > (uint64_t)(end - r.p))
+            return 0;
+        const uint8_t *zend = r.p + zlen;
+        struct reader z = { r.p, zend, 0 };
+        for (const char *a = aug + 1; *a && !z.bad; a++) {
+            if (*a == 'R') {
+                out->fde_enc = (uint8_t)rd_fixed(&z, 1);
+            } else if (*a == 'L') {
+                rd_fixed(&z, 1);
+            } else if (*a == 'P') {
+                uint8_t penc = (uint8_t)rd_fixed(&z, 1);
+                /* skip the personality pointer without dereferencing it */
+                rd_encoded(&z, penc & 0x7f, dbase);
+            } else if (*a == 'S') {
+                out->signal = 1;
+            } else if (*a == 'B' || *a == 'G') {
+                /* no data */
+            } else {
+                break; /* unknown letter: the rest of the data is skipped via zlen */
+            }
+        }
+        if (z.bad)
+            return 0;
+        r.p = zend;
+    } else if (aug[0] != '\0' && !(aug[0] == 'e' && aug[1] == 'h' && aug[2] == '\0')) {
+        return 0;
+    }
+    if (r.bad || out->code_align == 0)
+        return 0;
+    out->insns = r.p;
+    out->insns_end = end;
+    return 1;
+}
+
+/* Parse the FDE at fde. Returns 1 and fills out when it is an FDE (not a CIE). */
+static int parse_fde(const uint8_t *fde, uintptr_t dbase, struct fde_info *out)
+{
+    const uint8_t *body, *end, *idf;
+    uint64_t id;
+    if (!rd_record_head(fde, &body, &end, &id, &idf) || id == 0)
+        return 0;
+    const uint8_t *cie = idf - id;
+    if (!parse_cie(cie, dbase, &out->cie))
+        return 0;
+    struct reader r = { body, end, 0 };
+    out->pc_begin = rd_encoded(&r, out->cie.fde_enc, dbase);
+    uintptr_t range = rd_encoded(&r, out->cie.fde_enc & 0x0f, dbase);
+    if (out->cie.has_z) {
+        uint64_t zlen = rd_uleb(&r);
+        if (r.bad || zlen > (uint64_t)(end - r.p))
+            return 0;
+        r.p += zlen;
+    }
+    if (r.bad)
+        return 0;
+    out->pc_end = out->pc_begin + range;
+    out->insns = r.p;
+    out->insns_end = end;
+    return 1;
+}
+
+/* Find the FDE covering target in the object whose .eh_frame_hdr is hdr. */
+static int find_fde_in_hdr(const uint8_t *hdr, uintptr_t target, struct fde_info *out)
+{
+    uintptr_t dbase = (uintptr_t)hdr;
+    if (hdr[0] != 1)
+        return 0;
+    uint8_t eh_ptr_enc = hdr[1], count_enc = hdr[2], table_enc = hdr[3];
+    struct reader r = { hdr + 4, hdr + 4 + 64, 0 };
+    const uint8_t *eh_frame = (const uint8_t *)rd_encoded(&r, eh_ptr_enc, dbase);
+    if (r.bad)
+        return 0;
+    if (count_enc != DW_EH_PE_omit && table_enc == (DW_EH_PE_datarel | DW_EH_PE_sdata4)) {
+        uintptr_t count = rd_encoded(&r, count_enc, dbase);
+        if (r.bad || count == 0)
+            return 0;
+        const int32_t *tab = (const int32_t *)(const void *)r.p;
+        /* last entry with initial_loc <= target */
+        size_t lo = 0, hi = count;
+        while (hi - lo > 1) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (dbase + (intptr_t)tab[2 * mid] <= target)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        if (dbase + (intptr_t)tab[2 * lo] > target)
+            return 0;
+        const uint8_t *fde = (const uint8_t *)(dbase + (intptr_t)tab[2 * lo + 1]);
+        if (!parse_fde(fde, dbase, out))
+            return 0;
+        return target >= out->pc_begin && target < out->pc_end;
+    }
+    /* No usable search table: linear scan of .eh_frame (slow, rare). */
+    if (!eh_frame)
+        return 0;
+    const uint8_t *p = eh_frame;
+    for (int n = 0; n < (1 << 22); n++) {
+        const uint8_t *body, *end, *idf;
+        uint64_t id;
+        if (!rd_record_head(p, &body, &end, &id, &idf))
+            return 0;
+        if (id != 0 && parse_fde(p, dbase, out) && target >= out->pc_begin &&
+            target < out->pc_end)
+            return 1;
+        p = end;
+    }
+    return 0;
+}
+
+struct phdr_search {
+    uintptr_t pc;
+    const uint8_t *hdr;
+    int found;
+};
+
+static int phdr_callback(struct dl_phdr_info *info, size_t size, void *data)
+{
+    struct phdr_search *s = data;
+    const ElfW(Phdr) *eh = NULL;
+    int hit = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD) {
+            uintptr_t b = info->dlpi_addr + ph->p_vaddr;
+            if (s->pc >= b && s->pc < b + ph->p_memsz)
+                hit = 1;
+        } else if (ph->p_type == PT_GNU_EH_FRAME) {
+            eh = ph;
+        }
+    }
+    if (!hit)
+        return 0;
+    s->found = 1;
+    s->hdr = eh ? (const uint8_t *)(info->dlpi_addr + eh->p_vaddr) : NULL;
+    return 1;
+}
+
+/* .eh_frame_hdr of the object containing pc. *in_object says whether any object contains pc. */
+static const uint8_t *find_eh_frame_hdr(uintptr_t pc, int *in_object)
+{
+    if (_dl_find_object) {
+        struct dl_find_object dfo;
+        if (_dl_find_object((void *)pc, &dfo) != 0) {
+            *in_object = 0;
+            return NULL;
+        }
+        *in_object = 1;
+        return dfo.dlfo_eh_frame;
+    }
+    struct phdr_search s = { pc, NULL, 0 };
+    dl_iterate_phdr(phdr_callback, &s);
+    *in_object = s.found;
+    return s.hdr;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* CFA program                                                                                */
+
+enum { RR_SAME = 0, RR_UNDEF, RR_OFFSET, RR_VAL_OFFSET, RR_REG, RR_AT_BREG, RR_OTHER };
+enum { CFA_REG = 0, CFA_DEREF, CFA_OTHER };
+
+struct reg_rule {
+    uint8_t how, reg;
+    int64_t off;
+};
+
+struct cfa_row {
+    uint8_t cfa_how, cfa_reg;
+    int64_t cfa_off;
+    struct reg_rule bp, ra;
+};
+
+#define STATE_STACK 8
+
+struct cfi_state {
+    struct cfa_row row, init;
+    struct cfa_row stack[STATE_STACK];
+    int depth;
+};
+
+static struct reg_rule *tracked(struct cfi_state *s, uint64_t reg, uint64_t ra_reg)
+{
+    if (reg == DWREG_RBP)
+        return &s->row.bp;
+    if (reg == ra_reg)
+        return &s->row.ra;
+    return NULL;
+}
+
+/* DW_OP_breg<reg> <sleb off> [DW_OP_deref]. Returns 1 when the block is exactly that. */
+static int parse_breg_expr(const uint8_t *p, uint64_t len, int want_deref, uint8_t *reg,
+                           int64_t *off)
+{
+    struct reader r = { p, p + len, 0 };
+    uint8_t op = (uint8_t)rd_fixed(&r, 1);
+    if (r.bad || op < 0x70 || op > 0x8f)
+        return 0;
+    *reg = op - 0x70;
+    *off = rd_sleb(&r);
+    if (want_deref && (uint8_t)rd_fixed(&r, 1) != 0x06)
+        return 0;
+    return !r.bad && r.p == r.end;
+}
+
+/* Run insns until the row covering target. loc is the address of the first row.
+ * Returns 0 on malformed input. */
+static int run_cfa_program(struct cfi_state *s, const struct cie_info *cie, const uint8_t *p,
+                           const uint8_t *end, uintptr_t loc, uintptr_t target)
+{
+    struct reader r = { p, end, 0 };
+    while (r.p < r.end && !r.bad) {
+        uint8_t op = *r.p++;
+        uint8_t low = op & 0x3f;
+        uint64_t reg, delta;
+        int64_t off;
+        struct reg_rule *rr;
+        switch (op & 0xc0) {
+        case 0x40: /* DW_CFA_advance_loc */
+            delta = low * cie->code_align;
+            goto advance;
+        case 0x80: /* DW_CFA_offset */
+            off = (int64_t)rd_uleb(&r) * cie->data_align;
+            if ((rr = tracked(s, low, cie->ra_reg)))
+                *rr = (struct reg_rule){ RR_OFFSET, 0, off };
+            continue;
+        case 0xc0: /* DW_CFA_restore */
+            if (low == DWREG_RBP)
+                s->row.bp = s->init.bp;
+            else if (low == cie->ra_reg)
+                s->row.ra = s->init.ra;
+            continue;
+        }
+        switch (op) {
+        case 0x00: /* nop */
+            continue;
+        case 0x01: { /* set_loc */
+            uintptr_t nl = rd_encoded(&r, cie->fde_enc, 0);
+            if (r.bad)
+                return 0;
+            if (target < nl)
+                return 1;
+            loc = nl;
+            continue;
+        }
+        case 0x02: delta = rd_fixed(&r, 1) * cie->code_align; goto advance;
+        case 0x03: delta = rd_fixed(&r, 2) * cie->code_align; goto advance;
+        case 0x04: delta = rd_fixed(&r, 4) * cie->code_align; goto advance;
+        case 0x1d: delta = rd_fixed(&r, 8) * cie->code_align; goto advance; /* MIPS_advance_loc8 */
+        case 0x05: /* offset_extended */
+            reg = rd_uleb(&r);
+            off = (int64_t)rd_uleb(&r) * cie->data_align;
+            if ((rr = tracked(s, reg, cie->ra_reg)))
+                *rr = (struct reg_rule){ RR_OFFSET, 0, off };
+            continue;
+        case 0x06: /* restore_extended */
+            reg = rd_uleb(&r);
+            if (reg == DWREG_RBP)
+                s->row.bp = s->init.bp;
+            else if (reg == cie->ra_reg)
+                s->row.ra = s->init.ra;
+            continue;
+        case 0x07: /* undefined */
+        case 0x08: /* same_value */
+            reg = rd_uleb(&r);
+            if ((rr = tracked(s, reg, cie->ra_reg)))
+                *rr = (struct reg_rule){ op == 0x07 ? RR_UNDEF : RR_SAME, 0, 0 };
+            continue;
+        case 0x09: { /* register */
+            reg = rd_uleb(&r);
+            uint64_t reg2 = rd_uleb(&r);
+            if ((rr = tracked(s, reg, cie->ra_reg)))
+                *rr = (struct reg_rule){ reg2 == reg ? RR_SAME : RR_REG, (uint8_t)reg2, 0 };
+            continue;
+        }
+        case 0x0a: /* remember_state */
+            if (s->depth >= STATE_STACK)
+                return 0;
+            s->stack[s->depth++] = s->row;
+            continue;
+        case 0x0b: /* restore_state */
+            if (s->depth <= 0)
+                return 0;
+            s->row = s->stack[--s->depth];
+            continue;
+        case 0x0c: /* def_cfa */
+            reg = rd_uleb(&r);
+            off = (int64_t)rd_uleb(&r);
+            s->row.cfa_how = CFA_REG;
+            s->row.cfa_reg = (uint8_t)(reg > 255 ? 255 : reg);
+            s->row.cfa_off = off;
+            continue;
+        case 0x12: /* def_cfa_sf */
+            reg = rd_uleb(&r);
+            off = rd_sleb(&r) * cie->data_align;
+            s->row.cfa_how = CFA_REG;
+            s->row.cfa_reg = (uint8_t)(reg > 255 ? 255 : reg);
+            s->row.cfa_off = off;
+            continue;
+        case 0x0d: /* def_cfa_register */
+            reg = rd_uleb(&r);
+            if (s->row.cfa_how != CFA_REG)
+                s->row.cfa_how = CFA_OTHER;
+            s->row.cfa_reg = (uint8_t)(reg > 255 ? 255 : reg);
+            continue;
+        case 0x0e: /* def_cfa_offset */
+            off = (int64_t)rd_uleb(&r);
+            if (s->row.cfa_how != CFA_REG)
+                s->row.cfa_how = CFA_OTHER;
+            s->row.cfa_off = off;
+            continue;
+        case 0x13: /* def_cfa_offset_sf */
+            off = rd_sleb(&r) * cie->data_align;
+            if (s->row.cfa_how != CFA_REG)
+                s->row.cfa_how = CFA_OTHER;
+            s->row.cfa_off = off;
+            continue;
+        case 0x0f: { /* def_cfa_expression */
+            uint64_t len = rd_uleb(&r);
+            if (r.bad || len > (uint64_t)(r.end - r.p))
+                return 0;
+            uint8_t breg;
+            int64_t boff;
+            if (parse_breg_expr(r.p, len, 1, &breg, &boff)) {
+                s->row.cfa_how = CFA_DEREF;
+                s->row.cfa_reg = breg;
+                s->row.cfa_off = boff;
+            } else {
+                s->row.cfa_how = CFA_OTHER;
+            }
+            r.p += len;
+            continue;
+        }
+        case 0x10:   /* expression */
+        case 0x16: { /* val_expression */
+            reg = rd_uleb(&r);
+            uint64_t len = rd_uleb(&r);
+            if (r.bad || len > (uint64_t)(r.end - r.p))
+                return 0;
+            if ((rr = tracked(s, reg, cie->ra_reg))) {
+                uint8_t breg;
+                int64_t boff;
+                if (op == 0x10 && parse_breg_expr(r.p, len, 0, &breg, &boff))
+                    *rr = (struct reg_rule){ RR_AT_BREG, breg, boff };
+                else
+                    *rr = (struct reg_rule){ RR_OTHER, 0, 0 };
+            }
+            r.p += len;
+            continue;
+        }
+        case 0x11: /* offset_extended_sf */
+            reg = rd_uleb(&r);
+            off = rd_sleb(&r) * cie->data_align;
+            if ((rr = tracked(s, reg, cie->ra_reg)))
+                *rr = (struct reg_rule){ RR_OFFSET, 0, off };
+            continue;
+        case 0x14: /* val_offset */
+            reg = rd_uleb(&r);
+            off = (int64_t)rd_uleb(&r) * cie->data_align;
+            if ((rr = tracked(s, reg, cie->ra_reg)))
+                *rr = (struct reg_rule){ RR_VAL_OFFSET, 0, off };
+            continue;
+        case 0x15: /* val_offset_sf */
+            reg = rd_uleb(&r);
+            off = rd_sleb(&r) * cie->data_align;
+            if ((rr = tracked(s, reg, cie->ra_reg)))
+                *rr = (struct reg_rule){ RR_VAL_OFFSET, 0, off };
+            continue;
+        case 0x2e: /* GNU_args_size */
+            rd_uleb(&r);
+            continue;
+        case 0x2f: /* GNU_negative_offset_extended */
+            reg = rd_uleb(&r);
+            off = -(int64_t)rd_uleb(&r) * cie->data_align;
+            if ((rr = tracked(s, reg, cie->ra_reg)))
+                *rr = (struct reg_rule){ RR_OFFSET, 0, off };
+            continue;
+        default:
+            return 0; /* unknown opcode: operands unknown, cannot go on */
+        }
+    advance:
+        if (r.bad)
+            return 0;
+        if (target < loc + delta)
+            return 1;
+        loc += delta;
+    }
+    return !r.bad;
+}
+
+/* __restore_rt: mov $15,%rax; syscall */
+static const uint8_t restore_rt_code[9] = { 0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 };
+
+/* Compute the rule for pc (a return address, or an interrupted pc when exact). Slow path. */
+static int compute_rule(uintptr_t pc, int exact, struct rule *out, int *cacheable)
+{
+    memset(out, 0, sizeof *out);
+    out->kind = K_STOP;
+    *cacheable = 1;
+    uintptr_t target = exact ? pc : pc - 1;
+    int in_object = 0;
+    const uint8_t *hdr = find_eh_frame_hdr(target, &in_object);
+    struct fde_info fde;
+    if (!hdr || !find_fde_in_hdr(hdr, target, &fde)) {
+        out->kind = K_NOINFO;
+        *cacheable = in_object; /* code outside any object (JIT, garbage) may appear later */
+        return 1;
+    }
+    if (fde.cie.signal) {
+        if (!exact && pc + sizeof restore_rt_code <= fde.pc_end &&
+            memcmp((const void *)pc, restore_rt_code, sizeof restore_rt_code) == 0)
+            out->kind = K_SIGNAL;
+        return 1;
+    }
+    struct cfi_state s;
+    memset(&s.row, 0, sizeof s.row);
+    s.row.cfa_how = CFA_OTHER;
+    s.depth = 0;
+    s.init = s.row;
+    if (!run_cfa_program(&s, &fde.cie, fde.cie.insns, fde.cie.insns_end, 0, UINTPTR_MAX))
+        return 1;
+    s.init = s.row;
+    s.depth = 0;
+    if (!run_cfa_program(&s, &fde.cie, fde.insns, fde.insns_end, fde.pc_begin, target))
+        return 1;
+
+    const struct cfa_row *row = &s.row;
+    if (row->ra.how == RR_UNDEF)
+        return 1; /* outermost frame */
+    if (row->ra.how != RR_OFFSET)
+        return 1;
+    if (row->cfa_how == CFA_REG && row->cfa_reg == DWREG_RSP)
+        out->kind = K_RSP;
+    else if (row->cfa_how == CFA_REG && row->cfa_reg == DWREG_RBP)
+        out->kind = K_RBP;
+    else if (row->cfa_how == CFA_DEREF && row->cfa_reg == DWREG_RBP)
+        out->kind = K_DEREF_RBP;
+    else if (row->cfa_how == CFA_DEREF && row->cfa_reg == DWREG_RSP)
+        out->kind = K_DEREF_RSP;
+    else
+        return 1;
+    out->cfa_off = row->cfa_off;
+    out->ra_off = row->ra.off;
+    switch (row->bp.how) {
+    case RR_SAME: out->bp_mode = BP_SAME; break;
+    case RR_OFFSET: out->bp_mode = BP_AT_CFA; out->bp_off = row->bp.off; break;
+    case RR_VAL_OFFSET: out->bp_mode = BP_VAL_CFA; out->bp_off = row->bp.off; break;
+    case RR_AT_BREG:
+        if (row->bp.reg == DWREG_RBP) {
+            out->bp_mode = BP_AT_BP;
+            out->bp_off = row->bp.off;
+        } else {
+            out->bp_mode = BP_UNKNOWN;
+        }
+        break;
+    default: out->bp_mode = BP_UNKNOWN; break;
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Walk                                                                                       */
+
+static __thread uintptr_t tls_stack_top __attribute__((tls_model("initial-exec")));
+
+#define NO_TOP_SPAN ((uintptr_t)64 << 20)
+
+void mp_unwind_init(void) { (void)cache_get_table(); }
+
+void mp_unwind_set_stack_top(uintptr_t top) { tls_stack_top = top; }
+
+void mp_unwind_flush(void)
+{
+    struct cache_entry *t = __atomic_load_n(&cache_table, __ATOMIC_ACQUIRE);
+    if (!t)
+        return;
+    /* Bounded spin: an insert holds the lock for a few dozen instructions. If we still cannot get
+     * it, zap anyway: a torn entry reads as key-without-value (0 = miss) or is never found. */
+    int locked = 0;
+    for (int i = 0; i < (1 << 20) && !(locked = cache_trylock()); i++)
+        __builtin_ia32_pause();
+    syscall(SYS_madvise, t, CACHE_SIZE * sizeof(struct cache_entry), MADV_DONTNEED);
+    __atomic_store_n(&cache_count, 0, __ATOMIC_RELAXED);
+    if (locked)
+        cache_unlock();
+}
+
+static inline int plausible_pc(uintptr_t pc)
+{
+    return pc - 4096 < ((uintptr_t)1 << 47) - 4096;
+}
+
+static inline uintptr_t load_word(uintptr_t addr) { return *(const uintptr_t *)addr; }
+
+__attribute__((no_sanitize_address)) int mp_unwind(const struct mp_unwind_regs *start,
+                                                   uintptr_t *pcs, int max)
+{
+    if (!start || !pcs || max <= 0 || start->pc == 0)
+        return 0;
+    uintptr_t pc = start->pc, sp = start->sp, bp = start->bp;
+    /* Reads stay in [lo, limit): the live part of this thread's stack above the first frame.
+     * (Not just above the current sp: an interrupted frame's CFI may point into its red zone.) */
+    const uintptr_t lo = start->sp;
+    uintptr_t top = tls_stack_top;
+    uintptr_t limit;
+    if (top > sp)
+        limit = top;
+    else
+        limit = sp + NO_TOP_SPAN < sp ? UINTPTR_MAX & ~(uintptr_t)7 : sp + NO_TOP_SPAN;
+    struct cache_entry *table = cache_get_table();
+    int exact = 0;
+    int n = 0;
+    pcs[n++] = pc;
+
+    while (n < max) {
+        uint64_t key = exact ? (pc | EXACT_BIT) : pc;
+        struct rule r;
+        uint64_t packed = table ? cache_lookup(table, key) : 0;
+        if (packed) {
+            unpack_rule(packed, &r);
+        } else {
+            int cacheable;
+            compute_rule(pc, exact, &r, &cacheable);
+            if (table && cacheable && pack_rule(&r, &packed))
+                cache_insert(table, key, packed);
+        }
+
+        uintptr_t cfa, a;
+        switch (r.kind) {
+        case K_RSP:
+            cfa = sp + (uintptr_t)r.cfa_off;
+            break;
+        case K_RBP:
+            cfa = bp + (uintptr_t)r.cfa_off;
+            break;
+        case K_DEREF_RBP:
+        case K_DEREF_RSP:
+            a = (r.kind == K_DEREF_RBP ? bp : sp) + (uintptr_t)r.cfa_off;
+            if (a < lo || a > limit - 8)
+                return n;
+            cfa = load_word(a);
+            break;
+        case K_SIGNAL: {
+            /* sp points at the ucontext_t the kernel pushed (after the handler's return slot) */
+            uintptr_t g = sp + offsetof(ucontext_t, uc_mcontext.gregs);
+            if (g + (REG_RIP + 1) * 8 > limit || g < lo)
+                return n;
+            uintptr_t npc = load_word(g + REG_RIP * 8);
+            uintptr_t nsp = load_word(g + REG_RSP * 8);
+            uintptr_t nbp = load_word(g + REG_RBP * 8);
+            if (nsp <= sp || nsp > limit || !plausible_pc(npc))
+                return n;
+            pc = npc;
+            sp = nsp;
+            bp = nbp;
+            exact = 1;
+            pcs[n++] = pc;
+            continue;
+        }
+        case K_NOINFO: {
+            /* Frame-pointer step, only if rbp looks like a frame in this stack. */
+            if (bp < lo || bp < sp || (bp & 7) || bp > limit - 16)
+                return n;
+            uintptr_t ra = load_word(bp + 8);
+            uintptr_t nbp = load_word(bp);
+            if (!plausible_pc(ra))
+                return n;
+            sp = bp + 16;
+            bp = nbp;
+            pc = ra;
+            exact = 0;
+            pcs[n++] = pc;
+            continue;
+        }
+        default:
+            return n;
+        }
+
+        if (cfa <= sp || cfa > limit)
+            return n;
+        a = cfa + (uintptr_t)r.ra_off;
+        if (a < lo || a > limit - 8)
+            return n;
+        uintptr_t ra = load_word(a);
+        switch (r.bp_mode) {
+        case BP_SAME:
+            break;
+        case BP_AT_CFA:
+        case BP_AT_BP:
+            a = (r.bp_mode == BP_AT_CFA ? cfa : bp) + (uintptr_t)r.bp_off;
+            if (a < lo || a > limit - 8)
+                return n;
+            bp = load_word(a);
+            break;
+        case BP_VAL_CFA:
+            bp = cfa + (uintptr_t)r.bp_off;
+            break;
+        default:
+            bp = 0;
+            break;
+        }
+        if (!plausible_pc(ra))
+            return n;
+        sp = cfa;
+        pc = ra;
+        exact = 0;
+        pcs[n++] = pc;
+    }
+    return n;
+}

@@ -1,0 +1,31 @@
+/* Stack capture for the hooks: a DWARF-CFI unwinder for x86_64 with a cache of unwind rules per
+ * return address, so that a warm capture costs a few loads per frame. Works on code built without
+ * frame pointers. Hook-safe: never calls malloc, never blocks (a rule-cache insert that cannot
+ * take its lock is skipped), async-signal-safe reads only within the thread's stack bounds. */
+#ifndef MP_UNWIND_H
+#define MP_UNWIND_H
+
+#include <stdint.h>
+
+/* Register state of the first frame to report: pc is a return address into the caller of the
+ * hook, sp the caller's stack pointer just after the return (the hook's CFA), bp the caller's rbp. */
+struct mp_unwind_regs {
+    uintptr_t pc, sp, bp;
+};
+
+/* One-time setup (called from runtime init, before any capture). Hook-safe. */
+void mp_unwind_init(void);
+
+/* Tell the unwinder the current thread's stack top (highest address + 1), used to bound reads.
+ * 0 = unknown (then CFAs must only increase and stay within 64 MiB of the start). */
+void mp_unwind_set_stack_top(uintptr_t top);
+
+/* Fill pcs[0..max) with return addresses, innermost first: pcs[0] = start->pc. Returns the
+ * number of frames (>= 1 when start->pc != 0). Stops at the outermost frame (undefined return
+ * address), at code without unwind info, or at max. */
+int mp_unwind(const struct mp_unwind_regs *start, uintptr_t *pcs, int max);
+
+/* Called after dlclose: forget cached rules for code that may have been unmapped. */
+void mp_unwind_flush(void);
+
+#endif

@@ -1,0 +1,92 @@
+/* The JSON report, format v1: exactly the shape of /work/shared/REPORT-FORMAT.md, which other
+ * tools parse. Every non-suppressed loss record of every kind is listed, largest bytes first (then
+ * blocks, then kind). Frames: "pc" is the return address - 1 in hex (what addr2line needs);
+ * unknown function, file or module are null, and an unknown line (0) is written as null too, so
+ * that every frame always has the same six keys. Errors omit unknown (0) stacks and write "size"
+ * only when the block size is known. Depends on report.h only. */
+#include "report/report.h"
+
+static void put_count(struct mp_out *o, const char *name, const struct mp_count *c, int last)
+{
+    mp_out_printf(o, "    \"%s\": {\"bytes\": %llu, \"blocks\": %llu}%s\n", name,
+                  (unsigned long long)c->bytes, (unsigned long long)c->blocks, last ? "" : ",");
+}
+
+static void put_stack(struct mp_report_ctx *ctx, struct mp_out *o, uint32_t stack)
+{
+    uint32_t n;
+    const struct mp_frame *f = mp_report_ctx_stack(ctx, stack, &n);
+    mp_out_putc(o, '[');
+    for (uint32_t i = 0; i < n; i++) {
+        mp_out_puts(o, i ? ",\n      {\"pc\": \"" : "\n      {\"pc\": \"");
+        mp_out_hex(o, f[i].pc);
+        mp_out_puts(o, "\", \"function\": ");
+        mp_out_json_str(o, f[i].function);
+        mp_out_puts(o, ", \"file\": ");
+        mp_out_json_str(o, f[i].file);
+        if (f[i].line)
+            mp_out_printf(o, ", \"line\": %u", f[i].line);
+        else
+            mp_out_puts(o, ", \"line\": null");
+        mp_out_puts(o, ", \"module\": ");
+        mp_out_json_str(o, f[i].module);
+        mp_out_puts(o, f[i].inlined ? ", \"inlined\": true}" : ", \"inlined\": false}");
+    }
+    mp_out_puts(o, n ? "\n    ]" : "]");
+}
+
+void mp_json_write(struct mp_report_ctx *ctx, struct mp_out *o)
+{
+    const struct mp_report_input *in = ctx->in;
+    mp_out_printf(o, "{\n  \"format\": \"memplumber-report\",\n  \"version\": 1,\n"
+                     "  \"pid\": %d,\n  \"command\": [",
+                  in->pid);
+    for (int i = 0; in->argv && i < in->argc; i++) {
+        if (i)
+            mp_out_puts(o, ", ");
+        mp_out_json_str(o, in->argv[i] ? in->argv[i] : "");
+    }
+    mp_out_puts(o, "],\n  \"summary\": {\n");
+    for (unsigned k = 0; k < MP_LEAK_NKINDS; k++)
+        put_count(o, mp_leak_kind_name(k), &in->lost[k], 0);
+    put_count(o, "suppressed", &in->suppressed, 0);
+    put_count(o, "total_allocated", &in->total_allocated, 0);
+    put_count(o, "total_freed", &in->total_freed, 0);
+    mp_out_printf(o, "    \"errors\": %llu\n  },\n  \"leaks\": [",
+                  (unsigned long long)in->error_count);
+
+    for (size_t i = 0; i < ctx->norder; i++) {
+        const struct mp_loss_record *r = &in->records[ctx->order[i]];
+        mp_out_puts(o, i ? ",\n    {\"kind\": " : "\n    {\"kind\": ");
+        mp_out_json_str(o, mp_leak_kind_name(r->kind));
+        mp_out_printf(o, ", \"bytes\": %llu, \"blocks\": %llu, \"allocator\": ",
+                      (unsigned long long)r->bytes, (unsigned long long)r->blocks);
+        mp_out_json_str(o, mp_alloc_kind_name(r->allocator));
+        mp_out_puts(o, ", \"stack\": ");
+        put_stack(ctx, o, r->stack);
+        mp_out_putc(o, '}');
+    }
+    mp_out_puts(o, ctx->norder ? "\n  ],\n  \"errors\": [" : "],\n  \"errors\": [");
+
+    size_t nerr = in->errors ? in->nerrors : 0;
+    for (size_t i = 0; i < nerr; i++) {
+        const struct mp_error_record *e = &in->errors[i];
+        mp_out_puts(o, i ? ",\n    {\"kind\": " : "\n    {\"kind\": ");
+        mp_out_json_str(o, mp_error_kind_name(e->kind));
+        mp_out_puts(o, ", \"address\": \"");
+        mp_out_hex(o, e->address);
+        mp_out_printf(o, "\", \"count\": %llu", (unsigned long long)e->count);
+        if (e->size)
+            mp_out_printf(o, ", \"size\": %llu", (unsigned long long)e->size);
+        static const char *const names[] = {"stack", "alloc_stack", "free_stack"};
+        const uint32_t stacks[] = {e->stack, e->alloc_stack, e->free_stack};
+        for (int k = 0; k < 3; k++) {
+            if (!stacks[k])
+                continue;
+            mp_out_printf(o, ", \"%s\": ", names[k]);
+            put_stack(ctx, o, stacks[k]);
+        }
+        mp_out_putc(o, '}');
+    }
+    mp_out_puts(o, nerr ? "\n  ]\n}\n" : "]\n}\n");
+}

@@ -1,0 +1,95 @@
+/* The report model: what the preload library hands to libmemplumber-report.so when a report is
+ * written. Plain data, raw program counters; the report library symbolizes and formats it.
+ * Mirrors JSON format v1 (../shared/REPORT-FORMAT.md). Owned by the caller for the duration of
+ * one mp_report_write() call. */
+#ifndef MP_REPORT_MODEL_H
+#define MP_REPORT_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MP_REPORT_ABI 1
+
+struct mp_count {
+    uint64_t bytes, blocks;
+};
+
+/* A loaded (or since unloaded) ELF object. PCs are attributed to modules by range; for a stack
+ * captured at generation g, a module with unload_gen != 0 is a candidate only if g < unload_gen. */
+struct mp_module {
+    const char *path;       /* absolute path of the file ("" unknown) */
+    uintptr_t base;         /* load bias (dlpi_addr) */
+    uintptr_t lo, hi;       /* [lo, hi) covered by its executable PT_LOAD segments */
+    uint32_t unload_gen;    /* 0: still loaded */
+};
+
+/* A deduplicated call stack: raw return addresses, innermost first. pcs[0] is the return
+ * address into the caller of the allocator / free function. */
+struct mp_stack {
+    const uintptr_t *pcs;
+    uint32_t n;
+    uint32_t gen;           /* module generation when first captured */
+};
+
+struct mp_loss_record {
+    unsigned kind;          /* enum mp_leak_kind */
+    unsigned allocator;     /* enum mp_alloc_kind */
+    uint64_t bytes, blocks;
+    uint64_t indirect_bytes, indirect_blocks; /* for definitely lost: what hangs off it */
+    uint32_t stack;         /* index into mp_report_input.stacks; 0 = unknown */
+    int suppressed;         /* matched a suppression (not printed, counted in summary.suppressed) */
+};
+
+struct mp_error_record {
+    unsigned kind;          /* enum mp_error_kind */
+    uintptr_t address;
+    uint64_t count;
+    uint64_t size;          /* block size where known, else 0 */
+    uint64_t size_given;    /* sized delete: the size the program passed */
+    unsigned allocator;     /* enum mp_alloc_kind of the block, where known */
+    unsigned free_kind;     /* enum mp_free_kind used by the bad call */
+    uint32_t stack, alloc_stack, free_stack; /* 0 = unknown (omitted from JSON) */
+};
+
+struct mp_report_options {
+    int text_fd;                /* text report destination (-1: none) */
+    const char *json_path;      /* NULL/"" = none; already %p-expanded */
+    const char *sarif_path;
+    const char *html_path;
+    unsigned show_kinds;        /* bitmask of (1u << enum mp_leak_kind) printed in the text report */
+    int leak_check;             /* 0 no, 1 summary, 2 full */
+    int text_prefix_pid;        /* prefix every text line with ==pid== */
+};
+
+struct mp_report_input {
+    int abi;                    /* MP_REPORT_ABI */
+    int pid;
+    int argc;
+    char *const *argv;          /* the observed program's command line */
+    const char *reason;         /* "exit", "on demand", ... */
+
+    struct mp_count lost[4];    /* indexed by enum mp_leak_kind */
+    struct mp_count suppressed;
+    struct mp_count total_allocated, total_freed;
+    uint64_t error_count;       /* sum of error counts */
+
+    const struct mp_loss_record *records;
+    size_t nrecords;
+    const struct mp_error_record *errors;
+    size_t nerrors;
+
+    const struct mp_stack *stacks;   /* stacks[0] is the empty stack */
+    size_t nstacks;
+    const struct mp_module *modules;
+    size_t nmodules;
+
+    struct mp_report_options opt;
+};
+
+/* Entry points of libmemplumber-report.so (looked up with dlsym). Return 0 or -1 (a message has
+ * been written to stderr). */
+int mp_report_write(const struct mp_report_input *in);
+/* Print one heap-misuse error as it happens (text only), symbolized. */
+int mp_report_error_now(const struct mp_report_input *in, const struct mp_error_record *err);
+
+#endif

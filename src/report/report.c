@@ -1,0 +1,254 @@
+/* Entry points of libmemplumber-report.so (model.h): mp_report_write() symbolizes the model once and
+ * writes the text report to opt.text_fd and the JSON / SARIF / HTML files; mp_report_error_now()
+ * prints one heap error as it happens. Also the shared report context (report.h).
+ * The caller (libmemplumber.so) holds its re-entry guard, so malloc here is not tracked. One lock
+ * serializes reports from different threads. Depends on the writers, symbolize.c and libc. */
+#include "report/report.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MP_EXPORT __attribute__((visibility("default")))
+
+static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* ---- shared helpers ---- */
+
+const char *mp_report_kind_words(unsigned kind)
+{
+    static const char *const w[] = {"definitely lost", "indirectly lost", "possibly lost",
+                                    "still reachable"};
+    return kind < MP_LEAK_NKINDS ? w[kind] : "lost (unknown kind)";
+}
+
+const char *mp_report_error_title(unsigned kind)
+{
+    switch (kind) {
+    case MP_ERR_DOUBLE_FREE:
+    case MP_ERR_INVALID_FREE:
+    case MP_ERR_REALLOC_FREED:
+    case MP_ERR_REALLOC_INVALID:
+        return "Invalid free() / delete / delete[] / realloc()";
+    case MP_ERR_MISMATCHED_FREE:
+        return "Mismatched free() / delete / delete []";
+    case MP_ERR_SIZED_DELETE:
+        return "Mismatched new/delete size value";
+    case MP_ERR_USABLE_SIZE_INVALID:
+        return "Invalid malloc_usable_size()";
+    default:
+        return "Heap error";
+    }
+}
+
+const char *mp_report_basename(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* A message on stderr, straight to the fd: the program's stderr FILE is not ours to touch. */
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    size_t len = (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1;
+    for (size_t off = 0; off < len;) {
+        ssize_t w = write(2, buf + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+}
+
+/* ---- context ---- */
+
+static int cmp_records(const void *a, const void *b, void *arg)
+{
+    const struct mp_loss_record *r = arg;
+    const struct mp_loss_record *x = &r[*(const uint32_t *)a], *y = &r[*(const uint32_t *)b];
+    if (x->bytes != y->bytes)
+        return x->bytes > y->bytes ? -1 : 1;
+    if (x->blocks != y->blocks)
+        return x->blocks > y->blocks ? -1 : 1;
+    if (x->kind != y->kind)
+        return x->kind < y->kind ? -1 : 1;
+    /* Deterministic output for equal records. */
+    if (x->stack != y->stack)
+        return x->stack < y->stack ? -1 : 1;
+    return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+}
+
+int mp_report_ctx_init(struct mp_report_ctx *ctx, const struct mp_report_input *in)
+{
+    memset(ctx, 0, sizeof *ctx);
+    ctx->in = in;
+    if (!getcwd(ctx->cwd, sizeof ctx->cwd))
+        ctx->cwd[0] = 0;
+    ctx->sym = mp_symbolize_open(in->modules, in->modules ? in->nmodules : 0);
+    size_t nst = in->stacks ? in->nstacks : 0;
+    ctx->frames = calloc(nst ? nst : 1, sizeof *ctx->frames);
+    ctx->nframes = calloc(nst ? nst : 1, sizeof *ctx->nframes);
+    ctx->done = calloc(nst ? nst : 1, 1);
+    size_t nrec = in->records ? in->nrecords : 0;
+    ctx->order = malloc((nrec ? nrec : 1) * sizeof *ctx->order);
+    if (!ctx->sym || !ctx->frames || !ctx->nframes || !ctx->done || !ctx->order) {
+        mp_report_ctx_free(ctx);
+        return -1;
+    }
+    for (size_t i = 0; i < nrec; i++)
+        if (!in->records[i].suppressed)
+            ctx->order[ctx->norder++] = (uint32_t)i;
+    qsort_r(ctx->order, ctx->norder, sizeof *ctx->order, cmp_records, (void *)in->records);
+    return 0;
+}
+
+void mp_report_ctx_free(struct mp_report_ctx *ctx)
+{
+    size_t nst = ctx->in && ctx->in->stacks ? ctx->in->nstacks : 0;
+    if (ctx->frames)
+        for (size_t i = 0; i < nst; i++)
+            free(ctx->frames[i]);
+    free(ctx->frames);
+    free(ctx->nframes);
+    free(ctx->done);
+    free(ctx->order);
+    mp_symbolize_close(ctx->sym);
+    memset(ctx, 0, sizeof *ctx);
+}
+
+const struct mp_frame *mp_report_ctx_stack(struct mp_report_ctx *ctx, uint32_t stack, uint32_t *n)
+{
+    const struct mp_report_input *in = ctx->in;
+    *n = 0;
+    if (stack == 0 || !in->stacks || stack >= in->nstacks)
+        return NULL;
+    if (!ctx->done[stack]) {
+        const struct mp_stack *st = &in->stacks[stack];
+        ctx->done[stack] = 1;
+        if (st->pcs && st->n)
+            ctx->frames[stack] =
+                mp_symbolize_stack(ctx->sym, st->pcs, st->n, st->gen, &ctx->nframes[stack]);
+    }
+    *n = ctx->nframes[stack];
+    return ctx->frames[stack];
+}
+
+/* ---- entry points ---- */
+
+static int check_input(const struct mp_report_input *in)
+{
+    if (!in) {
+        say("memplumber: error: report library called without a report\n");
+        return -1;
+    }
+    if (in->abi != MP_REPORT_ABI) {
+        say("memplumber: error: report library ABI mismatch (libmemplumber.so speaks %d, "
+            "libmemplumber-report.so %d): install matching versions\n",
+            in->abi, MP_REPORT_ABI);
+        return -1;
+    }
+    return 0;
+}
+
+static int write_file(struct mp_report_ctx *ctx, const char *path, const char *what,
+                      void (*writer)(struct mp_report_ctx *, struct mp_out *))
+{
+    char ebuf[256];
+    if (!path || !path[0])
+        return 0;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0666);
+    if (fd < 0) {
+        int e = errno;
+        say("memplumber: error: cannot write %s report to '%s': %s\n", what, path,
+            strerror_r(e, ebuf, sizeof ebuf));
+        return -1;
+    }
+    struct mp_out o;
+    mp_out_init(&o, fd);
+    writer(ctx, &o);
+    int rc = mp_out_close(&o);
+    int e = errno;
+    if (close(fd) != 0 && rc == 0 && errno != EINTR) {
+        rc = -1;
+        e = errno;
+    }
+    if (rc) {
+        say("memplumber: error: cannot write %s report to '%s': %s\n", what, path,
+            strerror_r(e, ebuf, sizeof ebuf));
+        return -1;
+    }
+    return 0;
+}
+
+MP_EXPORT int mp_report_write(const struct mp_report_input *in)
+{
+    if (check_input(in))
+        return -1;
+    pthread_mutex_lock(&report_lock);
+    struct mp_report_ctx ctx;
+    int rc = 0;
+    if (mp_report_ctx_init(&ctx, in)) {
+        say("memplumber: error: out of memory while writing the report\n");
+        pthread_mutex_unlock(&report_lock);
+        return -1;
+    }
+    if (in->opt.text_fd >= 0) {
+        struct mp_out o;
+        mp_out_init(&o, in->opt.text_fd);
+        mp_text_write(&ctx, &o);
+        if (mp_out_close(&o)) {
+            char ebuf[256];
+            say("memplumber: error: cannot write the text report to file descriptor %d: %s\n",
+                in->opt.text_fd, strerror_r(errno, ebuf, sizeof ebuf));
+            rc = -1;
+        }
+    }
+    if (write_file(&ctx, in->opt.json_path, "JSON", mp_json_write))
+        rc = -1;
+    if (write_file(&ctx, in->opt.sarif_path, "SARIF", mp_sarif_write))
+        rc = -1;
+    if (write_file(&ctx, in->opt.html_path, "HTML", mp_html_write))
+        rc = -1;
+    mp_report_ctx_free(&ctx);
+    pthread_mutex_unlock(&report_lock);
+    return rc;
+}
+
+MP_EXPORT int mp_report_error_now(const struct mp_report_input *in,
+                                  const struct mp_error_record *err)
+{
+    if (check_input(in))
+        return -1;
+    if (!err || in->opt.text_fd < 0)
+        return 0;
+    pthread_mutex_lock(&report_lock);
+    struct mp_report_ctx ctx;
+    int rc = 0;
+    if (mp_report_ctx_init(&ctx, in)) {
+        say("memplumber: error: out of memory while reporting a heap error\n");
+        rc = -1;
+    } else {
+        struct mp_out o;
+        mp_out_init(&o, in->opt.text_fd);
+        mp_text_write_error(&ctx, &o, err);
+        if (mp_out_close(&o))
+            rc = -1;
+        mp_report_ctx_free(&ctx);
+    }
+    pthread_mutex_unlock(&report_lock);
+    return rc;
+}

@@ -1,0 +1,48 @@
+/* Shared state of one report inside libmemplumber-report.so: the input model, its symbolizer,
+ * the symbolized stacks (computed once, on first use) and the loss records in report order.
+ * Built by report.c; read by the writers (text.c, json.c, sarif.c, html.c), which format it and
+ * never look at anything else. Internal to the library. */
+#ifndef MP_REPORT_REPORT_H
+#define MP_REPORT_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/kinds.h"
+#include "report/model.h"
+#include "report/out.h"
+#include "report/symbolize.h"
+
+struct mp_report_ctx {
+    const struct mp_report_input *in;
+    struct mp_symbolizer *sym;
+    struct mp_frame **frames;   /* per stack index: symbolized frames, NULL until computed */
+    uint32_t *nframes;
+    unsigned char *done;
+    uint32_t *order;            /* indices of the non-suppressed records, largest bytes first */
+    size_t norder;
+    char cwd[4096];             /* "" when unknown */
+};
+
+/* Set up ctx for in (symbolizer, record order). Returns 0 or -1 (out of memory). */
+int mp_report_ctx_init(struct mp_report_ctx *ctx, const struct mp_report_input *in);
+void mp_report_ctx_free(struct mp_report_ctx *ctx);
+/* The frames of stack index `stack` (0 or out of range: none), symbolized on first use. */
+const struct mp_frame *mp_report_ctx_stack(struct mp_report_ctx *ctx, uint32_t stack, uint32_t *n);
+
+/* "definitely lost" etc.: the words the text report uses for a leak kind. */
+const char *mp_report_kind_words(unsigned kind);
+/* The valgrind headline of a heap error ("Invalid free() / delete / delete[] / realloc()"). */
+const char *mp_report_error_title(unsigned kind);
+/* Basename of a path (pointer into it). */
+const char *mp_report_basename(const char *path);
+
+/* The writers. Each writes one complete document to o (errors are collected in o). */
+void mp_text_write(struct mp_report_ctx *ctx, struct mp_out *o);
+void mp_text_write_error(struct mp_report_ctx *ctx, struct mp_out *o,
+                         const struct mp_error_record *err);
+void mp_json_write(struct mp_report_ctx *ctx, struct mp_out *o);
+void mp_sarif_write(struct mp_report_ctx *ctx, struct mp_out *o);
+void mp_html_write(struct mp_report_ctx *ctx, struct mp_out *o);
+
+#endif

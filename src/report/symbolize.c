@@ -1,0 +1,755 @@
+/* Symbolizer (see symbolize.h): return address -> frames with libdwfl/libdw.
+ * Per module: one Dwfl, opened on first use with dwfl_report_elf(path, load bias). Per compile unit
+ * touched: an index of every function and inlined instance with code, built with one walk of the
+ * CU's DIE tree, so that a lookup is a few binary searches instead of a CU walk per address
+ * (dwarf_getscopes walks the CU's top-level DIEs on every call: too slow for big C++ units).
+ * Per (address, module): the resulting frames, so stacks sharing frames cost one hash probe each.
+ * Strings are DWARF/ELF string-table pointers (valid while the module's Dwfl lives) or copies in
+ * our own arena (demangled names, comp_dir-joined paths). Single-threaded, malloc-based. */
+#include "report/symbolize.h"
+
+#include <dlfcn.h>
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NO_OBJ UINT32_MAX
+#define MAX_INLINE_DEPTH 64
+#define MAX_DIE_DEPTH 256
+
+/* ---- small containers ---- */
+
+/* Open-addressing map from a nonzero 64-bit key (a pointer) to a 64-bit value. */
+struct u64map {
+    uint64_t *keys, *vals;
+    size_t cap, n;
+};
+
+static size_t hash64(uint64_t k)
+{
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33;
+    k *= 0xc4ceb9fe1a85ec53ULL;
+    k ^= k >> 33;
+    return (size_t)k;
+}
+
+static int map_get(const struct u64map *m, uint64_t key, uint64_t *val)
+{
+    if (!m->cap)
+        return 0;
+    for (size_t i = hash64(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+        if (m->keys[i] == key) {
+            *val = m->vals[i];
+            return 1;
+        }
+        if (m->keys[i] == 0)
+            return 0;
+    }
+}
+
+static int map_put(struct u64map *m, uint64_t key, uint64_t val)
+{
+    if ((m->n + 1) * 2 > m->cap) {
+        size_t ncap = m->cap ? m->cap * 2 : 64;
+        uint64_t *nk = calloc(ncap, sizeof *nk), *nv = calloc(ncap, sizeof *nv);
+        if (!nk || !nv) {
+            free(nk);
+            free(nv);
+            return -1;
+        }
+        for (size_t j = 0; j < m->cap; j++) {
+            if (!m->keys[j])
+                continue;
+            size_t i = hash64(m->keys[j]) & (ncap - 1);
+            while (nk[i])
+                i = (i + 1) & (ncap - 1);
+            nk[i] = m->keys[j];
+            nv[i] = m->vals[j];
+        }
+        free(m->keys);
+        free(m->vals);
+        m->keys = nk;
+        m->vals = nv;
+        m->cap = ncap;
+    }
+    size_t i = hash64(key) & (m->cap - 1);
+    while (m->keys[i] && m->keys[i] != key)
+        i = (i + 1) & (m->cap - 1);
+    if (!m->keys[i])
+        m->n++;
+    m->keys[i] = key;
+    m->vals[i] = val;
+    return 0;
+}
+
+static void map_free(struct u64map *m)
+{
+    free(m->keys);
+    free(m->vals);
+    memset(m, 0, sizeof *m);
+}
+
+/* Grow a malloc'd array so that it holds at least need elements. */
+static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t ncap = *cap ? *cap : 16;
+    while (ncap < need)
+        ncap *= 2;
+    void *p = realloc(*arr, ncap * elem);
+    if (!p)
+        return -1;
+    *arr = p;
+    *cap = ncap;
+    return 0;
+}
+
+/* ---- data ---- */
+
+/* Per compile unit: functions (DW_TAG_subprogram with code) and inlined instances as a tree.
+ * ranges[] is sorted by (parent, lo): the children of node k are ranges[cbeg, cend), the real
+ * functions (parent -1) are ranges[top_beg, top_end). */
+struct cu_node {
+    Dwarf_Die die;
+    int32_t parent;
+    uint32_t cbeg, cend;
+};
+
+struct cu_range {
+    Dwarf_Addr lo, hi;
+    uint32_t node;
+    int32_t parent;
+};
+
+struct cu_index {
+    Dwarf_Die cudie;
+    struct cu_node *nodes;
+    size_t nnodes, capnodes;
+    struct cu_range *ranges;
+    size_t nranges, capranges;
+    uint32_t top_beg, top_end;
+};
+
+/* One ELF file at one load bias (the model may list the same one several times). */
+struct sym_object {
+    const char *path;
+    uintptr_t base;
+    int state;              /* 0 not opened yet, 1 usable, -1 failed */
+    Dwfl *dwfl;
+    Dwfl_Module *mod;
+    struct u64map cus;      /* CU DIE address -> struct cu_index * */
+};
+
+/* The model's modules, sorted by lo, for address -> module. */
+struct mod_entry {
+    uintptr_t lo, hi;
+    uint32_t unload_gen;
+    uint32_t obj;
+    uint32_t model_idx;
+};
+
+/* Cached frames of one (address, object): s->frames[first, first + n). n == 0: empty slot. */
+struct pc_entry {
+    uintptr_t addr;
+    uint32_t obj, first, n;
+};
+
+struct str_chunk {
+    struct str_chunk *next;
+    size_t used, cap;
+    char data[];
+};
+
+typedef char *(*demangle_fn)(const char *, char *, size_t *, int *);
+
+struct mp_symbolizer {
+    struct sym_object *objs;
+    size_t nobjs;
+    struct mod_entry *mods;
+    size_t nmods;
+    uintptr_t maxspan;      /* largest hi - lo: bounds the backward scan in pick_entry */
+
+    struct pc_entry *pcs;
+    size_t npcs, cappcs;
+    struct mp_frame *frames;
+    size_t nframes, capframes;
+
+    struct u64map demangled;    /* mangled name pointer -> demangled copy */
+    struct u64map joined;       /* relative file name pointer -> comp_dir/name copy */
+    struct str_chunk *strs;
+    demangle_fn demangle;
+};
+
+static const Dwfl_Callbacks dwfl_callbacks = {
+    .find_elf = dwfl_build_id_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .section_address = dwfl_offline_section_address,
+    .debuginfo_path = NULL,     /* default: ":.debug:/usr/lib/debug" */
+};
+
+/* Copy a followed by b (either may be empty) into the string arena. */
+static const char *str_save(struct mp_symbolizer *s, const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = b ? strlen(b) : 0, need = la + lb + 1;
+    struct str_chunk *c = s->strs;
+    if (!c || c->cap - c->used < need) {
+        size_t cap = need > 16384 ? need : 16384;
+        c = malloc(sizeof *c + cap);
+        if (!c)
+            return NULL;
+        c->next = s->strs;
+        c->used = 0;
+        c->cap = cap;
+        s->strs = c;
+    }
+    char *p = c->data + c->used;
+    memcpy(p, a, la);
+    if (lb)
+        memcpy(p + la, b, lb);
+    p[la + lb] = 0;
+    c->used += need;
+    return p;
+}
+
+/* ---- open / close ---- */
+
+static int cmp_mod_entry(const void *a, const void *b)
+{
+    const struct mod_entry *x = a, *y = b;
+    if (x->lo != y->lo)
+        return x->lo < y->lo ? -1 : 1;
+    return x->model_idx < y->model_idx ? -1 : x->model_idx > y->model_idx;
+}
+
+struct mp_symbolizer *mp_symbolize_open(const struct mp_module *mods, size_t nmods)
+{
+    struct mp_symbolizer *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->objs = calloc(nmods ? nmods : 1, sizeof *s->objs);
+    s->mods = calloc(nmods ? nmods : 1, sizeof *s->mods);
+    if (!s->objs || !s->mods) {
+        mp_symbolize_close(s);
+        return NULL;
+    }
+    for (size_t i = 0; i < nmods; i++) {
+        const struct mp_module *m = &mods[i];
+        const char *path = m->path ? m->path : "";
+        if (m->hi <= m->lo)
+            continue;
+        size_t o;
+        for (o = 0; o < s->nobjs; o++)
+            if (s->objs[o].base == m->base && strcmp(s->objs[o].path, path) == 0)
+                break;
+        if (o == s->nobjs) {
+            s->objs[o].path = path;
+            s->objs[o].base = m->base;
+            s->nobjs++;
+        }
+        struct mod_entry *e = &s->mods[s->nmods++];
+        e->lo = m->lo;
+        e->hi = m->hi;
+        e->unload_gen = m->unload_gen;
+        e->obj = (uint32_t)o;
+        e->model_idx = (uint32_t)i;
+        if (m->hi - m->lo > s->maxspan)
+            s->maxspan = m->hi - m->lo;
+    }
+    qsort(s->mods, s->nmods, sizeof *s->mods, cmp_mod_entry);
+    /* Present in C++ programs (libstdc++); C programs keep mangled names, which they lack anyway. */
+    s->demangle = (demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
+    return s;
+}
+
+static void cu_index_free(struct cu_index *cu)
+{
+    free(cu->nodes);
+    free(cu->ranges);
+    free(cu);
+}
+
+void mp_symbolize_close(struct mp_symbolizer *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->nobjs; i++) {
+        struct sym_object *o = &s->objs[i];
+        for (size_t j = 0; j < o->cus.cap; j++)
+            if (o->cus.keys[j])
+                cu_index_free((struct cu_index *)(uintptr_t)o->cus.vals[j]);
+        map_free(&o->cus);
+        if (o->dwfl)
+            dwfl_end(o->dwfl);
+    }
+    while (s->strs) {
+        struct str_chunk *next = s->strs->next;
+        free(s->strs);
+        s->strs = next;
+    }
+    map_free(&s->demangled);
+    map_free(&s->joined);
+    free(s->objs);
+    free(s->mods);
+    free(s->pcs);
+    free(s->frames);
+    free(s);
+}
+
+/* Open the object's ELF file (and, lazily inside libdw, its debug file). 0 if usable. */
+static int object_open(struct sym_object *o)
+{
+    if (o->state)
+        return o->state > 0 ? 0 : -1;
+    o->state = -1;
+    if (o->path[0] != '/')      /* "" or pseudo objects such as linux-vdso.so.1 */
+        return -1;
+    o->dwfl = dwfl_begin(&dwfl_callbacks);
+    if (!o->dwfl)
+        return -1;
+    dwfl_report_begin(o->dwfl);
+    /* add_p_vaddr: base is the load bias (dlpi_addr), also right for prelinked objects. */
+    o->mod = dwfl_report_elf(o->dwfl, o->path, o->path, -1, o->base, true);
+    dwfl_report_end(o->dwfl, NULL, NULL);
+    if (!o->mod) {
+        dwfl_end(o->dwfl);
+        o->dwfl = NULL;
+        return -1;
+    }
+    o->state = 1;
+    return 0;
+}
+
+/* ---- module choice ---- */
+
+static const struct mod_entry *pick_entry(const struct mp_symbolizer *s, uintptr_t addr,
+                                          uint32_t gen)
+{
+    /* r = first entry with lo > addr; candidates are before it, within maxspan of addr. */
+    size_t l = 0, r = s->nmods;
+    while (l < r) {
+        size_t mid = l + (r - l) / 2;
+        if (s->mods[mid].lo <= addr)
+            l = mid + 1;
+        else
+            r = mid;
+    }
+    const struct mod_entry *loaded = NULL, *unloaded = NULL;
+    for (size_t k = r; k > 0; k--) {
+        const struct mod_entry *e = &s->mods[k - 1];
+        if (addr - e->lo >= s->maxspan)
+            break;
+        if (addr >= e->hi)
+            continue;
+        if (e->unload_gen == 0) {
+            if (!loaded || e->model_idx < loaded->model_idx)
+                loaded = e;
+        } else if (e->unload_gen > gen) {
+            if (!unloaded || e->unload_gen < unloaded->unload_gen ||
+                (e->unload_gen == unloaded->unload_gen && e->model_idx < unloaded->model_idx))
+                unloaded = e;
+        }
+    }
+    return unloaded ? unloaded : loaded;
+}
+
+int mp_symbolize_pick_module(const struct mp_symbolizer *s, uintptr_t pc, uint32_t gen)
+{
+    if (pc == 0)
+        return -1;
+    const struct mod_entry *e = pick_entry(s, pc - 1, gen);
+    return e ? (int)e->model_idx : -1;
+}
+
+/* ---- names and files ---- */
+
+static const char *demangle(struct mp_symbolizer *s, const char *name)
+{
+    if (!name || !s->demangle || name[0] != '_' || name[1] != 'Z')
+        return name;
+    uint64_t v;
+    if (map_get(&s->demangled, (uintptr_t)name, &v))
+        return (const char *)(uintptr_t)v;
+    int status = -1;
+    char *d = s->demangle(name, NULL, NULL, &status);
+    const char *res = name;
+    if (d && status == 0) {
+        const char *copy = str_save(s, d, NULL);
+        if (copy)
+            res = copy;
+    }
+    free(d);
+    map_put(&s->demangled, (uintptr_t)name, (uintptr_t)res);
+    return res;
+}
+
+/* Name of a function DIE (concrete, abstract or inlined instance): the linkage name demangled,
+ * else DW_AT_name, following abstract_origin and specification. */
+static const char *die_function_name(struct mp_symbolizer *s, Dwarf_Die *die)
+{
+    Dwarf_Attribute a;
+    const char *n = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &a));
+    if (!n)
+        n = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a));
+    if (n)
+        return demangle(s, n);
+    return dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &a));
+}
+
+static const char *symtab_name(struct mp_symbolizer *s, struct sym_object *o, uintptr_t addr)
+{
+    GElf_Off off;
+    GElf_Sym sym;
+    const char *n = dwfl_module_addrinfo(o->mod, addr, &off, &sym, NULL, NULL, NULL);
+    return n && n[0] ? demangle(s, n) : NULL;
+}
+
+/* A file name from libdw, made absolute with the CU's comp_dir when it is relative. */
+static const char *full_path(struct mp_symbolizer *s, const char *file, Dwarf_Die *cudie)
+{
+    if (!file || !file[0])
+        return NULL;
+    if (file[0] == '/')
+        return file;
+    uint64_t v;
+    if (map_get(&s->joined, (uintptr_t)file, &v))
+        return (const char *)(uintptr_t)v;
+    Dwarf_Attribute a;
+    const char *dir = dwarf_formstring(dwarf_attr(cudie, DW_AT_comp_dir, &a));
+    const char *res = file;
+    if (dir && dir[0]) {
+        size_t dl = strlen(dir);
+        const char *sep = dir[dl - 1] == '/' ? "" : "/";
+        char stackbuf[1024];
+        char *tmp = dl + 2 <= sizeof stackbuf ? stackbuf : malloc(dl + 2);
+        if (tmp) {
+            memcpy(tmp, dir, dl);
+            strcpy(tmp + dl, sep);
+            const char *copy = str_save(s, tmp, file);
+            if (copy)
+                res = copy;
+            if (tmp != stackbuf)
+                free(tmp);
+        }
+    }
+    map_put(&s->joined, (uintptr_t)file, (uintptr_t)res);
+    return res;
+}
+
+/* DW_AT_call_file / DW_AT_call_line of an inlined instance: where it sits in its caller. */
+static void call_site(struct mp_symbolizer *s, Dwarf_Die *inl, const char **file, unsigned *line)
+{
+    Dwarf_Attribute a;
+    Dwarf_Word idx, ln;
+    Dwarf_Die cudie;
+    Dwarf_Files *files;
+    size_t nfiles;
+    *file = NULL;
+    *line = 0;
+    if (dwarf_formudata(dwarf_attr(inl, DW_AT_call_line, &a), &ln) == 0)
+        *line = ln <= 0xffffffffu ? (unsigned)ln : 0;
+    if (dwarf_formudata(dwarf_attr(inl, DW_AT_call_file, &a), &idx) != 0)
+        return;
+    if (!dwarf_diecu(inl, &cudie, NULL, NULL) || dwarf_getsrcfiles(&cudie, &files, &nfiles) != 0 ||
+        idx >= nfiles)
+        return;
+    *file = full_path(s, dwarf_filesrc(files, idx, NULL, NULL), &cudie);
+}
+
+/* ---- per-CU function index ---- */
+
+static int add_node(struct cu_index *cu, Dwarf_Die *die, int32_t parent, int32_t *idx)
+{
+    Dwarf_Addr base, lo, hi;
+    ptrdiff_t off = 0;
+    size_t first = cu->nranges;
+    *idx = -1;
+    while ((off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0) {
+        if (hi <= lo)
+            continue;
+        if (grow((void **)&cu->ranges, &cu->capranges, cu->nranges + 1, sizeof *cu->ranges))
+            return -1;
+        cu->ranges[cu->nranges++] = (struct cu_range){lo, hi, (uint32_t)cu->nnodes, parent};
+    }
+    if (cu->nranges == first)
+        return 0;   /* no code: a declaration or an abstract instance */
+    if (grow((void **)&cu->nodes, &cu->capnodes, cu->nnodes + 1, sizeof *cu->nodes))
+        return -1;
+    cu->nodes[cu->nnodes] = (struct cu_node){*die, parent, 0, 0};
+    *idx = (int32_t)cu->nnodes++;
+    return 0;
+}
+
+/* Collect the functions and inlined instances below die. parent: the node enclosing them. */
+static int cu_walk(struct cu_index *cu, Dwarf_Die *die, int32_t parent, int depth)
+{
+    Dwarf_Die child;
+    if (depth > MAX_DIE_DEPTH || dwarf_child(die, &child) != 0)
+        return 0;
+    do {
+        int32_t node;
+        switch (dwarf_tag(&child)) {
+        case DW_TAG_subprogram:
+            /* A real function, even when nested in another one (GNU C nested functions). */
+            if (add_node(cu, &child, -1, &node))
+                return -1;
+            if (node >= 0 && cu_walk(cu, &child, node, depth + 1))
+                return -1;
+            break;
+        case DW_TAG_inlined_subroutine:
+            if (add_node(cu, &child, parent, &node))
+                return -1;
+            if (node >= 0 && cu_walk(cu, &child, node, depth + 1))
+                return -1;
+            break;
+        case DW_TAG_lexical_block:
+        case DW_TAG_try_block:
+        case DW_TAG_catch_block:
+        case DW_TAG_namespace:
+        case DW_TAG_module:
+            if (cu_walk(cu, &child, parent, depth + 1))
+                return -1;
+            break;
+        case DW_TAG_imported_unit: {
+            /* dwz-compressed debug info: DIEs shared between CUs live in partial units. */
+            Dwarf_Attribute a;
+            Dwarf_Die pu;
+            if (dwarf_formref_die(dwarf_attr(&child, DW_AT_import, &a), &pu) &&
+                cu_walk(cu, &pu, parent, depth + 1))
+                return -1;
+            break;
+        }
+        default:
+            break;
+        }
+    } while (dwarf_siblingof(&child, &child) == 0);
+    return 0;
+}
+
+static int cmp_cu_range(const void *a, const void *b)
+{
+    const struct cu_range *x = a, *y = b;
+    if (x->parent != y->parent)
+        return x->parent < y->parent ? -1 : 1;
+    if (x->lo != y->lo)
+        return x->lo < y->lo ? -1 : 1;
+    return x->hi > y->hi ? -1 : x->hi < y->hi;
+}
+
+static struct cu_index *cu_get(struct sym_object *o, Dwarf_Die *cudie)
+{
+    uint64_t v;
+    if (map_get(&o->cus, (uintptr_t)cudie->addr, &v))
+        return (struct cu_index *)(uintptr_t)v;
+    struct cu_index *cu = calloc(1, sizeof *cu);
+    if (!cu)
+        return NULL;
+    cu->cudie = *cudie;
+    if (cu_walk(cu, &cu->cudie, -1, 0)) {
+        cu_index_free(cu);
+        return NULL;
+    }
+    qsort(cu->ranges, cu->nranges, sizeof *cu->ranges, cmp_cu_range);
+    for (size_t i = 0; i < cu->nranges;) {
+        size_t j = i;
+        while (j < cu->nranges && cu->ranges[j].parent == cu->ranges[i].parent)
+            j++;
+        if (cu->ranges[i].parent < 0) {
+            cu->top_beg = (uint32_t)i;
+            cu->top_end = (uint32_t)j;
+        } else {
+            cu->nodes[cu->ranges[i].parent].cbeg = (uint32_t)i;
+            cu->nodes[cu->ranges[i].parent].cend = (uint32_t)j;
+        }
+        i = j;
+    }
+    if (map_put(&o->cus, (uintptr_t)cudie->addr, (uintptr_t)cu)) {
+        cu_index_free(cu);
+        return NULL;
+    }
+    return cu;
+}
+
+/* Nodes containing a (a DWARF address), outermost real function first. Returns the count. */
+static int cu_lookup(const struct cu_index *cu, Dwarf_Addr a, uint32_t *chain, int max)
+{
+    size_t beg = cu->top_beg, end = cu->top_end;
+    int n = 0;
+    while (beg < end && n < max) {
+        size_t l = beg, r = end;
+        while (l < r) {
+            size_t mid = l + (r - l) / 2;
+            if (cu->ranges[mid].lo <= a)
+                l = mid + 1;
+            else
+                r = mid;
+        }
+        /* Siblings should not overlap; tolerate a few that do (sloppy DWARF). */
+        size_t found = SIZE_MAX;
+        for (size_t k = l; k > beg && l - k < 8; k--) {
+            if (cu->ranges[k - 1].hi > a) {
+                found = k - 1;
+                break;
+            }
+        }
+        if (found == SIZE_MAX)
+            break;
+        uint32_t node = cu->ranges[found].node;
+        chain[n++] = node;
+        beg = cu->nodes[node].cbeg;
+        end = cu->nodes[node].cend;
+    }
+    return n;
+}
+
+/* ---- frames ---- */
+
+static int push_frame(struct mp_symbolizer *s, const struct mp_frame *f)
+{
+    if (grow((void **)&s->frames, &s->capframes, s->nframes + 1, sizeof *s->frames))
+        return -1;
+    s->frames[s->nframes++] = *f;
+    return 0;
+}
+
+/* Frames for DWARF address a in cu: the inline chain, innermost first. */
+static int expand(struct mp_symbolizer *s, struct cu_index *cu, Dwarf_Addr a,
+                  const struct mp_frame *base)
+{
+    struct mp_frame f = *base;
+    Dwarf_Line *ln = dwarf_getsrc_die(&cu->cudie, a);
+    if (ln) {
+        int line = 0;
+        f.file = full_path(s, dwarf_linesrc(ln, NULL, NULL), &cu->cudie);
+        if (dwarf_lineno(ln, &line) == 0 && line > 0)
+            f.line = (unsigned)line;
+    }
+    uint32_t chain[MAX_INLINE_DEPTH];
+    int depth = cu_lookup(cu, a, chain, MAX_INLINE_DEPTH);
+    if (depth == 0)
+        return push_frame(s, &f);
+    for (int i = depth - 1; i >= 0; i--) {
+        struct cu_node *node = &cu->nodes[chain[i]];
+        f.function = die_function_name(s, &node->die);
+        f.inlined = i > 0;
+        if (push_frame(s, &f))
+            return -1;
+        if (i > 0)  /* the next frame out is at this instance's call site */
+            call_site(s, &node->die, &f.file, &f.line);
+    }
+    return 0;
+}
+
+static int symbolize_addr(struct mp_symbolizer *s, uint32_t obj, uintptr_t addr)
+{
+    size_t first = s->nframes;
+    struct mp_frame base = {.pc = addr};
+    struct sym_object *o = obj == NO_OBJ ? NULL : &s->objs[obj];
+    if (o) {
+        base.module = o->path[0] ? o->path : NULL;
+        base.offset = addr - o->base;
+    }
+    if (!o || object_open(o) != 0)
+        return push_frame(s, &base);
+    Dwarf_Addr bias = 0;
+    Dwarf_Die *cudie = dwfl_module_addrdie(o->mod, addr, &bias);
+    if (cudie) {
+        struct cu_index *cu = cu_get(o, cudie);
+        if (cu && expand(s, cu, addr - bias, &base))
+            return -1;
+    }
+    if (s->nframes == first && push_frame(s, &base))
+        return -1;
+    struct mp_frame *outer = &s->frames[s->nframes - 1];
+    if (!outer->function)
+        outer->function = symtab_name(s, o, addr);
+    return 0;
+}
+
+static size_t pc_hash(uintptr_t addr, uint32_t obj)
+{
+    return hash64((uint64_t)addr * 31 + obj);
+}
+
+static int pc_grow(struct mp_symbolizer *s)
+{
+    size_t ncap = s->cappcs ? s->cappcs * 2 : 1024;
+    struct pc_entry *n = calloc(ncap, sizeof *n);
+    if (!n)
+        return -1;
+    for (size_t j = 0; j < s->cappcs; j++) {
+        struct pc_entry *e = &s->pcs[j];
+        if (!e->n)
+            continue;
+        size_t i = pc_hash(e->addr, e->obj) & (ncap - 1);
+        while (n[i].n)
+            i = (i + 1) & (ncap - 1);
+        n[i] = *e;
+    }
+    free(s->pcs);
+    s->pcs = n;
+    s->cappcs = ncap;
+    return 0;
+}
+
+/* The cache entry for (addr, obj), symbolizing on a miss. NULL only when out of memory. */
+static const struct pc_entry *lookup(struct mp_symbolizer *s, uintptr_t addr, uint32_t obj)
+{
+    if ((s->npcs + 1) * 2 > s->cappcs && pc_grow(s))
+        return NULL;
+    size_t i = pc_hash(addr, obj) & (s->cappcs - 1);
+    while (s->pcs[i].n) {
+        if (s->pcs[i].addr == addr && s->pcs[i].obj == obj)
+            return &s->pcs[i];
+        i = (i + 1) & (s->cappcs - 1);
+    }
+    size_t first = s->nframes;
+    if (symbolize_addr(s, obj, addr)) {
+        s->nframes = first;
+        return NULL;
+    }
+    s->pcs[i] = (struct pc_entry){addr, obj, (uint32_t)first, (uint32_t)(s->nframes - first)};
+    s->npcs++;
+    return &s->pcs[i];
+}
+
+struct mp_frame *mp_symbolize_stack(struct mp_symbolizer *s, const uintptr_t *pcs, uint32_t npcs,
+                                    uint32_t gen, uint32_t *n)
+{
+    *n = 0;
+    if (!npcs)
+        return NULL;
+    uint32_t *firsts = malloc(2 * sizeof *firsts * npcs);
+    if (!firsts)
+        return NULL;
+    uint32_t *counts = firsts + npcs;
+    size_t total = 0;
+    for (uint32_t i = 0; i < npcs; i++) {
+        counts[i] = 0;
+        if (pcs[i] == 0)
+            continue;
+        uintptr_t addr = pcs[i] - 1;
+        const struct mod_entry *e = pick_entry(s, addr, gen);
+        const struct pc_entry *pe = lookup(s, addr, e ? e->obj : NO_OBJ);
+        if (!pe)
+            continue;
+        firsts[i] = pe->first;
+        counts[i] = pe->n;
+        total += pe->n;
+    }
+    struct mp_frame *out = total ? malloc(total * sizeof *out) : NULL;
+    if (out) {
+        size_t k = 0;
+        for (uint32_t i = 0; i < npcs; i++) {
+            memcpy(out + k, s->frames + firsts[i], counts[i] * sizeof *out);
+            k += counts[i];
+        }
+        *n = (uint32_t)total;
+    }
+    free(firsts);
+    return out;
+}

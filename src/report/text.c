@@ -1,0 +1,244 @@
+/* The human-readable report, shaped like valgrind memcheck's so its users feel at home: loss
+ * records in increasing size (the biggest ends up next to the summary, as in valgrind), numbered
+ * "loss record i of N" over all non-suppressed records; only kinds in opt.show_kinds get a
+ * detailed record, the LEAK SUMMARY counts everything. Heap errors (mp_text_write_error) use
+ * valgrind's headlines plus our kind name. Every line starts with "==PID== " when
+ * opt.text_prefix_pid (an empty line is just "==PID=="). Depends on report.h only. */
+#include "report/report.h"
+
+#include <string.h>
+
+static void line_begin(struct mp_report_ctx *ctx, struct mp_out *o)
+{
+    if (ctx->in->opt.text_prefix_pid)
+        mp_out_printf(o, "==%d== ", ctx->in->pid);
+}
+
+static void line_empty(struct mp_report_ctx *ctx, struct mp_out *o)
+{
+    if (ctx->in->opt.text_prefix_pid)
+        mp_out_printf(o, "==%d==", ctx->in->pid);
+    mp_out_putc(o, '\n');
+}
+
+/* Names and paths may hold anything; keep one frame on one line. */
+static void put_clean(struct mp_out *o, const char *s)
+{
+    for (; *s; s++)
+        mp_out_putc(o, (unsigned char)*s < 0x20 ? '?' : *s);
+}
+
+static void put_frame(struct mp_report_ctx *ctx, struct mp_out *o, const struct mp_frame *f,
+                      int first)
+{
+    line_begin(ctx, o);
+    mp_out_puts(o, first ? "   at " : "   by ");
+    mp_out_hex(o, f->pc);
+    mp_out_puts(o, ": ");
+    put_clean(o, f->function ? f->function : "???");
+    if (f->file) {
+        mp_out_puts(o, " (");
+        put_clean(o, mp_report_basename(f->file));
+        if (f->line)
+            mp_out_printf(o, ":%u", f->line);
+        mp_out_putc(o, ')');
+    } else if (f->module) {
+        mp_out_puts(o, " (in ");
+        put_clean(o, f->module);
+        if (!f->function)
+            mp_out_printf(o, "+0x%lx", (unsigned long)f->offset);
+        mp_out_putc(o, ')');
+    }
+    if (f->inlined)
+        mp_out_puts(o, " [inlined]");
+    mp_out_putc(o, '\n');
+}
+
+static void put_stack(struct mp_report_ctx *ctx, struct mp_out *o, uint32_t stack)
+{
+    uint32_t n;
+    const struct mp_frame *f = mp_report_ctx_stack(ctx, stack, &n);
+    if (!n) {
+        line_begin(ctx, o);
+        mp_out_puts(o, "   (no stack recorded)\n");
+        return;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        put_frame(ctx, o, &f[i], i == 0);
+}
+
+static void put_record(struct mp_report_ctx *ctx, struct mp_out *o,
+                       const struct mp_loss_record *r, size_t num, size_t total)
+{
+    line_begin(ctx, o);
+    if (r->kind == MP_LEAK_DEFINITE && r->indirect_bytes > 0) {
+        mp_out_commas(o, r->bytes + r->indirect_bytes);
+        mp_out_puts(o, " (");
+        mp_out_commas(o, r->bytes);
+        mp_out_puts(o, " direct, ");
+        mp_out_commas(o, r->indirect_bytes);
+        mp_out_puts(o, " indirect) bytes in ");
+    } else {
+        mp_out_commas(o, r->bytes);
+        mp_out_puts(o, " bytes in ");
+    }
+    mp_out_commas(o, r->blocks);
+    mp_out_printf(o, " blocks are %s in loss record %zu of %zu (allocated by %s)\n",
+                  mp_report_kind_words(r->kind), num, total, mp_alloc_kind_name(r->allocator));
+    put_stack(ctx, o, r->stack);
+    line_empty(ctx, o);
+}
+
+static void put_count(struct mp_report_ctx *ctx, struct mp_out *o, const char *label,
+                      const struct mp_count *c)
+{
+    line_begin(ctx, o);
+    mp_out_puts(o, label);
+    mp_out_commas(o, c->bytes);
+    mp_out_puts(o, " bytes in ");
+    mp_out_commas(o, c->blocks);
+    mp_out_puts(o, " blocks\n");
+}
+
+void mp_text_write(struct mp_report_ctx *ctx, struct mp_out *o)
+{
+    const struct mp_report_input *in = ctx->in;
+    const struct mp_report_options *opt = &in->opt;
+    line_empty(ctx, o);
+    if (in->reason && in->reason[0] && strcmp(in->reason, "exit") != 0) {
+        line_begin(ctx, o);
+        mp_out_puts(o, "memplumber report (");
+        put_clean(o, in->reason);
+        mp_out_puts(o, ")\n");
+        line_empty(ctx, o);
+    }
+    if (opt->leak_check >= 2) {
+        size_t hidden = 0;
+        uint64_t hidden_bytes = 0;
+        for (size_t i = ctx->norder; i > 0; i--) {
+            const struct mp_loss_record *r = &in->records[ctx->order[i - 1]];
+            if (r->kind < 32 && (opt->show_kinds & (1u << r->kind)))
+                put_record(ctx, o, r, ctx->norder - i + 1, ctx->norder);
+            else {
+                hidden++;
+                hidden_bytes += r->bytes;
+            }
+        }
+        if (hidden) {
+            line_begin(ctx, o);
+            mp_out_printf(o, "%zu loss record%s of kinds not shown (", hidden,
+                          hidden == 1 ? "" : "s");
+            mp_out_commas(o, hidden_bytes);
+            mp_out_puts(o, " bytes); to see them, rerun with --show-leak-kinds=all\n");
+            line_empty(ctx, o);
+        }
+    }
+    if (opt->leak_check >= 1) {
+        if (opt->leak_check == 1 && in->lost[MP_LEAK_DEFINITE].blocks +
+                                            in->lost[MP_LEAK_INDIRECT].blocks +
+                                            in->lost[MP_LEAK_POSSIBLE].blocks) {
+            line_begin(ctx, o);
+            mp_out_puts(o, "Rerun with --leak-check=full to see details of leaked memory\n");
+            line_empty(ctx, o);
+        }
+        line_begin(ctx, o);
+        mp_out_puts(o, "LEAK SUMMARY:\n");
+        put_count(ctx, o, "   definitely lost: ", &in->lost[MP_LEAK_DEFINITE]);
+        put_count(ctx, o, "   indirectly lost: ", &in->lost[MP_LEAK_INDIRECT]);
+        put_count(ctx, o, "     possibly lost: ", &in->lost[MP_LEAK_POSSIBLE]);
+        put_count(ctx, o, "   still reachable: ", &in->lost[MP_LEAK_REACHABLE]);
+        put_count(ctx, o, "        suppressed: ", &in->suppressed);
+    }
+    line_begin(ctx, o);
+    mp_out_puts(o, "total heap usage: ");
+    mp_out_commas(o, in->total_allocated.blocks);
+    mp_out_puts(o, " allocs, ");
+    mp_out_commas(o, in->total_freed.blocks);
+    mp_out_puts(o, " frees, ");
+    mp_out_commas(o, in->total_allocated.bytes);
+    mp_out_puts(o, " bytes allocated\n");
+    line_begin(ctx, o);
+    mp_out_puts(o, "ERROR SUMMARY: ");
+    mp_out_commas(o, in->error_count);
+    mp_out_printf(o, " errors from %zu contexts\n", in->errors ? in->nerrors : 0);
+}
+
+/* What our kind name adds to valgrind's headline. */
+static void put_error_detail(struct mp_out *o, const struct mp_error_record *e)
+{
+    mp_out_printf(o, " (%s", mp_error_kind_name(e->kind));
+    switch (e->kind) {
+    case MP_ERR_DOUBLE_FREE:
+        mp_out_puts(o, ": the block was already freed");
+        break;
+    case MP_ERR_INVALID_FREE:
+        mp_out_puts(o, ": not the start of a heap block");
+        break;
+    case MP_ERR_MISMATCHED_FREE:
+        mp_out_printf(o, ": allocated by %s, released by %s", mp_alloc_kind_name(e->allocator),
+                      mp_free_kind_name(e->free_kind));
+        break;
+    case MP_ERR_REALLOC_FREED:
+        mp_out_puts(o, ": realloc() of a freed block");
+        break;
+    case MP_ERR_REALLOC_INVALID:
+        mp_out_puts(o, ": realloc() of a pointer that is not a heap block");
+        break;
+    case MP_ERR_SIZED_DELETE:
+        if (e->size)
+            mp_out_printf(o, ": the block has %llu bytes", (unsigned long long)e->size);
+        break;
+    case MP_ERR_USABLE_SIZE_INVALID:
+        mp_out_puts(o, ": not a heap block");
+        break;
+    default:
+        break;
+    }
+    mp_out_putc(o, ')');
+    if (e->count > 1)
+        mp_out_printf(o, " [%llu times]", (unsigned long long)e->count);
+    mp_out_putc(o, '\n');
+}
+
+void mp_text_write_error(struct mp_report_ctx *ctx, struct mp_out *o,
+                         const struct mp_error_record *e)
+{
+    line_begin(ctx, o);
+    mp_out_puts(o, mp_report_error_title(e->kind));
+    if (e->kind == MP_ERR_SIZED_DELETE)
+        mp_out_printf(o, ": %llu", (unsigned long long)e->size_given);
+    put_error_detail(o, e);
+    put_stack(ctx, o, e->stack);
+
+    line_begin(ctx, o);
+    mp_out_puts(o, " Address ");
+    mp_out_hex(o, e->address);
+    if (e->free_stack) {
+        if (e->size) {
+            mp_out_puts(o, " is 0 bytes inside a block of size ");
+            mp_out_commas(o, e->size);
+            mp_out_puts(o, " free'd\n");
+        } else {
+            mp_out_puts(o, " is 0 bytes inside a block free'd\n");
+        }
+        put_stack(ctx, o, e->free_stack);
+        if (e->alloc_stack) {
+            line_begin(ctx, o);
+            mp_out_puts(o, " Block was alloc'd at\n");
+            put_stack(ctx, o, e->alloc_stack);
+        }
+    } else if (e->alloc_stack || e->size) {
+        if (e->size) {
+            mp_out_puts(o, " is 0 bytes inside a block of size ");
+            mp_out_commas(o, e->size);
+            mp_out_puts(o, " alloc'd\n");
+        } else {
+            mp_out_puts(o, " is 0 bytes inside a block alloc'd\n");
+        }
+        if (e->alloc_stack)
+            put_stack(ctx, o, e->alloc_stack);
+    } else {
+        mp_out_puts(o, " is not stack'd, malloc'd or (recently) free'd\n");
+    }
+    line_empty(ctx, o);
+}

@@ -208,6 +208,21 @@ static void print_wrapped(FILE *f, const char *text, int indent)
     }
 }
 
+/* 16777216 -> "16M": sizes in the help read as they are written. */
+static void human_size(unsigned long v, char *buf, size_t len)
+{
+    static const char suffix[] = "KMG";
+    int k = -1;
+    while (k < 2 && v && v % 1024 == 0) {
+        v /= 1024;
+        k++;
+    }
+    if (k < 0)
+        snprintf(buf, len, "%lu", v);
+    else
+        snprintf(buf, len, "%lu%c", v, suffix[k]);
+}
+
 static void print_usage(FILE *f)
 {
     fputs("Usage: memplumber [options] [--] program [args...]\n", f);
@@ -243,6 +258,8 @@ static void print_help(void)
         printf("  [%s]\n", d->name);
         print_wrapped(stdout, d->help, 8);
         format_value(&def, i, val, sizeof val);
+        if (d->type == MP_OT_SIZE)
+            human_size(strtoul(val, NULL, 10), val, sizeof val);
         printf("        default: %s\n", val[0] ? val : "none");
     }
     fputs("  -h, --help\n        print this help and exit\n"
@@ -373,7 +390,7 @@ static void die_unknown(const char *arg)
     struct suggestion s;
     const char *best = n ? suggest(name, n, &s) : NULL;
     fflush(stdout);
-    fprintf(stderr, "memplumber: error: unknown option '%.*s'", (int)(name - arg + n), arg);
+    fprintf(stderr, "memplumber: error: unknown option '%.*s'", (int)((size_t)(name - arg) + n), arg);
     if (best)
         fprintf(stderr, "; did you mean %s?", best);
     fputs("\nsee memplumber --help for the list of options\n", stderr);
@@ -566,7 +583,10 @@ static void check_report_path(const char *label, const char *given, const char *
 /* suppressions=FILE[,FILE...]: each must be a readable file; rewritten with absolute paths. */
 static void check_suppressions(struct mp_args *a, unsigned idx)
 {
-    char *list = xstrdup(str_field(&a->opts, idx));
+    const char *cur = str_field(&a->opts, idx);
+    if (!cur)
+        return;
+    char *list = xstrdup(cur);
     size_t cap = strlen(list) + 1, len = 0;
     char *out = NULL;
     for (char *save = NULL, *item = strtok_r(list, ",", &save); item;
@@ -598,8 +618,7 @@ static void check_suppressions(struct mp_args *a, unsigned idx)
         len += al;
         free(abs);
     }
-    if (out)
-        reset_value(a, idx, out, str_field(&a->opts, idx));
+    reset_value(a, idx, out ? out : "", cur);
     free(out);
     free(list);
 }

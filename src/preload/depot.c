@@ -15,9 +15,11 @@ struct record {
     uintptr_t pcs[];
 };
 
+/* A slot holds id (low 32 bits) and the top 32 bits of the stack's hash, so that a probe
+ * rejects other stacks without touching their records. 0 = empty. */
 struct index {
     uint32_t cap; /* power of two */
-    uint32_t slots[];
+    uint64_t slots[];
 };
 
 #define MAX_IDS (1u << 24)
@@ -28,37 +30,59 @@ static struct record **records; /* id -> record, reserved for MAX_IDS, touched l
 static uint32_t next_id = 1;
 static uint32_t used_slots;
 
-static uint64_t hash_stack(const uintptr_t *pcs, uint32_t n)
+/* Independent per-frame products (no serial dependency: the loop runs at one frame per cycle),
+ * mixed once at the end. Only bucket choice depends on it: equality is checked frame by frame. */
+static inline uint64_t hash_stack(const uintptr_t *pcs, uint32_t n)
 {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
-    for (uint32_t i = 0; i < n; i++) {
-        h ^= pcs[i];
-        h *= 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
+    uint64_t a = 0x9E3779B97F4A7C15ull ^ n, b = 0;
+    uint32_t i = 0;
+    for (; i + 1 < n; i += 2) {
+        a += (pcs[i] ^ i) * 0xff51afd7ed558ccdull;
+        b += (pcs[i + 1] ^ (i + 1)) * 0xc4ceb9fe1a85ec53ull;
+        a = (a << 23) | (a >> 41);
+        b = (b << 31) | (b >> 33);
     }
+    if (i < n)
+        a += (pcs[i] ^ i) * 0xff51afd7ed558ccdull;
+    uint64_t h = a ^ (b * 0x9E3779B97F4A7C15ull);
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 32;
     return h | 1;
 }
 
-static uint32_t probe(const struct index *ix, uint64_t h, const uintptr_t *pcs, uint32_t n,
-                      uint32_t *empty_slot)
+static inline int same_frames(const uintptr_t *a, const uintptr_t *b, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
+static inline uint32_t probe(const struct index *ix, uint64_t h, const uintptr_t *pcs,
+                             uint32_t n, uint32_t *empty_slot)
 {
     uint32_t mask = ix->cap - 1;
+    uint32_t tag = (uint32_t)(h >> 32);
     for (uint32_t i = (uint32_t)h & mask;; i = (i + 1) & mask) {
-        uint32_t id = __atomic_load_n(&ix->slots[i], __ATOMIC_ACQUIRE);
-        if (id == 0) {
+        uint64_t v = __atomic_load_n(&ix->slots[i], __ATOMIC_ACQUIRE);
+        if (v == 0) {
             if (empty_slot)
                 *empty_slot = i;
             return 0;
         }
+        if ((uint32_t)(v >> 32) != tag)
+            continue;
+        uint32_t id = (uint32_t)v;
         const struct record *r = __atomic_load_n(&records[id], __ATOMIC_ACQUIRE);
-        if (r && r->hash == h && r->n == n && !memcmp(r->pcs, pcs, n * sizeof(uintptr_t)))
+        if (r && r->hash == h && r->n == n && same_frames(r->pcs, pcs, n))
             return id;
     }
 }
 
 static struct index *new_index(uint32_t cap)
 {
-    struct index *ix = mp_pages_alloc(sizeof(struct index) + (size_t)cap * sizeof(uint32_t));
+    struct index *ix = mp_pages_alloc(sizeof(struct index) + (size_t)cap * sizeof(uint64_t));
     if (ix)
         ix->cap = cap;
     return ix;
@@ -87,7 +111,7 @@ mp_stack_id mp_depot_put(const uintptr_t *pcs, uint32_t n, uint32_t gen)
     ix = cur_index;
     if (!records || !ix)
         goto out;
-    uint32_t slot;
+    uint32_t slot = 0;
     id = probe(ix, h, pcs, n, &slot);
     if (id)
         goto out;
@@ -106,10 +130,10 @@ mp_stack_id mp_depot_put(const uintptr_t *pcs, uint32_t n, uint32_t gen)
         struct index *nx = new_index(ix->cap * 2);
         if (nx) {
             for (uint32_t i = 0; i < ix->cap; i++) {
-                uint32_t old = ix->slots[i];
+                uint64_t old = ix->slots[i];
                 if (!old)
                     continue;
-                uint32_t m = nx->cap - 1, j = (uint32_t)records[old]->hash & m;
+                uint32_t m = nx->cap - 1, j = (uint32_t)records[(uint32_t)old]->hash & m;
                 while (nx->slots[j])
                     j = (j + 1) & m;
                 nx->slots[j] = old;
@@ -119,7 +143,7 @@ mp_stack_id mp_depot_put(const uintptr_t *pcs, uint32_t n, uint32_t gen)
             probe(ix, h, pcs, n, &slot);
         }
     }
-    __atomic_store_n(&ix->slots[slot], id, __ATOMIC_RELEASE);
+    __atomic_store_n(&ix->slots[slot], (uint64_t)id | (h >> 32 << 32), __ATOMIC_RELEASE);
     used_slots++;
 out:
     mp_mutex_unlock(&depot_lock);

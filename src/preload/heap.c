@@ -10,9 +10,9 @@
 #include "common/lock.h"
 #include "preload/guard.h"
 
-#define NSHARD_BITS 9
+#define NSHARD_BITS 6
 #define NSHARD (1u << NSHARD_BITS)
-#define SLOT_BITS 23
+#define SLOT_BITS 26
 #define INIT_CAP 256
 #define SIZE_SHIFT 38
 #define SIZE_BIG ((1ull << 26) - 1)

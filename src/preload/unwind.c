@@ -5,7 +5,7 @@
  * open-addressed table mapped with mmap. Readers are lock-free (acquire on the key, entries are
  * immutable once published); inserts take a trylock-only spinlock and are skipped when it is busy
  * or the table is 3/4 full. Hook-safe and async-signal-safe: no malloc, no stdio, no blocking lock,
- * initial-exec TLS only. Every stack read is bounded to [sp, stack top) of the walk, CFAs must grow
+ * initial-exec TLS only. Every stack read is bounded to [first sp, stack top) and CFAs must grow
  * strictly. Signal frames (glibc __restore_rt) are walked through the saved ucontext. Limits: only
  * rsp/rbp-based CFAs are followed; a handler running on a sigaltstack stops at the signal frame. */
 #include "preload/unwind.h"
@@ -486,6 +486,7 @@ struct phdr_search {
 
 static int phdr_callback(struct dl_phdr_info *info, size_t size, void *data)
 {
+    (void)size;
     struct phdr_search *s = data;
     const ElfW(Phdr) *eh = NULL;
     int hit = 0;

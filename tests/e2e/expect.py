@@ -310,8 +310,26 @@ def vg_allocator(fn):
     return fn or 'unknown'
 
 
-def vg_xml_to_report(path, argv):
-    root = ET.parse(path).getroot()
+def vg_split_xml(path):
+    """valgrind has no per-process XML file after fork: a forked child writes its whole document
+    into its parent's file, in the middle of the parent's. Returns the documents, un-nested (this
+    holds when the parent waits for the child, as the tests do)."""
+    docs, stack = [], []
+    with open(path, encoding='utf-8', errors='replace') as f:
+        for line in f:
+            if line.startswith('<?xml'):
+                stack.append([])
+            if not stack:
+                continue
+            stack[-1].append(line)
+            if line.startswith('</valgrindoutput>'):
+                docs.append(''.join(stack.pop()))
+    docs += [''.join(d) for d in stack]     # unfinished: a process killed before the end
+    return docs
+
+
+def vg_xml_to_report(text, argv):
+    root = ET.fromstring(text)
     pid = int(root.findtext('pid') or 0)
     kind_map = {'Leak_DefinitelyLost': 'definitely_lost', 'Leak_IndirectlyLost': 'indirectly_lost',
                 'Leak_PossiblyLost': 'possibly_lost', 'Leak_StillReachable': 'still_reachable'}
@@ -364,17 +382,19 @@ def vg_xml_to_report(path, argv):
 
 def vg_shim(args):
     """Stands in for build/memplumber: same command line, valgrind underneath."""
-    json_path, exitcode, i = None, None, 0
+    opts, i = {}, 0
     while i < len(args) and args[i] != '--':
         a = args[i]
-        if a == '--json' and i + 1 < len(args):
-            json_path, i = args[i + 1], i + 2
+        if a in ('--json', '--log-file') and i + 1 < len(args):
+            opts[a[2:]], i = args[i + 1], i + 2
             continue
-        if a.startswith('--json='):
-            json_path = a[len('--json='):]
-        elif a.startswith('--error-exitcode=') or a.startswith('--error_exitcode='):
-            exitcode = a.split('=', 1)[1]
+        if a.startswith('--') and '=' in a:
+            k, v = a[2:].split('=', 1)
+            opts[k.replace('_', '-')] = v
         i += 1
+    json_path, exitcode, log_path = opts.get('json'), opts.get('error-exitcode'), opts.get('log-file')
+    # valgrind counts the allocator's own frame, memplumber does not.
+    callers = int(opts.get('num-callers', opts.get('depth', '30'))) + 1
     prog = args[i + 1:]
     if not prog:
         sys.stderr.write('vg-shim: no program after --\n')
@@ -382,23 +402,29 @@ def vg_shim(args):
     xdir = os.environ.get('EXPECT_VG_DIR') or '.'
     os.makedirs(xdir, exist_ok=True)
     before = set(os.listdir(xdir))
-    cmd = ['valgrind', '--leak-check=full', '--show-leak-kinds=all', '--num-callers=30',
+    cmd = ['valgrind', '--leak-check=full', '--show-leak-kinds=all', '--num-callers=%d' % callers,
            '--keep-debuginfo=yes', '--trace-children=yes', '--xml=yes',
            '--xml-file=%s/vg.%%p.xml' % xdir, '--log-file=%s/vg.%%p.log' % xdir]
     if exitcode is not None:
         cmd += ['--error-exitcode=%s' % exitcode, '--errors-for-leak-kinds=definite,indirect']
     rc = subprocess.call(cmd + prog)
+    if log_path:
+        for f in sorted(os.listdir(xdir)):
+            if f not in before and f.endswith('.log'):
+                pid = f.split('.')[1]
+                shutil.copyfile(os.path.join(xdir, f), log_path.replace('%p', pid))
     if json_path:
         for f in sorted(os.listdir(xdir)):
             if f in before or not f.endswith('.xml'):
                 continue
-            try:
-                rep = vg_xml_to_report(os.path.join(xdir, f), prog)
-            except ET.ParseError as e:
-                sys.stderr.write('vg-shim: %s: %s\n' % (f, e))
-                continue
-            with open(json_path.replace('%p', str(rep['pid'])), 'w') as out:
-                json.dump(rep, out, indent=1)
+            for doc in vg_split_xml(os.path.join(xdir, f)):
+                try:
+                    rep = vg_xml_to_report(doc, prog)
+                except ET.ParseError as e:
+                    sys.stderr.write('vg-shim: %s: %s\n' % (f, e))
+                    continue
+                with open(json_path.replace('%p', str(rep['pid'])), 'w') as out:
+                    json.dump(rep, out, indent=1)
     if rc < 0:
         signal.signal(-rc, signal.SIG_DFL)
         os.kill(os.getpid(), -rc)

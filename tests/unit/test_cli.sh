@@ -273,6 +273,10 @@ IFS='|' read -r o p r s <<<"$out"
 expect_eq "only non-default options, canonical names" \
     "depth=12:show_reachable=yes:error_exitcode=7:follow_exec=no" "$o"
 
+run --show-reachable=yes --trace-children=no --run-libc-freeres=no --leak-check=yes "${SHOW[@]}"
+IFS='|' read -r o p r s <<<"$out"
+expect_eq "valgrind spellings" "show_reachable=yes:follow_exec=no:freeres=no" "$o"
+
 run --show-reachable --no-show-reachable --show-leak-kinds=all --leak-check=summary "${SHOW[@]}"
 IFS='|' read -r o p r s <<<"$out"
 expect_eq "last occurrence wins; kinds and leak-check spelled canonically" \

@@ -78,6 +78,7 @@ void *mp_pages_alloc(size_t len)
     void *p = sys_mmap(len);
     if (p == MAP_FAILED)
         return NULL;
+
     __atomic_add_fetch(&mapped, len, __ATOMIC_RELAXED);
     reg_add(p, len);
     return p;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -307,6 +308,8 @@ void mp_runtime_report(const char *reason, int at_exit)
     pthread_sigmask(SIG_BLOCK, &all, &old);
 
     static struct mp_thread_ctx threads[MP_MAX_THREADS];
+    struct timespec t0, t1, t2;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     mp_depot_lock();
     mp_heap_lock_all();
     int nthreads = mp_threads_stop(threads, MP_MAX_THREADS);
@@ -316,6 +319,7 @@ void mp_runtime_report(const char *reason, int at_exit)
     agg_used = 0;
     if (agg)
         memset(agg, 0, agg_cap * sizeof *agg);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
     mp_heap_foreach(agg_block, NULL);
     uint64_t nalloc, balloc, nfree, bfree;
     mp_heap_totals(&nalloc, &balloc, &nfree, &bfree);
@@ -386,6 +390,15 @@ void mp_runtime_report(const char *reason, int at_exit)
                         (unsigned long long)totals[k].blocks);
     }
     mp_mutex_unlock(&emit_lock);
+    clock_gettime(CLOCK_MONOTONIC, &t2);
+    if (mp_opt.verbosity >= 2)
+        mp_fdprintf(2, "memplumber: scan of %llu blocks (%llu root bytes, %llu heap bytes): %llu ms; "
+                       "report: %llu ms; tool memory mapped: %llu KiB\n",
+                    (unsigned long long)stats.blocks, (unsigned long long)stats.root_bytes,
+                    (unsigned long long)stats.heap_bytes_scanned,
+                    (unsigned long long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000),
+                    (unsigned long long)((t2.tv_sec - t1.tv_sec) * 1000 + (t2.tv_nsec - t1.tv_nsec) / 1000000),
+                    (unsigned long long)(mp_arena_mapped_bytes() >> 10));
     if (recs)
         mp_pages_free(recs, (nrec + 1) * sizeof *recs);
     if (stacks)

@@ -343,7 +343,7 @@ static void scan_range(uintptr_t lo, uintptr_t hi, int prior_definite, uint32_t 
     if (lo >= hi)
         return;
     scan_cursor = lo;
-    if (sigsetjmp(scan_jmp, 1)) {
+    if (sigsetjmp(scan_jmp, 0)) {
         /* Faulted at scan_cursor: skip the page. */
         scan_cursor = (scan_cursor + 4096) & ~(uintptr_t)4095;
     }

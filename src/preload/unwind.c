@@ -50,15 +50,22 @@ struct rule {
     int64_t cfa_off, ra_off, bp_off;
 };
 
-/* Packed form in the cache: bits 0-3 kind, 4-6 bp_mode, 8-15 ra_off (int8), 16-31 bp_off
- * (int16), 32-63 cfa_off (int32). Never 0 for a valid rule. */
+/* Packed form in the cache: bits 0-3 kind, 4-6 bp_mode, 7 FAST, 8-15 ra_off (int8), 16-31
+ * bp_off (int16), 32-63 cfa_off (int32). Never 0 for a valid rule. FAST marks the common shape
+ * the walk loop handles inline: CFA = rsp|rbp + off (bit 0 set = rsp), RA at CFA - 8, rbp
+ * unchanged or saved at CFA + bp_off (bit 4 set). */
+#define RULE_FAST 0x80u
+
 static int pack_rule(const struct rule *r, uint64_t *out)
 {
     if (r->ra_off < INT8_MIN || r->ra_off > INT8_MAX || r->bp_off < INT16_MIN ||
         r->bp_off > INT16_MAX || r->cfa_off < INT32_MIN || r->cfa_off > INT32_MAX)
         return 0;
-    *out = (uint64_t)r->kind | (uint64_t)r->bp_mode << 4 | (uint64_t)(uint8_t)r->ra_off << 8 |
-           (uint64_t)(uint16_t)r->bp_off << 16 | (uint64_t)(uint32_t)r->cfa_off << 32;
+    int fast = (r->kind == K_RSP || r->kind == K_RBP) && r->ra_off == -8 &&
+               (r->bp_mode == BP_SAME || r->bp_mode == BP_AT_CFA);
+    *out = (uint64_t)r->kind | (uint64_t)r->bp_mode << 4 | (fast ? RULE_FAST : 0) |
+           (uint64_t)(uint8_t)r->ra_off << 8 | (uint64_t)(uint16_t)r->bp_off << 16 |
+           (uint64_t)(uint32_t)r->cfa_off << 32;
     return 1;
 }
 
@@ -863,118 +870,155 @@ static inline int plausible_pc(uintptr_t pc)
 
 static inline uintptr_t load_word(uintptr_t addr) { return *(const uintptr_t *)addr; }
 
+struct walk {
+    uintptr_t pc, sp, bp;
+    uintptr_t lo, limit;           /* reads stay within [lo, limit) */
+    uint64_t keyflag;              /* EXACT_BIT when pc is an interrupted pc */
+    struct cache_entry *table;
+};
+
+/* One step with any rule: v is the cached rule for w->pc, or 0 (not cached: compute it and try
+ * to cache it). Returns 1 with w holding the caller's frame, 0 to stop. */
+__attribute__((noinline, no_sanitize_address)) static int general_step(struct walk *w, uint64_t v)
+{
+    struct rule r;
+    if (v) {
+        unpack_rule(v, &r);
+    } else {
+        int cacheable;
+        compute_rule(w->pc, w->keyflag != 0, &r, &cacheable);
+        if (w->table && cacheable && pack_rule(&r, &v))
+            cache_insert(w->table, w->pc | w->keyflag, v);
+    }
+    const uintptr_t lo = w->lo, limit = w->limit, sp = w->sp;
+    uintptr_t bp = w->bp, cfa, a;
+    switch (r.kind) {
+    case K_RSP:
+        cfa = sp + (uintptr_t)r.cfa_off;
+        break;
+    case K_RBP:
+        cfa = bp + (uintptr_t)r.cfa_off;
+        break;
+    case K_DEREF_RBP:
+    case K_DEREF_RSP:
+        a = (r.kind == K_DEREF_RBP ? bp : sp) + (uintptr_t)r.cfa_off;
+        if (a < lo || a > limit - 8)
+            return 0;
+        cfa = load_word(a);
+        break;
+    case K_SIGNAL: {
+        /* sp points at the ucontext_t the kernel pushed (after the handler's return slot) */
+        uintptr_t g = sp + offsetof(ucontext_t, uc_mcontext.gregs);
+        if (g < lo || g + (REG_RIP + 1) * 8 > limit)
+            return 0;
+        uintptr_t npc = load_word(g + REG_RIP * 8);
+        uintptr_t nsp = load_word(g + REG_RSP * 8);
+        uintptr_t nbp = load_word(g + REG_RBP * 8);
+        if (nsp <= sp || nsp > limit || !plausible_pc(npc))
+            return 0;
+        w->pc = npc;
+        w->sp = nsp;
+        w->bp = nbp;
+        w->keyflag = EXACT_BIT;
+        return 1;
+    }
+    case K_NOINFO: {
+        /* Frame-pointer step, only if rbp looks like a frame in this stack. */
+        if (bp < lo || bp < sp || (bp & 7) || bp > limit - 16)
+            return 0;
+        uintptr_t ra = load_word(bp + 8);
+        if (!plausible_pc(ra))
+            return 0;
+        w->sp = bp + 16;
+        w->bp = load_word(bp);
+        w->pc = ra;
+        w->keyflag = 0;
+        return 1;
+    }
+    default:
+        return 0;
+    }
+
+    if (cfa <= sp || cfa > limit)
+        return 0;
+    a = cfa + (uintptr_t)r.ra_off;
+    if (a < lo || a > limit - 8)
+        return 0;
+    uintptr_t ra = load_word(a);
+    switch (r.bp_mode) {
+    case BP_SAME:
+        break;
+    case BP_AT_CFA:
+    case BP_AT_BP:
+        a = (r.bp_mode == BP_AT_CFA ? cfa : bp) + (uintptr_t)r.bp_off;
+        if (a < lo || a > limit - 8)
+            return 0;
+        bp = load_word(a);
+        break;
+    case BP_VAL_CFA:
+        bp = cfa + (uintptr_t)r.bp_off;
+        break;
+    default:
+        bp = 0;
+        break;
+    }
+    if (!plausible_pc(ra))
+        return 0;
+    w->sp = cfa;
+    w->bp = bp;
+    w->pc = ra;
+    w->keyflag = 0;
+    return 1;
+}
+
 __attribute__((no_sanitize_address)) int mp_unwind(const struct mp_unwind_regs *start,
                                                    uintptr_t *pcs, int max)
 {
     if (!start || !pcs || max <= 0 || start->pc == 0)
         return 0;
     uintptr_t pc = start->pc, sp = start->sp, bp = start->bp;
-    /* Reads stay in [lo, limit): the live part of this thread's stack above the first frame.
-     * (Not just above the current sp: an interrupted frame's CFI may point into its red zone.) */
-    const uintptr_t lo = start->sp;
-    uintptr_t top = tls_stack_top;
-    uintptr_t limit;
-    if (top > sp)
-        limit = top;
-    else
-        limit = sp + NO_TOP_SPAN < sp ? UINTPTR_MAX & ~(uintptr_t)7 : sp + NO_TOP_SPAN;
-    struct cache_entry *table = cache_get_table();
-    int exact = 0;
     int n = 0;
     pcs[n++] = pc;
+    /* Reads stay in [lo, limit): the live part of this thread's stack above the first frame.
+     * (Not just above the current sp: an interrupted frame's CFI may point into its red zone.) */
+    const uintptr_t lo = sp;
+    uintptr_t limit = tls_stack_top;
+    if (limit <= sp)
+        limit = sp + NO_TOP_SPAN < sp ? UINTPTR_MAX & ~(uintptr_t)7 : sp + NO_TOP_SPAN;
+    if (limit - sp < 16)
+        return n;
+    const uintptr_t lim8 = limit - 8;
+    struct cache_entry *const table = cache_get_table();
+    uint64_t keyflag = 0;
 
     while (n < max) {
-        uint64_t key = exact ? (pc | EXACT_BIT) : pc;
-        struct rule r;
-        uint64_t packed = table ? cache_lookup(table, key) : 0;
-        if (packed) {
-            unpack_rule(packed, &r);
-        } else {
-            int cacheable;
-            compute_rule(pc, exact, &r, &cacheable);
-            if (table && cacheable && pack_rule(&r, &packed))
-                cache_insert(table, key, packed);
-        }
-
-        uintptr_t cfa, a;
-        switch (r.kind) {
-        case K_RSP:
-            cfa = sp + (uintptr_t)r.cfa_off;
-            break;
-        case K_RBP:
-            cfa = bp + (uintptr_t)r.cfa_off;
-            break;
-        case K_DEREF_RBP:
-        case K_DEREF_RSP:
-            a = (r.kind == K_DEREF_RBP ? bp : sp) + (uintptr_t)r.cfa_off;
-            if (a < lo || a > limit - 8)
-                return n;
-            cfa = load_word(a);
-            break;
-        case K_SIGNAL: {
-            /* sp points at the ucontext_t the kernel pushed (after the handler's return slot) */
-            uintptr_t g = sp + offsetof(ucontext_t, uc_mcontext.gregs);
-            if (g + (REG_RIP + 1) * 8 > limit || g < lo)
-                return n;
-            uintptr_t npc = load_word(g + REG_RIP * 8);
-            uintptr_t nsp = load_word(g + REG_RSP * 8);
-            uintptr_t nbp = load_word(g + REG_RBP * 8);
-            if (nsp <= sp || nsp > limit || !plausible_pc(npc))
-                return n;
-            pc = npc;
-            sp = nsp;
-            bp = nbp;
-            exact = 1;
-            pcs[n++] = pc;
-            continue;
-        }
-        case K_NOINFO: {
-            /* Frame-pointer step, only if rbp looks like a frame in this stack. */
-            if (bp < lo || bp < sp || (bp & 7) || bp > limit - 16)
-                return n;
-            uintptr_t ra = load_word(bp + 8);
-            uintptr_t nbp = load_word(bp);
+        uint64_t v = table ? cache_lookup(table, pc | keyflag) : 0;
+        if (__builtin_expect((v & RULE_FAST) != 0, 1)) {
+            /* the common rule, inline: see pack_rule */
+            uintptr_t cfa = ((v & 1) ? sp : bp) + (uintptr_t)(int64_t)(int32_t)(v >> 32);
+            if (cfa < sp + 8 || cfa > limit)
+                break;
+            uintptr_t ra = load_word(cfa - 8);
+            if (v & (BP_AT_CFA << 4)) {
+                uintptr_t a = cfa + (uintptr_t)(int64_t)(int16_t)(v >> 16);
+                if (a < lo || a > lim8)
+                    break;
+                bp = load_word(a);
+            }
             if (!plausible_pc(ra))
-                return n;
-            sp = bp + 16;
-            bp = nbp;
+                break;
+            sp = cfa;
             pc = ra;
-            exact = 0;
-            pcs[n++] = pc;
-            continue;
+            keyflag = 0;
+        } else {
+            struct walk w = { pc, sp, bp, lo, limit, keyflag, table };
+            if (!general_step(&w, v))
+                break;
+            pc = w.pc;
+            sp = w.sp;
+            bp = w.bp;
+            keyflag = w.keyflag;
         }
-        default:
-            return n;
-        }
-
-        if (cfa <= sp || cfa > limit)
-            return n;
-        a = cfa + (uintptr_t)r.ra_off;
-        if (a < lo || a > limit - 8)
-            return n;
-        uintptr_t ra = load_word(a);
-        switch (r.bp_mode) {
-        case BP_SAME:
-            break;
-        case BP_AT_CFA:
-        case BP_AT_BP:
-            a = (r.bp_mode == BP_AT_CFA ? cfa : bp) + (uintptr_t)r.bp_off;
-            if (a < lo || a > limit - 8)
-                return n;
-            bp = load_word(a);
-            break;
-        case BP_VAL_CFA:
-            bp = cfa + (uintptr_t)r.bp_off;
-            break;
-        default:
-            bp = 0;
-            break;
-        }
-        if (!plausible_pc(ra))
-            return n;
-        sp = cfa;
-        pc = ra;
-        exact = 0;
         pcs[n++] = pc;
     }
     return n;

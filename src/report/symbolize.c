@@ -135,6 +135,13 @@ struct cu_index {
     uint32_t top_beg, top_end;
 };
 
+/* A function symbol, at its address in the process. */
+struct sym_entry {
+    uintptr_t addr, size;
+    const char *name;
+    unsigned rank;          /* lower is preferred among aliases: fewer leading '_', then binding */
+};
+
 /* One ELF file at one load bias (the model may list the same one several times). */
 struct sym_object {
     const char *path;
@@ -143,6 +150,11 @@ struct sym_object {
     Dwfl *dwfl;
     Dwfl_Module *mod;
     struct u64map cus;      /* CU DIE address -> struct cu_index * */
+    /* Function symbols sorted by address, loaded on first need. dwfl_module_addrinfo scans the
+     * whole symbol table on every call, which dominated reports with many unsymbolized PCs. */
+    struct sym_entry *syms;
+    size_t nsyms;
+    int syms_loaded;
 };
 
 /* The model's modules, sorted by lo, for address -> module. */
@@ -283,6 +295,7 @@ void mp_symbolize_close(struct mp_symbolizer *s)
             if (o->cus.keys[j])
                 cu_index_free((struct cu_index *)(uintptr_t)o->cus.vals[j]);
         map_free(&o->cus);
+        free(o->syms);
         if (o->dwfl)
             dwfl_end(o->dwfl);
     }
@@ -400,12 +413,68 @@ static const char *die_function_name(struct mp_symbolizer *s, Dwarf_Die *die)
     return dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &a));
 }
 
+static int cmp_sym(const void *a, const void *b)
+{
+    const struct sym_entry *x = a, *y = b;
+    if (x->addr != y->addr)
+        return x->addr < y->addr ? -1 : 1;
+    return x->rank < y->rank ? -1 : x->rank > y->rank;
+}
+
+static void load_syms(struct sym_object *o)
+{
+    size_t cap = 0;
+    o->syms_loaded = 1;
+    int n = dwfl_module_getsymtab(o->mod);
+    for (int i = 1; i < n; i++) {
+        GElf_Sym sym;
+        GElf_Addr addr;
+        GElf_Word shndx;
+        const char *name = dwfl_module_getsym_info(o->mod, i, &sym, &addr, &shndx, NULL, NULL);
+        int type = GELF_ST_TYPE(sym.st_info), bind = GELF_ST_BIND(sym.st_info);
+        if (!name || !name[0] || shndx == SHN_UNDEF || (type != STT_FUNC && type != STT_GNU_IFUNC))
+            continue;
+        if (grow((void **)&o->syms, &cap, o->nsyms + 1, sizeof *o->syms))
+            break;
+        unsigned under = 0;
+        while (name[under] == '_' && under < 8)
+            under++;
+        o->syms[o->nsyms++] = (struct sym_entry){
+            addr, sym.st_size, name, under * 4 + (bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2)};
+    }
+    qsort(o->syms, o->nsyms, sizeof *o->syms, cmp_sym);
+}
+
+/* Name of the function symbol containing addr: the nearest sized symbol that contains it, else
+ * a sizeless one right before it (hand-written assembly). */
 static const char *symtab_name(struct mp_symbolizer *s, struct sym_object *o, uintptr_t addr)
 {
-    GElf_Off off;
-    GElf_Sym sym;
-    const char *n = dwfl_module_addrinfo(o->mod, addr, &off, &sym, NULL, NULL, NULL);
-    return n && n[0] ? demangle(s, n) : NULL;
+    if (!o->syms_loaded)
+        load_syms(o);
+    size_t l = 0, r = o->nsyms;
+    while (l < r) {
+        size_t mid = l + (r - l) / 2;
+        if (o->syms[mid].addr <= addr)
+            l = mid + 1;
+        else
+            r = mid;
+    }
+    if (l == 0)
+        return NULL;
+    const struct sym_entry *hit = NULL;
+    for (size_t k = l; k > 0 && l - k < 32; k--) {
+        const struct sym_entry *e = &o->syms[k - 1];
+        if (e->size && addr < e->addr + e->size)
+            hit = e;    /* keep going: the first of its address group has the best rank */
+        else if (hit && e->addr != hit->addr)
+            break;
+    }
+    if (!hit && o->syms[l - 1].size == 0) {
+        hit = &o->syms[l - 1];
+        while (hit > o->syms && hit[-1].addr == hit->addr)
+            hit--;
+    }
+    return hit ? demangle(s, hit->name) : NULL;
 }
 
 /* A file name from libdw, made absolute with the CU's comp_dir when it is relative. */

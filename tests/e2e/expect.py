@@ -361,7 +361,7 @@ def vg_xml_to_report(text, argv):
             m = re.search(r'Address (0x[0-9a-fA-F]+)', ' '.join(aux))
             rec = {'address': m.group(1) if m else '0x0',
                    'count': counts.get(err.findtext('unique'), 1), 'stack': frames}
-            freed = any("free'd" in a for a in aux)
+            freed = any(re.search(r"block of size [\d,]+ free'd", a) for a in aux)
             if vkind == 'MismatchedFree':
                 rec['kind'] = 'mismatched_free'
             elif top and top.startswith('realloc'):

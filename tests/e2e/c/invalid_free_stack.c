@@ -11,8 +11,6 @@
 #define NOINLINE __attribute__((noinline))
 #define NOTAIL() __asm__ volatile("" ::: "memory")
 
-NOINLINE void release(void *p) { free(p); NOTAIL(); }
-
 NOINLINE void free_local(void)
 {
     char local[32];

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/kinds.h"
+#include "common/suppress.h"
 
 /* ---- messages ---- */
 
@@ -580,7 +581,8 @@ static void check_report_path(const char *label, const char *given, const char *
     free(gdir);
 }
 
-/* suppressions=FILE[,FILE...]: each must be a readable file; rewritten with absolute paths. */
+/* suppressions=FILE[,FILE...]: each must be a readable, valid suppression file; rewritten with
+ * absolute paths. */
 static void check_suppressions(struct mp_args *a, unsigned idx)
 {
     const char *cur = str_field(&a->opts, idx);
@@ -605,8 +607,12 @@ static void check_suppressions(struct mp_args *a, unsigned idx)
         if (!(f = fopen(abs, "r")))
             mp_args_die("cannot read the suppression file '%s': %s", item, strerror(errno));
         fclose(f);
-        /* The syntax is checked by the library when it loads the file (src/preload/suppress.c);
-         * the CLI only checks that the file can be opened. */
+        /* The syntax, with the parser the library uses (it checks again at startup). */
+        char err[1536];
+        char *text = xmalloc(MP_SUPP_FILE_MAX + 1);
+        if (mp_suppress_check_file(abs, item, text, MP_SUPP_FILE_MAX + 1, err, sizeof err))
+            mp_args_die("%s", err);
+        free(text);
         size_t al = strlen(abs);
         cap += al + 1;
         out = realloc(out, cap);

@@ -22,7 +22,10 @@ enum mp_alloc_kind {
     MP_ALLOC_NEW_ARRAY,     /* operator new[] */
     MP_ALLOC_NEW_ALIGNED,   /* operator new(size_t, std::align_val_t) */
     MP_ALLOC_NEW_ARRAY_ALIGNED,
-    MP_ALLOC_NKINDS
+    MP_ALLOC_NKINDS,
+    /* Made while memplumber's own code ran (its start-up calls into libc and ld.so): tracked so
+     * that the program may free it later, never reported, not counted in the totals. */
+    MP_ALLOC_INTERNAL = 15
 };
 
 /* How a block is released; used for mismatch checks. */

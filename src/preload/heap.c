@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/arena.h"
+#include "common/kinds.h"
 #include "common/lock.h"
 #include "preload/guard.h"
 
@@ -246,7 +247,7 @@ int mp_heap_insert(uintptr_t addr, size_t size, uint32_t stack, unsigned kind)
         place(s->tab, s->cap, addr, pack(size, stack, kind));
         s->count++;
     }
-    if (rc == 0) {
+    if (rc == 0 && kind != MP_ALLOC_INTERNAL) {
         s->nalloc++;
         s->balloc += size;
     }
@@ -263,9 +264,11 @@ int mp_heap_remove(uintptr_t addr, struct mp_block *out)
     if (i >= 0) {
         unpack(&s->tab[i], out);
         delete_slot(s, (uint32_t)i);
-        s->nfree++;
-        if (out->size != SIZE_BIG)
-            s->bfree += out->size;
+        if (out->kind != MP_ALLOC_INTERNAL) {
+            s->nfree++;
+            if (out->size != SIZE_BIG)
+                s->bfree += out->size;
+        }
     }
     crit_leave(s, prev);
     if (i < 0)

@@ -119,7 +119,7 @@ MP_EXPORT int dlclose(void *handle)
 
 MP_EXPORT void _exit(int status)
 {
-    mp_runtime_before_exit_now(status);
+    mp_runtime_before_exit_now(status, (uintptr_t)((uintptr_t *)__builtin_frame_address(0) + 2));
     for (;;)
         syscall(SYS_exit_group, status);
 }

@@ -9,6 +9,7 @@
 #include "common/arena.h"
 #include "common/lock.h"
 #include "preload/guard.h"
+#include "preload/real.h"
 #include "preload/runtime.h"
 
 static uintptr_t self_text_lo, self_text_hi, self_data_lo, self_data_hi;
@@ -198,4 +199,43 @@ size_t mp_modules_collect(struct mp_module **out)
     mp_mutex_unlock(&modules_lock);
     *out = c.out;
     return c.n;
+}
+
+struct alloc_find {
+    uintptr_t base;
+    uintptr_t lo, hi;
+};
+
+static int alloc_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+    struct alloc_find *f = data;
+    if (info->dlpi_addr != f->base)
+        return 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
+            continue;
+        uintptr_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
+        b = (b + 4095) & ~(uintptr_t)4095;
+        if (!f->lo || a < f->lo)
+            f->lo = a;
+        if (b > f->hi)
+            f->hi = b;
+    }
+    return 1;
+}
+
+void mp_modules_allocator_data(uintptr_t *lo, uintptr_t *hi)
+{
+    extern struct mp_real mp_real;
+    struct alloc_find f = {0, 0, 0};
+    Dl_info di;
+    *lo = *hi = 0;
+    if (!mp_real.malloc || !dladdr((void *)mp_real.malloc, &di) || !di.dli_fbase)
+        return;
+    f.base = (uintptr_t)di.dli_fbase;
+    /* dlpi_addr is the load bias; for a shared object it equals the base address. */
+    dl_iterate_phdr(alloc_cb, &f);
+    *lo = f.lo;
+    *hi = f.hi;
 }

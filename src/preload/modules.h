@@ -16,6 +16,9 @@ int mp_modules_is_self(uintptr_t pc);
 /* Data range of libmemplumber.so (the scan does not treat it as a root). */
 void mp_modules_self_data(uintptr_t *lo, uintptr_t *hi);
 
+/* Writable data of the object that defines the real malloc (glibc: main_arena lives there). */
+void mp_modules_allocator_data(uintptr_t *lo, uintptr_t *hi);
+
 /* Around dlclose(handle): remember the object if it goes away. */
 void mp_modules_before_dlclose(void *handle);
 void mp_modules_after_dlclose(void);

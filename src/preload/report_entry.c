@@ -4,6 +4,7 @@
  * model. Runs at exit (atexit handler registered first, so it runs after the program's own
  * handlers and destructors), on _exit, or on demand (report_signal, memplumber_report_now). */
 #include <dlfcn.h>
+#include <link.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include "preload/guard.h"
 #include "preload/heap.h"
 #include "preload/misuse.h"
+#include "preload/maps.h"
 #include "preload/modules.h"
 #include "preload/runtime.h"
 #include "preload/scan.h"
@@ -136,6 +138,9 @@ static void fill_common(struct mp_report_input *in, const char *reason)
     in->opt.show_kinds = mp_opt.show_leak_kinds;
     in->opt.leak_check = mp_opt.leak_check;
     in->opt.text_prefix_pid = 1;
+    in->opt.suppressions = mp_opt.suppressions;
+    in->opt.gen_suppressions = mp_opt.gen_suppressions;
+    in->opt.verbosity = (unsigned)mp_opt.verbosity;
 }
 
 static int open_log(void)
@@ -233,12 +238,46 @@ static int agg_block(uint32_t idx, const struct mp_block *b, void *ctx)
 {
     (void)idx;
     (void)ctx;
+    if (b->kind == MP_ALLOC_INTERNAL)
+        return 0;
     unsigned kind = state_to_kind[b->state & 3];
     uint64_t key = ((uint64_t)b->stack | ((uint64_t)kind << 32) | ((uint64_t)b->kind << 36)) + 1;
     agg_insert(key, b->size);
     totals[kind].bytes += b->size;
     totals[kind].blocks++;
     return 0;
+}
+
+/* ---- where the program's stack starts at exit ----
+ * Below the frame of exit() lie exit's own callees (handlers, destructors, this report): their
+ * frames have holes holding stale copies of the program's dead locals, which would keep leaked
+ * blocks "reachable". valgrind does not see those (it only reads defined memory); we start the
+ * main stack at the return address that exit() pushed, i.e. exit's frame and its callers. */
+
+uintptr_t mp_exit_sp_hint; /* set by the _exit hook: its caller's stack pointer */
+
+static uintptr_t exit_frame_sp(uintptr_t from)
+{
+    if (mp_exit_sp_hint)
+        return mp_exit_sp_hint;
+    void *e = dlsym(RTLD_DEFAULT, "exit");
+    Dl_info di;
+    const ElfW(Sym) *sym = NULL;
+    if (!e || !dladdr1(e, &di, (void **)&sym, RTLD_DL_SYMENT) || !sym || !sym->st_size)
+        return from;
+    uintptr_t lo = (uintptr_t)e, hi = lo + sym->st_size;
+    uintptr_t top = mp_tls.stack_top;
+    if (!top)
+        top = from + (1u << 20);
+    uintptr_t mlo, mhi;
+    if (mp_maps_find(from, &mlo, &mhi) == 0 && mhi < top)
+        top = mhi;
+    for (uintptr_t a = from & ~(uintptr_t)7; a + 8 <= top; a += 8) {
+        uintptr_t w = *(const uintptr_t *)a;
+        if (w > lo && w <= hi)
+            return a;
+    }
+    return from;
 }
 
 /* ---- the report ---- */
@@ -249,15 +288,12 @@ void mp_runtime_report(const char *reason, int at_exit)
 {
     if (getpid() != mp_runtime_pid)
         return; /* a vfork child shares our memory: never report from it */
-    ucontext_t uc;
-    getcontext(&uc);
+    /* The reporting thread's own registers and deeper frames hold memplumber's and exit's
+     * temporaries, not the program's: they are not roots. */
     uintptr_t self_sp = (uintptr_t)__builtin_frame_address(0) + 16;
-    uintptr_t self_regs[16];
-    static const int regmap[16] = {REG_RAX, REG_RBX, REG_RCX, REG_RDX, REG_RSI, REG_RDI,
-                                   REG_RBP, REG_R8,  REG_R9,  REG_R10, REG_R11, REG_R12,
-                                   REG_R13, REG_R14, REG_R15, REG_RIP};
-    for (int i = 0; i < 16; i++)
-        self_regs[i] = (uintptr_t)uc.uc_mcontext.gregs[regmap[i]];
+    if (at_exit)
+        self_sp = exit_frame_sp(self_sp);
+    uintptr_t self_regs[1] = {0};
 
     int g = mp_guard_enter();
     mp_mutex_lock(&report_lock);
@@ -314,7 +350,7 @@ void mp_runtime_report(const char *reason, int at_exit)
     mp_heap_lock_all();
     int nthreads = mp_threads_stop(threads, MP_MAX_THREADS);
     struct mp_scan_stats stats;
-    mp_scan_run(threads, nthreads, self_sp, self_regs, 16, mp_opt.heuristics, &stats);
+    mp_scan_run(threads, nthreads, self_sp, self_regs, 0, mp_opt.heuristics, &stats);
     memset(totals, 0, sizeof totals);
     agg_used = 0;
     if (agg)

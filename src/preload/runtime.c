@@ -27,6 +27,7 @@
 #include "preload/misuse.h"
 #include "preload/modules.h"
 #include "common/arena.h"
+#include "common/suppress.h"
 #include "preload/real.h"
 #include "preload/unwind.h"
 
@@ -77,6 +78,61 @@ static void step_options(void)
     }
 }
 
+/* Suppression files are checked now, before main (the memplumber command checks them too, but
+ * MEMPLUMBER_OPTIONS may name them directly): a typo costs no run. Relative names become
+ * absolute, since the report reads the files at exit, maybe after a chdir. The file is read
+ * into pages mapped for the check only. */
+static void step_suppressions(void)
+{
+    if (!mp_opt.suppressions[0])
+        return;
+    char cwd[MP_OPT_STR_MAX], given[MP_OPT_STR_MAX], path[2 * MP_OPT_STR_MAX];
+    char out[MP_OPT_STR_MAX], err[1536];
+    size_t outlen = 0;
+    int fits = 1, bad = 0;
+    if (!getcwd(cwd, sizeof cwd))
+        cwd[0] = 0;
+    char *buf = mp_pages_alloc(MP_SUPP_FILE_MAX + 1);
+    for (const char *p = mp_opt.suppressions; *p && !bad;) {
+        size_t n = strcspn(p, ",");
+        memcpy(given, p, n);
+        given[n] = 0;
+        p += n + (p[n] == ',');
+        if (!n)
+            continue;
+        if (given[0] == '/' || !cwd[0])
+            mp_fmt(path, sizeof path, "%s", given);
+        else
+            mp_fmt(path, sizeof path, "%s/%s", cwd, given);
+        if (!buf) {
+            mp_fmt(err, sizeof err, "cannot map memory to read the suppression file '%s'", given);
+            bad = 1;
+        } else if (mp_suppress_check_file(path, given, buf, MP_SUPP_FILE_MAX + 1, err,
+                                          sizeof err)) {
+            bad = 1;
+        }
+        size_t pl = strlen(path);
+        if (outlen + pl + 2 > sizeof out)
+            fits = 0;
+        if (fits) {
+            if (outlen)
+                out[outlen++] = ',';
+            memcpy(out + outlen, path, pl + 1);
+            outlen += pl;
+        }
+    }
+    if (buf)
+        mp_pages_free(buf, MP_SUPP_FILE_MAX + 1);
+    if (bad) {
+        mp_fdprintf(2, "memplumber: error: %s\n", err);
+        mp_fdprintf(2, "memplumber: the program was not started; fix the file or the "
+                       "suppressions option\n");
+        syscall(SYS_exit_group, 2);
+    }
+    if (fits && outlen)
+        memcpy(mp_opt.suppressions, out, outlen + 1);
+}
+
 /* Stop following exec: blank our entry out of LD_PRELOAD in place (no allocation), so that
  * programs this process execs are not observed. Forked children keep tracking. */
 static void step_follow_exec(void)
@@ -123,10 +179,17 @@ static void step_main_stack(void)
     }
 }
 
+static void early_flush(void);
 static void fork_prepare(void);
 static void fork_parent(void);
 static void fork_child(void);
 static void at_exit_report(void);
+extern int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
+static void at_exit_report_cb(void *arg)
+{
+    (void)arg;
+    at_exit_report();
+}
 static void install_report_signal(void);
 
 int mp_runtime_ensure(void)
@@ -156,15 +219,20 @@ int mp_runtime_ensure(void)
     }
     mp_runtime_pid = getpid();
     step_options();
+    step_suppressions();
     step_follow_exec();
     mp_modules_init();
     mp_unwind_init();
     step_main_stack();
     mp_misuse_init();
     pthread_atfork(fork_prepare, fork_parent, fork_child);
+    /* Not atexit(): from a shared object that binds the handler to this object, and it would
+     * run while ld.so finalises us, before other libraries' destructors. With no DSO handle it
+     * stays in exit()'s list, registered before _dl_fini, so it runs after every destructor. */
     if (mp_opt.report_on_exit)
-        atexit(at_exit_report);
+        __cxa_atexit(at_exit_report_cb, NULL, NULL);
     install_report_signal();
+    early_flush();
     mp_guard_leave(g);
     __atomic_store_n(&mp_runtime_phase, 2, __ATOMIC_RELEASE);
     return 1;
@@ -237,6 +305,31 @@ static void pending_drain(void)
     }
 }
 
+/* Allocations made by libc/ld.so while memplumber initialises (pthread_atfork, atexit, dlsym):
+ * entered in the table as internal blocks when initialisation ends. */
+#define NEARLY 256
+static struct {
+    void *p;
+    size_t size;
+} early[NEARLY];
+static int nearly;
+
+static void early_remember(void *p, size_t size)
+{
+    if (nearly < NEARLY) {
+        early[nearly].p = p;
+        early[nearly].size = size;
+        nearly++;
+    }
+}
+
+static void early_flush(void)
+{
+    for (int i = 0; i < nearly; i++)
+        mp_heap_insert((uintptr_t)early[i].p, early[i].size, 0, MP_ALLOC_INTERNAL);
+    nearly = 0;
+}
+
 /* ---- the hooks' handlers ---- */
 
 void mp_runtime_on_alloc(void *p, size_t size, unsigned alloc_kind, uintptr_t *fp)
@@ -283,11 +376,23 @@ void *mp_runtime_alloc_slow(unsigned kind, size_t size, size_t align, size_t nme
                 return NULL;
             return mp_bootstrap_alloc(total, align);
         }
-        /* Resolved but not tracking (stopped after the exit report, or still initialising). */
-        return real_alloc(kind, size, align, nmemb);
+        /* Resolved but not tracking (stopped after the exit report, or still initialising:
+         * remember what is made during initialisation, it is entered as internal once the
+         * table exists). */
+        void *p = real_alloc(kind, size, align, nmemb);
+        if (p && mp_runtime_phase == 1)
+            early_remember(p, kind == MP_ALLOC_CALLOC ? size * nmemb : size);
+        return p;
     }
-    if (mp_tls.state == MP_IN_TOOL)
-        return real_alloc(kind, size, align, nmemb);
+    if (mp_tls.state == MP_IN_TOOL) {
+        /* glibc and ld.so may keep what they allocate now (atexit lists, dl_find_object data)
+         * and free it later from the program's side: track it, unreported. */
+        void *p = real_alloc(kind, size, align, nmemb);
+        if (p && mp_runtime_phase == 2)
+            mp_heap_insert((uintptr_t)p, kind == MP_ALLOC_CALLOC ? size * nmemb : size, 0,
+                           MP_ALLOC_INTERNAL);
+        return p;
+    }
     if (mp_tls.state == MP_IN_CRITICAL) {
         void *p = real_alloc(kind, size, align, nmemb);
         if (p)
@@ -527,9 +632,11 @@ static void install_report_signal(void)
     pthread_attr_destroy(&a);
 }
 
-void mp_runtime_before_exit_now(int status)
+void mp_runtime_before_exit_now(int status, uintptr_t caller_sp)
 {
+    extern uintptr_t mp_exit_sp_hint;
     (void)status;
+    mp_exit_sp_hint = caller_sp;
     if (__atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) == 2 && mp_opt.report_on_exit &&
         getpid() == mp_runtime_pid)
         mp_runtime_report("exit", 1);

@@ -42,6 +42,7 @@ void mp_runtime_report(const char *reason, int at_exit);
 void mp_runtime_before_dlclose(void *handle);
 void mp_runtime_after_dlclose(void);
 void mp_runtime_thread_start(void);
-void mp_runtime_before_exit_now(int status); /* _exit/_Exit called by the program */
+/* _exit/_Exit called by the program; caller_sp: the program's stack pointer at the call. */
+void mp_runtime_before_exit_now(int status, uintptr_t caller_sp);
 
 #endif

@@ -38,6 +38,13 @@ static uint32_t *mstack;            /* mark stack of block indices */
 static size_t mtop, mcap;
 
 static int use_heuristics;
+
+/* The real allocator's own data (glibc's main_arena lives in libc's .data): its bins and top
+ * pointers address chunk headers, and a free chunk's header overlaps the last 8 bytes of the
+ * block before it. valgrind never sees these (it replaces the allocator), so such pointers must
+ * not make that block "possibly lost". */
+static uintptr_t alloc_data_lo, alloc_data_hi;
+static int scanning_alloc_data;
 static struct mp_scan_stats *st;
 
 /* ---- bitmap ---- */
@@ -310,6 +317,8 @@ static inline void consider(uintptr_t p, int prior_definite, uint32_t clique)
     }
     if (s == MP_ST_REACHABLE)
         return;
+    if (scanning_alloc_data && !is_start && p + 8 >= b.addr + b.size)
+        return;
     int via_start = is_start || heuristic_ok(p, &b);
     if (via_start && prior_definite) {
         mp_heap_set_state(idx, MP_ST_REACHABLE);
@@ -412,7 +421,24 @@ static void sort_excl(void)
 }
 
 /* Scan [lo, hi) minus the excluded ranges, as a root. */
+static void scan_root_ex(uintptr_t lo, uintptr_t hi);
 static void scan_root(uintptr_t lo, uintptr_t hi)
+{
+    /* Split around the allocator's data so that part is scanned with the chunk-header rule. */
+    if (alloc_data_hi > alloc_data_lo && lo < alloc_data_hi && hi > alloc_data_lo) {
+        if (lo < alloc_data_lo)
+            scan_root_ex(lo, alloc_data_lo);
+        scanning_alloc_data = 1;
+        scan_root_ex(lo > alloc_data_lo ? lo : alloc_data_lo, hi < alloc_data_hi ? hi : alloc_data_hi);
+        scanning_alloc_data = 0;
+        if (hi > alloc_data_hi)
+            scan_root_ex(alloc_data_hi, hi);
+        return;
+    }
+    scan_root_ex(lo, hi);
+}
+
+static void scan_root_ex(uintptr_t lo, uintptr_t hi)
 {
     size_t l = 0, h = nexcl;
     while (l < h) { /* first exclusion with hi > lo */
@@ -480,6 +506,7 @@ static void scan_roots(const struct mp_thread_ctx *threads, int nthreads, uintpt
     }
     mp_heap_foreach(exclude_big_spans, NULL);
     sort_excl();
+    mp_modules_allocator_data(&alloc_data_lo, &alloc_data_hi);
 
     for (long i = 0; i < n; i++) {
         struct mp_map *m = &maps[i];

@@ -1,13 +1,13 @@
-/* Stack capture for x86_64 Linux: walks frames with the DWARF CFI of .eh_frame (FDE found through
- * _dl_find_object() and the .eh_frame_hdr search table; dl_iterate_phdr only if glibc < 2.35),
- * reduces the CFA program at each return address to a compact rule (CFA = rsp/rbp + off or
- * *(rbp + off), RA and rbp slots relative to it) and caches rules per PC in a shared, insert-only,
- * open-addressed table mapped with mmap. Readers are lock-free (acquire on the key, entries are
- * immutable once published); inserts take a trylock-only spinlock and are skipped when it is busy
- * or the table is 3/4 full. Hook-safe and async-signal-safe: no malloc, no stdio, no blocking lock,
- * initial-exec TLS only. Every stack read is bounded to [first sp, stack top) and CFAs must grow
- * strictly. Signal frames (glibc __restore_rt) are walked through the saved ucontext. Limits: only
- * rsp/rbp-based CFAs are followed; a handler running on a sigaltstack stops at the signal frame. */
+/* Stack capture for x86_64 Linux without frame pointers: walks frames with the DWARF CFI of
+ * .eh_frame (FDE via _dl_find_object() and the .eh_frame_hdr table; dl_iterate_phdr on glibc <
+ * 2.35), reduced per return address to a compact rule (CFA = rsp|rbp + off or *(rbp + off), RA and
+ * saved-rbp slots relative to it) cached in a shared insert-only hash table (mmap; lock-free
+ * readers, trylock-only inserts, skipped when busy or 3/4 full). Each thread also keeps a memo of
+ * its last walk and replays the frames a new capture shares with it, re-checking every stack word.
+ * Hook- and async-signal-safe: no malloc, no stdio, no blocking lock, initial-exec TLS only.
+ * Reads stay in [first sp, stack top), CFAs grow strictly; signal frames (__restore_rt) continue
+ * through the saved ucontext. Limits: only rsp/rbp-based CFAs; on a sigaltstack the bound is the
+ * thread's stack top, so a corrupt frame there may read unmapped memory between the two stacks. */
 #include "preload/unwind.h"
 
 #include <dlfcn.h>
@@ -843,6 +843,51 @@ static __thread uintptr_t tls_stack_top __attribute__((tls_model("initial-exec")
 
 #define NO_TOP_SPAN ((uintptr_t)64 << 20)
 
+/* Walk memo: each thread keeps the frames of its last capture as a chain of verified steps.
+ * Entry i says: "from pc_i at sp_i (and rbp = bp_i when the step uses rbp), the fast rule of pc_i
+ * gives the caller frame at sp_{i+1}, its return address pc_{i+1} read at sp_{i+1} - 8 (and rbp
+ * bp_{i+1} read at sp_{i+1} + bp_off when the step restores rbp)". A new capture that reaches
+ * (pc_j, sp_j) replays entries j, j+1, ... re-reading those stack words, which are independent
+ * loads, instead of the chain hash -> rule -> CFA -> load per frame; the first word that differs
+ * (or a rule it cannot replay) hands back to the normal walk. A flush (new code may sit at an old
+ * pc) bumps memo_gen, which drops every memo. Re-entry from a signal handler skips the memo. */
+#define MEMO_MAX 64
+#define MEMO_PRE 16     /* frames of a new capture kept aside while looking for a match */
+
+enum { M_FAST = 1, M_LOADS_BP = 2, M_USES_BP = 4, M_EXACT = 8 };
+
+/* bp is stored XOR BP_MASK: with -fomit-frame-pointer rbp holds any data, often a heap pointer,
+ * and the leak scan must not take the memo for a reference to a block. */
+#define BP_MASK ((uintptr_t)0xa5a5c3c35a5a3c3cull)
+
+struct memo_frame {
+    uintptr_t pc, sp, bp;
+    uint32_t meta;      /* M_*: M_FAST when the step to entry i+1 is recorded */
+    int32_t bp_off;
+};
+
+struct memo {
+    uint32_t busy, gen;
+    int n;
+    struct memo_frame f[MEMO_MAX];
+};
+
+#ifdef MP_UNWIND_STATS /* debugging aid: -DMP_UNWIND_STATS, read by tests with extern */
+unsigned long mp_unwind_stat_slow, mp_unwind_stat_match, mp_unwind_stat_replayed,
+    mp_unwind_stat_replay_break;
+#define STAT(x) __atomic_add_fetch(&mp_unwind_stat_##x, 1, __ATOMIC_RELAXED)
+#define STAT_ADD(x, v) __atomic_add_fetch(&mp_unwind_stat_##x, (v), __ATOMIC_RELAXED)
+#else
+#define STAT(x) ((void)0)
+#define STAT_ADD(x, v) ((void)0)
+#endif
+
+static __thread struct memo tls_memo __attribute__((tls_model("initial-exec")));
+static uint32_t memo_gen = 1;   /* 0 in a fresh thread's memo never matches */
+static int memo_enabled = 1;
+
+void mp_unwind_set_memo(int enabled) { __atomic_store_n(&memo_enabled, enabled, __ATOMIC_RELAXED); }
+
 void mp_unwind_init(void) { (void)cache_get_table(); }
 
 void mp_unwind_set_stack_top(uintptr_t top) { tls_stack_top = top; }
@@ -857,6 +902,7 @@ void mp_unwind_flush(void)
     int locked = 0;
     for (int i = 0; i < (1 << 20) && !(locked = cache_trylock()); i++)
         __builtin_ia32_pause();
+    __atomic_add_fetch(&memo_gen, 1, __ATOMIC_RELAXED);
     syscall(SYS_madvise, t, CACHE_SIZE * sizeof(struct cache_entry), MADV_DONTNEED);
     __atomic_store_n(&cache_count, 0, __ATOMIC_RELAXED);
     if (locked)
@@ -886,6 +932,7 @@ __attribute__((noinline, no_sanitize_address)) static int general_step(struct wa
         unpack_rule(v, &r);
     } else {
         int cacheable;
+        STAT(slow);
         compute_rule(w->pc, w->keyflag != 0, &r, &cacheable);
         if (w->table && cacheable && pack_rule(&r, &v))
             cache_insert(w->table, w->pc | w->keyflag, v);
@@ -971,6 +1018,14 @@ __attribute__((noinline, no_sanitize_address)) static int general_step(struct wa
     return 1;
 }
 
+static inline uint32_t fast_meta(uint64_t v, uint64_t keyflag)
+{
+    return M_FAST | ((v & (BP_AT_CFA << 4)) ? M_LOADS_BP : 0) | ((v & 1) ? 0 : M_USES_BP) |
+           (keyflag ? M_EXACT : 0);
+}
+
+enum { REC_OFF, REC_PRE, REC_DIRECT, REC_MATCHED };
+
 __attribute__((no_sanitize_address)) int mp_unwind(const struct mp_unwind_regs *start,
                                                    uintptr_t *pcs, int max)
 {
@@ -991,8 +1046,92 @@ __attribute__((no_sanitize_address)) int mp_unwind(const struct mp_unwind_regs *
     struct cache_entry *const table = cache_get_table();
     uint64_t keyflag = 0;
 
-    while (n < max) {
+    /* memo state: frames are written to pre[k] (REC_PRE, until a match or MEMO_PRE frames),
+     * then to memo->f[k + wofs] */
+    struct memo *const memo = &tls_memo;
+    struct memo_frame pre[MEMO_PRE];
+    int mode = REC_OFF, m = 0, j = 0, k0 = 0, wofs = 0, last_slot = -1, from_replay = 0;
+    if (!memo->busy && __atomic_load_n(&memo_enabled, __ATOMIC_RELAXED)) {
+        memo->busy = 1;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        mode = REC_PRE;
+        m = memo->gen == __atomic_load_n(&memo_gen, __ATOMIC_RELAXED) ? memo->n : 0;
+    }
+
+#define MEMO_PUT(k, PC, SP, BP, META, OFF)                                                      \
+    do {                                                                                        \
+        struct memo_frame e_ = { (PC), (SP), (BP) ^ BP_MASK, (META), (OFF) };                   \
+        if (mode == REC_PRE) {                                                                  \
+            if ((k) < MEMO_PRE) {                                                               \
+                pre[(k)] = e_;                                                                  \
+                break;                                                                          \
+            }                                                                                   \
+            memcpy(memo->f, pre, sizeof pre); /* no match: start a new memo */                  \
+            mode = REC_DIRECT;                                                                  \
+            wofs = 0;                                                                           \
+        }                                                                                       \
+        if (mode != REC_OFF && (k) + wofs < MEMO_MAX) {                                         \
+            memo->f[(k) + wofs] = e_;                                                           \
+            last_slot = (k) + wofs;                                                             \
+        }                                                                                       \
+    } while (0)
+
+    for (;;) {
+        /* at frame n-1: (pc, sp, bp, keyflag), pcs[n-1] == pc */
+        if (mode == REC_PRE && j < m) {
+            while (j < m && memo->f[j].sp < sp)
+                j++;
+            if (j < m && memo->f[j].sp == sp && memo->f[j].pc == pc &&
+                !(memo->f[j].meta & M_EXACT) == !keyflag) {
+                /* replay the memo from entry j, re-reading every word the steps depend on */
+                mode = REC_MATCHED;
+                k0 = n - 1;
+                wofs = j - k0;
+                const struct memo_frame *f = &memo->f[j];
+                const struct memo_frame *fend = &memo->f[m - 1];
+                if (fend - f > max - n)
+                    fend = f + (max - n);
+                uintptr_t *out = pcs + n;
+                for (; f < fend; f++) {
+                    const uint32_t meta = f->meta;
+                    const uintptr_t nsp = f[1].sp, npc = f[1].pc;
+                    if (!(meta & M_FAST) || nsp > limit)
+                        break;
+                    if (__builtin_expect((meta & (M_USES_BP | M_LOADS_BP)) != 0, 0)) {
+                        if ((meta & M_USES_BP) && bp != (f->bp ^ BP_MASK))
+                            break;
+                        if (meta & M_LOADS_BP) {
+                            uintptr_t a = nsp + (uintptr_t)(intptr_t)f->bp_off;
+                            uintptr_t nbp = f[1].bp ^ BP_MASK;
+                            if (a < lo || a > lim8 || load_word(a) != nbp)
+                                break;
+                            bp = nbp;
+                        }
+                    }
+                    if (load_word(nsp - 8) != npc)
+                        break;
+                    *out++ = npc;
+                }
+                STAT(match);
+                STAT_ADD(replayed, (unsigned long)(out - (pcs + n)));
+                if (f < fend)
+                    STAT(replay_break);
+                n = (int)(out - pcs);
+                int i = (int)(f - memo->f);
+                pc = memo->f[i].pc;
+                sp = memo->f[i].sp;
+                keyflag = (memo->f[i].meta & M_EXACT) ? EXACT_BIT : 0;
+                from_replay = 1;
+                last_slot = i;
+            }
+        }
+        if (n >= max)
+            break;
+
         uint64_t v = table ? cache_lookup(table, pc | keyflag) : 0;
+        uintptr_t opc = pc, osp = sp, obp = bp;
+        uint32_t meta;
+        int32_t bp_off = 0;
         if (__builtin_expect((v & RULE_FAST) != 0, 1)) {
             /* the common rule, inline: see pack_rule */
             uintptr_t cfa = ((v & 1) ? sp : bp) + (uintptr_t)(int64_t)(int32_t)(v >> 32);
@@ -1000,26 +1139,60 @@ __attribute__((no_sanitize_address)) int mp_unwind(const struct mp_unwind_regs *
                 break;
             uintptr_t ra = load_word(cfa - 8);
             if (v & (BP_AT_CFA << 4)) {
-                uintptr_t a = cfa + (uintptr_t)(int64_t)(int16_t)(v >> 16);
+                bp_off = (int16_t)(v >> 16);
+                uintptr_t a = cfa + (uintptr_t)(intptr_t)bp_off;
                 if (a < lo || a > lim8)
                     break;
                 bp = load_word(a);
             }
             if (!plausible_pc(ra))
                 break;
+            meta = fast_meta(v, keyflag);
             sp = cfa;
             pc = ra;
             keyflag = 0;
         } else {
+            if ((v & 15) == K_STOP)
+                break; /* outermost frame, cached */
             struct walk w = { pc, sp, bp, lo, limit, keyflag, table };
             if (!general_step(&w, v))
                 break;
+            meta = keyflag ? M_EXACT : 0;
             pc = w.pc;
             sp = w.sp;
             bp = w.bp;
             keyflag = w.keyflag;
         }
+        if (mode != REC_OFF)
+            MEMO_PUT(n - 1, opc, osp, obp, meta, bp_off);
+        from_replay = 0;
         pcs[n++] = pc;
     }
+
+    if (mode != REC_OFF) {
+        if (!from_replay)
+            MEMO_PUT(n - 1, pc, sp, bp, keyflag ? M_EXACT : 0, 0);
+        if (mode == REC_PRE) {
+            memcpy(memo->f, pre, (size_t)n * sizeof pre[0]);
+            memo->n = n;
+        } else if (mode == REC_DIRECT) {
+            memo->n = last_slot + 1;
+        } else {
+            /* REC_MATCHED: entries [j, end) move to k0, the new frames before them from pre */
+            int end = from_replay ? m : last_slot + 1;
+            int cnt = end - j;
+            if (k0 + cnt > MEMO_MAX)
+                cnt = MEMO_MAX - k0;
+            if (k0 != j && cnt > 0)
+                memmove(&memo->f[k0], &memo->f[j], (size_t)cnt * sizeof memo->f[0]);
+            if (k0 > 0)
+                memcpy(memo->f, pre, (size_t)k0 * sizeof pre[0]);
+            memo->n = k0 + (cnt > 0 ? cnt : 0);
+        }
+        memo->gen = __atomic_load_n(&memo_gen, __ATOMIC_RELAXED);
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        memo->busy = 0;
+    }
+#undef MEMO_PUT
     return n;
 }

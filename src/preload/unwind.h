@@ -28,4 +28,9 @@ int mp_unwind(const struct mp_unwind_regs *start, uintptr_t *pcs, int max);
 /* Called after dlclose: forget cached rules for code that may have been unmapped. */
 void mp_unwind_flush(void);
 
+/* The walk memo (on by default): each thread replays the verified frames of its previous capture
+ * where the new one joins it (same pc at the same sp), re-reading each return-address and saved-rbp
+ * slot instead of walking. Off = always walk with the rule cache (benchmarks, tests). */
+void mp_unwind_set_memo(int enabled);
+
 #endif

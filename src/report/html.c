@@ -35,7 +35,7 @@ static const char js[] =
     "shown.textContent=n;}"
     "f.addEventListener('input',apply);"
     "for(var i=0;i<boxes.length;i++)boxes[i].addEventListener('change',apply);"
-    "var dir={};"
+    "var dir={bytes:-1};"
     "t.tHead.addEventListener('click',function(e){var th=e.target.closest('th[data-sort]');"
     "if(!th)return;var k=th.dataset.sort,d=dir[k]=dir[k]?-dir[k]:(k=='kindidx'?1:-1);"
     "rows.sort(function(a,b){var x=+a.dataset[k],y=+b.dataset[k];"

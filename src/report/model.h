@@ -59,6 +59,9 @@ struct mp_report_options {
     unsigned show_kinds;        /* bitmask of (1u << enum mp_leak_kind) printed in the text report */
     int leak_check;             /* 0 no, 1 summary, 2 full */
     int text_prefix_pid;        /* prefix every text line with ==pid== */
+    const char *suppressions;   /* suppression files, absolute paths separated by ','; NULL/"" none */
+    int gen_suppressions;       /* text: a valgrind suppression after each loss record / error */
+    unsigned verbosity;         /* text: 2 lists the suppressions used */
 };
 
 struct mp_report_input {

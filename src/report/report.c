@@ -105,10 +105,12 @@ int mp_report_ctx_init(struct mp_report_ctx *ctx, const struct mp_report_input *
     ctx->done = calloc(nst ? nst : 1, 1);
     size_t nrec = in->records ? in->nrecords : 0;
     ctx->order = malloc((nrec ? nrec : 1) * sizeof *ctx->order);
-    if (!ctx->sym || !ctx->frames || !ctx->nframes || !ctx->done || !ctx->order) {
+    if (!ctx->sym || !ctx->frames || !ctx->nframes || !ctx->done || !ctx->order ||
+        mp_report_supp_apply(ctx)) {
         mp_report_ctx_free(ctx);
         return -1;
     }
+    in = ctx->in;   /* with suppressions applied: same records, some now flagged */
     for (size_t i = 0; i < nrec; i++)
         if (!in->records[i].suppressed)
             ctx->order[ctx->norder++] = (uint32_t)i;
@@ -126,6 +128,7 @@ void mp_report_ctx_free(struct mp_report_ctx *ctx)
     free(ctx->nframes);
     free(ctx->done);
     free(ctx->order);
+    mp_report_supp_free(ctx);
     mp_symbolize_close(ctx->sym);
     memset(ctx, 0, sizeof *ctx);
 }
@@ -242,11 +245,13 @@ MP_EXPORT int mp_report_error_now(const struct mp_report_input *in,
         say("memplumber: error: out of memory while reporting a heap error\n");
         rc = -1;
     } else {
-        struct mp_out o;
-        mp_out_init(&o, in->opt.text_fd);
-        mp_text_write_error(&ctx, &o, err);
-        if (mp_out_close(&o))
-            rc = -1;
+        if (!mp_report_supp_error_suppressed(&ctx, err)) {
+            struct mp_out o;
+            mp_out_init(&o, in->opt.text_fd);
+            mp_text_write_error(&ctx, &o, err);
+            if (mp_out_close(&o))
+                rc = -1;
+        }
         mp_report_ctx_free(&ctx);
     }
     pthread_mutex_unlock(&report_lock);

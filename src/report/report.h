@@ -22,6 +22,7 @@ struct mp_report_ctx {
     uint32_t *order;            /* indices of the non-suppressed records, largest bytes first */
     size_t norder;
     char cwd[4096];             /* "" when unknown */
+    struct mp_report_supp *supp; /* suppressions.c: what the suppressions changed; NULL none */
 };
 
 /* Set up ctx for in (symbolizer, record order). Returns 0 or -1 (out of memory). */
@@ -36,6 +37,23 @@ const char *mp_report_kind_words(unsigned kind);
 const char *mp_report_error_title(unsigned kind);
 /* Basename of a path (pointer into it). */
 const char *mp_report_basename(const char *path);
+
+/* Suppressions (suppressions.c). apply: match every loss record and error of ctx->in against
+ * opt.suppressions and, when some match, point ctx->in at a copy without them (summary moved to
+ * suppressed); 0, or -1 out of memory. error_suppressed: 1 if err matches. free: release.
+ * gen_leak / gen_error: a ready-to-paste valgrind suppression (for opt.gen_suppressions).
+ * counts: suppressed records + error occurrences, and distinct suppressions used. used: the
+ * "used_suppression:" lines (verbosity 2). */
+int mp_report_supp_apply(struct mp_report_ctx *ctx);
+int mp_report_supp_error_suppressed(struct mp_report_ctx *ctx, const struct mp_error_record *err);
+void mp_report_supp_free(struct mp_report_ctx *ctx);
+void mp_report_supp_gen_leak(struct mp_report_ctx *ctx, struct mp_out *o,
+                             const struct mp_loss_record *r);
+void mp_report_supp_gen_error(struct mp_report_ctx *ctx, struct mp_out *o,
+                              const struct mp_error_record *e);
+void mp_report_supp_counts(const struct mp_report_ctx *ctx, uint64_t *matched, uint64_t *used);
+void mp_report_supp_used(struct mp_report_ctx *ctx, struct mp_out *o,
+                         void (*line_begin)(struct mp_report_ctx *, struct mp_out *));
 
 /* The writers. Each writes one complete document to o (errors are collected in o). */
 void mp_text_write(struct mp_report_ctx *ctx, struct mp_out *o);

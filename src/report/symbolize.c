@@ -1,11 +1,12 @@
 /* Symbolizer (see symbolize.h): return address -> frames with libdwfl/libdw.
- * Per module: one Dwfl, opened on first use with dwfl_report_elf(path, load bias). Per compile unit
- * touched: an index of every function and inlined instance with code, built with one walk of the
- * CU's DIE tree, so that a lookup is a few binary searches instead of a CU walk per address
- * (dwarf_getscopes walks the CU's top-level DIEs on every call: too slow for big C++ units).
- * Per (address, module): the resulting frames, so stacks sharing frames cost one hash probe each.
- * Strings are DWARF/ELF string-table pointers (valid while the module's Dwfl lives) or copies in
- * our own arena (demangled names, comp_dir-joined paths). Single-threaded, malloc-based. */
+ * Per module: one Dwfl opened on first use (dwfl_report_elf at the load bias); CUs found by
+ * dwfl_module_addrdie, else by our own CU range table (clang emits no .debug_aranges); function
+ * symbols in our own sorted table (dwfl_module_addrinfo scans the whole symtab per call).
+ * Per CU: every function and inlined instance with code, indexed by one walk of its DIE tree (the
+ * .dwo unit for split DWARF), so an address costs a few binary searches, not a dwarf_getscopes
+ * walk of the CU. Per (address, module): the frames, cached. Strings point into libdw/libelf data
+ * (valid while the Dwfl lives) or our arena (demangled names, comp_dir-joined paths).
+ * Single-threaded, malloc-based; libdw keeps the module files open until mp_symbolize_close. */
 #include "report/symbolize.h"
 
 #include <dlfcn.h>
@@ -135,6 +136,11 @@ struct cu_index {
     uint32_t top_beg, top_end;
 };
 
+struct cu_span {
+    Dwarf_Addr lo, hi;
+    Dwarf_Die cudie;
+};
+
 /* A function symbol, at its address in the process. */
 struct sym_entry {
     uintptr_t addr, size;
@@ -155,6 +161,12 @@ struct sym_object {
     struct sym_entry *syms;
     size_t nsyms;
     int syms_loaded;
+    /* Address ranges of every CU, for DWARF without .debug_aranges (clang's default), where
+     * dwfl_module_addrdie finds nothing. Built on first need. */
+    struct cu_span *spans;
+    size_t nspans;
+    int spans_loaded;
+    Dwarf_Addr dwbias;
 };
 
 /* The model's modules, sorted by lo, for address -> module. */
@@ -296,6 +308,7 @@ void mp_symbolize_close(struct mp_symbolizer *s)
                 cu_index_free((struct cu_index *)(uintptr_t)o->cus.vals[j]);
         map_free(&o->cus);
         free(o->syms);
+        free(o->spans);
         if (o->dwfl)
             dwfl_end(o->dwfl);
     }
@@ -618,7 +631,15 @@ static struct cu_index *cu_get(struct sym_object *o, Dwarf_Die *cudie)
     if (!cu)
         return NULL;
     cu->cudie = *cudie;
-    if (cu_walk(cu, &cu->cudie, -1, 0)) {
+    /* Split DWARF (-gsplit-dwarf): the skeleton unit has no children; walk its .dwo unit. The
+     * line table stays the skeleton's. */
+    Dwarf_Die root = *cudie, sub;
+    Dwarf_Half version;
+    uint8_t type;
+    if (dwarf_cu_info(cudie->cu, &version, &type, NULL, &sub, NULL, NULL, NULL) == 0 &&
+        type == DW_UT_skeleton && sub.addr)
+        root = sub;
+    if (cu_walk(cu, &root, -1, 0)) {
         cu_index_free(cu);
         return NULL;
     }
@@ -713,6 +734,62 @@ static int expand(struct mp_symbolizer *s, struct cu_index *cu, Dwarf_Addr a,
     return 0;
 }
 
+static int cmp_span(const void *a, const void *b)
+{
+    const struct cu_span *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static void load_spans(struct sym_object *o)
+{
+    size_t cap = 0;
+    o->spans_loaded = 1;
+    Dwarf *dbg = dwfl_module_getdwarf(o->mod, &o->dwbias);
+    if (!dbg)
+        return;
+    Dwarf_CU *cu = NULL;
+    Dwarf_Half version;
+    uint8_t type;
+    Dwarf_Die cudie;
+    while (dwarf_get_units(dbg, cu, &cu, &version, &type, &cudie, NULL) == 0) {
+        if (type != DW_UT_compile && type != DW_UT_skeleton)
+            continue;
+        Dwarf_Addr base, lo, hi;
+        ptrdiff_t off = 0;
+        while ((off = dwarf_ranges(&cudie, off, &base, &lo, &hi)) > 0) {
+            if (hi <= lo)
+                continue;
+            if (grow((void **)&o->spans, &cap, o->nspans + 1, sizeof *o->spans))
+                return;
+            o->spans[o->nspans++] = (struct cu_span){lo, hi, cudie};
+        }
+    }
+    qsort(o->spans, o->nspans, sizeof *o->spans, cmp_span);
+}
+
+/* The CU DIE covering addr from our own range table; *bias as dwfl_module_addrdie's. */
+static Dwarf_Die *span_lookup(struct sym_object *o, uintptr_t addr, Dwarf_Addr *bias)
+{
+    if (!o->spans_loaded)
+        load_spans(o);
+    Dwarf_Addr a = addr - o->dwbias;
+    size_t l = 0, r = o->nspans;
+    while (l < r) {
+        size_t mid = l + (r - l) / 2;
+        if (o->spans[mid].lo <= a)
+            l = mid + 1;
+        else
+            r = mid;
+    }
+    for (size_t k = l; k > 0 && l - k < 8; k--) {
+        if (o->spans[k - 1].hi > a) {
+            *bias = o->dwbias;
+            return &o->spans[k - 1].cudie;
+        }
+    }
+    return NULL;
+}
+
 static int symbolize_addr(struct mp_symbolizer *s, uint32_t obj, uintptr_t addr)
 {
     size_t first = s->nframes;
@@ -726,6 +803,8 @@ static int symbolize_addr(struct mp_symbolizer *s, uint32_t obj, uintptr_t addr)
         return push_frame(s, &base);
     Dwarf_Addr bias = 0;
     Dwarf_Die *cudie = dwfl_module_addrdie(o->mod, addr, &bias);
+    if (!cudie)
+        cudie = span_lookup(o, addr, &bias);
     if (cudie) {
         struct cu_index *cu = cu_get(o, cudie);
         if (cu && expand(s, cu, addr - bias, &base))

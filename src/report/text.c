@@ -3,7 +3,10 @@
  * "loss record i of N" over all non-suppressed records; only kinds in opt.show_kinds get a
  * detailed record, the LEAK SUMMARY counts everything. Heap errors (mp_text_write_error) use
  * valgrind's headlines plus our kind name. Every line starts with "==PID== " when
- * opt.text_prefix_pid (an empty line is just "==PID=="). Depends on report.h only. */
+ * opt.text_prefix_pid (an empty line is just "==PID=="). The ERROR SUMMARY ends with valgrind's
+ * "(suppressed: N from M)": suppressed loss records and error occurrences, from M suppressions;
+ * opt.gen_suppressions follows each record / error with a valgrind suppression (unprefixed,
+ * ready to paste) and verbosity 2 lists the suppressions used. Depends on report.h only. */
 #include "report/report.h"
 
 #include <string.h>
@@ -117,9 +120,11 @@ void mp_text_write(struct mp_report_ctx *ctx, struct mp_out *o)
         uint64_t hidden_bytes = 0;
         for (size_t i = ctx->norder; i > 0; i--) {
             const struct mp_loss_record *r = &in->records[ctx->order[i - 1]];
-            if (r->kind < 32 && (opt->show_kinds & (1u << r->kind)))
+            if (r->kind < 32 && (opt->show_kinds & (1u << r->kind))) {
                 put_record(ctx, o, r, ctx->norder - i + 1, ctx->norder);
-            else {
+                if (opt->gen_suppressions)
+                    mp_report_supp_gen_leak(ctx, o, r);
+            } else {
                 hidden++;
                 hidden_bytes += r->bytes;
             }
@@ -157,10 +162,18 @@ void mp_text_write(struct mp_report_ctx *ctx, struct mp_out *o)
     mp_out_puts(o, " frees, ");
     mp_out_commas(o, in->total_allocated.bytes);
     mp_out_puts(o, " bytes allocated\n");
+    if (opt->verbosity >= 2)
+        mp_report_supp_used(ctx, o, line_begin);
+    uint64_t supp_matched, supp_used;
+    mp_report_supp_counts(ctx, &supp_matched, &supp_used);
     line_begin(ctx, o);
     mp_out_puts(o, "ERROR SUMMARY: ");
     mp_out_commas(o, in->error_count);
-    mp_out_printf(o, " errors from %zu contexts\n", in->errors ? in->nerrors : 0);
+    mp_out_printf(o, " errors from %zu contexts (suppressed: ", in->errors ? in->nerrors : 0);
+    mp_out_commas(o, supp_matched);
+    mp_out_puts(o, " from ");
+    mp_out_commas(o, supp_used);
+    mp_out_puts(o, ")\n");
 }
 
 /* What our kind name adds to valgrind's headline. */
@@ -241,4 +254,6 @@ void mp_text_write_error(struct mp_report_ctx *ctx, struct mp_out *o,
         mp_out_puts(o, " is not stack'd, malloc'd or (recently) free'd\n");
     }
     line_empty(ctx, o);
+    if (ctx->in->opt.gen_suppressions)
+        mp_report_supp_gen_error(ctx, o, e);
 }

@@ -436,8 +436,9 @@ def vg_shim(args):
 
 
 class Test:
-    def __init__(self, src, work, memplumber):
+    def __init__(self, src, work, memplumber, tprefix='t'):
         self.src = os.path.abspath(src)
+        self.tprefix = tprefix
         self.stem = os.path.splitext(os.path.basename(src))[0]
         self.work = work
         self.memplumber = memplumber
@@ -448,18 +449,28 @@ class Test:
     def directive(self, key):
         return [v for _, k, v in self.lines if k == key]
 
-    def build(self):
-        shutil.rmtree(self.work, ignore_errors=True)
-        os.makedirs(self.work)
+    def build(self, compile=True):
+        """Compiles the program and its companions into the work directory (compile=False: they
+        are there already, from an earlier run of the same test)."""
+        if compile:
+            shutil.rmtree(self.work, ignore_errors=True)
+            os.makedirs(self.work)
+        else:
+            for f in glob.glob(os.path.join(self.work, self.tprefix + '.*')):
+                if os.path.isdir(f):
+                    shutil.rmtree(f)
+                else:
+                    os.unlink(f)
         cxx = self.src.endswith('.cc')
         srcdir = os.path.dirname(self.src)
         binp = os.path.join(self.work, self.stem)
         self.subst = {'%memplumber': self.memplumber, '%bin': binp,
-                      '%t': os.path.join(self.work, 't'),
+                      '%t': os.path.join(self.work, self.tprefix),
                       '%lib': os.path.join(BUILD, 'libmemplumber.so'), '%S': srcdir,
                       '%so': '', '%aux': ''}
         extra = ' '.join(self.directive('BUILD'))
-        self.compile(cxx, [self.src], binp, extra, [])
+        if compile:
+            self.compile(cxx, [self.src], binp, extra, [])
         for kind in ('BUILD-SO', 'BUILD-AUX'):
             vals = self.directive(kind)
             if len(vals) > 1:
@@ -471,11 +482,13 @@ class Test:
                 if kind == 'BUILD-SO':
                     out += '.so'
                     self.subst['%so'] = out
-                    self.compile(comp.endswith('.cc'), [comp], out, ' '.join(toks[1:]),
-                                 ['-shared', '-fPIC'])
+                    if compile:
+                        self.compile(comp.endswith('.cc'), [comp], out, ' '.join(toks[1:]),
+                                     ['-shared', '-fPIC'])
                 else:
                     self.subst['%aux'] = out
-                    self.compile(comp.endswith('.cc'), [comp], out, ' '.join(toks[1:]), [])
+                    if compile:
+                        self.compile(comp.endswith('.cc'), [comp], out, ' '.join(toks[1:]), [])
 
     def compile(self, cxx, srcs, out, extra, pre):
         cmd = (['g++' if cxx else 'gcc', '-O2', '-g'] + pre + shlex.split(extra) + srcs
@@ -511,7 +524,7 @@ class Test:
         rc = p.returncode if p.returncode >= 0 else 128 - p.returncode
         return (rc, p.stdout.decode('utf-8', 'replace'), p.stderr.decode('utf-8', 'replace'))
 
-    def run(self, check=True, check_stderr=True, timeout_scale=1, env_extra=None):
+    def run(self, check=True, check_stderr=True, timeout_scale=1, env_extra=None, compile=True):
         """Runs the directives in order; returns the reports the expectations were checked
         against, in order. check=False: run and load the reports, check nothing else."""
         if not any(k in EXPECTATIONS for _, k, _v in self.lines):
@@ -519,7 +532,7 @@ class Test:
         if not self.directive('RUN'):
             raise Fail('no RUN line')
         timeout = int((self.directive('TIMEOUT') or ['120'])[-1]) * timeout_scale
-        self.build()
+        self.build(compile)
         # EXIT lines belong to the RUN line above them; a RUN line without one must exit 0.
         runs = []
         for _, k, v in self.lines:
@@ -657,7 +670,7 @@ def mode_e2e(src, work, memplumber):
 
 
 def mode_valgrind(src, work, memplumber, reference_only=False):
-    t = Test(src, work + '/vg', '')
+    t = Test(src, work, '')
     skip = t.directive('VALGRIND')
     if skip and skip[0].startswith('skip'):
         raise Skip(skip[0][4:].strip() or 'VALGRIND: skip')
@@ -669,7 +682,7 @@ def mode_valgrind(src, work, memplumber, reference_only=False):
     try:
         vg_reports = [load_report(p) for p in
                       t.run(check_stderr=False, timeout_scale=5,
-                            env_extra={'EXPECT_VG_DIR': os.path.join(work, 'vg', 'xml')})]
+                            env_extra={'EXPECT_VG_DIR': os.path.join(work, 't.xml')})]
     except Fail as e:
         raise Fail('the test disagrees with valgrind (fix the test):\n' + indent(str(e), 2))
     if reference_only:
@@ -678,7 +691,7 @@ def mode_valgrind(src, work, memplumber, reference_only=False):
     if not os.access(memplumber, os.X_OK):
         raise Fail('%s is not built' % memplumber)
     try:
-        mp_paths = Test(src, work + '/mp', memplumber).run(check=False)
+        mp_paths = Test(src, work, memplumber, tprefix='mp').run(check=False, compile=False)
     except Fail as e:
         raise Fail('memplumber run failed:\n' + indent(str(e), 2))
     problems = []

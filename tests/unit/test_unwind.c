@@ -255,6 +255,32 @@ static void test_signal_raise(void)
     check(compare(&sig_cap, "raise"), "inside a signal handler (raise)");
 }
 
+/* A handler on an alternate signal stack (here below the thread's stack): the walk goes from
+ * the alternate stack through the signal frame to the interrupted stack. */
+static void test_signal_altstack(void)
+{
+    static char alt[1 << 20] __attribute__((aligned(16)));
+    stack_t ss = { .ss_sp = alt, .ss_size = sizeof alt, .ss_flags = 0 };
+    stack_t old;
+    if (sigaltstack(&ss, &old) != 0) {
+        check(0, "sigaltstack");
+        return;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_ONSTACK;
+    sigaction(SIGALRM, &sa, NULL);
+    sig_hits = 0;
+    memset(&sig_cap, 0, sizeof sig_cap);
+    raise_it();
+    signal(SIGALRM, SIG_DFL);
+    ss.ss_flags = SS_DISABLE;
+    sigaltstack(&ss, NULL);
+    check(sig_hits == 1, "altstack handler ran");
+    check(compare(&sig_cap, "altstack"), "inside a signal handler on a sigaltstack");
+}
+
 /* Work for the timer to interrupt: prologues, epilogues, VLA (rbp CFA), a big frame, a loop. */
 static NOINLINE int work_vla(int n)
 {
@@ -317,6 +343,70 @@ static void test_signal_async(void)
     check(async_bad == 0, "asynchronous timer signal interrupting a loop");
 }
 
+/* Re-entry: a timer signal lands while the main thread is inside mp_unwind (its walk memo
+ * busy); the handler's captures must be right and must not disturb the interrupted one. */
+static int reentry_bad;
+static volatile int reentry_hits;
+
+static NOINLINE int memo_on_off(uintptr_t *on, uintptr_t *off, int *noff)
+{
+    uintptr_t *fp = __builtin_frame_address(0);
+    struct mp_unwind_regs r = { .pc = fp[1], .sp = (uintptr_t)(fp + 2), .bp = fp[0] };
+    int n = mp_unwind(&r, on, MAXF);
+    if (off) {
+        mp_unwind_set_memo(0);
+        *noff = mp_unwind(&r, off, MAXF);
+        mp_unwind_set_memo(1);
+    }
+    return n;
+}
+
+static void on_reentry(int sig __attribute__((unused)))
+{
+    uintptr_t on[MAXF], off[MAXF];
+    int noff = 0;
+    int n = memo_on_off(on, off, &noff);
+    int ok = n == noff && n > 3;
+    for (int i = 0; ok && i < n; i++)
+        ok = on[i] == off[i];
+    if (!ok)
+        reentry_bad++;
+    reentry_hits++;
+}
+
+static NOINLINE int reentry_loop(void)
+{
+    int bad = 0;
+    for (long i = 0; i < 20000000 && reentry_hits < 300; i++) {
+        uintptr_t on[MAXF], off[MAXF];
+        int noff = 0;
+        int n = memo_on_off(on, off, &noff);
+        int ok = n == noff && n > 3;
+        for (int k = 0; ok && k < n; k++)
+            ok = on[k] == off[k];
+        bad += !ok;
+    }
+    return bad;
+}
+
+static void test_signal_reentry(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_reentry;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = { { 0, 100 }, { 0, 100 } };
+    setitimer(ITIMER_REAL, &it, NULL);
+    int bad = reentry_loop();
+    struct itimerval off = { { 0, 0 }, { 0, 0 } };
+    setitimer(ITIMER_REAL, &off, NULL);
+    signal(SIGALRM, SIG_DFL);
+    printf("  reentry: %d handler captures\n", (int)reentry_hits);
+    check(reentry_bad == 0, "captures from a handler interrupting mp_unwind");
+    check(bad == 0, "captures interrupted by a handler that captures");
+}
+
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static uint64_t rnd(void)
 {
@@ -324,6 +414,102 @@ static uint64_t rnd(void)
     rng ^= rng >> 7;
     rng ^= rng << 17;
     return rng;
+}
+
+/* Random call trees: consecutive captures share some frames (same pc at the same sp) and differ
+ * in others, which is what the walk memo must tell apart. Every capture is done with the memo on
+ * and off, and must give the same frames; every 16th is also checked against backtrace(). */
+static int tree_bad, tree_count;
+
+static NOINLINE void tree_capture(void)
+{
+    uintptr_t *fp = __builtin_frame_address(0);
+    struct mp_unwind_regs r = { .pc = fp[1], .sp = (uintptr_t)(fp + 2), .bp = fp[0] };
+    static struct cap c;
+    uintptr_t off[MAXF];
+    c.nmine = mp_unwind(&r, c.mine, MAXF);
+    mp_unwind_set_memo(0);
+    int noff = mp_unwind(&r, off, MAXF);
+    mp_unwind_set_memo(1);
+    int ok = noff == c.nmine;
+    for (int i = 0; ok && i < noff; i++)
+        ok = off[i] == c.mine[i];
+    if (!ok && tree_bad++ < 3) {
+        printf("  tree %d: memo on/off differ (%d vs %d frames)\n", tree_count, c.nmine, noff);
+        for (int i = 0; i < c.nmine || i < noff; i++)
+            printf("    #%-2d on %#-16lx off %#lx\n", i,
+                   i < c.nmine ? (unsigned long)c.mine[i] : 0ul,
+                   i < noff ? (unsigned long)off[i] : 0ul);
+    }
+    if ((tree_count++ & 15) == 0) {
+        c.nref = backtrace(c.ref, MAXF);
+        /* ref[0] is in tree_capture: shift it to line up with mine[0] */
+        if (ok && !compare(&c, "tree vs backtrace") && tree_bad++ < 3)
+            printf("  tree %d: differs from backtrace\n", tree_count);
+    }
+    __asm__ volatile("" ::: "memory");
+}
+
+static NOINLINE int tree(int depth);
+
+static NOINLINE int t_plain(int depth)
+{
+    volatile int pad[6];
+    pad[0] = depth;
+    int r = tree(depth - 1);
+    return r + pad[0];
+}
+
+static NOINLINE int t_vla(int depth)
+{
+    int n = 1 + (int)(rnd() % 40);
+    volatile char v[n];
+    v[0] = (char)depth;
+    int r = tree(depth - 1);
+    return r + v[0];
+}
+
+static NOINLINE int t_regs(int depth)
+{
+    int a = (int)rnd(), b = (int)rnd() + sink_v;
+    int x1 = a * 3 + sink_v, x2 = b * 5 + sink_v, x3 = a ^ b, x4 = a - b, x5 = a * b,
+        x6 = a + 7 * b;
+    int r = tree(depth - 1);
+    return r + x1 + x2 + x3 + x4 + x5 + x6;
+}
+
+static NOINLINE int t_align(int depth)
+{
+    int n = 8 + (int)(rnd() % 24);
+    char vla[n];
+    __attribute__((aligned(64))) char al[64];
+    vla[0] = (char)depth;
+    al[0] = vla[0];
+    sink(vla);
+    sink(al);
+    int r = tree(depth - 1);
+    return r + al[0] + vla[0];
+}
+
+static NOINLINE int tree(int depth)
+{
+    if (depth <= 0) {
+        tree_capture();
+        return sink_v;
+    }
+    switch (rnd() % 4) {
+    case 0: return t_plain(depth) + sink_v;
+    case 1: return t_vla(depth) + sink_v;
+    case 2: return t_regs(depth) + sink_v;
+    default: return t_align(depth) + sink_v;
+    }
+}
+
+static void test_trees(void)
+{
+    for (int i = 0; i < 20000; i++)
+        tree(1 + (int)(rnd() % 10));
+    check(tree_bad == 0, "random call trees: memo on == memo off == backtrace");
 }
 
 /* Garbage stacks: must return without crashing. The buffer lives on this thread's stack so that
@@ -344,7 +530,7 @@ static NOINLINE void test_garbage(void)
     uintptr_t *buf = alloca(W * sizeof(uintptr_t));
     uintptr_t out[MAXF];
     int bad = 0, total_frames = 0;
-    for (int trial = 0; trial < 20000; trial++) {
+    for (int trial = 0; trial < 5000; trial++) {
         for (int i = 0; i < W; i++) {
             switch (rnd() % 6) {
             case 0: buf[i] = rnd(); break;
@@ -364,12 +550,28 @@ static NOINLINE void test_garbage(void)
         }
         r.sp = (uintptr_t)&buf[rnd() % W];
         r.bp = (trial & 1) ? (uintptr_t)&buf[rnd() % W] : rnd();
-        int n = mp_unwind(&r, out, MAXF);
-        total_frames += n;
-        if (n < 1 || n > MAXF || out[0] != r.pc)
-            bad++;
+        /* memo off, then on (which records), then mutate a few words: memo on must still
+         * agree with a fresh walk */
+        for (int round = 0; round < 3; round++) {
+            uintptr_t ref[MAXF];
+            mp_unwind_set_memo(0);
+            int nref = mp_unwind(&r, ref, MAXF);
+            mp_unwind_set_memo(1);
+            int n = mp_unwind(&r, out, MAXF);
+            total_frames += n;
+            int same = n == nref;
+            for (int i = 0; same && i < n; i++)
+                same = out[i] == ref[i];
+            if (n < 1 || n > MAXF || out[0] != r.pc || !same) {
+                if (bad++ < 3)
+                    printf("  garbage trial %d round %d: %d frames, memo off %d\n", trial, round,
+                           n, nref);
+            }
+            for (int i = 0; i < 3; i++)
+                buf[rnd() % W] = (rnd() & 1) ? rnd() : (uintptr_t)&buf[rnd() % W];
+        }
     }
-    printf("  garbage: 20000 walks, %d frames in all\n", total_frames);
+    printf("  garbage: 15000 walks, %d frames in all\n", total_frames);
     check(bad == 0, "garbage stacks: result in range");
 }
 
@@ -384,13 +586,23 @@ int main(void)
     test_main_thread();
     test_thread();
     test_signal_raise();
+    test_signal_altstack();
     test_signal_async();
+    test_signal_reentry();
+    test_trees();
     test_garbage();
     /* the walk still agrees after the garbage filled the cache with odd rules */
     struct cap c;
     run_chain(&c);
     check(compare(&c, "after garbage"), "main thread after garbage walks");
 
+#ifdef MP_UNWIND_STATS
+    extern unsigned long mp_unwind_stat_slow, mp_unwind_stat_match, mp_unwind_stat_replayed,
+        mp_unwind_stat_replay_break;
+    printf("  stats: %lu slow rules, %lu memo matches, %lu frames replayed, %lu replay breaks\n",
+           mp_unwind_stat_slow, mp_unwind_stat_match, mp_unwind_stat_replayed,
+           mp_unwind_stat_replay_break);
+#endif
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

@@ -3,7 +3,7 @@
  * internal scandir tail (scandir itself tail-calls it), called from list_dir.
  * RUN:        mkdir -p %t.dir && touch %t.dir/a1 %t.dir/b22 %t.dir/c333
  * RUN:        %memplumber --json %t.json -- %bin %t.dir
- * EXPECT:     definitely_lost bytes=80 blocks=1 allocator=malloc frame1=list_dir file1=glibc_scandir.c
+ * EXPECT:     definitely_lost bytes=80 blocks=1 frame1=list_dir file1=glibc_scandir.c
  * EXPECT:     indirectly_lost bytes=72 blocks=3 allocator=malloc frame1=list_dir
  * EXPECT:     summary.definitely_lost.blocks=1
  * EXPECT:     summary.indirectly_lost.blocks=3

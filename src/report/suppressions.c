@@ -1,0 +1,442 @@
+/* Suppressions inside libmemplumber-report.so: loads the files of opt.suppressions once per
+ * process (common/suppress.c parses them; a file that became unreadable since startup is skipped
+ * with a warning), matches every loss record and heap error of a report against them, and gives
+ * the writers an adjusted copy of the model: suppressed records flagged, their bytes and blocks
+ * moved from their kind's total to summary.suppressed, suppressed errors dropped and uncounted
+ * (valgrind's accounting). Also writes valgrind suppressions for --gen-suppressions.
+ * valgrind suppressions name C++ functions by their mangled names, which the symbolizer does not
+ * keep: they are looked up in the modules' ELF symbol tables (libelf), only when needed.
+ * Runs under report.c's lock; uses malloc. */
+#include "report/report.h"
+
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/suppress.h"
+
+struct fn_sym {
+    uintptr_t lo, hi;
+    char *name;             /* mangled C++ name; NULL for other functions */
+};
+
+struct symtab {
+    const char *path;       /* owned by the symbolizer */
+    struct fn_sym *fn;
+    size_t n;
+};
+
+struct mp_report_supp {
+    struct mp_report_input in;      /* the adjusted model, when something matched */
+    struct mp_loss_record *records;
+    struct mp_error_record *errors;
+    struct mp_supp_set *set;        /* the process-wide set (cache below); NULL none */
+    uint64_t matched, used;
+    struct symtab *tabs;
+    size_t ntabs;
+    struct mp_supp_frame *fbuf;
+    size_t fcap;
+};
+
+static void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void warn(const char *fmt, ...)
+{
+    char buf[1200];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n <= 0)
+        return;
+    size_t len = (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1;
+    if (write(2, buf, len) < 0)
+        return;
+}
+
+/* ---- the files, loaded once per process ---- */
+
+static struct {
+    char *spec;
+    struct mp_supp_set set;
+} cache;
+
+static struct mp_supp_set *load(const char *spec)
+{
+    if (!spec || !spec[0])
+        return NULL;
+    if (cache.spec && !strcmp(cache.spec, spec))
+        return cache.set.count ? &cache.set : NULL;
+    /* A different list (not expected: options are fixed at startup): the old storage stays. */
+    free(cache.spec);
+    mp_suppress_init(&cache.set);
+    cache.spec = strdup(spec);
+    char *list = strdup(spec);
+    char *buf = malloc(MP_SUPP_FILE_MAX + 1);
+    char err[1024];
+    if (!cache.spec || !list || !buf) {
+        warn("memplumber: warning: out of memory: suppressions not applied\n");
+        free(list);
+        free(buf);
+        return NULL;
+    }
+    for (char *save = NULL, *item = strtok_r(list, ",", &save); item;
+         item = strtok_r(NULL, ",", &save)) {
+        size_t len;
+        if (mp_suppress_read_file(item, item, buf, MP_SUPP_FILE_MAX + 1, &len, err, sizeof err)) {
+            warn("memplumber: warning: %s; its suppressions are not applied\n", err);
+            continue;
+        }
+        size_t need = mp_suppress_storage_needed(buf, len, item);
+        void *storage = malloc(need);
+        if (!storage) {
+            warn("memplumber: warning: out of memory: suppressions of '%s' not applied\n", item);
+            continue;
+        }
+        if (mp_suppress_parse(buf, len, item, &cache.set, storage, need, err, sizeof err)) {
+            warn("memplumber: warning: %s; the suppressions of this file are not applied\n", err);
+            free(storage);
+        }
+        /* storage now belongs to cache.set, for the life of the process */
+    }
+    free(buf);
+    free(list);
+    return cache.set.count ? &cache.set : NULL;
+}
+
+/* ---- mangled names from ELF symbol tables ---- */
+
+static int cmp_fn(const void *a, const void *b)
+{
+    const struct fn_sym *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static void symtab_load(struct symtab *t)
+{
+    int fd = open(t->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    elf_version(EV_CURRENT);
+    Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+    size_t cap = 0;
+    for (Elf_Scn *scn = NULL; e && (scn = elf_nextscn(e, scn)) != NULL;) {
+        GElf_Shdr sh;
+        if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM) ||
+            !sh.sh_entsize)
+            continue;
+        Elf_Data *d = elf_getdata(scn, NULL);
+        size_t cnt = sh.sh_size / sh.sh_entsize;
+        for (size_t i = 0; d && i < cnt; i++) {
+            GElf_Sym sym;
+            if (!gelf_getsym(d, (int)i, &sym))
+                break;
+            int type = GELF_ST_TYPE(sym.st_info);
+            if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym.st_shndx == SHN_UNDEF ||
+                !sym.st_value)
+                continue;
+            const char *name = elf_strptr(e, sh.sh_link, sym.st_name);
+            if (t->n == cap) {
+                size_t ncap = cap ? cap * 2 : 256;
+                struct fn_sym *n = realloc(t->fn, ncap * sizeof *n);
+                if (!n)
+                    goto done;
+                t->fn = n;
+                cap = ncap;
+            }
+            struct fn_sym *f = &t->fn[t->n++];
+            f->lo = sym.st_value;
+            f->hi = sym.st_value + (sym.st_size ? sym.st_size : 1);
+            f->name = name && name[0] == '_' && name[1] == 'Z' ? strdup(name) : NULL;
+        }
+    }
+done:
+    if (e)
+        elf_end(e);
+    close(fd);
+    if (t->n)
+        qsort(t->fn, t->n, sizeof *t->fn, cmp_fn);
+}
+
+static const char *mangled_name(struct mp_report_supp *rs, const struct mp_frame *f)
+{
+    if (f->inlined || !f->module)
+        return NULL;
+    struct symtab *t = NULL;
+    for (size_t i = 0; i < rs->ntabs; i++)
+        if (rs->tabs[i].path == f->module || !strcmp(rs->tabs[i].path, f->module)) {
+            t = &rs->tabs[i];
+            break;
+        }
+    if (!t) {
+        struct symtab *n = realloc(rs->tabs, (rs->ntabs + 1) * sizeof *n);
+        if (!n)
+            return NULL;
+        rs->tabs = n;
+        t = &rs->tabs[rs->ntabs++];
+        memset(t, 0, sizeof *t);
+        t->path = f->module;
+        symtab_load(t);
+    }
+    uintptr_t a = f->offset;
+    size_t l = 0, r = t->n;
+    while (l < r) {
+        size_t mid = l + (r - l) / 2;
+        if (t->fn[mid].lo <= a)
+            l = mid + 1;
+        else
+            r = mid;
+    }
+    /* The symbol containing a; among aliases, one with a C++ name. */
+    const char *best = NULL;
+    int found = 0;
+    for (size_t k = l; k > 0 && l - k < 16; k--) {
+        const struct fn_sym *s = &t->fn[k - 1];
+        if (s->hi <= a)
+            continue;
+        found = 1;
+        if (s->name) {
+            best = s->name;
+            break;
+        }
+    }
+    if (!found || !best || (f->function && !strcmp(best, f->function)))
+        return NULL;
+    return best;
+}
+
+/* Frames up to main, as valgrind shows stacks: what runs main (__libc_start_call_main, _start)
+ * is one frame "(below main)", which suppressions name as fun:(below main). Returns how many
+ * frames to keep; *below: 1 if a "(below main)" frame follows them. */
+static uint32_t upto_main(const struct mp_frame *f, uint32_t n, int *below)
+{
+    *below = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (!f[i].inlined && f[i].function && !strcmp(f[i].function, "main")) {
+            *below = i + 1 < n;
+            return i + 1;
+        }
+    return n;
+}
+
+/* The matcher's view of a stack; valid until the next call. */
+static const struct mp_supp_frame *frames_of(struct mp_report_ctx *ctx, uint32_t stack,
+                                             size_t *n, int want_mangled)
+{
+    struct mp_report_supp *rs = ctx->supp;
+    uint32_t nf;
+    int below;
+    const struct mp_frame *f = mp_report_ctx_stack(ctx, stack, &nf);
+    *n = 0;
+    nf = upto_main(f, nf, &below);
+    if (!nf)
+        return NULL;
+    if (nf + 1 > rs->fcap) {
+        struct mp_supp_frame *b = realloc(rs->fbuf, (nf + 1) * sizeof *b);
+        if (!b)
+            return NULL;
+        rs->fbuf = b;
+        rs->fcap = nf + 1;
+    }
+    for (uint32_t i = 0; i < nf; i++)
+        rs->fbuf[i] = (struct mp_supp_frame){f[i].function,
+                                             want_mangled ? mangled_name(rs, &f[i]) : NULL,
+                                             f[i].file, f[i].line, f[i].module};
+    if (below)
+        rs->fbuf[nf++] = (struct mp_supp_frame){"(below main)", NULL, NULL, 0, NULL};
+    *n = nf;
+    return rs->fbuf;
+}
+
+/* ---- applying them to a report ---- */
+
+int mp_report_supp_apply(struct mp_report_ctx *ctx)
+{
+    const struct mp_report_input *in = ctx->in;
+    struct mp_report_supp *rs = calloc(1, sizeof *rs);
+    if (!rs)
+        return -1;
+    ctx->supp = rs;
+    size_t nrec = in->records ? in->nrecords : 0, nerr = in->errors ? in->nerrors : 0;
+    for (size_t i = 0; i < nrec; i++)
+        rs->matched += in->records[i].suppressed != 0;  /* suppressed by the model already */
+    rs->set = load(in->opt.suppressions);
+    if (!rs->set)
+        return 0;
+    for (struct mp_supp *s = rs->set->head; s; s = s->next)
+        s->used = s->bytes = s->blocks = 0;
+    rs->records = malloc((nrec ? nrec : 1) * sizeof *rs->records);
+    rs->errors = malloc((nerr ? nerr : 1) * sizeof *rs->errors);
+    if (!rs->records || !rs->errors)
+        return -1;
+    struct mp_report_input *adj = &rs->in;
+    *adj = *in;
+    uint64_t before = rs->matched;
+    int mangle = rs->set->any_fun;
+    for (size_t i = 0; i < nrec; i++) {
+        struct mp_loss_record *r = &rs->records[i];
+        *r = in->records[i];
+        if (r->suppressed)
+            continue;
+        size_t n;
+        const struct mp_supp_frame *f = frames_of(ctx, r->stack, &n, mangle);
+        struct mp_supp *s = mp_suppress_match_leak(rs->set, r->kind, r->allocator, f, n);
+        if (!s)
+            continue;
+        r->suppressed = 1;
+        s->used++;
+        s->bytes += r->bytes;
+        s->blocks += r->blocks;
+        rs->matched++;
+        if (r->kind < MP_LEAK_NKINDS) {
+            struct mp_count *c = &adj->lost[r->kind];
+            c->bytes -= r->bytes < c->bytes ? r->bytes : c->bytes;
+            c->blocks -= r->blocks < c->blocks ? r->blocks : c->blocks;
+        }
+        adj->suppressed.bytes += r->bytes;
+        adj->suppressed.blocks += r->blocks;
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < nerr; i++) {
+        const struct mp_error_record *e = &in->errors[i];
+        size_t n;
+        const struct mp_supp_frame *f = frames_of(ctx, e->stack, &n, mangle);
+        struct mp_supp *s = mp_suppress_match_error(rs->set, e->kind, e->free_kind, f, n);
+        if (!s) {
+            rs->errors[kept++] = *e;
+            continue;
+        }
+        uint64_t c = e->count ? e->count : 1;
+        s->used += c;
+        rs->matched += c;
+        adj->error_count -= c < adj->error_count ? c : adj->error_count;
+    }
+    adj->records = rs->records;
+    adj->errors = rs->errors;
+    adj->nerrors = kept;
+    for (struct mp_supp *s = rs->set->head; s; s = s->next)
+        rs->used += s->used != 0;
+    if (rs->matched != before)
+        ctx->in = adj;
+    return 0;
+}
+
+int mp_report_supp_error_suppressed(struct mp_report_ctx *ctx, const struct mp_error_record *e)
+{
+    struct mp_report_supp *rs = ctx->supp;
+    if (!rs || !rs->set)
+        return 0;
+    size_t n;
+    const struct mp_supp_frame *f = frames_of(ctx, e->stack, &n, rs->set->any_fun);
+    return mp_suppress_match_error(rs->set, e->kind, e->free_kind, f, n) != NULL;
+}
+
+void mp_report_supp_free(struct mp_report_ctx *ctx)
+{
+    struct mp_report_supp *rs = ctx->supp;
+    if (!rs)
+        return;
+    for (size_t i = 0; i < rs->ntabs; i++) {
+        for (size_t k = 0; k < rs->tabs[i].n; k++)
+            free(rs->tabs[i].fn[k].name);
+        free(rs->tabs[i].fn);
+    }
+    free(rs->tabs);
+    free(rs->fbuf);
+    free(rs->records);
+    free(rs->errors);
+    free(rs);
+    ctx->supp = NULL;
+}
+
+void mp_report_supp_counts(const struct mp_report_ctx *ctx, uint64_t *matched, uint64_t *used)
+{
+    *matched = ctx->supp ? ctx->supp->matched : 0;
+    *used = ctx->supp ? ctx->supp->used : 0;
+}
+
+void mp_report_supp_used(struct mp_report_ctx *ctx, struct mp_out *o,
+                         void (*line_begin)(struct mp_report_ctx *, struct mp_out *))
+{
+    struct mp_report_supp *rs = ctx->supp;
+    if (!rs || !rs->set)
+        return;
+    for (const struct mp_supp *s = rs->set->head; s; s = s->next) {
+        if (!s->used)
+            continue;
+        line_begin(ctx, o);
+        mp_out_printf(o, "used_suppression: %6llu ", (unsigned long long)s->used);
+        for (const char *c = s->name; *c; c++)
+            mp_out_putc(o, (unsigned char)*c < 0x20 ? '?' : *c);
+        mp_out_printf(o, " %s:%u", s->file, s->line);
+        if (s->type == MP_SUPP_LEAK) {
+            mp_out_puts(o, " suppressed: ");
+            mp_out_commas(o, s->bytes);
+            mp_out_puts(o, " bytes in ");
+            mp_out_commas(o, s->blocks);
+            mp_out_puts(o, " blocks");
+        }
+        mp_out_putc(o, '\n');
+    }
+}
+
+/* ---- --gen-suppressions ---- */
+
+static void gen_name(struct mp_out *o, const char *prefix, const char *s)
+{
+    mp_out_puts(o, prefix);
+    for (; *s; s++)
+        mp_out_putc(o, (unsigned char)*s < 0x20 ? '?' : *s);
+    mp_out_putc(o, '\n');
+}
+
+/* Valgrind's layout, no ==pid== prefix, so that it can be pasted as it is. */
+static void gen(struct mp_report_ctx *ctx, struct mp_out *o, const char *kind_line,
+                const char *leak_kind, const char *first, uint32_t stack)
+{
+    struct mp_report_supp *rs = ctx->supp;
+    uint32_t n;
+    int below;
+    const struct mp_frame *f = mp_report_ctx_stack(ctx, stack, &n);
+    n = upto_main(f, n, &below);
+    mp_out_puts(o, "{\n   <insert_a_suppression_name_here>\n   ");
+    mp_out_puts(o, kind_line);
+    mp_out_putc(o, '\n');
+    if (leak_kind)
+        mp_out_printf(o, "   match-leak-kinds: %s\n", leak_kind);
+    mp_out_printf(o, "   %s\n", first);
+    for (uint32_t i = 0; i < n; i++) {
+        const char *m = rs ? mangled_name(rs, &f[i]) : NULL;
+        if (m)
+            gen_name(o, "   fun:", m);
+        else if (f[i].function)
+            gen_name(o, "   fun:", f[i].function);
+        else if (f[i].module)
+            gen_name(o, "   obj:", f[i].module);
+        else
+            mp_out_puts(o, "   obj:*\n");
+    }
+    if (below)
+        mp_out_puts(o, "   fun:(below main)\n");
+    if (!n)
+        mp_out_puts(o, "   ...\n");
+    mp_out_puts(o, "}\n");
+}
+
+void mp_report_supp_gen_leak(struct mp_report_ctx *ctx, struct mp_out *o,
+                             const struct mp_loss_record *r)
+{
+    static const char *const words[] = {"definite", "indirect", "possible", "reachable"};
+    gen(ctx, o, "Memcheck:Leak", r->kind < MP_LEAK_NKINDS ? words[r->kind] : "all",
+        mp_suppress_alloc_frame(r->allocator), r->stack);
+}
+
+void mp_report_supp_gen_error(struct mp_report_ctx *ctx, struct mp_out *o,
+                              const struct mp_error_record *e)
+{
+    gen(ctx, o, "Memcheck:Free", NULL, mp_suppress_free_frame(e->kind, e->free_kind), e->stack);
+}

@@ -61,7 +61,7 @@ static void *thread_trampoline(void *p)
         if (pthread_attr_getstack(&a, &lo, &sz) == 0) {
             /* The TCB and static TLS sit just above the stack proper in glibc's mapping. */
             mp_tls.stack_top = (uintptr_t)lo + sz;
-            mp_unwind_set_stack_top((uintptr_t)lo + sz + 65536);
+            mp_unwind_set_stack_top((uintptr_t)lo + sz);
         }
         pthread_attr_destroy(&a);
     }

@@ -165,6 +165,20 @@ void mp_misuse_report_bad_free(void *p, unsigned free_kind, int is_realloc, uint
         e.free_stack = q.free_stack;
     } else {
         e.kind = is_realloc ? MP_ERR_REALLOC_INVALID : MP_ERR_INVALID_FREE;
+        /* An interior pointer? Name the block it falls in (searching back 16 KiB). */
+        struct mp_block b;
+        uintptr_t a = (uintptr_t)p & ~(uintptr_t)7;
+        for (uintptr_t s = a; s + 16384 > a && s >= 4096; s -= 8) {
+            if (s != (uintptr_t)p && mp_heap_find(s, &b)) {
+                if ((uintptr_t)p < b.addr + (b.size ? b.size : 1)) {
+                    e.block = b.addr;
+                    e.size = b.size;
+                    e.allocator = b.kind;
+                    e.alloc_stack = b.stack;
+                }
+                break;
+            }
+        }
     }
     record_error(&e);
 }

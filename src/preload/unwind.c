@@ -9,6 +9,7 @@
  * through the saved ucontext. Limits: only rsp/rbp-based CFAs; on a sigaltstack the bound is the
  * thread's stack top, so a corrupt frame there may read unmapped memory between the two stacks. */
 #include "preload/unwind.h"
+#include "common/arena.h"
 
 #include <dlfcn.h>
 #include <link.h>
@@ -97,12 +98,8 @@ static struct cache_entry *cache_table;
 static unsigned long cache_count;
 static int cache_lock;
 
-static void *sys_mmap_anon(size_t len)
-{
-    long r = syscall(SYS_mmap, 0, len, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    return (r < 0 && r > -4096) ? NULL : (void *)r;
-}
+/* Tool memory (registered, so the leak scan skips it). */
+static void *sys_mmap_anon(size_t len) { return mp_pages_alloc(len); }
 
 static struct cache_entry *cache_get_table(void)
 {
@@ -118,7 +115,7 @@ static struct cache_entry *cache_get_table(void)
     if (__atomic_compare_exchange_n(&cache_table, &expected, mine, 0, __ATOMIC_ACQ_REL,
                                     __ATOMIC_ACQUIRE))
         return mine;
-    syscall(SYS_munmap, mine, len);
+    mp_pages_free(mine, len);
     return expected;
 }
 

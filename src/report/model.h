@@ -49,6 +49,7 @@ struct mp_error_record {
     unsigned allocator;     /* enum mp_alloc_kind of the block, where known */
     unsigned free_kind;     /* enum mp_free_kind used by the bad call */
     uint32_t stack, alloc_stack, free_stack; /* 0 = unknown (omitted from JSON) */
+    uintptr_t block;        /* start of the block that address falls in, 0 = address itself */
 };
 
 struct mp_report_options {

@@ -813,8 +813,12 @@ static int symbolize_addr(struct mp_symbolizer *s, uint32_t obj, uintptr_t addr)
     if (s->nframes == first && push_frame(s, &base))
         return -1;
     struct mp_frame *outer = &s->frames[s->nframes - 1];
-    if (!outer->function)
-        outer->function = symtab_name(s, o, addr);
+    /* The real (non-inlined) function: prefer the symbol table's best alias, as valgrind does
+     * (glibc's DWARF says __GI___strdup where users know strdup), unless that name is a
+     * compiler clone (foo.cold, foo.isra.0), where DWARF's plain name reads better. */
+    const char *sn = symtab_name(s, o, addr);
+    if (sn && (!outer->function || !strchr(sn, '.')))
+        outer->function = sn;
     return 0;
 }
 

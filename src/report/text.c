@@ -242,7 +242,9 @@ void mp_text_write_error(struct mp_report_ctx *ctx, struct mp_out *o,
         }
     } else if (e->alloc_stack || e->size) {
         if (e->size) {
-            mp_out_puts(o, " is 0 bytes inside a block of size ");
+            mp_out_puts(o, " is ");
+            mp_out_commas(o, e->block && e->address > e->block ? e->address - e->block : 0);
+            mp_out_puts(o, " bytes inside a block of size ");
             mp_out_commas(o, e->size);
             mp_out_puts(o, " alloc'd\n");
         } else {

@@ -1,4 +1,4 @@
-// SOURCES: src/preload/unwind.c
+// SOURCES: src/preload/unwind.c src/common/arena.c src/common/lock.c
 // CFLAGS: -O2 -fomit-frame-pointer -pthread
 // NOSAN
 /* mp_unwind against glibc's backtrace() (libgcc's unwinder) on -O2 -fomit-frame-pointer code:

@@ -50,7 +50,7 @@ int main(void) { mp_unwind_init(); return top() == 12345; }
 EOF
 
 gcc -std=gnu11 -D_GNU_SOURCE -I"$root/src" -I"$root/include" -g -O2 -fomit-frame-pointer -no-pie \
-    "$tmp/prog.c" "$root/src/preload/unwind.c" -o "$tmp/prog" -ldl -lpthread
+    "$tmp/prog.c" "$root/src/preload/unwind.c" "$root/src/common/arena.c" "$root/src/common/lock.c" -o "$tmp/prog" -ldl -lpthread
 "$tmp/prog" >"$tmp/pcs.txt"
 
 # ours: names of the frames up to main

@@ -12,6 +12,7 @@
 #include "preload/runtime.h"
 
 uint32_t mp_runtime_capture(uintptr_t *fp);
+uint32_t mp_runtime_capture_free(uintptr_t *fp);
 void mp_report_emit_error(const struct mp_error_record *e);
 
 /* ---- quarantine: a ring of freed blocks' metadata ---- */
@@ -22,30 +23,41 @@ struct qentry {
     uint32_t alloc_stack, free_stack;
 };
 
+/* 64 sub-rings chosen by the block address: a free touches one counter shared with 1/64 of the
+ * addresses (no single hot cache line across threads), and a lookup scans one sub-ring. */
+#define NQ 64
 static struct qentry *ring;
-static uint64_t ring_cap; /* power of two, 0 = off */
-static uint64_t ring_next;
+static uint64_t sub_cap; /* entries per sub-ring, power of two; 0 = off */
+static struct {
+    uint64_t next;
+} __attribute__((aligned(64))) sub_next[NQ];
+
+static inline unsigned sub_of(uintptr_t addr)
+{
+    return (unsigned)(((uint64_t)addr * 0x9E3779B97F4A7C15ull) >> 58);
+}
 
 void mp_misuse_init(void)
 {
-    uint64_t want = mp_opt.quarantine_size / sizeof(struct qentry);
+    uint64_t want = mp_opt.quarantine_size / sizeof(struct qentry) / NQ;
     if (!want)
         return;
     uint64_t cap = 1;
     while (cap * 2 <= want)
         cap *= 2;
-    ring = mp_pages_alloc(cap * sizeof(struct qentry));
+    ring = mp_pages_alloc(cap * NQ * sizeof(struct qentry));
     if (ring)
-        ring_cap = cap;
+        sub_cap = cap;
 }
 
 void mp_misuse_remember_free(const struct mp_block *b, uintptr_t *fp)
 {
-    if (!ring_cap)
+    if (!sub_cap)
         return;
-    uint32_t fs = mp_runtime_capture(fp);
-    uint64_t i = __atomic_fetch_add(&ring_next, 1, __ATOMIC_RELAXED) & (ring_cap - 1);
-    struct qentry *q = &ring[i];
+    uint32_t fs = mp_runtime_capture_free(fp);
+    unsigned q_i = sub_of(b->addr);
+    uint64_t i = __atomic_fetch_add(&sub_next[q_i].next, 1, __ATOMIC_RELAXED) & (sub_cap - 1);
+    struct qentry *q = &ring[q_i * sub_cap + i];
     q->addr = 0;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     q->size_kind = ((uint64_t)b->size << 4) | (b->kind & 15);
@@ -57,12 +69,14 @@ void mp_misuse_remember_free(const struct mp_block *b, uintptr_t *fp)
 /* Newest quarantine entry for addr; 1 if found. */
 static int quarantine_find(uintptr_t addr, struct qentry *out)
 {
-    if (!ring_cap)
+    if (!sub_cap)
         return 0;
-    uint64_t end = __atomic_load_n(&ring_next, __ATOMIC_RELAXED);
-    uint64_t n = end < ring_cap ? end : ring_cap;
+    unsigned q_i = sub_of(addr);
+    const struct qentry *base = &ring[q_i * sub_cap];
+    uint64_t end = __atomic_load_n(&sub_next[q_i].next, __ATOMIC_RELAXED);
+    uint64_t n = end < sub_cap ? end : sub_cap;
     for (uint64_t k = 1; k <= n; k++) {
-        const struct qentry *q = &ring[(end - k) & (ring_cap - 1)];
+        const struct qentry *q = &base[(end - k) & (sub_cap - 1)];
         if (__atomic_load_n(&q->addr, __ATOMIC_ACQUIRE) == addr) {
             *out = *q;
             return 1;

@@ -249,10 +249,20 @@ __attribute__((constructor)) static void mp_constructor(int argc, char **argv, c
 
 /* ---- stacks ---- */
 
-static inline uint32_t capture(uintptr_t *fp)
+/* Per thread and per path (allocation, free): the last stack and its id. A program allocating
+ * in a loop captures the same stack again and again; comparing with the last one (a few L1
+ * loads) skips the depot's hash and probe. */
+struct last_stack {
+    uint32_t id, n;
+    uintptr_t pcs[64];
+};
+static __thread struct last_stack last_stack[2] __attribute__((tls_model("initial-exec")));
+
+static inline uint32_t capture_slot(uintptr_t *fp, int slot)
 {
     uintptr_t pcs[256];
     struct mp_unwind_regs r = {fp[1], (uintptr_t)(fp + 2), fp[0]};
+    mp_unwind_memo_slot = slot;
     int n = mp_unwind(&r, pcs, (int)mp_opt.depth);
     if (n <= 0)
         return 0;
@@ -262,8 +272,35 @@ static inline uint32_t capture(uintptr_t *fp)
         if (!mp_modules_is_self(pcs[i]))
             pcs[k++] = pcs[i];
     n = k;
-    return mp_depot_put(pcs, (uint32_t)n, __atomic_load_n(&mp_module_gen, __ATOMIC_RELAXED));
+    struct last_stack *ls = &last_stack[slot];
+    if (ls->id && ls->n == (uint32_t)n) {
+        int same = 1;
+        for (int i = 0; i < n; i++)
+            if (ls->pcs[i] != pcs[i]) {
+                same = 0;
+                break;
+            }
+        if (same)
+            return ls->id;
+    }
+    uint32_t id = mp_depot_put(pcs, (uint32_t)n, __atomic_load_n(&mp_module_gen, __ATOMIC_RELAXED));
+    if (id && n <= 64) {
+        /* A signal handler may interrupt this update; a torn entry only costs a depot lookup
+         * because the id is cleared first and written last. */
+        ls->id = 0;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        ls->n = (uint32_t)n;
+        for (int i = 0; i < n; i++)
+            ls->pcs[i] = pcs[i];
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        ls->id = id;
+    }
+    return id;
 }
+
+static inline uint32_t capture(uintptr_t *fp) { return capture_slot(fp, 0); }
+
+uint32_t mp_runtime_capture_free(uintptr_t *fp) { return capture_slot(fp, 1); }
 
 uint32_t mp_runtime_capture(uintptr_t *fp) { return capture(fp); }
 

@@ -119,9 +119,13 @@ static struct cache_entry *cache_get_table(void)
     return expected;
 }
 
+/* Return addresses of one 1 KiB stretch of code share a 64-entry window (offset = (pc >> 4) &
+ * 63) and windows are scattered by a hash: a walk touches few cache lines and TLB entries
+ * instead of one random line of a 16 MiB table per frame. */
 static inline size_t cache_hash(uint64_t key)
 {
-    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> (64 - CACHE_BITS));
+    size_t w = (size_t)(((key >> 10) * 0x9E3779B97F4A7C15ull) >> (64 - (CACHE_BITS - 6)));
+    return (w << 6) | (size_t)((key >> 4) & 63);
 }
 
 static inline uint64_t cache_lookup(const struct cache_entry *t, uint64_t key)
@@ -879,7 +883,10 @@ unsigned long mp_unwind_stat_slow, mp_unwind_stat_match, mp_unwind_stat_replayed
 #define STAT_ADD(x, v) ((void)0)
 #endif
 
-static __thread struct memo tls_memo __attribute__((tls_model("initial-exec")));
+/* Two memos per thread: allocation and free paths alternate in most programs, and each would
+ * otherwise evict the other's walk. The caller picks one with mp_unwind_memo_slot. */
+static __thread struct memo tls_memo[2] __attribute__((tls_model("initial-exec")));
+__thread int mp_unwind_memo_slot __attribute__((tls_model("initial-exec")));
 static uint32_t memo_gen = 1;   /* 0 in a fresh thread's memo never matches */
 static int memo_enabled = 1;
 
@@ -1045,7 +1052,7 @@ __attribute__((no_sanitize_address)) int mp_unwind(const struct mp_unwind_regs *
 
     /* memo state: frames are written to pre[k] (REC_PRE, until a match or MEMO_PRE frames),
      * then to memo->f[k + wofs] */
-    struct memo *const memo = &tls_memo;
+    struct memo *const memo = &tls_memo[mp_unwind_memo_slot & 1];
     struct memo_frame pre[MEMO_PRE];
     int mode = REC_OFF, m = 0, j = 0, k0 = 0, wofs = 0, last_slot = -1, from_replay = 0;
     if (!memo->busy && __atomic_load_n(&memo_enabled, __ATOMIC_RELAXED)) {

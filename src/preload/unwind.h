@@ -25,6 +25,9 @@ void mp_unwind_set_stack_top(uintptr_t top);
  * address), at code without unwind info, or at max. */
 int mp_unwind(const struct mp_unwind_regs *start, uintptr_t *pcs, int max);
 
+/* Which of the thread's two walk memos the next mp_unwind uses (0: allocations, 1: frees). */
+extern __thread int mp_unwind_memo_slot __attribute__((tls_model("initial-exec")));
+
 /* Called after dlclose: forget cached rules for code that may have been unmapped. */
 void mp_unwind_flush(void);
 

@@ -412,6 +412,9 @@ void mp_runtime_report(const char *reason, int at_exit)
     in.opt.json_path = json;
     in.opt.sarif_path = sarif;
     in.opt.html_path = html;
+    struct mp_report_result result;
+    memset(&result, 0, sizeof result);
+    in.opt.result = &result;
     mp_mutex_lock(&emit_lock);
     if (log_fd < 0)
         log_fd = open_log();
@@ -444,8 +447,11 @@ void mp_runtime_report(const char *reason, int at_exit)
     mp_mutex_unlock(&report_lock);
     mp_guard_leave(g);
 
-    if (at_exit && mp_opt.error_exitcode &&
-        (totals[MP_LEAK_DEFINITE].blocks || totals[MP_LEAK_INDIRECT].blocks || nerr_total)) {
+    /* Suppressed leaks and errors do not count (the report library applied them). */
+    uint64_t bad_blocks = result.valid ? result.lost[MP_LEAK_DEFINITE].blocks + result.lost[MP_LEAK_INDIRECT].blocks
+                                       : totals[MP_LEAK_DEFINITE].blocks + totals[MP_LEAK_INDIRECT].blocks;
+    uint64_t bad_errors = result.valid ? result.errors : nerr_total;
+    if (at_exit && mp_opt.error_exitcode && (bad_blocks || bad_errors)) {
         fflush(NULL);
         syscall(SYS_exit_group, (int)mp_opt.error_exitcode);
     }

@@ -10,6 +10,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -627,12 +628,18 @@ static void at_exit_report(void)
     mp_runtime_report("exit", 1);
 }
 
-static volatile sig_atomic_t report_requested;
+/* On-demand reports: the signal handler only writes a byte to a pipe (async-signal-safe); a
+ * helper thread, blocked on the pipe, writes the report. */
+static int report_pipe[2] = {-1, -1};
 
 static void on_report_signal(int sig)
 {
     (void)sig;
-    report_requested = 1;
+    int saved = errno;
+    char c = 1;
+    if (report_pipe[1] >= 0)
+        (void)!write(report_pipe[1], &c, 1);
+    errno = saved;
 }
 
 static void *report_thread(void *arg)
@@ -642,11 +649,14 @@ static void *report_thread(void *arg)
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
     for (;;) {
-        usleep(50 * 1000);
-        if (report_requested && mp_runtime_phase == 2) {
-            report_requested = 0;
+        char buf[64];
+        ssize_t r = read(report_pipe[0], buf, sizeof buf);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return NULL; /* the program closed our descriptor: no more on-demand reports */
+        if (mp_runtime_phase == 2)
             mp_runtime_report("on demand (signal)", 0);
-        }
     }
     return NULL;
 }
@@ -655,6 +665,10 @@ static void install_report_signal(void)
 {
     if (!mp_opt.report_signal)
         return;
+    if (pipe2(report_pipe, O_CLOEXEC | O_NONBLOCK))
+        return;
+    /* The reading end blocks; only the writer (the signal handler) must never block. */
+    fcntl(report_pipe[0], F_SETFL, 0);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_report_signal;
@@ -667,6 +681,20 @@ static void install_report_signal(void)
     extern int mp_real_pthread_create(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
     mp_real_pthread_create(&t, &a, report_thread, NULL);
     pthread_attr_destroy(&a);
+}
+
+/* The public API (include/memplumber.h). */
+MP_EXPORT int memplumber_report_now(void)
+{
+    if (__atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) != 2 || mp_tls.state != MP_IN_PROGRAM)
+        return -1;
+    mp_runtime_report("on demand (memplumber_report_now)", 0);
+    return 0;
+}
+
+MP_EXPORT int memplumber_is_active(void)
+{
+    return __atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) == 2;
 }
 
 void mp_runtime_before_exit_now(int status, uintptr_t caller_sp)

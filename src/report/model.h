@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MP_REPORT_ABI 1
+#define MP_REPORT_ABI 2
 
 struct mp_count {
     uint64_t bytes, blocks;
@@ -63,6 +63,14 @@ struct mp_report_options {
     const char *suppressions;   /* suppression files, absolute paths separated by ','; NULL/"" none */
     int gen_suppressions;       /* text: a valgrind suppression after each loss record / error */
     unsigned verbosity;         /* text: 2 lists the suppressions used */
+    struct mp_report_result *result; /* if set, filled with the totals after suppressions */
+};
+
+/* What the report said, after suppressions (the exit status depends on it). */
+struct mp_report_result {
+    int valid;
+    struct mp_count lost[4];
+    uint64_t errors;
 };
 
 struct mp_report_input {

@@ -209,6 +209,12 @@ MP_EXPORT int mp_report_write(const struct mp_report_input *in)
         pthread_mutex_unlock(&report_lock);
         return -1;
     }
+    if (in->opt.result) {
+        in->opt.result->valid = 1;
+        for (int k = 0; k < 4; k++)
+            in->opt.result->lost[k] = ctx.in->lost[k];
+        in->opt.result->errors = ctx.in->error_count;
+    }
     if (in->opt.text_fd >= 0) {
         struct mp_out o;
         mp_out_init(&o, in->opt.text_fd);

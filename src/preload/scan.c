@@ -45,6 +45,7 @@ static int use_heuristics;
  * not make that block "possibly lost". */
 static uintptr_t alloc_data_lo, alloc_data_hi;
 static int scanning_alloc_data;
+static int root_alloc_data;
 static struct mp_scan_stats *st;
 
 /* ---- bitmap ---- */
@@ -280,20 +281,13 @@ static int heuristic_ok(uintptr_t p, const struct mp_block *b)
 
 /* ---- mark stack ---- */
 
+/* The mark stack is reserved once for the worst case (every block pushed twice: possible, then
+ * reachable) in address space that is only touched as deep as the stack gets; it never grows by
+ * copying, which at 10M blocks would cost a transient 60 MiB. */
 static void push(uint32_t idx)
 {
-    if (mtop == mcap) {
-        size_t ncap = mcap ? mcap * 2 : 65536;
-        uint32_t *n = mp_pages_alloc(ncap * sizeof *n);
-        if (!n)
-            return; /* out of memory: this block stays unscanned (conservatively less reachable) */
-        if (mstack) {
-            memcpy(n, mstack, mtop * sizeof *n);
-            mp_pages_free(mstack, mcap * sizeof *n);
-        }
-        mstack = n;
-        mcap = ncap;
-    }
+    if (mtop == mcap)
+        return; /* cannot happen with the reservation; stays conservative (unscanned) if it does */
     mstack[mtop++] = idx;
 }
 
@@ -338,54 +332,96 @@ static volatile int scanning;
 static void fault_handler(int sig, siginfo_t *si, void *uc)
 {
     (void)uc;
-    if (scanning)
+    if (scanning) {
+        scan_cursor = (uintptr_t)si->si_addr;
         siglongjmp(scan_jmp, 1);
+    }
     /* Not ours: restore the default and re-raise. */
     signal(sig, SIG_DFL);
     raise(sig);
 }
 
-static void scan_range(uintptr_t lo, uintptr_t hi, int prior_definite, uint32_t clique)
+/* Depth-first flood. A frame is a range still to scan (a root range or a block); when a word
+ * marks a block, the block is scanned next and the rest of the range later. The frame stack
+ * stays as deep as the pointer nesting (a list or a huge pointer array: a few frames), where a
+ * stack of discovered blocks would hold every child of a 10M-entry array at once. */
+struct frame {
+    uintptr_t cur, end;
+    uint32_t prior_definite, alloc_data;
+};
+static struct frame *fstack;
+static size_t ftop, fcap;
+
+static void frame_push(uintptr_t lo, uintptr_t hi, int prior_definite, int alloc_data)
 {
     lo = (lo + 7) & ~(uintptr_t)7;
     hi &= ~(uintptr_t)7;
-    if (lo >= hi)
+    if (lo >= hi || ftop == fcap)
         return;
-    scan_cursor = lo;
-    if (sigsetjmp(scan_jmp, 0)) {
-        /* Faulted at scan_cursor: skip the page. */
-        scan_cursor = (scan_cursor + 4096) & ~(uintptr_t)4095;
-    }
-    scanning = 1;
-    while (scan_cursor < hi) {
-        uintptr_t a = scan_cursor;
-        uintptr_t page_end = (a + 4096) & ~(uintptr_t)4095;
-        if (page_end > hi)
-            page_end = hi;
-        for (; a < page_end; a += 8) {
-            uintptr_t v = *(volatile const uintptr_t *)a;
-            if (v >= heap_lo && v < heap_hi) {
-                scan_cursor = a;
-                scanning = 0;
-                consider(v, prior_definite, clique);
-                scanning = 1;
-            }
-        }
-        scan_cursor = page_end;
-    }
-    scanning = 0;
+    fstack[ftop].cur = lo;
+    fstack[ftop].end = hi;
+    fstack[ftop].prior_definite = (uint32_t)prior_definite;
+    fstack[ftop].alloc_data = (uint32_t)alloc_data;
+    ftop++;
+}
+
+static void frame_push_block(uint32_t idx)
+{
+    struct mp_block b;
+    mp_heap_get(idx, &b);
+    st->heap_bytes_scanned += b.size;
+    frame_push(b.addr, b.addr + b.size, mp_heap_get_state(idx) != MP_ST_POSSIBLE, 0);
 }
 
 static void drain(uint32_t clique)
 {
-    while (mtop) {
-        uint32_t idx = mstack[--mtop];
-        struct mp_block b;
-        mp_heap_get(idx, &b);
-        int prior_definite = mp_heap_get_state(idx) != MP_ST_POSSIBLE;
-        st->heap_bytes_scanned += b.size;
-        scan_range(b.addr, b.addr + b.size, prior_definite, clique);
+    if (sigsetjmp(scan_jmp, 0)) {
+        /* A read faulted (memory unmapped under us by a thread that did not stop): skip the
+         * rest of that page. */
+        scanning = 0;
+        if (ftop)
+            fstack[ftop - 1].cur = (scan_cursor + 4096) & ~(uintptr_t)4095;
     }
+    for (;;) {
+        if (mtop) {
+            frame_push_block(mstack[--mtop]);
+            continue;
+        }
+        if (!ftop)
+            break;
+        struct frame *f = &fstack[ftop - 1];
+        if (f->cur >= f->end) {
+            ftop--;
+            continue;
+        }
+        int pd = (int)f->prior_definite;
+        scanning_alloc_data = (int)f->alloc_data;
+        uintptr_t a = f->cur, end = f->end;
+        scanning = 1;
+        for (; a < end; a += 8) {
+            uintptr_t v = *(volatile const uintptr_t *)a;
+            if (v >= heap_lo && v < heap_hi) {
+                scanning = 0;
+                consider(v, pd, clique);
+                scanning = 1;
+                if (mtop) {
+                    a += 8;
+                    break;
+                }
+            }
+        }
+        scanning = 0;
+        f->cur = a;
+        if (a >= end)
+            ftop--; /* done: pop before descending, so chains do not deepen the stack */
+    }
+    scanning_alloc_data = 0;
+}
+
+static void scan_range(uintptr_t lo, uintptr_t hi, int alloc_data)
+{
+    frame_push(lo, hi, 1, alloc_data);
+    drain(MP_HEAP_NONE);
 }
 
 /* ---- roots ---- */
@@ -428,9 +464,9 @@ static void scan_root(uintptr_t lo, uintptr_t hi)
     if (alloc_data_hi > alloc_data_lo && lo < alloc_data_hi && hi > alloc_data_lo) {
         if (lo < alloc_data_lo)
             scan_root_ex(lo, alloc_data_lo);
-        scanning_alloc_data = 1;
+        root_alloc_data = 1;
         scan_root_ex(lo > alloc_data_lo ? lo : alloc_data_lo, hi < alloc_data_hi ? hi : alloc_data_hi);
-        scanning_alloc_data = 0;
+        root_alloc_data = 0;
         if (hi > alloc_data_hi)
             scan_root_ex(alloc_data_hi, hi);
         return;
@@ -457,7 +493,7 @@ static void scan_root_ex(uintptr_t lo, uintptr_t hi)
             break;
         if (excl[i].lo > cur) {
             st->root_bytes += excl[i].lo - cur;
-            scan_range(cur, excl[i].lo, 1, MP_HEAP_NONE);
+            scan_range(cur, excl[i].lo, root_alloc_data);
         }
         if (excl[i].hi > cur)
             cur = excl[i].hi;
@@ -465,7 +501,7 @@ static void scan_root_ex(uintptr_t lo, uintptr_t hi)
     (void)l;
     if (cur < hi) {
         st->root_bytes += hi - cur;
-        scan_range(cur, hi, 1, MP_HEAP_NONE);
+        scan_range(cur, hi, root_alloc_data);
     }
 }
 
@@ -579,6 +615,15 @@ void mp_scan_run(const struct mp_thread_ctx *threads, int nthreads, uintptr_t se
     mp_heap_foreach(add_block, NULL);
     if (nbigs)
         sort_bigs(0, nbigs);
+    mcap = 2 * (size_t)stats->blocks + 1024;
+    mstack = mp_pages_alloc(mcap * sizeof *mstack);
+    if (!mstack)
+        mcap = 0;
+    fcap = 2 * (size_t)stats->blocks + 65536;
+    fstack = mp_pages_alloc(fcap * sizeof *fstack);
+    if (!fstack)
+        fcap = 0;
+    ftop = 0;
 
     struct sigaction sa, old_segv, old_bus;
     memset(&sa, 0, sizeof sa);
@@ -614,6 +659,10 @@ void mp_scan_run(const struct mp_thread_ctx *threads, int nthreads, uintptr_t se
         mp_pages_free(bigs, capbigs * sizeof *bigs);
     bigs = NULL;
     nbigs = capbigs = 0;
+    if (fstack)
+        mp_pages_free(fstack, fcap * sizeof *fstack);
+    fstack = NULL;
+    ftop = fcap = 0;
     if (mstack)
         mp_pages_free(mstack, mcap * sizeof *mstack);
     mstack = NULL;

@@ -13,7 +13,28 @@
 
 #include <stdint.h>
 
-enum { MP_IN_PROGRAM = 0, MP_IN_TOOL = 1, MP_IN_CRITICAL = 2 };
+enum { MP_IN_PROGRAM = 0, MP_IN_TOOL = 1, MP_IN_CRITICAL = 2, MP_IN_REAL = 3 };
+
+/* MP_IN_REAL: the real allocator runs on the program's behalf. It is not reentrant: a nested call
+ * can only be a signal handler (treated as CRITICAL), and a report started from a signal handler
+ * that interrupted it must not call the allocator (see report_entry.c). */
+#define MP_REAL(expr)                                                                          \
+    ({                                                                                         \
+        mp_tls.state = MP_IN_REAL;                                                             \
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);                                               \
+        __typeof__(expr) r_ = (expr);                                                          \
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);                                               \
+        mp_tls.state = MP_IN_PROGRAM;                                                          \
+        r_;                                                                                    \
+    })
+#define MP_REAL_VOID(expr)                                                                     \
+    do {                                                                                       \
+        mp_tls.state = MP_IN_REAL;                                                             \
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);                                               \
+        expr;                                                                                  \
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);                                               \
+        mp_tls.state = MP_IN_PROGRAM;                                                          \
+    } while (0)
 
 struct mp_tls {
     int state;

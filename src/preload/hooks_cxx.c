@@ -21,7 +21,7 @@ static inline void *new_common(size_t n, size_t align, unsigned kind, int nothro
         void *p = mp_runtime_alloc_slow(kind, n, align, 1, fp);
         return p ? p : mp_runtime_new_failed(n, align, kind, nothrow, fp);
     }
-    void *p = align ? mp_real.memalign(align, n ? n : 1) : mp_real.malloc(n ? n : 1);
+    void *p = MP_REAL(align ? mp_real.memalign(align, n ? n : 1) : mp_real.malloc(n ? n : 1));
     if (__builtin_expect(!p, 0))
         return mp_runtime_new_failed(n, align, kind, nothrow, fp);
     mp_runtime_on_alloc(p, n, kind, fp);
@@ -38,7 +38,7 @@ static inline void delete_common(void *p, unsigned free_kind, size_t size, int h
         return;
     }
     if (mp_runtime_on_free(p, free_kind, size, has_size, fp))
-        mp_real.free(p);
+        MP_REAL_VOID(mp_real.free(p));
 }
 
 /* operator new */

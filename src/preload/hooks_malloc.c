@@ -19,7 +19,7 @@ MP_EXPORT void *malloc(size_t n)
 {
     if (!FAST())
         return mp_runtime_alloc_slow(MP_ALLOC_MALLOC, n, 0, 1, FP());
-    void *p = mp_real.malloc(n);
+    void *p = MP_REAL(mp_real.malloc(n));
     if (p)
         mp_runtime_on_alloc(p, n, MP_ALLOC_MALLOC, FP());
     return p;
@@ -34,14 +34,14 @@ MP_EXPORT void free(void *p)
         return;
     }
     if (mp_runtime_on_free(p, MP_FREE_FREE, 0, 0, FP()))
-        mp_real.free(p);
+        MP_REAL_VOID(mp_real.free(p));
 }
 
 MP_EXPORT void *calloc(size_t nmemb, size_t size)
 {
     if (!FAST())
         return mp_runtime_alloc_slow(MP_ALLOC_CALLOC, size, 0, nmemb, FP());
-    void *p = mp_real.calloc(nmemb, size);
+    void *p = MP_REAL(mp_real.calloc(nmemb, size));
     if (p)
         mp_runtime_on_alloc(p, nmemb * size, MP_ALLOC_CALLOC, FP());
     return p;
@@ -66,7 +66,7 @@ MP_EXPORT void *memalign(size_t align, size_t n)
 {
     if (!FAST())
         return mp_runtime_alloc_slow(MP_ALLOC_MEMALIGN, n, align, 1, FP());
-    void *p = mp_real.memalign(align, n);
+    void *p = MP_REAL(mp_real.memalign(align, n));
     if (p)
         mp_runtime_on_alloc(p, n, MP_ALLOC_MEMALIGN, FP());
     return p;
@@ -76,7 +76,7 @@ MP_EXPORT void *aligned_alloc(size_t align, size_t n)
 {
     if (!FAST())
         return mp_runtime_alloc_slow(MP_ALLOC_MEMALIGN, n, align, 1, FP());
-    void *p = mp_real.aligned_alloc(align, n);
+    void *p = MP_REAL(mp_real.aligned_alloc(align, n));
     if (p)
         mp_runtime_on_alloc(p, n, MP_ALLOC_MEMALIGN, FP());
     return p;
@@ -94,7 +94,7 @@ MP_EXPORT int posix_memalign(void **out, size_t align, size_t n)
         return 0;
     }
     void *p = NULL;
-    int rc = mp_real.posix_memalign(&p, align, n);
+    int rc = MP_REAL(mp_real.posix_memalign(&p, align, n));
     if (rc == 0) {
         mp_runtime_on_alloc(p, n, MP_ALLOC_MEMALIGN, FP());
         *out = p;
@@ -106,7 +106,7 @@ MP_EXPORT void *valloc(size_t n)
 {
     if (!FAST())
         return mp_runtime_alloc_slow(MP_ALLOC_MEMALIGN, n, 4096, 1, FP());
-    void *p = mp_real.valloc(n);
+    void *p = MP_REAL(mp_real.valloc(n));
     if (p)
         mp_runtime_on_alloc(p, n, MP_ALLOC_MEMALIGN, FP());
     return p;
@@ -119,7 +119,7 @@ MP_EXPORT void *pvalloc(size_t n)
         rounded = 4096;
     if (!FAST())
         return mp_runtime_alloc_slow(MP_ALLOC_MEMALIGN, rounded, 4096, 1, FP());
-    void *p = mp_real.pvalloc(n);
+    void *p = MP_REAL(mp_real.pvalloc(n));
     if (p)
         mp_runtime_on_alloc(p, rounded, MP_ALLOC_MEMALIGN, FP());
     return p;

@@ -284,10 +284,31 @@ static uintptr_t exit_frame_sp(uintptr_t from)
 
 static struct mp_mutex report_lock = MP_MUTEX_INIT;
 
+/* Put the program's buffered output before the report. A stream locked by code that a signal
+ * handler interrupted (exit from a handler) is skipped rather than waited for; exit() flushes
+ * it later without locking. */
+static void flush_program_output(void)
+{
+    FILE *fs[2] = {stdout, stderr};
+    for (int i = 0; i < 2; i++)
+        if (fs[i] && ftrylockfile(fs[i]) == 0) {
+            fflush_unlocked(fs[i]);
+            funlockfile(fs[i]);
+        }
+}
+
 void mp_runtime_report(const char *reason, int at_exit)
 {
     if (getpid() != mp_runtime_pid)
         return; /* a vfork child shares our memory: never report from it */
+    if (mp_tls.state != MP_IN_PROGRAM) {
+        /* exit() or _exit() from a signal handler that interrupted the allocator or memplumber
+         * itself: their locks may be held by the code below us; writing a report needs them. */
+        if (mp_tls.state != MP_IN_TOOL)
+            mp_fdprintf(2, "==%d== memplumber: no leak report: the program exited from a signal "
+                           "handler that interrupted a memory allocation\n", (int)getpid());
+        return;
+    }
     /* The reporting thread's own registers and deeper frames hold memplumber's and exit's
      * temporaries, not the program's: they are not roots. */
     uintptr_t self_sp = (uintptr_t)__builtin_frame_address(0) + 16;
@@ -298,7 +319,7 @@ void mp_runtime_report(const char *reason, int at_exit)
     int g = mp_guard_enter();
     mp_mutex_lock(&report_lock);
     if (at_exit) {
-        fflush(NULL);
+        flush_program_output();
         if (mp_opt.freeres) {
             /* As valgrind does: let glibc and libstdc++ release their internal buffers so they
              * do not show as still reachable. Only when single-threaded: another thread could
@@ -452,7 +473,7 @@ void mp_runtime_report(const char *reason, int at_exit)
                                        : totals[MP_LEAK_DEFINITE].blocks + totals[MP_LEAK_INDIRECT].blocks;
     uint64_t bad_errors = result.valid ? result.errors : nerr_total;
     if (at_exit && mp_opt.error_exitcode && (bad_blocks || bad_errors)) {
-        fflush(NULL);
+        flush_program_output();
         syscall(SYS_exit_group, (int)mp_opt.error_exitcode);
     }
 }

@@ -431,7 +431,7 @@ void *mp_runtime_alloc_slow(unsigned kind, size_t size, size_t align, size_t nme
                            MP_ALLOC_INTERNAL);
         return p;
     }
-    if (mp_tls.state == MP_IN_CRITICAL) {
+    if (mp_tls.state == MP_IN_CRITICAL || mp_tls.state == MP_IN_REAL) {
         void *p = real_alloc(kind, size, align, nmemb);
         if (p)
             pending_push(p, kind == MP_ALLOC_CALLOC ? size * nmemb : size, kind);
@@ -466,7 +466,7 @@ void mp_runtime_free_slow(void *p, unsigned free_kind, uintptr_t *fp)
         mp_real.free(p);
         return;
     }
-    if (mp_tls.state == MP_IN_CRITICAL) {
+    if (mp_tls.state == MP_IN_CRITICAL || mp_tls.state == MP_IN_REAL) {
         pending_push(p, 0, 100 + free_kind);
         return;
     }
@@ -479,7 +479,7 @@ void *mp_runtime_realloc(void *p, size_t n, uintptr_t *fp)
     if (!p) {
         if (mp_tls.state != MP_IN_PROGRAM || mp_runtime_phase != 2)
             return mp_runtime_alloc_slow(MP_ALLOC_REALLOC, n, 0, 1, fp);
-        void *q = mp_real.malloc(n);
+        void *q = MP_REAL(mp_real.malloc(n));
         if (q)
             mp_runtime_on_alloc(q, n, MP_ALLOC_REALLOC, fp);
         return q;
@@ -492,7 +492,7 @@ void *mp_runtime_realloc(void *p, size_t n, uintptr_t *fp)
         return q;
     }
     if (mp_tls.state != MP_IN_PROGRAM || mp_runtime_phase != 2) {
-        if (mp_runtime_phase == 2 && mp_tls.state == MP_IN_CRITICAL) {
+        if (mp_runtime_phase == 2 && (mp_tls.state == MP_IN_CRITICAL || mp_tls.state == MP_IN_REAL)) {
             void *q = mp_real.realloc(p, n);
             if (q || !n) {
                 pending_push(p, 0, 100 + MP_FREE_FREE);
@@ -518,10 +518,10 @@ void *mp_runtime_realloc(void *p, size_t n, uintptr_t *fp)
     if (n == 0) {
         /* glibc semantics: realloc(p, 0) frees p and returns NULL. */
         mp_misuse_remember_free(&b, fp);
-        mp_real.free(p);
+        MP_REAL_VOID(mp_real.free(p));
         return NULL;
     }
-    void *q = mp_real.realloc(p, n);
+    void *q = MP_REAL(mp_real.realloc(p, n));
     if (!q) {
         mp_heap_insert((uintptr_t)p, b.size, b.stack, b.kind);
         return NULL;

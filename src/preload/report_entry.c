@@ -143,16 +143,28 @@ static void fill_common(struct mp_report_input *in, const char *reason)
     in->opt.verbosity = (unsigned)mp_opt.verbosity;
 }
 
+/* A private copy of the stderr the program started with (made at start-up): programs close or
+ * redirect fd 2 before exiting (coreutils' close_stdout closes it), and the report must still
+ * reach the user. */
+int mp_stderr_copy = -1;
+
+static int report_stderr(void)
+{
+    if (mp_stderr_copy >= 0 && fcntl(mp_stderr_copy, F_GETFD) != -1)
+        return mp_stderr_copy;
+    return 2;
+}
+
 static int open_log(void)
 {
     if (!mp_opt.log_file[0])
-        return 2;
+        return report_stderr();
     char path[4096];
     report_path(mp_opt.log_file, path, sizeof path);
     int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) {
-        mp_fdprintf(2, "memplumber: error: cannot open the log file '%s'; writing to stderr\n", path);
-        return 2;
+        mp_fdprintf(report_stderr(), "memplumber: error: cannot open the log file '%s'; writing to stderr\n", path);
+        return report_stderr();
     }
     return fd;
 }

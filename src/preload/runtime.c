@@ -219,6 +219,10 @@ int mp_runtime_ensure(void)
         syscall(SYS_exit_group, 2);
     }
     mp_runtime_pid = getpid();
+    {
+        extern int mp_stderr_copy;
+        mp_stderr_copy = fcntl(2, F_DUPFD_CLOEXEC, 1000);
+    }
     step_options();
     step_suppressions();
     step_follow_exec();

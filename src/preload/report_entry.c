@@ -243,6 +243,7 @@ static void agg_insert(uint64_t key, uint64_t bytes)
     agg[j].blocks++;
 }
 
+static uint64_t internal_blocks, internal_bytes;
 static const unsigned state_to_kind[4] = {MP_LEAK_DEFINITE, MP_LEAK_POSSIBLE, MP_LEAK_REACHABLE,
                                           MP_LEAK_INDIRECT};
 
@@ -250,8 +251,11 @@ static int agg_block(uint32_t idx, const struct mp_block *b, void *ctx)
 {
     (void)idx;
     (void)ctx;
-    if (b->kind == MP_ALLOC_INTERNAL)
+    if (b->kind == MP_ALLOC_INTERNAL) {
+        internal_blocks++;
+        internal_bytes += b->size;
         return 0;
+    }
     unsigned kind = state_to_kind[b->state & 3];
     uint64_t key = ((uint64_t)b->stack | ((uint64_t)kind << 32) | ((uint64_t)b->kind << 36)) + 1;
     agg_insert(key, b->size);
@@ -385,6 +389,7 @@ void mp_runtime_report(const char *reason, int at_exit)
     struct mp_scan_stats stats;
     mp_scan_run(threads, nthreads, self_sp, self_regs, 0, mp_opt.heuristics, &stats);
     memset(totals, 0, sizeof totals);
+    internal_blocks = internal_bytes = 0;
     agg_used = 0;
     if (agg)
         memset(agg, 0, agg_cap * sizeof *agg);
@@ -465,12 +470,13 @@ void mp_runtime_report(const char *reason, int at_exit)
     clock_gettime(CLOCK_MONOTONIC, &t2);
     if (mp_opt.verbosity >= 2)
         mp_fdprintf(2, "memplumber: scan of %llu blocks (%llu root bytes, %llu heap bytes): %llu ms; "
-                       "report: %llu ms; tool memory mapped: %llu KiB\n",
+                       "report: %llu ms; tool memory mapped: %llu KiB; internal blocks: %llu (%llu bytes)\n",
                     (unsigned long long)stats.blocks, (unsigned long long)stats.root_bytes,
                     (unsigned long long)stats.heap_bytes_scanned,
                     (unsigned long long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000),
                     (unsigned long long)((t2.tv_sec - t1.tv_sec) * 1000 + (t2.tv_nsec - t1.tv_nsec) / 1000000),
-                    (unsigned long long)(mp_arena_mapped_bytes() >> 10));
+                    (unsigned long long)(mp_arena_mapped_bytes() >> 10),
+                    (unsigned long long)internal_blocks, (unsigned long long)internal_bytes);
     if (recs)
         mp_pages_free(recs, (nrec + 1) * sizeof *recs);
     if (stacks)

@@ -12,11 +12,13 @@
 struct record {
     uint64_t hash;
     uint32_t n, gen;
+    uint32_t id, pad;
     uintptr_t pcs[];
 };
 
-/* A slot holds id (low 32 bits) and the top 32 bits of the stack's hash, so that a probe
- * rejects other stacks without touching their records. 0 = empty. */
+/* A slot holds the record's address (low 48 bits) and the top 16 bits of the stack's hash, so
+ * that a probe rejects other stacks without touching their records and reaches the record with
+ * one load instead of going through the id array. 0 = empty. */
 struct index {
     uint32_t cap; /* power of two */
     uint64_t slots[];
@@ -59,11 +61,13 @@ static inline int same_frames(const uintptr_t *a, const uintptr_t *b, uint32_t n
     return 1;
 }
 
+#define PTR_MASK ((1ull << 48) - 1)
+
 static inline uint32_t probe(const struct index *ix, uint64_t h, const uintptr_t *pcs,
                              uint32_t n, uint32_t *empty_slot)
 {
     uint32_t mask = ix->cap - 1;
-    uint32_t tag = (uint32_t)(h >> 32);
+    uint64_t tag = h >> 48;
     for (uint32_t i = (uint32_t)h & mask;; i = (i + 1) & mask) {
         uint64_t v = __atomic_load_n(&ix->slots[i], __ATOMIC_ACQUIRE);
         if (v == 0) {
@@ -71,12 +75,11 @@ static inline uint32_t probe(const struct index *ix, uint64_t h, const uintptr_t
                 *empty_slot = i;
             return 0;
         }
-        if ((uint32_t)(v >> 32) != tag)
+        if ((v >> 48) != tag)
             continue;
-        uint32_t id = (uint32_t)v;
-        const struct record *r = __atomic_load_n(&records[id], __ATOMIC_ACQUIRE);
-        if (r && r->hash == h && r->n == n && same_frames(r->pcs, pcs, n))
-            return id;
+        const struct record *r = (const struct record *)(uintptr_t)(v & PTR_MASK);
+        if (r->hash == h && r->n == n && same_frames(r->pcs, pcs, n))
+            return r->id;
     }
 }
 
@@ -125,6 +128,7 @@ mp_stack_id mp_depot_put(const uintptr_t *pcs, uint32_t n, uint32_t gen)
     r->gen = gen;
     memcpy(r->pcs, pcs, n * sizeof(uintptr_t));
     id = next_id++;
+    r->id = id;
     __atomic_store_n(&records[id], r, __ATOMIC_RELEASE);
     if ((used_slots + 1) * 2 > ix->cap) {
         struct index *nx = new_index(ix->cap * 2);
@@ -133,7 +137,8 @@ mp_stack_id mp_depot_put(const uintptr_t *pcs, uint32_t n, uint32_t gen)
                 uint64_t old = ix->slots[i];
                 if (!old)
                     continue;
-                uint32_t m = nx->cap - 1, j = (uint32_t)records[(uint32_t)old]->hash & m;
+                uint32_t m = nx->cap - 1;
+                uint32_t j = (uint32_t)((const struct record *)(uintptr_t)(old & PTR_MASK))->hash & m;
                 while (nx->slots[j])
                     j = (j + 1) & m;
                 nx->slots[j] = old;
@@ -143,7 +148,8 @@ mp_stack_id mp_depot_put(const uintptr_t *pcs, uint32_t n, uint32_t gen)
             probe(ix, h, pcs, n, &slot);
         }
     }
-    __atomic_store_n(&ix->slots[slot], (uint64_t)id | (h >> 32 << 32), __ATOMIC_RELEASE);
+    __atomic_store_n(&ix->slots[slot], ((uint64_t)(uintptr_t)r & PTR_MASK) | (h >> 48 << 48),
+                     __ATOMIC_RELEASE);
     used_slots++;
 out:
     mp_mutex_unlock(&depot_lock);

@@ -287,6 +287,13 @@ struct mp_symbolizer *mp_symbolize_open(const struct mp_module *mods, size_t nmo
     qsort(s->mods, s->nmods, sizeof *s->mods, cmp_mod_entry);
     /* Present in C++ programs (libstdc++); C programs keep mangled names, which they lack anyway. */
     s->demangle = (demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
+    if (!s->demangle) {
+        /* A C++ program linked --as-needed may not load libstdc++ at all: borrow its demangler
+         * for the report (only now, at report time). */
+        void *h = dlopen("libstdc++.so.6", RTLD_NOW | RTLD_LOCAL);
+        if (h)
+            s->demangle = (demangle_fn)dlsym(h, "__cxa_demangle");
+    }
     return s;
 }
 

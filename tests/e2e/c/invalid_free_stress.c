@@ -86,10 +86,15 @@ int main(void)
         g_ring[slot] = malloc(n);
         memset(g_ring[slot], 'c', n);
     }
-    for (int i = 0; i < NRING; i++)
+    /* Forget the freed addresses too: the leaked block may reuse one of them. */
+    for (int i = 0; i < NRING; i++) {
         free(g_ring[i]);
-    for (int i = 0; i < NTARGETS; i++)
+        g_ring[i] = NULL;
+    }
+    for (int i = 0; i < NTARGETS; i++) {
         free(g_targets[i]);
+        g_targets[i] = NULL;
+    }
     leak_one();
     scrub_stack();
     printf("reached the end\n");

@@ -69,6 +69,9 @@ static int load_report_lib(void)
     }
     lib_write = (int (*)(const struct mp_report_input *))dlsym(h, "mp_report_write");
     lib_error_now = (int (*)(const struct mp_report_input *, const struct mp_error_record *))dlsym(h, "mp_report_error_now");
+    int (*prepare)(void) = (int (*)(void))dlsym(h, "mp_report_prepare");
+    if (prepare)
+        prepare();
     return lib_write != NULL;
 }
 
@@ -334,6 +337,9 @@ void mp_runtime_report(const char *reason, int at_exit)
 
     int g = mp_guard_enter();
     mp_mutex_lock(&report_lock);
+    /* Load the report library (libdw) now: after __libc_freeres, ld.so's lists are freed and
+     * dlopen/dlsym must not run any more. */
+    load_report_lib();
     if (at_exit) {
         flush_program_output();
         if (mp_opt.freeres) {

@@ -197,6 +197,14 @@ static int write_file(struct mp_report_ctx *ctx, const char *path, const char *w
     return 0;
 }
 
+/* Called by the preload library right after loading us, before glibc's __libc_freeres may free
+ * ld.so's lists: resolve now whatever would need dlsym/dlopen later. */
+MP_EXPORT int mp_report_prepare(void)
+{
+    mp_symbolize_resolve_demangler();
+    return 0;
+}
+
 MP_EXPORT int mp_report_write(const struct mp_report_input *in)
 {
     if (check_input(in))

@@ -190,6 +190,7 @@ struct str_chunk {
 };
 
 typedef char *(*demangle_fn)(const char *, char *, size_t *, int *);
+static demangle_fn mp_symbolize_demangler(void);
 
 struct mp_symbolizer {
     struct sym_object *objs;
@@ -285,16 +286,35 @@ struct mp_symbolizer *mp_symbolize_open(const struct mp_module *mods, size_t nmo
             s->maxspan = m->hi - m->lo;
     }
     qsort(s->mods, s->nmods, sizeof *s->mods, cmp_mod_entry);
-    /* Present in C++ programs (libstdc++); C programs keep mangled names, which they lack anyway. */
-    s->demangle = (demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
-    if (!s->demangle) {
-        /* A C++ program linked --as-needed may not load libstdc++ at all: borrow its demangler
-         * for the report (only now, at report time). */
-        void *h = dlopen("libstdc++.so.6", RTLD_NOW | RTLD_LOCAL);
-        if (h)
-            s->demangle = (demangle_fn)dlsym(h, "__cxa_demangle");
-    }
+    s->demangle = mp_symbolize_demangler();
     return s;
+}
+
+/* The C++ demangler, resolved once. Called by mp_report_prepare() right after the library is
+ * loaded: at exit, glibc's __libc_freeres releases ld.so's lists, so no dlopen/dlsym may run
+ * after it. */
+static demangle_fn cached_demangler;
+static int demangler_resolved;
+
+void *mp_symbolize_resolve_demangler(void)
+{
+    if (!demangler_resolved) {
+        demangler_resolved = 1;
+        cached_demangler = (demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
+        if (!cached_demangler) {
+            /* A C++ program linked --as-needed may not load libstdc++ at all: borrow its
+             * demangler for the report. */
+            void *h = dlopen("libstdc++.so.6", RTLD_NOW | RTLD_LOCAL);
+            if (h)
+                cached_demangler = (demangle_fn)dlsym(h, "__cxa_demangle");
+        }
+    }
+    return (void *)cached_demangler;
+}
+
+static demangle_fn mp_symbolize_demangler(void)
+{
+    return (demangle_fn)mp_symbolize_resolve_demangler();
 }
 
 static void cu_index_free(struct cu_index *cu)

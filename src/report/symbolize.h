@@ -42,4 +42,8 @@ struct mp_frame *mp_symbolize_stack(struct mp_symbolizer *s, const uintptr_t *pc
  * unload_gen > gen if any, else a loaded one (unload_gen 0). -1 if none. */
 int mp_symbolize_pick_module(const struct mp_symbolizer *s, uintptr_t pc, uint32_t gen);
 
+/* Resolve everything the symbolizer would look up with dlsym/dlopen (the C++ demangler). Call once
+ * before the program's libc may release ld.so's data (__libc_freeres at exit). */
+void *mp_symbolize_resolve_demangler(void);
+
 #endif

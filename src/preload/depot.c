@@ -50,7 +50,7 @@ static inline uint64_t hash_stack(const uintptr_t *pcs, uint32_t n)
     h ^= h >> 29;
     h *= 0xbf58476d1ce4e5b9ull;
     h ^= h >> 32;
-    return h | 1;
+    return h;
 }
 
 static inline int same_frames(const uintptr_t *a, const uintptr_t *b, uint32_t n)
@@ -68,7 +68,7 @@ static inline uint32_t probe(const struct index *ix, uint64_t h, const uintptr_t
 {
     uint32_t mask = ix->cap - 1;
     uint64_t tag = h >> 48;
-    for (uint32_t i = (uint32_t)h & mask;; i = (i + 1) & mask) {
+    for (uint32_t i = (uint32_t)(h >> 16) & mask;; i = (i + 1) & mask) {
         uint64_t v = __atomic_load_n(&ix->slots[i], __ATOMIC_ACQUIRE);
         if (v == 0) {
             if (empty_slot)
@@ -138,7 +138,7 @@ mp_stack_id mp_depot_put(const uintptr_t *pcs, uint32_t n, uint32_t gen)
                 if (!old)
                     continue;
                 uint32_t m = nx->cap - 1;
-                uint32_t j = (uint32_t)((const struct record *)(uintptr_t)(old & PTR_MASK))->hash & m;
+                uint32_t j = (uint32_t)(((const struct record *)(uintptr_t)(old & PTR_MASK))->hash >> 16) & m;
                 while (nx->slots[j])
                     j = (j + 1) & m;
                 nx->slots[j] = old;

@@ -13,6 +13,7 @@
 #include "preload/guard.h"
 #include "preload/real.h"
 #include "preload/runtime.h"
+#include "preload/threads.h"
 
 void mp_unwind_set_stack_top(uintptr_t top);
 void mp_modules_before_dlclose(void *handle);
@@ -62,6 +63,7 @@ static void *thread_trampoline(void *p)
             /* The TCB and static TLS sit just above the stack proper in glibc's mapping. */
             mp_tls.stack_top = (uintptr_t)lo + sz;
             mp_unwind_set_stack_top((uintptr_t)lo + sz);
+            mp_threads_register_stack((uintptr_t)lo, (uintptr_t)lo + sz);
         }
         pthread_attr_destroy(&a);
     }

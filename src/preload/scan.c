@@ -38,6 +38,7 @@ static uint32_t *mstack;            /* mark stack of block indices */
 static size_t mtop, mcap;
 
 static int use_heuristics;
+static volatile uintptr_t scan_cursor; /* address being read (fault recovery, debugging) */
 
 /* The real allocator's own data (glibc's main_arena lives in libc's .data): its bins and top
  * pointers address chunk headers, and a free chunk's header overlaps the last 8 bytes of the
@@ -326,7 +327,6 @@ static inline void consider(uintptr_t p, int prior_definite, uint32_t clique)
 /* ---- fault-tolerant memory scanning ---- */
 
 static sigjmp_buf scan_jmp;
-static volatile uintptr_t scan_cursor;
 static volatile int scanning;
 
 static void fault_handler(int sig, siginfo_t *si, void *uc)
@@ -402,6 +402,7 @@ static void drain(uint32_t clique)
             uintptr_t v = *(volatile const uintptr_t *)a;
             if (v >= heap_lo && v < heap_hi) {
                 scanning = 0;
+                scan_cursor = a;
                 consider(v, pd, clique);
                 scanning = 1;
                 if (mtop) {
@@ -514,6 +515,49 @@ static int exclude_big_spans(uint32_t idx, const struct mp_block *b, void *ctx)
     return 0;
 }
 
+/* Stacks of finished threads (kept mapped by glibc for reuse): excluded unless a live thread's
+ * stack pointer is inside (then it is that thread's stack, scanned from its stack pointer). */
+struct dead_ctx {
+    const struct mp_thread_ctx *threads;
+    int nthreads;
+    uintptr_t self_sp;
+};
+
+static void exclude_dead_stack(uintptr_t lo, uintptr_t hi, void *vctx)
+{
+    struct dead_ctx *c = vctx;
+    const struct mp_map *m = map_of(lo);
+    if (!m)
+        return;
+    uintptr_t mlo = m->lo, mhi = m->hi;
+    (void)hi;
+    if (c->self_sp >= mlo && c->self_sp < mhi)
+        return;
+    for (int t = 0; t < c->nthreads; t++) {
+        /* A thread that did not answer the stop signal may be running on it: keep it. */
+        if (!c->threads[t].stopped)
+            return;
+        if (c->threads[t].sp >= mlo && c->threads[t].sp < mhi)
+            return;
+    }
+    exclude(mlo, mhi);
+}
+
+#define HEAP_MAX ((uintptr_t)64 << 20)
+
+/* glibc's heap_info at the start of a non-main arena heap: ar_ptr, prev, size, mprotect_size,
+ * pagesize (malloc/arena.c). */
+static int looks_like_heap_info(uintptr_t a)
+{
+    const uintptr_t *w = (const uintptr_t *)a;
+    uintptr_t ar = w[0], prev = w[1], size = w[2], mprot = w[3], pagesize = w[4];
+    if (!ar || (ar & 7) || (prev & (HEAP_MAX - 1)))
+        return 0;
+    if (size < 4096 || size > HEAP_MAX || mprot > HEAP_MAX || size > mprot)
+        return 0;
+    return pagesize >= 4096 && !(pagesize & (pagesize - 1)) && pagesize <= HEAP_MAX;
+}
+
 static int is_device(const char *name)
 {
     return !strncmp(name, "/dev/", 5) && strcmp(name, "/dev/zero") && strncmp(name, "/dev/shm/", 9);
@@ -536,11 +580,18 @@ static void scan_roots(const struct mp_thread_ctx *threads, int nthreads, uintpt
         struct mp_map *m = &maps[i];
         if (!strcmp(m->name, "[heap]"))
             exclude(m->lo, m->hi);
-        /* glibc's non-main arenas: heaps aligned to HEAP_MAX_SIZE (64 MiB). */
-        else if (!m->name[0] && !(m->lo & ((64ul << 20) - 1)) && m->hi - m->lo <= (64ul << 20))
-            exclude(m->lo, m->hi);
+        /* glibc's non-main arenas: heaps aligned to HEAP_MAX_SIZE (64 MiB) that start with a
+         * heap_info. The kernel may merge such a heap with a neighbouring anonymous mapping
+         * (a thread stack), so look at every 64 MiB boundary inside anonymous mappings. */
+        else if (!m->name[0] && (m->prot & 3) == 3)
+            for (uintptr_t a = (m->lo + HEAP_MAX - 1) & ~(HEAP_MAX - 1); a + 64 <= m->hi && a >= m->lo;
+                 a += HEAP_MAX)
+                if (looks_like_heap_info(a))
+                    exclude(a, a + HEAP_MAX < m->hi ? a + HEAP_MAX : m->hi);
     }
     mp_heap_foreach(exclude_big_spans, NULL);
+    struct dead_ctx dc = {threads, nthreads, self_sp};
+    mp_threads_foreach_stack(exclude_dead_stack, &dc);
     sort_excl();
     mp_modules_allocator_data(&alloc_data_lo, &alloc_data_hi);
 

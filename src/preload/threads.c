@@ -138,3 +138,38 @@ void mp_threads_resume(void)
     }
     nslots = 0;
 }
+
+/* ---- stacks of the threads we saw start ---- */
+
+#include "common/lock.h"
+
+#define MAX_STACKS 16384
+static struct {
+    uintptr_t lo, hi;
+} known_stacks[MAX_STACKS];
+static int nknown;
+static struct mp_mutex stacks_lock = MP_MUTEX_INIT;
+
+void mp_threads_register_stack(uintptr_t lo, uintptr_t hi)
+{
+    mp_mutex_lock(&stacks_lock);
+    int found = 0;
+    for (int i = 0; i < nknown; i++)
+        if (known_stacks[i].lo == lo) {
+            known_stacks[i].hi = hi;
+            found = 1;
+            break;
+        }
+    if (!found && nknown < MAX_STACKS) {
+        known_stacks[nknown].lo = lo;
+        known_stacks[nknown].hi = hi;
+        nknown++;
+    }
+    mp_mutex_unlock(&stacks_lock);
+}
+
+void mp_threads_foreach_stack(void (*fn)(uintptr_t lo, uintptr_t hi, void *ctx), void *ctx)
+{
+    for (int i = 0; i < nknown; i++)
+        fn(known_stacks[i].lo, known_stacks[i].hi, ctx);
+}

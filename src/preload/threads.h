@@ -20,6 +20,13 @@ struct mp_thread_ctx {
     uintptr_t regs[MP_NREGS];
 };
 
+/* Remember the stack of a thread memplumber saw start ([lo, hi) from pthread_getattr_np). glibc
+ * keeps the stacks of finished threads mapped for reuse; the scan must not read their stale
+ * frames as roots (valgrind sees them as inaccessible). */
+void mp_threads_register_stack(uintptr_t lo, uintptr_t hi);
+/* Call fn for every registered stack. */
+void mp_threads_foreach_stack(void (*fn)(uintptr_t lo, uintptr_t hi, void *ctx), void *ctx);
+
 /* Stop every thread but the caller. Returns the number of entries filled in out[]. */
 int mp_threads_stop(struct mp_thread_ctx *out, int max);
 void mp_threads_resume(void);

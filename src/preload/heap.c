@@ -236,16 +236,20 @@ int mp_heap_insert(uintptr_t addr, size_t size, uint32_t stack, unsigned kind)
         big_put(addr, size);
     int prev = crit_enter(s);
     int rc = 0;
-    int64_t i = find_slot(s, h, addr);
-    if (i >= 0) {
-        /* The address is already recorded: a free we did not see (e.g. a raw syscall or an
-         * allocator-internal path). The old record is stale; replace it. */
-        s->tab[i].meta = pack(size, stack, kind);
-    } else if ((uint64_t)(s->count + 1) * 5 > (uint64_t)s->cap * 4 && grow(s)) {
+    if ((uint64_t)(s->count + 1) * 5 > (uint64_t)s->cap * 4 && grow(s)) {
         rc = -1;
     } else {
-        place(s->tab, s->cap, addr, pack(size, stack, kind));
-        s->count++;
+        /* One probe: stop at the address (already recorded: a free we did not see, e.g. an
+         * allocator-internal path; the old record is stale, replace it) or at the first hole. */
+        uint32_t i = home_of(addr, h, s->cap);
+        while (s->tab[i].addr && s->tab[i].addr != addr)
+            if (++i == s->cap)
+                i = 0;
+        if (!s->tab[i].addr) {
+            s->tab[i].addr = addr;
+            s->count++;
+        }
+        s->tab[i].meta = pack(size, stack, kind);
     }
     if (rc == 0 && kind != MP_ALLOC_INTERNAL) {
         s->nalloc++;

@@ -303,6 +303,59 @@ static uintptr_t exit_frame_sp(uintptr_t from)
 
 static struct mp_mutex report_lock = MP_MUTEX_INIT;
 
+/* Does the text report print any loss record (so that symbols are needed)? */
+static int text_needs_symbols(const struct mp_loss_record *recs, size_t n)
+{
+    if (mp_opt.leak_check < 2)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (recs[i].kind < 32 && (mp_opt.show_leak_kinds & (1u << recs[i].kind)))
+            return 1;
+    return 0;
+}
+
+/* The text report when no record is printed: the same lines libmemplumber-report.so writes,
+ * without loading it (and libdw) for a report that has nothing to symbolize. */
+static void write_summary_only(int fd, const struct mp_report_input *in)
+{
+    char buf[4096];
+    size_t at = 0;
+    int pid = in->pid;
+#define PUT(...) at += mp_fmt(buf + at, at < sizeof buf ? sizeof buf - at : 0, __VA_ARGS__)
+    PUT("==%d==\n", pid);
+    if (in->reason && strcmp(in->reason, "exit"))
+        PUT("==%d== memplumber report (%s)\n==%d==\n", pid, in->reason, pid);
+    if (mp_opt.leak_check >= 2 && in->nrecords) {
+        uint64_t hidden_bytes = 0;
+        for (size_t i = 0; i < in->nrecords; i++)
+            hidden_bytes += in->records[i].bytes;
+        PUT("==%d== %zu loss record%s of kinds not shown (%'llu bytes); to see them, rerun with "
+            "--show-leak-kinds=all\n==%d==\n",
+            pid, in->nrecords, in->nrecords == 1 ? "" : "s", (unsigned long long)hidden_bytes, pid);
+    }
+    if (mp_opt.leak_check >= 1) {
+        if (mp_opt.leak_check == 1 && in->lost[MP_LEAK_DEFINITE].blocks +
+                                          in->lost[MP_LEAK_INDIRECT].blocks +
+                                          in->lost[MP_LEAK_POSSIBLE].blocks)
+            PUT("==%d== Rerun with --leak-check=full to see details of leaked memory\n==%d==\n",
+                pid, pid);
+        static const char *const labels[4] = {"   definitely lost: ", "   indirectly lost: ",
+                                              "     possibly lost: ", "   still reachable: "};
+        PUT("==%d== LEAK SUMMARY:\n", pid);
+        for (int k = 0; k < 4; k++)
+            PUT("==%d== %s%'llu bytes in %'llu blocks\n", pid, labels[k],
+                (unsigned long long)in->lost[k].bytes, (unsigned long long)in->lost[k].blocks);
+        PUT("==%d==         suppressed: 0 bytes in 0 blocks\n", pid);
+    }
+    PUT("==%d== total heap usage: %'llu allocs, %'llu frees, %'llu bytes allocated\n", pid,
+        (unsigned long long)in->total_allocated.blocks, (unsigned long long)in->total_freed.blocks,
+        (unsigned long long)in->total_allocated.bytes);
+    PUT("==%d== ERROR SUMMARY: %'llu errors from %zu contexts (suppressed: 0 from 0)\n", pid,
+        (unsigned long long)in->error_count, in->nerrors);
+#undef PUT
+    mp_write_all(fd, buf, at < sizeof buf ? at : sizeof buf - 1);
+}
+
 /* Put the program's buffered output before the report. A stream locked by code that a signal
  * handler interrupted (exit from a handler) is skipped rather than waited for; exit() flushes
  * it later without locking. */
@@ -337,9 +390,12 @@ void mp_runtime_report(const char *reason, int at_exit)
 
     int g = mp_guard_enter();
     mp_mutex_lock(&report_lock);
-    /* Load the report library (libdw) now: after __libc_freeres, ld.so's lists are freed and
-     * dlopen/dlsym must not run any more. */
-    load_report_lib();
+    /* The report library (libdw) is loaded only if the report needs symbols. When that is known
+     * already (report files, suppressions), load it before __libc_freeres, which releases part
+     * of ld.so's bookkeeping; otherwise only after the scan, if a record is to be printed. */
+    if (mp_opt.json[0] || mp_opt.sarif[0] || mp_opt.html[0] || mp_opt.suppressions[0] ||
+        mp_opt.gen_suppressions)
+        load_report_lib();
     if (at_exit) {
         flush_program_output();
         if (mp_opt.freeres) {
@@ -463,7 +519,12 @@ void mp_runtime_report(const char *reason, int at_exit)
     if (log_fd < 0)
         log_fd = open_log();
     in.opt.text_fd = log_fd;
-    if (load_report_lib()) {
+    int need_lib = lib_write || json[0] || sarif[0] || html[0] || mp_opt.suppressions[0] ||
+                   mp_opt.gen_suppressions || text_needs_symbols(recs, r);
+    if (!need_lib) {
+        write_summary_only(log_fd, &in);
+        result.valid = 0;
+    } else if (load_report_lib()) {
         lib_write(&in);
     } else {
         mp_fdprintf(log_fd, "==%d== LEAK SUMMARY (unsymbolized: the report library is missing):\n", in.pid);

@@ -25,6 +25,9 @@
 #define SMALL_SPAN 4096
 
 static uint64_t **regions;          /* NREGIONS pointers to bitmaps */
+#define MAX_USED_REGIONS 8192
+static uint32_t used_regions[MAX_USED_REGIONS]; /* which regions have a bitmap, for iteration */
+static uint32_t nused_regions;
 static uintptr_t heap_lo, heap_hi;  /* [lowest block start, highest block end) */
 
 struct big {
@@ -63,10 +66,14 @@ static inline int bit_test(uintptr_t a)
 static void bit_set(uintptr_t a)
 {
     uint64_t **slot = &regions[a >> REGION_SHIFT];
-    if (!*slot)
+    if (!*slot) {
+        if (nused_regions == MAX_USED_REGIONS)
+            return;
         *slot = mp_pages_alloc(REGION_WORDS * 8);
-    if (!*slot)
-        return;
+        if (!*slot)
+            return;
+        used_regions[nused_regions++] = (uint32_t)(a >> REGION_SHIFT);
+    }
     uint64_t g = (a & ((1ull << REGION_SHIFT) - 1)) >> 3;
     (*slot)[g >> 6] |= 1ull << (g & 63);
 }
@@ -623,7 +630,17 @@ static void scan_roots(const struct mp_thread_ctx *threads, int nthreads, uintpt
 
 static void cliques(void)
 {
-    for (uint32_t r = 0; r < NREGIONS; r++) {
+    /* Regions in address order (insertion sort: there are few). */
+    for (uint32_t i = 1; i < nused_regions; i++) {
+        uint32_t v = used_regions[i], j = i;
+        while (j > 0 && used_regions[j - 1] > v) {
+            used_regions[j] = used_regions[j - 1];
+            j--;
+        }
+        used_regions[j] = v;
+    }
+    for (uint32_t ri = 0; ri < nused_regions; ri++) {
+        uint32_t r = used_regions[ri];
         uint64_t *bm = regions[r];
         if (!bm)
             continue;
@@ -660,6 +677,7 @@ void mp_scan_run(const struct mp_thread_ctx *threads, int nthreads, uintptr_t se
     heap_hi = 0;
     nbigs = 0;
     mtop = 0;
+    nused_regions = 0;
     regions = mp_pages_alloc(NREGIONS * sizeof *regions);
     if (!regions)
         return;
@@ -701,9 +719,9 @@ void mp_scan_run(const struct mp_thread_ctx *threads, int nthreads, uintptr_t se
     sigaction(SIGSEGV, &old_segv, NULL);
     sigaction(SIGBUS, &old_bus, NULL);
 
-    for (uint32_t r = 0; r < NREGIONS; r++)
-        if (regions[r])
-            mp_pages_free(regions[r], REGION_WORDS * 8);
+    for (uint32_t ri = 0; ri < nused_regions; ri++)
+        mp_pages_free(regions[used_regions[ri]], REGION_WORDS * 8);
+    nused_regions = 0;
     mp_pages_free(regions, NREGIONS * sizeof *regions);
     regions = NULL;
     if (bigs)

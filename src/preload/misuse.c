@@ -23,18 +23,23 @@ struct qentry {
     uint32_t alloc_stack, free_stack;
 };
 
-/* 64 sub-rings chosen by the block address: a free touches one counter shared with 1/64 of the
- * addresses (no single hot cache line across threads), and a lookup scans one sub-ring. */
+/* 64 sub-rings, one per thread (threads beyond 64 share): a free appends to its own thread's
+ * ring with an uncontended counter, so no cache line bounces between cores on the hot path.
+ * A lookup (only when a free is bad) scans every ring, the freeing thread's first. */
 #define NQ 64
 static struct qentry *ring;
 static uint64_t sub_cap; /* entries per sub-ring, power of two; 0 = off */
 static struct {
     uint64_t next;
 } __attribute__((aligned(64))) sub_next[NQ];
+static unsigned next_sub;
+static __thread unsigned my_sub __attribute__((tls_model("initial-exec"))); /* index + 1, 0 = none */
 
-static inline unsigned sub_of(uintptr_t addr)
+static inline unsigned sub_of_thread(void)
 {
-    return (unsigned)(((uint64_t)addr * 0x9E3779B97F4A7C15ull) >> 58);
+    if (!my_sub)
+        my_sub = (__atomic_fetch_add(&next_sub, 1, __ATOMIC_RELAXED) % NQ) + 1;
+    return my_sub - 1;
 }
 
 void mp_misuse_init(void)
@@ -55,7 +60,7 @@ void mp_misuse_remember_free(const struct mp_block *b, uintptr_t *fp)
     if (!sub_cap)
         return;
     uint32_t fs = mp_runtime_capture_free(fp);
-    unsigned q_i = sub_of(b->addr);
+    unsigned q_i = sub_of_thread();
     uint64_t i = __atomic_fetch_add(&sub_next[q_i].next, 1, __ATOMIC_RELAXED) & (sub_cap - 1);
     struct qentry *q = &ring[q_i * sub_cap + i];
     q->addr = 0;
@@ -66,12 +71,8 @@ void mp_misuse_remember_free(const struct mp_block *b, uintptr_t *fp)
     __atomic_store_n(&q->addr, b->addr, __ATOMIC_RELEASE);
 }
 
-/* Newest quarantine entry for addr; 1 if found. */
-static int quarantine_find(uintptr_t addr, struct qentry *out)
+static int find_in_sub(unsigned q_i, uintptr_t addr, struct qentry *out)
 {
-    if (!sub_cap)
-        return 0;
-    unsigned q_i = sub_of(addr);
     const struct qentry *base = &ring[q_i * sub_cap];
     uint64_t end = __atomic_load_n(&sub_next[q_i].next, __ATOMIC_RELAXED);
     uint64_t n = end < sub_cap ? end : sub_cap;
@@ -82,6 +83,20 @@ static int quarantine_find(uintptr_t addr, struct qentry *out)
             return 1;
         }
     }
+    return 0;
+}
+
+/* A recent quarantine entry for addr (the calling thread's newest first); 1 if found. */
+static int quarantine_find(uintptr_t addr, struct qentry *out)
+{
+    if (!sub_cap)
+        return 0;
+    unsigned mine = sub_of_thread();
+    if (find_in_sub(mine, addr, out))
+        return 1;
+    for (unsigned q_i = 0; q_i < NQ; q_i++)
+        if (q_i != mine && find_in_sub(q_i, addr, out))
+            return 1;
     return 0;
 }
 

@@ -141,6 +141,7 @@ static void fill_common(struct mp_report_input *in, const char *reason)
     in->opt.show_kinds = mp_opt.show_leak_kinds;
     in->opt.leak_check = mp_opt.leak_check;
     in->opt.text_prefix_pid = 1;
+    in->opt.show_below_main = mp_opt.show_below_main;
     in->opt.suppressions = mp_opt.suppressions;
     in->opt.gen_suppressions = mp_opt.gen_suppressions;
     in->opt.verbosity = (unsigned)mp_opt.verbosity;
@@ -521,8 +522,11 @@ void mp_runtime_report(const char *reason, int at_exit)
     in.opt.text_fd = log_fd;
     int need_lib = lib_write || json[0] || sarif[0] || html[0] || mp_opt.suppressions[0] ||
                    mp_opt.gen_suppressions || text_needs_symbols(recs, r);
+    if (mp_opt.verbosity == 0 && !text_needs_symbols(recs, r) && !in.error_count)
+        in.opt.text_fd = -1; /* quiet: nothing worth a text report */
     if (!need_lib) {
-        write_summary_only(log_fd, &in);
+        if (in.opt.text_fd >= 0)
+            write_summary_only(log_fd, &in);
         result.valid = 0;
     } else if (load_report_lib()) {
         lib_write(&in);

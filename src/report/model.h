@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MP_REPORT_ABI 2
+#define MP_REPORT_ABI 3
 
 struct mp_count {
     uint64_t bytes, blocks;
@@ -64,6 +64,7 @@ struct mp_report_options {
     int gen_suppressions;       /* text: a valgrind suppression after each loss record / error */
     unsigned verbosity;         /* text: 2 lists the suppressions used */
     struct mp_report_result *result; /* if set, filled with the totals after suppressions */
+    int show_below_main;        /* keep libc's start-up frames below main in stacks */
 };
 
 /* What the report said, after suppressions (the exit status depends on it). */

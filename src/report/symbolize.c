@@ -208,6 +208,7 @@ struct mp_symbolizer {
     struct u64map joined;       /* relative file name pointer -> comp_dir/name copy */
     struct str_chunk *strs;
     demangle_fn demangle;
+    int show_below_main;
 };
 
 static const Dwfl_Callbacks dwfl_callbacks = {
@@ -896,6 +897,8 @@ static const struct pc_entry *lookup(struct mp_symbolizer *s, uintptr_t addr, ui
     return &s->pcs[i];
 }
 
+void mp_symbolize_set_below_main(struct mp_symbolizer *s, int show) { s->show_below_main = show; }
+
 struct mp_frame *mp_symbolize_stack(struct mp_symbolizer *s, const uintptr_t *pcs, uint32_t npcs,
                                     uint32_t gen, uint32_t *n)
 {
@@ -919,6 +922,16 @@ struct mp_frame *mp_symbolize_stack(struct mp_symbolizer *s, const uintptr_t *pc
         firsts[i] = pe->first;
         counts[i] = pe->n;
         total += pe->n;
+        /* Like valgrind (--show-below-main=no): the stack ends at main; libc's start-up frames
+         * below it are neither shown nor symbolized (their debug info is the costly part). */
+        if (!s->show_below_main && pe->n) {
+            const char *fn = s->frames[pe->first + pe->n - 1].function;
+            if (fn && !strcmp(fn, "main")) {
+                for (uint32_t j = i + 1; j < npcs; j++)
+                    counts[j] = 0;
+                break;
+            }
+        }
     }
     struct mp_frame *out = total ? malloc(total * sizeof *out) : NULL;
     if (out) {

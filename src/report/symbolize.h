@@ -34,6 +34,9 @@ void mp_symbolize_close(struct mp_symbolizer *s);
 /* Frames for a stack of return addresses captured at module generation gen. Returns a malloc'd
  * array (caller frees; strings stay owned by the symbolizer) and its length in *n; NULL with *n = 0
  * for an empty stack or when out of memory. */
+/* Keep the frames below main (libc's start-up) in stacks; default: stop at main. */
+void mp_symbolize_set_below_main(struct mp_symbolizer *s, int show);
+
 struct mp_frame *mp_symbolize_stack(struct mp_symbolizer *s, const uintptr_t *pcs, uint32_t npcs,
                                     uint32_t gen, uint32_t *n);
 

@@ -34,6 +34,8 @@ extern pid_t mp_runtime_pid;
 
 /* ---- the report library ---- */
 
+extern char mp_env_report_lib[1024];
+
 static int (*lib_write)(const struct mp_report_input *);
 static int (*lib_error_now)(const struct mp_report_input *, const struct mp_error_record *);
 static int lib_tried;
@@ -45,9 +47,8 @@ static int load_report_lib(void)
     lib_tried = 1;
     Dl_info di;
     char path[4096];
-    const char *env = getenv("MEMPLUMBER_REPORT_LIB");
-    if (env && env[0]) {
-        mp_fmt(path, sizeof path, "%s", env);
+    if (mp_env_report_lib[0]) {
+        mp_fmt(path, sizeof path, "%s", mp_env_report_lib);
     } else {
         if (!dladdr((void *)load_report_lib, &di) || !di.dli_fname)
             return 0;
@@ -77,15 +78,28 @@ static int load_report_lib(void)
 
 /* ---- paths ---- */
 
+/* The environment as it was at start-up: glibc's __libc_freeres (run at exit, before the
+ * report) clears the environment, so nothing may be read from it at report time. */
+char mp_env_report_lib[1024];
+long mp_env_root_pid = -1; /* MEMPLUMBER_ROOT_PID, -1 = absent */
+
+void mp_report_read_env(void)
+{
+    const char *lib = getenv("MEMPLUMBER_REPORT_LIB");
+    if (lib && strlen(lib) < sizeof mp_env_report_lib)
+        memcpy(mp_env_report_lib, lib, strlen(lib) + 1);
+    const char *r = getenv("MEMPLUMBER_ROOT_PID");
+    if (r && *r) {
+        long v = 0;
+        for (const char *c = r; *c >= '0' && *c <= '9'; c++)
+            v = v * 10 + (*c - '0');
+        mp_env_root_pid = v;
+    }
+}
+
 static int is_root_process(void)
 {
-    const char *r = getenv("MEMPLUMBER_ROOT_PID");
-    if (!r || !*r)
-        return 1;
-    long v = 0;
-    for (const char *c = r; *c >= '0' && *c <= '9'; c++)
-        v = v * 10 + (*c - '0');
-    return v == (long)getpid();
+    return mp_env_root_pid < 0 || mp_env_root_pid == (long)getpid();
 }
 
 /* Expand a report path: %p = pid; a path without %p gets ".PID" in processes other than the

@@ -225,6 +225,11 @@ int mp_runtime_ensure(void)
     }
     step_options();
     step_suppressions();
+    {
+        /* Read now: __libc_freeres clears the environment before the exit report. */
+        extern void mp_report_read_env(void);
+        mp_report_read_env();
+    }
     step_follow_exec();
     mp_modules_init();
     mp_unwind_init();

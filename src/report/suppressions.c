@@ -211,13 +211,15 @@ static const char *mangled_name(struct mp_report_supp *rs, const struct mp_frame
 
 /* Frames up to main, as valgrind shows stacks: what runs main (__libc_start_call_main, _start)
  * is one frame "(below main)", which suppressions name as fun:(below main). Returns how many
- * frames to keep; *below: 1 if a "(below main)" frame follows them. */
+ * frames to keep; *below: 1 if main was found (a "(below main)" frame follows it). */
 static uint32_t upto_main(const struct mp_frame *f, uint32_t n, int *below)
 {
     *below = 0;
     for (uint32_t i = 0; i < n; i++)
         if (!f[i].inlined && f[i].function && !strcmp(f[i].function, "main")) {
-            *below = i + 1 < n;
+            /* Something always runs main (the frames below it are dropped from stacks unless
+             * show_below_main): valgrind names it "(below main)". */
+            *below = 1;
             return i + 1;
         }
     return n;

@@ -5,6 +5,7 @@
 #include "preload/heap.h"
 
 #include <string.h>
+#include <sys/single_threaded.h>
 
 #include "common/arena.h"
 #include "common/kinds.h"
@@ -63,7 +64,12 @@ void mp_heap_init(void)
     /* Shard tables are mapped on first use. */
 }
 
-/* ---- critical sections ---- */
+/* ---- critical sections ----
+ * While the process has a single thread (glibc's __libc_single_threaded: it turns false before
+ * any thread, internal ones included, is created, and never back, except in a fork child where
+ * it is true again), the shard locks are skipped: glibc's malloc does the same. A signal handler
+ * re-entering a hook during the section is handled by the CRITICAL state (runtime.c), not by the
+ * lock. The returned cookie remembers whether the lock was taken. */
 
 static inline int crit_enter(struct shard *s)
 {
@@ -72,17 +78,20 @@ static inline int crit_enter(struct shard *s)
         return prev;
     mp_tls.state = MP_IN_CRITICAL;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (__libc_single_threaded)
+        return prev;
     mp_mutex_lock(&s->lock);
-    return prev;
+    return prev | 0x100;
 }
 
-static inline void crit_leave(struct shard *s, int prev)
+static inline void crit_leave(struct shard *s, int cookie)
 {
     if (mp_tls.holds_all_locks)
         return;
-    mp_mutex_unlock(&s->lock);
+    if (cookie & 0x100)
+        mp_mutex_unlock(&s->lock);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    mp_tls.state = prev;
+    mp_tls.state = cookie & 0xff;
 }
 
 /* ---- big sizes ---- */

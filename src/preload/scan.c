@@ -28,6 +28,10 @@ static uint64_t **regions;          /* NREGIONS pointers to bitmaps */
 #define MAX_USED_REGIONS 8192
 static uint32_t used_regions[MAX_USED_REGIONS]; /* which regions have a bitmap, for iteration */
 static uint32_t nused_regions;
+/* Per used region: the range of bitmap words that hold a bit (cliques() walks only those; a
+ * sweep of a whole 16 MiB region bitmap faults in thousands of zero pages). */
+static uint64_t used_lo_word[MAX_USED_REGIONS], used_hi_word[MAX_USED_REGIONS];
+static uint16_t *region_slot; /* region -> index in used_regions + 1 */
 static uintptr_t heap_lo, heap_hi;  /* [lowest block start, highest block end) */
 
 struct big {
@@ -67,15 +71,23 @@ static void bit_set(uintptr_t a)
 {
     uint64_t **slot = &regions[a >> REGION_SHIFT];
     if (!*slot) {
-        if (nused_regions == MAX_USED_REGIONS)
+        if (nused_regions == MAX_USED_REGIONS || !region_slot)
             return;
         *slot = mp_pages_alloc(REGION_WORDS * 8);
         if (!*slot)
             return;
+        used_lo_word[nused_regions] = ~0ull;
+        used_hi_word[nused_regions] = 0;
         used_regions[nused_regions++] = (uint32_t)(a >> REGION_SHIFT);
+        region_slot[a >> REGION_SHIFT] = (uint16_t)nused_regions;
     }
     uint64_t g = (a & ((1ull << REGION_SHIFT) - 1)) >> 3;
     (*slot)[g >> 6] |= 1ull << (g & 63);
+    uint32_t ui = region_slot[a >> REGION_SHIFT] - 1u;
+    if ((g >> 6) < used_lo_word[ui])
+        used_lo_word[ui] = g >> 6;
+    if ((g >> 6) > used_hi_word[ui])
+        used_hi_word[ui] = g >> 6;
 }
 
 /* Highest block start s with lo <= s <= a, or 0. */
@@ -630,26 +642,28 @@ static void scan_roots(const struct mp_thread_ctx *threads, int nthreads, uintpt
 
 static void cliques(void)
 {
-    /* Regions in address order (insertion sort: there are few). */
+    /* Regions in address order (insertion sort: there are few), with their word ranges. */
     for (uint32_t i = 1; i < nused_regions; i++) {
         uint32_t v = used_regions[i], j = i;
+        uint64_t lo = used_lo_word[i], hi = used_hi_word[i];
         while (j > 0 && used_regions[j - 1] > v) {
             used_regions[j] = used_regions[j - 1];
+            used_lo_word[j] = used_lo_word[j - 1];
+            used_hi_word[j] = used_hi_word[j - 1];
             j--;
         }
         used_regions[j] = v;
+        used_lo_word[j] = lo;
+        used_hi_word[j] = hi;
     }
     for (uint32_t ri = 0; ri < nused_regions; ri++) {
         uint32_t r = used_regions[ri];
         uint64_t *bm = regions[r];
-        if (!bm)
+        if (!bm || used_lo_word[ri] > used_hi_word[ri])
             continue;
         uintptr_t base = (uintptr_t)r << REGION_SHIFT;
-        uintptr_t first = heap_lo > base ? (heap_lo - base) >> 9 : 0;
-        for (uint64_t wi = first; wi < REGION_WORDS; wi++) {
+        for (uint64_t wi = used_lo_word[ri]; wi <= used_hi_word[ri]; wi++) {
             uint64_t w = bm[wi];
-            if (base + (wi << 9) >= heap_hi)
-                break;
             while (w) {
                 int b = __builtin_ctzll(w);
                 w &= w - 1;
@@ -679,8 +693,16 @@ void mp_scan_run(const struct mp_thread_ctx *threads, int nthreads, uintptr_t se
     mtop = 0;
     nused_regions = 0;
     regions = mp_pages_alloc(NREGIONS * sizeof *regions);
-    if (!regions)
+    region_slot = mp_pages_alloc(NREGIONS * sizeof *region_slot);
+    if (!regions || !region_slot) {
+        if (regions)
+            mp_pages_free(regions, NREGIONS * sizeof *regions);
+        if (region_slot)
+            mp_pages_free(region_slot, NREGIONS * sizeof *region_slot);
+        regions = NULL;
+        region_slot = NULL;
         return;
+    }
     mp_heap_foreach(add_block, NULL);
     if (nbigs)
         sort_bigs(0, nbigs);
@@ -724,6 +746,8 @@ void mp_scan_run(const struct mp_thread_ctx *threads, int nthreads, uintptr_t se
     nused_regions = 0;
     mp_pages_free(regions, NREGIONS * sizeof *regions);
     regions = NULL;
+    mp_pages_free(region_slot, NREGIONS * sizeof *region_slot);
+    region_slot = NULL;
     if (bigs)
         mp_pages_free(bigs, capbigs * sizeof *bigs);
     bigs = NULL;

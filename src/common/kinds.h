@@ -78,4 +78,10 @@ static inline const char *mp_error_kind_name(unsigned k)
     return k < MP_ERR_NKINDS ? n[k] : "unknown";
 }
 
+#include <stddef.h>
+
+/* "definite,possible" (also all, none; spaces and case ignored) -> bitmask of 1 << kind.
+ * Returns 0, or -1 with the offending word in *bad, *badn. (kinds.c) */
+int mp_leak_kinds_parse(const char *s, size_t n, unsigned *out, const char **bad, size_t *badn);
+
 #endif

@@ -231,40 +231,6 @@ static void trim(const char **s, size_t *n)
         (*n)--;
 }
 
-/* "definite,possible" -> bitmask; -1 on an unknown word (returned in bad, badn). */
-static int parse_kinds(const char *s, size_t n, unsigned *out, const char **bad, size_t *badn)
-{
-    unsigned m = 0;
-    size_t i = 0;
-    for (;;) {
-        size_t j = i;
-        while (j < n && s[j] != ',')
-            j++;
-        const char *w = s + i;
-        size_t wn = j - i;
-        trim(&w, &wn);
-        if (eq(w, wn, "definite"))
-            m |= 1u << MP_LEAK_DEFINITE;
-        else if (eq(w, wn, "indirect"))
-            m |= 1u << MP_LEAK_INDIRECT;
-        else if (eq(w, wn, "possible"))
-            m |= 1u << MP_LEAK_POSSIBLE;
-        else if (eq(w, wn, "reachable"))
-            m |= 1u << MP_LEAK_REACHABLE;
-        else if (eq(w, wn, "all"))
-            m |= 15;
-        else if (!eq(w, wn, "none")) {
-            *bad = w;
-            *badn = wn;
-            return -1;
-        }
-        if (j >= n)
-            break;
-        i = j + 1;
-    }
-    *out = m;
-    return 0;
-}
 
 /* ---- the parser ---- */
 
@@ -510,7 +476,7 @@ static int parse_valgrind(struct parser *p)
                     m_put(&p->m, KINDS_VALID);
                     return -1;
                 }
-                if (parse_kinds(v, vn, &k, &bad, &badn)) {
+                if (mp_leak_kinds_parse(v, vn, &k, &bad, &badn)) {
                     m_where(&p->m, p->file, p->l.no);
                     m_put(&p->m, "match-leak-kinds: unknown leak kind ");
                     m_quote(&p->m, bad, badn);
@@ -588,7 +554,7 @@ static int parse_native(struct parser *p, unsigned first_line)
             size_t vn = pn - w - 6, badn = 0;
             if (type != MP_SUPP_LEAK)
                 return fail_at(p, p->l.no, "kinds= only applies to leak: lines");
-            if (!vn || parse_kinds(v, vn, &kinds, &bad, &badn)) {
+            if (!vn || mp_leak_kinds_parse(v, vn, &kinds, &bad, &badn)) {
                 m_where(&p->m, p->file, p->l.no);
                 if (!vn) {
                     m_put(&p->m, "kinds= has no value; ");

@@ -12,7 +12,8 @@
 #include "preload/real.h"
 #include "preload/runtime.h"
 
-static uintptr_t self_text_lo, self_text_hi, self_data_lo, self_data_hi;
+uintptr_t mp_self_text_lo, mp_self_text_hi;
+static uintptr_t self_data_lo, self_data_hi;
 
 struct retired {
     struct mp_module m;
@@ -43,8 +44,8 @@ static int self_cb(struct dl_phdr_info *info, size_t size, void *data)
                     continue;
                 uintptr_t a = info->dlpi_addr + q->p_vaddr, b = a + q->p_memsz;
                 if (q->p_flags & PF_X) {
-                    self_text_lo = a;
-                    self_text_hi = b;
+                    mp_self_text_lo = a;
+                    mp_self_text_hi = b;
                 }
                 if (q->p_flags & PF_W) {
                     if (!self_data_lo || a < self_data_lo)
@@ -64,7 +65,6 @@ void mp_modules_init(void)
     dl_iterate_phdr(self_cb, (void *)(uintptr_t)mp_modules_init);
 }
 
-int mp_modules_is_self(uintptr_t pc) { return pc >= self_text_lo && pc < self_text_hi; }
 
 void mp_modules_self_data(uintptr_t *lo, uintptr_t *hi)
 {

@@ -11,8 +11,12 @@
 #include "report/model.h"
 
 void mp_modules_init(void);
-/* Is pc inside libmemplumber.so's code? */
-int mp_modules_is_self(uintptr_t pc);
+/* Is pc inside libmemplumber.so's code? (inline: called for every captured frame) */
+extern uintptr_t mp_self_text_lo, mp_self_text_hi;
+static inline int mp_modules_is_self(uintptr_t pc)
+{
+    return pc >= mp_self_text_lo && pc < mp_self_text_hi;
+}
 /* Data range of libmemplumber.so (the scan does not treat it as a root). */
 void mp_modules_self_data(uintptr_t *lo, uintptr_t *hi);
 

@@ -137,37 +137,6 @@ static int parse_bool(const char *s, size_t n, int *out)
     return -1;
 }
 
-static int parse_kinds(const char *s, size_t n, unsigned *out)
-{
-    unsigned m = 0;
-    size_t i = 0;
-    if (n == 0)
-        return -1;
-    while (i <= n) {
-        size_t j = i;
-        while (j < n && s[j] != ',')
-            j++;
-        const char *w = s + i;
-        size_t wn = j - i;
-        if (eq(w, wn, "definite"))
-            m |= 1u << MP_LEAK_DEFINITE;
-        else if (eq(w, wn, "indirect"))
-            m |= 1u << MP_LEAK_INDIRECT;
-        else if (eq(w, wn, "possible"))
-            m |= 1u << MP_LEAK_POSSIBLE;
-        else if (eq(w, wn, "reachable"))
-            m |= 1u << MP_LEAK_REACHABLE;
-        else if (eq(w, wn, "all"))
-            m |= 15;
-        else if (eq(w, wn, "none"))
-            m |= 0;
-        else
-            return -1;
-        i = j + 1;
-    }
-    *out = m;
-    return 0;
-}
 
 /* Ranges of the numeric options that have one. Returns 1 if u is valid. */
 static int range_ok(const char *nm, unsigned long u, char *err, size_t errlen, const char *val,
@@ -228,6 +197,8 @@ int mp_options_set(struct mp_options *o, const char *name, size_t namelen, const
     unsigned long u;
     int b;
     unsigned k;
+    const char *bad_word;
+    size_t bad_len;
 
 #define MP_SET_STR(field)                                                                   \
     if (vallen >= MP_OPT_STR_MAX) {                                                       \
@@ -273,7 +244,7 @@ int mp_options_set(struct mp_options *o, const char *name, size_t namelen, const
     }                                                                                     \
     return 0;
 #define MP_SET_KINDS(field)                                                                 \
-    if (parse_kinds(val, vallen, &k)) {                                                    \
+    if (mp_leak_kinds_parse(val, vallen, &k, &bad_word, &bad_len)) {                                                    \
         errmsg(err, errlen, nm, nmlen, val, vallen, "is not valid; use a comma-separated list of definite, indirect, possible, reachable, or all, or none"); \
         return -1;                                                                        \
     }                                                                                     \
@@ -284,7 +255,7 @@ int mp_options_set(struct mp_options *o, const char *name, size_t namelen, const
     if (d == mp_options_find(#name, sizeof(#name) - 1, 0)) {                               \
         MP_SET_##type(name)                                                                \
     }
-    (void)u; (void)b; (void)k;
+    (void)u; (void)b; (void)k; (void)bad_word; (void)bad_len;
 #define check_range(nm, u, err, errlen, val, vallen) range_ok(nm, u, err, errlen, val, vallen)
 #include "preload/options.inc"
 #undef MP_OPTION

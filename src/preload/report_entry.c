@@ -417,27 +417,7 @@ void mp_runtime_report(const char *reason, int at_exit)
             /* As valgrind does: let glibc and libstdc++ release their internal buffers so they
              * do not show as still reachable. Only when single-threaded: another thread could
              * still use them. Their frees must be tracked, so leave the guard. */
-            struct mp_thread_ctx dummy[2];
-            (void)dummy;
-            int single = 1;
-            {
-                pid_t tids_probe = 0;
-                (void)tids_probe;
-                int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (fd >= 0) {
-                    char buf[4096];
-                    long r = syscall(SYS_getdents64, fd, buf, sizeof buf);
-                    int count = 0;
-                    for (long off = 0; off < r;) {
-                        unsigned short reclen = *(unsigned short *)(buf + off + 16);
-                        if (buf[off + 19] >= '0' && buf[off + 19] <= '9')
-                            count++;
-                        off += reclen;
-                    }
-                    single = count <= 1;
-                    syscall(SYS_close, fd);
-                }
-            }
+            int single = mp_threads_count() <= 1;
             if (single) {
                 void (*gxx_freeres)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "_ZN9__gnu_cxx9__freeresEv");
                 void (*libc_freeres)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "__libc_freeres");

@@ -82,6 +82,12 @@ static int list_tids(pid_t *tids, int max)
     return n;
 }
 
+int mp_threads_count(void)
+{
+    static pid_t tids[MP_MAX_THREADS];
+    return list_tids(tids, MP_MAX_THREADS);
+}
+
 static void sleep_ms(long ms)
 {
     struct timespec ts = {0, ms * 1000000L};

@@ -27,6 +27,9 @@ void mp_threads_register_stack(uintptr_t lo, uintptr_t hi);
 /* Call fn for every registered stack. */
 void mp_threads_foreach_stack(void (*fn)(uintptr_t lo, uintptr_t hi, void *ctx), void *ctx);
 
+/* Number of threads of the process now (/proc/self/task), the caller included. */
+int mp_threads_count(void);
+
 /* Stop every thread but the caller. Returns the number of entries filled in out[]. */
 int mp_threads_stop(struct mp_thread_ctx *out, int max);
 void mp_threads_resume(void);

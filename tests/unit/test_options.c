@@ -1,4 +1,4 @@
-// SOURCES: src/preload/options.c
+// SOURCES: src/preload/options.c src/common/kinds.c
 /* The option parser shared by the preload library and the CLI (src/preload/options.c): defaults,
  * every type accepted and refused with a message naming the option and what is valid, aliases,
  * MEMPLUMBER_OPTIONS strings, %p expansion, long values, and that docs/MANUAL.md documents every

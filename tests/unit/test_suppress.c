@@ -1,4 +1,4 @@
-// SOURCES: src/common/suppress.c
+// SOURCES: src/common/suppress.c src/common/kinds.c
 /* Suppression files (src/common/suppress.c): both formats parsed into caller storage, every
  * error message with its file:line and what is valid, validation without storage, the storage
  * bound, file reading limits, glob matching, valgrind frame lines with "...", the skipped leading

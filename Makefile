@@ -36,6 +36,11 @@ $(BUILD)/obj/preload/%.o: src/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(PRELOAD_CFLAGS) -c $< -o $@
 
+# The walk loop's critical path is load return address -> rule index -> load rule -> CFA: it
+# needs every register (no frame pointer: nothing here hands its frame to the unwinder), and
+# GCC's store vectorizer would route each return address through an SSE register on that path.
+$(BUILD)/obj/preload/preload/unwind.o: PRELOAD_CFLAGS += -fomit-frame-pointer -fno-tree-slp-vectorize
+
 $(BUILD)/obj/report/%.o: src/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(REPORT_CFLAGS) -c $< -o $@

@@ -237,6 +237,17 @@ static void delete_slot(struct shard *s, uint32_t i)
 
 /* ---- public operations ---- */
 
+void mp_heap_prefetch(uintptr_t addr)
+{
+    uint64_t h = hash_addr(addr);
+    const struct shard *s = shard_of(h);
+    /* Racy reads: a table being replaced only makes the hint useless (prefetch never faults). */
+    uint32_t cap = __atomic_load_n(&s->cap, __ATOMIC_RELAXED);
+    const struct entry *tab = __atomic_load_n(&s->tab, __ATOMIC_RELAXED);
+    if (cap)
+        __builtin_prefetch(&tab[home_of(addr, h, cap)], 1);
+}
+
 int mp_heap_insert(uintptr_t addr, size_t size, uint32_t stack, unsigned kind)
 {
     uint64_t h = hash_addr(addr);

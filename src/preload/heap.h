@@ -26,6 +26,10 @@ void mp_heap_init(void);
 /* Record a new block. Returns 0, or -1 when tool memory is exhausted (block untracked). */
 int mp_heap_insert(uintptr_t addr, size_t size, uint32_t stack, unsigned kind);
 
+/* A hint, no lock, never faults: start loading the table line where addr's entry lives, so
+ * that the insert or remove that follows a stack capture finds it in cache. */
+void mp_heap_prefetch(uintptr_t addr);
+
 /* Remove a block; fills *out and returns 1 if it was there, else 0. */
 int mp_heap_remove(uintptr_t addr, struct mp_block *out);
 

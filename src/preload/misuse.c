@@ -55,11 +55,18 @@ void mp_misuse_init(void)
         sub_cap = cap;
 }
 
+uint32_t mp_misuse_free_stack(uintptr_t *fp) { return sub_cap ? mp_runtime_capture_free(fp) : 0; }
+
 void mp_misuse_remember_free(const struct mp_block *b, uintptr_t *fp)
+{
+    if (sub_cap)
+        mp_misuse_remember_free_as(b, mp_runtime_capture_free(fp));
+}
+
+void mp_misuse_remember_free_as(const struct mp_block *b, uint32_t fs)
 {
     if (!sub_cap)
         return;
-    uint32_t fs = mp_runtime_capture_free(fp);
     unsigned q_i = sub_of_thread();
     uint64_t i = __atomic_fetch_add(&sub_next[q_i].next, 1, __ATOMIC_RELAXED) & (sub_cap - 1);
     struct qentry *q = &ring[q_i * sub_cap + i];

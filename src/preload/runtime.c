@@ -259,52 +259,29 @@ __attribute__((constructor)) static void mp_constructor(int argc, char **argv, c
 
 /* ---- stacks ---- */
 
-/* Per thread and per path (allocation, free): the last stack and its id. A program allocating
- * in a loop captures the same stack again and again; comparing with the last one (a few L1
- * loads) skips the depot's hash and probe. */
-struct last_stack {
-    uint32_t id, n;
-    uintptr_t pcs[64];
-};
-static __thread struct last_stack last_stack[2] __attribute__((tls_model("initial-exec")));
-
+/* The unwinder's walk memo (one per thread and per path: allocation, free) recognises a capture
+ * that repeats the previous one frame for frame and hands back the id attached to it: a program
+ * allocating in a loop skips the self-frame filter and the depot's hash and probe. */
 static inline uint32_t capture_slot(uintptr_t *fp, int slot)
 {
     uintptr_t pcs[256];
     struct mp_unwind_regs r = {fp[1], (uintptr_t)(fp + 2), fp[0]};
+    struct mp_unwind_info info;
     mp_unwind_memo_slot = slot;
-    int n = mp_unwind(&r, pcs, (int)mp_opt.depth);
+    int n = mp_unwind_ex(&r, pcs, (int)mp_opt.depth, &info);
     if (n <= 0)
         return 0;
+    if (info.same_id)
+        return info.same_id;
     /* memplumber's own frames (the thread-start trampoline) are not the program's. */
     int k = 0;
     for (int i = 0; i < n; i++)
         if (!mp_modules_is_self(pcs[i]))
             pcs[k++] = pcs[i];
     n = k;
-    struct last_stack *ls = &last_stack[slot];
-    if (ls->id && ls->n == (uint32_t)n) {
-        int same = 1;
-        for (int i = 0; i < n; i++)
-            if (ls->pcs[i] != pcs[i]) {
-                same = 0;
-                break;
-            }
-        if (same)
-            return ls->id;
-    }
     uint32_t id = mp_depot_put(pcs, (uint32_t)n, __atomic_load_n(&mp_module_gen, __ATOMIC_RELAXED));
-    if (id && n <= 64) {
-        /* A signal handler may interrupt this update; a torn entry only costs a depot lookup
-         * because the id is cleared first and written last. */
-        ls->id = 0;
-        __atomic_signal_fence(__ATOMIC_SEQ_CST);
-        ls->n = (uint32_t)n;
-        for (int i = 0; i < n; i++)
-            ls->pcs[i] = pcs[i];
-        __atomic_signal_fence(__ATOMIC_SEQ_CST);
-        ls->id = id;
-    }
+    if (id)
+        mp_unwind_attach_id(info.token, id);
     return id;
 }
 
@@ -379,8 +356,12 @@ static void early_flush(void)
 
 /* ---- the hooks' handlers ---- */
 
+/* Both handlers start the cache misses they will take (the block table's line, the chunk
+ * header glibc's free reads) before the stack capture, so that the misses overlap the capture
+ * instead of following it. */
 void mp_runtime_on_alloc(void *p, size_t size, unsigned alloc_kind, uintptr_t *fp)
 {
+    mp_heap_prefetch((uintptr_t)p);
     uint32_t id = capture(fp);
     mp_heap_insert((uintptr_t)p, size, id, alloc_kind);
     if (__builtin_expect(pending_n, 0))
@@ -390,10 +371,13 @@ void mp_runtime_on_alloc(void *p, size_t size, unsigned alloc_kind, uintptr_t *f
 int mp_runtime_on_free(void *p, unsigned free_kind, size_t sized, int has_size, uintptr_t *fp)
 {
     struct mp_block b;
+    mp_heap_prefetch((uintptr_t)p);
+    __builtin_prefetch((const char *)p - 16); /* glibc's chunk header */
+    uint32_t fs = mp_misuse_free_stack(fp);
     if (__builtin_expect(mp_heap_remove((uintptr_t)p, &b), 1)) {
         if (__builtin_expect(!mp_misuse_free_ok(&b, free_kind, sized, has_size), 0))
             mp_misuse_report_mismatch(&b, free_kind, sized, has_size, fp);
-        mp_misuse_remember_free(&b, fp);
+        mp_misuse_remember_free_as(&b, fs);
         if (__builtin_expect(pending_n, 0))
             pending_drain();
         return 1;

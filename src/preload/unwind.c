@@ -64,8 +64,11 @@ static int pack_rule(const struct rule *r, uint64_t *out)
         return 0;
     int fast = (r->kind == K_RSP || r->kind == K_RBP) && r->ra_off == -8 &&
                (r->bp_mode == BP_SAME || r->bp_mode == BP_AT_CFA);
+    /* A fast rule that keeps rbp "reloads" it from the return-address slot and discards the
+     * value: the walk loop then has no branch on the rbp rule (see mp_unwind_ex). */
+    int64_t bp_off = fast && r->bp_mode == BP_SAME ? -8 : r->bp_off;
     *out = (uint64_t)r->kind | (uint64_t)r->bp_mode << 4 | (fast ? RULE_FAST : 0) |
-           (uint64_t)(uint8_t)r->ra_off << 8 | (uint64_t)(uint16_t)r->bp_off << 16 |
+           (uint64_t)(uint8_t)r->ra_off << 8 | (uint64_t)(uint16_t)bp_off << 16 |
            (uint64_t)(uint32_t)r->cfa_off << 32;
     return 1;
 }
@@ -119,25 +122,25 @@ static struct cache_entry *cache_get_table(void)
     return expected;
 }
 
-/* Return addresses of one 1 KiB stretch of code share a 64-entry window (offset = (pc >> 4) &
- * 63) and windows are scattered by a hash: a walk touches few cache lines and TLB entries
- * instead of one random line of a 16 MiB table per frame. */
-static inline size_t cache_hash(uint64_t key)
-{
-    size_t w = (size_t)(((key >> 10) * 0x9E3779B97F4A7C15ull) >> (64 - (CACHE_BITS - 6)));
-    return (w << 6) | (size_t)((key >> 4) & 63);
-}
+/* Return addresses of one 1 KiB stretch of code share a 64-entry stretch of the table (the
+ * entry follows the code: bits 4-9 of the pc, XORed with bits 18-23), and these stretches are
+ * scattered by XORing in bits 24-37: a walk touches few cache lines and TLB entries instead of
+ * one random line of a 16 MiB table per frame, and the index costs three operations on the
+ * walk's critical path (load return address -> index -> load rule -> CFA -> load ...). */
+static inline size_t cache_hash(uint64_t key) { return (size_t)((key ^ (key >> 14)) >> 4) & CACHE_MASK; }
 
 static inline uint64_t cache_lookup(const struct cache_entry *t, uint64_t key)
 {
-    size_t i = cache_hash(key);
+    /* byte offset of entry cache_hash(key): entries are 16 bytes */
+    size_t off = (size_t)(key ^ (key >> 14)) & (CACHE_MASK << 4);
     for (int probe = 0; probe < CACHE_PROBES; probe++) {
-        uint64_t k = __atomic_load_n(&t[i].key, __ATOMIC_ACQUIRE);
-        if (k == key)
-            return __atomic_load_n(&t[i].val, __ATOMIC_RELAXED);
+        const struct cache_entry *e = (const struct cache_entry *)((const char *)t + off);
+        uint64_t k = __atomic_load_n(&e->key, __ATOMIC_ACQUIRE);
+        if (__builtin_expect(k == key, 1))
+            return __atomic_load_n(&e->val, __ATOMIC_RELAXED);
         if (k == 0)
             return 0;
-        i = (i + 1) & CACHE_MASK;
+        off = (off + sizeof *e) & (CACHE_MASK << 4);
     }
     return 0;
 }
@@ -844,33 +847,40 @@ static __thread uintptr_t tls_stack_top __attribute__((tls_model("initial-exec")
 
 #define NO_TOP_SPAN ((uintptr_t)64 << 20)
 
-/* Walk memo: each thread keeps the frames of its last capture as a chain of verified steps.
- * Entry i says: "from pc_i at sp_i (and rbp = bp_i when the step uses rbp), the fast rule of pc_i
- * gives the caller frame at sp_{i+1}, its return address pc_{i+1} read at sp_{i+1} - 8 (and rbp
- * bp_{i+1} read at sp_{i+1} + bp_off when the step restores rbp)". A new capture that reaches
- * (pc_j, sp_j) replays entries j, j+1, ... re-reading those stack words, which are independent
- * loads, instead of the chain hash -> rule -> CFA -> load per frame; the first word that differs
- * (or a rule it cannot replay) hands back to the normal walk. A flush (new code may sit at an old
- * pc) bumps memo_gen, which drops every memo. Re-entry from a signal handler skips the memo. */
-#define MEMO_MAX 64
-#define MEMO_PRE 16     /* frames of a new capture kept aside while looking for a match */
-
-enum { M_FAST = 1, M_LOADS_BP = 2, M_USES_BP = 4, M_EXACT = 8 };
+/* Walk memo: each thread keeps the frames of its last capture as a chain of recorded steps.
+ * Entry i says: "frame i is (key_i = pc_i | exact flag, sp_i, bp_i), and the cached fast rule
+ * rule_i of pc_i steps from it to entry i+1: caller frame at sp_{i+1}, its return address pc_{i+1}
+ * read at sp_{i+1} - 8 (and rbp bp_{i+1} read at sp_{i+1} + bp_off when the rule restores rbp)".
+ * A new capture first re-reads those words from the outermost entry inwards, while they still
+ * hold (independent loads, no chain), which leaves a verified suffix J..m-1 of the previous walk.
+ * Then it walks as usual (load return address -> rule -> CFA -> load ...) until its sp reaches
+ * that suffix; if it lands on one of its entries (same key at the same sp, and the same rbp when
+ * a step depends on it), the rest of the stack is the verified suffix, copied without a step.
+ * Each memo slot holds two walks: the previous one (read) and the one being recorded (written in
+ * place as the walk goes), which then swap. A capture whose first frame is the first entry of a
+ * wholly verified previous walk is the same stack: the caller gets the stack id it attached to
+ * that walk (mp_unwind_attach_id) and skips the depot. A flush (new code may sit at an old pc)
+ * bumps memo_gen, which drops every memo. Re-entry from a signal handler skips the memo. */
+#define MEMO_MAX 32 /* entries kept per walk (the default depth is 30) */
 
 /* bp is stored XOR BP_MASK: with -fomit-frame-pointer rbp holds any data, often a heap pointer,
  * and the leak scan must not take the memo for a reference to a block. */
 #define BP_MASK ((uintptr_t)0xa5a5c3c35a5a3c3cull)
 
 struct memo_frame {
-    uintptr_t pc, sp, bp;
-    uint32_t meta;      /* M_*: M_FAST when the step to entry i+1 is recorded */
-    int32_t bp_off;
+    uint64_t key;       /* pc | EXACT_BIT for an interrupted pc */
+    uintptr_t sp, bp;   /* bp ^ BP_MASK */
+    uint64_t rule;      /* the fast rule stepping to entry i+1; 0: not replayable */
 };
 
 struct memo {
     uint32_t busy, gen;
-    int n;
-    struct memo_frame f[MEMO_MAX];
+    uint32_t cur;       /* f[cur] holds the previous walk */
+    uint32_t serial;    /* bumped by every recorded walk (see mp_unwind_attach_id) */
+    int n[2];           /* entries recorded */
+    int total[2];       /* frames the walk returned (n[] stops at MEMO_MAX) */
+    uint32_t id[2];     /* stack id the caller attached to the walk, 0 = none */
+    struct memo_frame f[2][MEMO_MAX];
 };
 
 #ifdef MP_UNWIND_STATS /* debugging aid: -DMP_UNWIND_STATS, read by tests with extern */
@@ -925,6 +935,7 @@ struct walk {
     uintptr_t lo, limit;           /* reads stay within [lo, limit) */
     uint64_t keyflag;              /* EXACT_BIT when pc is an interrupted pc */
     struct cache_entry *table;
+    uint64_t fast_rule;            /* out: the packed rule of the step when it is a fast one */
 };
 
 /* One step with any rule: v is the cached rule for w->pc, or 0 (not cached: compute it and try
@@ -938,9 +949,14 @@ __attribute__((noinline, no_sanitize_address)) static int general_step(struct wa
         int cacheable;
         STAT(slow);
         compute_rule(w->pc, w->keyflag != 0, &r, &cacheable);
-        if (w->table && cacheable && pack_rule(&r, &v))
-            cache_insert(w->table, w->pc | w->keyflag, v);
+        if (cacheable && pack_rule(&r, &v)) {
+            if (w->table)
+                cache_insert(w->table, w->pc | w->keyflag, v);
+        } else {
+            v = 0;
+        }
     }
+    w->fast_rule = v & RULE_FAST ? v : 0;
     const uintptr_t lo = w->lo, limit = w->limit, sp = w->sp;
     uintptr_t bp = w->bp, cfa, a;
     switch (r.kind) {
@@ -1022,22 +1038,104 @@ __attribute__((noinline, no_sanitize_address)) static int general_step(struct wa
     return 1;
 }
 
-static inline uint32_t fast_meta(uint64_t v, uint64_t keyflag)
+/* Entries of a walk whose memo is not kept (re-entry, memo off): written, never read. */
+static __thread struct memo_frame memo_scratch[MEMO_MAX] __attribute__((tls_model("initial-exec")));
+
+/* The walk's position, handed to the splice below and back. */
+struct wpos {
+    uint64_t key;       /* the frame's pc, | EXACT_BIT when it is an interrupted pc */
+    uintptr_t sp, bp;
+    int n, same;
+};
+
+struct wjoin {
+    const struct memo_frame *A; /* the previous walk */
+    struct memo_frame *B;       /* this walk */
+    uintptr_t *pcs;
+    int m, J, max, prev_total;  /* A[J..m-1]: the verified suffix */
+};
+
+/* Which entries of A, from the outermost inwards, still describe the stack: each step's words
+ * (return address, saved rbp) are re-read. Returns J: steps J..m-2 hold. Reads stay in
+ * [lo, limit): an entry below lo belongs to a frame that has returned. */
+__attribute__((no_sanitize_address)) static inline int verify_suffix(const struct memo_frame *A,
+                                                                     int m, uintptr_t lo,
+                                                                     uintptr_t limit)
 {
-    return M_FAST | ((v & (BP_AT_CFA << 4)) ? M_LOADS_BP : 0) | ((v & 1) ? 0 : M_USES_BP) |
-           (keyflag ? M_EXACT : 0);
+    int J = m - 1;
+    if (A[J].sp < lo || A[J].sp > limit)
+        return m;
+    while (J > 0) {
+        const struct memo_frame *e = &A[J - 1], *nx = &A[J];
+        const uint64_t v = e->rule;
+        if (!(v & RULE_FAST) || e->sp < lo)
+            break;
+        uintptr_t a = nx->sp + (uintptr_t)(intptr_t)(int16_t)(v >> 16);
+        if (a - lo > limit - 8 - lo)
+            break;
+        /* both words, then one branch: the loads of successive entries overlap */
+        uint64_t diff = load_word(nx->sp - 8) ^ nx->key;
+        if (v & (BP_AT_CFA << 4))
+            diff |= load_word(a) ^ (nx->bp ^ BP_MASK);
+        if (diff)
+            break;
+        J--;
+    }
+    return J;
 }
 
-enum { REC_OFF, REC_PRE, REC_DIRECT, REC_MATCHED };
-
-__attribute__((no_sanitize_address)) int mp_unwind(const struct mp_unwind_regs *start,
-                                                   uintptr_t *pcs, int max)
+/* The walk's frame n-1 is entry j (>= J) of A: same key, same sp. The rest of the stack is A's
+ * verified suffix, provided every step that computes its CFA from rbp gets the rbp A had there:
+ * that holds from the first step that reloads rbp on (its word was verified), and before it only
+ * if rbp now equals A[j]'s. Copies the suffix (up to max frames) into pcs and B. Out of line: it
+ * runs at most once per walk. */
+__attribute__((noinline)) static struct wpos splice_memo(struct wpos w, int j,
+                                                         const struct wjoin *c)
 {
+    const struct memo_frame *const A = c->A;
+    const int m = c->m;
+    const int first = w.n == 1 && j == 0;
+    int bp_ok = w.bp == (A[j].bp ^ BP_MASK);
+    int n = w.n, i = j, iend = m - 1;
+    if (iend - i > c->max - n)
+        iend = i + (c->max - n);
+    for (; i < iend; i++) {
+        const uint64_t v = A[i].rule;
+        if (!(v & 1) && !bp_ok)
+            break; /* CFA from an rbp that may differ */
+        if (v & (BP_AT_CFA << 4))
+            bp_ok = 1;
+        if (n - 1 < MEMO_MAX)
+            c->B[n - 1] = A[i];
+        c->pcs[n++] = A[i + 1].key;
+    }
+    STAT(match);
+    STAT_ADD(replayed, (unsigned long)(i - j));
+    if (i < m - 1 && n < c->max)
+        STAT(replay_break);
+    if (i > j)
+        w.bp = bp_ok ? A[i].bp ^ BP_MASK : w.bp; /* unchanged unless a verified reload */
+    w.key = A[i].key;
+    w.sp = A[i].sp;
+    w.n = n;
+    w.same = first && i == m - 1 && c->prev_total == m;
+    return w;
+}
+
+__attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_regs *start,
+                                                      uintptr_t *pcs, int max,
+                                                      struct mp_unwind_info *info)
+{
+    if (info) {
+        info->same_id = 0;
+        info->token = 0;
+    }
     if (!start || !pcs || max <= 0 || start->pc == 0)
         return 0;
-    uintptr_t pc = start->pc, sp = start->sp, bp = start->bp;
-    int n = 0;
-    pcs[n++] = pc;
+    uintptr_t sp = start->sp, bp = start->bp;
+    uint64_t key = start->pc;
+    int n = 0, same = 0;
+    pcs[n++] = key;
     /* Reads stay in [lo, limit): the live part of this thread's stack above the first frame.
      * (Not just above the current sp: an interrupted frame's CFI may point into its red zone.) */
     const uintptr_t lo = sp;
@@ -1046,157 +1144,135 @@ __attribute__((no_sanitize_address)) int mp_unwind(const struct mp_unwind_regs *
         limit = sp + NO_TOP_SPAN < sp ? UINTPTR_MAX & ~(uintptr_t)7 : sp + NO_TOP_SPAN;
     if (limit - sp < 16)
         return n;
-    const uintptr_t lim8 = limit - 8;
     struct cache_entry *const table = cache_get_table();
-    uint64_t keyflag = 0;
 
-    /* memo state: frames are written to pre[k] (REC_PRE, until a match or MEMO_PRE frames),
-     * then to memo->f[k + wofs] */
+    /* A: the previous walk, B: this walk, entry n-1 written per step (up to MEMO_MAX).
+     * join_sp: the sp where A's verified suffix starts (UINTPTR_MAX: none). */
     struct memo *const memo = &tls_memo[mp_unwind_memo_slot & 1];
-    struct memo_frame pre[MEMO_PRE];
-    int mode = REC_OFF, m = 0, j = 0, k0 = 0, wofs = 0, last_slot = -1, from_replay = 0;
+    struct wjoin jc = { NULL, memo_scratch, pcs, 0, 0, max, 0 };
+    uintptr_t join_sp = UINTPTR_MAX;
+    uint32_t cur = 0;
     if (!memo->busy && __atomic_load_n(&memo_enabled, __ATOMIC_RELAXED)) {
         memo->busy = 1;
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
-        mode = REC_PRE;
-        m = memo->gen == __atomic_load_n(&memo_gen, __ATOMIC_RELAXED) ? memo->n : 0;
+        cur = memo->cur & 1;
+        jc.A = memo->f[cur];
+        jc.B = memo->f[cur ^ 1];
+        if (memo->gen == __atomic_load_n(&memo_gen, __ATOMIC_RELAXED) && memo->n[cur] > 0) {
+            jc.m = memo->n[cur];
+            jc.prev_total = memo->total[cur];
+            jc.J = verify_suffix(jc.A, jc.m, lo, limit);
+            if (jc.J < jc.m)
+                join_sp = jc.A[jc.J].sp;
+        }
     }
-
-#define MEMO_PUT(k, PC, SP, BP, META, OFF)                                                      \
-    do {                                                                                        \
-        struct memo_frame e_ = { (PC), (SP), (BP) ^ BP_MASK, (META), (OFF) };                   \
-        if (mode == REC_PRE) {                                                                  \
-            if ((k) < MEMO_PRE) {                                                               \
-                pre[(k)] = e_;                                                                  \
-                break;                                                                          \
-            }                                                                                   \
-            memcpy(memo->f, pre, sizeof pre); /* no match: start a new memo */                  \
-            mode = REC_DIRECT;                                                                  \
-            wofs = 0;                                                                           \
-        }                                                                                       \
-        if (mode != REC_OFF && (k) + wofs < MEMO_MAX) {                                         \
-            memo->f[(k) + wofs] = e_;                                                           \
-            last_slot = (k) + wofs;                                                             \
-        }                                                                                       \
-    } while (0)
+    struct memo_frame *const B = jc.B;
 
     for (;;) {
-        /* at frame n-1: (pc, sp, bp, keyflag), pcs[n-1] == pc */
-        if (mode == REC_PRE && j < m) {
-            while (j < m && memo->f[j].sp < sp)
+        /* at frame n-1: (key, sp, bp), pcs[n-1] == key & ~EXACT_BIT */
+        if (__builtin_expect(sp >= join_sp, 0)) {
+            int j = jc.J;
+            while (j < jc.m && jc.A[j].sp < sp)
                 j++;
-            if (j < m && memo->f[j].sp == sp && memo->f[j].pc == pc &&
-                !(memo->f[j].meta & M_EXACT) == !keyflag) {
-                /* replay the memo from entry j, re-reading every word the steps depend on */
-                mode = REC_MATCHED;
-                k0 = n - 1;
-                wofs = j - k0;
-                const struct memo_frame *f = &memo->f[j];
-                const struct memo_frame *fend = &memo->f[m - 1];
-                if (fend - f > max - n)
-                    fend = f + (max - n);
-                uintptr_t *out = pcs + n;
-                for (; f < fend; f++) {
-                    const uint32_t meta = f->meta;
-                    const uintptr_t nsp = f[1].sp, npc = f[1].pc;
-                    if (!(meta & M_FAST) || nsp > limit)
-                        break;
-                    if (__builtin_expect((meta & (M_USES_BP | M_LOADS_BP)) != 0, 0)) {
-                        if ((meta & M_USES_BP) && bp != (f->bp ^ BP_MASK))
-                            break;
-                        if (meta & M_LOADS_BP) {
-                            uintptr_t a = nsp + (uintptr_t)(intptr_t)f->bp_off;
-                            uintptr_t nbp = f[1].bp ^ BP_MASK;
-                            if (a < lo || a > lim8 || load_word(a) != nbp)
-                                break;
-                            bp = nbp;
-                        }
-                    }
-                    if (load_word(nsp - 8) != npc)
-                        break;
-                    *out++ = npc;
+            join_sp = UINTPTR_MAX;
+            if (j < jc.m) {
+                if (jc.A[j].sp == sp && jc.A[j].key == key) {
+                    struct wpos w = { key, sp, bp, n, same };
+                    w = splice_memo(w, j, &jc);
+                    key = w.key;
+                    sp = w.sp;
+                    bp = w.bp;
+                    n = w.n;
+                    same = w.same;
+                } else {
+                    jc.J = j + (jc.A[j].sp == sp);
+                    if (jc.J < jc.m)
+                        join_sp = jc.A[jc.J].sp; /* the walk may still land on a later entry */
                 }
-                STAT(match);
-                STAT_ADD(replayed, (unsigned long)(out - (pcs + n)));
-                if (f < fend)
-                    STAT(replay_break);
-                n = (int)(out - pcs);
-                int i = (int)(f - memo->f);
-                pc = memo->f[i].pc;
-                sp = memo->f[i].sp;
-                keyflag = (memo->f[i].meta & M_EXACT) ? EXACT_BIT : 0;
-                from_replay = 1;
-                last_slot = i;
             }
         }
         if (n >= max)
             break;
 
-        uint64_t v = table ? cache_lookup(table, pc | keyflag) : 0;
-        uintptr_t opc = pc, osp = sp, obp = bp;
-        uint32_t meta;
-        int32_t bp_off = 0;
+        uint64_t v = table ? cache_lookup(table, key) : 0;
+        struct memo_frame *rec = n - 1 < MEMO_MAX ? &B[n - 1] : &memo_scratch[0];
+        rec->key = key;
+        rec->sp = sp;
+        rec->bp = bp ^ BP_MASK;
+        rec->rule = v;
         if (__builtin_expect((v & RULE_FAST) != 0, 1)) {
-            /* the common rule, inline: see pack_rule */
+            /* the common rule, inline and without branches on its shape: see pack_rule */
             uintptr_t cfa = ((v & 1) ? sp : bp) + (uintptr_t)(int64_t)(int32_t)(v >> 32);
-            if (cfa < sp + 8 || cfa > limit)
+            if (cfa - (sp + 8) > limit - (sp + 8))
+                break; /* CFAs grow strictly and stay below the stack top */
+            uintptr_t a = cfa + (uintptr_t)(intptr_t)(int16_t)(v >> 16);
+            if (a - lo > limit - 8 - lo)
                 break;
-            uintptr_t ra = load_word(cfa - 8);
-            if (v & (BP_AT_CFA << 4)) {
-                bp_off = (int16_t)(v >> 16);
-                uintptr_t a = cfa + (uintptr_t)(intptr_t)bp_off;
-                if (a < lo || a > lim8)
-                    break;
-                bp = load_word(a);
-            }
+            uintptr_t ra = load_word(cfa - 8), nbp = load_word(a);
+            bp = (v & (BP_AT_CFA << 4)) ? nbp : bp;
             if (!plausible_pc(ra))
                 break;
-            meta = fast_meta(v, keyflag);
             sp = cfa;
-            pc = ra;
-            keyflag = 0;
+            key = ra;
+            pcs[n++] = ra;
         } else {
             if ((v & 15) == K_STOP)
                 break; /* outermost frame, cached */
-            struct walk w = { pc, sp, bp, lo, limit, keyflag, table };
+            struct walk w = { key & ~EXACT_BIT, sp, bp, lo, limit, key & EXACT_BIT, table, 0 };
             if (!general_step(&w, v))
                 break;
-            meta = keyflag ? M_EXACT : 0;
-            pc = w.pc;
+            rec->rule = w.fast_rule; /* a rule just computed; 0: not replayable */
             sp = w.sp;
             bp = w.bp;
-            keyflag = w.keyflag;
+            key = w.pc | w.keyflag;
+            pcs[n++] = w.pc;
         }
-        if (mode != REC_OFF)
-            MEMO_PUT(n - 1, opc, osp, obp, meta, bp_off);
-        from_replay = 0;
-        pcs[n++] = pc;
+        same = 0;
     }
 
-    if (mode != REC_OFF) {
-        if (!from_replay)
-            MEMO_PUT(n - 1, pc, sp, bp, keyflag ? M_EXACT : 0, 0);
-        if (mode == REC_PRE) {
-            memcpy(memo->f, pre, (size_t)n * sizeof pre[0]);
-            memo->n = n;
-        } else if (mode == REC_DIRECT) {
-            memo->n = last_slot + 1;
-        } else {
-            /* REC_MATCHED: entries [j, end) move to k0, the new frames before them from pre */
-            int end = from_replay ? m : last_slot + 1;
-            int cnt = end - j;
-            if (k0 + cnt > MEMO_MAX)
-                cnt = MEMO_MAX - k0;
-            if (k0 != j && cnt > 0)
-                memmove(&memo->f[k0], &memo->f[j], (size_t)cnt * sizeof memo->f[0]);
-            if (k0 > 0)
-                memcpy(memo->f, pre, (size_t)k0 * sizeof pre[0]);
-            memo->n = k0 + (cnt > 0 ? cnt : 0);
+    if (B != memo_scratch) {
+        if (n - 1 < MEMO_MAX) {
+            B[n - 1].key = key;
+            B[n - 1].sp = sp;
+            B[n - 1].bp = bp ^ BP_MASK;
+            B[n - 1].rule = 0;
         }
+        const uint32_t nw = cur ^ 1;
+        same = same && n == memo->total[cur];
+        memo->n[nw] = n < MEMO_MAX ? n : MEMO_MAX;
+        memo->total[nw] = n;
+        memo->id[nw] = same ? memo->id[cur] : 0;
+        memo->cur = nw;
+        memo->serial++;
         memo->gen = __atomic_load_n(&memo_gen, __ATOMIC_RELAXED);
+        if (info) {
+            info->same_id = memo->id[nw];
+            info->token = (memo->serial & 0x3fffffffu) | 1u << 31 |
+                          (uint32_t)(mp_unwind_memo_slot & 1) << 30;
+        }
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         memo->busy = 0;
     }
-#undef MEMO_PUT
     return n;
+}
+
+int mp_unwind(const struct mp_unwind_regs *start, uintptr_t *pcs, int max)
+{
+    return mp_unwind_ex(start, pcs, max, NULL);
+}
+
+void mp_unwind_attach_id(uint32_t token, uint32_t id)
+{
+    if (!(token >> 31))
+        return;
+    struct memo *const memo = &tls_memo[(token >> 30) & 1];
+    if (memo->busy)
+        return;
+    memo->busy = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    /* A signal handler's capture in between recorded a walk of its own: leave that one alone. */
+    if ((memo->serial & 0x3fffffffu) == (token & 0x3fffffffu))
+        memo->id[memo->cur & 1] = id;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    memo->busy = 0;
 }

@@ -25,6 +25,22 @@ void mp_unwind_set_stack_top(uintptr_t top);
  * address), at code without unwind info, or at max. */
 int mp_unwind(const struct mp_unwind_regs *start, uintptr_t *pcs, int max);
 
+/* What mp_unwind_ex tells the caller about the walk memo. */
+struct mp_unwind_info {
+    uint32_t same_id; /* the walk equals the previous one of this memo slot, frame for frame,
+                         and the caller attached this id to it; 0 otherwise */
+    uint32_t token;   /* names the walk for mp_unwind_attach_id; 0 = not recorded */
+};
+
+/* mp_unwind, plus what the memo knows (info may be NULL). */
+int mp_unwind_ex(const struct mp_unwind_regs *start, uintptr_t *pcs, int max,
+                 struct mp_unwind_info *info);
+
+/* Attach a stack id to the walk named by token (from mp_unwind_ex), so that the next identical
+ * walk in the same memo slot returns it as same_id. Ignored when another walk (a signal
+ * handler's) was recorded since. */
+void mp_unwind_attach_id(uint32_t token, uint32_t id);
+
 /* Which of the thread's two walk memos the next mp_unwind uses (0: allocations, 1: frees). */
 extern __thread int mp_unwind_memo_slot __attribute__((tls_model("initial-exec")));
 

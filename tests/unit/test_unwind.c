@@ -419,7 +419,29 @@ static uint64_t rnd(void)
 /* Random call trees: consecutive captures share some frames (same pc at the same sp) and differ
  * in others, which is what the walk memo must tell apart. Every capture is done with the memo on
  * and off, and must give the same frames; every 16th is also checked against backtrace(). */
-static int tree_bad, tree_count;
+static int tree_bad, tree_count, same_bad, same_hits;
+static uintptr_t same_prev[MAXF];
+static int same_prev_n;
+static uint32_t same_prev_id;
+
+/* The memo's same-stack answer: an id handed back must be the one attached to the previous
+ * capture, and the frames must equal that capture's, frame for frame. */
+static void check_same(const struct mp_unwind_info *info, const uintptr_t *pcs, int n)
+{
+    if (info->same_id) {
+        same_hits++;
+        int ok = info->same_id == same_prev_id && n == same_prev_n;
+        for (int i = 0; ok && i < n; i++)
+            ok = pcs[i] == same_prev[i];
+        if (!ok && same_bad++ < 3)
+            printf("  capture %d: same_id %u (previous %u) but the frames differ\n", tree_count,
+                   info->same_id, same_prev_id);
+    }
+    same_prev_id = 1000 + (uint32_t)tree_count;
+    mp_unwind_attach_id(info->token, same_prev_id);
+    same_prev_n = n;
+    memcpy(same_prev, pcs, (size_t)n * sizeof *pcs);
+}
 
 static NOINLINE void tree_capture(void)
 {
@@ -427,7 +449,9 @@ static NOINLINE void tree_capture(void)
     struct mp_unwind_regs r = { .pc = fp[1], .sp = (uintptr_t)(fp + 2), .bp = fp[0] };
     static struct cap c;
     uintptr_t off[MAXF];
-    c.nmine = mp_unwind(&r, c.mine, MAXF);
+    struct mp_unwind_info info;
+    c.nmine = mp_unwind_ex(&r, c.mine, MAXF, &info);
+    check_same(&info, c.mine, c.nmine);
     mp_unwind_set_memo(0);
     int noff = mp_unwind(&r, off, MAXF);
     mp_unwind_set_memo(1);
@@ -510,6 +534,13 @@ static void test_trees(void)
     for (int i = 0; i < 20000; i++)
         tree(1 + (int)(rnd() % 10));
     check(tree_bad == 0, "random call trees: memo on == memo off == backtrace");
+    check(same_bad == 0, "random call trees: a same-stack answer always names identical frames");
+    /* the same call site twice in a row: the second capture is recognised */
+    int hits = same_hits;
+    static volatile int four = 4; /* a loop the compiler cannot unroll into four call sites */
+    for (int i = 0; i < four; i++)
+        t_plain(1);
+    check(same_hits >= hits + 3, "repeated captures from one call site are recognised as the same");
 }
 
 /* Garbage stacks: must return without crashing. The buffer lives on this thread's stack so that

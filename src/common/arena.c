@@ -12,10 +12,10 @@
 
 /* Raw syscalls: the preload library interposes mmap/munmap to learn the program's own mappings,
  * and tool memory must not show up there. */
-static void *sys_mmap(size_t len)
+static void *sys_mmap(size_t len, int extra_flags)
 {
     long r = syscall(SYS_mmap, 0, len, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | extra_flags, -1, 0);
     return (r < 0 && r > -4096) ? MAP_FAILED : (void *)r;
 }
 
@@ -72,10 +72,10 @@ void mp_arena_foreach_mapping(void (*fn)(uintptr_t lo, uintptr_t hi))
             fn(reg[i].p, reg[i].p + reg[i].len);
 }
 
-void *mp_pages_alloc(size_t len)
+static void *pages_alloc(size_t len, int extra_flags)
 {
     len = (len + 4095) & ~(size_t)4095;
-    void *p = sys_mmap(len);
+    void *p = sys_mmap(len, extra_flags);
     if (p == MAP_FAILED)
         return NULL;
 
@@ -83,6 +83,12 @@ void *mp_pages_alloc(size_t len)
     reg_add(p, len);
     return p;
 }
+
+void *mp_pages_alloc(size_t len) { return pages_alloc(len, 0); }
+
+/* One syscall maps and faults in every page: a table about to be filled all over would
+ * otherwise take two faults per page (a read maps the zero page, the first write copies it). */
+void *mp_pages_alloc_filled(size_t len) { return pages_alloc(len, MAP_POPULATE); }
 
 void mp_pages_free(void *p, size_t len)
 {

@@ -10,6 +10,8 @@
 
 /* Map len bytes (rounded up to pages), zero-filled. NULL on failure. */
 void *mp_pages_alloc(size_t len);
+/* The same, for a mapping that is about to be written all over (pages faulted in at once). */
+void *mp_pages_alloc_filled(size_t len);
 void mp_pages_free(void *p, size_t len);
 
 /* Allocate n bytes (8-byte aligned) that are never freed. NULL on failure. */

@@ -40,10 +40,18 @@ static struct shard shards[NSHARD];
 static struct mp_mutex big_lock = MP_MUTEX_INIT;
 static struct entry *big_tab;
 
-/* Blocks of one 4 KiB page share a 256-slot window of their shard's table (slot offset =
- * (addr >> 4) & 255), and pages are scattered over windows by a hash. Programs allocate and free
- * neighbours together, so this keeps table accesses on a few cache lines and TLB entries
- * instead of one random line per block (3x faster inserts at 10M blocks than a plain hash). */
+/* Where a block's entry lives. Blocks of one 4 KiB page share a window of their shard's table
+ * (4096 slots, 64 KiB), pages are scattered over windows by a hash, and a block's slot in its
+ * window is a hash of its address. Programs allocate and free neighbours together, so a window
+ * keeps their entries on a few TLB entries of a table that may span gigabytes (at 10M blocks, 3x
+ * faster inserts than a plain hash). Windows hold many pages: a page's blocks come as a batch
+ * (up to 256 entries), and with a few batches per window the windows' loads would vary so much
+ * that full windows spill into their neighbours and linear probing runs through clusters of
+ * thousands of entries (it did, with page-sized windows). A table smaller than one window is a
+ * plain hash table. */
+#define WINDOW_BITS 12
+#define WINDOW (1u << WINDOW_BITS)
+
 static inline uint64_t hash_addr(uintptr_t a)
 {
     uint64_t h = (uint64_t)(a >> 12) * 0x9E3779B97F4A7C15ull;
@@ -54,9 +62,13 @@ static inline struct shard *shard_of(uint64_t h) { return &shards[h >> (64 - NSH
 
 static inline uint32_t home_of(uintptr_t a, uint64_t h, uint32_t cap)
 {
-    uint32_t windows = cap >> 8;
+    /* the block's own hash: its 16-byte granule, mixed */
+    uint32_t g = (uint32_t)(((uint64_t)(a >> 4) * 0xC2B2AE3D27D4EB4Full) >> 32);
+    if (cap <= WINDOW)
+        return (uint32_t)((uint64_t)(g ^ (uint32_t)(h >> 16)) * cap >> 32);
+    uint32_t windows = cap >> WINDOW_BITS;
     uint32_t w = (uint32_t)(((h >> 16) & 0xffffffffu) * (uint64_t)windows >> 32);
-    return (w << 8) | (uint32_t)((a >> 4) & 255);
+    return (w << WINDOW_BITS) | (g & (WINDOW - 1));
 }
 
 void mp_heap_init(void)
@@ -178,12 +190,12 @@ static int grow(struct shard *s)
     uint32_t ncap = s->cap ? s->cap + s->cap / 2 : INIT_CAP;
     if (ncap >= (1u << SLOT_BITS))
         return s->count + 1 < s->cap ? 0 : -1;
-    /* Whole 256-slot windows (one 4 KiB page each). */
-    ncap = (ncap + 255) & ~255u;
+    /* Whole 4 KiB pages; past one window, whole windows. */
+    ncap = ncap > WINDOW ? (ncap + WINDOW - 1) & ~(WINDOW - 1) : (ncap + 255) & ~255u;
     if (ncap >= (1u << SLOT_BITS))
-        ncap = (1u << SLOT_BITS) - 256;
+        ncap = (1u << SLOT_BITS) - WINDOW;
     size_t bytes = (size_t)ncap * sizeof(struct entry);
-    struct entry *nt = mp_pages_alloc(bytes);
+    struct entry *nt = mp_pages_alloc_filled(bytes);
     if (!nt)
         return -1;
     for (uint32_t i = 0; i < s->cap; i++)

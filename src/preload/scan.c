@@ -272,6 +272,11 @@ static int looks_like_vtable(uintptr_t v)
     return 0;
 }
 
+/* The last block whose first word was looked at by the multiple-inheritance heuristic, and
+ * whether it looked like a vtable pointer (reset at each scan). */
+static uintptr_t vt_block;
+static int vt_first_ok;
+
 static int heuristic_ok(uintptr_t p, const struct mp_block *b)
 {
     if (!use_heuristics)
@@ -289,12 +294,21 @@ static int heuristic_ok(uintptr_t p, const struct mp_block *b)
     /* newarray: element count before the elements */
     if (p == b->addr + 8 && b->size >= 8 && w[0] > 0 && (b->size - 8) % w[0] == 0)
         return 1;
-    /* multiple inheritance: both the block start and p hold vtable pointers */
+    /* multiple inheritance: both the block start and p hold vtable pointers. The block's first
+     * word is tested first, and its verdict kept for the next pointer into the same block:
+     * blocks full of interior pointers (allocator arenas of interpreters) rarely start with a
+     * vtable, and p's word is then never read (a cache miss per pointer). */
     if (!(p & 7) && p + 8 <= b->addr + b->size && b->size >= 8) {
-        uintptr_t inner = *(const uintptr_t *)p, first = w[0];
-        if (!(inner & 7) && inner >= 4096 && !(first & 7) && first >= 4096 &&
-            looks_like_vtable(inner) && looks_like_vtable(first))
-            return 1;
+        if (vt_block != b->addr) {
+            uintptr_t first = w[0];
+            vt_first_ok = !(first & 7) && first >= 4096 && looks_like_vtable(first);
+            vt_block = b->addr;
+        }
+        if (vt_first_ok) {
+            uintptr_t inner = *(const uintptr_t *)p;
+            if (!(inner & 7) && inner >= 4096 && looks_like_vtable(inner))
+                return 1;
+        }
     }
     return 0;
 }
@@ -687,6 +701,7 @@ void mp_scan_run(const struct mp_thread_ctx *threads, int nthreads, uintptr_t se
     memset(stats, 0, sizeof *stats);
     st = stats;
     use_heuristics = heuristics;
+    vt_block = 0;
     heap_lo = UINTPTR_MAX;
     heap_hi = 0;
     nbigs = 0;

@@ -899,6 +899,40 @@ static const struct pc_entry *lookup(struct mp_symbolizer *s, uintptr_t addr, ui
 
 void mp_symbolize_set_below_main(struct mp_symbolizer *s, int show) { s->show_below_main = show; }
 
+/* Where a main-thread stack ends when main has no name (a stripped executable): the outermost
+ * frame is in the executable (_start), then comes a run of frames in libc (the start-up code
+ * that calls main), and the frame above that run, back in the executable, is main. Returns the
+ * index of that frame, or npcs - 1 (keep everything). Found from the modules alone, so that
+ * libc's start-up frames are never symbolized: that would load libc's debug information, the
+ * costliest part of a report (about 100 ms with libc6-dbg installed). */
+static uint32_t below_main_cut(struct mp_symbolizer *s, const uintptr_t *pcs, uint32_t npcs,
+                               uint32_t gen)
+{
+    if (s->show_below_main || npcs < 3 || !pcs[npcs - 1])
+        return npcs - 1;
+    const struct mod_entry *start = pick_entry(s, pcs[npcs - 1] - 1, gen);
+    if (!start)
+        return npcs - 1;
+    uint32_t i = npcs - 1, libc = NO_OBJ;
+    while (i > 0) {
+        i--;
+        const struct mod_entry *e = pcs[i] ? pick_entry(s, pcs[i] - 1, gen) : NULL;
+        if (!e)
+            return npcs - 1;
+        if (e->obj == start->obj)
+            return libc != NO_OBJ ? i : npcs - 1;
+        if (libc == NO_OBJ) {
+            const char *path = s->objs[e->obj].path, *base = strrchr(path, '/');
+            if (strncmp(base ? base + 1 : path, "libc.so", 7))
+                return npcs - 1;
+            libc = e->obj;
+        } else if (e->obj != libc) {
+            return npcs - 1;
+        }
+    }
+    return npcs - 1;
+}
+
 struct mp_frame *mp_symbolize_stack(struct mp_symbolizer *s, const uintptr_t *pcs, uint32_t npcs,
                                     uint32_t gen, uint32_t *n)
 {
@@ -910,7 +944,12 @@ struct mp_frame *mp_symbolize_stack(struct mp_symbolizer *s, const uintptr_t *pc
         return NULL;
     uint32_t *counts = firsts + npcs;
     size_t total = 0;
+    uint32_t last = below_main_cut(s, pcs, npcs, gen);
     for (uint32_t i = 0; i < npcs; i++) {
+        if (i > last) {
+            counts[i] = 0;
+            continue;
+        }
         counts[i] = 0;
         if (pcs[i] == 0)
             continue;

@@ -433,6 +433,14 @@ static void drain(uint32_t clique)
         scanning = 1;
         for (; a < end; a += 8) {
             uintptr_t v = *(volatile const uintptr_t *)a;
+            /* Eight words ahead, in the same page (so never a new fault): start loading the
+             * block-table line a pointer to a block start there will look up. */
+            const uintptr_t ahead = a + 64;
+            if (ahead < end && !((ahead ^ a) & ~(uintptr_t)4095)) {
+                uintptr_t w = *(volatile const uintptr_t *)ahead;
+                if (w >= heap_lo && w < heap_hi && !(w & 7) && bit_test(w))
+                    mp_heap_prefetch(w);
+            }
             if (v >= heap_lo && v < heap_hi) {
                 scanning = 0;
                 scan_cursor = a;

@@ -880,6 +880,10 @@ struct memo {
     int n[2];           /* entries recorded */
     int total[2];       /* frames the walk returned (n[] stops at MEMO_MAX) */
     uint32_t id[2];     /* stack id the caller attached to the walk, 0 = none */
+    int max[2];         /* the walk's max frames */
+    uint8_t end_fixed[2]; /* it ended at max or at a cached outermost rule: the same frames end
+                             the same way; 0 when it ended on a check of stack contents */
+    uint8_t bp0[2];     /* a step uses rbp before any reloads it: rbp at entry 0 matters */
     struct memo_frame f[2][MEMO_MAX];
 };
 
@@ -1164,10 +1168,24 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
             jc.J = verify_suffix(jc.A, jc.m, lo, limit);
             if (jc.J < jc.m)
                 join_sp = jc.A[jc.J].sp;
+            /* The whole previous walk still holds and this one starts on its first frame: the
+             * same stack, without a step or a copy (the free path of a loop, a hot call site). */
+            if (info && jc.J == 0 && jc.A[0].sp == sp && jc.A[0].key == key &&
+                memo->id[cur] && memo->end_fixed[cur] && jc.prev_total == jc.m &&
+                memo->max[cur] == max && (!memo->bp0[cur] || jc.A[0].bp == (bp ^ BP_MASK))) {
+                STAT(match);
+                info->same_id = memo->id[cur];
+                info->token = (memo->serial & 0x3fffffffu) | 1u << 31 |
+                              (uint32_t)(mp_unwind_memo_slot & 1) << 30;
+                __atomic_signal_fence(__ATOMIC_SEQ_CST);
+                memo->busy = 0;
+                return jc.m;
+            }
         }
     }
     struct memo_frame *const B = jc.B;
 
+    int fixed_end = 0; /* set where the walk ends for a reason that depends only on the frames */
     for (;;) {
         /* at frame n-1: (key, sp, bp), pcs[n-1] == key & ~EXACT_BIT */
         if (__builtin_expect(sp >= join_sp, 0)) {
@@ -1191,8 +1209,10 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
                 }
             }
         }
-        if (n >= max)
+        if (n >= max) {
+            fixed_end = 1;
             break;
+        }
 
         uint64_t v = table ? cache_lookup(table, key) : 0;
         struct memo_frame *rec = n - 1 < MEMO_MAX ? &B[n - 1] : &memo_scratch[0];
@@ -1216,8 +1236,10 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
             key = ra;
             pcs[n++] = ra;
         } else {
-            if ((v & 15) == K_STOP)
+            if ((v & 15) == K_STOP) {
+                fixed_end = 1;
                 break; /* outermost frame, cached */
+            }
             struct walk w = { key & ~EXACT_BIT, sp, bp, lo, limit, key & EXACT_BIT, table, 0 };
             if (!general_step(&w, v))
                 break;
@@ -1242,6 +1264,21 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
         memo->n[nw] = n < MEMO_MAX ? n : MEMO_MAX;
         memo->total[nw] = n;
         memo->id[nw] = same ? memo->id[cur] : 0;
+        memo->max[nw] = max;
+        memo->end_fixed[nw] = (uint8_t)fixed_end;
+        {
+            int bp0 = 0, k = 0, kn = n < MEMO_MAX ? n : MEMO_MAX;
+            for (; k + 1 < kn; k++) {
+                const uint64_t v = B[k].rule;
+                if (!(v & RULE_FAST) || !(v & 1)) {
+                    bp0 = 1; /* uses rbp (or a general step, which may) */
+                    break;
+                }
+                if (v & (BP_AT_CFA << 4))
+                    break;
+            }
+            memo->bp0[nw] = (uint8_t)bp0;
+        }
         memo->cur = nw;
         memo->serial++;
         memo->gen = __atomic_load_n(&memo_gen, __ATOMIC_RELAXED);

@@ -32,7 +32,8 @@ struct mp_unwind_info {
     uint32_t token;   /* names the walk for mp_unwind_attach_id; 0 = not recorded */
 };
 
-/* mp_unwind, plus what the memo knows (info may be NULL). */
+/* mp_unwind, plus what the memo knows (info may be NULL). When info->same_id is set, only
+ * pcs[0] is written: the frames are those of the walk the caller attached that id to. */
 int mp_unwind_ex(const struct mp_unwind_regs *start, uintptr_t *pcs, int max,
                  struct mp_unwind_info *info);
 

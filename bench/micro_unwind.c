@@ -1,14 +1,16 @@
-// SOURCES: src/preload/unwind.c
+// SOURCES: src/preload/unwind.c src/common/arena.c src/common/lock.c
 /* Micro-benchmark of a warm stack capture: mp_unwind vs libunwind's unw_backtrace (dlopen'ed from
  * libunwind.so.8 when present) vs glibc's backtrace(), from the bottom of a chain of 15 distinct
  * noinline -O2 -fomit-frame-pointer frames (plus main and libc's start frames).
- * Build (from the repo root; unwind.c with the preload library's flags):
+ * Build (from the repo root; unwind.c and what it uses with the preload library's flags):
  *   mkdir -p build/bench
- *   gcc -std=gnu11 -O2 -g -D_GNU_SOURCE -Isrc -Iinclude -fPIC -fvisibility=hidden \
- *       -fno-omit-frame-pointer -fno-stack-protector -ftls-model=initial-exec \
- *       -c src/preload/unwind.c -o build/bench/unwind.o
- *   gcc -std=gnu11 -O2 -fomit-frame-pointer -D_GNU_SOURCE -Isrc -Iinclude \
- *       bench/micro_unwind.c build/bench/unwind.o -o build/bench/micro_unwind -ldl -lpthread
+ *   for f in src/preload/unwind.c src/common/arena.c src/common/lock.c; do
+ *     gcc -std=gnu11 -O2 -g -D_GNU_SOURCE -Isrc -Iinclude -fPIC -fvisibility=hidden \
+ *         -fomit-frame-pointer -fno-tree-slp-vectorize -fno-stack-protector \
+ *         -ftls-model=initial-exec -c $f -o build/bench/$(basename $f .c).o; done
+ *   gcc -std=gnu11 -O2 -fomit-frame-pointer -D_GNU_SOURCE -Isrc -Iinclude bench/micro_unwind.c \
+ *       build/bench/unwind.o build/bench/arena.o build/bench/lock.o \
+ *       -o build/bench/micro_unwind -ldl -lpthread
  * Run: build/bench/micro_unwind [iterations [mode number]]. Prints ns per capture and per frame,
  * the best of 5 runs (the machine may be shared). "2 call sites": captures alternate between two
  * call paths that join below the capture, so each replays the other's memo from a few frames up.

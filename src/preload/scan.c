@@ -190,11 +190,22 @@ static void sort_bigs(size_t lo, size_t hi) /* quicksort [lo, hi) by addr */
 
 /* ---- pointer lookup ---- */
 
+/* The last block an interior pointer resolved to (reset at each scan): pointers into an
+ * allocator arena or an array come in runs, and each would otherwise search the bitmap backwards
+ * and look the start up in the block table again. */
+static uintptr_t last_lo, last_hi;
+static uint32_t last_idx;
+
 /* The block containing (or starting at) p: its index, *is_start set. MP_HEAP_NONE if none. */
 static uint32_t find_block(uintptr_t p, int *is_start, struct mp_block *b)
 {
     if (p < heap_lo || p >= heap_hi)
         return MP_HEAP_NONE;
+    if (p > last_lo && p < last_hi) {
+        mp_heap_get(last_idx, b);
+        *is_start = 0;
+        return last_idx;
+    }
     if (!(p & 7) && bit_test(p)) {
         uint32_t idx = mp_heap_index_of(p);
         if (idx != MP_HEAP_NONE) {
@@ -212,6 +223,9 @@ static uint32_t find_block(uintptr_t p, int *is_start, struct mp_block *b)
         mp_heap_get(idx, b);
         if (p < s + b->size) {
             *is_start = 0;
+            last_lo = s;
+            last_hi = s + b->size;
+            last_idx = idx;
             return idx;
         }
         return MP_HEAP_NONE;
@@ -710,6 +724,7 @@ void mp_scan_run(const struct mp_thread_ctx *threads, int nthreads, uintptr_t se
     st = stats;
     use_heuristics = heuristics;
     vt_block = 0;
+    last_lo = last_hi = 0;
     heap_lo = UINTPTR_MAX;
     heap_hi = 0;
     nbigs = 0;

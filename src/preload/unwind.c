@@ -127,20 +127,30 @@ static struct cache_entry *cache_get_table(void)
  * scattered by XORing in bits 24-37: a walk touches few cache lines and TLB entries instead of
  * one random line of a 16 MiB table per frame, and the index costs three operations on the
  * walk's critical path (load return address -> index -> load rule -> CFA -> load ...). */
-static inline size_t cache_hash(uint64_t key) { return (size_t)((key ^ (key >> 14)) >> 4) & CACHE_MASK; }
+_Static_assert(sizeof(struct cache_entry) == 16, "cache_off assumes 16-byte entries");
+#define CACHE_OFF_MASK ((size_t)CACHE_MASK << 4)
+
+/* Byte offset of key's home entry (entries are 16 bytes, so no shift is needed), and of the
+ * next entry when probing. */
+static inline size_t cache_off(uint64_t key) { return (size_t)(key ^ (key >> 14)) & CACHE_OFF_MASK; }
+static inline size_t cache_next(size_t off) { return (off + 16) & CACHE_OFF_MASK; }
+
+static inline struct cache_entry *cache_at(const struct cache_entry *t, size_t off)
+{
+    return (struct cache_entry *)((const char *)t + off);
+}
 
 static inline uint64_t cache_lookup(const struct cache_entry *t, uint64_t key)
 {
-    /* byte offset of entry cache_hash(key): entries are 16 bytes */
-    size_t off = (size_t)(key ^ (key >> 14)) & (CACHE_MASK << 4);
+    size_t off = cache_off(key);
     for (int probe = 0; probe < CACHE_PROBES; probe++) {
-        const struct cache_entry *e = (const struct cache_entry *)((const char *)t + off);
+        const struct cache_entry *e = cache_at(t, off);
         uint64_t k = __atomic_load_n(&e->key, __ATOMIC_ACQUIRE);
         if (__builtin_expect(k == key, 1))
             return __atomic_load_n(&e->val, __ATOMIC_RELAXED);
         if (k == 0)
             return 0;
-        off = (off + sizeof *e) & (CACHE_MASK << 4);
+        off = cache_next(off);
     }
     return 0;
 }
@@ -160,18 +170,19 @@ static void cache_insert(struct cache_entry *t, uint64_t key, uint64_t val)
         return;
     if (!cache_trylock())
         return; /* busy (maybe us, from a signal handler): just don't cache */
-    size_t i = cache_hash(key);
+    size_t off = cache_off(key);
     for (int probe = 0; probe < CACHE_PROBES; probe++) {
-        uint64_t k = __atomic_load_n(&t[i].key, __ATOMIC_RELAXED);
+        struct cache_entry *e = cache_at(t, off);
+        uint64_t k = __atomic_load_n(&e->key, __ATOMIC_RELAXED);
         if (k == key)
             break;
         if (k == 0) {
-            __atomic_store_n(&t[i].val, val, __ATOMIC_RELAXED);
-            __atomic_store_n(&t[i].key, key, __ATOMIC_RELEASE);
+            __atomic_store_n(&e->val, val, __ATOMIC_RELAXED);
+            __atomic_store_n(&e->key, key, __ATOMIC_RELEASE);
             __atomic_store_n(&cache_count, cache_count + 1, __ATOMIC_RELAXED);
             break;
         }
-        i = (i + 1) & CACHE_MASK;
+        off = cache_next(off);
     }
     cache_unlock();
 }
@@ -1042,6 +1053,13 @@ __attribute__((noinline, no_sanitize_address)) static int general_step(struct wa
     return 1;
 }
 
+/* Names the walk a memo holds now, for mp_unwind_attach_id: bit 31 set (0 = no walk), bit 30
+ * the memo slot, bits 0-29 the memo's serial. */
+static inline uint32_t memo_token(const struct memo *memo)
+{
+    return (memo->serial & 0x3fffffffu) | 1u << 31 | (uint32_t)(mp_unwind_memo_slot & 1) << 30;
+}
+
 /* Entries of a walk whose memo is not kept (re-entry, memo off): written, never read. */
 static __thread struct memo_frame memo_scratch[MEMO_MAX] __attribute__((tls_model("initial-exec")));
 
@@ -1175,8 +1193,7 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
                 memo->max[cur] == max && (!memo->bp0[cur] || jc.A[0].bp == (bp ^ BP_MASK))) {
                 STAT(match);
                 info->same_id = memo->id[cur];
-                info->token = (memo->serial & 0x3fffffffu) | 1u << 31 |
-                              (uint32_t)(mp_unwind_memo_slot & 1) << 30;
+                info->token = memo_token(memo);
                 __atomic_signal_fence(__ATOMIC_SEQ_CST);
                 memo->busy = 0;
                 return jc.m;
@@ -1284,8 +1301,7 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
         memo->gen = __atomic_load_n(&memo_gen, __ATOMIC_RELAXED);
         if (info) {
             info->same_id = memo->id[nw];
-            info->token = (memo->serial & 0x3fffffffu) | 1u << 31 |
-                          (uint32_t)(mp_unwind_memo_slot & 1) << 30;
+            info->token = memo_token(memo);
         }
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         memo->busy = 0;

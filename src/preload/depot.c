@@ -1,6 +1,14 @@
 /* Stack depot (see depot.h). Records live in the arena, never move and never die. The index is
- * an open-addressed table of ids, replaced by a table twice as large when half full; old tables
- * are kept (readers may still be probing them), which costs at most as much as the live table. */
+ * an open-addressed table of 16-byte slots, replaced by a table twice as large when half full;
+ * old tables are kept (readers may still be probing them), which costs at most as much as the
+ * live table.
+ *
+ * A stack is identified by a 104-bit hash: the slot holds 64 bits of one hash and 40 bits of a
+ * second, independent one, next to the id. A lookup that finds its stack reads one slot and no
+ * record: in a program with thousands of allocation stacks the records are rarely in cache, and
+ * reading one cost a second cache miss per allocation. Two distinct stacks would share an id
+ * only if both hashes collided: with a million distinct stacks, about 2^40 pairs at 2^-104 each,
+ * once in 2^64 runs. */
 #include "preload/depot.h"
 
 #include <string.h>
@@ -8,23 +16,32 @@
 #include "common/arena.h"
 #include "common/lock.h"
 #include "preload/guard.h"
+#include "preload/modules.h"
 
 struct record {
-    uint64_t hash;
     uint32_t n, gen;
     uint32_t id, pad;
     uintptr_t pcs[];
 };
 
-/* A slot holds the record's address (low 48 bits) and the top 16 bits of the stack's hash, so
- * that a probe rejects other stacks without touching their records and reaches the record with
- * one load instead of going through the id array. 0 = empty. */
-struct index {
-    uint32_t cap; /* power of two */
-    uint64_t slots[];
+#define ID_BITS 24
+#define MAX_IDS (1u << ID_BITS)
+#define ID_MASK ((uint64_t)MAX_IDS - 1)
+
+/* hi: the first hash. lo: the second hash's top 40 bits | id (never 0: ids start at 1); 0 means
+ * empty. Writers store hi, then publish lo with a release store; readers load lo first. */
+struct slot {
+    uint64_t hi, lo;
 };
 
-#define MAX_IDS (1u << 24)
+struct index {
+    uint32_t cap; /* power of two */
+    struct slot slots[];
+};
+
+struct stack_hash {
+    uint64_t h1, h2;
+};
 
 static struct mp_mutex depot_lock = MP_MUTEX_INIT;
 static struct index *cur_index;
@@ -32,71 +49,81 @@ static struct record **records; /* id -> record, reserved for MAX_IDS, touched l
 static uint32_t next_id = 1;
 static uint32_t used_slots;
 
-/* Independent per-frame products (no serial dependency: the loop runs at one frame per cycle),
- * mixed once at the end. Only bucket choice depends on it: equality is checked frame by frame. */
-static inline uint64_t hash_stack(const uintptr_t *pcs, uint32_t n)
+/* Both 64-bit halves of x * k, folded: a non-linear mix of every bit of x. (Written as two
+ * products: GCC 12 sends a 128-bit product through the stack, the halves stay in registers.) */
+static inline uint64_t fold(uint64_t x, uint64_t k)
 {
-    uint64_t a = 0x9E3779B97F4A7C15ull ^ n, b = 0;
-    uint32_t i = 0;
-    for (; i + 1 < n; i += 2) {
-        a += (pcs[i] ^ i) * 0xff51afd7ed558ccdull;
-        b += (pcs[i + 1] ^ (i + 1)) * 0xc4ceb9fe1a85ec53ull;
-        a = (a << 23) | (a >> 41);
-        b = (b << 31) | (b >> 33);
-    }
-    if (i < n)
-        a += (pcs[i] ^ i) * 0xff51afd7ed558ccdull;
-    uint64_t h = a ^ (b * 0x9E3779B97F4A7C15ull);
-    h ^= h >> 29;
+    return (x * k) ^ (uint64_t)(((unsigned __int128)x * k) >> 64);
+}
+
+static inline uint64_t finish(uint64_t h)
+{
+    h ^= h >> 31;
     h *= 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 32;
+    h ^= h >> 29;
     return h;
 }
 
-static inline int same_frames(const uintptr_t *a, const uintptr_t *b, uint32_t n)
+/* Two hashes with their own constants and position seeds: each frame's terms are independent of
+ * the others (no serial chain), summed, then finished. Frame i enters as pc ^ seed_i, so the same
+ * return address at two depths contributes differently. */
+static inline struct stack_hash hash_stack(const uintptr_t *pcs, uint32_t n)
 {
-    for (uint32_t i = 0; i < n; i++)
-        if (a[i] != b[i])
-            return 0;
-    return 1;
+    uint64_t a = n, b = ~(uint64_t)n;
+    uint64_t s1 = 0x243f6a8885a308d3ull, s2 = 0x13198a2e03707344ull;
+    for (uint32_t i = 0; i < n; i++) {
+        a += fold(pcs[i] ^ s1, 0x9E3779B97F4A7C15ull);
+        b += fold(pcs[i] ^ s2, 0xc4ceb9fe1a85ec53ull);
+        s1 += 0xa4093822299f31d1ull;
+        s2 += 0x082efa98ec4e6c89ull;
+    }
+    struct stack_hash h = { finish(a), finish(b ^ (a >> 17)) };
+    return h;
 }
 
-#define PTR_MASK ((1ull << 48) - 1)
-
-static inline uint32_t probe(const struct index *ix, uint64_t h, const uintptr_t *pcs,
-                             uint32_t n, uint32_t *empty_slot)
+static inline uint64_t slot_lo(struct stack_hash h, uint32_t id)
 {
-    uint32_t mask = ix->cap - 1;
-    uint64_t tag = h >> 48;
-    for (uint32_t i = (uint32_t)(h >> 16) & mask;; i = (i + 1) & mask) {
-        uint64_t v = __atomic_load_n(&ix->slots[i], __ATOMIC_ACQUIRE);
-        if (v == 0) {
+    return (h.h2 & ~ID_MASK) | id;
+}
+
+/* The id of the stack with hash h in ix, or 0 with *empty_slot = the slot where it would go. */
+static inline uint32_t probe(const struct index *ix, struct stack_hash h, uint32_t *empty_slot)
+{
+    const uint32_t mask = ix->cap - 1;
+    const uint64_t tag = h.h2 & ~ID_MASK;
+    for (uint32_t i = (uint32_t)h.h1 & mask;; i = (i + 1) & mask) {
+        const struct slot *s = &ix->slots[i];
+        uint64_t lo = __atomic_load_n(&s->lo, __ATOMIC_ACQUIRE);
+        if (lo == 0) {
             if (empty_slot)
                 *empty_slot = i;
             return 0;
         }
-        if ((v >> 48) != tag)
-            continue;
-        const struct record *r = (const struct record *)(uintptr_t)(v & PTR_MASK);
-        if (r->hash == h && r->n == n && same_frames(r->pcs, pcs, n))
-            return r->id;
+        if ((lo & ~ID_MASK) == tag && __atomic_load_n(&s->hi, __ATOMIC_RELAXED) == h.h1)
+            return (uint32_t)(lo & ID_MASK);
     }
 }
 
 static struct index *new_index(uint32_t cap)
 {
-    struct index *ix = mp_pages_alloc(sizeof(struct index) + (size_t)cap * sizeof(uint64_t));
+    struct index *ix = mp_pages_alloc(sizeof(struct index) + (size_t)cap * sizeof(struct slot));
     if (ix)
         ix->cap = cap;
     return ix;
 }
 
+static void publish(struct slot *s, uint64_t hi, uint64_t lo)
+{
+    __atomic_store_n(&s->hi, hi, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->lo, lo, __ATOMIC_RELEASE);
+}
+
 mp_stack_id mp_depot_put(const uintptr_t *pcs, uint32_t n, uint32_t gen)
 {
-    uint64_t h = hash_stack(pcs, n);
+    const struct stack_hash h = hash_stack(pcs, n);
     struct index *ix = __atomic_load_n(&cur_index, __ATOMIC_ACQUIRE);
     if (ix) {
-        uint32_t id = probe(ix, h, pcs, n, NULL);
+        uint32_t id = probe(ix, h, NULL);
         if (id)
             return id;
     }
@@ -115,41 +142,46 @@ mp_stack_id mp_depot_put(const uintptr_t *pcs, uint32_t n, uint32_t gen)
     if (!records || !ix)
         goto out;
     uint32_t slot = 0;
-    id = probe(ix, h, pcs, n, &slot);
+    id = probe(ix, h, &slot);
     if (id)
         goto out;
     if (next_id >= MAX_IDS)
         goto out;
-    struct record *r = mp_arena_alloc(sizeof(struct record) + n * sizeof(uintptr_t));
+    /* memplumber's own frames (the thread-start trampoline) are not the program's: dropped from
+     * the record, once per distinct stack rather than on every capture. */
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < n; i++)
+        kept += !mp_modules_is_self(pcs[i]);
+    struct record *r = mp_arena_alloc(sizeof(struct record) + kept * sizeof(uintptr_t));
     if (!r)
         goto out;
-    r->hash = h;
-    r->n = n;
+    r->n = kept;
     r->gen = gen;
-    memcpy(r->pcs, pcs, n * sizeof(uintptr_t));
+    for (uint32_t i = 0, k = 0; i < n; i++)
+        if (!mp_modules_is_self(pcs[i]))
+            r->pcs[k++] = pcs[i];
     id = next_id++;
     r->id = id;
     __atomic_store_n(&records[id], r, __ATOMIC_RELEASE);
     if ((used_slots + 1) * 2 > ix->cap) {
         struct index *nx = new_index(ix->cap * 2);
         if (nx) {
+            const uint32_t m = nx->cap - 1;
             for (uint32_t i = 0; i < ix->cap; i++) {
-                uint64_t old = ix->slots[i];
-                if (!old)
+                const struct slot old = ix->slots[i];
+                if (!old.lo)
                     continue;
-                uint32_t m = nx->cap - 1;
-                uint32_t j = (uint32_t)(((const struct record *)(uintptr_t)(old & PTR_MASK))->hash >> 16) & m;
-                while (nx->slots[j])
+                uint32_t j = (uint32_t)old.hi & m;
+                while (nx->slots[j].lo)
                     j = (j + 1) & m;
                 nx->slots[j] = old;
             }
             __atomic_store_n(&cur_index, nx, __ATOMIC_RELEASE);
             ix = nx;
-            probe(ix, h, pcs, n, &slot);
+            probe(ix, h, &slot);
         }
     }
-    __atomic_store_n(&ix->slots[slot], ((uint64_t)(uintptr_t)r & PTR_MASK) | (h >> 48 << 48),
-                     __ATOMIC_RELEASE);
+    publish(&ix->slots[slot], h.h1, slot_lo(h, id));
     used_slots++;
 out:
     mp_mutex_unlock(&depot_lock);

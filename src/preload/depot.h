@@ -9,7 +9,8 @@
 
 typedef uint32_t mp_stack_id; /* 0 = no stack */
 
-/* Intern a stack (n >= 0 frames). Returns its id, 0 if out of tool memory or unsafe right now. */
+/* Intern a stack (n >= 0 frames). Returns its id, 0 if out of tool memory or unsafe right now.
+ * The stored record leaves out frames inside libmemplumber's own code (mp_modules_is_self). */
 mp_stack_id mp_depot_put(const uintptr_t *pcs, uint32_t n, uint32_t gen);
 
 /* Frames of a stack; *n receives the count. NULL for id 0 or an unknown id. */

@@ -273,12 +273,6 @@ static inline uint32_t capture_slot(uintptr_t *fp, int slot)
         return 0;
     if (info.same_id)
         return info.same_id;
-    /* memplumber's own frames (the thread-start trampoline) are not the program's. */
-    int k = 0;
-    for (int i = 0; i < n; i++)
-        if (!mp_modules_is_self(pcs[i]))
-            pcs[k++] = pcs[i];
-    n = k;
     uint32_t id = mp_depot_put(pcs, (uint32_t)n, __atomic_load_n(&mp_module_gen, __ATOMIC_RELAXED));
     if (id)
         mp_unwind_attach_id(info.token, id);

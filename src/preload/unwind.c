@@ -54,7 +54,7 @@ struct rule {
 /* Packed form in the cache: bits 0-3 kind, 4-6 bp_mode, 7 FAST, 8-15 ra_off (int8), 16-31
  * bp_off (int16), 32-63 cfa_off (int32). Never 0 for a valid rule. FAST marks the common shape
  * the walk loop handles inline: CFA = rsp|rbp + off (bit 0 set = rsp), RA at CFA - 8, rbp
- * unchanged or saved at CFA + bp_off (bit 4 set). */
+ * unchanged or saved at CFA + bp_off with -128 <= bp_off <= -8 (bit 4 set). */
 #define RULE_FAST 0x80u
 
 static int pack_rule(const struct rule *r, uint64_t *out)
@@ -62,8 +62,11 @@ static int pack_rule(const struct rule *r, uint64_t *out)
     if (r->ra_off < INT8_MIN || r->ra_off > INT8_MAX || r->bp_off < INT16_MIN ||
         r->bp_off > INT16_MAX || r->cfa_off < INT32_MIN || r->cfa_off > INT32_MAX)
         return 0;
+    /* the walk loop checks only the lower bound of the saved-rbp slot: 8 to 128 bytes below the
+     * CFA, like every push sequence of a prologue; other offsets take the general step */
     int fast = (r->kind == K_RSP || r->kind == K_RBP) && r->ra_off == -8 &&
-               (r->bp_mode == BP_SAME || r->bp_mode == BP_AT_CFA);
+               (r->bp_mode == BP_SAME ||
+                (r->bp_mode == BP_AT_CFA && r->bp_off >= -128 && r->bp_off <= -8));
     /* A fast rule that keeps rbp "reloads" it from the return-address slot and discards the
      * value: the walk loop then has no branch on the rbp rule (see mp_unwind_ex). */
     int64_t bp_off = fast && r->bp_mode == BP_SAME ? -8 : r->bp_off;
@@ -884,18 +887,23 @@ struct memo_frame {
     uint64_t rule;      /* the fast rule stepping to entry i+1; 0: not replayable */
 };
 
+struct memo_walk {
+    int n;              /* entries recorded (at most MEMO_MAX) */
+    int total;          /* frames the walk returned */
+    int max;            /* the walk's max frames */
+    uint32_t id;        /* stack id the caller attached to the walk, 0 = none */
+    uint8_t end_fixed;  /* it ended at max or at a cached outermost rule: the same frames end the
+                           same way; 0 when it ended on a check of stack contents */
+    uint8_t bp0;        /* a step uses rbp before any step reloads it, so rbp at entry 0 matters:
+                           0 no, 1 yes, 2 not worked out yet (see walk_bp0) */
+    struct memo_frame f[MEMO_MAX + 1]; /* f[MEMO_MAX] takes the frames past MEMO_MAX */
+};
+
 struct memo {
     uint32_t busy, gen;
-    uint32_t cur;       /* f[cur] holds the previous walk */
+    uint32_t cur;       /* w[cur] holds the previous walk */
     uint32_t serial;    /* bumped by every recorded walk (see mp_unwind_attach_id) */
-    int n[2];           /* entries recorded */
-    int total[2];       /* frames the walk returned (n[] stops at MEMO_MAX) */
-    uint32_t id[2];     /* stack id the caller attached to the walk, 0 = none */
-    int max[2];         /* the walk's max frames */
-    uint8_t end_fixed[2]; /* it ended at max or at a cached outermost rule: the same frames end
-                             the same way; 0 when it ended on a check of stack contents */
-    uint8_t bp0[2];     /* a step uses rbp before any reloads it: rbp at entry 0 matters */
-    struct memo_frame f[2][MEMO_MAX];
+    struct memo_walk w[2];
 };
 
 #ifdef MP_UNWIND_STATS /* debugging aid: -DMP_UNWIND_STATS, read by tests with extern */
@@ -914,6 +922,9 @@ static __thread struct memo tls_memo[2] __attribute__((tls_model("initial-exec")
 __thread int mp_unwind_memo_slot __attribute__((tls_model("initial-exec")));
 static uint32_t memo_gen = 1;   /* 0 in a fresh thread's memo never matches */
 static int memo_enabled = 1;
+
+/* The walk of a capture whose memo is not kept (re-entry, memo off): written, never read. */
+static __thread struct memo_walk memo_scratch __attribute__((tls_model("initial-exec")));
 
 void mp_unwind_set_memo(int enabled) { __atomic_store_n(&memo_enabled, enabled, __ATOMIC_RELAXED); }
 
@@ -954,7 +965,7 @@ struct walk {
 };
 
 /* One step with any rule: v is the cached rule for w->pc, or 0 (not cached: compute it and try
- * to cache it). Returns 1 with w holding the caller's frame, 0 to stop. */
+ * to cache it when w->table is set). Returns 1 with w holding the caller's frame, 0 to stop. */
 __attribute__((noinline, no_sanitize_address)) static int general_step(struct walk *w, uint64_t v)
 {
     struct rule r;
@@ -1060,26 +1071,30 @@ static inline uint32_t memo_token(const struct memo *memo)
     return (memo->serial & 0x3fffffffu) | 1u << 31 | (uint32_t)(mp_unwind_memo_slot & 1) << 30;
 }
 
-/* Entries of a walk whose memo is not kept (re-entry, memo off): written, never read. */
-static __thread struct memo_frame memo_scratch[MEMO_MAX] __attribute__((tls_model("initial-exec")));
-
-/* The walk's position, handed to the splice below and back. */
-struct wpos {
-    uint64_t key;       /* the frame's pc, | EXACT_BIT when it is an interrupted pc */
-    uintptr_t sp, bp;
-    int n, same;
-};
-
-struct wjoin {
-    const struct memo_frame *A; /* the previous walk */
-    struct memo_frame *B;       /* this walk */
-    uintptr_t *pcs;
-    int m, J, max, prev_total;  /* A[J..m-1]: the verified suffix */
-};
+/* Does rbp at W's first frame matter, i.e. does a step use rbp before one reloads it? Worked out
+ * when first asked (only a same-stack answer asks), then kept. */
+static int walk_bp0(struct memo_walk *W)
+{
+    if (W->bp0 == 2) {
+        int bp0 = 0;
+        for (int k = 0; k + 1 < W->n; k++) {
+            const uint64_t v = W->f[k].rule;
+            if (!(v & RULE_FAST) || !(v & 1)) {
+                bp0 = 1; /* uses rbp (or a general step, which may) */
+                break;
+            }
+            if (v & (BP_AT_CFA << 4))
+                break;
+        }
+        W->bp0 = (uint8_t)bp0;
+    }
+    return W->bp0;
+}
 
 /* Which entries of A, from the outermost inwards, still describe the stack: each step's words
  * (return address, saved rbp) are re-read. Returns J: steps J..m-2 hold. Reads stay in
- * [lo, limit): an entry below lo belongs to a frame that has returned. */
+ * [lo, limit): an entry below lo belongs to a frame that has returned; a fast rule's saved rbp
+ * lies 8 to 128 bytes below the caller's sp, which is at most A[m-1].sp <= limit. */
 __attribute__((no_sanitize_address)) static inline int verify_suffix(const struct memo_frame *A,
                                                                      int m, uintptr_t lo,
                                                                      uintptr_t limit)
@@ -1092,56 +1107,82 @@ __attribute__((no_sanitize_address)) static inline int verify_suffix(const struc
         const uint64_t v = e->rule;
         if (!(v & RULE_FAST) || e->sp < lo)
             break;
-        uintptr_t a = nx->sp + (uintptr_t)(intptr_t)(int16_t)(v >> 16);
-        if (a - lo > limit - 8 - lo)
-            break;
+        /* a rule that keeps rbp names the return-address slot as its rbp slot (pack_rule) */
+        const uintptr_t a = nx->sp + (uintptr_t)(intptr_t)(int16_t)(v >> 16);
+        if (a < lo)
+            break; /* the walk itself stops there */
+        const uint64_t want = (v & (BP_AT_CFA << 4)) ? nx->bp ^ BP_MASK : nx->key;
         /* both words, then one branch: the loads of successive entries overlap */
-        uint64_t diff = load_word(nx->sp - 8) ^ nx->key;
-        if (v & (BP_AT_CFA << 4))
-            diff |= load_word(a) ^ (nx->bp ^ BP_MASK);
-        if (diff)
+        if ((load_word(nx->sp - 8) ^ nx->key) | (load_word(a) ^ want))
             break;
         J--;
     }
     return J;
 }
 
+/* The walk's position, handed to the splice below and back. */
+struct wpos {
+    uint64_t key;       /* the frame's pc, | EXACT_BIT when it is an interrupted pc */
+    uintptr_t sp, bp;
+    int n, same;
+};
+
+static inline int memo_index(int n) { return n - 1 < MEMO_MAX ? n - 1 : MEMO_MAX; }
+
 /* The walk's frame n-1 is entry j (>= J) of A: same key, same sp. The rest of the stack is A's
  * verified suffix, provided every step that computes its CFA from rbp gets the rbp A had there:
  * that holds from the first step that reloads rbp on (its word was verified), and before it only
- * if rbp now equals A[j]'s. Copies the suffix (up to max frames) into pcs and B. Out of line: it
- * runs at most once per walk. */
+ * if rbp now equals A's at entry j. Copies the suffix (up to max frames) into pcs and B. Out of
+ * line: it runs at most once per walk. */
 __attribute__((noinline)) static struct wpos splice_memo(struct wpos w, int j,
-                                                         const struct wjoin *c)
+                                                         const struct memo_walk *A,
+                                                         struct memo_frame *B, uintptr_t *pcs,
+                                                         int max)
 {
-    const struct memo_frame *const A = c->A;
-    const int m = c->m;
+    const struct memo_frame *const f = A->f;
+    const int m = A->n;
     const int first = w.n == 1 && j == 0;
-    int bp_ok = w.bp == (A[j].bp ^ BP_MASK);
-    int n = w.n, i = j, iend = m - 1;
-    if (iend - i > c->max - n)
-        iend = i + (c->max - n);
-    for (; i < iend; i++) {
-        const uint64_t v = A[i].rule;
-        if (!(v & 1) && !bp_ok)
-            break; /* CFA from an rbp that may differ */
-        if (v & (BP_AT_CFA << 4))
-            bp_ok = 1;
-        if (n - 1 < MEMO_MAX)
-            c->B[n - 1] = A[i];
-        c->pcs[n++] = A[i + 1].key;
+    int bp_ok = w.bp == (f[j].bp ^ BP_MASK);
+    int n = w.n, iend = m - 1;
+    if (iend - j > max - n)
+        iend = j + (max - n);
+    if (!bp_ok) {
+        for (int k = j; k < iend; k++) {
+            const uint64_t v = f[k].rule;
+            if (!(v & 1)) {
+                iend = k; /* CFA from an rbp that may differ */
+                break;
+            }
+            if (v & (BP_AT_CFA << 4)) {
+                bp_ok = 1;
+                break;
+            }
+        }
+    }
+    for (int i = j; i < iend; i++) {
+        B[memo_index(n)] = f[i];
+        pcs[n++] = f[i + 1].key;
     }
     STAT(match);
-    STAT_ADD(replayed, (unsigned long)(i - j));
-    if (i < m - 1 && n < c->max)
+    STAT_ADD(replayed, (unsigned long)(iend - j));
+    if (iend < m - 1 && n < max)
         STAT(replay_break);
-    if (i > j)
-        w.bp = bp_ok ? A[i].bp ^ BP_MASK : w.bp; /* unchanged unless a verified reload */
-    w.key = A[i].key;
-    w.sp = A[i].sp;
+    if (iend > j && bp_ok)
+        w.bp = f[iend].bp ^ BP_MASK; /* unchanged unless a verified reload */
+    w.key = f[iend].key;
+    w.sp = f[iend].sp;
     w.n = n;
-    w.same = first && i == m - 1 && c->prev_total == m;
+    w.same = first && iend == m - 1 && A->total == m;
     return w;
+}
+
+/* The walk without a rule cache (its mapping failed): every rule computed, nothing recorded. */
+__attribute__((noinline)) static int walk_uncached(struct walk *w, uintptr_t *pcs, int max)
+{
+    int n = 1;
+    while (n < max && general_step(w, 0))
+        pcs[n++] = w->pc;
+    return n;
 }
 
 __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_regs *start,
@@ -1156,8 +1197,9 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
         return 0;
     uintptr_t sp = start->sp, bp = start->bp;
     uint64_t key = start->pc;
-    int n = 0, same = 0;
-    pcs[n++] = key;
+    pcs[0] = key;
+    if (max == 1)
+        return 1;
     /* Reads stay in [lo, limit): the live part of this thread's stack above the first frame.
      * (Not just above the current sp: an interrupted frame's CFI may point into its red zone.) */
     const uintptr_t lo = sp;
@@ -1165,64 +1207,69 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
     if (limit <= sp)
         limit = sp + NO_TOP_SPAN < sp ? UINTPTR_MAX & ~(uintptr_t)7 : sp + NO_TOP_SPAN;
     if (limit - sp < 16)
-        return n;
+        return 1;
     struct cache_entry *const table = cache_get_table();
+    if (__builtin_expect(!table, 0)) {
+        struct walk w = { key, sp, bp, lo, limit, 0, NULL, 0 };
+        return walk_uncached(&w, pcs, max);
+    }
 
-    /* A: the previous walk, B: this walk, entry n-1 written per step (up to MEMO_MAX).
-     * join_sp: the sp where A's verified suffix starts (UINTPTR_MAX: none). */
+    /* A: the previous walk (m entries, A->f[J..m-1] verified), B: this walk, entry n-1 written
+     * per step. join_sp: the sp where A's verified suffix starts (UINTPTR_MAX: none). */
     struct memo *const memo = &tls_memo[mp_unwind_memo_slot & 1];
-    struct wjoin jc = { NULL, memo_scratch, pcs, 0, 0, max, 0 };
+    struct memo_walk *A = NULL, *B = &memo_scratch;
+    int m = 0, J = 0;
     uintptr_t join_sp = UINTPTR_MAX;
     uint32_t cur = 0;
     if (!memo->busy && __atomic_load_n(&memo_enabled, __ATOMIC_RELAXED)) {
         memo->busy = 1;
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         cur = memo->cur & 1;
-        jc.A = memo->f[cur];
-        jc.B = memo->f[cur ^ 1];
-        if (memo->gen == __atomic_load_n(&memo_gen, __ATOMIC_RELAXED) && memo->n[cur] > 0) {
-            jc.m = memo->n[cur];
-            jc.prev_total = memo->total[cur];
-            jc.J = verify_suffix(jc.A, jc.m, lo, limit);
-            if (jc.J < jc.m)
-                join_sp = jc.A[jc.J].sp;
+        A = &memo->w[cur];
+        B = &memo->w[cur ^ 1];
+        if (memo->gen == __atomic_load_n(&memo_gen, __ATOMIC_RELAXED) && A->n > 0) {
+            m = A->n;
+            J = verify_suffix(A->f, m, lo, limit);
             /* The whole previous walk still holds and this one starts on its first frame: the
              * same stack, without a step or a copy (the free path of a loop, a hot call site). */
-            if (info && jc.J == 0 && jc.A[0].sp == sp && jc.A[0].key == key &&
-                memo->id[cur] && memo->end_fixed[cur] && jc.prev_total == jc.m &&
-                memo->max[cur] == max && (!memo->bp0[cur] || jc.A[0].bp == (bp ^ BP_MASK))) {
+            if (J == 0 && info && A->f[0].sp == sp && A->f[0].key == key && A->id &&
+                A->end_fixed && A->total == m && A->max == max &&
+                (!walk_bp0(A) || A->f[0].bp == (bp ^ BP_MASK))) {
                 STAT(match);
-                info->same_id = memo->id[cur];
+                info->same_id = A->id;
                 info->token = memo_token(memo);
                 __atomic_signal_fence(__ATOMIC_SEQ_CST);
                 memo->busy = 0;
-                return jc.m;
+                return m;
             }
+            if (J < m)
+                join_sp = A->f[J].sp;
         }
     }
-    struct memo_frame *const B = jc.B;
+    struct memo_frame *const Bf = B->f;
 
+    int n = 1, same = 0;
     int fixed_end = 0; /* set where the walk ends for a reason that depends only on the frames */
     for (;;) {
         /* at frame n-1: (key, sp, bp), pcs[n-1] == key & ~EXACT_BIT */
         if (__builtin_expect(sp >= join_sp, 0)) {
-            int j = jc.J;
-            while (j < jc.m && jc.A[j].sp < sp)
+            int j = J;
+            while (j < m && A->f[j].sp < sp)
                 j++;
             join_sp = UINTPTR_MAX;
-            if (j < jc.m) {
-                if (jc.A[j].sp == sp && jc.A[j].key == key) {
+            if (j < m) {
+                if (A->f[j].sp == sp && A->f[j].key == key) {
                     struct wpos w = { key, sp, bp, n, same };
-                    w = splice_memo(w, j, &jc);
+                    w = splice_memo(w, j, A, Bf, pcs, max);
                     key = w.key;
                     sp = w.sp;
                     bp = w.bp;
                     n = w.n;
                     same = w.same;
                 } else {
-                    jc.J = j + (jc.A[j].sp == sp);
-                    if (jc.J < jc.m)
-                        join_sp = jc.A[jc.J].sp; /* the walk may still land on a later entry */
+                    J = j + (A->f[j].sp == sp);
+                    if (J < m)
+                        join_sp = A->f[J].sp; /* the walk may still land on a later entry */
                 }
             }
         }
@@ -1231,21 +1278,25 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
             break;
         }
 
-        uint64_t v = table ? cache_lookup(table, key) : 0;
-        struct memo_frame *rec = n - 1 < MEMO_MAX ? &B[n - 1] : &memo_scratch[0];
+        const uint64_t v = cache_lookup(table, key);
+        struct memo_frame *const rec = &Bf[memo_index(n)];
         rec->key = key;
         rec->sp = sp;
         rec->bp = bp ^ BP_MASK;
         rec->rule = v;
         if (__builtin_expect((v & RULE_FAST) != 0, 1)) {
-            /* the common rule, inline and without branches on its shape: see pack_rule */
-            uintptr_t cfa = ((v & 1) ? sp : bp) + (uintptr_t)(int64_t)(int32_t)(v >> 32);
+            /* The common rule, inline and without branches on its shape (see pack_rule). The
+             * CFA grows by at least 8 and stays below the stack top, so the return-address slot
+             * is in [lo, limit); the saved-rbp slot, 8 to 128 bytes below the CFA, only needs
+             * its lower bound checked. */
+            const uintptr_t cfa = ((v & 1) ? sp : bp) + (uintptr_t)(int64_t)(int32_t)(v >> 32);
             if (cfa - (sp + 8) > limit - (sp + 8))
-                break; /* CFAs grow strictly and stay below the stack top */
-            uintptr_t a = cfa + (uintptr_t)(intptr_t)(int16_t)(v >> 16);
-            if (a - lo > limit - 8 - lo)
                 break;
-            uintptr_t ra = load_word(cfa - 8), nbp = load_word(a);
+            const uintptr_t a = cfa + (uintptr_t)(intptr_t)(int16_t)(v >> 16);
+            if (a < lo)
+                break;
+            const uintptr_t ra = load_word(cfa - 8);
+            const uintptr_t nbp = load_word(a);
             bp = (v & (BP_AT_CFA << 4)) ? nbp : bp;
             if (!plausible_pc(ra))
                 break;
@@ -1269,38 +1320,25 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
         same = 0;
     }
 
-    if (B != memo_scratch) {
+    if (B != &memo_scratch) {
         if (n - 1 < MEMO_MAX) {
-            B[n - 1].key = key;
-            B[n - 1].sp = sp;
-            B[n - 1].bp = bp ^ BP_MASK;
-            B[n - 1].rule = 0;
+            Bf[n - 1].key = key;
+            Bf[n - 1].sp = sp;
+            Bf[n - 1].bp = bp ^ BP_MASK;
+            Bf[n - 1].rule = 0;
         }
-        const uint32_t nw = cur ^ 1;
-        same = same && n == memo->total[cur];
-        memo->n[nw] = n < MEMO_MAX ? n : MEMO_MAX;
-        memo->total[nw] = n;
-        memo->id[nw] = same ? memo->id[cur] : 0;
-        memo->max[nw] = max;
-        memo->end_fixed[nw] = (uint8_t)fixed_end;
-        {
-            int bp0 = 0, k = 0, kn = n < MEMO_MAX ? n : MEMO_MAX;
-            for (; k + 1 < kn; k++) {
-                const uint64_t v = B[k].rule;
-                if (!(v & RULE_FAST) || !(v & 1)) {
-                    bp0 = 1; /* uses rbp (or a general step, which may) */
-                    break;
-                }
-                if (v & (BP_AT_CFA << 4))
-                    break;
-            }
-            memo->bp0[nw] = (uint8_t)bp0;
-        }
-        memo->cur = nw;
+        same = same && n == A->total;
+        B->n = n < MEMO_MAX ? n : MEMO_MAX;
+        B->total = n;
+        B->id = same ? A->id : 0;
+        B->max = max;
+        B->end_fixed = (uint8_t)fixed_end;
+        B->bp0 = 2;
+        memo->cur = cur ^ 1;
         memo->serial++;
         memo->gen = __atomic_load_n(&memo_gen, __ATOMIC_RELAXED);
         if (info) {
-            info->same_id = memo->id[nw];
+            info->same_id = B->id;
             info->token = memo_token(memo);
         }
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -1325,7 +1363,7 @@ void mp_unwind_attach_id(uint32_t token, uint32_t id)
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     /* A signal handler's capture in between recorded a walk of its own: leave that one alone. */
     if ((memo->serial & 0x3fffffffu) == (token & 0x3fffffffu))
-        memo->id[memo->cur & 1] = id;
+        memo->w[memo->cur & 1].id = id;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     memo->busy = 0;
 }

@@ -1,5 +1,5 @@
 // SOURCES: src/preload/unwind.c src/common/arena.c src/common/lock.c
-// CFLAGS: -O2 -fomit-frame-pointer -pthread
+// CFLAGS: -O2 -fomit-frame-pointer -pthread -DMP_UNWIND_STATS
 // NOSAN
 /* mp_unwind against glibc's backtrace() (libgcc's unwinder) on -O2 -fomit-frame-pointer code:
  * a chain of noinline frames with big frames, VLA/alloca (rbp-based CFA), stack realignment
@@ -534,10 +534,18 @@ static NOINLINE int tree(int depth)
     }
 }
 
+/* counters of src/preload/unwind.c built with -DMP_UNWIND_STATS */
+extern unsigned long mp_unwind_stat_match, mp_unwind_stat_replayed;
+
 static void test_trees(void)
 {
+    unsigned long replayed = mp_unwind_stat_replayed;
     for (int i = 0; i < 20000; i++)
         tree(1 + (int)(rnd() % 10));
+    /* the trees go up to 20 frames deep above this one: walks do join deep previous walks */
+    printf("  trees: %lu frames taken from the previous walk\n",
+           mp_unwind_stat_replayed - replayed);
+    check(mp_unwind_stat_replayed - replayed > 5000, "random call trees: deep walks are joined");
     check(tree_bad == 0, "random call trees: memo on == memo off == backtrace");
     check(same_bad == 0, "random call trees: a same-stack answer always names identical frames");
     /* the same call site twice in a row: the second capture is recognised */

@@ -113,11 +113,25 @@ static inline uint32_t big_home(uintptr_t a)
     return (uint32_t)(((uint64_t)a * 0x9E3779B97F4A7C15ull) >> 48) & (BIG_CAP - 1);
 }
 
+/* The side table's lock; not taken by the holder of mp_heap_lock_all, who holds it already. The
+ * order is shard locks, then big_lock (mp_heap_lock_all, mp_heap_remove). */
+static void big_lock_take(void)
+{
+    if (!mp_tls.holds_all_locks)
+        mp_mutex_lock(&big_lock);
+}
+
+static void big_lock_drop(void)
+{
+    if (!mp_tls.holds_all_locks)
+        mp_mutex_unlock(&big_lock);
+}
+
 static void big_put(uintptr_t addr, uint64_t size)
 {
     int prev = mp_tls.state;
     mp_tls.state = MP_IN_CRITICAL;
-    mp_mutex_lock(&big_lock);
+    big_lock_take();
     if (!big_tab)
         big_tab = mp_pages_alloc(sizeof(struct entry) * BIG_CAP);
     if (big_tab) {
@@ -130,7 +144,7 @@ static void big_put(uintptr_t addr, uint64_t size)
             }
         }
     }
-    mp_mutex_unlock(&big_lock);
+    big_lock_drop();
     mp_tls.state = prev;
 }
 
@@ -140,7 +154,7 @@ static uint64_t big_get(uintptr_t addr, int remove)
     uint64_t r = SIZE_BIG;
     int prev = mp_tls.state;
     mp_tls.state = MP_IN_CRITICAL;
-    mp_mutex_lock(&big_lock);
+    big_lock_take();
     if (big_tab) {
         uint32_t i = big_home(addr);
         for (uint32_t n = 0; n < BIG_CAP && big_tab[i].addr; n++, i = (i + 1) & (BIG_CAP - 1)) {
@@ -152,7 +166,7 @@ static uint64_t big_get(uintptr_t addr, int remove)
             }
         }
     }
-    mp_mutex_unlock(&big_lock);
+    big_lock_drop();
     mp_tls.state = prev;
     return r;
 }
@@ -300,20 +314,16 @@ int mp_heap_remove(uintptr_t addr, struct mp_block *out)
     if (i >= 0) {
         unpack(&s->tab[i], out);
         delete_slot(s, (uint32_t)i);
+        /* under the shard lock, so that the freed-bytes total is only ever updated under it */
+        if (out->size == SIZE_BIG)
+            out->size = big_get(addr, 1);
         if (out->kind != MP_ALLOC_INTERNAL) {
             s->nfree++;
-            if (out->size != SIZE_BIG)
-                s->bfree += out->size;
+            s->bfree += out->size;
         }
     }
     crit_leave(s, prev);
-    if (i < 0)
-        return 0;
-    if (out->size == SIZE_BIG) {
-        out->size = big_get(addr, 1);
-        __atomic_add_fetch(&s->bfree, out->size, __ATOMIC_RELAXED);
-    }
-    return 1;
+    return i >= 0;
 }
 
 int mp_heap_find(uintptr_t addr, struct mp_block *out)

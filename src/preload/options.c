@@ -166,6 +166,18 @@ static int range_ok(const char *nm, unsigned long u, char *err, size_t errlen, c
     return 1;
 }
 
+/* Values of text options that can be checked before the program starts. */
+static int str_ok(const char *nm, size_t nmlen, const char *val, size_t vallen, char *err,
+                  size_t errlen)
+{
+    if (!strcmp(nm, "symbol_cache") && vallen && !eq(val, vallen, "no") && val[0] != '/') {
+        errmsg(err, errlen, nm, nmlen, val, vallen,
+               "is not valid; use an absolute directory path, or no to turn the cache off");
+        return 0;
+    }
+    return 1;
+}
+
 const struct mp_option_desc *mp_options_find(const char *name, size_t namelen, int allow_alias)
 {
     for (unsigned i = 0; i < mp_option_count; i++) {
@@ -205,6 +217,8 @@ int mp_options_set(struct mp_options *o, const char *name, size_t namelen, const
         errmsg(err, errlen, nm, nmlen, val, vallen, "is too long (at most 1023 bytes)");   \
         return -1;                                                                        \
     }                                                                                     \
+    if (!str_ok(nm, nmlen, val, vallen, err, errlen))                                     \
+        return -1;                                                                        \
     memcpy(o->field, val, vallen);                                                        \
     o->field[vallen] = 0;                                                                 \
     return 0;

@@ -83,8 +83,17 @@ static int load_report_lib(void)
 char mp_env_report_lib[1024];
 long mp_env_root_pid = -1; /* MEMPLUMBER_ROOT_PID, -1 = absent */
 
+/* The symbol cache's default directory: $XDG_CACHE_HOME/memplumber, else
+ * $HOME/.cache/memplumber; "" when neither variable names a directory. */
+static char env_cache_dir[1200];
+
 void mp_report_read_env(void)
 {
+    const char *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
+    if (x && x[0] == '/')
+        mp_fmt(env_cache_dir, sizeof env_cache_dir, "%s/memplumber", x);
+    else if (h && h[0] == '/')
+        mp_fmt(env_cache_dir, sizeof env_cache_dir, "%s/.cache/memplumber", h);
     const char *lib = getenv("MEMPLUMBER_REPORT_LIB");
     if (lib && strlen(lib) < sizeof mp_env_report_lib)
         memcpy(mp_env_report_lib, lib, strlen(lib) + 1);
@@ -141,6 +150,18 @@ static struct mp_stack *build_stacks(size_t *n)
     return s;
 }
 
+/* The symbol cache directory: the option's, else the default read at start-up; NULL when turned
+ * off or when there is no default. */
+static const char *symbol_cache_dir(void)
+{
+    const char *o = mp_opt.symbol_cache;
+    if (!strcmp(o, "no"))
+        return NULL;
+    if (*o)
+        return o;
+    return env_cache_dir[0] ? env_cache_dir : NULL;
+}
+
 static void fill_common(struct mp_report_input *in, const char *reason)
 {
     extern int mp_saved_argc;
@@ -156,6 +177,7 @@ static void fill_common(struct mp_report_input *in, const char *reason)
     in->opt.leak_check = mp_opt.leak_check;
     in->opt.text_prefix_pid = 1;
     in->opt.show_below_main = mp_opt.show_below_main;
+    in->opt.symbol_cache = symbol_cache_dir();
     in->opt.suppressions = mp_opt.suppressions;
     in->opt.gen_suppressions = mp_opt.gen_suppressions;
     in->opt.verbosity = (unsigned)mp_opt.verbosity;

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MP_REPORT_ABI 3
+#define MP_REPORT_ABI 4
 
 struct mp_count {
     uint64_t bytes, blocks;
@@ -65,6 +65,7 @@ struct mp_report_options {
     unsigned verbosity;         /* text: 2 lists the suppressions used */
     struct mp_report_result *result; /* if set, filled with the totals after suppressions */
     int show_below_main;        /* keep libc's start-up frames below main in stacks */
+    const char *symbol_cache;   /* directory of the symbol cache (report/symcache.h); NULL = off */
 };
 
 /* What the report said, after suppressions (the exit status depends on it). */

@@ -99,8 +99,10 @@ int mp_report_ctx_init(struct mp_report_ctx *ctx, const struct mp_report_input *
     if (!getcwd(ctx->cwd, sizeof ctx->cwd))
         ctx->cwd[0] = 0;
     ctx->sym = mp_symbolize_open(in->modules, in->modules ? in->nmodules : 0);
-    if (ctx->sym)
+    if (ctx->sym) {
         mp_symbolize_set_below_main(ctx->sym, in->opt.show_below_main);
+        mp_symbolize_set_cache_dir(ctx->sym, in->opt.symbol_cache);
+    }
     size_t nst = in->stacks ? in->nstacks : 0;
     ctx->frames = calloc(nst ? nst : 1, sizeof *ctx->frames);
     ctx->nframes = calloc(nst ? nst : 1, sizeof *ctx->nframes);

@@ -8,6 +8,7 @@
  * (valid while the Dwfl lives) or our arena (demangled names, comp_dir-joined paths).
  * Single-threaded, malloc-based; libdw keeps the module files open until mp_symbolize_close. */
 #include "report/symbolize.h"
+#include "report/symcache.h"
 
 #include <dlfcn.h>
 #include <dwarf.h>
@@ -167,6 +168,8 @@ struct sym_object {
     size_t nspans;
     int spans_loaded;
     Dwarf_Addr dwbias;
+    struct mp_symcache *cache;  /* frames kept on disk between runs (separate debug files only) */
+    int cache_state;            /* 0 not looked at yet, 1 looked at (cache may still be NULL) */
 };
 
 /* The model's modules, sorted by lo, for address -> module. */
@@ -209,6 +212,7 @@ struct mp_symbolizer {
     struct str_chunk *strs;
     demangle_fn demangle;
     int show_below_main;
+    const char *cache_dir;      /* symbol cache directory; NULL = off */
 };
 
 static const Dwfl_Callbacks dwfl_callbacks = {
@@ -335,6 +339,7 @@ void mp_symbolize_close(struct mp_symbolizer *s)
             if (o->cus.keys[j])
                 cu_index_free((struct cu_index *)(uintptr_t)o->cus.vals[j]);
         map_free(&o->cus);
+        mp_symcache_close(o->cache);
         free(o->syms);
         free(o->spans);
         if (o->dwfl)
@@ -818,6 +823,17 @@ static Dwarf_Die *span_lookup(struct sym_object *o, uintptr_t addr, Dwarf_Addr *
     return NULL;
 }
 
+/* The object's symbol cache, opened on first use; NULL when there is none. */
+static struct mp_symcache *object_cache(struct mp_symbolizer *s, struct sym_object *o)
+{
+    if (!o->cache_state) {
+        o->cache_state = 1;
+        if (s->cache_dir && o->path[0] == '/')
+            o->cache = mp_symcache_open(s->cache_dir, o->path);
+    }
+    return o->cache;
+}
+
 static int symbolize_addr(struct mp_symbolizer *s, uint32_t obj, uintptr_t addr)
 {
     size_t first = s->nframes;
@@ -826,6 +842,22 @@ static int symbolize_addr(struct mp_symbolizer *s, uint32_t obj, uintptr_t addr)
     if (o) {
         base.module = o->path[0] ? o->path : NULL;
         base.offset = addr - o->base;
+    }
+    struct mp_symcache *cache = o ? object_cache(s, o) : NULL;
+    if (cache) {
+        const struct mp_symcache_frame *cf;
+        int k = mp_symcache_get(cache, base.offset, &cf);
+        for (int i = 0; i < k; i++) {
+            struct mp_frame f = base;
+            f.function = cf[i].function;
+            f.file = cf[i].file;
+            f.line = cf[i].line;
+            f.inlined = cf[i].inlined;
+            if (push_frame(s, &f))
+                return -1;
+        }
+        if (k > 0)
+            return 0;
     }
     if (!o || object_open(o) != 0)
         return push_frame(s, &base);
@@ -847,6 +879,16 @@ static int symbolize_addr(struct mp_symbolizer *s, uint32_t obj, uintptr_t addr)
     const char *sn = symtab_name(s, o, addr);
     if (sn && (!outer->function || !strchr(sn, '.')))
         outer->function = sn;
+    if (cache) {
+        struct mp_symcache_frame cf[MAX_INLINE_DEPTH + 1];
+        size_t n = s->nframes - first;
+        for (size_t i = 0; i < n && i <= MAX_INLINE_DEPTH; i++) {
+            const struct mp_frame *f = &s->frames[first + i];
+            cf[i] = (struct mp_symcache_frame){f->function, f->file, f->line, f->inlined};
+        }
+        if (n <= MAX_INLINE_DEPTH + 1)
+            mp_symcache_put(cache, base.offset, cf, (int)n);
+    }
     return 0;
 }
 
@@ -898,6 +940,11 @@ static const struct pc_entry *lookup(struct mp_symbolizer *s, uintptr_t addr, ui
 }
 
 void mp_symbolize_set_below_main(struct mp_symbolizer *s, int show) { s->show_below_main = show; }
+
+void mp_symbolize_set_cache_dir(struct mp_symbolizer *s, const char *dir)
+{
+    s->cache_dir = dir && *dir ? dir : NULL;
+}
 
 /* Where a main-thread stack ends when main has no name (a stripped executable): the outermost
  * frame is in the executable (_start), then comes a run of frames in libc (the start-up code

@@ -37,6 +37,10 @@ void mp_symbolize_close(struct mp_symbolizer *s);
 /* Keep the frames below main (libc's start-up) in stacks; default: stop at main. */
 void mp_symbolize_set_below_main(struct mp_symbolizer *s, int show);
 
+/* Use (and update) the symbol cache in dir for modules whose debug information is a separate
+ * file (report/symcache.h); NULL = no cache (the default). The string must outlive s. */
+void mp_symbolize_set_cache_dir(struct mp_symbolizer *s, const char *dir);
+
 struct mp_frame *mp_symbolize_stack(struct mp_symbolizer *s, const uintptr_t *pcs, uint32_t npcs,
                                     uint32_t gen, uint32_t *n);
 

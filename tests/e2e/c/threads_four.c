@@ -1,6 +1,8 @@
-/* Four threads each leak from their own function; all four are joined before exit.
+/* Four threads each leak from their own function; all four are joined before exit. The thread
+ * function is called by libc's start_thread: memplumber's own thread-start wrapper never shows
+ * between them (frame 1 is in libc).
  * RUN:        %memplumber --json %t.json -- %bin
- * EXPECT:     definitely_lost bytes=11 blocks=1 frame0=thread_a file=threads_four.c
+ * EXPECT:     definitely_lost bytes=11 blocks=1 frame0=thread_a file=threads_four.c module1=libc.so.6
  * EXPECT:     definitely_lost bytes=22 blocks=1 frame0=thread_b file=threads_four.c
  * EXPECT:     definitely_lost bytes=33 blocks=1 frame0=thread_c file=threads_four.c
  * EXPECT:     definitely_lost bytes=44 blocks=1 frame0=thread_d file=threads_four.c

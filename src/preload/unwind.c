@@ -1235,15 +1235,15 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
         B = &memo->w[cur ^ 1];
         if (memo->gen == __atomic_load_n(&memo_gen, __ATOMIC_RELAXED) && A->n > 0) {
             m = A->n;
-            /* verified when this capture may be the same stack, or may join a deep walk */
-            J = m >= JOIN_MIN || (A->f[0].sp == sp && A->f[0].key == key)
-                    ? verify_suffix(A->f, m, lo, limit)
-                    : m;
-            /* The whole previous walk still holds and this one starts on its first frame: the
-             * same stack, without a step or a copy (the free path of a loop, a hot call site). */
-            if (J == 0 && info && A->f[0].sp == sp && A->f[0].key == key && A->id &&
-                A->end_fixed && A->total == m && A->max == max &&
-                (!walk_bp0(A) || A->f[0].bp == (bp ^ BP_MASK))) {
+            /* This capture starts on the previous walk's first frame, which ended for a reason
+             * that depends only on its frames and has an id: if the whole walk still holds, it
+             * is the same stack, without a step or a copy (the free path of a loop, a hot call
+             * site). The walk is verified for that, or for a join (deep walks only). */
+            const int may_same = info && A->f[0].sp == sp && A->f[0].key == key && A->id &&
+                                 A->end_fixed && A->total == m && A->max == max &&
+                                 (!walk_bp0(A) || A->f[0].bp == (bp ^ BP_MASK));
+            J = may_same || m >= JOIN_MIN ? verify_suffix(A->f, m, lo, limit) : m;
+            if (may_same && J == 0) {
                 STAT(match);
                 info->same_id = A->id;
                 info->token = memo_token(memo);

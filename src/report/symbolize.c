@@ -8,6 +8,7 @@
  * (valid while the Dwfl lives) or our arena (demangled names, comp_dir-joined paths).
  * Single-threaded, malloc-based; libdw keeps the module files open until mp_symbolize_close. */
 #include "report/symbolize.h"
+#include "report/containers.h"
 #include "report/symcache.h"
 
 #include <dlfcn.h>
@@ -20,96 +21,6 @@
 #define NO_OBJ UINT32_MAX
 #define MAX_INLINE_DEPTH 64
 #define MAX_DIE_DEPTH 256
-
-/* ---- small containers ---- */
-
-/* Open-addressing map from a nonzero 64-bit key (a pointer) to a 64-bit value. */
-struct u64map {
-    uint64_t *keys, *vals;
-    size_t cap, n;
-};
-
-static size_t hash64(uint64_t k)
-{
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdULL;
-    k ^= k >> 33;
-    k *= 0xc4ceb9fe1a85ec53ULL;
-    k ^= k >> 33;
-    return (size_t)k;
-}
-
-static int map_get(const struct u64map *m, uint64_t key, uint64_t *val)
-{
-    if (!m->cap)
-        return 0;
-    for (size_t i = hash64(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-        if (m->keys[i] == key) {
-            *val = m->vals[i];
-            return 1;
-        }
-        if (m->keys[i] == 0)
-            return 0;
-    }
-}
-
-static int map_put(struct u64map *m, uint64_t key, uint64_t val)
-{
-    if ((m->n + 1) * 2 > m->cap) {
-        size_t ncap = m->cap ? m->cap * 2 : 64;
-        uint64_t *nk = calloc(ncap, sizeof *nk), *nv = calloc(ncap, sizeof *nv);
-        if (!nk || !nv) {
-            free(nk);
-            free(nv);
-            return -1;
-        }
-        for (size_t j = 0; j < m->cap; j++) {
-            if (!m->keys[j])
-                continue;
-            size_t i = hash64(m->keys[j]) & (ncap - 1);
-            while (nk[i])
-                i = (i + 1) & (ncap - 1);
-            nk[i] = m->keys[j];
-            nv[i] = m->vals[j];
-        }
-        free(m->keys);
-        free(m->vals);
-        m->keys = nk;
-        m->vals = nv;
-        m->cap = ncap;
-    }
-    size_t i = hash64(key) & (m->cap - 1);
-    while (m->keys[i] && m->keys[i] != key)
-        i = (i + 1) & (m->cap - 1);
-    if (!m->keys[i])
-        m->n++;
-    m->keys[i] = key;
-    m->vals[i] = val;
-    return 0;
-}
-
-static void map_free(struct u64map *m)
-{
-    free(m->keys);
-    free(m->vals);
-    memset(m, 0, sizeof *m);
-}
-
-/* Grow a malloc'd array so that it holds at least need elements. */
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return 0;
-    size_t ncap = *cap ? *cap : 16;
-    while (ncap < need)
-        ncap *= 2;
-    void *p = realloc(*arr, ncap * elem);
-    if (!p)
-        return -1;
-    *arr = p;
-    *cap = ncap;
-    return 0;
-}
 
 /* ---- data ---- */
 

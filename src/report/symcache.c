@@ -5,6 +5,7 @@
  * A string field is empty when unknown, else '=' then the string. Anything unexpected in a file
  * discards the whole file (it is rewritten at the end of the report). */
 #include "report/symcache.h"
+#include "report/containers.h"
 
 #include <elfutils/libdwelf.h>
 #include <errno.h>
@@ -31,71 +32,20 @@ struct mp_symcache {
     size_t nentries, capentries;
     struct mp_symcache_frame *frames;
     size_t nframes, capframes;
-    size_t *slots;              /* open addressing: entry index + 1, 0 = empty */
-    size_t capslots;
+    struct u64map index;        /* key_of(offset) -> entry index */
     char **strs;                /* every string copy, freed at close */
     size_t nstrs, capstrs;
     int dirty;
     unsigned long hits, misses;
 };
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return 0;
-    size_t n = *cap ? *cap * 2 : 64;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n * elem);
-    if (!q)
-        return -1;
-    *p = q;
-    *cap = n;
-    return 0;
-}
-
-static size_t slot_of(uint64_t k, size_t cap)
-{
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdULL;
-    k ^= k >> 33;
-    return (size_t)k & (cap - 1);
-}
-
-static int index_entry(struct mp_symcache *c, size_t idx)
-{
-    if ((c->nentries + 1) * 2 > c->capslots) {
-        size_t ncap = c->capslots ? c->capslots * 2 : 256;
-        size_t *ns = calloc(ncap, sizeof *ns);
-        if (!ns)
-            return -1;
-        for (size_t i = 0; i < c->capslots; i++) {
-            if (!c->slots[i])
-                continue;
-            size_t j = slot_of(c->entries[c->slots[i] - 1].offset, ncap);
-            while (ns[j])
-                j = (j + 1) & (ncap - 1);
-            ns[j] = c->slots[i];
-        }
-        free(c->slots);
-        c->slots = ns;
-        c->capslots = ncap;
-    }
-    size_t j = slot_of(c->entries[idx].offset, c->capslots);
-    while (c->slots[j])
-        j = (j + 1) & (c->capslots - 1);
-    c->slots[j] = idx + 1;
-    return 0;
-}
+/* Index key of an offset: nonzero (the map's empty key is 0). */
+static uint64_t key_of(uint64_t offset) { return offset + 1; }
 
 static const struct entry *find(const struct mp_symcache *c, uint64_t offset)
 {
-    if (!c->capslots)
-        return NULL;
-    for (size_t j = slot_of(offset, c->capslots); c->slots[j]; j = (j + 1) & (c->capslots - 1))
-        if (c->entries[c->slots[j] - 1].offset == offset)
-            return &c->entries[c->slots[j] - 1];
-    return NULL;
+    uint64_t idx;
+    return map_get(&c->index, key_of(offset), &idx) ? &c->entries[idx] : NULL;
 }
 
 static const char *save(struct mp_symcache *c, const char *s, size_t len)
@@ -118,7 +68,7 @@ static int add_entry(struct mp_symcache *c, uint64_t offset, size_t first)
         return -1;
     c->entries[c->nentries] = (struct entry){offset, (uint32_t)first,
                                              (uint32_t)(c->nframes - first)};
-    if (index_entry(c, c->nentries))
+    if (map_put(&c->index, key_of(offset), c->nentries))
         return -1;
     c->nentries++;
     return 0;
@@ -220,8 +170,7 @@ static void load(struct mp_symcache *c)
         }
         if (got != (size_t)st.st_size || parse(c, buf, got)) {
             c->nentries = c->nframes = 0; /* strings stay until close; the index is cleared */
-            if (c->slots)
-                memset(c->slots, 0, c->capslots * sizeof *c->slots);
+            map_free(&c->index);
         }
     }
     free(buf);
@@ -412,7 +361,7 @@ void mp_symcache_close(struct mp_symcache *c)
     free(c->strs);
     free(c->entries);
     free(c->frames);
-    free(c->slots);
+    map_free(&c->index);
     free(c->path);
     free(c);
 }

@@ -9,6 +9,7 @@
 
 #include "common/kinds.h"
 #include "preload/guard.h"
+#include "preload/modules.h"
 #include "preload/real.h"
 #include "preload/runtime.h"
 
@@ -43,7 +44,9 @@ MP_EXPORT void *calloc(size_t nmemb, size_t size)
         return mp_runtime_alloc_slow(MP_ALLOC_CALLOC, size, 0, nmemb, FP());
     void *p = MP_REAL(mp_real.calloc(nmemb, size));
     if (p)
-        mp_runtime_on_alloc(p, nmemb * size, MP_ALLOC_CALLOC, FP());
+        mp_runtime_on_alloc(p, mp_modules_native_calloc_size(nmemb, size,
+                                                             (uintptr_t)__builtin_return_address(0)),
+                            MP_ALLOC_CALLOC, FP());
     return p;
 }
 

@@ -63,7 +63,7 @@ static void *thread_trampoline(void *p)
             /* The TCB and static TLS sit just above the stack proper in glibc's mapping. */
             mp_tls.stack_top = (uintptr_t)lo + sz;
             mp_unwind_set_stack_top((uintptr_t)lo + sz);
-            mp_threads_register_stack((uintptr_t)lo, (uintptr_t)lo + sz);
+            mp_threads_register_stack((uintptr_t)lo, (uintptr_t)lo + sz, (uintptr_t)pthread_self());
         }
         pthread_attr_destroy(&a);
     }

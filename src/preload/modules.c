@@ -13,6 +13,7 @@
 #include "preload/runtime.h"
 
 uintptr_t mp_self_text_lo, mp_self_text_hi;
+uintptr_t mp_ldso_text_lo, mp_ldso_text_hi;
 static uintptr_t self_data_lo, self_data_hi;
 
 struct retired {
@@ -60,9 +61,26 @@ static int self_cb(struct dl_phdr_info *info, size_t size, void *data)
     return 0;
 }
 
+static void exec_range(struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi);
+
+static int ldso_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+    uintptr_t pc = (uintptr_t)data, lo, hi;
+    (void)size;
+    exec_range(info, &lo, &hi);
+    if (pc < lo || pc >= hi)
+        return 0;
+    mp_ldso_text_lo = lo;
+    mp_ldso_text_hi = hi;
+    return 1;
+}
+
+extern void *__tls_get_addr(void *); /* defined by ld.so, whatever its file name */
+
 void mp_modules_init(void)
 {
     dl_iterate_phdr(self_cb, (void *)(uintptr_t)mp_modules_init);
+    dl_iterate_phdr(ldso_cb, (void *)(uintptr_t)__tls_get_addr);
 }
 
 

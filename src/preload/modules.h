@@ -17,6 +17,22 @@ static inline int mp_modules_is_self(uintptr_t pc)
 {
     return pc >= mp_self_text_lo && pc < mp_self_text_hi;
 }
+/* Code range of the dynamic loader (ld.so). */
+extern uintptr_t mp_ldso_text_lo, mp_ldso_text_hi;
+
+/* The size a block would have without memplumber. ld.so sizes each new thread's DTV (one 16-byte
+ * slot per TLS module, calloc(max_module_id + 16 + 2, 16) in allocate_dtv) by the modules loaded,
+ * memplumber included: under memplumber every thread's DTV is 16 bytes larger than natively, and
+ * the report must not change because memplumber is loaded. The slot given up is the last one,
+ * which is only used once 14 more TLS modules than at start have been dlopened. */
+static inline size_t mp_modules_native_calloc_size(size_t nmemb, size_t size, uintptr_t caller)
+{
+    if (__builtin_expect(size == 16, 0) && nmemb > 1 && caller >= mp_ldso_text_lo &&
+        caller < mp_ldso_text_hi)
+        return (nmemb - 1) * size;
+    return nmemb * size;
+}
+
 /* Data range of libmemplumber.so (the scan does not treat it as a root). */
 void mp_modules_self_data(uintptr_t *lo, uintptr_t *hi);
 

@@ -571,14 +571,17 @@ static int exclude_big_spans(uint32_t idx, const struct mp_block *b, void *ctx)
 }
 
 /* Stacks of finished threads (kept mapped by glibc for reuse): excluded unless a live thread's
- * stack pointer is inside (then it is that thread's stack, scanned from its stack pointer). */
+ * stack pointer is inside (then it is that thread's stack, scanned from its stack pointer). The
+ * thread descriptor at the top of the mapping (from tcb up) stays a root: glibc's stack cache
+ * still owns it, and it holds the thread's DTV (a block glibc frees only in __libc_freeres, which
+ * is skipped while other threads run: without this it would be "definitely lost"). */
 struct dead_ctx {
     const struct mp_thread_ctx *threads;
     int nthreads;
     uintptr_t self_sp;
 };
 
-static void exclude_dead_stack(uintptr_t lo, uintptr_t hi, void *vctx)
+static void exclude_dead_stack(uintptr_t lo, uintptr_t hi, uintptr_t tcb, void *vctx)
 {
     struct dead_ctx *c = vctx;
     const struct mp_map *m = map_of(lo);
@@ -595,7 +598,7 @@ static void exclude_dead_stack(uintptr_t lo, uintptr_t hi, void *vctx)
         if (c->threads[t].sp >= mlo && c->threads[t].sp < mhi)
             return;
     }
-    exclude(mlo, mhi);
+    exclude(mlo, tcb > mlo && tcb < mhi ? tcb : mhi);
 }
 
 #define HEAP_MAX ((uintptr_t)64 << 20)

@@ -174,31 +174,34 @@ void mp_threads_resume(void)
 
 #define MAX_STACKS 16384
 static struct {
-    uintptr_t lo, hi;
+    uintptr_t lo, hi, tcb;
 } known_stacks[MAX_STACKS];
 static int nknown;
 static struct mp_mutex stacks_lock = MP_MUTEX_INIT;
 
-void mp_threads_register_stack(uintptr_t lo, uintptr_t hi)
+void mp_threads_register_stack(uintptr_t lo, uintptr_t hi, uintptr_t tcb)
 {
     mp_mutex_lock(&stacks_lock);
     int found = 0;
     for (int i = 0; i < nknown; i++)
         if (known_stacks[i].lo == lo) {
             known_stacks[i].hi = hi;
+            known_stacks[i].tcb = tcb;
             found = 1;
             break;
         }
     if (!found && nknown < MAX_STACKS) {
         known_stacks[nknown].lo = lo;
         known_stacks[nknown].hi = hi;
+        known_stacks[nknown].tcb = tcb;
         nknown++;
     }
     mp_mutex_unlock(&stacks_lock);
 }
 
-void mp_threads_foreach_stack(void (*fn)(uintptr_t lo, uintptr_t hi, void *ctx), void *ctx)
+void mp_threads_foreach_stack(void (*fn)(uintptr_t lo, uintptr_t hi, uintptr_t tcb, void *ctx),
+                              void *ctx)
 {
     for (int i = 0; i < nknown; i++)
-        fn(known_stacks[i].lo, known_stacks[i].hi, ctx);
+        fn(known_stacks[i].lo, known_stacks[i].hi, known_stacks[i].tcb, ctx);
 }

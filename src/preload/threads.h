@@ -20,12 +20,15 @@ struct mp_thread_ctx {
     uintptr_t regs[MP_NREGS];
 };
 
-/* Remember the stack of a thread memplumber saw start ([lo, hi) from pthread_getattr_np). glibc
- * keeps the stacks of finished threads mapped for reuse; the scan must not read their stale
- * frames as roots (valgrind sees them as inaccessible). */
-void mp_threads_register_stack(uintptr_t lo, uintptr_t hi);
+/* Remember the stack of a thread memplumber saw start ([lo, hi) from pthread_getattr_np) and its
+ * thread descriptor (pthread_self(): glibc's struct pthread, at the top of that mapping, above
+ * the static TLS). glibc keeps the stacks of finished threads mapped for reuse; the scan must not
+ * read their stale frames as roots (valgrind sees them as inaccessible), but the descriptor stays
+ * live data: glibc's stack cache links it, and it points to the thread's DTV. */
+void mp_threads_register_stack(uintptr_t lo, uintptr_t hi, uintptr_t tcb);
 /* Call fn for every registered stack. */
-void mp_threads_foreach_stack(void (*fn)(uintptr_t lo, uintptr_t hi, void *ctx), void *ctx);
+void mp_threads_foreach_stack(void (*fn)(uintptr_t lo, uintptr_t hi, uintptr_t tcb, void *ctx),
+                              void *ctx);
 
 /* Number of threads of the process now (/proc/self/task), the caller included. */
 int mp_threads_count(void);

@@ -4,13 +4,21 @@
 #   make bench           side-by-side benchmarks (bench/run); QUICK=1 for a one-minute run
 #   make install PREFIX=/usr/local
 #   make stress          long stress and fuzz runs (not part of make test)
+#   make sanitize        the C unit tests, built with ASan and UBSan
+# Variables: CC (default gcc), OPT (default -O2), EXTRA_CFLAGS (e.g. -Werror), PREFIX, DESTDIR.
 
-CC       ?= gcc
+# `make CC=clang` or CC=clang in the environment choose the compiler; make's built-in default (cc)
+# does not count as a choice.
+ifeq ($(origin CC),default)
+CC       := gcc
+endif
 PREFIX   ?= /usr/local
 BUILD    := build
 OPT      ?= -O2
+# -MMD -MP: each object's header dependencies go to a .d file beside it (included below), so
+# editing a header rebuilds its users. -ffile-prefix-map: no build directory in the binaries.
 CFLAGS_COMMON := -std=gnu11 $(OPT) -g -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE \
-                 -Isrc -Iinclude
+                 -Isrc -Iinclude -MMD -MP -ffile-prefix-map=$(CURDIR)=. $(EXTRA_CFLAGS)
 # The preload library keeps frame pointers in its own code: hooks hand their frame to the
 # unwinder, which starts from the caller of the hook (see docs/DESIGN.md, "Stacks").
 PRELOAD_CFLAGS := $(CFLAGS_COMMON) -fPIC -fvisibility=hidden -fno-omit-frame-pointer \
@@ -24,7 +32,6 @@ COMMON_SRC  := $(wildcard src/common/*.c)
 PRELOAD_SRC := $(wildcard src/preload/*.c)
 REPORT_SRC  := $(wildcard src/report/*.c)
 CLI_SRC     := $(wildcard src/cli/*.c)
-HEADERS     := $(wildcard src/*/*.h src/*/*.inc include/*.h)
 
 PRELOAD_OBJ := $(patsubst src/%.c,$(BUILD)/obj/preload/%.o,$(PRELOAD_SRC) $(COMMON_SRC))
 REPORT_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/report/%.o,$(REPORT_SRC) $(COMMON_SRC))
@@ -32,7 +39,7 @@ CLI_OBJ     := $(patsubst src/%.c,$(BUILD)/obj/cli/%.o,$(CLI_SRC) $(COMMON_SRC) 
 
 all: $(BUILD)/libmemplumber.so $(BUILD)/libmemplumber-report.so $(BUILD)/memplumber
 
-$(BUILD)/obj/preload/%.o: src/%.c $(HEADERS)
+$(BUILD)/obj/preload/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PRELOAD_CFLAGS) -c $< -o $@
 
@@ -41,11 +48,11 @@ $(BUILD)/obj/preload/%.o: src/%.c $(HEADERS)
 # GCC's store vectorizer would route each return address through an SSE register on that path.
 $(BUILD)/obj/preload/preload/unwind.o: PRELOAD_CFLAGS += -fomit-frame-pointer -fno-tree-slp-vectorize
 
-$(BUILD)/obj/report/%.o: src/%.c $(HEADERS)
+$(BUILD)/obj/report/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(REPORT_CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/cli/%.o: src/%.c $(HEADERS)
+$(BUILD)/obj/cli/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CLI_CFLAGS) -DMP_IN_CLI -c $< -o $@
 
@@ -60,6 +67,8 @@ $(BUILD)/libmemplumber-report.so: $(REPORT_OBJ)
 $(BUILD)/memplumber: $(CLI_OBJ)
 	$(CC) -o $@ $^ -ldl
 
+-include $(PRELOAD_OBJ:.o=.d) $(REPORT_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+
 test: all
 	tests/run
 
@@ -68,6 +77,10 @@ bench: all
 
 stress: all
 	tests/stress/run
+
+# The C unit tests (tests/unit/test_*.c) alone; the runner builds them with ASan and UBSan.
+sanitize: all
+	tests/run unit/test_
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
@@ -79,4 +92,4 @@ install: all
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all test bench stress install clean
+.PHONY: all test bench stress sanitize install clean

@@ -74,6 +74,8 @@ void mp_arena_foreach_mapping(void (*fn)(uintptr_t lo, uintptr_t hi))
 
 static void *pages_alloc(size_t len, int extra_flags)
 {
+    if (len > SIZE_MAX - 4095)
+        return NULL;
     len = (len + 4095) & ~(size_t)4095;
     void *p = sys_mmap(len, extra_flags);
     if (p == MAP_FAILED)
@@ -102,9 +104,9 @@ void mp_pages_free(void *p, size_t len)
 
 void *mp_arena_alloc(size_t n)
 {
-    n = (n + 7) & ~(size_t)7;
     if (n > CHUNK / 4)
         return mp_pages_alloc(n);
+    n = (n + 7) & ~(size_t)7;
     mp_mutex_lock(&arena_lock);
     if ((size_t)(chunk_end - chunk_cur) < n) {
         char *c = mp_pages_alloc(CHUNK);

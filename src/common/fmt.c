@@ -37,9 +37,12 @@ static void put_num(struct out *o, unsigned long long v, unsigned base, int neg,
         v /= base;
         digits++;
     } while (v);
-    if (neg)
+    /* The sign goes before zero padding ("-0042") and after space padding ("  -42"). */
+    if (neg && pad == '0')
+        put(o, '-');
+    else if (neg)
         tmp[k++] = '-';
-    for (int i = k; i < width; i++)
+    for (int i = k + (neg && pad == '0'); i < width; i++)
         put(o, pad);
     while (k)
         put(o, tmp[--k]);
@@ -85,8 +88,6 @@ size_t mp_vfmt(char *buf, size_t n, const char *fmt, va_list ap)
         case 'i': {
             long long v = sz ? (long long)va_arg(ap, ptrdiff_t)
                           : lng ? va_arg(ap, long long) : va_arg(ap, int);
-            if (lng == 1)
-                (void)0;
             put_num(&o, v < 0 ? -(unsigned long long)v : (unsigned long long)v, 10, v < 0, group,
                     width, pad);
             break;

@@ -17,7 +17,8 @@ BUILD    := build
 OPT      ?= -O2
 # -MMD -MP: each object's header dependencies go to a .d file beside it (included below), so
 # editing a header rebuilds its users. -ffile-prefix-map: no build directory in the binaries.
-CFLAGS_COMMON := -std=gnu11 $(OPT) -g -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE \
+CFLAGS_COMMON := -std=gnu11 $(OPT) -g -Wall -Wextra -Wno-unused-parameter -Wmissing-prototypes \
+                 -Wmissing-declarations -D_GNU_SOURCE \
                  -Isrc -Iinclude -MMD -MP -ffile-prefix-map=$(CURDIR)=. $(EXTRA_CFLAGS)
 # The preload library keeps frame pointers in its own code: hooks hand their frame to the
 # unwinder, which starts from the caller of the hook (see docs/DESIGN.md, "Stacks").

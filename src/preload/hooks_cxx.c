@@ -7,13 +7,12 @@
 
 #include "common/kinds.h"
 #include "preload/guard.h"
+#include "preload/interpose.h"
 #include "preload/real.h"
 #include "preload/runtime.h"
 
 #define FP() ((uintptr_t *)__builtin_frame_address(0))
 #define FAST() (__builtin_expect(mp_tls.state == MP_IN_PROGRAM && mp_runtime_phase == 2, 1))
-
-void *mp_runtime_new_failed(size_t n, size_t align, unsigned kind, int nothrow, uintptr_t *fp);
 
 static inline void *new_common(size_t n, size_t align, unsigned kind, int nothrow, uintptr_t *fp)
 {

@@ -9,6 +9,7 @@
 
 #include "common/kinds.h"
 #include "preload/guard.h"
+#include "preload/interpose.h"
 #include "preload/modules.h"
 #include "preload/real.h"
 #include "preload/runtime.h"

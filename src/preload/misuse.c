@@ -1,5 +1,6 @@
 /* Heap-misuse detection (see misuse.h). */
 #include "preload/misuse.h"
+#include "preload/report_entry.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -13,7 +14,6 @@
 
 uint32_t mp_runtime_capture(uintptr_t *fp);
 uint32_t mp_runtime_capture_free(uintptr_t *fp);
-void mp_report_emit_error(const struct mp_error_record *e);
 
 /* ---- quarantine: a ring of freed blocks' metadata ---- */
 

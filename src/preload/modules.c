@@ -245,7 +245,6 @@ static int alloc_cb(struct dl_phdr_info *info, size_t size, void *data)
 
 void mp_modules_allocator_data(uintptr_t *lo, uintptr_t *hi)
 {
-    extern struct mp_real mp_real;
     struct alloc_find f = {0, 0, 0};
     Dl_info di;
     *lo = *hi = 0;

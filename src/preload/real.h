@@ -29,4 +29,9 @@ int mp_real_resolve(void);
 /* Look up the next definition of a symbol (RTLD_NEXT), under the guard. */
 void *mp_real_next(const char *name);
 
+/* The real pthread_create, bypassing memplumber's wrapper (hooks_proc.c): for memplumber's own
+ * threads, which must not be tracked as the program's. */
+#include <pthread.h>
+int mp_real_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
+
 #endif

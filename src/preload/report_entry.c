@@ -23,6 +23,7 @@
 #include "preload/guard.h"
 #include "preload/heap.h"
 #include "preload/misuse.h"
+#include "preload/report_entry.h"
 #include "preload/maps.h"
 #include "preload/modules.h"
 #include "preload/runtime.h"
@@ -30,11 +31,9 @@
 #include "preload/threads.h"
 #include "report/model.h"
 
-extern pid_t mp_runtime_pid;
-
 /* ---- the report library ---- */
 
-extern char mp_env_report_lib[1024];
+static char mp_env_report_lib[1024]; /* MEMPLUMBER_REPORT_LIB, read at start-up */
 
 static int (*lib_write)(const struct mp_report_input *);
 static int (*lib_error_now)(const struct mp_report_input *, const struct mp_error_record *);
@@ -80,7 +79,6 @@ static int load_report_lib(void)
 
 /* The environment as it was at start-up: glibc's __libc_freeres (run at exit, before the
  * report) clears the environment, so nothing may be read from it at report time. */
-char mp_env_report_lib[1024];
 long mp_env_root_pid = -1; /* MEMPLUMBER_ROOT_PID, -1 = absent */
 
 /* The symbol cache's default directory: $XDG_CACHE_HOME/memplumber, else
@@ -164,8 +162,6 @@ static const char *symbol_cache_dir(void)
 
 static void fill_common(struct mp_report_input *in, const char *reason)
 {
-    extern int mp_saved_argc;
-    extern char **mp_saved_argv;
     memset(in, 0, sizeof *in);
     in->abi = MP_REPORT_ABI;
     in->pid = (int)getpid();

@@ -8,6 +8,8 @@
  * released (pending_*). */
 #include "preload/runtime.h"
 
+#include "memplumber.h"
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +32,7 @@
 #include "common/arena.h"
 #include "common/suppress.h"
 #include "preload/real.h"
+#include "preload/report_entry.h"
 #include "preload/unwind.h"
 
 __thread struct mp_tls mp_tls __attribute__((tls_model("initial-exec")));
@@ -219,17 +222,10 @@ int mp_runtime_ensure(void)
         syscall(SYS_exit_group, 2);
     }
     mp_runtime_pid = getpid();
-    {
-        extern int mp_stderr_copy;
-        mp_stderr_copy = fcntl(2, F_DUPFD_CLOEXEC, 1000);
-    }
+    mp_stderr_copy = fcntl(2, F_DUPFD_CLOEXEC, 1000);
     step_options();
     step_suppressions();
-    {
-        /* Read now: __libc_freeres clears the environment before the exit report. */
-        extern void mp_report_read_env(void);
-        mp_report_read_env();
-    }
+    mp_report_read_env(); /* now: __libc_freeres clears the environment before the exit report */
     step_follow_exec();
     mp_modules_init();
     mp_unwind_init();
@@ -665,7 +661,6 @@ static void install_report_signal(void)
     pthread_attr_t a;
     pthread_attr_init(&a);
     pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    extern int mp_real_pthread_create(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
     mp_real_pthread_create(&t, &a, report_thread, NULL);
     pthread_attr_destroy(&a);
 }
@@ -686,7 +681,6 @@ MP_EXPORT int memplumber_is_active(void)
 
 void mp_runtime_before_exit_now(int status, uintptr_t caller_sp)
 {
-    extern uintptr_t mp_exit_sp_hint;
     (void)status;
     mp_exit_sp_hint = caller_sp;
     if (__atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) == 2 && mp_opt.report_on_exit &&

@@ -35,6 +35,20 @@ void *mp_runtime_alloc_slow(unsigned alloc_kind, size_t size, size_t align, size
                             uintptr_t *fp);
 void mp_runtime_free_slow(void *p, unsigned free_kind, uintptr_t *fp);
 
+/* operator new could not get memory: the new-handler loop, then bad_alloc or NULL (nothrow). */
+void *mp_runtime_new_failed(size_t n, size_t align, unsigned kind, int nothrow, uintptr_t *fp);
+
+/* The allocation stack / the free stack for the caller whose hook frame is fp (depot ids). */
+uint32_t mp_runtime_capture(uintptr_t *fp);
+uint32_t mp_runtime_capture_free(uintptr_t *fp);
+
+/* The process memplumber initialised in (a forked child differs until it re-initialises), and the
+ * command line as the program received it. */
+#include <sys/types.h>
+extern pid_t mp_runtime_pid;
+extern int mp_saved_argc;
+extern char **mp_saved_argv;
+
 /* Write a report now (exit or on demand). */
 void mp_runtime_report(const char *reason, int at_exit);
 

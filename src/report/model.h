@@ -103,6 +103,8 @@ struct mp_report_input {
 /* Entry points of libmemplumber-report.so (looked up with dlsym). Return 0 or -1 (a message has
  * been written to stderr). */
 int mp_report_write(const struct mp_report_input *in);
+/* Called once right after dlopen: resolve whatever would need dlsym/dlopen at report time. */
+int mp_report_prepare(void);
 /* Print one heap-misuse error as it happens (text only), symbolized. */
 int mp_report_error_now(const struct mp_report_input *in, const struct mp_error_record *err);
 

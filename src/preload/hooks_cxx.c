@@ -12,7 +12,7 @@
 #include "preload/runtime.h"
 
 #define FP() ((uintptr_t *)__builtin_frame_address(0))
-#define FAST() (__builtin_expect(mp_tls.state == MP_IN_PROGRAM && mp_runtime_phase == 2, 1))
+#define FAST() (__builtin_expect(mp_tls.state == MP_IN_PROGRAM && mp_runtime_phase == MP_PHASE_TRACKING, 1))
 
 static inline void *new_common(size_t n, size_t align, unsigned kind, int nothrow, uintptr_t *fp)
 {

@@ -2,6 +2,7 @@
  * dlclose (keep the object's name for stacks captured before it went away), _exit/_Exit (write
  * the report: exit() reaches it through atexit, these do not). */
 #include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,8 +88,8 @@ MP_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(
 {
     pthread_create_fn real = resolve_pthread_create();
     if (!real)
-        return 11; /* EAGAIN */
-    struct start *s = mp_runtime_phase == 2 ? start_get() : NULL;
+        return EAGAIN;
+    struct start *s = mp_runtime_phase == MP_PHASE_TRACKING ? start_get() : NULL;
     if (!s)
         return real(t, a, fn, arg);
     s->fn = fn;
@@ -106,7 +107,7 @@ MP_EXPORT int dlclose(void *handle)
         real_dlclose = (int (*)(void *))mp_real_next("dlclose");
     if (!real_dlclose)
         return -1;
-    if (mp_runtime_phase != 2 || mp_tls.state != MP_IN_PROGRAM)
+    if (mp_runtime_phase != MP_PHASE_TRACKING || mp_tls.state != MP_IN_PROGRAM)
         return real_dlclose(handle);
     int g = mp_guard_enter();
     mp_modules_before_dlclose(handle);

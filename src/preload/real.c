@@ -1,5 +1,5 @@
 /* Resolution of the real allocator with dlsym(RTLD_NEXT). dlsym itself may call calloc/malloc
- * (for its error buffer); mp_real_state == 1 routes those calls to the bootstrap arena. */
+ * (for its error buffer); mp_real_state == MP_REAL_RESOLVING routes those calls to the bootstrap arena. */
 #include "preload/real.h"
 
 #include <dlfcn.h>
@@ -19,9 +19,9 @@ void *mp_real_next(const char *name)
 
 int mp_real_resolve(void)
 {
-    if (__atomic_load_n(&mp_real_state, __ATOMIC_ACQUIRE) == 2)
+    if (__atomic_load_n(&mp_real_state, __ATOMIC_ACQUIRE) == MP_REAL_READY)
         return 0;
-    __atomic_store_n(&mp_real_state, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&mp_real_state, MP_REAL_RESOLVING, __ATOMIC_RELEASE);
     struct mp_real r;
     r.malloc = mp_real_next("malloc");
     r.free = mp_real_next("free");
@@ -36,6 +36,6 @@ int mp_real_resolve(void)
     if (!r.malloc || !r.free || !r.calloc || !r.realloc)
         return -1;
     mp_real = r;
-    __atomic_store_n(&mp_real_state, 2, __ATOMIC_RELEASE);
+    __atomic_store_n(&mp_real_state, MP_REAL_READY, __ATOMIC_RELEASE);
     return 0;
 }

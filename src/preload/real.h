@@ -20,7 +20,9 @@ struct mp_real {
 
 extern struct mp_real mp_real;
 
-/* 0 = not started, 1 = resolving (use bootstrap), 2 = ready. */
+/* mp_real_state: the real functions are not looked up yet, being looked up (allocations are
+ * served by the bootstrap arena), or ready. */
+enum mp_real_state { MP_REAL_UNRESOLVED = 0, MP_REAL_RESOLVING = 1, MP_REAL_READY = 2 };
 extern int mp_real_state;
 
 /* Resolve every function; hook-safe; idempotent. Returns 0, or -1 if malloc/free are missing. */

@@ -477,7 +477,7 @@ void mp_runtime_report(const char *reason, int at_exit)
     mp_depot_unlock();
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (at_exit)
-        __atomic_store_n(&mp_runtime_phase, 3, __ATOMIC_RELEASE);
+        __atomic_store_n(&mp_runtime_phase, MP_PHASE_STOPPED, __ATOMIC_RELEASE);
 
     /* The model. */
     struct mp_report_input in;

@@ -199,19 +199,19 @@ static void install_report_signal(void);
 int mp_runtime_ensure(void)
 {
     int ph = __atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE);
-    if (ph >= 2)
-        return ph == 2;
-    if (ph == 1) {
+    if (ph >= MP_PHASE_TRACKING)
+        return ph == MP_PHASE_TRACKING;
+    if (ph == MP_PHASE_INIT) {
         /* Another thread initialises, or we re-entered from dlsym: the caller uses the
          * bootstrap arena (same thread) or waits briefly (other thread). */
         if (init_thread_set && pthread_equal(init_thread, pthread_self()))
             return 0;
-        while (__atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) == 1)
+        while (__atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) == MP_PHASE_INIT)
             sched_yield();
-        return __atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) == 2;
+        return __atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) == MP_PHASE_TRACKING;
     }
-    int zero = 0;
-    if (!__atomic_compare_exchange_n(&mp_runtime_phase, &zero, 1, 0, __ATOMIC_ACQ_REL,
+    int none = MP_PHASE_NONE;
+    if (!__atomic_compare_exchange_n(&mp_runtime_phase, &none, MP_PHASE_INIT, 0, __ATOMIC_ACQ_REL,
                                      __ATOMIC_ACQUIRE))
         return mp_runtime_ensure();
     init_thread = pthread_self();
@@ -240,7 +240,7 @@ int mp_runtime_ensure(void)
     install_report_signal();
     early_flush();
     mp_guard_leave(g);
-    __atomic_store_n(&mp_runtime_phase, 2, __ATOMIC_RELEASE);
+    __atomic_store_n(&mp_runtime_phase, MP_PHASE_TRACKING, __ATOMIC_RELEASE);
     return 1;
 }
 
@@ -283,22 +283,27 @@ uint32_t mp_runtime_capture(uintptr_t *fp) { return capture(fp); }
 
 /* ---- deferred events from signal handlers that interrupted a critical section ---- */
 
+/* An allocation or free seen while this thread held a tool lock (a signal handler interrupted
+ * memplumber), recorded when the thread is back in the program. */
+enum mp_pending_op { MP_PENDING_ALLOC, MP_PENDING_FREE };
 struct pending {
     void *p;
     size_t size;
-    unsigned kind; /* alloc kind, or 100 + free kind */
+    unsigned kind; /* alloc kind (MP_PENDING_ALLOC) or free kind (MP_PENDING_FREE) */
+    unsigned op;
 };
 
 #define NPENDING 64
 static __thread struct pending pending_q[NPENDING] __attribute__((tls_model("initial-exec")));
 static __thread int pending_n __attribute__((tls_model("initial-exec")));
 
-static void pending_push(void *p, size_t size, unsigned kind)
+static void pending_push(void *p, size_t size, unsigned kind, unsigned op)
 {
     if (pending_n < NPENDING) {
         pending_q[pending_n].p = p;
         pending_q[pending_n].size = size;
         pending_q[pending_n].kind = kind;
+        pending_q[pending_n].op = op;
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         pending_n++;
     }
@@ -308,10 +313,9 @@ static void pending_drain(void)
 {
     while (pending_n > 0 && mp_tls.state == MP_IN_PROGRAM) {
         struct pending e = pending_q[--pending_n];
-        if (e.kind >= 100) {
-            /* 200: realloc already released the block; only the record goes. */
+        if (e.op == MP_PENDING_FREE) {
             struct mp_block b;
-            if (mp_heap_remove((uintptr_t)e.p, &b) && e.kind != 200)
+            if (mp_heap_remove((uintptr_t)e.p, &b))
                 mp_real.free(e.p);
         } else {
             mp_heap_insert((uintptr_t)e.p, e.size, 0, e.kind);
@@ -390,8 +394,8 @@ static void *real_alloc(unsigned kind, size_t size, size_t align, size_t nmemb)
 void *mp_runtime_alloc_slow(unsigned kind, size_t size, size_t align, size_t nmemb,
                             uintptr_t *fp)
 {
-    if (mp_runtime_phase != 2 && !mp_runtime_ensure()) {
-        if (mp_real_state != 2) {
+    if (mp_runtime_phase != MP_PHASE_TRACKING && !mp_runtime_ensure()) {
+        if (mp_real_state != MP_REAL_READY) {
             size_t total;
             if (__builtin_mul_overflow(size, nmemb, &total))
                 return NULL;
@@ -401,7 +405,7 @@ void *mp_runtime_alloc_slow(unsigned kind, size_t size, size_t align, size_t nme
          * remember what is made during initialisation, it is entered as internal once the
          * table exists). */
         void *p = real_alloc(kind, size, align, nmemb);
-        if (p && mp_runtime_phase == 1)
+        if (p && mp_runtime_phase == MP_PHASE_INIT)
             early_remember(p, kind == MP_ALLOC_CALLOC ? size * nmemb : size);
         return p;
     }
@@ -409,7 +413,7 @@ void *mp_runtime_alloc_slow(unsigned kind, size_t size, size_t align, size_t nme
         /* glibc and ld.so may keep what they allocate now (atexit lists, dl_find_object data)
          * and free it later from the program's side: track it, unreported. */
         void *p = real_alloc(kind, size, align, nmemb);
-        if (p && mp_runtime_phase == 2)
+        if (p && mp_runtime_phase == MP_PHASE_TRACKING)
             mp_heap_insert((uintptr_t)p, kind == MP_ALLOC_CALLOC ? size * nmemb : size, 0,
                            MP_ALLOC_INTERNAL);
         return p;
@@ -417,7 +421,8 @@ void *mp_runtime_alloc_slow(unsigned kind, size_t size, size_t align, size_t nme
     if (mp_tls.state == MP_IN_CRITICAL || mp_tls.state == MP_IN_REAL) {
         void *p = real_alloc(kind, size, align, nmemb);
         if (p)
-            pending_push(p, kind == MP_ALLOC_CALLOC ? size * nmemb : size, kind);
+            pending_push(p, kind == MP_ALLOC_CALLOC ? size * nmemb : size, kind,
+                         MP_PENDING_ALLOC);
         return p;
     }
     /* Initialised just now by this call: the normal path. */
@@ -431,11 +436,11 @@ void mp_runtime_free_slow(void *p, unsigned free_kind, uintptr_t *fp)
 {
     if (mp_bootstrap_owns(p))
         return;
-    if (mp_runtime_phase != 2 && !mp_runtime_ensure()) {
-        if (mp_real_state == 2) {
+    if (mp_runtime_phase != MP_PHASE_TRACKING && !mp_runtime_ensure()) {
+        if (mp_real_state == MP_REAL_READY) {
             /* Tracking stopped: a block may still be in the table; keep it consistent. */
             struct mp_block b;
-            if (mp_runtime_phase == 3 && !mp_heap_remove((uintptr_t)p, &b))
+            if (mp_runtime_phase == MP_PHASE_STOPPED && !mp_heap_remove((uintptr_t)p, &b))
                 return;
             mp_real.free(p);
         }
@@ -450,7 +455,7 @@ void mp_runtime_free_slow(void *p, unsigned free_kind, uintptr_t *fp)
         return;
     }
     if (mp_tls.state == MP_IN_CRITICAL || mp_tls.state == MP_IN_REAL) {
-        pending_push(p, 0, 100 + free_kind);
+        pending_push(p, 0, free_kind, MP_PENDING_FREE);
         return;
     }
     if (mp_runtime_on_free(p, free_kind, 0, 0, fp))
@@ -460,7 +465,7 @@ void mp_runtime_free_slow(void *p, unsigned free_kind, uintptr_t *fp)
 void *mp_runtime_realloc(void *p, size_t n, uintptr_t *fp)
 {
     if (!p) {
-        if (mp_tls.state != MP_IN_PROGRAM || mp_runtime_phase != 2)
+        if (mp_tls.state != MP_IN_PROGRAM || mp_runtime_phase != MP_PHASE_TRACKING)
             return mp_runtime_alloc_slow(MP_ALLOC_REALLOC, n, 0, 1, fp);
         void *q = MP_REAL(mp_real.malloc(n));
         if (q)
@@ -474,23 +479,23 @@ void *mp_runtime_realloc(void *p, size_t n, uintptr_t *fp)
             memcpy(q, p, old < n ? old : n);
         return q;
     }
-    if (mp_tls.state != MP_IN_PROGRAM || mp_runtime_phase != 2) {
-        if (mp_runtime_phase == 2 && (mp_tls.state == MP_IN_CRITICAL || mp_tls.state == MP_IN_REAL)) {
+    if (mp_tls.state != MP_IN_PROGRAM || mp_runtime_phase != MP_PHASE_TRACKING) {
+        if (mp_runtime_phase == MP_PHASE_TRACKING && (mp_tls.state == MP_IN_CRITICAL || mp_tls.state == MP_IN_REAL)) {
             void *q = mp_real.realloc(p, n);
             if (q || !n) {
-                pending_push(p, 0, 100 + MP_FREE_FREE);
+                pending_push(p, 0, MP_FREE_FREE, MP_PENDING_FREE);
                 /* The old block is gone from the allocator's point of view; do not free it
                  * again when the queue drains: it is only removed from the table. */
                 pending_q[pending_n - 1].kind = 200;
                 if (q)
-                    pending_push(q, n, MP_ALLOC_REALLOC);
+                    pending_push(q, n, MP_ALLOC_REALLOC, MP_PENDING_ALLOC);
             }
             return q;
         }
         struct mp_block b;
-        if (mp_real_state == 2 && (mp_runtime_phase == 3 || mp_tls.state == MP_IN_TOOL))
+        if (mp_real_state == MP_REAL_READY && (mp_runtime_phase == MP_PHASE_STOPPED || mp_tls.state == MP_IN_TOOL))
             mp_heap_remove((uintptr_t)p, &b);
-        return mp_real_state == 2 ? mp_real.realloc(p, n) : NULL;
+        return mp_real_state == MP_REAL_READY ? mp_real.realloc(p, n) : NULL;
     }
     struct mp_block b;
     if (!mp_heap_remove((uintptr_t)p, &b)) {
@@ -521,9 +526,9 @@ size_t mp_runtime_usable_size(void *p, uintptr_t *fp)
         return 0;
     if (mp_bootstrap_owns(p))
         return mp_bootstrap_size(p);
-    if (mp_real_state != 2)
+    if (mp_real_state != MP_REAL_READY)
         return 0;
-    if (mp_tls.state != MP_IN_PROGRAM || mp_runtime_phase != 2)
+    if (mp_tls.state != MP_IN_PROGRAM || mp_runtime_phase != MP_PHASE_TRACKING)
         return mp_real.malloc_usable_size ? mp_real.malloc_usable_size(p) : 0;
     struct mp_block b;
     if (!mp_heap_find((uintptr_t)p, &b)) {
@@ -575,7 +580,7 @@ void *mp_runtime_new_failed(size_t n, size_t align, unsigned kind, int nothrow, 
 
 static void fork_prepare(void)
 {
-    if (mp_runtime_phase < 2)
+    if (mp_runtime_phase < MP_PHASE_TRACKING)
         return;
     mp_depot_lock();
     mp_misuse_lock();
@@ -584,7 +589,7 @@ static void fork_prepare(void)
 
 static void fork_parent(void)
 {
-    if (mp_runtime_phase < 2)
+    if (mp_runtime_phase < MP_PHASE_TRACKING)
         return;
     mp_heap_unlock_all();
     mp_misuse_unlock();
@@ -593,7 +598,7 @@ static void fork_parent(void)
 
 static void fork_child(void)
 {
-    if (mp_runtime_phase < 2)
+    if (mp_runtime_phase < MP_PHASE_TRACKING)
         return;
     mp_runtime_pid = getpid();
     mp_arena_child_after_fork();
@@ -606,7 +611,7 @@ static void fork_child(void)
 
 static void at_exit_report(void)
 {
-    if (__atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) != 2 || getpid() != mp_runtime_pid)
+    if (__atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) != MP_PHASE_TRACKING || getpid() != mp_runtime_pid)
         return;
     mp_runtime_report("exit", 1);
 }
@@ -638,7 +643,7 @@ static void *report_thread(void *arg)
             continue;
         if (r <= 0)
             return NULL; /* the program closed our descriptor: no more on-demand reports */
-        if (mp_runtime_phase == 2)
+        if (mp_runtime_phase == MP_PHASE_TRACKING)
             mp_runtime_report("on demand (signal)", 0);
     }
     return NULL;
@@ -668,7 +673,7 @@ static void install_report_signal(void)
 /* The public API (include/memplumber.h). */
 MP_EXPORT int memplumber_report_now(void)
 {
-    if (__atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) != 2 || mp_tls.state != MP_IN_PROGRAM)
+    if (__atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) != MP_PHASE_TRACKING || mp_tls.state != MP_IN_PROGRAM)
         return -1;
     mp_runtime_report("on demand (memplumber_report_now)", 0);
     return 0;
@@ -676,14 +681,14 @@ MP_EXPORT int memplumber_report_now(void)
 
 MP_EXPORT int memplumber_is_active(void)
 {
-    return __atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) == 2;
+    return __atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) == MP_PHASE_TRACKING;
 }
 
 void mp_runtime_before_exit_now(int status, uintptr_t caller_sp)
 {
     (void)status;
     mp_exit_sp_hint = caller_sp;
-    if (__atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) == 2 && mp_opt.report_on_exit &&
+    if (__atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) == MP_PHASE_TRACKING && mp_opt.report_on_exit &&
         getpid() == mp_runtime_pid)
         mp_runtime_report("exit", 1);
 }

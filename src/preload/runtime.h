@@ -10,7 +10,13 @@
 
 #define MP_EXPORT __attribute__((visibility("default")))
 
-/* 0 before init, 1 while initialising, 2 tracking, 3 tracking stopped (after the exit report). */
+/* The run-time's phase (mp_runtime_phase): it only moves forward. */
+enum mp_phase {
+    MP_PHASE_NONE = 0,     /* before initialisation: hooks pass through */
+    MP_PHASE_INIT = 1,     /* one thread initialises; others wait, memplumber's own calls pass */
+    MP_PHASE_TRACKING = 2, /* every allocation and free is recorded */
+    MP_PHASE_STOPPED = 3,  /* after the exit report: frees of tracked blocks still leave the table */
+};
 extern int mp_runtime_phase;
 extern struct mp_options mp_opt;
 extern uint32_t mp_module_gen; /* bumped by dlclose; stacks remember it */

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "preload/depot.h"
 #include "preload/guard.h"
 
@@ -44,20 +45,6 @@ uintptr_t mp_self_text_lo, mp_self_text_hi;
 #define NRANDOM 200000 /* random stacks: the index (4096 slots, doubled at half full) grows 7x */
 #define NPOOL 60000    /* stacks shared by the threads: the index grows during the race */
 #define NTHREADS 4
-
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            __atomic_add_fetch(&passed, 1, __ATOMIC_RELAXED);                                      \
-        } else {                                                                                   \
-            __atomic_add_fetch(&failed, 1, __ATOMIC_RELAXED);                                      \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                 \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
 
 /* ---- watchdog: a deadlock becomes a failure naming the phase ---- */
 
@@ -671,6 +658,5 @@ int main(void)
     test_threads();
     test_many();
     phase = "end";
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return CHECK_DONE();
 }

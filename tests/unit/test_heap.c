@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "common/kinds.h"
 #include "preload/guard.h"
 #include "preload/heap.h"
@@ -47,20 +48,6 @@ __thread struct mp_tls mp_tls __attribute__((tls_model("initial-exec")));
 #define TSLOTS 100000               /* address slots per thread */
 #define TOPS (ASAN ? 400000 : 1000000) /* operations per thread */
 #define SIZE_BIG ((1ull << 26) - 1)  /* the first size that does not fit the packed field */
-
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            __atomic_add_fetch(&passed, 1, __ATOMIC_RELAXED);                                      \
-        } else {                                                                                   \
-            __atomic_add_fetch(&failed, 1, __ATOMIC_RELAXED);                                      \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                 \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
 
 /* Bugs of heap.c this test found, fixed since; the flags let a check be marked as a known bug
  * (XFAIL while it fails, not counted) when a new one is found. All 0: every check counts.
@@ -963,9 +950,9 @@ int main(void)
     blocks_free(&tb);
 
     phase = "end";
-    printf("%d passed, %d failed", passed, failed);
+    printf("%d passed, %d failed", check_passed, check_failed);
     if (xfailed || xpassed)
         printf(", %d known bugs (xfail), %d xpass", xfailed, xpassed);
     printf("\n");
-    return failed != 0;
+    return check_failed != 0;
 }

@@ -7,40 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "common/kinds.h"
 #include "preload/options.h"
-
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                 \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
-
-#define CHECK_UL(actual, expected)                                                                 \
-    do {                                                                                           \
-        unsigned long a_ = (unsigned long)(actual), e_ = (unsigned long)(expected);                \
-        CHECK(a_ == e_, "expected %lu, actual %lu", e_, a_);                                       \
-    } while (0)
-
-#define CHECK_STR(actual, expected)                                                                \
-    do {                                                                                           \
-        const char *a_ = (actual), *e_ = (expected);                                               \
-        CHECK(!strcmp(a_, e_), "expected '%s', actual '%s'", e_, a_);                              \
-    } while (0)
-
-#define CHECK_HAS(haystack, needle)                                                                \
-    do {                                                                                           \
-        const char *h_ = (haystack), *n_ = (needle);                                               \
-        CHECK(strstr(h_, n_) != NULL, "expected to contain '%s', actual '%s'", n_, h_);            \
-    } while (0)
 
 #define KIND(k) (1u << MP_LEAK_##k)
 
@@ -58,9 +27,9 @@ static void accept(struct mp_options *o, const char *name, const char *val, int 
 {
     int r = set(o, name, val);
     if (r == 0) {
-        passed++;
+        check_passed++;
     } else {
-        failed++;
+        check_failed++;
         printf("FAIL line %d: %s=%s refused: expected 0, actual %d: %s\n", line, name, val, r, err);
     }
 }
@@ -74,11 +43,11 @@ static void refuse(const char *name, const char *val, const char *canon, const c
     before = o;
     int r = set(&o, name, val);
     if (r != -1) {
-        failed++;
+        check_failed++;
         printf("FAIL line %d: %s=%s accepted: expected -1, actual %d\n", line, name, val, r);
         return;
     }
-    passed++;
+    check_passed++;
     CHECK(!memcmp(&o, &before, sizeof o), "line %d: %s=%s changed the options although refused",
           line, name, val);
     char quoted[128];
@@ -576,6 +545,5 @@ int main(void)
     test_expand();
     test_long_values();
     test_manual();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return CHECK_DONE();
 }

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "common/kinds.h"
 #include "report/model.h"
 #include "report/symbolize.h"
@@ -29,20 +30,6 @@ const char *__asan_default_options(void)
 {
     return "detect_leaks=0";
 }
-
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                        \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-        }                                                                                          \
-    } while (0)
 
 /* ---- code whose addresses make the stacks ---- */
 
@@ -595,10 +582,9 @@ int main(void)
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     if (getenv("MP_TEST_KEEP"))
         fprintf(stderr, "outputs kept in %s\n", tmpdir);
-    else if (failed == 0 && system(cmd) != 0)
+    else if (check_failed == 0 && system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", tmpdir);
-    else if (failed)
+    else if (check_failed)
         fprintf(stderr, "outputs kept in %s\n", tmpdir);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return CHECK_DONE();
 }

@@ -9,34 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "common/kinds.h"
 #include "common/suppress.h"
-
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                 \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
-
-#define CHECK_UL(actual, expected)                                                                 \
-    do {                                                                                           \
-        unsigned long a_ = (unsigned long)(actual), e_ = (unsigned long)(expected);                \
-        CHECK(a_ == e_, "expected %lu, actual %lu", e_, a_);                                       \
-    } while (0)
-
-#define CHECK_STR(actual, expected)                                                                \
-    do {                                                                                           \
-        const char *a_ = (actual), *e_ = (expected);                                               \
-        CHECK(a_ && !strcmp(a_, e_), "expected '%s', actual '%s'", e_, a_ ? a_ : "(null)");        \
-    } while (0)
 
 #define KIND(k) (1u << MP_LEAK_##k)
 
@@ -80,10 +55,10 @@ static void refuse(const char *text, const char *want, int line)
     mp_suppress_init(&set);
     int rc = parse_into(&set, "s.supp", text);
     if (rc != -1 || strcmp(err, want)) {
-        failed++;
+        check_failed++;
         printf("FAIL line %d: expected -1 '%s', actual %d '%s'\n", line, want, rc, err);
     } else {
-        passed++;
+        check_passed++;
     }
     CHECK(set.count == 0 && set.head == NULL, "line %d: a refused file appended suppressions",
           line);
@@ -506,7 +481,7 @@ static struct mp_supp *leak(const char *text, unsigned kind, unsigned alloc,
     drop();
     mp_suppress_init(&set);
     if (parse_into(&set, "m.supp", text)) {
-        failed++;
+        check_failed++;
         printf("FAIL: does not parse: %s\n", err);
         return NULL;
     }
@@ -520,7 +495,7 @@ static struct mp_supp *error(const char *text, unsigned ekind, unsigned fkind,
     drop();
     mp_suppress_init(&set);
     if (parse_into(&set, "m.supp", text)) {
-        failed++;
+        check_failed++;
         printf("FAIL: does not parse: %s\n", err);
         return NULL;
     }
@@ -736,6 +711,5 @@ int main(void)
     test_match_native();
     test_gen_frames();
     drop();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return CHECK_DONE();
 }

@@ -15,20 +15,20 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "check.h"
 #include "preload/unwind.h"
 
 #define NOINLINE __attribute__((noinline))
 #define MAXF 64
 
-static int passed, failed;
 static int verbose; /* TEST_UNWIND_VERBOSE=1: print every walk */
 
 static void check(int ok, const char *what)
 {
     if (ok) {
-        passed++;
+        check_passed++;
     } else {
-        failed++;
+        check_failed++;
         printf("FAIL: %s\n", what);
     }
 }
@@ -647,6 +647,5 @@ int main(void)
            mp_unwind_stat_slow, mp_unwind_stat_match, mp_unwind_stat_replayed,
            mp_unwind_stat_replay_break);
 #endif
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return CHECK_DONE();
 }

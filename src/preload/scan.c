@@ -24,43 +24,85 @@
 #define REGION_WORDS ((1ull << REGION_SHIFT) / 8 / 64)
 #define SMALL_SPAN 4096
 
-static uint64_t **regions;          /* NREGIONS pointers to bitmaps */
-#define MAX_USED_REGIONS 8192
-static uint32_t used_regions[MAX_USED_REGIONS]; /* which regions have a bitmap, for iteration */
-static uint32_t nused_regions;
-/* Per used region: the range of bitmap words that hold a bit (cliques() walks only those; a
- * sweep of a whole 16 MiB region bitmap faults in thousands of zero pages). */
-static uint64_t used_lo_word[MAX_USED_REGIONS], used_hi_word[MAX_USED_REGIONS];
-static uint16_t *region_slot; /* region -> index in used_regions + 1 */
-static uintptr_t heap_lo, heap_hi;  /* [lowest block start, highest block end) */
-
 struct big {
     uintptr_t addr, end;
     uint32_t idx;
 };
-static struct big *bigs;
-static size_t nbigs, capbigs;
 
-static uint32_t *mstack;            /* mark stack of block indices */
-static size_t mtop, mcap;
+/* A range still to scan (a root range or a block) on the depth-first flood's frame stack. */
+struct frame {
+    uintptr_t cur, end;
+    uint32_t prior_definite, alloc_data;
+};
 
-static int use_heuristics;
-static volatile uintptr_t scan_cursor; /* address being read (fault recovery, debugging) */
+struct range {
+    uintptr_t lo, hi;
+};
 
-/* The real allocator's own data (glibc's main_arena lives in libc's .data): its bins and top
- * pointers address chunk headers, and a free chunk's header overlaps the last 8 bytes of the
- * block before it. valgrind never sees these (it replaces the allocator), so such pointers must
- * not make that block "possibly lost". */
-static uintptr_t alloc_data_lo, alloc_data_hi;
-static int scanning_alloc_data;
-static int root_alloc_data;
-static struct mp_scan_stats *st;
+#define MAX_USED_REGIONS 8192
+#define MAX_EXCL 65536
+
+/* Everything one scan changes, in one place: mp_scan_run clears it before a scan and releases
+ * what it mapped after. All memory it points to is tool memory (mp_pages_alloc). */
+static struct scan_state {
+    /* Block-start bitmap: NREGIONS pointers to 1 GiB-region bitmaps, mapped on demand. */
+    uint64_t **regions;
+    uint32_t used_regions[MAX_USED_REGIONS]; /* which regions have a bitmap, for iteration */
+    uint32_t nused_regions;
+    /* Per used region: the range of bitmap words that hold a bit (cliques() walks only those; a
+     * sweep of a whole 16 MiB region bitmap faults in thousands of zero pages). */
+    uint64_t used_lo_word[MAX_USED_REGIONS], used_hi_word[MAX_USED_REGIONS];
+    uint16_t *region_slot;    /* region -> index in used_regions + 1 */
+    uintptr_t heap_lo, heap_hi; /* [lowest block start, highest block end) */
+
+    struct big *bigs; /* blocks of SMALL_SPAN bytes or more, sorted by address */
+    size_t nbigs, capbigs;
+
+    uint32_t *mstack; /* mark stack of block indices */
+    size_t mtop, mcap;
+    struct frame *fstack; /* frame stack of the flood */
+    size_t ftop, fcap;
+
+    int use_heuristics;
+    /* The last block an interior pointer resolved to: pointers into an allocator arena or an
+     * array come in runs, and each would otherwise search the bitmap backwards again. */
+    uintptr_t last_lo, last_hi;
+    uint32_t last_idx;
+    /* The multiple-inheritance heuristic's verdict on the last block's first word. */
+    uintptr_t vt_block;
+    int vt_first_ok;
+
+    /* The mappings, read once per scan (sorted by address, as the kernel lists them). */
+    struct mp_map *smaps;
+    long nsmaps;
+    /* Ranges that are not roots (tool memory, the allocator's heaps, big blocks, dead stacks). */
+    struct range *excl;
+    size_t nexcl;
+    /* The real allocator's own data (glibc's main_arena lives in libc's .data): its bins and top
+     * pointers address chunk headers, and a free chunk's header overlaps the last 8 bytes of the
+     * block before it. valgrind never sees these (it replaces the allocator), so such pointers
+     * must not make that block "possibly lost". */
+    uintptr_t alloc_data_lo, alloc_data_hi;
+    int scanning_alloc_data;
+    int root_alloc_data;
+
+    /* Fault recovery: a read of memory unmapped under us jumps back into drain(). */
+    sigjmp_buf scan_jmp;
+    volatile int scanning;
+    volatile uintptr_t scan_cursor; /* address being read */
+
+    struct mp_scan_stats *st;
+} S;
+
+
+
+
 
 /* ---- bitmap ---- */
 
 static inline int bit_test(uintptr_t a)
 {
-    uint64_t *r = regions[a >> REGION_SHIFT];
+    uint64_t *r = S.regions[a >> REGION_SHIFT];
     if (!r)
         return 0;
     uint64_t g = (a & ((1ull << REGION_SHIFT) - 1)) >> 3;
@@ -69,25 +111,25 @@ static inline int bit_test(uintptr_t a)
 
 static void bit_set(uintptr_t a)
 {
-    uint64_t **slot = &regions[a >> REGION_SHIFT];
+    uint64_t **slot = &S.regions[a >> REGION_SHIFT];
     if (!*slot) {
-        if (nused_regions == MAX_USED_REGIONS || !region_slot)
+        if (S.nused_regions == MAX_USED_REGIONS || !S.region_slot)
             return;
         *slot = mp_pages_alloc(REGION_WORDS * 8);
         if (!*slot)
             return;
-        used_lo_word[nused_regions] = ~0ull;
-        used_hi_word[nused_regions] = 0;
-        used_regions[nused_regions++] = (uint32_t)(a >> REGION_SHIFT);
-        region_slot[a >> REGION_SHIFT] = (uint16_t)nused_regions;
+        S.used_lo_word[S.nused_regions] = ~0ull;
+        S.used_hi_word[S.nused_regions] = 0;
+        S.used_regions[S.nused_regions++] = (uint32_t)(a >> REGION_SHIFT);
+        S.region_slot[a >> REGION_SHIFT] = (uint16_t)S.nused_regions;
     }
     uint64_t g = (a & ((1ull << REGION_SHIFT) - 1)) >> 3;
     (*slot)[g >> 6] |= 1ull << (g & 63);
-    uint32_t ui = region_slot[a >> REGION_SHIFT] - 1u;
-    if ((g >> 6) < used_lo_word[ui])
-        used_lo_word[ui] = g >> 6;
-    if ((g >> 6) > used_hi_word[ui])
-        used_hi_word[ui] = g >> 6;
+    uint32_t ui = S.region_slot[a >> REGION_SHIFT] - 1u;
+    if ((g >> 6) < S.used_lo_word[ui])
+        S.used_lo_word[ui] = g >> 6;
+    if ((g >> 6) > S.used_hi_word[ui])
+        S.used_hi_word[ui] = g >> 6;
 }
 
 /* Highest block start s with lo <= s <= a, or 0. */
@@ -95,7 +137,7 @@ static uintptr_t prev_start(uintptr_t a, uintptr_t lo)
 {
     a &= ~(uintptr_t)7;
     while (a >= lo && a) {
-        uint64_t *r = regions[a >> REGION_SHIFT];
+        uint64_t *r = S.regions[a >> REGION_SHIFT];
         uintptr_t region_base = a & ~((1ull << REGION_SHIFT) - 1);
         if (!r) {
             if (region_base == 0 || region_base - 8 < lo)
@@ -124,48 +166,48 @@ static int add_block(uint32_t idx, const struct mp_block *b, void *ctx)
     (void)ctx;
     mp_heap_set_state(idx, MP_ST_UNREACHED);
     bit_set(b->addr);
-    if (b->addr < heap_lo)
-        heap_lo = b->addr;
+    if (b->addr < S.heap_lo)
+        S.heap_lo = b->addr;
     uintptr_t end = b->addr + (b->size ? b->size : 1);
-    if (end > heap_hi)
-        heap_hi = end;
+    if (end > S.heap_hi)
+        S.heap_hi = end;
     if (b->size >= SMALL_SPAN) {
-        if (nbigs == capbigs) {
-            size_t ncap = capbigs ? capbigs * 2 : 1024;
+        if (S.nbigs == S.capbigs) {
+            size_t ncap = S.capbigs ? S.capbigs * 2 : 1024;
             struct big *nb = mp_pages_alloc(ncap * sizeof *nb);
             if (!nb)
                 return 0;
-            if (bigs) {
-                memcpy(nb, bigs, nbigs * sizeof *nb);
-                mp_pages_free(bigs, capbigs * sizeof *nb);
+            if (S.bigs) {
+                memcpy(nb, S.bigs, S.nbigs * sizeof *nb);
+                mp_pages_free(S.bigs, S.capbigs * sizeof *nb);
             }
-            bigs = nb;
-            capbigs = ncap;
+            S.bigs = nb;
+            S.capbigs = ncap;
         }
-        bigs[nbigs].addr = b->addr;
-        bigs[nbigs].end = b->addr + b->size;
-        bigs[nbigs].idx = idx;
-        nbigs++;
+        S.bigs[S.nbigs].addr = b->addr;
+        S.bigs[S.nbigs].end = b->addr + b->size;
+        S.bigs[S.nbigs].idx = idx;
+        S.nbigs++;
     }
-    st->blocks++;
+    S.st->blocks++;
     return 0;
 }
 
 static void sort_bigs(size_t lo, size_t hi) /* quicksort [lo, hi) by addr */
 {
     while (hi - lo > 16) {
-        uintptr_t pivot = bigs[lo + (hi - lo) / 2].addr;
+        uintptr_t pivot = S.bigs[lo + (hi - lo) / 2].addr;
         size_t i = lo, j = hi - 1;
         for (;;) {
-            while (bigs[i].addr < pivot)
+            while (S.bigs[i].addr < pivot)
                 i++;
-            while (bigs[j].addr > pivot)
+            while (S.bigs[j].addr > pivot)
                 j--;
             if (i >= j)
                 break;
-            struct big t = bigs[i];
-            bigs[i] = bigs[j];
-            bigs[j] = t;
+            struct big t = S.bigs[i];
+            S.bigs[i] = S.bigs[j];
+            S.bigs[j] = t;
             i++;
             j--;
         }
@@ -178,33 +220,27 @@ static void sort_bigs(size_t lo, size_t hi) /* quicksort [lo, hi) by addr */
         }
     }
     for (size_t i = lo + 1; i < hi; i++) {
-        struct big t = bigs[i];
+        struct big t = S.bigs[i];
         size_t j = i;
-        while (j > lo && bigs[j - 1].addr > t.addr) {
-            bigs[j] = bigs[j - 1];
+        while (j > lo && S.bigs[j - 1].addr > t.addr) {
+            S.bigs[j] = S.bigs[j - 1];
             j--;
         }
-        bigs[j] = t;
+        S.bigs[j] = t;
     }
 }
 
 /* ---- pointer lookup ---- */
 
-/* The last block an interior pointer resolved to (reset at each scan): pointers into an
- * allocator arena or an array come in runs, and each would otherwise search the bitmap backwards
- * and look the start up in the block table again. */
-static uintptr_t last_lo, last_hi;
-static uint32_t last_idx;
-
 /* The block containing (or starting at) p: its index, *is_start set. MP_HEAP_NONE if none. */
 static uint32_t find_block(uintptr_t p, int *is_start, struct mp_block *b)
 {
-    if (p < heap_lo || p >= heap_hi)
+    if (p < S.heap_lo || p >= S.heap_hi)
         return MP_HEAP_NONE;
-    if (p > last_lo && p < last_hi) {
-        mp_heap_get(last_idx, b);
+    if (p > S.last_lo && p < S.last_hi) {
+        mp_heap_get(S.last_idx, b);
         *is_start = 0;
-        return last_idx;
+        return S.last_idx;
     }
     if (!(p & 7) && bit_test(p)) {
         uint32_t idx = mp_heap_index_of(p);
@@ -223,46 +259,42 @@ static uint32_t find_block(uintptr_t p, int *is_start, struct mp_block *b)
         mp_heap_get(idx, b);
         if (p < s + b->size) {
             *is_start = 0;
-            last_lo = s;
-            last_hi = s + b->size;
-            last_idx = idx;
+            S.last_lo = s;
+            S.last_hi = s + b->size;
+            S.last_idx = idx;
             return idx;
         }
         return MP_HEAP_NONE;
     }
     /* No start nearby: only a big block can contain p. */
-    size_t l = 0, h = nbigs;
+    size_t l = 0, h = S.nbigs;
     while (l < h) {
         size_t m = (l + h) / 2;
-        if (bigs[m].addr <= p)
+        if (S.bigs[m].addr <= p)
             l = m + 1;
         else
             h = m;
     }
-    if (l == 0 || p >= bigs[l - 1].end)
+    if (l == 0 || p >= S.bigs[l - 1].end)
         return MP_HEAP_NONE;
-    mp_heap_get(bigs[l - 1].idx, b);
+    mp_heap_get(S.bigs[l - 1].idx, b);
     *is_start = 0;
-    return bigs[l - 1].idx;
+    return S.bigs[l - 1].idx;
 }
 
 /* ---- heuristics (interior pointers valgrind's default heuristics accept) ---- */
 
-/* The mappings, read once per scan (sorted by address, as the kernel lists them). */
-static struct mp_map *smaps;
-static long nsmaps;
-
 static const struct mp_map *map_of(uintptr_t a)
 {
-    long l = 0, h = nsmaps;
+    long l = 0, h = S.nsmaps;
     while (l < h) {
         long m = (l + h) / 2;
-        if (smaps[m].hi <= a)
+        if (S.smaps[m].hi <= a)
             l = m + 1;
         else
             h = m;
     }
-    return (l < nsmaps && smaps[l].lo <= a) ? &smaps[l] : NULL;
+    return (l < S.nsmaps && S.smaps[l].lo <= a) ? &S.smaps[l] : NULL;
 }
 
 static int looks_like_vtable(uintptr_t v)
@@ -286,14 +318,9 @@ static int looks_like_vtable(uintptr_t v)
     return 0;
 }
 
-/* The last block whose first word was looked at by the multiple-inheritance heuristic, and
- * whether it looked like a vtable pointer (reset at each scan). */
-static uintptr_t vt_block;
-static int vt_first_ok;
-
 static int heuristic_ok(uintptr_t p, const struct mp_block *b)
 {
-    if (!use_heuristics)
+    if (!S.use_heuristics)
         return 0;
     const uint64_t *w = (const uint64_t *)b->addr;
     /* stdstring (COW layout: length, capacity, refcount, chars) */
@@ -313,12 +340,12 @@ static int heuristic_ok(uintptr_t p, const struct mp_block *b)
      * blocks full of interior pointers (allocator arenas of interpreters) rarely start with a
      * vtable, and p's word is then never read (a cache miss per pointer). */
     if (!(p & 7) && p + 8 <= b->addr + b->size && b->size >= 8) {
-        if (vt_block != b->addr) {
+        if (S.vt_block != b->addr) {
             uintptr_t first = w[0];
-            vt_first_ok = !(first & 7) && first >= 4096 && looks_like_vtable(first);
-            vt_block = b->addr;
+            S.vt_first_ok = !(first & 7) && first >= 4096 && looks_like_vtable(first);
+            S.vt_block = b->addr;
         }
-        if (vt_first_ok) {
+        if (S.vt_first_ok) {
             uintptr_t inner = *(const uintptr_t *)p;
             if (!(inner & 7) && inner >= 4096 && looks_like_vtable(inner))
                 return 1;
@@ -334,15 +361,15 @@ static int heuristic_ok(uintptr_t p, const struct mp_block *b)
  * copying, which at 10M blocks would cost a transient 60 MiB. */
 static void push(uint32_t idx)
 {
-    if (mtop == mcap)
+    if (S.mtop == S.mcap)
         return; /* cannot happen with the reservation; stays conservative (unscanned) if it does */
-    mstack[mtop++] = idx;
+    S.mstack[S.mtop++] = idx;
 }
 
 /* A candidate pointer found in memory whose source is definite (or not). */
 static inline void consider(uintptr_t p, int prior_definite, uint32_t clique)
 {
-    if (p < heap_lo || p >= heap_hi)
+    if (p < S.heap_lo || p >= S.heap_hi)
         return;
     struct mp_block b;
     int is_start;
@@ -359,7 +386,7 @@ static inline void consider(uintptr_t p, int prior_definite, uint32_t clique)
     }
     if (s == MP_ST_REACHABLE)
         return;
-    if (scanning_alloc_data && !is_start && p + 8 >= b.addr + b.size)
+    if (S.scanning_alloc_data && !is_start && p + 8 >= b.addr + b.size)
         return;
     int via_start = is_start || heuristic_ok(p, &b);
     if (via_start && prior_definite) {
@@ -373,15 +400,13 @@ static inline void consider(uintptr_t p, int prior_definite, uint32_t clique)
 
 /* ---- fault-tolerant memory scanning ---- */
 
-static sigjmp_buf scan_jmp;
-static volatile int scanning;
 
 static void fault_handler(int sig, siginfo_t *si, void *uc)
 {
     (void)uc;
-    if (scanning) {
-        scan_cursor = (uintptr_t)si->si_addr;
-        siglongjmp(scan_jmp, 1);
+    if (S.scanning) {
+        S.scan_cursor = (uintptr_t)si->si_addr;
+        siglongjmp(S.scan_jmp, 1);
     }
     /* Not ours: restore the default and re-raise. */
     signal(sig, SIG_DFL);
@@ -392,59 +417,53 @@ static void fault_handler(int sig, siginfo_t *si, void *uc)
  * marks a block, the block is scanned next and the rest of the range later. The frame stack
  * stays as deep as the pointer nesting (a list or a huge pointer array: a few frames), where a
  * stack of discovered blocks would hold every child of a 10M-entry array at once. */
-struct frame {
-    uintptr_t cur, end;
-    uint32_t prior_definite, alloc_data;
-};
-static struct frame *fstack;
-static size_t ftop, fcap;
 
 static void frame_push(uintptr_t lo, uintptr_t hi, int prior_definite, int alloc_data)
 {
     lo = (lo + 7) & ~(uintptr_t)7;
     hi &= ~(uintptr_t)7;
-    if (lo >= hi || ftop == fcap)
+    if (lo >= hi || S.ftop == S.fcap)
         return;
-    fstack[ftop].cur = lo;
-    fstack[ftop].end = hi;
-    fstack[ftop].prior_definite = (uint32_t)prior_definite;
-    fstack[ftop].alloc_data = (uint32_t)alloc_data;
-    ftop++;
+    S.fstack[S.ftop].cur = lo;
+    S.fstack[S.ftop].end = hi;
+    S.fstack[S.ftop].prior_definite = (uint32_t)prior_definite;
+    S.fstack[S.ftop].alloc_data = (uint32_t)alloc_data;
+    S.ftop++;
 }
 
 static void frame_push_block(uint32_t idx)
 {
     struct mp_block b;
     mp_heap_get(idx, &b);
-    st->heap_bytes_scanned += b.size;
+    S.st->heap_bytes_scanned += b.size;
     frame_push(b.addr, b.addr + b.size, mp_heap_get_state(idx) != MP_ST_POSSIBLE, 0);
 }
 
 static void drain(uint32_t clique)
 {
-    if (sigsetjmp(scan_jmp, 0)) {
+    if (sigsetjmp(S.scan_jmp, 0)) {
         /* A read faulted (memory unmapped under us by a thread that did not stop): skip the
          * rest of that page. */
-        scanning = 0;
-        if (ftop)
-            fstack[ftop - 1].cur = (scan_cursor + 4096) & ~(uintptr_t)4095;
+        S.scanning = 0;
+        if (S.ftop)
+            S.fstack[S.ftop - 1].cur = (S.scan_cursor + 4096) & ~(uintptr_t)4095;
     }
     for (;;) {
-        if (mtop) {
-            frame_push_block(mstack[--mtop]);
+        if (S.mtop) {
+            frame_push_block(S.mstack[--S.mtop]);
             continue;
         }
-        if (!ftop)
+        if (!S.ftop)
             break;
-        struct frame *f = &fstack[ftop - 1];
+        struct frame *f = &S.fstack[S.ftop - 1];
         if (f->cur >= f->end) {
-            ftop--;
+            S.ftop--;
             continue;
         }
         int pd = (int)f->prior_definite;
-        scanning_alloc_data = (int)f->alloc_data;
+        S.scanning_alloc_data = (int)f->alloc_data;
         uintptr_t a = f->cur, end = f->end;
-        scanning = 1;
+        S.scanning = 1;
         for (; a < end; a += 8) {
             uintptr_t v = *(volatile const uintptr_t *)a;
             /* Eight words ahead, in the same page (so never a new fault): start loading the
@@ -452,26 +471,26 @@ static void drain(uint32_t clique)
             const uintptr_t ahead = a + 64;
             if (ahead < end && !((ahead ^ a) & ~(uintptr_t)4095)) {
                 uintptr_t w = *(volatile const uintptr_t *)ahead;
-                if (w >= heap_lo && w < heap_hi && !(w & 7) && bit_test(w))
+                if (w >= S.heap_lo && w < S.heap_hi && !(w & 7) && bit_test(w))
                     mp_heap_prefetch(w);
             }
-            if (v >= heap_lo && v < heap_hi) {
-                scanning = 0;
-                scan_cursor = a;
+            if (v >= S.heap_lo && v < S.heap_hi) {
+                S.scanning = 0;
+                S.scan_cursor = a;
                 consider(v, pd, clique);
-                scanning = 1;
-                if (mtop) {
+                S.scanning = 1;
+                if (S.mtop) {
                     a += 8;
                     break;
                 }
             }
         }
-        scanning = 0;
+        S.scanning = 0;
         f->cur = a;
         if (a >= end)
-            ftop--; /* done: pop before descending, so chains do not deepen the stack */
+            S.ftop--; /* done: pop before descending, so chains do not deepen the stack */
     }
-    scanning_alloc_data = 0;
+    S.scanning_alloc_data = 0;
 }
 
 static void scan_range(uintptr_t lo, uintptr_t hi, int alloc_data)
@@ -482,33 +501,27 @@ static void scan_range(uintptr_t lo, uintptr_t hi, int alloc_data)
 
 /* ---- roots ---- */
 
-struct range {
-    uintptr_t lo, hi;
-};
 
-#define MAX_EXCL 65536
-static struct range *excl;
-static size_t nexcl;
 
 static void exclude(uintptr_t lo, uintptr_t hi)
 {
-    if (lo < hi && nexcl < MAX_EXCL) {
-        excl[nexcl].lo = lo;
-        excl[nexcl].hi = hi;
-        nexcl++;
+    if (lo < hi && S.nexcl < MAX_EXCL) {
+        S.excl[S.nexcl].lo = lo;
+        S.excl[S.nexcl].hi = hi;
+        S.nexcl++;
     }
 }
 
 static void sort_excl(void)
 {
-    for (size_t i = 1; i < nexcl; i++) { /* insertion sort after an initial heap-ish order */
-        struct range t = excl[i];
+    for (size_t i = 1; i < S.nexcl; i++) { /* insertion sort after an initial heap-ish order */
+        struct range t = S.excl[i];
         size_t j = i;
-        while (j > 0 && excl[j - 1].lo > t.lo) {
-            excl[j] = excl[j - 1];
+        while (j > 0 && S.excl[j - 1].lo > t.lo) {
+            S.excl[j] = S.excl[j - 1];
             j--;
         }
-        excl[j] = t;
+        S.excl[j] = t;
     }
 }
 
@@ -517,14 +530,14 @@ static void scan_root_ex(uintptr_t lo, uintptr_t hi);
 static void scan_root(uintptr_t lo, uintptr_t hi)
 {
     /* Split around the allocator's data so that part is scanned with the chunk-header rule. */
-    if (alloc_data_hi > alloc_data_lo && lo < alloc_data_hi && hi > alloc_data_lo) {
-        if (lo < alloc_data_lo)
-            scan_root_ex(lo, alloc_data_lo);
-        root_alloc_data = 1;
-        scan_root_ex(lo > alloc_data_lo ? lo : alloc_data_lo, hi < alloc_data_hi ? hi : alloc_data_hi);
-        root_alloc_data = 0;
-        if (hi > alloc_data_hi)
-            scan_root_ex(alloc_data_hi, hi);
+    if (S.alloc_data_hi > S.alloc_data_lo && lo < S.alloc_data_hi && hi > S.alloc_data_lo) {
+        if (lo < S.alloc_data_lo)
+            scan_root_ex(lo, S.alloc_data_lo);
+        S.root_alloc_data = 1;
+        scan_root_ex(lo > S.alloc_data_lo ? lo : S.alloc_data_lo, hi < S.alloc_data_hi ? hi : S.alloc_data_hi);
+        S.root_alloc_data = 0;
+        if (hi > S.alloc_data_hi)
+            scan_root_ex(S.alloc_data_hi, hi);
         return;
     }
     scan_root_ex(lo, hi);
@@ -532,32 +545,23 @@ static void scan_root(uintptr_t lo, uintptr_t hi)
 
 static void scan_root_ex(uintptr_t lo, uintptr_t hi)
 {
-    size_t l = 0, h = nexcl;
-    while (l < h) { /* first exclusion with hi > lo */
-        size_t m = (l + h) / 2;
-        if (excl[m].hi <= lo)
-            l = m + 1;
-        else
-            h = m;
-    }
     /* Exclusions may overlap; walk them in order of lo. */
     uintptr_t cur = lo;
-    for (size_t i = 0; i < nexcl && cur < hi; i++) {
-        if (excl[i].hi <= cur)
+    for (size_t i = 0; i < S.nexcl && cur < hi; i++) {
+        if (S.excl[i].hi <= cur)
             continue;
-        if (excl[i].lo >= hi)
+        if (S.excl[i].lo >= hi)
             break;
-        if (excl[i].lo > cur) {
-            st->root_bytes += excl[i].lo - cur;
-            scan_range(cur, excl[i].lo, root_alloc_data);
+        if (S.excl[i].lo > cur) {
+            S.st->root_bytes += S.excl[i].lo - cur;
+            scan_range(cur, S.excl[i].lo, S.root_alloc_data);
         }
-        if (excl[i].hi > cur)
-            cur = excl[i].hi;
+        if (S.excl[i].hi > cur)
+            cur = S.excl[i].hi;
     }
-    (void)l;
     if (cur < hi) {
-        st->root_bytes += hi - cur;
-        scan_range(cur, hi, root_alloc_data);
+        S.st->root_bytes += hi - cur;
+        scan_range(cur, hi, S.root_alloc_data);
     }
 }
 
@@ -624,12 +628,12 @@ static int is_device(const char *name)
 static void scan_roots(const struct mp_thread_ctx *threads, int nthreads, uintptr_t self_sp,
                        const uintptr_t *self_regs, int nself_regs)
 {
-    struct mp_map *maps = smaps;
-    long n = nsmaps;
-    excl = mp_pages_alloc(MAX_EXCL * sizeof *excl);
-    if (!maps || !excl)
+    struct mp_map *maps = S.smaps;
+    long n = S.nsmaps;
+    S.excl = mp_pages_alloc(MAX_EXCL * sizeof *S.excl);
+    if (!maps || !S.excl)
         return;
-    nexcl = 0;
+    S.nexcl = 0;
     uintptr_t dlo, dhi;
     mp_modules_self_data(&dlo, &dhi);
     exclude(dlo, dhi);
@@ -651,7 +655,7 @@ static void scan_roots(const struct mp_thread_ctx *threads, int nthreads, uintpt
     struct dead_ctx dc = {threads, nthreads, self_sp};
     mp_threads_foreach_stack(exclude_dead_stack, &dc);
     sort_excl();
-    mp_modules_allocator_data(&alloc_data_lo, &alloc_data_hi);
+    mp_modules_allocator_data(&S.alloc_data_lo, &S.alloc_data_hi);
 
     for (long i = 0; i < n; i++) {
         struct mp_map *m = &maps[i];
@@ -673,8 +677,8 @@ static void scan_roots(const struct mp_thread_ctx *threads, int nthreads, uintpt
         if (threads[t].stopped)
             for (int r = 0; r < MP_NREGS; r++)
                 consider(threads[t].regs[r], 1, MP_HEAP_NONE);
-    mp_pages_free(excl, MAX_EXCL * sizeof *excl);
-    excl = NULL;
+    mp_pages_free(S.excl, MAX_EXCL * sizeof *S.excl);
+    S.excl = NULL;
 }
 
 /* ---- cliques in address order ---- */
@@ -682,26 +686,26 @@ static void scan_roots(const struct mp_thread_ctx *threads, int nthreads, uintpt
 static void cliques(void)
 {
     /* Regions in address order (insertion sort: there are few), with their word ranges. */
-    for (uint32_t i = 1; i < nused_regions; i++) {
-        uint32_t v = used_regions[i], j = i;
-        uint64_t lo = used_lo_word[i], hi = used_hi_word[i];
-        while (j > 0 && used_regions[j - 1] > v) {
-            used_regions[j] = used_regions[j - 1];
-            used_lo_word[j] = used_lo_word[j - 1];
-            used_hi_word[j] = used_hi_word[j - 1];
+    for (uint32_t i = 1; i < S.nused_regions; i++) {
+        uint32_t v = S.used_regions[i], j = i;
+        uint64_t lo = S.used_lo_word[i], hi = S.used_hi_word[i];
+        while (j > 0 && S.used_regions[j - 1] > v) {
+            S.used_regions[j] = S.used_regions[j - 1];
+            S.used_lo_word[j] = S.used_lo_word[j - 1];
+            S.used_hi_word[j] = S.used_hi_word[j - 1];
             j--;
         }
-        used_regions[j] = v;
-        used_lo_word[j] = lo;
-        used_hi_word[j] = hi;
+        S.used_regions[j] = v;
+        S.used_lo_word[j] = lo;
+        S.used_hi_word[j] = hi;
     }
-    for (uint32_t ri = 0; ri < nused_regions; ri++) {
-        uint32_t r = used_regions[ri];
-        uint64_t *bm = regions[r];
-        if (!bm || used_lo_word[ri] > used_hi_word[ri])
+    for (uint32_t ri = 0; ri < S.nused_regions; ri++) {
+        uint32_t r = S.used_regions[ri];
+        uint64_t *bm = S.regions[r];
+        if (!bm || S.used_lo_word[ri] > S.used_hi_word[ri])
             continue;
         uintptr_t base = (uintptr_t)r << REGION_SHIFT;
-        for (uint64_t wi = used_lo_word[ri]; wi <= used_hi_word[ri]; wi++) {
+        for (uint64_t wi = S.used_lo_word[ri]; wi <= S.used_hi_word[ri]; wi++) {
             uint64_t w = bm[wi];
             while (w) {
                 int b = __builtin_ctzll(w);
@@ -724,38 +728,33 @@ void mp_scan_run(const struct mp_thread_ctx *threads, int nthreads, uintptr_t se
                  struct mp_scan_stats *stats)
 {
     memset(stats, 0, sizeof *stats);
-    st = stats;
-    use_heuristics = heuristics;
-    vt_block = 0;
-    last_lo = last_hi = 0;
-    heap_lo = UINTPTR_MAX;
-    heap_hi = 0;
-    nbigs = 0;
-    mtop = 0;
-    nused_regions = 0;
-    regions = mp_pages_alloc(NREGIONS * sizeof *regions);
-    region_slot = mp_pages_alloc(NREGIONS * sizeof *region_slot);
-    if (!regions || !region_slot) {
-        if (regions)
-            mp_pages_free(regions, NREGIONS * sizeof *regions);
-        if (region_slot)
-            mp_pages_free(region_slot, NREGIONS * sizeof *region_slot);
-        regions = NULL;
-        region_slot = NULL;
+    memset(&S, 0, sizeof S);
+    S.st = stats;
+    S.use_heuristics = heuristics;
+    S.heap_lo = UINTPTR_MAX;
+    S.regions = mp_pages_alloc(NREGIONS * sizeof *S.regions);
+    S.region_slot = mp_pages_alloc(NREGIONS * sizeof *S.region_slot);
+    if (!S.regions || !S.region_slot) {
+        if (S.regions)
+            mp_pages_free(S.regions, NREGIONS * sizeof *S.regions);
+        if (S.region_slot)
+            mp_pages_free(S.region_slot, NREGIONS * sizeof *S.region_slot);
+        S.regions = NULL;
+        S.region_slot = NULL;
         return;
     }
     mp_heap_foreach(add_block, NULL);
-    if (nbigs)
-        sort_bigs(0, nbigs);
-    mcap = 2 * (size_t)stats->blocks + 1024;
-    mstack = mp_pages_alloc(mcap * sizeof *mstack);
-    if (!mstack)
-        mcap = 0;
-    fcap = 2 * (size_t)stats->blocks + 65536;
-    fstack = mp_pages_alloc(fcap * sizeof *fstack);
-    if (!fstack)
-        fcap = 0;
-    ftop = 0;
+    if (S.nbigs)
+        sort_bigs(0, S.nbigs);
+    S.mcap = 2 * (size_t)stats->blocks + 1024;
+    S.mstack = mp_pages_alloc(S.mcap * sizeof *S.mstack);
+    if (!S.mstack)
+        S.mcap = 0;
+    S.fcap = 2 * (size_t)stats->blocks + 65536;
+    S.fstack = mp_pages_alloc(S.fcap * sizeof *S.fstack);
+    if (!S.fstack)
+        S.fcap = 0;
+    S.ftop = 0;
 
     struct sigaction sa, old_segv, old_bus;
     memset(&sa, 0, sizeof sa);
@@ -765,40 +764,40 @@ void mp_scan_run(const struct mp_thread_ctx *threads, int nthreads, uintptr_t se
     sigaction(SIGBUS, &sa, &old_bus);
 
     size_t mapcap = 65536;
-    smaps = mp_pages_alloc(mapcap * sizeof *smaps);
-    nsmaps = smaps ? mp_maps_read(smaps, mapcap) : 0;
-    if (nsmaps < 0)
-        nsmaps = 0;
-    if (heap_lo < heap_hi) {
+    S.smaps = mp_pages_alloc(mapcap * sizeof *S.smaps);
+    S.nsmaps = S.smaps ? mp_maps_read(S.smaps, mapcap) : 0;
+    if (S.nsmaps < 0)
+        S.nsmaps = 0;
+    if (S.heap_lo < S.heap_hi) {
         scan_roots(threads, nthreads, self_sp, self_regs, nself_regs);
         drain(MP_HEAP_NONE);
         cliques();
     }
 
-    if (smaps)
-        mp_pages_free(smaps, mapcap * sizeof *smaps);
-    smaps = NULL;
-    nsmaps = 0;
+    if (S.smaps)
+        mp_pages_free(S.smaps, mapcap * sizeof *S.smaps);
+    S.smaps = NULL;
+    S.nsmaps = 0;
     sigaction(SIGSEGV, &old_segv, NULL);
     sigaction(SIGBUS, &old_bus, NULL);
 
-    for (uint32_t ri = 0; ri < nused_regions; ri++)
-        mp_pages_free(regions[used_regions[ri]], REGION_WORDS * 8);
-    nused_regions = 0;
-    mp_pages_free(regions, NREGIONS * sizeof *regions);
-    regions = NULL;
-    mp_pages_free(region_slot, NREGIONS * sizeof *region_slot);
-    region_slot = NULL;
-    if (bigs)
-        mp_pages_free(bigs, capbigs * sizeof *bigs);
-    bigs = NULL;
-    nbigs = capbigs = 0;
-    if (fstack)
-        mp_pages_free(fstack, fcap * sizeof *fstack);
-    fstack = NULL;
-    ftop = fcap = 0;
-    if (mstack)
-        mp_pages_free(mstack, mcap * sizeof *mstack);
-    mstack = NULL;
-    mtop = mcap = 0;
+    for (uint32_t ri = 0; ri < S.nused_regions; ri++)
+        mp_pages_free(S.regions[S.used_regions[ri]], REGION_WORDS * 8);
+    S.nused_regions = 0;
+    mp_pages_free(S.regions, NREGIONS * sizeof *S.regions);
+    S.regions = NULL;
+    mp_pages_free(S.region_slot, NREGIONS * sizeof *S.region_slot);
+    S.region_slot = NULL;
+    if (S.bigs)
+        mp_pages_free(S.bigs, S.capbigs * sizeof *S.bigs);
+    S.bigs = NULL;
+    S.nbigs = S.capbigs = 0;
+    if (S.fstack)
+        mp_pages_free(S.fstack, S.fcap * sizeof *S.fstack);
+    S.fstack = NULL;
+    S.ftop = S.fcap = 0;
+    if (S.mstack)
+        mp_pages_free(S.mstack, S.mcap * sizeof *S.mstack);
+    S.mstack = NULL;
+    S.mtop = S.mcap = 0;
 }

@@ -63,7 +63,7 @@ $(BUILD)/libmemplumber.so: $(PRELOAD_OBJ)
 
 # libmemplumber-report.so: symbolizer and report writers, dlopen'ed only when a report is written.
 $(BUILD)/libmemplumber-report.so: $(REPORT_OBJ)
-	$(CC) -shared -Wl,--no-undefined -o $@ $^ -ldw -lelf -ldl
+	$(CC) -shared -Wl,--no-undefined -o $@ $^ -ldw -lelf -lz -ldl
 
 $(BUILD)/memplumber: $(CLI_OBJ)
 	$(CC) -o $@ $^ -ldl

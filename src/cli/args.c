@@ -151,6 +151,8 @@ static const char *report_label(const char *name)
         return "SARIF report";
     if (!strcmp(name, "html"))
         return "HTML report";
+    if (!strcmp(name, "pprof"))
+        return "pprof profile";
     return NULL;
 }
 

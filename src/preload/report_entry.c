@@ -426,7 +426,8 @@ void mp_runtime_report(const char *reason, int at_exit)
     /* The report library (libdw) is loaded only if the report needs symbols. When that is known
      * already (report files, suppressions), load it before __libc_freeres, which releases part
      * of ld.so's bookkeeping; otherwise only after the scan, if a record is to be printed. */
-    if (mp_opt.json[0] || mp_opt.sarif[0] || mp_opt.html[0] || mp_opt.suppressions[0] ||
+    if (mp_opt.json[0] || mp_opt.sarif[0] || mp_opt.html[0] || mp_opt.pprof[0] ||
+        mp_opt.suppressions[0] ||
         mp_opt.gen_suppressions)
         load_report_lib();
     if (at_exit) {
@@ -518,13 +519,15 @@ void mp_runtime_report(const char *reason, int at_exit)
     in.modules = mods;
     in.nmodules = nmods;
 
-    char json[4096], sarif[4096], html[4096];
+    char json[4096], sarif[4096], html[4096], pprof[4096];
     report_path(mp_opt.json, json, sizeof json);
     report_path(mp_opt.sarif, sarif, sizeof sarif);
     report_path(mp_opt.html, html, sizeof html);
+    report_path(mp_opt.pprof, pprof, sizeof pprof);
     in.opt.json_path = json;
     in.opt.sarif_path = sarif;
     in.opt.html_path = html;
+    in.opt.pprof_path = pprof;
     struct mp_report_result result;
     memset(&result, 0, sizeof result);
     in.opt.result = &result;
@@ -532,8 +535,8 @@ void mp_runtime_report(const char *reason, int at_exit)
     if (log_fd < 0)
         log_fd = open_log();
     in.opt.text_fd = log_fd;
-    int need_lib = lib_write || json[0] || sarif[0] || html[0] || mp_opt.suppressions[0] ||
-                   mp_opt.gen_suppressions || text_needs_symbols(recs, r);
+    int need_lib = lib_write || json[0] || sarif[0] || html[0] || pprof[0] ||
+                   mp_opt.suppressions[0] || mp_opt.gen_suppressions || text_needs_symbols(recs, r);
     if (mp_opt.verbosity == 0 && !text_needs_symbols(recs, r) && !in.error_count)
         in.opt.text_fd = -1; /* quiet: nothing worth a text report */
     if (!need_lib) {

@@ -68,7 +68,7 @@ static void step_options(void)
         mp_opt.show_leak_kinds |= 1u << MP_LEAK_REACHABLE;
     /* Report paths are relative to where the program started: it may chdir later. */
     char cwd[MP_OPT_STR_MAX];
-    char *paths[] = {mp_opt.log_file, mp_opt.json, mp_opt.sarif, mp_opt.html};
+    char *paths[] = {mp_opt.log_file, mp_opt.json, mp_opt.sarif, mp_opt.html, mp_opt.pprof};
     if (!getcwd(cwd, sizeof cwd))
         return;
     for (unsigned i = 0; i < sizeof paths / sizeof paths[0]; i++) {

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MP_REPORT_ABI 4
+#define MP_REPORT_ABI 5
 
 struct mp_count {
     uint64_t bytes, blocks;
@@ -57,6 +57,7 @@ struct mp_report_options {
     const char *json_path;      /* NULL/"" = none; already %p-expanded */
     const char *sarif_path;
     const char *html_path;
+    const char *pprof_path;     /* gzip-compressed profile.proto (pprof.c) */
     unsigned show_kinds;        /* bitmask of (1u << enum mp_leak_kind) printed in the text report */
     int leak_check;             /* 0 no, 1 summary, 2 full */
     int text_prefix_pid;        /* prefix every text line with ==pid== */

@@ -244,6 +244,8 @@ MP_EXPORT int mp_report_write(const struct mp_report_input *in)
         rc = -1;
     if (write_file(&ctx, in->opt.html_path, "HTML", mp_html_write))
         rc = -1;
+    if (write_file(&ctx, in->opt.pprof_path, "pprof", mp_pprof_write))
+        rc = -1;
     mp_report_ctx_free(&ctx);
     pthread_mutex_unlock(&report_lock);
     return rc;

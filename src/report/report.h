@@ -62,5 +62,7 @@ void mp_text_write_error(struct mp_report_ctx *ctx, struct mp_out *o,
 void mp_json_write(struct mp_report_ctx *ctx, struct mp_out *o);
 void mp_sarif_write(struct mp_report_ctx *ctx, struct mp_out *o);
 void mp_html_write(struct mp_report_ctx *ctx, struct mp_out *o);
+/* pprof.c: a gzip-compressed profile.proto of leaked and live bytes by allocation stack. */
+void mp_pprof_write(struct mp_report_ctx *ctx, struct mp_out *o);
 
 #endif

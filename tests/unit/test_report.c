@@ -1,5 +1,5 @@
-// SOURCES: src/report/report.c src/report/json.c src/report/text.c src/report/sarif.c src/report/html.c src/report/out.c src/report/symbolize.c src/report/symcache.c src/report/suppressions.c src/common/suppress.c src/common/kinds.c
-// LIBS: -ldw -lelf
+// SOURCES: src/report/report.c src/report/json.c src/report/text.c src/report/sarif.c src/report/html.c src/report/out.c src/report/symbolize.c src/report/symcache.c src/report/suppressions.c src/common/suppress.c src/common/kinds.c src/report/pprof.c
+// LIBS: -ldw -lelf -lz
 /* The report library (src/report): a model built by hand from this test's own code addresses
  * (return addresses captured in noinline functions, an always_inline chain, a libc function,
  * modules from dl_iterate_phdr) goes through mp_report_write / mp_report_error_now. Checked:

@@ -1,0 +1,422 @@
+/* The pprof profile (--pprof=FILE): a gzip-compressed profile.proto message, as `go tool pprof`,
+ * Pyroscope, Grafana and speedscope read it. Encoded by hand (protobuf wire format: varints and
+ * length-delimited fields), compressed with zlib's deflate in gzip framing.
+ *
+ * One sample per non-suppressed loss record, with four values:
+ *   leaked_objects/count, leaked_space/bytes   blocks and bytes definitely, indirectly or possibly
+ *                                              lost (0 for a still-reachable record)
+ *   live_objects/count, live_space/bytes       blocks and bytes still reachable (0 otherwise)
+ * and the labels kind (definitely_lost, ...) and allocator (malloc, new, ...). The default sample
+ * type is leaked_space. Locations are one per distinct PC (the call instruction); a PC whose code
+ * was inlined has several Lines, innermost first, as profile.proto wants. Functions are unique per
+ * (name, file); a frame without a name is called after its module and offset ("libx.so+0x1a2b")
+ * or its address. Mappings: one per module that holds a location, flagged as symbolized.
+ * Depends on report.h, containers.h and zlib. */
+#include "report/containers.h"
+#include "report/report.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <zlib.h>
+
+/* ---- protobuf wire format ---- */
+
+struct pb {
+    uint8_t *p;
+    size_t n, cap;
+    int oom;
+};
+
+static void pb_bytes(struct pb *b, const void *src, size_t n)
+{
+    if (b->oom)
+        return;
+    if (grow((void **)&b->p, &b->cap, b->n + n, 1)) {
+        b->oom = 1;
+        return;
+    }
+    memcpy(b->p + b->n, src, n);
+    b->n += n;
+}
+
+static void pb_varint(struct pb *b, uint64_t v)
+{
+    uint8_t tmp[10];
+    size_t n = 0;
+    do {
+        tmp[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    pb_bytes(b, tmp, n);
+}
+
+/* Wire types: 0 varint, 2 length-delimited. */
+static void pb_tag(struct pb *b, unsigned field, unsigned wire)
+{
+    pb_varint(b, (uint64_t)field << 3 | wire);
+}
+
+/* An int64/uint64 field; zero is the default and is left out. */
+static void pb_int(struct pb *b, unsigned field, uint64_t v)
+{
+    if (!v)
+        return;
+    pb_tag(b, field, 0);
+    pb_varint(b, v);
+}
+
+static void pb_bool(struct pb *b, unsigned field, int v)
+{
+    pb_int(b, field, v ? 1 : 0);
+}
+
+static void pb_len(struct pb *b, unsigned field, const void *data, size_t n)
+{
+    pb_tag(b, field, 2);
+    pb_varint(b, n);
+    pb_bytes(b, data, n);
+}
+
+/* A nested message: sub holds its encoding; sub is emptied for reuse. */
+static void pb_msg(struct pb *b, unsigned field, struct pb *sub)
+{
+    if (sub->oom)
+        b->oom = 1;
+    pb_len(b, field, sub->p, sub->n);
+    sub->n = 0;
+}
+
+/* ---- the tables ---- */
+
+struct strtab {
+    struct pb *out;         /* the Profile: strings are written to it as they are added */
+    const char **s;         /* by index, for collision checks */
+    size_t n, cap;
+    uint32_t *slot;         /* open addressing: index + 1, 0 = empty */
+    size_t nslot;
+    int oom;
+};
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* String table index of s (added on first use; 0 is ""). s must outlive the table. */
+static uint64_t str_index(struct strtab *t, const char *s)
+{
+    if (!s || !s[0])
+        return 0;
+    if ((t->n + 1) * 2 > t->nslot) {
+        size_t ns = t->nslot ? t->nslot * 2 : 1024;
+        uint32_t *slot = calloc(ns, sizeof *slot);
+        if (!slot) {
+            t->oom = 1;
+            return 0;
+        }
+        for (size_t i = 1; i < t->n; i++) {
+            size_t j = hash_str(t->s[i]) & (ns - 1);
+            while (slot[j])
+                j = (j + 1) & (ns - 1);
+            slot[j] = (uint32_t)i + 1;
+        }
+        free(t->slot);
+        t->slot = slot;
+        t->nslot = ns;
+    }
+    size_t j = hash_str(s) & (t->nslot - 1);
+    for (; t->slot[j]; j = (j + 1) & (t->nslot - 1))
+        if (!strcmp(t->s[t->slot[j] - 1], s))
+            return t->slot[j] - 1;
+    if (grow((void **)&t->s, &t->cap, t->n + 1, sizeof *t->s)) {
+        t->oom = 1;
+        return 0;
+    }
+    t->s[t->n] = s;
+    t->slot[j] = (uint32_t)t->n + 1;
+    pb_len(t->out, 6, s, strlen(s));
+    return t->n++;
+}
+
+struct pprof {
+    struct mp_report_ctx *ctx;
+    struct pb prof, sub, sub2;
+    struct strtab str;
+    struct u64map func;     /* (name index << 32 | file index) + 1 -> function id */
+    struct u64map loc;      /* pc -> location id */
+    struct u64map map;      /* module string index -> mapping id */
+    uint64_t nfunc, nloc, nmap;
+    char **owned;           /* names made up here ("libx.so+0x12"), freed at the end */
+    size_t nowned, capowned;
+};
+
+static const char *own(struct pprof *p, const char *s)
+{
+    char *c = strdup(s);
+    if (!c || grow((void **)&p->owned, &p->capowned, p->nowned + 1, sizeof *p->owned)) {
+        free(c);
+        p->str.oom = 1;
+        return "?";
+    }
+    p->owned[p->nowned++] = c;
+    return c;
+}
+
+static uint64_t function_id(struct pprof *p, const struct mp_frame *f)
+{
+    const char *name = f->function;
+    if (!name) {
+        char buf[512];
+        if (f->module)
+            snprintf(buf, sizeof buf, "%s+0x%lx", mp_report_basename(f->module),
+                     (unsigned long)f->offset);
+        else
+            snprintf(buf, sizeof buf, "0x%lx", (unsigned long)f->pc);
+        name = own(p, buf);
+    }
+    uint64_t ni = str_index(&p->str, name), fi = str_index(&p->str, f->file);
+    uint64_t key = (ni << 32 | fi) + 1, id;
+    if (map_get(&p->func, key, &id))
+        return id;
+    id = ++p->nfunc;
+    if (map_put(&p->func, key, id))
+        p->str.oom = 1;
+    struct pb *s = &p->sub;
+    pb_int(s, 1, id);
+    pb_int(s, 2, ni);
+    pb_int(s, 3, ni);
+    pb_int(s, 4, fi);
+    pb_msg(&p->prof, 5, s);
+    return id;
+}
+
+/* The mapping of the module at path (the first entry of the model's module table with that
+ * path gives its address range); 0 when the frame has no module. */
+static uint64_t mapping_id(struct pprof *p, const char *path)
+{
+    if (!path || !path[0])
+        return 0;
+    uint64_t pi = str_index(&p->str, path), id;
+    if (map_get(&p->map, pi + 1, &id))
+        return id;
+    id = ++p->nmap;
+    if (map_put(&p->map, pi + 1, id))
+        p->str.oom = 1;
+    const struct mp_report_input *in = p->ctx->in;
+    uintptr_t lo = 0, hi = 0, off = 0;
+    for (size_t i = 0; in->modules && i < in->nmodules; i++)
+        if (in->modules[i].path && !strcmp(in->modules[i].path, path)) {
+            lo = in->modules[i].lo;
+            hi = in->modules[i].hi;
+            off = lo - in->modules[i].base; /* the segment's address in the file */
+            break;
+        }
+    struct pb *s = &p->sub;
+    pb_int(s, 1, id);
+    pb_int(s, 2, lo);
+    pb_int(s, 3, hi);
+    pb_int(s, 4, off);
+    pb_int(s, 5, pi);
+    pb_bool(s, 7, 1);   /* has_functions */
+    pb_bool(s, 8, 1);   /* has_filenames */
+    pb_bool(s, 9, 1);   /* has_line_numbers */
+    pb_bool(s, 10, 1);  /* has_inline_frames */
+    pb_msg(&p->prof, 3, s);
+    return id;
+}
+
+/* The location of the frames f[0..n) (one PC: inlined frames, then the real one). */
+static uint64_t location_id(struct pprof *p, const struct mp_frame *f, uint32_t n)
+{
+    uint64_t id;
+    if (map_get(&p->loc, (uint64_t)f[0].pc + 1, &id))
+        return id;
+    uint64_t mid = mapping_id(p, f[n - 1].module);
+    id = ++p->nloc;
+    if (map_put(&p->loc, (uint64_t)f[0].pc + 1, id))
+        p->str.oom = 1;
+    /* Functions first: they use p->sub; the location is built in p->sub2. */
+    uint64_t fids[64];
+    uint32_t m = n < 64 ? n : 64;
+    for (uint32_t i = 0; i < m; i++)
+        fids[i] = function_id(p, &f[i]);
+    struct pb *s = &p->sub2, *line = &p->sub;
+    pb_int(s, 1, id);
+    pb_int(s, 2, mid);
+    pb_int(s, 3, f[0].pc);
+    for (uint32_t i = 0; i < m; i++) {
+        pb_int(line, 1, fids[i]);
+        pb_int(line, 2, f[i].line);
+        pb_msg(s, 4, line);
+    }
+    pb_msg(&p->prof, 4, s);
+    return id;
+}
+
+static void value_type(struct pprof *p, unsigned field, const char *type, const char *unit)
+{
+    struct pb *s = &p->sub;
+    pb_int(s, 1, str_index(&p->str, type));
+    pb_int(s, 2, str_index(&p->str, unit));
+    pb_msg(&p->prof, field, s);
+}
+
+static void label(struct pprof *p, struct pb *sample, const char *key, const char *val)
+{
+    struct pb *s = &p->sub2;
+    pb_int(s, 1, str_index(&p->str, key));
+    pb_int(s, 2, str_index(&p->str, val));
+    pb_msg(sample, 3, s);
+}
+
+/* Packed repeated varints: field, length, values. */
+static void packed(struct pb *b, unsigned field, const uint64_t *v, size_t n)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t x = v[i];
+        do {
+            len++;
+            x >>= 7;
+        } while (x);
+    }
+    pb_tag(b, field, 2);
+    pb_varint(b, len);
+    for (size_t i = 0; i < n; i++)
+        pb_varint(b, v[i]);
+}
+
+static void sample(struct pprof *p, struct pb *smp, const struct mp_loss_record *r,
+                   uint64_t **locs, size_t *loccap)
+{
+    uint32_t n;
+    const struct mp_frame *f = mp_report_ctx_stack(p->ctx, r->stack, &n);
+    size_t nloc = 0;
+    for (uint32_t i = 0; i < n;) {
+        uint32_t j = i + 1;
+        while (j < n && f[j].pc == f[i].pc && f[j - 1].inlined)
+            j++;
+        if (grow((void **)locs, loccap, nloc + 1, sizeof **locs)) {
+            p->str.oom = 1;
+            return;
+        }
+        (*locs)[nloc++] = location_id(p, &f[i], j - i);
+        i = j;
+    }
+    if (!n) {
+        static const struct mp_frame none = {.function = "(no stack recorded)"};
+        if (grow((void **)locs, loccap, 1, sizeof **locs)) {
+            p->str.oom = 1;
+            return;
+        }
+        (*locs)[nloc++] = location_id(p, &none, 1);
+    }
+    int live = r->kind == MP_LEAK_REACHABLE;
+    uint64_t v[4] = {live ? 0 : r->blocks, live ? 0 : r->bytes, live ? r->blocks : 0,
+                     live ? r->bytes : 0};
+    packed(smp, 1, *locs, nloc);
+    packed(smp, 2, v, 4);
+    label(p, smp, "kind", mp_leak_kind_name(r->kind));
+    label(p, smp, "allocator", mp_alloc_kind_name(r->allocator));
+    pb_msg(&p->prof, 2, smp);
+}
+
+/* Deflate the encoded profile in gzip framing into o. */
+static void gzip_out(struct mp_out *o, const uint8_t *data, size_t n)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        o->err = ENOMEM;
+        return;
+    }
+    unsigned char buf[16384];
+    z.next_in = (unsigned char *)data;
+    int rc;
+    do {
+        size_t chunk = n > (1u << 30) ? (1u << 30) : n;
+        z.avail_in = (uInt)chunk;
+        n -= chunk;
+        do {
+            z.next_out = buf;
+            z.avail_out = sizeof buf;
+            rc = deflate(&z, n ? Z_NO_FLUSH : Z_FINISH);
+            mp_out_write(o, buf, sizeof buf - z.avail_out);
+        } while (z.avail_out == 0);
+    } while (n);
+    if (rc != Z_STREAM_END && !o->err)
+        o->err = EIO;
+    deflateEnd(&z);
+}
+
+void mp_pprof_write(struct mp_report_ctx *ctx, struct mp_out *o)
+{
+    const struct mp_report_input *in = ctx->in;
+    struct pprof p;
+    memset(&p, 0, sizeof p);
+    p.ctx = ctx;
+    p.str.out = &p.prof;
+    /* String 0 must be "". */
+    if (grow((void **)&p.str.s, &p.str.cap, 1, sizeof *p.str.s) == 0) {
+        p.str.s[p.str.n++] = "";
+        pb_len(&p.prof, 6, "", 0);
+    } else {
+        p.str.oom = 1;
+    }
+    value_type(&p, 1, "leaked_objects", "count");
+    value_type(&p, 1, "leaked_space", "bytes");
+    value_type(&p, 1, "live_objects", "count");
+    value_type(&p, 1, "live_space", "bytes");
+    struct pb smp = {0};
+    uint64_t *locs = NULL;
+    size_t loccap = 0;
+    for (size_t i = 0; i < ctx->norder && !p.str.oom; i++)
+        sample(&p, &smp, &in->records[ctx->order[i]], &locs, &loccap);
+    free(locs);
+    free(smp.p);
+
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    pb_int(&p.prof, 9, (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec);
+    value_type(&p, 11, "space", "bytes");
+    pb_int(&p.prof, 12, 1);
+    /* Comments: the command line, the pid and why the report was written. */
+    char buf[4096];
+    size_t len = 0;
+    buf[0] = 0;
+    for (int i = 0; in->argv && i < in->argc && len + 2 < sizeof buf; i++) {
+        int w = snprintf(buf + len, sizeof buf - len, "%s%s", i ? " " : "",
+                         in->argv[i] ? in->argv[i] : "");
+        len = w < 0 ? len : (size_t)w + len < sizeof buf ? (size_t)w + len : sizeof buf - 1;
+    }
+    char head[256];
+    snprintf(head, sizeof head, "memplumber report (%s), pid %d",
+             in->reason && in->reason[0] ? in->reason : "exit", in->pid);
+    const char *comments[2] = {own(&p, head), own(&p, buf)};
+    for (int i = 0; i < 2; i++)
+        if (comments[i][0])
+            pb_int(&p.prof, 13, str_index(&p.str, comments[i]));
+    pb_int(&p.prof, 14, str_index(&p.str, "leaked_space"));
+
+    if (p.prof.oom || p.sub.oom || p.sub2.oom || p.str.oom)
+        o->err = ENOMEM;
+    else
+        gzip_out(o, p.prof.p, p.prof.n);
+
+    free(p.prof.p);
+    free(p.sub.p);
+    free(p.sub2.p);
+    free(p.str.s);
+    free(p.str.slot);
+    map_free(&p.func);
+    map_free(&p.loc);
+    map_free(&p.map);
+    for (size_t i = 0; i < p.nowned; i++)
+        free(p.owned[i]);
+    free(p.owned);
+}

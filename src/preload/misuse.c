@@ -12,9 +12,6 @@
 #include "preload/guard.h"
 #include "preload/runtime.h"
 
-uint32_t mp_runtime_capture(uintptr_t *fp);
-uint32_t mp_runtime_capture_free(uintptr_t *fp);
-
 /* ---- quarantine: a ring of freed blocks' metadata ---- */
 
 struct qentry {

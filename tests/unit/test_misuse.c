@@ -1,0 +1,283 @@
+// SOURCES: src/preload/misuse.c src/preload/heap.c src/common/arena.c src/common/lock.c
+// CFLAGS: -pthread
+/* Heap-misuse checks (src/preload/misuse.h) as the hooks use them, with the report entry replaced
+ * by a recorder of the errors it is handed:
+ *   - which free matches which allocation (free for the malloc family, delete / delete[] and
+ *     their aligned forms for new / new[]), and a sized delete's size;
+ *   - a mismatched free names the allocator, the free used and both stacks; a sized delete of the
+ *     right family with the wrong size is its own kind, with the size given;
+ *   - a second free of a block still in the quarantine is a double free naming its size,
+ *     allocator, allocation and free stacks (realloc of it: "realloc of freed"); an address never
+ *     allocated is an invalid free; an interior pointer names the block it falls in;
+ *   - the same error from the same stack is one record counted twice and written once; errors
+ *     without a stack are told apart by address; past the table's capacity errors are still
+ *     counted and written;
+ *   - the quarantine forgets the oldest frees when full, and with quarantine_size=0 it is off
+ *     (no free stack is captured, a double free is an invalid free);
+ *   - threads: each thread's frees are found from any thread.
+ * Configurations that need a fresh quarantine run in forked children. */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "common/kinds.h"
+#include "preload/guard.h"
+#include "preload/heap.h"
+#include "preload/misuse.h"
+#include "preload/options.h"
+
+/* Stand-ins for the rest of the preload library. */
+__thread struct mp_tls mp_tls __attribute__((tls_model("initial-exec")));
+struct mp_options mp_opt;
+static int free_captures;
+/* The "stack id" of a call is the frame-pointer value the test passes: tests choose ids. */
+uint32_t mp_runtime_capture(uintptr_t *fp) { return (uint32_t)(uintptr_t)fp; }
+uint32_t mp_runtime_capture_free(uintptr_t *fp)
+{
+    __atomic_add_fetch(&free_captures, 1, __ATOMIC_RELAXED);
+    return (uint32_t)(uintptr_t)fp;
+}
+#define MAXREC 8192
+static struct mp_error_record emitted[MAXREC];
+static int nemitted;
+void mp_report_emit_error(const struct mp_error_record *e)
+{
+    int i = __atomic_fetch_add(&nemitted, 1, __ATOMIC_RELAXED);
+    if (i < MAXREC)
+        emitted[i] = *e;
+}
+
+#define ID(n) ((uintptr_t *)(uintptr_t)(n))
+
+static struct mp_block block(uintptr_t addr, size_t size, unsigned kind, uint32_t stack)
+{
+    struct mp_block b = {addr, size, stack, kind, 0};
+    return b;
+}
+
+static void matching(void)
+{
+    static const unsigned want[MP_ALLOC_NKINDS] = {
+        [MP_ALLOC_MALLOC] = MP_FREE_FREE,
+        [MP_ALLOC_CALLOC] = MP_FREE_FREE,
+        [MP_ALLOC_REALLOC] = MP_FREE_FREE,
+        [MP_ALLOC_MEMALIGN] = MP_FREE_FREE,
+        [MP_ALLOC_NEW] = MP_FREE_DELETE,
+        [MP_ALLOC_NEW_ARRAY] = MP_FREE_DELETE_ARRAY,
+        [MP_ALLOC_NEW_ALIGNED] = MP_FREE_DELETE_ALIGNED,
+        [MP_ALLOC_NEW_ARRAY_ALIGNED] = MP_FREE_DELETE_ARRAY_ALIGNED,
+    };
+    for (unsigned a = 0; a < MP_ALLOC_NKINDS; a++)
+        for (unsigned f = 0; f < MP_FREE_NKINDS; f++) {
+            struct mp_block b = block(0x1000, 48, a, 1);
+            int ok = mp_misuse_free_ok(&b, f, 0, 0);
+            CHECK(ok == (want[a] == f), "%s freed with %s: %s, expected %s", mp_alloc_kind_name(a),
+                  mp_free_kind_name(f), ok ? "ok" : "error", want[a] == f ? "ok" : "error");
+        }
+    struct mp_block b = block(0x1000, 48, MP_ALLOC_NEW, 1);
+    CHECK(mp_misuse_free_ok(&b, MP_FREE_DELETE, 48, 1), "sized delete with the right size");
+    CHECK(!mp_misuse_free_ok(&b, MP_FREE_DELETE, 40, 1), "sized delete with a wrong size");
+}
+
+static const struct mp_error_record *last(void)
+{
+    return nemitted ? &emitted[nemitted - 1] : NULL;
+}
+
+static void errors_main(void)
+{
+    int before = nemitted;
+    struct mp_block b = block(0x10000, 100, MP_ALLOC_NEW_ARRAY, 11);
+    mp_misuse_report_mismatch(&b, MP_FREE_FREE, 0, 0, ID(21));
+    const struct mp_error_record *e = last();
+    CHECK(nemitted == before + 1 && e, "a mismatch is written at once");
+    if (e) {
+        CHECK_UL(e->kind, MP_ERR_MISMATCHED_FREE);
+        CHECK_UL(e->allocator, MP_ALLOC_NEW_ARRAY);
+        CHECK_UL(e->free_kind, MP_FREE_FREE);
+        CHECK_UL(e->address, 0x10000);
+        CHECK_UL(e->size, 100);
+        CHECK_UL(e->stack, 21);
+        CHECK_UL(e->alloc_stack, 11);
+    }
+    struct mp_block c = block(0x20000, 64, MP_ALLOC_NEW, 12);
+    mp_misuse_report_mismatch(&c, MP_FREE_DELETE, 32, 1, ID(22));
+    e = last();
+    CHECK(e && e->kind == MP_ERR_SIZED_DELETE && e->size_given == 32 && e->size == 64,
+          "delete of the right family with a wrong size: kind %u, given %lu",
+          e ? e->kind : 99u, e ? (unsigned long)e->size_given : 0ul);
+    mp_misuse_report_mismatch(&c, MP_FREE_DELETE_ARRAY, 64, 1, ID(23));
+    e = last();
+    CHECK(e && e->kind == MP_ERR_MISMATCHED_FREE, "delete[] of new with the right size: mismatch");
+
+    /* Double free: the block's record is in the quarantine. */
+    struct mp_block d = block(0x30000, 24, MP_ALLOC_MALLOC, 13);
+    CHECK_UL(mp_misuse_free_stack(ID(31)), 31);
+    mp_misuse_remember_free_as(&d, 31);
+    mp_misuse_report_bad_free((void *)0x30000, MP_FREE_FREE, 0, ID(32));
+    e = last();
+    CHECK(e && e->kind == MP_ERR_DOUBLE_FREE, "double free recognised");
+    if (e) {
+        CHECK_UL(e->size, 24);
+        CHECK_UL(e->allocator, MP_ALLOC_MALLOC);
+        CHECK_UL(e->alloc_stack, 13);
+        CHECK_UL(e->free_stack, 31);
+        CHECK_UL(e->stack, 32);
+    }
+    mp_misuse_report_bad_free((void *)0x30000, MP_FREE_FREE, 1, ID(33));
+    e = last();
+    CHECK(e && e->kind == MP_ERR_REALLOC_FREED && e->free_stack == 31, "realloc of a freed block");
+
+    /* Invalid: never allocated; interior of a live block. */
+    mp_misuse_report_bad_free((void *)0x40000, MP_FREE_DELETE, 0, ID(41));
+    e = last();
+    CHECK(e && e->kind == MP_ERR_INVALID_FREE && e->block == 0 && e->alloc_stack == 0,
+          "an address never allocated is an invalid free with no block");
+    mp_heap_insert(0x50000, 200, 14, MP_ALLOC_CALLOC);
+    mp_misuse_report_bad_free((void *)0x50010, MP_FREE_FREE, 0, ID(42));
+    e = last();
+    CHECK(e && e->kind == MP_ERR_INVALID_FREE && e->block == 0x50000 && e->size == 200 &&
+              e->alloc_stack == 14 && e->allocator == MP_ALLOC_CALLOC,
+          "an interior pointer names its block (block %#lx size %lu)",
+          e ? (unsigned long)e->block : 0ul, e ? (unsigned long)e->size : 0ul);
+    mp_misuse_report_bad_free((void *)0x50000 + 203, MP_FREE_FREE, 0, ID(43));
+    e = last();
+    CHECK(e && e->kind == MP_ERR_INVALID_FREE && e->block == 0, "past the block's end: no block");
+    mp_misuse_report_bad_free((void *)0x50000 + 205, MP_FREE_FREE, 1, ID(44));
+    e = last();
+    CHECK(e && e->kind == MP_ERR_REALLOC_INVALID, "realloc of a pointer never allocated");
+    mp_misuse_report_usable_size((void *)0x60000, ID(45));
+    e = last();
+    CHECK(e && e->kind == MP_ERR_USABLE_SIZE_INVALID && e->stack == 45, "usable size");
+
+    /* The same error from the same stack: one record, counted twice, written once. */
+    int n0 = nemitted;
+    mp_misuse_report_bad_free((void *)0x70000, MP_FREE_FREE, 0, ID(50));
+    mp_misuse_report_bad_free((void *)0x70008, MP_FREE_FREE, 0, ID(50));
+    CHECK_UL(nemitted - n0, 1);
+    const struct mp_error_record *recs;
+    uint64_t total;
+    size_t n = mp_misuse_errors(&recs, &total);
+    int found = 0;
+    for (size_t i = 0; i < n; i++)
+        if (recs[i].stack == 50) {
+            found++;
+            CHECK_UL(recs[i].count, 2);
+        }
+    CHECK_UL(found, 1);
+    /* Without a stack (0), errors at different addresses are different records. */
+    n0 = nemitted;
+    mp_misuse_report_bad_free((void *)0x80000, MP_FREE_FREE, 0, ID(0));
+    mp_misuse_report_bad_free((void *)0x80010, MP_FREE_FREE, 0, ID(0));
+    mp_misuse_report_bad_free((void *)0x80010, MP_FREE_FREE, 0, ID(0));
+    CHECK_UL(nemitted - n0, 2);
+    uint64_t total2;
+    mp_misuse_errors(&recs, &total2);
+    CHECK_UL(total2 - total, 3);
+
+    /* Past the table's capacity: counted and written, not stored. */
+    n0 = nemitted;
+    for (int i = 0; i < 5000; i++)
+        mp_misuse_report_bad_free((void *)0x90000, MP_FREE_FREE, 0, ID(1000 + i));
+    size_t stored = mp_misuse_errors(&recs, &total);
+    CHECK_UL(nemitted - n0, 5000);
+    CHECK(stored <= 4096 && stored >= 4000, "%zu records stored (capacity 4096)", stored);
+    CHECK_UL(total - total2, 5000);
+}
+
+/* Quarantine eviction: quarantine_size for 4 entries per thread ring. */
+static int child_small(void)
+{
+    nemitted = 0;
+    for (uintptr_t i = 0; i < 5; i++) {
+        struct mp_block b = block(0x100000 + i * 64, 32, MP_ALLOC_MALLOC, 7);
+        mp_misuse_remember_free_as(&b, (uint32_t)(100 + i));
+    }
+    mp_misuse_report_bad_free((void *)0x100000, MP_FREE_FREE, 0, ID(1));
+    CHECK(nemitted == 1 && emitted[0].kind == MP_ERR_INVALID_FREE,
+          "the oldest of 5 frees left a 4-entry quarantine (kind %u)", emitted[0].kind);
+    mp_misuse_report_bad_free((void *)(0x100000 + 4 * 64), MP_FREE_FREE, 0, ID(2));
+    CHECK(nemitted == 2 && emitted[1].kind == MP_ERR_DOUBLE_FREE && emitted[1].free_stack == 104,
+          "the newest free is still known");
+    mp_misuse_report_bad_free((void *)(0x100000 + 1 * 64), MP_FREE_FREE, 0, ID(3));
+    CHECK(nemitted == 3 && emitted[2].kind == MP_ERR_DOUBLE_FREE && emitted[2].free_stack == 101,
+          "the second free is still known");
+    return check_failed;
+}
+
+static int child_off(void)
+{
+    nemitted = 0;
+    struct mp_block b = block(0x200000, 32, MP_ALLOC_MALLOC, 7);
+    CHECK_UL(mp_misuse_free_stack(ID(9)), 0);
+    CHECK_UL(free_captures, 0);
+    mp_misuse_remember_free(&b, ID(9));
+    CHECK_UL(free_captures, 0);
+    mp_misuse_report_bad_free((void *)0x200000, MP_FREE_FREE, 0, ID(1));
+    CHECK(nemitted == 1 && emitted[0].kind == MP_ERR_INVALID_FREE,
+          "with the quarantine off a double free is an invalid free");
+    return check_failed;
+}
+
+enum { T = 4, PER = 500 };
+static void *freer(void *arg)
+{
+    uintptr_t t = (uintptr_t)arg;
+    for (uintptr_t i = 0; i < PER; i++) {
+        struct mp_block b = block(0x1000000 + (t * PER + i) * 32, 16, MP_ALLOC_MALLOC, 1);
+        mp_misuse_remember_free_as(&b, (uint32_t)(t * PER + i + 1));
+    }
+    return NULL;
+}
+
+static int child_threads(void)
+{
+    nemitted = 0;
+    pthread_t th[T];
+    for (uintptr_t t = 0; t < T; t++)
+        pthread_create(&th[t], NULL, freer, (void *)t);
+    for (int t = 0; t < T; t++)
+        pthread_join(th[t], NULL);
+    int bad = 0;
+    for (uintptr_t k = 0; k < T * PER; k += 7) {
+        int n0 = nemitted;
+        mp_misuse_report_bad_free((void *)(0x1000000 + k * 32), MP_FREE_FREE, 0, ID(5000 + k));
+        if (nemitted != n0 + 1 || emitted[n0].kind != MP_ERR_DOUBLE_FREE ||
+            emitted[n0].free_stack != k + 1)
+            bad++;
+    }
+    CHECK(bad == 0, "%d frees made by other threads not found as double frees", bad);
+    return check_failed;
+}
+
+static void in_child(int (*fn)(void), size_t quarantine, const char *what)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        mp_opt.quarantine_size = quarantine;
+        mp_misuse_init();
+        int f = fn();
+        fflush(stdout);
+        _exit(f ? 1 : 0);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: child failed (status %#x)", what, st);
+}
+
+int main(void)
+{
+    mp_heap_init();
+    matching();
+    in_child(child_small, 64 * 4 * 24, "eviction");
+    in_child(child_off, 0, "quarantine off");
+    in_child(child_threads, 16 << 20, "threads");
+    mp_opt.quarantine_size = 16 << 20;
+    mp_misuse_init();
+    errors_main();
+    return CHECK_DONE();
+}

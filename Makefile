@@ -35,7 +35,8 @@ REPORT_SRC  := $(wildcard src/report/*.c)
 CLI_SRC     := $(wildcard src/cli/*.c)
 
 PRELOAD_OBJ := $(patsubst src/%.c,$(BUILD)/obj/preload/%.o,$(PRELOAD_SRC) $(COMMON_SRC))
-REPORT_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/report/%.o,$(REPORT_SRC) $(COMMON_SRC))
+REPORT_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/report/%.o,$(REPORT_SRC) $(COMMON_SRC)) \
+               $(BUILD)/obj/report/report/html_page.o
 CLI_OBJ     := $(patsubst src/%.c,$(BUILD)/obj/cli/%.o,$(CLI_SRC) $(COMMON_SRC) src/preload/options.c)
 
 all: $(BUILD)/libmemplumber.so $(BUILD)/libmemplumber-report.so $(BUILD)/memplumber
@@ -52,6 +53,12 @@ $(BUILD)/obj/preload/preload/unwind.o: PRELOAD_CFLAGS += -fomit-frame-pointer -f
 $(BUILD)/obj/report/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(REPORT_CFLAGS) -c $< -o $@
+
+# The HTML report's style sheet and script, pulled in with .incbin (see html_page.S).
+$(BUILD)/obj/report/report/html_page.o: src/report/html_page.S src/report/html_page.css \
+                                        src/report/html_page.js
+	@mkdir -p $(dir $@)
+	$(CC) -c $< -o $@
 
 $(BUILD)/obj/cli/%.o: src/%.c
 	@mkdir -p $(dir $@)

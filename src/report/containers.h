@@ -1,5 +1,6 @@
 /* Small containers for the report library (single-threaded, malloc-based): a growable array
- * helper and an open-addressing map from nonzero 64-bit keys to 64-bit values. Header-only. */
+ * helper, an open-addressing map from nonzero 64-bit keys to 64-bit values and a string table
+ * (distinct strings numbered in order of first use). Header-only. */
 #ifndef MP_REPORT_CONTAINERS_H
 #define MP_REPORT_CONTAINERS_H
 
@@ -94,6 +95,61 @@ static inline int grow(void **arr, size_t *cap, size_t need, size_t elem)
     *arr = p;
     *cap = ncap;
     return 0;
+}
+
+/* Distinct strings numbered from 0 in order of first use. The strings are not copied: they must
+ * outlive the table. */
+struct strtab {
+    const char **s;         /* by index */
+    size_t n, cap;
+    uint32_t *slot;         /* open addressing: index + 1, 0 = empty */
+    size_t nslot;
+};
+
+static inline uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* The index of s, added when new (*added = 1). -1 when out of memory. */
+static inline long strtab_index(struct strtab *t, const char *s, int *added)
+{
+    *added = 0;
+    if ((t->n + 1) * 2 > t->nslot) {
+        size_t ns = t->nslot ? t->nslot * 2 : 1024;
+        uint32_t *slot = calloc(ns, sizeof *slot);
+        if (!slot)
+            return -1;
+        for (size_t i = 0; i < t->n; i++) {
+            size_t j = hash_str(t->s[i]) & (ns - 1);
+            while (slot[j])
+                j = (j + 1) & (ns - 1);
+            slot[j] = (uint32_t)i + 1;
+        }
+        free(t->slot);
+        t->slot = slot;
+        t->nslot = ns;
+    }
+    size_t j = hash_str(s) & (t->nslot - 1);
+    for (; t->slot[j]; j = (j + 1) & (t->nslot - 1))
+        if (!strcmp(t->s[t->slot[j] - 1], s))
+            return (long)t->slot[j] - 1;
+    if (grow((void **)&t->s, &t->cap, t->n + 1, sizeof *t->s))
+        return -1;
+    t->s[t->n] = s;
+    t->slot[j] = (uint32_t)t->n + 1;
+    *added = 1;
+    return (long)t->n++;
+}
+
+static inline void strtab_free(struct strtab *t)
+{
+    free(t->s);
+    free(t->slot);
+    memset(t, 0, sizeof *t);
 }
 
 #endif

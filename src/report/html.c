@@ -1,241 +1,271 @@
-/* A self-contained HTML report: one page with inline CSS and a little inline JavaScript, no
- * external resources. Summary table per kind; every non-suppressed loss record in a table that can
- * be sorted (click a column head) and filtered (text box, kind check boxes; kinds outside
- * opt.show_kinds start unchecked), each with its stack in a collapsible <details>; heap errors
- * with their stacks. Every piece of program data (command line, names, paths) goes through
- * mp_out_html. Depends on report.h only. */
+/* The HTML report: one self-contained page (no network, no external scripts or fonts). The page's
+ * style and script live in html_page.css and html_page.js, built into the library by
+ * html_page.S (.incbin); this file writes only the page skeleton and the report as JSON inside
+ * <script type="application/json">, which the script renders: summary, an icicle graph of bytes by
+ * allocation stack (click to zoom, hover for function and file:line), the sortable and filterable
+ * loss-record table with full stacks, heap-misuse errors and, when the report has snapshots, the
+ * growth timeline with its growth suspects.
+ *
+ * The data (all strings JSON-escaped with < > & as \u003c..., so nothing can close the script
+ * element):
+ *   {"pid", "command": [...], "reason", "summary": {<kind>: {"bytes","blocks"}, ..., "errors"},
+ *    "show_kinds": [kind names shown by default],
+ *    "strings": [...]                           functions, files, modules, by index
+ *    "frames": [[pc, function, file, line, module, inlined], ...]   string indices, -1 = unknown
+ *    "stacks": [[frame index, ...], ...]        innermost first; stack 0 is the empty stack
+ *    "leaks": [[kind, allocator, bytes, blocks, indirect_bytes, stack], ...]   largest first
+ *    "errors": [{"kind", "title", "address", "count", "size", "size_given", "allocator",
+ *                "free_kind", "stack", "alloc_stack", "free_stack"}, ...]
+ *    "kinds": [...], "allocators": [...]        names for the numbers above}
+ * Depends on report.h, containers.h and the page (html_page.S). */
+#include "report/containers.h"
 #include "report/report.h"
 
+#include <errno.h>
 #include <stdio.h>
 
-static const char css[] =
-    "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222;background:#fff}"
-    "h1{font-size:1.5em;margin:0 0 .3em}h2{font-size:1.2em;margin:1.5em 0 .5em}"
-    "code,.stack{font-family:ui-monospace,monospace;font-size:13px}"
-    "table{border-collapse:collapse}th,td{padding:3px 8px;border-bottom:1px solid #ddd;"
-    "text-align:left;vertical-align:top}td.n,th.n{text-align:right}"
-    "#leaks th[data-sort]{cursor:pointer;user-select:none}#leaks th[data-sort]:hover{color:#06c}"
-    ".stack{margin:.3em 0;padding-left:2.2em}.stack li{white-space:pre-wrap}"
-    ".inl{color:#777}.unk{color:#999}.loc{color:#555}"
-    ".k0{color:#b00;font-weight:600}.k1{color:#c50}.k2{color:#a80}.k3{color:#080}"
-    ".err{border-left:4px solid #b00;padding:.2em .8em;margin:.8em 0;background:#fdf5f5}"
-    ".err h3{font-size:1em;margin:.2em 0}.controls{margin:.5em 0}.controls label{margin-right:1em}"
-    "#filter{width:24em;padding:3px}.muted{color:#777}";
+/* html_page.S: the page's style sheet and script, NUL-terminated. */
+extern const char mp_html_page_css[];
+extern const char mp_html_page_js[];
 
-static const char js[] =
-    "(function(){"
-    "var t=document.getElementById('leaks');if(!t)return;"
-    "var body=t.tBodies[0],rows=Array.prototype.slice.call(body.rows);"
-    "var f=document.getElementById('filter'),boxes=document.querySelectorAll('.kind');"
-    "var shown=document.getElementById('shown');"
-    "function apply(){var q=f.value.toLowerCase(),on={},n=0;"
-    "for(var i=0;i<boxes.length;i++)on[boxes[i].value]=boxes[i].checked;"
-    "rows.forEach(function(r){var v=on[r.dataset.kind]&&"
-    "(!q||r.textContent.toLowerCase().indexOf(q)>=0);r.style.display=v?'':'none';if(v)n++;});"
-    "shown.textContent=n;}"
-    "f.addEventListener('input',apply);"
-    "for(var i=0;i<boxes.length;i++)boxes[i].addEventListener('change',apply);"
-    "var dir={bytes:-1};"
-    "t.tHead.addEventListener('click',function(e){var th=e.target.closest('th[data-sort]');"
-    "if(!th)return;var k=th.dataset.sort,d=dir[k]=dir[k]?-dir[k]:(k=='kindidx'?1:-1);"
-    "rows.sort(function(a,b){var x=+a.dataset[k],y=+b.dataset[k];"
-    "return x!=y?(x<y?-d:d):(+a.dataset.rank)-(+b.dataset.rank);});"
-    "rows.forEach(function(r){body.appendChild(r);});});"
-    "apply();})();";
+struct html {
+    struct mp_report_ctx *ctx;
+    struct mp_out *o;
+    struct strtab str;
+    struct u64map frame;        /* (pc << 6 | position in its inline chain) + 1 -> frame index */
+    struct u64map stack;        /* model stack index + 1 -> page stack index */
+    uint32_t nframes, nstacks;
+    int oom;
+};
 
-static void put_frame(struct mp_out *o, const struct mp_frame *f)
+static long str_index(struct html *h, const char *s)
 {
-    mp_out_puts(o, f->inlined ? "<li class=\"inl\"><code>" : "<li><code>");
-    mp_out_hex(o, f->pc);
-    mp_out_puts(o, "</code> ");
-    if (f->function) {
-        mp_out_puts(o, "<b>");
-        mp_out_html(o, f->function);
-        mp_out_puts(o, "</b>");
-    } else {
-        mp_out_puts(o, "<span class=\"unk\">?\?\?</span>");
-    }
-    if (f->file) {
-        mp_out_puts(o, " <span class=\"loc\" title=\"");
-        mp_out_html(o, f->file);
-        mp_out_puts(o, "\">");
-        mp_out_html(o, mp_report_basename(f->file));
-        if (f->line)
-            mp_out_printf(o, ":%u", f->line);
-        mp_out_puts(o, "</span>");
-    } else if (f->module) {
-        mp_out_puts(o, " <span class=\"loc\">(in ");
-        mp_out_html(o, f->module);
-        mp_out_printf(o, "+0x%lx)</span>", (unsigned long)f->offset);
-    }
-    if (f->inlined)
-        mp_out_puts(o, " [inlined]");
-    mp_out_puts(o, "</li>");
+    if (!s)
+        return -1;
+    int added;
+    long i = strtab_index(&h->str, s, &added);
+    if (i < 0)
+        h->oom = 1;
+    return i;
 }
 
-/* Short text for a stack's summary line: its first frame. */
-static void put_frame_short(struct mp_out *o, const struct mp_frame *f)
+/* Pass 1: number the strings, frames and stacks the page needs, in order of first use. */
+static void index_stack(struct html *h, uint32_t stack)
 {
-    mp_out_html(o, f->function ? f->function : "???");
-    if (f->file) {
-        mp_out_puts(o, " <span class=\"loc\">(");
-        mp_out_html(o, mp_report_basename(f->file));
-        if (f->line)
-            mp_out_printf(o, ":%u", f->line);
-        mp_out_puts(o, ")</span>");
-    } else if (f->module) {
-        mp_out_puts(o, " <span class=\"loc\">(in ");
-        mp_out_html(o, mp_report_basename(f->module));
-        mp_out_puts(o, ")</span>");
-    }
-}
-
-static void put_stack(struct mp_report_ctx *ctx, struct mp_out *o, uint32_t stack,
-                      const char *label, int open)
-{
-    uint32_t n;
-    const struct mp_frame *f = mp_report_ctx_stack(ctx, stack, &n);
-    if (!n) {
-        mp_out_puts(o, "<span class=\"muted\">(no stack recorded)</span>");
+    uint64_t v;
+    if (!stack || map_get(&h->stack, (uint64_t)stack + 1, &v))
         return;
+    if (map_put(&h->stack, (uint64_t)stack + 1, ++h->nstacks))
+        h->oom = 1;
+    uint32_t n;
+    const struct mp_frame *f = mp_report_ctx_stack(h->ctx, stack, &n);
+    for (uint32_t i = 0, pos = 0; i < n; i++) {
+        pos = i && f[i].pc == f[i - 1].pc && f[i - 1].inlined ? pos + 1 : 0;
+        uint64_t key = ((uint64_t)f[i].pc << 6 | (pos & 63)) + 1;
+        if (map_get(&h->frame, key, &v))
+            continue;
+        if (map_put(&h->frame, key, h->nframes++))
+            h->oom = 1;
+        str_index(h, f[i].function);
+        str_index(h, f[i].file);
+        str_index(h, f[i].module);
     }
-    mp_out_puts(o, open ? "<details open><summary>" : "<details><summary>");
-    if (label)
-        mp_out_html(o, label);
-    else
-        put_frame_short(o, &f[0]);
-    mp_out_puts(o, "</summary><ol class=\"stack\">");
-    for (uint32_t i = 0; i < n; i++)
-        put_frame(o, &f[i]);
-    mp_out_puts(o, "</ol></details>");
 }
 
-static void put_sum_row(struct mp_out *o, const char *label, const char *cls,
-                        const struct mp_count *c)
+static void put_strings(struct html *h)
 {
-    mp_out_printf(o, "<tr><td%s>%s</td><td class=\"n\">", cls, label);
-    mp_out_commas(o, c->bytes);
-    mp_out_puts(o, "</td><td class=\"n\">");
-    mp_out_commas(o, c->blocks);
-    mp_out_puts(o, "</td></tr>\n");
+    mp_out_puts(h->o, ",\n\"strings\": [");
+    for (size_t i = 0; i < h->str.n; i++) {
+        if (i)
+            mp_out_puts(h->o, i % 8 ? "," : ",\n");
+        mp_out_json_str(h->o, h->str.s[i]);
+    }
+    mp_out_puts(h->o, "]");
 }
 
-static void put_leaks(struct mp_report_ctx *ctx, struct mp_out *o)
+/* Frames and stacks, in the order pass 1 numbered them (the same walk again). */
+static void put_frames_stacks(struct html *h, const uint32_t *stacks, size_t nst)
 {
+    struct mp_out *o = h->o;
+    uint64_t v;
+    uint32_t next = 0;
+    mp_out_puts(o, ",\n\"frames\": [");
+    for (size_t s = 0; s < nst; s++) {
+        uint32_t n;
+        const struct mp_frame *f = mp_report_ctx_stack(h->ctx, stacks[s], &n);
+        for (uint32_t i = 0, pos = 0; i < n; i++) {
+            pos = i && f[i].pc == f[i - 1].pc && f[i - 1].inlined ? pos + 1 : 0;
+            uint64_t key = ((uint64_t)f[i].pc << 6 | (pos & 63)) + 1;
+            if (!map_get(&h->frame, key, &v) || v != next)
+                continue;   /* numbered earlier (or lost to an out-of-memory) */
+            mp_out_puts(o, next ? ",\n[\"" : "\n[\"");
+            next++;
+            mp_out_hex(o, f[i].pc);
+            mp_out_printf(o, "\",%ld,%ld,%u,%ld,%d]", str_index(h, f[i].function),
+                          str_index(h, f[i].file), f[i].line, str_index(h, f[i].module),
+                          f[i].inlined ? 1 : 0);
+        }
+    }
+    mp_out_puts(o, "],\n\"stacks\": [[]");
+    for (size_t s = 0; s < nst; s++) {
+        uint32_t n;
+        const struct mp_frame *f = mp_report_ctx_stack(h->ctx, stacks[s], &n);
+        mp_out_puts(o, ",\n[");
+        for (uint32_t i = 0, pos = 0; i < n; i++) {
+            pos = i && f[i].pc == f[i - 1].pc && f[i - 1].inlined ? pos + 1 : 0;
+            uint64_t key = ((uint64_t)f[i].pc << 6 | (pos & 63)) + 1;
+            v = 0;
+            map_get(&h->frame, key, &v);
+            mp_out_printf(o, i ? ",%u" : "%u", (unsigned)v);
+        }
+        mp_out_putc(o, ']');
+    }
+    mp_out_putc(o, ']');
+}
+
+static unsigned page_stack(struct html *h, uint32_t stack)
+{
+    uint64_t v = 0;
+    if (stack)
+        map_get(&h->stack, (uint64_t)stack + 1, &v);
+    return (unsigned)v;
+}
+
+static void put_count(struct mp_out *o, const char *name, const struct mp_count *c)
+{
+    mp_out_printf(o, "\"%s\": {\"bytes\": %llu, \"blocks\": %llu}, ", name,
+                  (unsigned long long)c->bytes, (unsigned long long)c->blocks);
+}
+
+static void put_data(struct html *h)
+{
+    struct mp_report_ctx *ctx = h->ctx;
     const struct mp_report_input *in = ctx->in;
-    mp_out_printf(o, "<h2>Loss records (<span id=\"shown\">%zu</span> of %zu shown)</h2>\n",
-                  ctx->norder, ctx->norder);
-    mp_out_puts(o, "<div class=\"controls\"><input id=\"filter\" type=\"search\" "
-                   "placeholder=\"Filter: function, file or module\"> ");
-    for (unsigned k = 0; k < MP_LEAK_NKINDS; k++) {
-        mp_out_printf(o, "<label><input type=\"checkbox\" class=\"kind\" value=\"%s\"%s> %s"
-                         "</label>",
-                      mp_leak_kind_name(k), (in->opt.show_kinds & (1u << k)) ? " checked" : "",
-                      mp_report_kind_words(k));
+    struct mp_out *o = h->o;
+    size_t nerr = in->errors ? in->nerrors : 0;
+
+    /* Pass 1, in the order the page lists them: records, then errors. */
+    uint32_t *stacks = NULL;
+    size_t nst = 0, cap = 0;
+    for (size_t i = 0; i <= ctx->norder + 3 * nerr; i++) {
+        uint32_t st;
+        if (i < ctx->norder) {
+            st = in->records[ctx->order[i]].stack;
+        } else if (i < ctx->norder + 3 * nerr) {
+            const struct mp_error_record *e = &in->errors[(i - ctx->norder) / 3];
+            unsigned k = (unsigned)((i - ctx->norder) % 3);
+            st = k == 0 ? e->stack : k == 1 ? e->free_stack : e->alloc_stack;
+        } else {
+            break;
+        }
+        uint32_t before = h->nstacks;
+        index_stack(h, st);
+        if (h->nstacks != before) {
+            if (grow((void **)&stacks, &cap, nst + 1, sizeof *stacks))
+                h->oom = 1;
+            else
+                stacks[nst++] = st;
+        }
     }
-    mp_out_puts(o, "</div>\n<table id=\"leaks\"><thead><tr>"
-                   "<th class=\"n\" data-sort=\"bytes\" title=\"sort\">Bytes</th>"
-                   "<th class=\"n\" data-sort=\"blocks\" title=\"sort\">Blocks</th>"
-                   "<th data-sort=\"kindidx\" title=\"sort\">Kind</th><th>Allocator</th>"
-                   "<th>Allocation stack</th></tr></thead>\n<tbody>\n");
+
+    o->json_in_html = 1;
+    mp_out_printf(o, "{\"pid\": %d, \"command\": [", in->pid);
+    for (int i = 0; in->argv && i < in->argc; i++) {
+        if (i)
+            mp_out_puts(o, ", ");
+        mp_out_json_str(o, in->argv[i] ? in->argv[i] : "");
+    }
+    mp_out_puts(o, "], \"reason\": ");
+    mp_out_json_str(o, in->reason && in->reason[0] ? in->reason : "exit");
+    mp_out_puts(o, ",\n\"summary\": {");
+    for (unsigned k = 0; k < MP_LEAK_NKINDS; k++)
+        put_count(o, mp_leak_kind_name(k), &in->lost[k]);
+    put_count(o, "suppressed", &in->suppressed);
+    put_count(o, "total_allocated", &in->total_allocated);
+    put_count(o, "total_freed", &in->total_freed);
+    mp_out_printf(o, "\"errors\": %llu},\n\"kinds\": [", (unsigned long long)in->error_count);
+    for (unsigned k = 0; k < MP_LEAK_NKINDS; k++)
+        mp_out_printf(o, "%s\"%s\"", k ? ", " : "", mp_leak_kind_name(k));
+    mp_out_puts(o, "],\n\"kind_words\": [");
+    for (unsigned k = 0; k < MP_LEAK_NKINDS; k++)
+        mp_out_printf(o, "%s\"%s\"", k ? ", " : "", mp_report_kind_words(k));
+    mp_out_puts(o, "],\n\"allocators\": [");
+    for (unsigned k = 0; k < MP_ALLOC_NKINDS; k++) {
+        if (k)
+            mp_out_puts(o, ", ");
+        mp_out_json_str(o, mp_alloc_kind_name(k));
+    }
+    mp_out_puts(o, "],\n\"show_kinds\": [");
+    for (unsigned k = 0, first = 1; k < MP_LEAK_NKINDS; k++)
+        if (in->opt.show_kinds & (1u << k)) {
+            mp_out_printf(o, "%s\"%s\"", first ? "" : ", ", mp_leak_kind_name(k));
+            first = 0;
+        }
+    mp_out_putc(o, ']');
+    put_strings(h);
+    put_frames_stacks(h, stacks, nst);
+    free(stacks);
+
+    mp_out_puts(o, ",\n\"leaks\": [");
     for (size_t i = 0; i < ctx->norder; i++) {
         const struct mp_loss_record *r = &in->records[ctx->order[i]];
-        unsigned k = r->kind < MP_LEAK_NKINDS ? r->kind : 0;
-        mp_out_printf(o, "<tr data-kind=\"%s\" data-kindidx=\"%u\" data-bytes=\"%llu\" "
-                         "data-blocks=\"%llu\" data-rank=\"%zu\"><td class=\"n\">",
-                      mp_leak_kind_name(r->kind), k, (unsigned long long)r->bytes,
-                      (unsigned long long)r->blocks, i);
-        mp_out_commas(o, r->bytes);
-        if (r->kind == MP_LEAK_DEFINITE && r->indirect_bytes) {
-            mp_out_puts(o, "<br><span class=\"muted\" title=\"indirectly lost through it\">+");
-            mp_out_commas(o, r->indirect_bytes);
-            mp_out_puts(o, "</span>");
-        }
-        mp_out_puts(o, "</td><td class=\"n\">");
-        mp_out_commas(o, r->blocks);
-        mp_out_printf(o, "</td><td class=\"k%u\">%s</td><td>", k, mp_report_kind_words(r->kind));
-        mp_out_html(o, mp_alloc_kind_name(r->allocator));
-        mp_out_puts(o, "</td><td>");
-        put_stack(ctx, o, r->stack, NULL, 0);
-        mp_out_puts(o, "</td></tr>\n");
+        mp_out_printf(o, "%s[%u,%u,%llu,%llu,%llu,%u]", i ? (i % 4 ? "," : ",\n") : "\n",
+                      r->kind < MP_LEAK_NKINDS ? r->kind : 0,
+                      r->allocator < MP_ALLOC_NKINDS ? r->allocator : 0,
+                      (unsigned long long)r->bytes, (unsigned long long)r->blocks,
+                      (unsigned long long)(r->kind == MP_LEAK_DEFINITE ? r->indirect_bytes : 0),
+                      page_stack(h, r->stack));
     }
-    mp_out_puts(o, "</tbody></table>\n");
-}
-
-static void put_errors(struct mp_report_ctx *ctx, struct mp_out *o)
-{
-    const struct mp_report_input *in = ctx->in;
-    size_t nerr = in->errors ? in->nerrors : 0;
-    mp_out_printf(o, "<h2>Heap errors (%zu)</h2>\n", nerr);
-    if (!nerr)
-        mp_out_puts(o, "<p class=\"muted\">None.</p>\n");
+    mp_out_puts(o, "],\n\"errors\": [");
     for (size_t i = 0; i < nerr; i++) {
         const struct mp_error_record *e = &in->errors[i];
-        mp_out_puts(o, "<div class=\"err\"><h3>");
-        mp_out_html(o, mp_report_error_title(e->kind));
-        mp_out_puts(o, " <span class=\"muted\">(");
-        mp_out_html(o, mp_error_kind_name(e->kind));
-        mp_out_puts(o, ")</span></h3><p>Address <code>");
+        mp_out_puts(o, i ? ",\n{\"kind\": " : "\n{\"kind\": ");
+        mp_out_json_str(o, mp_error_kind_name(e->kind));
+        mp_out_puts(o, ", \"title\": ");
+        mp_out_json_str(o, mp_report_error_title(e->kind));
+        mp_out_puts(o, ", \"address\": \"");
         mp_out_hex(o, e->address);
-        mp_out_puts(o, "</code>");
-        if (e->size) {
-            mp_out_puts(o, ", block of ");
-            mp_out_commas(o, e->size);
-            mp_out_puts(o, " bytes");
-        }
-        if (e->kind == MP_ERR_MISMATCHED_FREE) {
-            mp_out_puts(o, ", allocated by ");
-            mp_out_html(o, mp_alloc_kind_name(e->allocator));
-            mp_out_puts(o, ", released by ");
-            mp_out_html(o, mp_free_kind_name(e->free_kind));
-        }
-        if (e->kind == MP_ERR_SIZED_DELETE)
-            mp_out_printf(o, ", size given %llu", (unsigned long long)e->size_given);
-        mp_out_puts(o, ", ");
-        mp_out_commas(o, e->count);
-        mp_out_puts(o, e->count == 1 ? " time</p>" : " times</p>");
-        put_stack(ctx, o, e->stack, "Bad call", 1);
-        if (e->free_stack)
-            put_stack(ctx, o, e->free_stack, "Block freed at", 0);
-        if (e->alloc_stack)
-            put_stack(ctx, o, e->alloc_stack, "Block allocated at", 0);
-        mp_out_puts(o, "</div>\n");
+        mp_out_printf(o, "\", \"count\": %llu, \"size\": %llu, \"size_given\": %llu, "
+                         "\"allocator\": ",
+                      (unsigned long long)e->count, (unsigned long long)e->size,
+                      (unsigned long long)(e->kind == MP_ERR_SIZED_DELETE ? e->size_given : 0));
+        mp_out_json_str(o, e->kind == MP_ERR_MISMATCHED_FREE ? mp_alloc_kind_name(e->allocator)
+                                                             : NULL);
+        mp_out_puts(o, ", \"free_kind\": ");
+        mp_out_json_str(o, e->kind == MP_ERR_MISMATCHED_FREE ? mp_free_kind_name(e->free_kind)
+                                                             : NULL);
+        mp_out_printf(o, ", \"stack\": %u, \"free_stack\": %u, \"alloc_stack\": %u}",
+                      page_stack(h, e->stack), page_stack(h, e->free_stack),
+                      page_stack(h, e->alloc_stack));
     }
+    mp_out_puts(o, "]}");
+    o->json_in_html = 0;
 }
 
 void mp_html_write(struct mp_report_ctx *ctx, struct mp_out *o)
 {
     const struct mp_report_input *in = ctx->in;
     const char *prog = in->argv && in->argc > 0 && in->argv[0] ? in->argv[0] : "?";
+    struct html h;
+    memset(&h, 0, sizeof h);
+    h.ctx = ctx;
+    h.o = o;
     mp_out_puts(o, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                    "<meta name=\"viewport\" content=\"width=device-width\">\n<title>memplumber: ");
     mp_out_html(o, mp_report_basename(prog));
-    mp_out_printf(o, " (pid %d)</title>\n<style>%s</style></head>\n<body>\n", in->pid, css);
-    mp_out_puts(o, "<h1>memplumber report</h1>\n<p>Command: <code>");
-    for (int i = 0; in->argv && i < in->argc; i++) {
-        if (i)
-            mp_out_putc(o, ' ');
-        mp_out_html(o, in->argv[i] ? in->argv[i] : "");
-    }
-    mp_out_printf(o, "</code> &middot; pid %d", in->pid);
-    if (in->reason && in->reason[0]) {
-        mp_out_puts(o, " &middot; report at ");
-        mp_out_html(o, in->reason);
-    }
-    mp_out_puts(o, "</p>\n<h2>Summary</h2>\n<table><thead><tr><th></th><th class=\"n\">Bytes"
-                   "</th><th class=\"n\">Blocks</th></tr></thead><tbody>\n");
-    for (unsigned k = 0; k < MP_LEAK_NKINDS; k++) {
-        char cls[16];
-        snprintf(cls, sizeof cls, " class=\"k%u\"", k);
-        put_sum_row(o, mp_report_kind_words(k), cls, &in->lost[k]);
-    }
-    put_sum_row(o, "suppressed", "", &in->suppressed);
-    put_sum_row(o, "total allocated", "", &in->total_allocated);
-    put_sum_row(o, "total freed", "", &in->total_freed);
-    mp_out_puts(o, "<tr><td>heap errors</td><td></td><td class=\"n\">");
-    mp_out_commas(o, in->error_count);
-    mp_out_puts(o, "</td></tr>\n</tbody></table>\n");
-    put_leaks(ctx, o);
-    put_errors(ctx, o);
-    mp_out_printf(o, "<script>%s</script>\n</body></html>\n", js);
+    mp_out_printf(o, " (pid %d)</title>\n<style>\n", in->pid);
+    mp_out_puts(o, mp_html_page_css);
+    mp_out_puts(o, "</style></head>\n<body>\n<noscript><p>This report is drawn by the script in "
+                   "the page: allow JavaScript for this file, or read the same data in the "
+                   "JSON report (--json).</p></noscript>\n<div id=\"app\"></div>\n"
+                   "<script type=\"application/json\" id=\"mp-data\">");
+    put_data(&h);
+    mp_out_puts(o, "</script>\n<script>\n");
+    mp_out_puts(o, mp_html_page_js);
+    mp_out_puts(o, "</script>\n</body></html>\n");
+    if (h.oom && !o->err)
+        o->err = ENOMEM;
+    strtab_free(&h.str);
+    map_free(&h.frame);
+    map_free(&h.stack);
 }

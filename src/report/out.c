@@ -15,6 +15,7 @@ void mp_out_init(struct mp_out *o, int fd)
 {
     o->fd = fd;
     o->err = 0;
+    o->json_in_html = 0;
     o->len = 0;
     o->buf = malloc(OUT_BUF_SIZE);
     o->cap = OUT_BUF_SIZE;
@@ -207,7 +208,8 @@ void mp_out_json_strn(struct mp_out *o, const char *str, size_t n)
             esc = "\\b";
         else if (c == '\f')
             esc = "\\f";
-        else if (c < 0x20 || c == 0x7f) {
+        else if (c < 0x20 || c == 0x7f ||
+                 (o->json_in_html && (c == '<' || c == '>' || c == '&'))) {
             memcpy(ubuf, "\\u00", 4);
             ubuf[4] = hexd[c >> 4];
             ubuf[5] = hexd[c & 15];

@@ -90,63 +90,11 @@ static void pb_msg(struct pb *b, unsigned field, struct pb *sub)
 
 /* ---- the tables ---- */
 
-struct strtab {
-    struct pb *out;         /* the Profile: strings are written to it as they are added */
-    const char **s;         /* by index, for collision checks */
-    size_t n, cap;
-    uint32_t *slot;         /* open addressing: index + 1, 0 = empty */
-    size_t nslot;
-    int oom;
-};
-
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
-/* String table index of s (added on first use; 0 is ""). s must outlive the table. */
-static uint64_t str_index(struct strtab *t, const char *s)
-{
-    if (!s || !s[0])
-        return 0;
-    if ((t->n + 1) * 2 > t->nslot) {
-        size_t ns = t->nslot ? t->nslot * 2 : 1024;
-        uint32_t *slot = calloc(ns, sizeof *slot);
-        if (!slot) {
-            t->oom = 1;
-            return 0;
-        }
-        for (size_t i = 1; i < t->n; i++) {
-            size_t j = hash_str(t->s[i]) & (ns - 1);
-            while (slot[j])
-                j = (j + 1) & (ns - 1);
-            slot[j] = (uint32_t)i + 1;
-        }
-        free(t->slot);
-        t->slot = slot;
-        t->nslot = ns;
-    }
-    size_t j = hash_str(s) & (t->nslot - 1);
-    for (; t->slot[j]; j = (j + 1) & (t->nslot - 1))
-        if (!strcmp(t->s[t->slot[j] - 1], s))
-            return t->slot[j] - 1;
-    if (grow((void **)&t->s, &t->cap, t->n + 1, sizeof *t->s)) {
-        t->oom = 1;
-        return 0;
-    }
-    t->s[t->n] = s;
-    t->slot[j] = (uint32_t)t->n + 1;
-    pb_len(t->out, 6, s, strlen(s));
-    return t->n++;
-}
-
 struct pprof {
     struct mp_report_ctx *ctx;
     struct pb prof, sub, sub2;
     struct strtab str;
+    int oom;
     struct u64map func;     /* (name index << 32 | file index) + 1 -> function id */
     struct u64map loc;      /* pc -> location id */
     struct u64map map;      /* module string index -> mapping id */
@@ -155,12 +103,28 @@ struct pprof {
     size_t nowned, capowned;
 };
 
+/* String table index of s (added to the Profile on first use; 0 is ""). s must outlive p. */
+static uint64_t str_index(struct pprof *p, const char *s)
+{
+    if (!s || !s[0])
+        return 0;
+    int added;
+    long i = strtab_index(&p->str, s, &added);
+    if (i < 0) {
+        p->oom = 1;
+        return 0;
+    }
+    if (added)
+        pb_len(&p->prof, 6, s, strlen(s));
+    return (uint64_t)i;
+}
+
 static const char *own(struct pprof *p, const char *s)
 {
     char *c = strdup(s);
     if (!c || grow((void **)&p->owned, &p->capowned, p->nowned + 1, sizeof *p->owned)) {
         free(c);
-        p->str.oom = 1;
+        p->oom = 1;
         return "?";
     }
     p->owned[p->nowned++] = c;
@@ -179,13 +143,13 @@ static uint64_t function_id(struct pprof *p, const struct mp_frame *f)
             snprintf(buf, sizeof buf, "0x%lx", (unsigned long)f->pc);
         name = own(p, buf);
     }
-    uint64_t ni = str_index(&p->str, name), fi = str_index(&p->str, f->file);
+    uint64_t ni = str_index(p, name), fi = str_index(p, f->file);
     uint64_t key = (ni << 32 | fi) + 1, id;
     if (map_get(&p->func, key, &id))
         return id;
     id = ++p->nfunc;
     if (map_put(&p->func, key, id))
-        p->str.oom = 1;
+        p->oom = 1;
     struct pb *s = &p->sub;
     pb_int(s, 1, id);
     pb_int(s, 2, ni);
@@ -201,12 +165,12 @@ static uint64_t mapping_id(struct pprof *p, const char *path)
 {
     if (!path || !path[0])
         return 0;
-    uint64_t pi = str_index(&p->str, path), id;
+    uint64_t pi = str_index(p, path), id;
     if (map_get(&p->map, pi + 1, &id))
         return id;
     id = ++p->nmap;
     if (map_put(&p->map, pi + 1, id))
-        p->str.oom = 1;
+        p->oom = 1;
     const struct mp_report_input *in = p->ctx->in;
     uintptr_t lo = 0, hi = 0, off = 0;
     for (size_t i = 0; in->modules && i < in->nmodules; i++)
@@ -239,7 +203,7 @@ static uint64_t location_id(struct pprof *p, const struct mp_frame *f, uint32_t 
     uint64_t mid = mapping_id(p, f[n - 1].module);
     id = ++p->nloc;
     if (map_put(&p->loc, (uint64_t)f[0].pc + 1, id))
-        p->str.oom = 1;
+        p->oom = 1;
     /* Functions first: they use p->sub; the location is built in p->sub2. */
     uint64_t fids[64];
     uint32_t m = n < 64 ? n : 64;
@@ -261,16 +225,16 @@ static uint64_t location_id(struct pprof *p, const struct mp_frame *f, uint32_t 
 static void value_type(struct pprof *p, unsigned field, const char *type, const char *unit)
 {
     struct pb *s = &p->sub;
-    pb_int(s, 1, str_index(&p->str, type));
-    pb_int(s, 2, str_index(&p->str, unit));
+    pb_int(s, 1, str_index(p, type));
+    pb_int(s, 2, str_index(p, unit));
     pb_msg(&p->prof, field, s);
 }
 
 static void label(struct pprof *p, struct pb *sample, const char *key, const char *val)
 {
     struct pb *s = &p->sub2;
-    pb_int(s, 1, str_index(&p->str, key));
-    pb_int(s, 2, str_index(&p->str, val));
+    pb_int(s, 1, str_index(p, key));
+    pb_int(s, 2, str_index(p, val));
     pb_msg(sample, 3, s);
 }
 
@@ -302,7 +266,7 @@ static void sample(struct pprof *p, struct pb *smp, const struct mp_loss_record 
         while (j < n && f[j].pc == f[i].pc && f[j - 1].inlined)
             j++;
         if (grow((void **)locs, loccap, nloc + 1, sizeof **locs)) {
-            p->str.oom = 1;
+            p->oom = 1;
             return;
         }
         (*locs)[nloc++] = location_id(p, &f[i], j - i);
@@ -311,7 +275,7 @@ static void sample(struct pprof *p, struct pb *smp, const struct mp_loss_record 
     if (!n) {
         static const struct mp_frame none = {.function = "(no stack recorded)"};
         if (grow((void **)locs, loccap, 1, sizeof **locs)) {
-            p->str.oom = 1;
+            p->oom = 1;
             return;
         }
         (*locs)[nloc++] = location_id(p, &none, 1);
@@ -360,14 +324,11 @@ void mp_pprof_write(struct mp_report_ctx *ctx, struct mp_out *o)
     struct pprof p;
     memset(&p, 0, sizeof p);
     p.ctx = ctx;
-    p.str.out = &p.prof;
     /* String 0 must be "". */
-    if (grow((void **)&p.str.s, &p.str.cap, 1, sizeof *p.str.s) == 0) {
-        p.str.s[p.str.n++] = "";
-        pb_len(&p.prof, 6, "", 0);
-    } else {
-        p.str.oom = 1;
-    }
+    int added;
+    if (strtab_index(&p.str, "", &added) != 0)
+        p.oom = 1;
+    pb_len(&p.prof, 6, "", 0);
     value_type(&p, 1, "leaked_objects", "count");
     value_type(&p, 1, "leaked_space", "bytes");
     value_type(&p, 1, "live_objects", "count");
@@ -375,7 +336,7 @@ void mp_pprof_write(struct mp_report_ctx *ctx, struct mp_out *o)
     struct pb smp = {0};
     uint64_t *locs = NULL;
     size_t loccap = 0;
-    for (size_t i = 0; i < ctx->norder && !p.str.oom; i++)
+    for (size_t i = 0; i < ctx->norder && !p.oom; i++)
         sample(&p, &smp, &in->records[ctx->order[i]], &locs, &loccap);
     free(locs);
     free(smp.p);
@@ -400,10 +361,10 @@ void mp_pprof_write(struct mp_report_ctx *ctx, struct mp_out *o)
     const char *comments[2] = {own(&p, head), own(&p, buf)};
     for (int i = 0; i < 2; i++)
         if (comments[i][0])
-            pb_int(&p.prof, 13, str_index(&p.str, comments[i]));
-    pb_int(&p.prof, 14, str_index(&p.str, "leaked_space"));
+            pb_int(&p.prof, 13, str_index(&p, comments[i]));
+    pb_int(&p.prof, 14, str_index(&p, "leaked_space"));
 
-    if (p.prof.oom || p.sub.oom || p.sub2.oom || p.str.oom)
+    if (p.prof.oom || p.sub.oom || p.sub2.oom || p.oom)
         o->err = ENOMEM;
     else
         gzip_out(o, p.prof.p, p.prof.n);
@@ -411,8 +372,7 @@ void mp_pprof_write(struct mp_report_ctx *ctx, struct mp_out *o)
     free(p.prof.p);
     free(p.sub.p);
     free(p.sub2.p);
-    free(p.str.s);
-    free(p.str.slot);
+    strtab_free(&p.str);
     map_free(&p.func);
     map_free(&p.loc);
     map_free(&p.map);

@@ -1,4 +1,4 @@
-// SOURCES: src/report/report.c src/report/json.c src/report/text.c src/report/sarif.c src/report/html.c src/report/out.c src/report/symbolize.c src/report/symcache.c src/report/suppressions.c src/common/suppress.c src/common/kinds.c src/report/pprof.c
+// SOURCES: src/report/report.c src/report/json.c src/report/text.c src/report/sarif.c src/report/html.c src/report/out.c src/report/symbolize.c src/report/symcache.c src/report/suppressions.c src/common/suppress.c src/common/kinds.c src/report/pprof.c src/report/html_page.S
 // LIBS: -ldw -lelf -lz
 /* The report library (src/report): a model built by hand from this test's own code addresses
  * (return addresses captured in noinline functions, an always_inline chain, a libc function,
@@ -223,6 +223,21 @@ static int run_py(const char *script, const char *in, const char *out)
     return system(cmd);
 }
 
+/* The HTML report's embedded data, flattened. */
+static const char html_py[] =
+    "import json, re, sys\n"
+    "page = open(sys.argv[1], encoding='utf-8').read()\n"
+    "m = re.search(r'<script type=\"application/json\" id=\"mp-data\">(.*?)</script>', page, re.S)\n"
+    "d = json.loads(m.group(1))\n"
+    "o = open(sys.argv[2], 'w')\n"
+    "o.write('argv %s\\n' % d['command'][1])\n"
+    "for i in set(f[1] for f in d['frames'] if f[1] >= 0):\n"
+    "    o.write('function %s\\n' % d['strings'][i])\n"
+    "for i in set(f[4] for f in d['frames'] if f[4] >= 0):\n"
+    "    o.write('module %s\\n' % d['strings'][i])\n"
+    "o.write('leaks %d first %d last %d\\n' % (len(d['leaks']), d['leaks'][0][2], d['leaks'][-1][2]))\n"
+    "o.write('errors %d\\n' % len(d['errors']))\n";
+
 /* ---- the model ---- */
 
 static struct mods mods;
@@ -412,11 +427,20 @@ static void test_full_report(void)
     char *h = slurp(html);
     CHECK(has(h, "<!DOCTYPE html>") && has(h, "</html>"), "html shape");
     CHECK(!strstr(h, "<b>x&") && !strstr(h, "<script>alert"), "unescaped data in HTML");
-    CHECK(has(h, "/nonexistent/&lt;b&gt;x&amp;y&quot;.so"), "escaped module path");
-    CHECK(has(h, "&lt;script&gt;alert(1)&lt;/script&gt;"), "escaped argv");
+    /* The data is JSON inside <script>: < > & escaped as \u003c..., so nothing closes it. */
+    CHECK(has(h, "/nonexistent/\\u003cb\\u003ex\\u0026y\\\".so"), "escaped module path");
+    CHECK(has(h, "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e"), "escaped argv");
     CHECK(!strstr(h, "http://") && !strstr(h, "https://") && !strstr(h, " src="),
           "external resources");
-    CHECK(has(h, "<b>leaf</b>"), "function in html");
+    free(h);
+    /* The embedded data decodes to the model: argv, the function, the module path, the records. */
+    CHECK(run_py(html_py, html, flat) == 0, "HTML data does not parse (%s)", html);
+    h = slurp(flat);
+    CHECK(has(h, "argv <script>alert(1)</script>\n"), "argv in html data:\n%s", h);
+    CHECK(has(h, "function leaf\n"), "function in html data:\n%s", h);
+    CHECK(has(h, "module /nonexistent/<b>x&y\".so\n"), "module in html data:\n%s", h);
+    CHECK(has(h, "leaks 4 first 72704 last 32\n"), "records in html data:\n%s", h);
+    CHECK(has(h, "errors 2\n"), "errors in html data:\n%s", h);
     free(h);
 }
 

@@ -1,0 +1,106 @@
+#!/bin/bash
+# The HTML report (--html) in a real browser: Debian's headless chromium, driven over the DevTools
+# protocol by tests/integration/browser.py (no third-party module). For each page: it loads
+# without console errors and without external resources; the summary shows the totals of the JSON
+# report written by the same run; the loss-record table lists the largest records first, sorts by
+# a click on Blocks (both ways) and Bytes, shows a record's full stack on a click, and follows the
+# kind check boxes; the icicle graph's tooltips name the functions of a row with their bytes and
+# file:line (as computed from the JSON report), a click zooms to a frame (it then spans the whole
+# width) and a click on the top row zooms out; heap-misuse errors are listed.
+# Pages: examples/leaky.c; a program with 10,000 loss records (distinct stacks) and two heap
+# errors, whose page must draw all 10,000 rows on "Show all"; leaky's page with snapshots and
+# growth suspects added to its data (the timeline: one point per snapshot, the suspects listed,
+# the top one marked on the chart and on its loss record).
+# Exit 0 = pass, 1 = fail, 77 = skipped (no chromium: scripts/install-deps --test installs it).
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+ROOT=$(pwd -P)
+MP=${MEMPLUMBER:-$ROOT/build/memplumber}
+if ! command -v gcc >/dev/null || ! command -v python3 >/dev/null; then
+    echo "skip: needs gcc and python3"
+    exit 77
+fi
+if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then
+    echo "skip: chromium is not installed (scripts/install-deps --test installs Debian's chromium)"
+    exit 77
+fi
+T=$(mktemp -d)
+T=$(cd "$T" && pwd -P)
+trap 'rm -rf "$T"' EXIT
+
+cat >"$T/many.c" <<'EOF'
+/* 10,000 loss records: allocation stacks made distinct by a 14-level walk through a() and b()
+ * chosen by the bits of i; every tenth block stays reachable. Plus a double free and an invalid
+ * free. */
+#include <stdlib.h>
+#define N 10000
+static void *keep[N / 10];
+static volatile int ca, cb;
+__attribute__((noinline)) static void *leaf(int i)
+{
+    void *p = malloc(16 + (size_t)(i % 64));
+    __asm__ volatile("" : : "r"(p) : "memory");
+    return p;
+}
+__attribute__((noinline)) static void *a(int i, int d);
+__attribute__((noinline)) static void *b(int i, int d);
+__attribute__((noinline)) static void *step(int i, int d)
+{
+    if (d == 0)
+        return leaf(i);
+    return (i >> (d - 1)) & 1 ? a(i, d - 1) : b(i, d - 1);
+}
+static void *a(int i, int d) { ca++; void *p = step(i, d); __asm__ volatile("" ::: "memory"); return p; }
+static void *b(int i, int d) { cb--; void *p = step(i, d); __asm__ volatile("" ::: "memory"); return p; }
+int main(void)
+{
+    for (int i = 0; i < N; i++) {
+        void *p = step(i, 14);
+        if (i % 10 == 0)
+            keep[i / 10] = p;
+    }
+    char *q = malloc(8);
+    free(q);
+    free(q);                    /* double free */
+    int local;
+    free(&local);               /* invalid free */
+    return 0;
+}
+EOF
+gcc -O2 -g "$ROOT/examples/leaky.c" -o "$T/leaky" || exit 1
+gcc -O1 -g -fno-optimize-sibling-calls -fno-inline "$T/many.c" -o "$T/many" || exit 1
+
+fail=0
+for prog in leaky many; do
+    "$MP" --html="$T/$prog.html" --json="$T/$prog.json" -- "$T/$prog" >"$T/$prog.out" 2>&1
+    if [ ! -s "$T/$prog.html" ] || [ ! -s "$T/$prog.json" ]; then
+        echo "FAIL: $prog: no HTML or JSON report written"; cat "$T/$prog.out"; fail=1; continue
+    fi
+done
+n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["leaks"]))' "$T/many.json")
+if [ "$n" != 10000 ]; then
+    echo "FAIL: many: $n loss records, the test needs 10000 (distinct stacks)"; fail=1
+fi
+echo "== leaky"
+python3 tests/integration/browser.py check-report "$T/leaky.html" "$T/leaky.json" || fail=1
+echo "== many ($(du -k "$T/many.html" | cut -f1) KiB)"
+python3 tests/integration/browser.py check-report "$T/many.html" "$T/many.json" --big || fail=1
+
+# The growth timeline, from snapshots and growth suspects added to leaky's data.
+python3 - "$T/leaky.html" "$T/growth.html" <<'EOF' || fail=1
+import json, re, sys
+page = open(sys.argv[1]).read()
+m = re.search(r'(<script type="application/json" id="mp-data">)(.*?)(</script>)', page, re.S)
+d = json.loads(m.group(2))
+d['snapshots'] = [{'t': i * 0.5, 'live_bytes': 1000 + 300 * i, 'live_blocks': 10 + 3 * i}
+                  for i in range(40)]
+# the suspect's stack: the page's stack of the definitely lost record
+st = [r[5] for r in d['leaks'] if d['kinds'][r[0]] == 'definitely_lost'][0]
+d['growth'] = [{'bytes_per_second': 600.0, 'live_bytes': 12000, 'live_blocks': 120, 'stack': st},
+               {'bytes_per_second': 20.5, 'live_bytes': 400, 'live_blocks': 4, 'stack': 0}]
+data = json.dumps(d).replace('<', '\\u003c').replace('>', '\\u003e').replace('&', '\\u0026')
+open(sys.argv[2], 'w').write(page[:m.start(2)] + data + page[m.end(2):])
+EOF
+echo "== leaky with snapshots"
+python3 tests/integration/browser.py check-report "$T/growth.html" "$T/leaky.json" --growth || fail=1
+exit $fail

@@ -9,6 +9,7 @@
 #include "common/arena.h"
 #include "common/kinds.h"
 #include "common/lock.h"
+#include "preload/depot.h"
 #include "preload/guard.h"
 #include "preload/runtime.h"
 
@@ -17,6 +18,7 @@
 struct qentry {
     uint64_t addr;
     uint64_t size_kind; /* size << 4 | alloc kind */
+    uint64_t free_pc;   /* the free's caller frame when its full stack is not kept */
     uint32_t alloc_stack, free_stack;
 };
 
@@ -31,6 +33,9 @@ static struct {
 } __attribute__((aligned(64))) sub_next[NQ];
 static unsigned next_sub;
 static __thread unsigned my_sub __attribute__((tls_model("initial-exec"))); /* index + 1, 0 = none */
+/* keep_stacktraces=alloc-and-free (or alloc-then-free): full free stacks; else (alloc, the
+ * default) a free records only its caller frame, a load instead of a walk. */
+static int full_free_stacks;
 
 static inline unsigned sub_of_thread(void)
 {
@@ -41,6 +46,7 @@ static inline unsigned sub_of_thread(void)
 
 void mp_misuse_init(void)
 {
+    full_free_stacks = strcmp(mp_opt.keep_stacktraces, "alloc") != 0;
     uint64_t want = mp_opt.quarantine_size / sizeof(struct qentry) / NQ;
     if (!want)
         return;
@@ -52,15 +58,18 @@ void mp_misuse_init(void)
         sub_cap = cap;
 }
 
-uint32_t mp_misuse_free_stack(uintptr_t *fp) { return sub_cap ? mp_runtime_capture_free(fp) : 0; }
+uint32_t mp_misuse_free_stack(uintptr_t *fp)
+{
+    return sub_cap && full_free_stacks ? mp_runtime_capture_free(fp) : 0;
+}
 
 void mp_misuse_remember_free(const struct mp_block *b, uintptr_t *fp)
 {
     if (sub_cap)
-        mp_misuse_remember_free_as(b, mp_runtime_capture_free(fp));
+        mp_misuse_remember_free_as(b, mp_misuse_free_stack(fp), fp);
 }
 
-void mp_misuse_remember_free_as(const struct mp_block *b, uint32_t fs)
+void mp_misuse_remember_free_as(const struct mp_block *b, uint32_t fs, uintptr_t *fp)
 {
     if (!sub_cap)
         return;
@@ -72,6 +81,7 @@ void mp_misuse_remember_free_as(const struct mp_block *b, uint32_t fs)
     q->size_kind = ((uint64_t)b->size << 4) | (b->kind & 15);
     q->alloc_stack = b->stack;
     q->free_stack = fs;
+    q->free_pc = fs ? 0 : fp[1];
     __atomic_store_n(&q->addr, b->addr, __ATOMIC_RELEASE);
 }
 
@@ -196,6 +206,9 @@ void mp_misuse_report_bad_free(void *p, unsigned free_kind, int is_realloc, uint
         e.allocator = (unsigned)(q.size_kind & 15);
         e.alloc_stack = q.alloc_stack;
         e.free_stack = q.free_stack;
+        if (!e.free_stack && q.free_pc) /* keep_stacktraces=alloc: the caller frame */
+            e.free_stack = mp_depot_put((const uintptr_t *)&q.free_pc, 1,
+                                        __atomic_load_n(&mp_module_gen, __ATOMIC_RELAXED));
     } else {
         e.kind = is_realloc ? MP_ERR_REALLOC_INVALID : MP_ERR_INVALID_FREE;
         /* An interior pointer? Name the block it falls in (searching back 16 KiB). */

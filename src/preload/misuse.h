@@ -21,10 +21,11 @@ int mp_misuse_free_ok(const struct mp_block *b, unsigned free_kind, size_t sized
 /* Record that b was freed now (quarantine). */
 void mp_misuse_remember_free(const struct mp_block *b, uintptr_t *fp);
 
-/* The same in two steps: the free's stack (0 when the quarantine is off), captured before the
- * block is looked up, then the record. */
+/* The same in two steps: the free's full stack (0 when the quarantine is off or
+ * keep_stacktraces=alloc), captured before the block is looked up, then the record (which keeps
+ * only the caller frame, fp[1], when free_stack is 0). */
 uint32_t mp_misuse_free_stack(uintptr_t *fp);
-void mp_misuse_remember_free_as(const struct mp_block *b, uint32_t free_stack);
+void mp_misuse_remember_free_as(const struct mp_block *b, uint32_t free_stack, uintptr_t *fp);
 
 void mp_misuse_report_mismatch(const struct mp_block *b, unsigned free_kind, size_t sized,
                                int has_size, uintptr_t *fp);

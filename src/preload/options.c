@@ -175,6 +175,14 @@ static int str_ok(const char *nm, size_t nmlen, const char *val, size_t vallen, 
                "is not valid; use an absolute directory path, or no to turn the cache off");
         return 0;
     }
+    if (!strcmp(nm, "keep_stacktraces") && !eq(val, vallen, "alloc") &&
+        !eq(val, vallen, "alloc-and-free") && !eq(val, vallen, "alloc-then-free")) {
+        errmsg(err, errlen, nm, nmlen, val, vallen,
+               eq(val, vallen, "none") || eq(val, vallen, "free")
+                   ? "is not supported: leak reports need allocation stacks; use alloc, alloc-and-free or alloc-then-free"
+                   : "is not valid; use alloc, alloc-and-free or alloc-then-free");
+        return 0;
+    }
     return 1;
 }
 

@@ -371,7 +371,7 @@ int mp_runtime_on_free(void *p, unsigned free_kind, size_t sized, int has_size, 
     if (__builtin_expect(mp_heap_remove((uintptr_t)p, &b), 1)) {
         if (__builtin_expect(!mp_misuse_free_ok(&b, free_kind, sized, has_size), 0))
             mp_misuse_report_mismatch(&b, free_kind, sized, has_size, fp);
-        mp_misuse_remember_free_as(&b, fs);
+        mp_misuse_remember_free_as(&b, fs, fp);
         if (__builtin_expect(pending_n, 0))
             pending_drain();
         return 1;

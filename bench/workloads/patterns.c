@@ -1,0 +1,209 @@
+/* Allocation patterns churn.c does not have. Build: -O2 -g -fomit-frame-pointer (Debian's default).
+ * usage: patterns MODE [N] [THREADS]
+ *   deep N T   N malloc/free pairs per run split over T threads, each thread on its own blocks:
+ *              sizes 16-256 B, 512 distinct call paths 6-12 frames deep; the leaf allocates a
+ *              block, keeps it in a small per-thread window, and frees the block it replaces
+ *              there, so every free runs deep in a call chain (often another one than the
+ *              allocation's), as destructors do
+ *   xthread N  producer/consumer: one thread allocates N blocks (16-256 B) and hands them in
+ *              batches to a second thread, which frees them
+ *   held N     N blocks (16-256 B) allocated and held, then all freed
+ *   realloc N  N growth chains: a buffer grows by realloc from 16 B to 4 KiB (doubling, +1 byte
+ *              steps in between), then is freed */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static inline uint64_t rng(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+/* ---- deep: allocation and free in deep call chains ---- */
+
+#define DWIN 64
+struct dstate {
+    void *win[DWIN];
+    uint64_t sum;
+};
+
+typedef void (*level_fn)(struct dstate *st, unsigned path, unsigned depth, size_t size, unsigned slot);
+static level_fn levels[8];
+
+__attribute__((noinline)) static void leaf(struct dstate *st, size_t size, unsigned slot)
+{
+    char *p = malloc(size);
+    p[0] = (char)size;
+    p[size - 1] = 1;
+    st->sum += (uintptr_t)p & 0xff;
+    free(st->win[slot]);
+    st->win[slot] = p;
+}
+
+#define LEVEL(k)                                                                              \
+    __attribute__((noinline)) static void level##k(struct dstate *st, unsigned path,           \
+                                                   unsigned depth, size_t size, unsigned slot) \
+    {                                                                                         \
+        volatile char pad[16 + k * 8];                                                        \
+        pad[0] = (char)path;                                                                  \
+        if (depth == 0)                                                                       \
+            leaf(st, size, slot);                                                             \
+        else                                                                                  \
+            levels[(path >> (3 * (depth - 1))) & 7](st, path, depth - 1, size, slot);         \
+        st->sum += (uint64_t)pad[0];                                                          \
+    }
+LEVEL(0) LEVEL(1) LEVEL(2) LEVEL(3) LEVEL(4) LEVEL(5) LEVEL(6) LEVEL(7)
+
+struct djob {
+    long iters;
+    uint64_t seed;
+};
+
+static void *deep_run(void *arg)
+{
+    struct djob *j = arg;
+    struct dstate st;
+    memset(&st, 0, sizeof st);
+    uint64_t s = j->seed;
+    for (long i = 0; i < j->iters; i++) {
+        uint64_t r = rng(&s);
+        unsigned path = (unsigned)(r >> 16) & 511;
+        unsigned depth = 3 + (unsigned)((r >> 32) % 4);
+        size_t size = 16 + (size_t)((r >> 40) % 241);
+        levels[path & 7](&st, path, depth, size, (unsigned)(r % DWIN));
+    }
+    for (unsigned k = 0; k < DWIN; k++)
+        free(st.win[k]);
+    return (void *)(uintptr_t)(st.sum & 1);
+}
+
+static void deep(long n, int nthreads)
+{
+    levels[0] = level0; levels[1] = level1; levels[2] = level2; levels[3] = level3;
+    levels[4] = level4; levels[5] = level5; levels[6] = level6; levels[7] = level7;
+    pthread_t t[64];
+    struct djob jobs[64];
+    for (int i = 0; i < nthreads; i++) {
+        jobs[i].iters = n / nthreads;
+        jobs[i].seed = 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1);
+        pthread_create(&t[i], NULL, deep_run, &jobs[i]);
+    }
+    for (int i = 0; i < nthreads; i++)
+        pthread_join(t[i], NULL);
+}
+
+/* ---- xthread: producer/consumer ---- */
+
+/* Blocks travel in batches of 256 through a pipe (a blocking hand-off: no spinning on a loaded
+ * machine); NB batch buffers circulate through a second pipe. */
+#define BATCH 256
+#define NB 16
+static void *batches[NB][BATCH];
+static int full_pipe[2], empty_pipe[2];
+
+static void *consumer(void *arg)
+{
+    long n = *(long *)arg;
+    for (long done = 0; done < n; done += BATCH) {
+        long b;
+        if (read(full_pipe[0], &b, sizeof b) != sizeof b)
+            abort();
+        for (int i = 0; i < BATCH; i++)
+            free(batches[b][i]);
+        if (write(empty_pipe[1], &b, sizeof b) != sizeof b)
+            abort();
+    }
+    return NULL;
+}
+
+static void xthread(long n)
+{
+    n -= n % BATCH;
+    if (pipe(full_pipe) || pipe(empty_pipe))
+        abort();
+    for (long b = 0; b < NB; b++)
+        if (write(empty_pipe[1], &b, sizeof b) != sizeof b)
+            abort();
+    pthread_t c;
+    pthread_create(&c, NULL, consumer, &n);
+    uint64_t s = 12345;
+    for (long done = 0; done < n; done += BATCH) {
+        long b;
+        if (read(empty_pipe[0], &b, sizeof b) != sizeof b)
+            abort();
+        for (int i = 0; i < BATCH; i++) {
+            size_t size = 16 + (size_t)(rng(&s) % 241);
+            char *p = malloc(size);
+            p[0] = 1;
+            batches[b][i] = p;
+        }
+        if (write(full_pipe[1], &b, sizeof b) != sizeof b)
+            abort();
+    }
+    pthread_join(c, NULL);
+}
+
+/* ---- held ---- */
+
+static void held(long n)
+{
+    void **v = malloc(sizeof(void *) * (size_t)n);
+    uint64_t s = 777;
+    for (long i = 0; i < n; i++) {
+        v[i] = malloc(16 + (size_t)(rng(&s) % 241));
+        *(char *)v[i] = 1;
+    }
+    for (long i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* ---- realloc growth ---- */
+
+__attribute__((noinline)) static char *grow(char *p, size_t n)
+{
+    char *q = realloc(p, n);
+    q[n - 1] = 1;
+    return q;
+}
+
+static void reallocs(long n)
+{
+    for (long i = 0; i < n; i++) {
+        char *p = NULL;
+        for (size_t sz = 16; sz <= 4096; sz *= 2) {
+            p = grow(p, sz);
+            p = grow(p, sz + 1);
+        }
+        free(p);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const char *mode = argc > 1 ? argv[1] : "deep";
+    long n = argc > 2 ? atol(argv[2]) : 1000000;
+    int t = argc > 3 ? atoi(argv[3]) : 1;
+    if (t < 1 || t > 64)
+        t = 1;
+    if (!strcmp(mode, "deep"))
+        deep(n, t);
+    else if (!strcmp(mode, "xthread"))
+        xthread(n);
+    else if (!strcmp(mode, "held"))
+        held(n);
+    else if (!strcmp(mode, "realloc"))
+        reallocs(n);
+    else {
+        fprintf(stderr, "patterns: unknown mode '%s' (deep, xthread, held, realloc)\n", mode);
+        return 2;
+    }
+    printf("patterns %s: %ld\n", mode, n);
+    return 0;
+}

@@ -14,11 +14,14 @@
  *     counted and written;
  *   - the quarantine forgets the oldest frees when full, and with quarantine_size=0 it is off
  *     (no free stack is captured, a double free is an invalid free);
- *   - threads: each thread's frees are found from any thread.
+ *   - threads: each thread's frees are found from any thread;
+ *   - keep_stacktraces=alloc (the default): a free captures no stack; a double free names the
+ *     first free by its caller frame alone (a one-frame stack).
  * Configurations that need a fresh quarantine run in forked children. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,6 +42,17 @@ uint32_t mp_runtime_capture_free(uintptr_t *fp)
 {
     __atomic_add_fetch(&free_captures, 1, __ATOMIC_RELAXED);
     return (uint32_t)(uintptr_t)fp;
+}
+uint32_t mp_module_gen;
+/* The depot: a one-frame stack of pc gets id pc + 1 (only the free's caller frame is put). */
+static uintptr_t put_pc;
+uint32_t mp_depot_put(const uintptr_t *pcs, uint32_t n, uint32_t gen)
+{
+    (void)gen;
+    if (n != 1)
+        return 0;
+    put_pc = pcs[0];
+    return (uint32_t)pcs[0] + 1;
 }
 #define MAXREC 8192
 static struct mp_error_record emitted[MAXREC];
@@ -116,7 +130,7 @@ static void errors_main(void)
     /* Double free: the block's record is in the quarantine. */
     struct mp_block d = block(0x30000, 24, MP_ALLOC_MALLOC, 13);
     CHECK_UL(mp_misuse_free_stack(ID(31)), 31);
-    mp_misuse_remember_free_as(&d, 31);
+    mp_misuse_remember_free_as(&d, 31, ID(31));
     mp_misuse_report_bad_free((void *)0x30000, MP_FREE_FREE, 0, ID(32));
     e = last();
     CHECK(e && e->kind == MP_ERR_DOUBLE_FREE, "double free recognised");
@@ -194,7 +208,7 @@ static int child_small(void)
     nemitted = 0;
     for (uintptr_t i = 0; i < 5; i++) {
         struct mp_block b = block(0x100000 + i * 64, 32, MP_ALLOC_MALLOC, 7);
-        mp_misuse_remember_free_as(&b, (uint32_t)(100 + i));
+        mp_misuse_remember_free_as(&b, (uint32_t)(100 + i), ID(100 + i));
     }
     mp_misuse_report_bad_free((void *)0x100000, MP_FREE_FREE, 0, ID(1));
     CHECK(nemitted == 1 && emitted[0].kind == MP_ERR_INVALID_FREE,
@@ -222,13 +236,38 @@ static int child_off(void)
     return check_failed;
 }
 
+/* keep_stacktraces=alloc: no capture at the free, its caller frame (fp[1]) is kept instead. */
+static int child_caller_frame(void)
+{
+    nemitted = 0;
+    struct mp_block b = block(0x300000, 40, MP_ALLOC_MALLOC, 8);
+    uintptr_t frame[2] = {0, 0x4242}; /* a hook's frame: saved rbp, return address */
+    CHECK_UL(mp_misuse_free_stack(frame), 0);
+    CHECK_UL(free_captures, 0);
+    mp_misuse_remember_free_as(&b, 0, frame);
+    mp_misuse_report_bad_free((void *)0x300000, MP_FREE_FREE, 0, ID(1));
+    CHECK(nemitted == 1 && emitted[0].kind == MP_ERR_DOUBLE_FREE, "a double free is found");
+    CHECK_UL(put_pc, 0x4242);
+    CHECK_UL(emitted[0].free_stack, 0x4243);
+    CHECK_UL(emitted[0].alloc_stack, 8);
+    /* realloc's path: the same through mp_misuse_remember_free */
+    struct mp_block c = block(0x310000, 40, MP_ALLOC_MALLOC, 9);
+    uintptr_t frame2[2] = {0, 0x5150};
+    mp_misuse_remember_free(&c, frame2);
+    CHECK_UL(free_captures, 0);
+    mp_misuse_report_bad_free((void *)0x310000, MP_FREE_FREE, 1, ID(2));
+    CHECK(nemitted == 2 && emitted[1].kind == MP_ERR_REALLOC_FREED && emitted[1].free_stack == 0x5151,
+          "realloc of a freed block names the free's caller frame");
+    return check_failed;
+}
+
 enum { T = 4, PER = 500 };
 static void *freer(void *arg)
 {
     uintptr_t t = (uintptr_t)arg;
     for (uintptr_t i = 0; i < PER; i++) {
         struct mp_block b = block(0x1000000 + (t * PER + i) * 32, 16, MP_ALLOC_MALLOC, 1);
-        mp_misuse_remember_free_as(&b, (uint32_t)(t * PER + i + 1));
+        mp_misuse_remember_free_as(&b, (uint32_t)(t * PER + i + 1), ID(1));
     }
     return NULL;
 }
@@ -273,9 +312,12 @@ int main(void)
 {
     mp_heap_init();
     matching();
-    in_child(child_small, 64 * 4 * 24, "eviction");
+    in_child(child_small, 64 * 4 * 32, "eviction"); /* 64 rings of 4 entries of 32 bytes */
     in_child(child_off, 0, "quarantine off");
     in_child(child_threads, 16 << 20, "threads");
+    strcpy(mp_opt.keep_stacktraces, "alloc");
+    in_child(child_caller_frame, 16 << 20, "keep_stacktraces=alloc");
+    strcpy(mp_opt.keep_stacktraces, "alloc-and-free");
     mp_opt.quarantine_size = 16 << 20;
     mp_misuse_init();
     errors_main();

@@ -24,6 +24,13 @@
     while (v >= 1024 && i < u.length - 1) { v /= 1024; i++; }
     return i ? v.toFixed(v < 10 ? 2 : 1) + ' ' + u[i] : num(n) + (n === 1 ? ' byte' : ' bytes');
   }
+  /* 3725 -> "1h 02m" */
+  function age(s) {
+    if (s < 60) return s + ' s';
+    if (s < 3600) return Math.floor(s / 60) + 'm ' + ('0' + s % 60).slice(-2) + 's';
+    if (s < 86400) return Math.floor(s / 3600) + 'h ' + ('0' + Math.floor(s % 3600 / 60)).slice(-2) + 'm';
+    return Math.floor(s / 86400) + 'd ' + Math.floor(s % 86400 / 3600) + 'h';
+  }
   function str(i) { return i >= 0 ? S[i] : null; }
   function base(p) { var k = p.lastIndexOf('/'); return k >= 0 ? p.slice(k + 1) : p; }
   function el(tag, attrs, html) {
@@ -67,9 +74,12 @@
 
   /* ---- header and summary ---- */
   var sum = D.summary;
-  var head = '<h1>memplumber report</h1><p class="meta">Command: <code>' +
-    esc(D.command.join(' ')) + '</code> &middot; pid ' + D.pid + ' &middot; report at ' +
-    esc(D.reason) + '</p>';
+  var head = '<h1>memplumber report' + (D.report_seq ? ' #' + D.report_seq : '') +
+    '</h1><p class="meta">Command: <code>' + esc(D.command.join(' ')) + '</code> &middot; pid ' +
+    D.pid + ' &middot; report at ' + esc(D.reason) + '</p>' +
+    (D.only_new ? '<p class="meta" id="only-new">Only what is new or has grown since report #' +
+      (D.new_since_report || 0) + ': each record shows its increase.</p>' : '') +
+    (D.min_age_s ? '<p class="meta">Only blocks at least ' + esc(age(D.min_age_s)) + ' old.</p>' : '');
   var cards = '<div class="cards">';
   KINDS.forEach(function (k, i) {
     cards += '<div class="card k' + i + '" id="card-' + k + '"><div class="label">' +
@@ -276,13 +286,14 @@
         '<code>--snapshot-interval=SECONDS</code>).</p>';
       return sec;
     }
-    var W = 1000, H = 240, ml = 70, mr = 16, mt = 14, mb = 28;
+    /* drawn at the page's width: one SVG unit per pixel, so the text is not stretched */
+    var W = Math.max(400, (app.clientWidth || 1000) - 2), H = 240, ml = 70, mr = 16, mt = 14, mb = 28;
     var tmax = Math.max.apply(null, snaps.map(function (s) { return s.t; })) || 1;
     var bmax = Math.max.apply(null, snaps.map(function (s) { return s.live_bytes; })) || 1;
     var nmax = Math.max.apply(null, snaps.map(function (s) { return s.live_blocks; })) || 1;
     function X(t) { return ml + (W - ml - mr) * t / tmax; }
     function Y(v, m) { return mt + (H - mt - mb) * (1 - v / m); }
-    var svg = '<svg id="timeline" viewBox="0 0 ' + W + ' ' + H + '" preserveAspectRatio="none">';
+    var svg = '<svg id="timeline" viewBox="0 0 ' + W + ' ' + H + '">';
     for (var g = 0; g <= 4; g++) {
       var gy = mt + (H - mt - mb) * g / 4;
       svg += '<line class="grid" x1="' + ml + '" x2="' + (W - mr) + '" y1="' + gy + '" y2="' + gy +
@@ -314,8 +325,7 @@
       svg += '<line class="suspect" x1="' + X(t1).toFixed(1) + '" y1="' + Y(y1, bmax).toFixed(1) +
         '" x2="' + X(last.t).toFixed(1) + '" y2="' + Y(last.live_bytes, bmax).toFixed(1) +
         '"><title>growth suspect #1: ' + num(Math.round(rate)) + ' bytes/s</title></line>' +
-        '<text class="suspect-label" x="' + (X(last.t) - 4).toFixed(1) + '" y="' +
-        (Y(last.live_bytes, bmax) + 14).toFixed(1) + '" text-anchor="end">suspect #1: +' +
+        '<text class="suspect-label" x="' + (ml + 8) + '" y="' + (mt + 12) + '">growth suspect #1: +' +
         esc(human(Math.round(rate))) + '/s</text>';
     }
     svg += '</svg>';
@@ -352,6 +362,9 @@
 
   /* ---- loss-record table ---- */
   var PAGE = 500;
+  /* records carry [6] oldest and [7] newest age (s) when the report has them, [8] [9] the bytes
+   * and blocks increase in a report of what is new */
+  var AGES = L.some(function (r) { return r.length > 7; });
   var lt = el('section', { id: 'records' });
   var shownKinds = {};
   (D.show_kinds || []).forEach(function (k) { shownKinds[k] = 1; });
@@ -368,6 +381,7 @@
     '<th class="n" data-sort="blocks">Blocks<span class="arrow"></span></th>' +
     '<th data-sort="kind">Kind<span class="arrow"></span></th>' +
     '<th data-sort="alloc">Allocator<span class="arrow"></span></th>' +
+    (AGES ? '<th class="n" data-sort="age" title="age of the oldest and newest block">Age<span class="arrow"></span></th>' : '') +
     '<th data-sort="site">Allocation site (click a row for its stack)<span class="arrow"></span></th>' +
     '</tr></thead><tbody></tbody></table><div class="more"></div>';
   app.appendChild(lt);
@@ -386,6 +400,7 @@
       case 'blocks': return r[3];
       case 'kind': return r[0];
       case 'alloc': return D.allocators[r[1]];
+      case 'age': return r[6] || 0;
       case 'site': return siteOf(i).toLowerCase();
       default: return i;
     }
@@ -430,11 +445,17 @@
     return '<tr class="rec' + (open[i] ? ' open' : '') + '" data-i="' + i + '" data-kind="' + KINDS[k] +
       '" data-bytes="' + r[2] + '" data-blocks="' + r[3] + '"><td class="n">' + (i + 1) +
       '</td><td class="n">' + num(r[2]) + (r[4] ? '<br><span class="muted" title="indirectly lost ' +
-      'through it">+' + num(r[4]) + '</span>' : '') + '</td><td class="n">' + num(r[3]) +
+      'through it">+' + num(r[4]) + ' indirect</span>' : '') +
+      (D.only_new && r.length > 8 ? '<br><span class="inc" title="since report #' +
+        (D.new_since_report || 0) + '">' + (r[8] >= 0 ? '+' : '') + num(r[8]) + '</span>' : '') +
+      '</td><td class="n">' + num(r[3]) +
+      (D.only_new && r.length > 9 ? '<br><span class="inc">' + (r[9] >= 0 ? '+' : '') + num(r[9]) +
+        '</span>' : '') +
       '</td><td class="k' + k + '">' + esc(WORDS[k]) + '</td><td>' + esc(D.allocators[r[1]]) +
-      '</td><td class="site">' + esc(siteOf(i)) + (g ? '<span class="badge" title="growth suspect #' +
+      '</td>' + (AGES ? '<td class="n" title="newest block: ' + esc(age(r[7] || 0)) + '">' +
+        esc(age(r[6] || 0)) + '</td>' : '') + '<td class="site">' + esc(siteOf(i)) + (g ? '<span class="badge" title="growth suspect #' +
       g + '">growing</span>' : '') + '</td></tr>' +
-      (all ? '<tr class="stackrow"><td colspan="6">' + stackHtml(r[5]) + '</td></tr>' : '');
+      (all ? '<tr class="stackrow"><td colspan="' + (AGES ? 7 : 6) + '">' + stackHtml(r[5]) + '</td></tr>' : '');
   }
   function renderRows() {
     var n = Math.min(limit, view.length), h = '';
@@ -450,7 +471,7 @@
     if (!th) return;
     var k = th.dataset.sort;
     if (k === sortKey) sortDir = -sortDir;
-    else { sortKey = k; sortDir = (k === 'bytes' || k === 'blocks') ? -1 : 1; }
+    else { sortKey = k; sortDir = (k === 'bytes' || k === 'blocks' || k === 'age') ? -1 : 1; }
     refresh();
   });
   tbody.addEventListener('click', function (ev) {

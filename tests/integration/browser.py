@@ -344,6 +344,18 @@ def check_report(b, html, report, growth=False, big=False):
         c.ok(mark == 1, 'top growth suspect marked on the timeline', mark)
         badge = b.eval("document.querySelectorAll('#leaks .badge').length")
         c.ok(badge >= 1, 'loss records of a growth suspect marked "growing"', badge)
+        h1 = b.eval("document.querySelector('h1').textContent")
+        c.ok(h1.endswith('#%d' % d['report_seq']), 'title shows report #%d' % d['report_seq'], h1)
+        note = b.eval("(document.getElementById('only-new')||{}).textContent||''")
+        c.ok('since report #%d' % d['new_since_report'] in note, 'says what the report is new since', note)
+        ages = b.eval("Array.from(document.querySelectorAll('#leaks tr.rec')).map(function(r){"
+                      "return r.children[5].textContent})")
+        want_ages = sorted(['%d s' % r[6] if r[6] < 60 else '1m %02ds' % (r[6] - 60) for r in d['leaks']])
+        c.ok(sorted(ages) == want_ages, 'Age column shows the oldest block ages', (ages, want_ages))
+        inc = b.eval("Array.from(document.querySelectorAll('#leaks tr.rec')).map(function(r){"
+                     "var e=r.children[1].querySelector('.inc');return e?e.textContent:''})")
+        want_inc = sorted('+' + commas(r[2] // 2) for r in d['leaks'])
+        c.ok(sorted(inc) == want_inc, 'bytes increases shown', (inc, want_inc))
     c.ok(not b.errors(), 'no console errors after the interactions', b.errors())
     return c.failed
 

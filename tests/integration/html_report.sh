@@ -10,7 +10,8 @@
 # Pages: examples/leaky.c; a program with 10,000 loss records (distinct stacks) and two heap
 # errors, whose page must draw all 10,000 rows on "Show all"; leaky's page with snapshots and
 # growth suspects added to its data (the timeline: one point per snapshot, the suspects listed,
-# the top one marked on the chart and on its loss record).
+# the top one marked on the chart and on its loss record), and, as in a `memplumber report --new`
+# of a process that records ages, the report number, ages and increases).
 # Exit 0 = pass, 1 = fail, 77 = skipped (no chromium: scripts/install-deps --test installs it).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -68,7 +69,8 @@ int main(void)
 }
 EOF
 gcc -O2 -g "$ROOT/examples/leaky.c" -o "$T/leaky" || exit 1
-gcc -O1 -g -fno-optimize-sibling-calls -fno-inline "$T/many.c" -o "$T/many" || exit 1
+gcc -O1 -g -fno-optimize-sibling-calls -fno-inline -Wno-free-nonheap-object "$T/many.c" \
+    -o "$T/many" || exit 1
 
 fail=0
 for prog in leaky many; do
@@ -98,6 +100,9 @@ d['snapshots'] = [{'t': i * 0.5, 'live_bytes': 1000 + 300 * i, 'live_blocks': 10
 st = [r[5] for r in d['leaks'] if d['kinds'][r[0]] == 'definitely_lost'][0]
 d['growth'] = [{'bytes_per_second': 600.0, 'live_bytes': 12000, 'live_blocks': 120, 'stack': st},
                {'bytes_per_second': 20.5, 'live_bytes': 400, 'live_blocks': 4, 'stack': 0}]
+# a report of what is new since report 3, with ages: [6] oldest, [7] newest age, [8] [9] increase
+d['report_seq'], d['only_new'], d['new_since_report'] = 4, True, 3
+d['leaks'] = [r + [90 + i, 5 + i, r[2] // 2, 1] for i, r in enumerate(d['leaks'])]
 data = json.dumps(d).replace('<', '\\u003c').replace('>', '\\u003e').replace('&', '\\u0026')
 open(sys.argv[2], 'w').write(page[:m.start(2)] + data + page[m.end(2):])
 EOF

@@ -4,6 +4,7 @@
 #   make bench           side-by-side benchmarks (bench/run); QUICK=1 for a one-minute run
 #   make install PREFIX=/usr/local
 #   make stress          long stress and fuzz runs (not part of make test)
+#   make verdicts        leak verdicts of more real programs compared with valgrind's
 #   make sanitize        the C unit tests, built with ASan and UBSan
 # Variables: CC (default gcc), OPT (default -O2), EXTRA_CFLAGS (e.g. -Werror), PREFIX, DESTDIR.
 
@@ -86,6 +87,10 @@ bench: all
 stress: all
 	tests/stress/run
 
+# Leak verdicts of more real programs (gcc, make, sqlite, find, grep) compared with valgrind's.
+verdicts: all
+	VERDICTS_FULL=1 tests/run -v real/verdicts_vs_valgrind
+
 # The C unit tests (tests/unit/test_*.c) alone; the runner builds them with ASan and UBSan.
 sanitize: all
 	tests/run unit/test_
@@ -100,4 +105,4 @@ install: all
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all test bench stress sanitize install clean
+.PHONY: all test bench stress verdicts sanitize install clean

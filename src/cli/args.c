@@ -14,6 +14,7 @@
 
 #include "common/kinds.h"
 #include "common/suppress.h"
+#include "cli/vgopts.h"
 
 /* ---- messages ---- */
 
@@ -153,6 +154,8 @@ static const char *report_label(const char *name)
         return "HTML report";
     if (!strcmp(name, "pprof"))
         return "pprof profile";
+    if (!strcmp(name, "xml_file"))
+        return "XML report";
     return NULL;
 }
 
@@ -266,6 +269,8 @@ static void print_help(void)
         printf("        default: %s\n", val[0] ? val : "none");
     }
     fputs("  -h, --help\n        print this help and exit\n"
+          "  --help-valgrind\n        print what memplumber does with each of valgrind's options "
+          "(all are\n        accepted: -q, -v, --tool=memcheck, --xml=yes, --track-origins=...)\n"
           "  --version\n        print the version and exit\n\n",
           stdout);
     print_wrapped(stdout,
@@ -441,7 +446,8 @@ void mp_args_parse(struct mp_args *a, int argc, char **argv)
         }
         if (arg[0] != '-' || arg[1] == 0)
             break; /* the program */
-        if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+        if (!strcmp(arg, "-h") || !strcmp(arg, "--help") || !strcmp(arg, "--help-debug") ||
+            !strcmp(arg, "--help-dyn-options")) {
             print_help();
             exit(0);
         }
@@ -449,6 +455,12 @@ void mp_args_parse(struct mp_args *a, int argc, char **argv)
             printf("memplumber %s\n", MP_CLI_VERSION);
             exit(0);
         }
+        if (!strcmp(arg, "--help-valgrind")) {
+            mp_vgopt_print_table(stdout);
+            exit(0);
+        }
+        if (mp_vgopt_apply(a, arg))
+            continue;
         if (arg[1] != '-')
             die_unknown(arg);
 
@@ -487,6 +499,7 @@ void mp_args_parse(struct mp_args *a, int argc, char **argv)
             mp_args_die("option '%s' needs a value: %s=%s", arg, arg, metavar(d));
         }
     }
+    mp_vgopt_finish(a);
     if (i >= argc) {
         fflush(stdout);
         fputs("memplumber: error: no program given\n", stderr);

@@ -143,8 +143,8 @@ static int range_ok(const char *nm, unsigned long u, char *err, size_t errlen, c
                     size_t vallen)
 {
     size_t n = strlen(nm);
-    if (!strcmp(nm, "depth") && (u < 1 || u > 256)) {
-        errmsg(err, errlen, nm, n, val, vallen, "is out of range; use 1 to 256");
+    if (!strcmp(nm, "depth") && (u < 1 || u > MP_MAX_DEPTH)) {
+        errmsg(err, errlen, nm, n, val, vallen, "is out of range; use 1 to 500");
         return 0;
     }
     if (!strcmp(nm, "error_exitcode") && u > 255) {

@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 #define MP_OPT_STR_MAX 1024
+/* Deepest stack option depth accepts (valgrind's --num-callers limit). */
+#define MP_MAX_DEPTH 500
 
 enum mp_opt_type { MP_OT_BOOL, MP_OT_UINT, MP_OT_SIZE, MP_OT_STR, MP_OT_LEAKCHECK, MP_OT_KINDS };
 

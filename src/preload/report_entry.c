@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <ucontext.h>
@@ -109,6 +110,75 @@ static int is_root_process(void)
     return mp_env_root_pid < 0 || mp_env_root_pid == (long)getpid();
 }
 
+static int silenced;
+
+void mp_report_silence(void)
+{
+    silenced = 1;
+}
+
+/* Shell-style match of s against pat: '*' any run, '?' one character. */
+static int glob_match(const char *pat, const char *s)
+{
+    const char *star = NULL, *resume = NULL;
+    while (*s) {
+        if (*pat == '*') {
+            star = pat++;
+            resume = s;
+        } else if (*pat == '?' || *pat == *s) {
+            pat++;
+            s++;
+        } else if (star) {
+            pat = star + 1;
+            s = ++resume;
+        } else {
+            return 0;
+        }
+    }
+    while (*pat == '*')
+        pat++;
+    return !*pat;
+}
+
+/* Does s (or, if whole_or_base, its last path component) match one of the comma-separated
+ * patterns of list? */
+static int list_matches(const char *list, const char *s, int whole_or_base)
+{
+    char pat[MP_OPT_STR_MAX];
+    const char *base = strrchr(s, '/');
+    base = base ? base + 1 : s;
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, ",");
+        if (n && n < sizeof pat) {
+            memcpy(pat, p, n);
+            pat[n] = 0;
+            if (glob_match(pat, s) || (whole_or_base && glob_match(pat, base)))
+                return 1;
+        }
+        p += n + (p[n] == ',');
+    }
+    return 0;
+}
+
+int mp_report_apply_skip(int argc, char *const *argv)
+{
+    if (is_root_process() || mp_env_root_pid < 0)
+        return 0;
+    int skip = 0;
+    if (mp_opt.trace_children_skip[0]) {
+        const char *fn = (const char *)getauxval(AT_EXECFN);
+        skip = fn && list_matches(mp_opt.trace_children_skip, fn, 1);
+    }
+    if (!skip && mp_opt.trace_children_skip_by_arg[0] && argv)
+        for (int i = 1; i < argc && argv[i] && !skip; i++)
+            skip = list_matches(mp_opt.trace_children_skip_by_arg, argv[i], 0);
+    if (skip) {
+        silenced = 1;
+        mp_opt.follow_exec = 0;
+    }
+    return skip;
+}
+
 /* Expand a report path: %p = pid; a path without %p gets ".PID" in processes other than the
  * one the user started. */
 static void report_path(const char *tmpl, char *out, size_t outlen)
@@ -193,11 +263,15 @@ static int report_stderr(void)
 
 static int open_log(void)
 {
-    if (!mp_opt.log_file[0])
+    if (!mp_opt.log_file[0]) {
+        /* --log-fd: the descriptor the user named, while it is open. */
+        if (mp_opt.log_fd != 2 && fcntl((int)mp_opt.log_fd, F_GETFD) != -1)
+            return (int)mp_opt.log_fd;
         return report_stderr();
+    }
     char path[4096];
     report_path(mp_opt.log_file, path, sizeof path);
-    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) {
         mp_fdprintf(report_stderr(), "memplumber: error: cannot open the log file '%s'; writing to stderr\n", path);
         return report_stderr();
@@ -210,6 +284,8 @@ static struct mp_mutex emit_lock = MP_MUTEX_INIT;
 
 void mp_report_emit_error(const struct mp_error_record *e)
 {
+    if (silenced)
+        return;
     mp_mutex_lock(&emit_lock);
     if (log_fd < 0)
         log_fd = open_log();
@@ -404,7 +480,7 @@ static void flush_program_output(void)
 
 void mp_runtime_report(const char *reason, int at_exit)
 {
-    if (getpid() != mp_runtime_pid)
+    if (getpid() != mp_runtime_pid || silenced)
         return; /* a vfork child shares our memory: never report from it */
     if (mp_tls.state != MP_IN_PROGRAM) {
         /* exit() or _exit() from a signal handler that interrupted the allocator or memplumber

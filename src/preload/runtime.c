@@ -251,6 +251,8 @@ __attribute__((constructor)) static void mp_constructor(int argc, char **argv, c
     mp_saved_argc = argc;
     mp_saved_argv = argv;
     mp_runtime_ensure();
+    if (mp_report_apply_skip(argc, argv))
+        step_follow_exec();
 }
 
 /* ---- stacks ---- */
@@ -260,7 +262,7 @@ __attribute__((constructor)) static void mp_constructor(int argc, char **argv, c
  * allocating in a loop skips the self-frame filter and the depot's hash and probe. */
 static inline uint32_t capture_slot(uintptr_t *fp, int slot)
 {
-    uintptr_t pcs[256];
+    uintptr_t pcs[MP_MAX_DEPTH];
     struct mp_unwind_regs r = {fp[1], (uintptr_t)(fp + 2), fp[0]};
     struct mp_unwind_info info;
     mp_unwind_memo_slot = slot;
@@ -493,9 +495,21 @@ void *mp_runtime_realloc(void *p, size_t n, uintptr_t *fp)
             return q;
         }
         struct mp_block b;
+        int had = 0;
         if (mp_real_state == MP_REAL_READY && (mp_runtime_phase == MP_PHASE_STOPPED || mp_tls.state == MP_IN_TOOL))
-            mp_heap_remove((uintptr_t)p, &b);
-        return mp_real_state == MP_REAL_READY ? mp_real.realloc(p, n) : NULL;
+            had = mp_heap_remove((uintptr_t)p, &b);
+        if (mp_real_state != MP_REAL_READY)
+            return NULL;
+        void *q = mp_real.realloc(p, n);
+        /* As for malloc in tool code: libraries loaded by the report library (libcrypto's
+         * hash tables) keep what they realloc and free it from the program's side at exit. */
+        if (mp_tls.state == MP_IN_TOOL && mp_runtime_phase == MP_PHASE_TRACKING) {
+            if (q)
+                mp_heap_insert((uintptr_t)q, n, 0, MP_ALLOC_INTERNAL);
+            else if (n && had)
+                mp_heap_insert((uintptr_t)p, b.size, b.stack, b.kind);
+        }
+        return q;
     }
     struct mp_block b;
     if (!mp_heap_remove((uintptr_t)p, &b)) {
@@ -601,6 +615,8 @@ static void fork_child(void)
     if (mp_runtime_phase < MP_PHASE_TRACKING)
         return;
     mp_runtime_pid = getpid();
+    if (mp_opt.child_silent_after_fork)
+        mp_report_silence();
     mp_arena_child_after_fork();
     mp_heap_child_after_fork();
     mp_misuse_child_after_fork();

@@ -108,8 +108,8 @@ while IFS='|' read -r opt name valid; do
     expect_err "$opt names the valid values" "$valid"
     expect_not_ran "$opt"
 done <<'EOF'
---num-callers=0|depth|1 to 256
---depth=257|depth|1 to 256
+--num-callers=0|depth|1 to 500
+--depth=501|depth|1 to 500
 --error-exitcode=300|error_exitcode|0 to 255
 --leak-check=maybe|leak_check|full, summary or no
 --show-leak-kinds=definite,bogus|show_leak_kinds|definite, indirect, possible, reachable

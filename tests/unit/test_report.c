@@ -432,6 +432,12 @@ static void test_full_report(void)
     CHECK(has(h, "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e"), "escaped argv");
     CHECK(!strstr(h, "http://") && !strstr(h, "https://") && !strstr(h, " src="),
           "external resources");
+    /* Two script elements (data, code) and nothing in them that ends one early. */
+    int ends = 0;
+    for (const char *p = h; (p = strcasestr(p, "</script")); p++)
+        ends++;
+    CHECK(ends == 2, "%d </script in the page, want 2", ends);
+    CHECK(!strstr(h, "<!--"), "<!-- in the page (would change how the scripts are parsed)");
     free(h);
     /* The embedded data decodes to the model: argv, the function, the module path, the records. */
     CHECK(run_py(html_py, html, flat) == 0, "HTML data does not parse (%s)", html);

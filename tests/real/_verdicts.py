@@ -21,9 +21,8 @@ def vg_parse(path):
     txt = open(path, errors='replace').read()
     m = re.search(r'^==\d+== Command: (.*)$', txt, re.M)
     cmd = m.group(1).strip() if m else '?'
-    # valgrind escapes spaces inside arguments; argv[0] is the path it executed
-    args = re.split(r'(?<!\\) ', cmd)
-    args = [a.replace('\\ ', ' ') for a in args]
+    # valgrind escapes spaces and backslashes inside arguments; argv[0] is the path it executed
+    args = [re.sub(r'\\(.)', r'\1', a) for a in re.findall(r'(?:\\.|[^ \\])+', cmd)]
     cmd = key(args)
     r = {k: (0, 0) for k in KINDS}
     for k in KINDS:

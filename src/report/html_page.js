@@ -104,11 +104,13 @@
 
   /* ---- icicle graph ---- */
   var ROW = 18;
+  /* the graph starts with the lost kinds, or with every kind when nothing is lost */
+  var anyLost = L.some(function (r) { return LOST[KINDS[r[0]]]; });
   var fg = el('section', { id: 'fg' });
   fg.innerHTML = '<h2>Bytes by allocation stack</h2><div class="controls" id="fg-controls">' +
     KINDS.map(function (k, i) {
       return '<label><input type="checkbox" class="fg-kind" value="' + k + '"' +
-        (LOST[k] ? ' checked' : '') + '> <span class="k' + i + '">' + esc(WORDS[i]) + '</span></label>';
+        (LOST[k] || !anyLost ? ' checked' : '') + '> <span class="k' + i + '">' + esc(WORDS[i]) + '</span></label>';
     }).join('') + '<label>width: <select id="fg-weight"><option value="b">bytes</option>' +
     '<option value="n">blocks</option></select></label><button id="fg-reset" type="button">' +
     'Reset zoom</button><span class="muted">Click a frame to zoom in, a frame above it to zoom ' +
@@ -460,6 +462,11 @@
   function renderRows() {
     var n = Math.min(limit, view.length), h = '';
     for (var j = 0; j < n; j++) h += rowHtml(view[j]);
+    if (!n) {
+      h = '<tr><td colspan="' + (AGES ? 7 : 6) + '" class="muted">' + (L.length ?
+        'No loss record of the checked kinds' + (filterBox.value ? ' matches the filter.' : '.') :
+        'No loss record: every block was freed.') + '</td></tr>';
+    }
     tbody.innerHTML = h;
     more.innerHTML = view.length > n ? '<button type="button" id="more">Show ' +
       num(Math.min(PAGE, view.length - n)) + ' more</button> <button type="button" id="all">' +

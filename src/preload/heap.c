@@ -58,7 +58,18 @@ static inline uint64_t hash_addr(uintptr_t a)
     return h ^ (h >> 29);
 }
 
-static inline struct shard *shard_of(uint64_t h) { return &shards[h >> (64 - NSHARD_BITS)]; }
+/* A block's shard: a hash of its 4 MiB region of address space. glibc gives each thread's arena
+ * its own heaps (64 MiB-aligned mappings), so a thread's blocks sit in regions of their own and
+ * the shards (their locks, counters and table lines) a thread writes are, in the common case,
+ * written by no other core. A free from another thread finds the block by its address all the
+ * same. (By a hash of the 4 KiB page instead, every thread wrote into every shard: cache lines
+ * moved between cores at each malloc and free.) */
+#define REGION_BITS 22
+static inline struct shard *shard_of(uintptr_t a)
+{
+    uint64_t r = (uint64_t)(a >> REGION_BITS) * 0xD6E8FEB86659FD93ull;
+    return &shards[r >> (64 - NSHARD_BITS)];
+}
 
 static inline uint32_t home_of(uintptr_t a, uint64_t h, uint32_t cap)
 {
@@ -266,7 +277,7 @@ static void delete_slot(struct shard *s, uint32_t i)
 void mp_heap_prefetch(uintptr_t addr)
 {
     uint64_t h = hash_addr(addr);
-    const struct shard *s = shard_of(h);
+    const struct shard *s = shard_of(addr);
     /* Racy reads: a table being replaced only makes the hint useless (prefetch never faults). */
     uint32_t cap = __atomic_load_n(&s->cap, __ATOMIC_RELAXED);
     const struct entry *tab = __atomic_load_n(&s->tab, __ATOMIC_RELAXED);
@@ -277,7 +288,7 @@ void mp_heap_prefetch(uintptr_t addr)
 int mp_heap_insert(uintptr_t addr, size_t size, uint32_t stack, unsigned kind)
 {
     uint64_t h = hash_addr(addr);
-    struct shard *s = shard_of(h);
+    struct shard *s = shard_of(addr);
     if (size >= SIZE_BIG)
         big_put(addr, size);
     int prev = crit_enter(s);
@@ -308,7 +319,7 @@ int mp_heap_insert(uintptr_t addr, size_t size, uint32_t stack, unsigned kind)
 int mp_heap_remove(uintptr_t addr, struct mp_block *out)
 {
     uint64_t h = hash_addr(addr);
-    struct shard *s = shard_of(h);
+    struct shard *s = shard_of(addr);
     int prev = crit_enter(s);
     int64_t i = find_slot(s, h, addr);
     if (i >= 0) {
@@ -329,7 +340,7 @@ int mp_heap_remove(uintptr_t addr, struct mp_block *out)
 int mp_heap_find(uintptr_t addr, struct mp_block *out)
 {
     uint64_t h = hash_addr(addr);
-    struct shard *s = shard_of(h);
+    struct shard *s = shard_of(addr);
     int prev = crit_enter(s);
     int64_t i = find_slot(s, h, addr);
     if (i >= 0)
@@ -392,7 +403,7 @@ size_t mp_heap_live_count(void)
 uint32_t mp_heap_index_of(uintptr_t addr)
 {
     uint64_t h = hash_addr(addr);
-    unsigned si = (unsigned)(h >> (64 - NSHARD_BITS));
+    unsigned si = (unsigned)(shard_of(addr) - shards);
     int64_t i = find_slot(&shards[si], h, addr);
     return i < 0 ? MP_HEAP_NONE : (si << SLOT_BITS) | (uint32_t)i;
 }

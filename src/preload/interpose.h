@@ -56,4 +56,9 @@ void _ZdaPvmSt11align_val_t(void *p, size_t n, size_t al);
 void _ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, size_t al, const void *nt);
 void _ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, size_t al, const void *nt);
 
+/* libc's start-up entry (hooks_start.c), to learn where main is. */
+int __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv,
+                      void (*init)(void), void (*fini)(void), void (*rtld_fini)(void),
+                      void *stack_end);
+
 #endif

@@ -784,6 +784,22 @@ static int run_cfa_program(struct cfi_state *s, const struct cie_info *cie, cons
     return !r.bad;
 }
 
+/* The function whose frame ends every walk (main), [stop_lo, stop_hi); 0, 0 = none. */
+static uintptr_t stop_lo, stop_hi;
+
+void mp_unwind_set_stop_function(uintptr_t addr)
+{
+    int in_object = 0;
+    struct fde_info fde;
+    const uint8_t *hdr = find_eh_frame_hdr(addr, &in_object);
+    if (!hdr || !find_fde_in_hdr(hdr, addr, &fde))
+        return;
+    __atomic_store_n(&stop_hi, fde.pc_end, __ATOMIC_RELAXED);
+    __atomic_store_n(&stop_lo, fde.pc_begin, __ATOMIC_RELEASE);
+    /* rules cached for main's return addresses before now (a constructor that allocated from
+     * main? none can, main has not run) need no flush */
+}
+
 /* __restore_rt: mov $15,%rax; syscall */
 static const uint8_t restore_rt_code[9] = { 0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 };
 
@@ -802,6 +818,9 @@ static int compute_rule(uintptr_t pc, int exact, struct rule *out, int *cacheabl
         *cacheable = in_object; /* code outside any object (JIT, garbage) may appear later */
         return 1;
     }
+    if (target >= __atomic_load_n(&stop_lo, __ATOMIC_ACQUIRE) &&
+        target < __atomic_load_n(&stop_hi, __ATOMIC_RELAXED))
+        return 1; /* main: the walk ends at its frame (K_STOP, cached) */
     if (fde.cie.signal) {
         if (!exact && pc + sizeof restore_rt_code <= fde.pc_end &&
             memcmp((const void *)pc, restore_rt_code, sizeof restore_rt_code) == 0)

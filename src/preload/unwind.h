@@ -45,6 +45,11 @@ void mp_unwind_attach_id(uint32_t token, uint32_t id);
 /* Which of the thread's two walk memos the next mp_unwind uses (0: allocations, 1: frees). */
 extern __thread int mp_unwind_memo_slot __attribute__((tls_model("initial-exec")));
 
+/* End every walk at the frame of the function that contains addr (the program's main): that frame
+ * is the last one recorded. Hook-safe; before any capture or at any time (rules computed since
+ * for that function's return addresses then stop). */
+void mp_unwind_set_stop_function(uintptr_t addr);
+
 /* Called after dlclose: forget cached rules for code that may have been unmapped. */
 void mp_unwind_flush(void);
 

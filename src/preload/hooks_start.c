@@ -1,0 +1,26 @@
+/* __libc_start_main, interposed to learn which function is the program's main: the unwinder
+ * then ends a walk at main's frame (stacks are shown up to main, as in valgrind), instead of
+ * stepping through libc's start-up frames below it at every capture. With show_below_main the
+ * walk goes on as before. A program that does not start through __libc_start_main (or a libc
+ * whose symbol we cannot find) keeps walking below main; nothing else changes. */
+#include <stdint.h>
+
+#include "preload/interpose.h"
+#include "preload/real.h"
+#include "preload/runtime.h"
+#include "preload/unwind.h"
+
+typedef int (*main_fn)(int, char **, char **);
+typedef int (*start_main_fn)(main_fn, int, char **, void (*)(void), void (*)(void),
+                             void (*)(void), void *);
+
+MP_EXPORT int __libc_start_main(main_fn main, int argc, char **argv, void (*init)(void),
+                                void (*fini)(void), void (*rtld_fini)(void), void *stack_end)
+{
+    start_main_fn real = (start_main_fn)mp_real_next("__libc_start_main");
+    if (!real)
+        __builtin_trap(); /* cannot happen with glibc; nothing sensible to fall back on */
+    if (main && mp_runtime_ensure() && !mp_opt.show_below_main)
+        mp_unwind_set_stop_function((uintptr_t)main);
+    return real(main, argc, argv, init, fini, rtld_fini, stack_end);
+}

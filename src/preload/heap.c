@@ -1,7 +1,11 @@
 /* Live-block table (see heap.h for the layout and the locking rules).
- * Entry: w0 = address (0 = empty slot); w1 = stack id (bits 0-31) | allocator kind (32-35) |
- * scan state (36-37) | size (38-63, 26 bits). A size that does not fit is stored as SIZE_BIG and
- * found in the big-size side table. Deletion shifts the following entries back (no tombstones). */
+ * Entry: w0 = address (bits 0-47; 0 = empty slot) | allocation time bits 8-23 (48-63);
+ * w1 = stack id (bits 0-23: the depot hands out fewer than 2^24) | allocation time bits 0-7
+ * (24-31) | allocator kind (32-35) | scan state (36-37) | size (38-63, 26 bits). A size that does
+ * not fit is stored as SIZE_BIG and found in the big-size side table. The time is mp_heap_now
+ * when the block was recorded (24 bits of coarse ticks). User-space addresses fit in 47 bits, so
+ * an entry's address is w0 & ADDR_MASK. Deletion shifts the following entries back (no
+ * tombstones). */
 #include "preload/heap.h"
 
 #include <string.h>
@@ -20,6 +24,16 @@
 #define SIZE_BIG ((1ull << 26) - 1)
 #define STATE_SHIFT 36
 #define KIND_SHIFT 32
+#define STACK_MASK 0xffffffull
+#define TLO_SHIFT 24
+#define ADDR_BITS 48
+#define ADDR_MASK ((1ull << ADDR_BITS) - 1)
+
+/* The clock blocks are stamped with (heap.h). */
+uint32_t mp_heap_now;
+/* Live bytes and blocks per stack id, or NULL (heap.h). */
+struct mp_heap_stack_live *mp_heap_stack_live;
+uint32_t mp_heap_stack_live_max;
 
 struct entry {
     uint64_t addr;
@@ -184,29 +198,44 @@ static uint64_t big_get(uintptr_t addr, int remove)
 
 /* ---- shard table operations (caller holds the shard lock) ---- */
 
-static inline uint64_t pack(size_t size, uint32_t stack, unsigned kind)
+static inline uint64_t pack(size_t size, uint32_t stack, unsigned kind, uint32_t now)
 {
     uint64_t sz = size >= SIZE_BIG ? SIZE_BIG : size;
-    return (uint64_t)stack | ((uint64_t)(kind & 15) << KIND_SHIFT) | (sz << SIZE_SHIFT);
+    return ((uint64_t)stack & STACK_MASK) | ((uint64_t)(now & 0xff) << TLO_SHIFT) |
+           ((uint64_t)(kind & 15) << KIND_SHIFT) | (sz << SIZE_SHIFT);
 }
 
 static void unpack(const struct entry *e, struct mp_block *b)
 {
-    b->addr = e->addr;
-    b->stack = (uint32_t)e->meta;
+    b->addr = e->addr & ADDR_MASK;
+    b->stack = (uint32_t)(e->meta & STACK_MASK);
     b->kind = (unsigned)(e->meta >> KIND_SHIFT) & 15;
     b->state = (unsigned)(e->meta >> STATE_SHIFT) & 3;
     b->size = e->meta >> SIZE_SHIFT;
+    b->time = (uint32_t)(e->addr >> ADDR_BITS) << 8 | (uint32_t)(e->meta >> TLO_SHIFT & 0xff);
 }
 
-static void place(struct entry *tab, uint32_t cap, uint64_t addr, uint64_t meta)
+/* Per-stack live counters (only while mp_heap_stack_live is set: snapshots on). */
+static void stack_live_add(uint32_t stack, size_t size, int64_t blocks)
 {
+    struct mp_heap_stack_live *c = mp_heap_stack_live;
+    if (!stack || stack >= MP_HEAP_STACK_LIVE_MAX)
+        return;
+    __atomic_fetch_add(&c[stack].bytes, blocks < 0 ? -(int64_t)size : (int64_t)size, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&c[stack].blocks, blocks, __ATOMIC_RELAXED);
+    if (stack > __atomic_load_n(&mp_heap_stack_live_max, __ATOMIC_RELAXED))
+        __atomic_store_n(&mp_heap_stack_live_max, stack, __ATOMIC_RELAXED);
+}
+
+static void place(struct entry *tab, uint32_t cap, uint64_t w0, uint64_t meta)
+{
+    uint64_t addr = w0 & ADDR_MASK;
     uint32_t i = home_of(addr, hash_addr(addr), cap);
     while (tab[i].addr) {
         if (++i == cap)
             i = 0;
     }
-    tab[i].addr = addr;
+    tab[i].addr = w0;
     tab[i].meta = meta;
 }
 
@@ -240,7 +269,7 @@ static inline int64_t find_slot(const struct shard *s, uint64_t h, uintptr_t add
     uint32_t i = home_of(addr, h, s->cap);
     for (;;) {
         uint64_t a = s->tab[i].addr;
-        if (a == addr)
+        if ((a & ADDR_MASK) == addr)
             return i;
         if (a == 0)
             return -1;
@@ -256,7 +285,7 @@ static void delete_slot(struct shard *s, uint32_t i)
     for (;;) {
         if (++j == cap)
             j = 0;
-        uint64_t a = s->tab[j].addr;
+        uint64_t a = s->tab[j].addr & ADDR_MASK;
         if (a == 0)
             break;
         uint32_t h = home_of(a, hash_addr(a), cap);
@@ -299,14 +328,18 @@ int mp_heap_insert(uintptr_t addr, size_t size, uint32_t stack, unsigned kind)
         /* One probe: stop at the address (already recorded: a free we did not see, e.g. an
          * allocator-internal path; the old record is stale, replace it) or at the first hole. */
         uint32_t i = home_of(addr, h, s->cap);
-        while (s->tab[i].addr && s->tab[i].addr != addr)
+        uint32_t now = mp_heap_now;
+        while (s->tab[i].addr && (s->tab[i].addr & ADDR_MASK) != addr)
             if (++i == s->cap)
                 i = 0;
-        if (!s->tab[i].addr) {
-            s->tab[i].addr = addr;
+        if (!s->tab[i].addr)
             s->count++;
-        }
-        s->tab[i].meta = pack(size, stack, kind);
+        else if (__builtin_expect(mp_heap_stack_live != NULL, 0))
+            stack_live_add((uint32_t)(s->tab[i].meta & STACK_MASK), s->tab[i].meta >> SIZE_SHIFT, -1);
+        s->tab[i].addr = addr | (uint64_t)(now >> 8) << ADDR_BITS;
+        s->tab[i].meta = pack(size, stack, kind, now);
+        if (__builtin_expect(mp_heap_stack_live != NULL, 0))
+            stack_live_add(stack, size, 1);
     }
     if (rc == 0 && kind != MP_ALLOC_INTERNAL) {
         s->nalloc++;
@@ -332,6 +365,8 @@ int mp_heap_remove(uintptr_t addr, struct mp_block *out)
             s->nfree++;
             s->bfree += out->size;
         }
+        if (__builtin_expect(mp_heap_stack_live != NULL, 0))
+            stack_live_add(out->stack, out->size, -1);
     }
     crit_leave(s, prev);
     return i >= 0;
@@ -419,9 +454,9 @@ void mp_heap_get(uint32_t idx, struct mp_block *out)
     unpack(e, out);
     if (out->size == SIZE_BIG) {
         /* big_lock is held by the scanning thread: read the side table directly. */
-        uint32_t i = big_home(e->addr);
+        uint32_t i = big_home(out->addr);
         for (uint32_t n = 0; big_tab && n < BIG_CAP && big_tab[i].addr; n++, i = (i + 1) & (BIG_CAP - 1))
-            if (big_tab[i].addr == e->addr) {
+            if (big_tab[i].addr == out->addr) {
                 out->size = big_tab[i].meta;
                 break;
             }

@@ -19,7 +19,23 @@ struct mp_block {
     uint32_t stack;
     unsigned kind;  /* enum mp_alloc_kind */
     unsigned state; /* scan state, see scan.c */
+    uint32_t time;  /* mp_heap_now when it was recorded (24 bits) */
 };
+
+/* The clock blocks are stamped with: coarse ticks (seconds since start-up, kept by live.c's
+ * watch thread), 24 bits stored per block (wraps after 194 days). A plain global read on insert. */
+extern uint32_t mp_heap_now;
+#define MP_HEAP_TIME_MASK 0xffffffu
+
+/* Per-stack live counters, maintained by insert/remove only while mp_heap_stack_live is not NULL
+ * (set once by live.c when snapshots are on; indexed by stack id, MP_HEAP_STACK_LIVE_MAX entries,
+ * zero-filled tool memory). mp_heap_stack_live_max: the largest stack id counted so far. */
+struct mp_heap_stack_live {
+    int64_t bytes, blocks;
+};
+#define MP_HEAP_STACK_LIVE_MAX (1u << 24)
+extern struct mp_heap_stack_live *mp_heap_stack_live;
+extern uint32_t mp_heap_stack_live_max;
 
 void mp_heap_init(void);
 

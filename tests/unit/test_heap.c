@@ -1,7 +1,8 @@
 // SOURCES: src/preload/heap.c src/common/arena.c src/common/lock.c
 // CFLAGS: -O1 -pthread
 /* The live-block table (src/preload/heap.h) as its users rely on it: insert, then find and remove
- * return address, size, stack id, kind and scan state exactly; unknown addresses are not found;
+ * return address, size, stack id (< 2^24, the depot's limit), kind, scan state and the allocation
+ * time (mp_heap_now at insert, 24 bits) exactly; unknown addresses are not found;
  * a re-insert replaces the record; sizes that do not fit the packed field (>= 2^26-1, the side
  * table) round-trip exactly, also across removals in the side table; 1,000,000 blocks laid out
  * like a real allocator's (16-byte aligned neighbours sharing pages, page-aligned large blocks,
@@ -175,10 +176,10 @@ static void test_basic(void)
     } one[] = {
         {0x555555559ab0, 24, 1, MP_ALLOC_MALLOC},
         {0x555555559ad0, 0, 0, MP_ALLOC_CALLOC},
-        {0x555555559ae0, 1, UINT32_MAX, MP_ALLOC_REALLOC},
-        {0x55555555a000, 4096, 0x80000000u, MP_ALLOC_MEMALIGN},
+        {0x555555559ae0, 1, 0x00ffffffu, MP_ALLOC_REALLOC},     /* largest depot id */
+        {0x55555555a000, 4096, 0x00800000u, MP_ALLOC_MEMALIGN},
         {0x55555555b010, 100, 0x00ffffffu, MP_ALLOC_NEW},
-        {0x55555555b080, 800, 0xfffffffeu, MP_ALLOC_NEW_ARRAY},
+        {0x55555555b080, 800, 0x00fffffeu, MP_ALLOC_NEW_ARRAY},
         {0x55555555c000, 64, 12345, MP_ALLOC_NEW_ALIGNED},
         {0x55555555c040, SIZE_BIG - 1, 777, MP_ALLOC_NEW_ARRAY_ALIGNED},
         {0x55555555c050, 48, 99, MP_ALLOC_INTERNAL},
@@ -249,6 +250,24 @@ static void test_basic(void)
           (unsigned long)(t1.nfree - t0.nfree), counted);
     CHECK(t1.bfree - t0.bfree == bytes, "totals: %lu bytes freed counted, expected %lu",
           (unsigned long)(t1.bfree - t0.bfree), (unsigned long)bytes);
+    /* Allocation times: every stored bit of the 24-bit clock comes back, and the address next
+     * to it is unchanged (the time shares the address word). */
+    {
+        static const uint32_t times[] = {0, 1, 0xff, 0x100, 0xabcdef, 0xffffff};
+        for (unsigned k = 0; k < sizeof times / sizeof times[0]; k++) {
+            uintptr_t a = 0x7ffff7f00000 + 64 * k;
+            mp_heap_now = times[k];
+            CHECK(mp_heap_insert(a, 32, 3, MP_ALLOC_MALLOC) == 0, "insert %#lx failed", (unsigned long)a);
+            mp_heap_now = 0;
+            memset(&b, 0x5a, sizeof b);
+            CHECK(mp_heap_find(a, &b) && b.time == times[k] && b.addr == a && b.stack == 3,
+                  "time %#x: found addr %#lx time %#x stack %u", times[k], (unsigned long)b.addr,
+                  b.time, b.stack);
+            CHECK(mp_heap_remove(a, &b) && b.time == times[k], "remove: time %#x, expected %#x",
+                  b.time, times[k]);
+            CHECK(!mp_heap_find(a, &b), "%#lx found after its removal", (unsigned long)a);
+        }
+    }
 
     /* Re-insert without a remove (a free the hooks did not see): the new record replaces the old
      * one, which is not found any more (no second entry). From MP_IN_TOOL too. */
@@ -449,7 +468,7 @@ static void make_layout(struct blocks *bl, uint32_t n)
         }
         bl->addr[i] = a;
         bl->size[i] = size;
-        bl->stack[i] = (uint32_t)(r >> 32);
+        bl->stack[i] = (uint32_t)(r >> 40); /* depot ids: 24 bits */
         bl->kind[i] = (unsigned char)random_kind(r >> 16);
         map_add(bl, i);
     }
@@ -683,7 +702,7 @@ static void *worker_main(void *arg)
         uint32_t i = (uint32_t)(r % mine) * NTHREADS + (uint32_t)w->t;
         if (!bl->live[i]) {
             bl->size[i] = (r >> 40) % 997 == 0 ? SIZE_BIG + (r >> 20) % 1000000 : (r >> 20) % 600;
-            bl->stack[i] = (uint32_t)(r >> 8);
+            bl->stack[i] = (uint32_t)(r >> 8) & 0xffffff;
             bl->kind[i] = (unsigned char)random_kind(r >> 24);
             if (bl->size[i] >= SIZE_BIG && bl->kind[i] == MP_ALLOC_INTERNAL)
                 bl->kind[i] = MP_ALLOC_MALLOC; /* known bug 2 (see below) stays out of this */

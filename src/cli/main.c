@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli/args.h"
+#include "cli/report.h"
 #include "cli/target.h"
 
 /* ---- signals ---- */
@@ -157,6 +158,9 @@ static int run(char **cmd)
 
 int main(int argc, char **argv)
 {
+    /* memplumber report PID ...: a program named "report" runs as ./report or after "--". */
+    if (argc > 1 && !strcmp(argv[1], "report"))
+        return mp_report_command(argc - 1, argv + 1);
     struct mp_args a;
     mp_args_parse(&a, argc, argv);
     mp_args_check_files(&a);

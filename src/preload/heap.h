@@ -33,7 +33,7 @@ extern uint32_t mp_heap_now;
 struct mp_heap_stack_live {
     int64_t bytes, blocks;
 };
-#define MP_HEAP_STACK_LIVE_MAX (1u << 24)
+#define MP_HEAP_STACK_LIVE_MAX (1u << 20)
 extern struct mp_heap_stack_live *mp_heap_stack_live;
 extern uint32_t mp_heap_stack_live_max;
 

@@ -13,6 +13,7 @@
 #include "common/lock.h"
 #include "preload/guard.h"
 #include "preload/real.h"
+#include "preload/live.h"
 #include "preload/runtime.h"
 #include "preload/threads.h"
 
@@ -94,9 +95,13 @@ MP_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(
         return real(t, a, fn, arg);
     s->fn = fn;
     s->arg = arg;
+    __atomic_add_fetch(&mp_live_in_create, 1, __ATOMIC_ACQ_REL);
     int rc = real(t, a, thread_trampoline, s);
+    __atomic_sub_fetch(&mp_live_in_create, 1, __ATOMIC_ACQ_REL);
     if (rc)
         start_put(s);
+    else
+        mp_live_thread_created(); /* multi-threaded now: memplumber's report thread costs nothing more */
     return rc;
 }
 

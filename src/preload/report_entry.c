@@ -25,6 +25,7 @@
 #include "preload/heap.h"
 #include "preload/misuse.h"
 #include "preload/report_entry.h"
+#include "preload/live.h"
 #include "preload/maps.h"
 #include "preload/modules.h"
 #include "preload/runtime.h"
@@ -181,12 +182,31 @@ int mp_report_apply_skip(int argc, char *const *argv)
 
 /* Expand a report path: %p = pid; a path without %p gets ".PID" in processes other than the
  * one the user started. */
+static uint32_t cur_seq; /* report_seq of the report being written (0: exit report naming) */
+
 static void report_path(const char *tmpl, char *out, size_t outlen)
 {
     out[0] = 0;
     if (!tmpl[0])
         return;
     int pid = (int)getpid();
+    if (cur_seq && strstr(tmpl, "%p")) {
+        /* An on-demand report: %p becomes PID.SEQ, so that reports never overwrite each other
+         * (the exit report keeps plain PID). */
+        char t[4096];
+        size_t at = 0;
+        for (const char *c = tmpl; *c && at + 32 < sizeof t; c++) {
+            if (c[0] == '%' && c[1] == 'p') {
+                at += mp_fmt(t + at, sizeof t - at, "%d.%u", pid, cur_seq);
+                c++;
+            } else {
+                t[at++] = *c;
+            }
+        }
+        t[at] = 0;
+        mp_fmt(out, outlen, "%s", t);
+        return;
+    }
     if (mp_options_expand_path(tmpl, pid, out, outlen)) {
         out[0] = 0;
         return;
@@ -318,13 +338,53 @@ void mp_report_emit_error(const struct mp_error_record *e)
 struct agg_slot {
     uint64_t key; /* stack | state << 32 | kind << 36, +1 so that 0 = empty */
     uint64_t bytes, blocks;
+    uint64_t fbytes, fblocks;   /* blocks at least min_age old */
+    uint32_t tmin, tmax;        /* allocation times of those (heap clock) */
 };
 
 static struct agg_slot *agg;
 static size_t agg_cap, agg_used;
 static struct mp_count totals[4];
+static uint32_t agg_now, agg_min_age; /* heap clock now; min age of the blocks in records */
 
-static void agg_insert(uint64_t key, uint64_t bytes)
+/* The previous check's records (key -> bytes, blocks), for reports of what is new. */
+static struct agg_slot *prev;
+static size_t prev_cap;
+static uint32_t prev_seq_no, seq_counter;
+
+static const struct agg_slot *prev_find(uint64_t key)
+{
+    if (!prev)
+        return NULL;
+    size_t j = (key * 0x9E3779B97F4A7C15ull) >> 20 & (prev_cap - 1);
+    while (prev[j].key && prev[j].key != key)
+        j = (j + 1) & (prev_cap - 1);
+    return prev[j].key ? &prev[j] : NULL;
+}
+
+static void prev_keep(void)
+{
+    if (prev && prev_cap != agg_cap) {
+        mp_pages_free(prev, prev_cap * sizeof *prev);
+        prev = NULL;
+    }
+    if (!prev && agg_cap)
+        prev = mp_pages_alloc(agg_cap * sizeof *prev);
+    if (!prev)
+        return;
+    prev_cap = agg_cap;
+    memcpy(prev, agg, agg_cap * sizeof *agg);
+}
+
+void mp_report_child_after_fork(void)
+{
+    seq_counter = 0;
+    prev_seq_no = 0;
+    if (prev)
+        memset(prev, 0, prev_cap * sizeof *prev);
+}
+
+static void agg_insert(uint64_t key, uint64_t bytes, uint32_t time)
 {
     if ((agg_used + 1) * 2 > agg_cap) {
         size_t ncap = agg_cap ? agg_cap * 2 : 4096;
@@ -349,10 +409,21 @@ static void agg_insert(uint64_t key, uint64_t bytes)
         j = (j + 1) & (agg_cap - 1);
     if (!agg[j].key) {
         agg[j].key = key;
+        agg[j].tmin = UINT32_MAX;
         agg_used++;
     }
     agg[j].bytes += bytes;
     agg[j].blocks++;
+    uint32_t age = (agg_now - time) & MP_HEAP_TIME_MASK;
+    if (age < agg_min_age)
+        return;
+    agg[j].fbytes += bytes;
+    agg[j].fblocks++;
+    /* ages, not times: the clock wraps */
+    if (age < agg[j].tmin)
+        agg[j].tmin = age;
+    if (age + 1 > agg[j].tmax)
+        agg[j].tmax = age + 1;
 }
 
 static uint64_t internal_blocks, internal_bytes;
@@ -370,7 +441,7 @@ static int agg_block(uint32_t idx, const struct mp_block *b, void *ctx)
     }
     unsigned kind = state_to_kind[b->state & 3];
     uint64_t key = ((uint64_t)b->stack | ((uint64_t)kind << 32) | ((uint64_t)b->kind << 36)) + 1;
-    agg_insert(key, b->size);
+    agg_insert(key, b->size, b->time);
     totals[kind].bytes += b->size;
     totals[kind].blocks++;
     return 0;
@@ -480,15 +551,20 @@ static void flush_program_output(void)
 
 void mp_runtime_report(const char *reason, int at_exit)
 {
+    mp_runtime_report_req(reason, at_exit, NULL);
+}
+
+int mp_runtime_report_req(const char *reason, int at_exit, const struct mp_report_request *req)
+{
     if (getpid() != mp_runtime_pid || silenced)
-        return; /* a vfork child shares our memory: never report from it */
+        return -1; /* a vfork child shares our memory: never report from it */
     if (mp_tls.state != MP_IN_PROGRAM) {
         /* exit() or _exit() from a signal handler that interrupted the allocator or memplumber
          * itself: their locks may be held by the code below us; writing a report needs them. */
         if (mp_tls.state != MP_IN_TOOL)
             mp_fdprintf(2, "==%d== memplumber: no leak report: the program exited from a signal "
                            "handler that interrupted a memory allocation\n", (int)getpid());
-        return;
+        return -1;
     }
     /* The reporting thread's own registers and deeper frames hold memplumber's and exit's
      * temporaries, not the program's: they are not roots. */
@@ -543,6 +619,8 @@ void mp_runtime_report(const char *reason, int at_exit)
     memset(totals, 0, sizeof totals);
     internal_blocks = internal_bytes = 0;
     agg_used = 0;
+    agg_now = mp_live_clock_now();
+    agg_min_age = req && req->min_age_s >= 0 ? (uint32_t)req->min_age_s : (uint32_t)mp_opt.min_age;
     if (agg)
         memset(agg, 0, agg_cap * sizeof *agg);
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -559,6 +637,12 @@ void mp_runtime_report(const char *reason, int at_exit)
     /* The model. */
     struct mp_report_input in;
     fill_common(&in, reason);
+    uint32_t seq = ++seq_counter;
+    in.report_seq = seq;
+    in.min_age_s = agg_min_age;
+    in.only_new = req && req->only_new;
+    in.prev_seq = prev_seq_no;
+    cur_seq = at_exit ? 0 : seq;
     for (int k = 0; k < 4; k++)
         in.lost[k] = totals[k];
     in.total_allocated.blocks = nalloc;
@@ -575,10 +659,28 @@ void mp_runtime_report(const char *reason, int at_exit)
         recs[r].stack = (uint32_t)key;
         recs[r].kind = (unsigned)(key >> 32) & 15;
         recs[r].allocator = (unsigned)(key >> 36) & 15;
-        recs[r].bytes = agg[i].bytes;
-        recs[r].blocks = agg[i].blocks;
+        recs[r].bytes = agg[i].fbytes;
+        recs[r].blocks = agg[i].fblocks;
+        recs[r].oldest_age_s = agg[i].fblocks ? agg[i].tmax - 1 : 0;
+        recs[r].newest_age_s = agg[i].fblocks ? agg[i].tmin : 0;
+        const struct agg_slot *p = prev_find(agg[i].key);
+        uint64_t pb = p ? p->bytes : 0, pn = p ? p->blocks : 0;
+        recs[r].bytes_increase = (int64_t)(agg[i].bytes - pb);
+        recs[r].blocks_increase = (int64_t)(agg[i].blocks - pn);
+        if (in.only_new) {
+            unsigned k = recs[r].kind & 3;
+            in.lost_increase[k].bytes += agg[i].bytes > pb ? agg[i].bytes - pb : 0;
+            in.lost_increase[k].blocks += agg[i].blocks > pn ? agg[i].blocks - pn : 0;
+        }
+        if (!agg[i].fblocks)
+            continue; /* all its blocks are younger than min_age */
+        if (in.only_new && agg[i].bytes <= pb && agg[i].blocks <= pn)
+            continue; /* neither new nor grown */
         r++;
     }
+    prev_keep();
+    prev_seq_no = seq;
+    mp_live_fill_report(&in);
     in.records = recs;
     in.nrecords = r;
     const struct mp_error_record *errs;
@@ -596,10 +698,18 @@ void mp_runtime_report(const char *reason, int at_exit)
     in.nmodules = nmods;
 
     char json[4096], sarif[4096], html[4096], pprof[4096];
-    report_path(mp_opt.json, json, sizeof json);
-    report_path(mp_opt.sarif, sarif, sizeof sarif);
-    report_path(mp_opt.html, html, sizeof html);
-    report_path(mp_opt.pprof, pprof, sizeof pprof);
+    if (req && !req->use_config) {
+        /* memplumber report PID: the files the command opened, and nothing else */
+        mp_fmt(json, sizeof json, "%s", req->json_path ? req->json_path : "");
+        mp_fmt(html, sizeof html, "%s", req->html_path ? req->html_path : "");
+        mp_fmt(pprof, sizeof pprof, "%s", req->pprof_path ? req->pprof_path : "");
+        sarif[0] = 0;
+    } else {
+        report_path(mp_opt.json, json, sizeof json);
+        report_path(mp_opt.sarif, sarif, sizeof sarif);
+        report_path(mp_opt.html, html, sizeof html);
+        report_path(mp_opt.pprof, pprof, sizeof pprof);
+    }
     in.opt.json_path = json;
     in.opt.sarif_path = sarif;
     in.opt.html_path = html;
@@ -612,16 +722,21 @@ void mp_runtime_report(const char *reason, int at_exit)
         log_fd = open_log();
     in.opt.text_fd = log_fd;
     int need_lib = lib_write || json[0] || sarif[0] || html[0] || pprof[0] ||
-                   mp_opt.suppressions[0] || mp_opt.gen_suppressions || text_needs_symbols(recs, r);
+                   mp_opt.suppressions[0] || mp_opt.gen_suppressions || text_needs_symbols(recs, r) ||
+                   (req && !req->use_config) || in.only_new;
     if (mp_opt.verbosity == 0 && !text_needs_symbols(recs, r) && !in.error_count)
         in.opt.text_fd = -1; /* quiet: nothing worth a text report */
+    if (req && !req->use_config)
+        in.opt.text_fd = req->text_fd;
+    int rc = 0;
     if (!need_lib) {
         if (in.opt.text_fd >= 0)
             write_summary_only(log_fd, &in);
         result.valid = 0;
     } else if (load_report_lib()) {
-        lib_write(&in);
+        rc = lib_write(&in);
     } else {
+        rc = -1;
         mp_fdprintf(log_fd, "==%d== LEAK SUMMARY (unsymbolized: the report library is missing):\n", in.pid);
         for (int k = 0; k < 4; k++)
             mp_fdprintf(log_fd, "==%d==    %s: %'llu bytes in %'llu blocks\n", in.pid,
@@ -656,4 +771,5 @@ void mp_runtime_report(const char *reason, int at_exit)
         flush_program_output();
         syscall(SYS_exit_group, (int)mp_opt.error_exitcode);
     }
+    return rc;
 }

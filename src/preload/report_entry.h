@@ -25,6 +25,22 @@ int mp_report_apply_skip(int argc, char *const *argv); /* 1 if skipped */
  * skipped children). */
 void mp_report_silence(void);
 
+/* A report asked for by `memplumber report PID` (live.c) or the API: where it goes and what it
+ * shows. Paths are already final (e.g. /proc/self/fd/N); NULL = none. min_age_s < 0: the
+ * min_age option. */
+struct mp_report_request {
+    int text_fd;
+    const char *json_path, *html_path, *pprof_path;
+    int only_new;
+    long min_age_s;
+    int use_config;     /* write to the configured destinations (the fields above unused) */
+};
+/* mp_runtime_report with a request (NULL: the configured destinations). 0, or -1 when no report
+ * could be written. */
+int mp_runtime_report_req(const char *reason, int at_exit, const struct mp_report_request *req);
+/* A forked child starts its own report sequence and has no previous check. */
+void mp_report_child_after_fork(void);
+
 /* Write one heap-misuse error now (text, symbolized). */
 void mp_report_emit_error(const struct mp_error_record *err);
 

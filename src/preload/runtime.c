@@ -26,6 +26,7 @@
 #include "preload/depot.h"
 #include "preload/guard.h"
 #include "preload/heap.h"
+#include "preload/live.h"
 #include "preload/maps.h"
 #include "preload/misuse.h"
 #include "preload/modules.h"
@@ -238,6 +239,7 @@ int mp_runtime_ensure(void)
     if (mp_opt.report_on_exit)
         __cxa_atexit(at_exit_report_cb, NULL, NULL);
     install_report_signal();
+    mp_live_init();
     early_flush();
     mp_guard_leave(g);
     __atomic_store_n(&mp_runtime_phase, MP_PHASE_TRACKING, __ATOMIC_RELEASE);
@@ -621,6 +623,7 @@ static void fork_child(void)
     mp_heap_child_after_fork();
     mp_misuse_child_after_fork();
     mp_depot_child_after_fork();
+    mp_live_child_after_fork();
 }
 
 /* ---- reports ---- */

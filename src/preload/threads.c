@@ -15,6 +15,8 @@
 
 #define STOP_SIGNAL (SIGRTMIN + 4 <= SIGRTMAX ? SIGRTMAX - 2 : SIGPWR)
 
+pid_t mp_threads_hidden_tid;
+
 static struct mp_thread_ctx *slots;
 static int nslots;
 static int resume_flag;
@@ -73,7 +75,8 @@ static int list_tids(pid_t *tids, int max)
                 pid_t t = 0;
                 for (const char *c = d->name; *c; c++)
                     t = t * 10 + (*c - '0');
-                tids[n++] = t;
+                if (t != __atomic_load_n(&mp_threads_hidden_tid, __ATOMIC_RELAXED))
+                    tids[n++] = t;
             }
             off += d->reclen;
         }

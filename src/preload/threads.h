@@ -30,6 +30,9 @@ void mp_threads_register_stack(uintptr_t lo, uintptr_t hi, uintptr_t tcb);
 void mp_threads_foreach_stack(void (*fn)(uintptr_t lo, uintptr_t hi, uintptr_t tcb, void *ctx),
                               void *ctx);
 
+/* memplumber's watch thread (live.c): never stopped, never counted (0 = none). */
+extern pid_t mp_threads_hidden_tid;
+
 /* Number of threads of the process now (/proc/self/task), the caller included. */
 int mp_threads_count(void);
 

@@ -39,8 +39,8 @@ void mp_json_write(struct mp_report_ctx *ctx, struct mp_out *o)
 {
     const struct mp_report_input *in = ctx->in;
     mp_out_printf(o, "{\n  \"format\": \"memplumber-report\",\n  \"version\": 1,\n"
-                     "  \"pid\": %d,\n  \"command\": [",
-                  in->pid);
+                     "  \"pid\": %d,\n  \"report_seq\": %u,\n  \"command\": [",
+                  in->pid, (unsigned)in->report_seq);
     for (int i = 0; in->argv && i < in->argc; i++) {
         if (i)
             mp_out_puts(o, ", ");
@@ -52,8 +52,12 @@ void mp_json_write(struct mp_report_ctx *ctx, struct mp_out *o)
     put_count(o, "suppressed", &in->suppressed, 0);
     put_count(o, "total_allocated", &in->total_allocated, 0);
     put_count(o, "total_freed", &in->total_freed, 0);
-    mp_out_printf(o, "    \"errors\": %llu\n  },\n  \"leaks\": [",
-                  (unsigned long long)in->error_count);
+    mp_out_printf(o, "    \"errors\": %llu\n  },\n", (unsigned long long)in->error_count);
+    /* What the records hold: all, or what is new since report new_since_report (0: none). */
+    mp_out_printf(o, "  \"only_new\": %s,\n", in->only_new ? "true" : "false");
+    if (in->only_new)
+        mp_out_printf(o, "  \"new_since_report\": %u,\n", (unsigned)in->prev_seq);
+    mp_out_printf(o, "  \"min_age_s\": %llu,\n  \"leaks\": [", (unsigned long long)in->min_age_s);
 
     for (size_t i = 0; i < ctx->norder; i++) {
         const struct mp_loss_record *r = &in->records[ctx->order[i]];
@@ -62,6 +66,11 @@ void mp_json_write(struct mp_report_ctx *ctx, struct mp_out *o)
         mp_out_printf(o, ", \"bytes\": %llu, \"blocks\": %llu, \"allocator\": ",
                       (unsigned long long)r->bytes, (unsigned long long)r->blocks);
         mp_out_json_str(o, mp_alloc_kind_name(r->allocator));
+        mp_out_printf(o, ", \"oldest_age_s\": %llu, \"newest_age_s\": %llu",
+                      (unsigned long long)r->oldest_age_s, (unsigned long long)r->newest_age_s);
+        if (in->only_new)
+            mp_out_printf(o, ", \"bytes_increase\": %lld, \"blocks_increase\": %lld",
+                          (long long)r->bytes_increase, (long long)r->blocks_increase);
         mp_out_puts(o, ", \"stack\": ");
         put_stack(ctx, o, r->stack);
         mp_out_putc(o, '}');
@@ -88,5 +97,32 @@ void mp_json_write(struct mp_report_ctx *ctx, struct mp_out *o)
         }
         mp_out_putc(o, '}');
     }
-    mp_out_puts(o, nerr ? "\n  ]\n}\n" : "]\n}\n");
+    mp_out_puts(o, nerr ? "\n  ],\n" : "],\n");
+
+    /* Snapshots (t: seconds since start-up) and the stacks whose live bytes keep growing. */
+    mp_out_printf(o, "  \"snapshot_interval_s\": %llu,\n  \"snapshots\": [",
+                  (unsigned long long)in->snapshot_interval_s);
+    size_t ns = in->snapshots ? in->nsnapshots : 0;
+    for (size_t i = 0; i < ns; i++) {
+        const struct mp_snapshot *sn = &in->snapshots[i];
+        mp_out_printf(o, "%s{\"t\": %llu.%03llu, \"live_bytes\": %llu, \"live_blocks\": %llu}",
+                      i ? ",\n    " : "\n    ", (unsigned long long)(sn->t_ms / 1000),
+                      (unsigned long long)(sn->t_ms % 1000), (unsigned long long)sn->live_bytes,
+                      (unsigned long long)sn->live_blocks);
+    }
+    mp_out_puts(o, ns ? "\n  ],\n  \"growth\": [" : "],\n  \"growth\": [");
+    size_t ng = in->growth ? in->ngrowth : 0;
+    for (size_t i = 0; i < ng; i++) {
+        const struct mp_growth *g = &in->growth[i];
+        double bps = g->bytes_per_second;
+        unsigned long long whole = (unsigned long long)bps;
+        unsigned milli = (unsigned)((bps - (double)whole) * 1000.0);
+        mp_out_printf(o, "%s{\"bytes_per_second\": %llu.%03u, \"live_bytes\": %llu, "
+                         "\"live_blocks\": %llu, \"stack\": ",
+                      i ? ",\n    " : "\n    ", whole, milli > 999 ? 999 : milli,
+                      (unsigned long long)g->live_bytes, (unsigned long long)g->live_blocks);
+        put_stack(ctx, o, g->stack);
+        mp_out_putc(o, '}');
+    }
+    mp_out_puts(o, ng ? "\n  ]\n}\n" : "]\n}\n");
 }

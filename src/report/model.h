@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MP_REPORT_ABI 5
+#define MP_REPORT_ABI 6
 
 struct mp_count {
     uint64_t bytes, blocks;
@@ -38,6 +38,25 @@ struct mp_loss_record {
     uint64_t indirect_bytes, indirect_blocks; /* for definitely lost: what hangs off it */
     uint32_t stack;         /* index into mp_report_input.stacks; 0 = unknown */
     int suppressed;         /* matched a suppression (not printed, counted in summary.suppressed) */
+    /* Seconds between the allocation of the record's oldest / newest block and the report
+     * (coarse: whole seconds of memplumber's clock). */
+    uint64_t oldest_age_s, newest_age_s;
+    /* Only in a report of what is new (mp_report_input.only_new): how much the record grew
+     * since the previous check (the whole record when it is new). */
+    int64_t bytes_increase, blocks_increase;
+};
+
+/* A sample of the program's live heap (snapshots): t in milliseconds since start-up. */
+struct mp_snapshot {
+    uint64_t t_ms;
+    uint64_t live_bytes, live_blocks;
+};
+
+/* An allocation stack whose live bytes keep growing (snapshots), ranked by bytes_per_second. */
+struct mp_growth {
+    double bytes_per_second;
+    uint64_t live_bytes, live_blocks;
+    uint32_t stack;         /* index into mp_report_input.stacks */
 };
 
 struct mp_error_record {
@@ -99,6 +118,19 @@ struct mp_report_input {
     size_t nmodules;
 
     struct mp_report_options opt;
+
+    /* Long-running programs (live.c). */
+    uint32_t report_seq;        /* 1, 2, ... per process, the exit report included */
+    int only_new;               /* records: only those new or grown since report prev_seq */
+    uint32_t prev_seq;          /* the check only_new compares with (0: none, all are new) */
+    struct mp_count lost_increase[4]; /* only_new: summary growth per kind (may be 0) */
+    uint64_t min_age_s;         /* records hold only blocks at least this old (0: all) */
+    int snapshots_on;           /* snapshots were recorded (the JSON lists them, maybe empty) */
+    uint64_t snapshot_interval_s;
+    const struct mp_snapshot *snapshots;
+    size_t nsnapshots;
+    const struct mp_growth *growth;  /* largest bytes_per_second first */
+    size_t ngrowth;
 };
 
 /* Entry points of libmemplumber-report.so (looked up with dlsym). Return 0 or -1 (a message has

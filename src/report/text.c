@@ -70,11 +70,26 @@ static void put_stack(struct mp_report_ctx *ctx, struct mp_out *o, uint32_t stac
         put_frame(ctx, o, &f[i], i == 0);
 }
 
+/* " (+N)" / " (-N)": growth since the previous check, in a report of what is new. */
+static void put_increase(struct mp_out *o, int64_t d)
+{
+    mp_out_puts(o, d < 0 ? " (-" : " (+");
+    mp_out_commas(o, d < 0 ? (uint64_t)-d : (uint64_t)d);
+    mp_out_putc(o, ')');
+}
+
 static void put_record(struct mp_report_ctx *ctx, struct mp_out *o,
                        const struct mp_loss_record *r, size_t num, size_t total)
 {
     line_begin(ctx, o);
-    if (r->kind == MP_LEAK_DEFINITE && r->indirect_bytes > 0) {
+    if (ctx->in->only_new) {
+        /* valgrind's leak_check ... new: "48 (+16) bytes in 3 (+1) blocks" */
+        mp_out_commas(o, r->bytes);
+        put_increase(o, r->bytes_increase);
+        mp_out_puts(o, " bytes in ");
+        mp_out_commas(o, r->blocks);
+        put_increase(o, r->blocks_increase);
+    } else if (r->kind == MP_LEAK_DEFINITE && r->indirect_bytes > 0) {
         mp_out_commas(o, r->bytes + r->indirect_bytes);
         mp_out_puts(o, " (");
         mp_out_commas(o, r->bytes);
@@ -85,7 +100,8 @@ static void put_record(struct mp_report_ctx *ctx, struct mp_out *o,
         mp_out_commas(o, r->bytes);
         mp_out_puts(o, " bytes in ");
     }
-    mp_out_commas(o, r->blocks);
+    if (!ctx->in->only_new)
+        mp_out_commas(o, r->blocks);
     mp_out_printf(o, " blocks are %s in loss record %zu of %zu (allocated by %s)\n",
                   mp_report_kind_words(r->kind), num, total, mp_alloc_kind_name(r->allocator));
     put_stack(ctx, o, r->stack);
@@ -98,8 +114,16 @@ static void put_count(struct mp_report_ctx *ctx, struct mp_out *o, const char *l
     line_begin(ctx, o);
     mp_out_puts(o, label);
     mp_out_commas(o, c->bytes);
+    /* a report of what is new: the summary's growth too (kinds 0-3 only) */
+    const struct mp_count *inc = NULL;
+    if (ctx->in->only_new && c >= ctx->in->lost && c < ctx->in->lost + 4)
+        inc = &ctx->in->lost_increase[c - ctx->in->lost];
+    if (inc)
+        put_increase(o, (int64_t)inc->bytes);
     mp_out_puts(o, " bytes in ");
     mp_out_commas(o, c->blocks);
+    if (inc)
+        put_increase(o, (int64_t)inc->blocks);
     mp_out_puts(o, " blocks\n");
 }
 
@@ -113,6 +137,22 @@ void mp_text_write(struct mp_report_ctx *ctx, struct mp_out *o)
         mp_out_puts(o, "memplumber report (");
         put_clean(o, in->reason);
         mp_out_puts(o, ")\n");
+        line_empty(ctx, o);
+    }
+    if (in->only_new || in->min_age_s) {
+        line_begin(ctx, o);
+        if (in->only_new && in->prev_seq)
+            mp_out_printf(o, "Loss records new or grown since report %u of this process",
+                          (unsigned)in->prev_seq);
+        else if (in->only_new)
+            mp_out_puts(o, "Loss records new since the start (no previous check)");
+        else
+            mp_out_puts(o, "Loss records");
+        if (in->min_age_s)
+            mp_out_printf(o, "%s blocks allocated at least %llu s ago",
+                          in->only_new ? ", counting" : " count only",
+                          (unsigned long long)in->min_age_s);
+        mp_out_puts(o, "\n");
         line_empty(ctx, o);
     }
     if (opt->leak_check >= 2) {

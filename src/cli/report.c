@@ -1,0 +1,283 @@
+/* memplumber report PID [--json FILE] [--html FILE] [--pprof FILE] [--new] [--min-age=SECONDS]
+ *                       [--timeout=SECONDS]
+ *
+ * Asks a running process that memplumber observes for a leak report now (protocol:
+ * common/live_proto.h). Nothing is sent to a process before it is known to be one of
+ * memplumber's: its /proc/PID/maps must list libmemplumber.so, its rendezvous socket must exist,
+ * and the socket's owner (SO_PEERCRED) must be that very pid and our user. No signal, no ptrace:
+ * the command only reads /proc and connects to a unix socket. The files are created here, with
+ * this command's permissions and paths, and handed to the process as descriptors. */
+#include "cli/report.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cli/args.h"
+#include "common/live_proto.h"
+
+#define EXIT_NO 1 /* no report: no such process, not observed, refused, failed */
+
+static void usage_die(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "memplumber report: error: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nusage: memplumber report PID [--json FILE] [--html FILE] [--pprof FILE] "
+                    "[--new] [--min-age=SECONDS] [--timeout=SECONDS]\n");
+    exit(MP_CLI_EXIT_USAGE);
+}
+
+static void fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void fail(const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fputs("memplumber report: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(EXIT_NO);
+}
+
+static unsigned long parse_seconds(const char *opt, const char *v)
+{
+    char *end;
+    errno = 0;
+    if (!v || !*v || *v == '-')
+        usage_die("%s needs a number of seconds (0 or more)", opt);
+    unsigned long n = strtoul(v, &end, 10);
+    if (*end || errno || n > 0xffffffffUL)
+        usage_die("%s: not a number of seconds (0 to 4294967295)", opt);
+    return n;
+}
+
+/* The process's name, for messages ("" when unknown). */
+static void comm_of(int pid, char *buf, size_t len)
+{
+    char path[64];
+    buf[0] = 0;
+    snprintf(path, sizeof path, "/proc/%d/comm", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    if (fgets(buf, (int)len, f))
+        buf[strcspn(buf, "\n")] = 0;
+    fclose(f);
+}
+
+/* 1 if /proc/PID/maps lists libmemplumber.so, 0 if not; exits when it cannot be read. */
+static int has_library(int pid, const char *comm)
+{
+    char path[64], line[4096];
+    snprintf(path, sizeof path, "/proc/%d/maps", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        fail("cannot read %s: %s (a process of another user?); memplumber report reaches "
+             "processes of the same user only", path, strerror(errno));
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f)) {
+        const char *slash = strrchr(line, '/');
+        found = slash && !strncmp(slash, "/libmemplumber.so", 17) &&
+                (slash[17] == '\n' || slash[17] == 0 || slash[17] == ' ');
+    }
+    fclose(f);
+    (void)comm;
+    return found;
+}
+
+static int open_out(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0666);
+    if (fd < 0)
+        fail("cannot create '%s': %s", path, strerror(errno));
+    return fd;
+}
+
+int mp_report_command(int argc, char **argv)
+{
+    /* argv[0] is "report" */
+    const char *json = NULL, *html = NULL, *pprof = NULL, *pidarg = NULL;
+    int only_new = 0, have_min_age = 0;
+    unsigned long min_age = 0, timeout = 600;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char **dst = NULL;
+        const char *name = NULL, *val = NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            printf("usage: memplumber report PID [--json FILE] [--html FILE] [--pprof FILE] [--new]\n"
+                   "                         [--min-age=SECONDS] [--timeout=SECONDS]\n\n"
+                   "Asks process PID, running under memplumber, for a leak report now. The text\n"
+                   "report goes to stdout unless a file is named. The program keeps running.\n"
+                   "  --json FILE      write the JSON report to FILE\n"
+                   "  --html FILE      write the HTML report to FILE\n"
+                   "  --pprof FILE     write a gzip-compressed pprof profile to FILE\n"
+                   "  --new            only loss records new or grown since the previous check\n"
+                   "  --min-age=S      loss records show only blocks allocated at least S seconds ago\n"
+                   "  --timeout=S      give up waiting for the report after S seconds (default 600)\n"
+                   "Exit status: 0 report written; 1 no report (no such process, not under\n"
+                   "memplumber, refused, failed); 2 usage error.\n");
+            exit(0);
+        }
+        if (!strcmp(a, "--new")) {
+            only_new = 1;
+            continue;
+        }
+        static const char *const names[] = {"--json", "--html", "--pprof", "--min-age", "--timeout"};
+        for (int k = 0; k < 5; k++) {
+            size_t n = strlen(names[k]);
+            if (!strncmp(a, names[k], n) && (a[n] == 0 || a[n] == '=')) {
+                name = names[k];
+                if (a[n] == '=')
+                    val = a + n + 1;
+                else if (i + 1 < argc)
+                    val = argv[++i];
+                else
+                    usage_die("%s needs a value", names[k]);
+                break;
+            }
+        }
+        if (!name) {
+            if (a[0] == '-')
+                usage_die("unknown option '%s' (valid: --json, --html, --pprof, --new, --min-age, "
+                          "--timeout)", a);
+            if (pidarg)
+                usage_die("one process id only ('%s' is extra)", a);
+            pidarg = a;
+            continue;
+        }
+        if (!strcmp(name, "--json"))
+            dst = &json;
+        else if (!strcmp(name, "--html"))
+            dst = &html;
+        else if (!strcmp(name, "--pprof"))
+            dst = &pprof;
+        if (dst) {
+            if (!*val)
+                usage_die("%s needs a file name", name);
+            *dst = val;
+        } else if (!strcmp(name, "--min-age")) {
+            min_age = parse_seconds(name, val);
+            have_min_age = 1;
+        } else {
+            timeout = parse_seconds(name, val);
+        }
+    }
+    if (!pidarg)
+        usage_die("%s", "which process? give its pid");
+    char *end;
+    errno = 0;
+    long pid = strtol(pidarg, &end, 10);
+    if (*end || errno || pid <= 0 || pid > 0x3fffffff || pidarg[0] == '+' || pidarg[0] == '-')
+        usage_die("'%s' is not a process id (a positive number)", pidarg);
+
+    char procdir[64], comm[64];
+    struct stat st;
+    snprintf(procdir, sizeof procdir, "/proc/%ld", pid);
+    if (stat(procdir, &st) != 0)
+        fail("no process with pid %ld", pid);
+    comm_of((int)pid, comm, sizeof comm);
+    if (!has_library((int)pid, comm))
+        fail("process %ld (%s) is not running under memplumber: libmemplumber.so is not loaded in "
+             "it. Start the program with 'memplumber PROGRAM' (or LD_PRELOAD=libmemplumber.so)",
+             pid, comm);
+
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        fail("socket: %s", strerror(errno));
+    struct sockaddr_un addr;
+    socklen_t alen = mp_live_addr(&addr, (unsigned)geteuid(), (int)pid);
+    if (connect(s, (struct sockaddr *)&addr, alen) != 0)
+        fail("process %ld (%s) has libmemplumber.so loaded but does not answer: no memplumber "
+             "rendezvous for it (%s). It may be another user's, run in another network namespace, "
+             "have closed memplumber's descriptor, or use an older libmemplumber.so",
+             pid, comm, strerror(errno));
+    struct ucred cr;
+    socklen_t clen = sizeof cr;
+    if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cr, &clen) != 0)
+        fail("cannot check who answers for process %ld: %s", pid, strerror(errno));
+    if (cr.pid != (pid_t)pid || (cr.uid != geteuid() && geteuid() != 0))
+        fail("refusing: the rendezvous named for process %ld belongs to process %d (uid %u), "
+             "not to it", pid, (int)cr.pid, (unsigned)cr.uid);
+
+    struct mp_live_req q;
+    memset(&q, 0, sizeof q);
+    q.magic = MP_LIVE_REQ_MAGIC;
+    q.version = MP_LIVE_VERSION;
+    q.flags = (only_new ? MP_LIVE_NEW : 0) | (have_min_age ? MP_LIVE_MIN_AGE : 0);
+    q.min_age_s = (uint32_t)min_age;
+    int fds[4], nfds = 0;
+    if (!json && !html && !pprof) {
+        fflush(stdout);
+        fds[nfds++] = 1;
+        q.flags |= MP_LIVE_TEXT;
+    }
+    if (json) {
+        fds[nfds++] = open_out(json);
+        q.flags |= MP_LIVE_JSON;
+    }
+    if (html) {
+        fds[nfds++] = open_out(html);
+        q.flags |= MP_LIVE_HTML;
+    }
+    if (pprof) {
+        fds[nfds++] = open_out(pprof);
+        q.flags |= MP_LIVE_PPROF;
+    }
+    char cbuf[CMSG_SPACE(sizeof fds)];
+    memset(cbuf, 0, sizeof cbuf);
+    struct iovec iov = {&q, sizeof q};
+    struct msghdr m;
+    memset(&m, 0, sizeof m);
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = cbuf;
+    m.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+    memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+    ssize_t w;
+    do
+        w = sendmsg(s, &m, MSG_NOSIGNAL);
+    while (w < 0 && errno == EINTR);
+    int send_errno = w == (ssize_t)sizeof q ? 0 : errno ? errno : EIO;
+    /* A refusal may come before the request is read (the process closed its end): the answer
+     * is still there to read. */
+
+    struct timeval tv = {(time_t)timeout, 0};
+    if (timeout)
+        setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct mp_live_reply r;
+    size_t got = 0;
+    while (got < sizeof r) {
+        ssize_t n = read(s, (char *)&r + got, sizeof r - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            fail("process %ld did not answer within %lu s (--timeout); the report may still be "
+                 "written", pid, timeout);
+        if (n <= 0 && send_errno)
+            fail("cannot send the request to process %ld: %s", pid, strerror(send_errno));
+        if (n <= 0)
+            fail("process %ld closed the connection without a report (it may have exited)", pid);
+        got += (size_t)n;
+    }
+    if (r.magic != MP_LIVE_REPLY_MAGIC)
+        fail("process %ld answered something that is not a memplumber reply", pid);
+    r.message[sizeof r.message - 1] = 0;
+    if (r.status == MP_LIVE_REFUSED)
+        fail("process %ld refused: %s", pid, r.message);
+    if (r.status != MP_LIVE_OK)
+        fail("process %ld: %s", pid, r.message[0] ? r.message : "the report failed");
+    return 0;
+}

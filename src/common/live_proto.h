@@ -1,0 +1,55 @@
+/* The rendezvous between `memplumber report PID` (src/cli/report.c) and a process running under
+ * memplumber (src/preload/live.c). The process listens on an abstract unix socket named
+ * "memplumber.UID.PID" (no file to clean up; any process could bind a name, so both sides check
+ * the other's credentials with SO_PEERCRED: the command wants the peer's pid to be PID and its
+ * uid its own, the process wants its own uid or root). The command sends one mp_live_req with its
+ * output descriptors attached (SCM_RIGHTS, in the order text, json, html, pprof, for the flags
+ * set): the files are the command's, opened with its permissions and paths. The process answers
+ * with one mp_live_reply when the report is written. */
+#ifndef MP_LIVE_PROTO_H
+#define MP_LIVE_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "common/fmt.h"
+
+#define MP_LIVE_REQ_MAGIC 0x51524c4dU   /* "MLRQ" */
+#define MP_LIVE_REPLY_MAGIC 0x50524c4dU /* "MLRP" */
+#define MP_LIVE_VERSION 1
+
+enum {
+    MP_LIVE_NEW = 1,    /* only loss records new or grown since the previous check */
+    MP_LIVE_TEXT = 2,   /* a descriptor for the text report follows */
+    MP_LIVE_JSON = 4,
+    MP_LIVE_HTML = 8,
+    MP_LIVE_PPROF = 16,
+    MP_LIVE_MIN_AGE = 32, /* min_age_s is set (else the process's min_age option) */
+};
+
+struct mp_live_req {
+    uint32_t magic, version, flags;
+    uint32_t min_age_s;
+};
+
+enum { MP_LIVE_OK = 0, MP_LIVE_FAILED = 1, MP_LIVE_REFUSED = 2 };
+
+struct mp_live_reply {
+    uint32_t magic;
+    int32_t status;       /* MP_LIVE_OK, MP_LIVE_FAILED (see message), MP_LIVE_REFUSED */
+    uint32_t report_seq;  /* the report's report_seq when written */
+    char message[500];    /* why not, for FAILED and REFUSED */
+};
+
+/* The socket address for (uid, pid); returns its length for bind/connect. */
+static inline socklen_t mp_live_addr(struct sockaddr_un *a, unsigned uid, int pid)
+{
+    a->sun_family = AF_UNIX;
+    a->sun_path[0] = 0;
+    size_t n = mp_fmt(a->sun_path + 1, sizeof a->sun_path - 1, "memplumber.%u.%d", uid, pid);
+    return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
+}
+
+#endif

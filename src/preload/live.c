@@ -1,0 +1,604 @@
+/* Long-running programs: the heap clock, snapshots and growth suspects, and on-demand reports
+ * asked for by `memplumber report PID` (see live.h for the two threads, common/live_proto.h for
+ * the protocol).
+ * The watch thread is created with clone() and no glibc thread descriptor: it must never call
+ * code that relies on one (no stdio, no pthread_*, no malloc); it gets a private TLS area so
+ * that what glibc's syscall() writes to errno lands there, not in the main thread's. */
+#include "preload/live.h"
+
+#include "memplumber.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/arena.h"
+#include "common/fmt.h"
+#include "common/live_proto.h"
+#include "common/lock.h"
+#include "preload/guard.h"
+#include "preload/heap.h"
+#include "preload/real.h"
+#include "preload/report_entry.h"
+#include "preload/runtime.h"
+#include "preload/threads.h"
+
+/* ---- the clock ---- */
+
+static uint64_t start_ms;
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t since_start_ms(void) { return mono_ms() - start_ms; }
+
+uint32_t mp_live_clock_now(void)
+{
+    uint32_t s = (uint32_t)(since_start_ms() / 1000) & MP_HEAP_TIME_MASK;
+    __atomic_store_n(&mp_heap_now, s, __ATOMIC_RELAXED);
+    return s;
+}
+
+/* ---- snapshots ---- */
+
+#define NSNAP 512       /* samples kept; when full, every other one goes and the stride doubles */
+#define NGROWTH 20      /* growth suspects in a report */
+
+struct stack_acc {
+    double n, st, sy, sty, stt; /* least squares of live bytes over time (t from first_ms) */
+    uint64_t first_ms;
+    int64_t first_bytes, last_bytes;
+    uint32_t ups, downs;
+};
+
+static struct mp_mutex snap_lock = MP_MUTEX_INIT;
+static struct mp_snapshot snaps[NSNAP];
+static size_t nsnap;
+static uint32_t snap_stride = 1, snap_skip;
+static uint64_t snap_every_ms, next_snap_ms;
+static struct stack_acc *acc;
+static struct mp_growth growth[NGROWTH];
+static int snapshots_on;
+
+/* Per-stack counting and the accumulators (tool memory, pages touched as stack ids are used). */
+static int snapshots_enable(void)
+{
+    if (snapshots_on)
+        return 0;
+    struct mp_heap_stack_live *c = mp_pages_alloc(MP_HEAP_STACK_LIVE_MAX * sizeof *c);
+    acc = mp_pages_alloc(MP_HEAP_STACK_LIVE_MAX * sizeof *acc);
+    if (!c || !acc)
+        return -1;
+    __atomic_store_n(&mp_heap_stack_live, c, __ATOMIC_RELEASE);
+    snapshots_on = 1;
+    return 0;
+}
+
+/* One sample (caller holds snap_lock). */
+static void sample_locked(uint64_t now_ms)
+{
+    uint64_t na, ba, nf, bf;
+    mp_heap_totals(&na, &ba, &nf, &bf);
+    if (++snap_skip >= snap_stride) {
+        snap_skip = 0;
+        if (nsnap == NSNAP) {
+            for (size_t i = 0; i < NSNAP / 2; i++)
+                snaps[i] = snaps[2 * i];
+            nsnap = NSNAP / 2;
+            snap_stride *= 2;
+        }
+        snaps[nsnap].t_ms = now_ms;
+        snaps[nsnap].live_bytes = ba - bf;
+        snaps[nsnap].live_blocks = na - nf;
+        nsnap++;
+    }
+    struct mp_heap_stack_live *c = mp_heap_stack_live;
+    if (!c || !acc)
+        return;
+    uint32_t max = __atomic_load_n(&mp_heap_stack_live_max, __ATOMIC_RELAXED);
+    for (uint32_t id = 1; id <= max && id < MP_HEAP_STACK_LIVE_MAX; id++) {
+        int64_t y = __atomic_load_n(&c[id].bytes, __ATOMIC_RELAXED);
+        struct stack_acc *a = &acc[id];
+        if (a->n == 0) {
+            if (y <= 0)
+                continue;
+            a->first_ms = now_ms;
+            a->first_bytes = y;
+        } else if (y > a->last_bytes) {
+            a->ups++;
+        } else if (y < a->last_bytes) {
+            a->downs++;
+        }
+        double t = (double)(now_ms - a->first_ms) / 1000.0, v = (double)y;
+        a->n += 1;
+        a->st += t;
+        a->sy += v;
+        a->sty += t * v;
+        a->stt += t * t;
+        a->last_bytes = y;
+    }
+}
+
+static void sample(uint64_t now_ms)
+{
+    mp_mutex_lock(&snap_lock);
+    sample_locked(now_ms);
+    mp_mutex_unlock(&snap_lock);
+}
+
+/* The stacks whose live bytes keep growing: a positive least-squares slope over at least three
+ * samples, more rises than falls, and more live now than when first seen. Largest slope first. */
+static size_t rank_growth(void)
+{
+    size_t n = 0;
+    struct mp_heap_stack_live *c = mp_heap_stack_live;
+    if (!c || !acc)
+        return 0;
+    uint32_t max = __atomic_load_n(&mp_heap_stack_live_max, __ATOMIC_RELAXED);
+    for (uint32_t id = 1; id <= max && id < MP_HEAP_STACK_LIVE_MAX; id++) {
+        const struct stack_acc *a = &acc[id];
+        if (a->n < 3 || a->ups <= a->downs || a->last_bytes <= a->first_bytes)
+            continue;
+        double den = a->n * a->stt - a->st * a->st;
+        if (den <= 0)
+            continue;
+        double slope = (a->n * a->sty - a->st * a->sy) / den;
+        if (slope <= 0)
+            continue;
+        size_t at = n < NGROWTH ? n++ : NGROWTH;
+        if (at == NGROWTH) {
+            if (slope <= growth[NGROWTH - 1].bytes_per_second)
+                continue;
+            at = NGROWTH - 1;
+        }
+        while (at > 0 && growth[at - 1].bytes_per_second < slope) {
+            growth[at] = growth[at - 1];
+            at--;
+        }
+        int64_t b = __atomic_load_n(&c[id].bytes, __ATOMIC_RELAXED);
+        int64_t k = __atomic_load_n(&c[id].blocks, __ATOMIC_RELAXED);
+        growth[at].bytes_per_second = slope;
+        growth[at].live_bytes = b > 0 ? (uint64_t)b : 0;
+        growth[at].live_blocks = k > 0 ? (uint64_t)k : 0;
+        growth[at].stack = id;
+    }
+    return n;
+}
+
+void mp_live_fill_report(struct mp_report_input *in)
+{
+    in->snapshots_on = snapshots_on;
+    in->snapshot_interval_s = mp_opt.snapshot_interval;
+    if (!snapshots_on)
+        return;
+    mp_mutex_lock(&snap_lock);
+    sample_locked(since_start_ms()); /* the report's own moment ends the series */
+    in->snapshots = snaps;
+    in->nsnapshots = nsnap;
+    in->ngrowth = rank_growth();
+    in->growth = growth;
+    mp_mutex_unlock(&snap_lock);
+}
+
+/* ---- the report thread ---- */
+
+static int helper_pipe[2] = {-1, -1};
+static int helper_state; /* 0 none, 1 starting, 2 running */
+int mp_live_in_create;
+
+static void serve(int conn);
+
+static void *helper_main(void *arg)
+{
+    (void)arg;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    for (;;) {
+        int fd;
+        ssize_t r = read(helper_pipe[0], &fd, sizeof fd);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r != (ssize_t)sizeof fd)
+            return NULL;
+        serve(fd);
+        close(fd);
+    }
+    return NULL;
+}
+
+static void start_helper(void)
+{
+    int none = 0;
+    if (helper_pipe[0] < 0 ||
+        !__atomic_compare_exchange_n(&helper_state, &none, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return;
+    int g = mp_guard_enter();
+    pthread_t t;
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    int rc = mp_real_pthread_create(&t, &a, helper_main, NULL);
+    pthread_attr_destroy(&a);
+    __atomic_store_n(&helper_state, rc == 0 ? 2 : 0, __ATOMIC_RELEASE);
+    mp_guard_leave(g);
+}
+
+void mp_live_thread_created(void)
+{
+    if (__atomic_load_n(&helper_state, __ATOMIC_ACQUIRE) == 0 && mp_tls.state == MP_IN_PROGRAM)
+        start_helper();
+}
+
+/* The signal the watch thread sends the main thread of a single-threaded program to have the
+ * report thread started (a real-time signal next to the scan's stop signal). */
+#define WAKE_SIGNAL (SIGRTMIN + 5 <= SIGRTMAX ? SIGRTMAX - 3 : SIGPWR)
+
+static void wake_handler(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig;
+    (void)uc;
+    int saved = errno;
+    /* Only the watch thread's request counts, and only where starting a thread is safe: not
+     * inside the allocator, memplumber or pthread_create (the watch thread asks again). */
+    if (si && si->si_code == SI_TKILL && si->si_pid == getpid() && mp_tls.state == MP_IN_PROGRAM &&
+        !__atomic_load_n(&mp_live_in_create, __ATOMIC_ACQUIRE))
+        start_helper();
+    errno = saved;
+}
+
+/* Serve one request on the report thread. */
+static void reply(int conn, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void reply(int conn, int status, const char *fmt, ...)
+{
+    struct mp_live_reply r;
+    memset(&r, 0, sizeof r);
+    r.magic = MP_LIVE_REPLY_MAGIC;
+    r.status = status;
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        mp_vfmt(r.message, sizeof r.message, fmt, ap);
+        va_end(ap);
+    }
+    mp_write_all(conn, (const char *)&r, sizeof r);
+}
+
+static void serve(int conn)
+{
+    struct mp_live_req q;
+    memset(&q, 0, sizeof q);
+    int fds[4] = {-1, -1, -1, -1};
+    char cbuf[CMSG_SPACE(sizeof fds)];
+    struct iovec iov = {&q, sizeof q};
+    struct msghdr m;
+    memset(&m, 0, sizeof m);
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = cbuf;
+    m.msg_controllen = sizeof cbuf;
+    ssize_t n;
+    do
+        n = recvmsg(conn, &m, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    int nfds = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+            int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+            for (int i = 0; i < k; i++) {
+                int fd;
+                memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+                if (nfds < 4)
+                    fds[nfds++] = fd;
+                else
+                    close(fd);
+            }
+        }
+    int want = !!(q.flags & MP_LIVE_TEXT) + !!(q.flags & MP_LIVE_JSON) +
+               !!(q.flags & MP_LIVE_HTML) + !!(q.flags & MP_LIVE_PPROF);
+    if (n != (ssize_t)sizeof q || q.magic != MP_LIVE_REQ_MAGIC || q.version != MP_LIVE_VERSION ||
+        nfds != want) {
+        reply(conn, MP_LIVE_REFUSED, "malformed request (a memplumber command of another version?)");
+    } else if (__atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) != MP_PHASE_TRACKING) {
+        reply(conn, MP_LIVE_REFUSED, "the process is exiting (its exit report is being written)");
+    } else {
+        char paths[3][64];
+        struct mp_report_request req;
+        memset(&req, 0, sizeof req);
+        req.text_fd = -1;
+        req.only_new = !!(q.flags & MP_LIVE_NEW);
+        req.min_age_s = q.flags & MP_LIVE_MIN_AGE ? (long)q.min_age_s : -1;
+        int at = 0;
+        if (q.flags & MP_LIVE_TEXT)
+            req.text_fd = fds[at++];
+        const char **dst[3] = {&req.json_path, &req.html_path, &req.pprof_path};
+        const unsigned bits[3] = {MP_LIVE_JSON, MP_LIVE_HTML, MP_LIVE_PPROF};
+        for (int i = 0; i < 3; i++)
+            if (q.flags & bits[i]) {
+                mp_fmt(paths[i], sizeof paths[i], "/proc/self/fd/%d", fds[at++]);
+                *dst[i] = paths[i];
+            }
+        int rc = mp_runtime_report_req("requested by memplumber report", 0, &req);
+        if (rc)
+            reply(conn, MP_LIVE_FAILED, "the report could not be written completely (see the "
+                                        "program's stderr)");
+        else
+            reply(conn, MP_LIVE_OK, NULL);
+    }
+    for (int i = 0; i < nfds; i++)
+        close(fds[i]);
+}
+
+/* ---- the watch thread ---- */
+
+static int listen_fd = -1;
+static pid_t main_tid;
+static unsigned my_uid;
+
+/* Is sig blocked in thread tid? (/proc/self/task/TID/status, SigBlk) -1: unknown. */
+static int blocked_in(pid_t tid, int sig)
+{
+    char path[64], buf[4096];
+    mp_fmt(path, sizeof path, "/proc/self/task/%d/status", (int)tid);
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    long n = syscall(SYS_read, fd, buf, sizeof buf - 1);
+    syscall(SYS_close, fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    const char *p = strstr(buf, "SigBlk:");
+    if (!p)
+        return -1;
+    for (p += 7; *p == ' ' || *p == '\t'; p++)
+        ;
+    uint64_t mask = 0;
+    for (; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++)
+        mask = mask << 4 | (uint64_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+    return (int)(mask >> (sig - 1) & 1);
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, ms % 1000 * 1000000L};
+    syscall(SYS_nanosleep, &ts, NULL);
+}
+
+/* Refuse a request from the watch thread (no report thread to do it). */
+static void refuse(int conn, const char *fmt, int a, int b)
+{
+    struct mp_live_reply r;
+    memset(&r, 0, sizeof r);
+    r.magic = MP_LIVE_REPLY_MAGIC;
+    r.status = MP_LIVE_REFUSED;
+    mp_fmt(r.message, sizeof r.message, fmt, a, b);
+    syscall(SYS_write, conn, &r, sizeof r);
+}
+
+/* Get the report thread running; 0, or -1 after refusing the request with the reason. */
+static int ensure_helper(int conn)
+{
+    if (__atomic_load_n(&helper_state, __ATOMIC_ACQUIRE) == 2)
+        return 0;
+    int sig = WAKE_SIGNAL;
+    struct {
+        void *handler;
+        unsigned long flags;
+        void *restorer;
+        uint64_t mask;
+    } cur;
+    if (syscall(SYS_rt_sigaction, sig, NULL, &cur, 8) != 0 || cur.handler != (void *)wake_handler) {
+        refuse(conn, "the program installed its own handler for signal %d, which memplumber needs "
+                     "to start its report thread in a single-threaded process (pid %d); start it "
+                     "with --report-thread=yes",
+               sig, (int)getpid());
+        return -1;
+    }
+    if (blocked_in(main_tid, sig) == 1) {
+        refuse(conn, "the process (pid %d) is single-threaded and its thread blocks signal %d, "
+                     "which memplumber needs to start its report thread; start the program with "
+                     "--report-thread=yes (or report_thread=yes in MEMPLUMBER_OPTIONS)",
+               (int)getpid(), sig);
+        return -1;
+    }
+    /* Ask, and ask again while the main thread is somewhere a thread cannot be started from. */
+    for (int tries = 0; tries < 100; tries++) {
+        if (tries % 5 == 0 && syscall(SYS_tgkill, getpid(), main_tid, sig) != 0)
+            break;
+        sleep_ms(20);
+        if (__atomic_load_n(&helper_state, __ATOMIC_ACQUIRE) == 2)
+            return 0;
+    }
+    refuse(conn, "the program (pid %d) did not let memplumber start its report thread within 2 s "
+                 "(signal %d not handled); start it with --report-thread=yes",
+           (int)getpid(), sig);
+    return -1;
+}
+
+static void accept_one(void)
+{
+    int conn = (int)syscall(SYS_accept4, listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (conn < 0)
+        return;
+    struct ucred cr;
+    socklen_t len = sizeof cr;
+    if (syscall(SYS_getsockopt, conn, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 ||
+        (cr.uid != my_uid && cr.uid != 0)) {
+        syscall(SYS_close, conn);
+        return;
+    }
+    struct timeval tv = {10, 0};
+    syscall(SYS_setsockopt, conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (ensure_helper(conn) || syscall(SYS_write, helper_pipe[1], &conn, sizeof conn) != sizeof conn)
+        syscall(SYS_close, conn);
+}
+
+static int watch_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        uint64_t now = since_start_ms();
+        long wait = 1000 - (long)(now % 1000); /* to the next second */
+        if (snap_every_ms) {
+            if (now >= next_snap_ms) {
+                sample(now);
+                next_snap_ms = now + snap_every_ms;
+            }
+            if ((long)(next_snap_ms - now) < wait)
+                wait = (long)(next_snap_ms - now);
+        }
+        struct pollfd pfd = {listen_fd, POLLIN, 0};
+        struct timespec ts = {wait / 1000, wait % 1000 * 1000000L};
+        long r = syscall(SYS_ppoll, &pfd, listen_fd >= 0 ? 1 : 0, &ts, NULL, 8);
+        mp_live_clock_now();
+        if (r > 0 && (pfd.revents & (POLLNVAL | POLLERR | POLLHUP)))
+            listen_fd = -1; /* the program closed our descriptor: no more requests */
+        else if (r > 0 && (pfd.revents & POLLIN))
+            accept_one();
+    }
+    return 0;
+}
+
+#define WATCH_STACK (64 * 1024)
+#define WATCH_TLS (128 * 1024)
+
+static void start_watch(void)
+{
+    char *stack = mp_pages_alloc(WATCH_STACK);
+    char *tls = mp_pages_alloc(WATCH_TLS);
+    if (!stack || !tls)
+        return;
+    /* A TLS block of its own: fs points at a self-pointing "TCB" near the top; the static TLS
+     * (errno among it) lies below, in this zeroed area. The stack guard is copied. */
+    uintptr_t *tcb = (uintptr_t *)(tls + WATCH_TLS - 4096);
+    tcb[0] = (uintptr_t)tcb;
+    tcb[2] = (uintptr_t)tcb;
+    uintptr_t guard;
+    __asm__ volatile("mov %%fs:0x28, %0" : "=r"(guard));
+    tcb[5] = guard;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old); /* the thread starts with every signal blocked */
+    pid_t tid = 0;
+    int rc = clone(watch_main, stack + WATCH_STACK,
+                   CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+                       CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID,
+                   NULL, &tid, tcb, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc > 0)
+        __atomic_store_n(&mp_threads_hidden_tid, (pid_t)rc, __ATOMIC_RELEASE);
+}
+
+static void open_rendezvous(void)
+{
+    struct sockaddr_un a;
+    socklen_t len = mp_live_addr(&a, my_uid, (int)getpid());
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    /* Far from the descriptors the program uses (some close 3..N, or expect the lowest free). */
+    int hi = fcntl(fd, F_DUPFD_CLOEXEC, 900);
+    if (hi >= 0) {
+        close(fd);
+        fd = hi;
+    }
+    if (bind(fd, (struct sockaddr *)&a, len) || listen(fd, 8)) {
+        close(fd);
+        return;
+    }
+    listen_fd = fd;
+}
+
+static void live_start(void)
+{
+    main_tid = (pid_t)syscall(SYS_getpid);
+    my_uid = (unsigned)geteuid();
+    if (helper_pipe[0] < 0 && pipe2(helper_pipe, O_CLOEXEC))
+        helper_pipe[0] = helper_pipe[1] = -1;
+    open_rendezvous();
+    start_watch();
+    if (mp_opt.report_thread)
+        start_helper();
+}
+
+void mp_live_init(void)
+{
+    start_ms = mono_ms();
+    snap_every_ms = (uint64_t)mp_opt.snapshot_interval * 1000;
+    if (snap_every_ms) {
+        if (snapshots_enable())
+            snap_every_ms = 0;
+        next_snap_ms = snap_every_ms;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = wake_handler;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigfillset(&sa.sa_mask);
+    sigaction(WAKE_SIGNAL, &sa, NULL);
+    live_start();
+}
+
+void mp_live_child_after_fork(void)
+{
+    /* Threads do not survive fork: neither the watch thread nor the report thread. The parent's
+     * rendezvous is the parent's. The snapshot series so far is the parent's history, kept. */
+    mp_mutex_init(&snap_lock);
+    __atomic_store_n(&mp_threads_hidden_tid, 0, __ATOMIC_RELAXED);
+    helper_state = 0;
+    mp_live_in_create = 0;
+    if (listen_fd >= 0)
+        close(listen_fd);
+    listen_fd = -1;
+    if (helper_pipe[0] >= 0) {
+        close(helper_pipe[0]);
+        close(helper_pipe[1]);
+        helper_pipe[0] = helper_pipe[1] = -1;
+    }
+    mp_report_child_after_fork();
+    live_start();
+}
+
+/* ---- the public API (include/memplumber.h) ---- */
+
+MP_EXPORT int memplumber_report_new(void)
+{
+    if (__atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) != MP_PHASE_TRACKING ||
+        mp_tls.state != MP_IN_PROGRAM)
+        return -1;
+    struct mp_report_request req;
+    memset(&req, 0, sizeof req);
+    req.use_config = 1; /* the configured destinations */
+    req.only_new = 1;
+    req.min_age_s = -1;
+    return mp_runtime_report_req("on demand (memplumber_report_new)", 0, &req);
+}
+
+MP_EXPORT int memplumber_snapshot(void)
+{
+    if (__atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) != MP_PHASE_TRACKING ||
+        mp_tls.state != MP_IN_PROGRAM)
+        return -1;
+    int g = mp_guard_enter();
+    int rc = snapshots_enable();
+    if (rc == 0)
+        sample(since_start_ms());
+    mp_guard_leave(g);
+    return rc;
+}

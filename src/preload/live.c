@@ -209,6 +209,7 @@ static void *helper_main(void *arg)
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
+    __atomic_store_n(&mp_threads_hidden_tid[1], (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
     for (;;) {
         int fd;
         ssize_t r = read(helper_pipe[0], &fd, sizeof fd);
@@ -502,7 +503,7 @@ static void start_watch(void)
                    NULL, &tid, tcb, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc > 0)
-        __atomic_store_n(&mp_threads_hidden_tid, (pid_t)rc, __ATOMIC_RELEASE);
+        __atomic_store_n(&mp_threads_hidden_tid[0], (pid_t)rc, __ATOMIC_RELEASE);
 }
 
 static void open_rendezvous(void)
@@ -560,7 +561,8 @@ void mp_live_child_after_fork(void)
     /* Threads do not survive fork: neither the watch thread nor the report thread. The parent's
      * rendezvous is the parent's. The snapshot series so far is the parent's history, kept. */
     mp_mutex_init(&snap_lock);
-    __atomic_store_n(&mp_threads_hidden_tid, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&mp_threads_hidden_tid[0], 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&mp_threads_hidden_tid[1], 0, __ATOMIC_RELAXED);
     helper_state = 0;
     mp_live_in_create = 0;
     if (listen_fd >= 0)

@@ -5,7 +5,8 @@
 # only what grew since the previous check, with the increase; a check with nothing new lists no
 # record; the cache's stack is the top growth suspect (--snapshot-interval); reports made through
 # the API with a %p path get distinct names (PID.SEQ) and report_seq counts 1, 2, ... up to the
-# exit report; --min-age filters by block age; the server keeps serving and memplumber exits with
+# exit report; --html and --pprof files are created by the command; a forked child answers for
+# itself with its own sequence; --min-age filters by block age; the server keeps serving and memplumber exits with
 # the server's own status (7). Then what must not work, and must not disturb: a pid that does not
 # exist, a process not under memplumber (it keeps running, no signal pending), a single-threaded
 # program that blocks every signal (refused with the reason; it keeps serving; with
@@ -122,14 +123,25 @@ check "$T/r6.json" "d['snapshot_interval_s'] == 1" "len(d['snapshots']) >= 4" \
     "d['snapshots'][-1]['live_blocks'] >= 280" "'cache_add' in fns(d['growth'][0])" \
     "d['growth'][0]['bytes_per_second'] > 0" "d['growth'][0]['live_blocks'] == 140" \
     "all(a['t'] <= b['t'] for a, b in zip(d['snapshots'], d['snapshots'][1:]))"
-cmd "report"   # memplumber_report_now(): auto.PID.7.json
+# the other writers, through the files this command creates
+"$MP" report "$PID" --html "$T/r7.html" --pprof "$T/r7.pb.gz" || fail "report --html --pprof exited $?"
+grep -q "<html" "$T/r7.html" || fail "report --html wrote no page"
+[ "$(head -c2 "$T/r7.pb.gz" | od -An -tx1 | tr -d ' ')" = 1f8b ] || fail "report --pprof wrote no gzip file"
+# a forked child has its own rendezvous and its own report sequence
+cmd "fork"
+CHILD=${ANSWER##* }
+"$MP" report "$CHILD" --json "$T/c1.json" || fail "report of the forked child $CHILD exited $?"
+check "$T/c1.json" "d['pid'] == $CHILD" "d['report_seq'] == 1" \
+    "rec('child_leak', 'definitely_lost')['blocks'] == 1"
+kill "$CHILD"
+cmd "report"   # memplumber_report_now(): auto.PID.8.json
 cmd "serve 5"  # still serving
 stop
 [ "$STATUS" = 7 ] || fail "memplumber exited $STATUS, the server's own status is 7"
-[ -f "$T/auto.$PID.7.json" ] || fail "no auto.$PID.7.json (on-demand report through a %p path): $(ls "$T")"
+[ -f "$T/auto.$PID.8.json" ] || fail "no auto.$PID.8.json (on-demand report through a %p path): $(ls "$T")"
 [ -f "$T/auto.$PID.json" ] || fail "no exit report auto.$PID.json"
-check "$T/auto.$PID.7.json" "d['report_seq'] == 7"
-check "$T/auto.$PID.json" "d['report_seq'] == 8" "rec('leak_request', 'definitely_lost')['blocks'] >= 140" "sum(l['blocks'] for l in d['leaks'] if 'leak_request' in fns(l)) == 145"
+check "$T/auto.$PID.8.json" "d['report_seq'] == 8"
+check "$T/auto.$PID.json" "d['report_seq'] == 9" "rec('leak_request', 'definitely_lost')['blocks'] >= 140" "sum(l['blocks'] for l in d['leaks'] if 'leak_request' in fns(l)) == 145"
 
 # ---- what must fail, and disturb nothing ----
 true &

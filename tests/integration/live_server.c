@@ -8,6 +8,8 @@
  *   snapshot  memplumber_snapshot()
  *   block     block every signal in this (the only) thread
  *   thread    start a thread that blocks every signal and waits forever
+ *   fork      fork a child that leaks 48 bytes (child_leak) and waits to be killed; the answer
+ *             is "ok 0 CHILDPID"
  *   quit      exit with status 7
  * One allocation at start-up (config_load, 100 bytes, reachable) never changes. */
 #include <pthread.h>
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "memplumber.h"
@@ -47,6 +50,13 @@ __attribute__((noinline)) static void cache_add(unsigned long n)
     snprintf(e->data, sizeof e->data, "entry %lu", n);
     e->next = cache;
     cache = e;
+}
+
+__attribute__((noinline)) static void child_leak(void)
+{
+    char *volatile p = malloc(48);
+    memset(p, 'x', 48);
+    p = NULL;
 }
 
 __attribute__((noinline)) static void handle(unsigned long n)
@@ -111,6 +121,18 @@ int main(int argc, char **argv)
         } else if (!strncmp(line, "thread", 6)) {
             pthread_t t;
             rc = pthread_create(&t, NULL, idle_thread, NULL);
+        } else if (!strncmp(line, "fork", 4)) {
+            fflush(out);
+            pid_t c = fork();
+            if (c == 0) {
+                child_leak();
+                wipe();
+                for (;;)
+                    pause();
+            }
+            fprintf(out, "ok %d %ld\n", c < 0 ? -1 : 0, (long)c);
+            fflush(out);
+            continue;
         } else if (!strncmp(line, "quit", 4)) {
             fprintf(out, "bye\n");
             fflush(out);

@@ -115,7 +115,7 @@
     '<option value="n">blocks</option></select></label><button id="fg-reset" type="button">' +
     'Reset zoom</button><span class="muted">Click a frame to zoom in, a frame above it to zoom ' +
     'out; hover for details. Callers on top, allocation sites at the bottom.</span></div>' +
-    '<div id="fg-path"></div><div id="fg-wrap"><canvas id="flame"></canvas></div>';
+    '<div id="fg-path"></div><div id="fg-wrap"><canvas id="flame" role="img"></canvas></div>';
   app.appendChild(fg);
   var canvas = fg.querySelector('#flame'), cx = canvas.getContext('2d');
   var tip = el('div', { id: 'tip' });
@@ -221,7 +221,10 @@
       return i === parts.length - 1 ? '<b>' + esc(nodeName(n)) + '</b>' :
         '<a data-depth="' + i + '">' + esc(nodeName(n)) + '</a>';
     }).join('<span class="sep">&rsaquo;</span>') + ' <span class="muted">(' +
-      num(zoom.b) + ' bytes in ' + num(zoom.n) + ' blocks)</span>';
+      num(zoom.b) + ' bytes in ' + num(zoom.n) + ' blocks)</span>' +
+      (zoom.f >= 0 && F[zoom.f][1] >= 0 ? ' <button type="button" id="fg-list">List its records</button>' : '');
+    canvas.setAttribute('aria-label', 'icicle graph of ' + num(zoom.b) + ' bytes by allocation stack, zoomed to ' +
+      canvas.dataset.zoom);
   }
   function pathOf(n) { var p = []; for (; n; n = n.parent) p.unshift(n); return p; }
   function hit(ev) {
@@ -262,6 +265,15 @@
     if (n && n !== zoom) { zoom = n; draw(); }
   });
   document.getElementById('fg-path').addEventListener('click', function (ev) {
+    if (ev.target.id === 'fg-list') {   /* the table, filtered to the zoomed function */
+      filterBox.value = S[F[zoom.f][1]];
+      lt.querySelectorAll('.kind').forEach(function (c) {
+        c.checked = !!fg.querySelector('.fg-kind[value=' + c.value + ']').checked;
+      });
+      limit = PAGE; refresh();
+      lt.scrollIntoView();
+      return;
+    }
     var a = ev.target.closest('a[data-depth]');
     if (a) { zoom = pathOf(zoom)[+a.dataset.depth]; draw(); }
   });

@@ -329,6 +329,26 @@ def check_report(b, html, report, growth=False, big=False):
         c.ok(edges == [fn, fn], 'zoomed: %s spans the whole width' % fn, edges)
         crumb = b.eval("document.getElementById('fg-path').innerText")
         c.ok(fn in crumb, 'breadcrumb names %s' % fn, crumb)
+        # "List its records": the table filtered to the function, with the graph's kinds
+        b.click_element('#fg-list')
+        q = fn.lower()
+        want = [r for r in report['leaks'] if r['kind'] in LOST and (q in r['allocator'].lower() or any(
+            q in (f['function'] or '').lower() or q in (f['file'] or '').lower() or
+            q in (f['module'] or '').lower() or q in f['pc'] for f in r['stack']))]
+        got = b.eval("[document.getElementById('filter').value, document.getElementById('shown').textContent]")
+        c.ok(got == [fn, commas(len(want))], '"List its records" shows the %d records with %s'
+             % (len(want), fn), got)
+        b.eval("(function(){var f=document.getElementById('filter');f.value='';"
+               "f.dispatchEvent(new Event('input'))})()")
+        time.sleep(0.4)     # the filter box waits 120 ms for more typing
+        b.click_element('#records input.kind[value=still_reachable]')
+        got = b.eval("document.getElementById('shown').textContent")
+        c.ok(got == commas(len(report['leaks'])),
+             'an empty filter and every kind checked: all records again', got)
+        b.eval("document.getElementById('flame').scrollIntoView({block:'start'})")
+        geo = b.eval("(function(){var r=document.getElementById('flame').getBoundingClientRect();"
+                     "return [r.left,r.top]})()")
+        left, top_ = geo
         b.mouse('click', left + width / 2, top_ + row / 2)
         zoom = b.eval("document.getElementById('flame').dataset.zoom")
         c.ok(zoom == 'all', 'click on the top row zooms back out', zoom)

@@ -13,10 +13,15 @@
  *    "strings": [...]                           functions, files, modules, by index
  *    "frames": [[pc, function, file, line, module, inlined], ...]   string indices, -1 = unknown
  *    "stacks": [[frame index, ...], ...]        innermost first; stack 0 is the empty stack
- *    "leaks": [[kind, allocator, bytes, blocks, indirect_bytes, stack], ...]   largest first
+ *    "report_seq", "only_new", "new_since_report", "min_age_s"   as in the JSON report
+ *    "leaks": [[kind, allocator, bytes, blocks, indirect_bytes, stack, oldest_age_s,
+ *               newest_age_s(, bytes_increase, blocks_increase when only_new)], ...]   largest first
  *    "errors": [{"kind", "title", "address", "count", "size", "size_given", "allocator",
  *                "free_kind", "stack", "alloc_stack", "free_stack"}, ...]
- *    "kinds": [...], "allocators": [...]        names for the numbers above}
+ *    "kinds": [...], "allocators": [...]        names for the numbers above
+ *    "snapshot_interval_s", "snapshots": [{"t", "live_bytes", "live_blocks"}],
+ *    "growth": [{"bytes_per_second", "live_bytes", "live_blocks", "stack": stack index}]
+ *                                               only when snapshots were recorded}
  * Depends on report.h, containers.h and the page (html_page.S). */
 #include "report/containers.h"
 #include "report/report.h"
@@ -143,11 +148,12 @@ static void put_data(struct html *h)
     const struct mp_report_input *in = ctx->in;
     struct mp_out *o = h->o;
     size_t nerr = in->errors ? in->nerrors : 0;
+    size_t ngrowth = in->growth ? in->ngrowth : 0, nsnap = in->snapshots ? in->nsnapshots : 0;
 
-    /* Pass 1, in the order the page lists them: records, then errors. */
+    /* Pass 1, in the order the page lists them: records, errors, growth suspects. */
     uint32_t *stacks = NULL;
     size_t nst = 0, cap = 0;
-    for (size_t i = 0; i <= ctx->norder + 3 * nerr; i++) {
+    for (size_t i = 0; i < ctx->norder + 3 * nerr + ngrowth; i++) {
         uint32_t st;
         if (i < ctx->norder) {
             st = in->records[ctx->order[i]].stack;
@@ -156,7 +162,7 @@ static void put_data(struct html *h)
             unsigned k = (unsigned)((i - ctx->norder) % 3);
             st = k == 0 ? e->stack : k == 1 ? e->free_stack : e->alloc_stack;
         } else {
-            break;
+            st = in->growth[i - ctx->norder - 3 * nerr].stack;
         }
         uint32_t before = h->nstacks;
         index_stack(h, st);
@@ -177,6 +183,10 @@ static void put_data(struct html *h)
     }
     mp_out_puts(o, "], \"reason\": ");
     mp_out_json_str(o, in->reason && in->reason[0] ? in->reason : "exit");
+    mp_out_printf(o, ", \"report_seq\": %u, \"only_new\": %s, \"new_since_report\": %u, "
+                     "\"min_age_s\": %llu",
+                  (unsigned)in->report_seq, in->only_new ? "true" : "false",
+                  (unsigned)in->prev_seq, (unsigned long long)in->min_age_s);
     mp_out_puts(o, ",\n\"summary\": {");
     for (unsigned k = 0; k < MP_LEAK_NKINDS; k++)
         put_count(o, mp_leak_kind_name(k), &in->lost[k]);
@@ -209,12 +219,17 @@ static void put_data(struct html *h)
     mp_out_puts(o, ",\n\"leaks\": [");
     for (size_t i = 0; i < ctx->norder; i++) {
         const struct mp_loss_record *r = &in->records[ctx->order[i]];
-        mp_out_printf(o, "%s[%u,%u,%llu,%llu,%llu,%u]", i ? (i % 4 ? "," : ",\n") : "\n",
+        mp_out_printf(o, "%s[%u,%u,%llu,%llu,%llu,%u,%llu,%llu", i ? (i % 4 ? "," : ",\n") : "\n",
                       r->kind < MP_LEAK_NKINDS ? r->kind : 0,
                       r->allocator < MP_ALLOC_NKINDS ? r->allocator : 0,
                       (unsigned long long)r->bytes, (unsigned long long)r->blocks,
                       (unsigned long long)(r->kind == MP_LEAK_DEFINITE ? r->indirect_bytes : 0),
-                      page_stack(h, r->stack));
+                      page_stack(h, r->stack), (unsigned long long)r->oldest_age_s,
+                      (unsigned long long)r->newest_age_s);
+        if (in->only_new)
+            mp_out_printf(o, ",%lld,%lld", (long long)r->bytes_increase,
+                          (long long)r->blocks_increase);
+        mp_out_putc(o, ']');
     }
     mp_out_puts(o, "],\n\"errors\": [");
     for (size_t i = 0; i < nerr; i++) {
@@ -238,7 +253,32 @@ static void put_data(struct html *h)
                       page_stack(h, e->stack), page_stack(h, e->free_stack),
                       page_stack(h, e->alloc_stack));
     }
-    mp_out_puts(o, "]}");
+    mp_out_puts(o, "]");
+    /* Snapshots (t: seconds since start-up) and growth suspects, as in the JSON report. */
+    if (in->snapshots_on || nsnap || ngrowth) {
+        mp_out_printf(o, ",\n\"snapshot_interval_s\": %llu, \"snapshots\": [",
+                      (unsigned long long)in->snapshot_interval_s);
+        for (size_t i = 0; i < nsnap; i++) {
+            const struct mp_snapshot *sn = &in->snapshots[i];
+            mp_out_printf(o, "%s{\"t\": %llu.%03llu, \"live_bytes\": %llu, \"live_blocks\": %llu}",
+                          i ? (i % 4 ? ", " : ",\n") : "\n", (unsigned long long)(sn->t_ms / 1000),
+                          (unsigned long long)(sn->t_ms % 1000), (unsigned long long)sn->live_bytes,
+                          (unsigned long long)sn->live_blocks);
+        }
+        mp_out_puts(o, "],\n\"growth\": [");
+        for (size_t i = 0; i < ngrowth; i++) {
+            const struct mp_growth *g = &in->growth[i];
+            double bps = g->bytes_per_second > 0 ? g->bytes_per_second : 0;
+            mp_out_printf(o, "%s{\"bytes_per_second\": %llu.%03u, \"live_bytes\": %llu, "
+                             "\"live_blocks\": %llu, \"stack\": %u}",
+                          i ? ",\n" : "\n", (unsigned long long)bps,
+                          (unsigned)((bps - (double)(unsigned long long)bps) * 999.0),
+                          (unsigned long long)g->live_bytes, (unsigned long long)g->live_blocks,
+                          page_stack(h, g->stack));
+        }
+        mp_out_putc(o, ']');
+    }
+    mp_out_puts(o, "}");
     o->json_in_html = 0;
 }
 

@@ -8,7 +8,9 @@
 # file:line (as computed from the JSON report), a click zooms to a frame (it then spans the whole
 # width) and a click on the top row zooms out; heap-misuse errors are listed.
 # Pages: examples/leaky.c; a program with 10,000 loss records (distinct stacks) and two heap
-# errors, whose page must draw all 10,000 rows on "Show all"; leaky's page with snapshots and
+# errors, whose page must draw all 10,000 rows on "Show all"; a program that leaks and grows a
+# cache for 4.5 s under --snapshot-interval=1 (its timeline has a point per snapshot of the JSON
+# report, its growth suspects are the JSON report's, cache_add first); leaky's page with snapshots and
 # growth suspects added to its data (the timeline: one point per snapshot, the suspects listed,
 # the top one marked on the chart and on its loss record), and, as in a `memplumber report --new`
 # of a process that records ages, the report number, ages and increases).
@@ -68,13 +70,49 @@ int main(void)
     return 0;
 }
 EOF
+cat >"$T/grow.c" <<'EOF'
+/* Runs 4.5 s: each 0.1 s, 20 requests that each leak 24 bytes and add a 200-byte entry to a cache
+ * that is never trimmed (the top growth suspect). */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+struct entry { struct entry *next; char data[192]; };
+static struct entry *cache;
+__attribute__((noinline)) static void leak_request(int n)
+{
+    char *volatile p = malloc(24);
+    memset(p, n, 24);
+    p = NULL;
+}
+__attribute__((noinline)) static void cache_add(void)
+{
+    struct entry *e = malloc(sizeof *e);
+    memset(e->data, 1, sizeof e->data);
+    e->next = cache;
+    cache = e;
+}
+int main(void)
+{
+    for (int s = 0; s < 45; s++) {
+        for (int i = 0; i < 20; i++) {
+            leak_request(i);
+            cache_add();
+        }
+        usleep(100000);
+    }
+    return 0;
+}
+EOF
 gcc -O2 -g "$ROOT/examples/leaky.c" -o "$T/leaky" || exit 1
+gcc -O1 -g "$T/grow.c" -o "$T/grow" || exit 1
 gcc -O1 -g -fno-optimize-sibling-calls -fno-inline -Wno-free-nonheap-object "$T/many.c" \
     -o "$T/many" || exit 1
 
 fail=0
-for prog in leaky many; do
-    "$MP" --html="$T/$prog.html" --json="$T/$prog.json" -- "$T/$prog" >"$T/$prog.out" 2>&1
+for prog in leaky many grow; do
+    opt=
+    [ $prog = grow ] && opt=--snapshot-interval=1
+    "$MP" $opt --html="$T/$prog.html" --json="$T/$prog.json" -- "$T/$prog" >"$T/$prog.out" 2>&1
     if [ ! -s "$T/$prog.html" ] || [ ! -s "$T/$prog.json" ]; then
         echo "FAIL: $prog: no HTML or JSON report written"; cat "$T/$prog.out"; fail=1; continue
     fi
@@ -87,6 +125,9 @@ echo "== leaky"
 python3 tests/integration/browser.py check-report "$T/leaky.html" "$T/leaky.json" || fail=1
 echo "== many ($(du -k "$T/many.html" | cut -f1) KiB)"
 python3 tests/integration/browser.py check-report "$T/many.html" "$T/many.json" --big || fail=1
+
+echo "== grow (--snapshot-interval=1)"
+python3 tests/integration/browser.py check-report "$T/grow.html" "$T/grow.json" --growth || fail=1
 
 # The growth timeline, from snapshots and growth suspects added to leaky's data.
 python3 - "$T/leaky.html" "$T/growth.html" <<'EOF' || fail=1
@@ -102,7 +143,7 @@ d['growth'] = [{'bytes_per_second': 600.0, 'live_bytes': 12000, 'live_blocks': 1
                {'bytes_per_second': 20.5, 'live_bytes': 400, 'live_blocks': 4, 'stack': 0}]
 # a report of what is new since report 3, with ages: [6] oldest, [7] newest age, [8] [9] increase
 d['report_seq'], d['only_new'], d['new_since_report'] = 4, True, 3
-d['leaks'] = [r + [90 + i, 5 + i, r[2] // 2, 1] for i, r in enumerate(d['leaks'])]
+d['leaks'] = [r[:6] + [90 + i, 5 + i, r[2] // 2, 1] for i, r in enumerate(d['leaks'])]
 data = json.dumps(d).replace('<', '\\u003c').replace('>', '\\u003e').replace('&', '\\u0026')
 open(sys.argv[2], 'w').write(page[:m.start(2)] + data + page[m.end(2):])
 EOF

@@ -175,7 +175,9 @@ rc=$?
 cmd "serve 3"  # untouched: still serving
 cmd "thread"   # now it has a thread (that blocks every signal too): memplumber's report thread runs
 "$MP" report "$PID" --json "$T/b1.json" || fail "report after the program started a thread: exit $?"
-check "$T/b1.json" "rec('leak_request')['blocks'] == 6"
+# (the main thread blocks the scan's stop signal too: its whole stack is then scanned, and stale
+# copies may keep some of the leaked blocks reachable; all six are listed)
+check "$T/b1.json" "sum(l['blocks'] for l in d['leaks'] if 'leak_request' in fns(l)) == 6"
 stop
 [ "$STATUS" = 7 ] || fail "blocked program: memplumber exited $STATUS, expected 7"
 
@@ -183,7 +185,7 @@ start blocked2 --report-thread=yes
 cmd "block"
 cmd "serve 4"
 "$MP" report "$PID" --json "$T/b2.json" || fail "report with --report-thread=yes: exit $?"
-check "$T/b2.json" "rec('leak_request')['blocks'] == 4"
+check "$T/b2.json" "sum(l['blocks'] for l in d['leaks'] if 'leak_request' in fns(l)) == 4"
 stop
 [ "$STATUS" = 7 ] || fail "--report-thread=yes: memplumber exited $STATUS, expected 7"
 

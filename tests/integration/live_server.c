@@ -123,13 +123,24 @@ int main(int argc, char **argv)
             rc = pthread_create(&t, NULL, idle_thread, NULL);
         } else if (!strncmp(line, "fork", 4)) {
             fflush(out);
+            int ready[2];
+            if (pipe(ready))
+                return 2;
             pid_t c = fork();
             if (c == 0) {
+                /* fork() returned here: memplumber's fork handlers are done (the child's own
+                 * rendezvous exists), which the parent waits for */
                 child_leak();
                 wipe();
+                (void)!write(ready[1], "r", 1);
                 for (;;)
                     pause();
             }
+            char r;
+            close(ready[1]);
+            if (c > 0 && read(ready[0], &r, 1) != 1)
+                c = -1;
+            close(ready[0]);
             fprintf(out, "ok %d %ld\n", c < 0 ? -1 : 0, (long)c);
             fflush(out);
             continue;

@@ -6,7 +6,9 @@
  *   leaked_objects/count, leaked_space/bytes   blocks and bytes definitely, indirectly or possibly
  *                                              lost (0 for a still-reachable record)
  *   live_objects/count, live_space/bytes       blocks and bytes still reachable (0 otherwise)
- * and the labels kind (definitely_lost, ...) and allocator (malloc, new, ...). The default sample
+ * the labels kind (definitely_lost, ...) and allocator (malloc, new, ...), the numeric labels
+ * oldest_age_s and newest_age_s (seconds) and, in a report of what is new, bytes_increase and
+ * blocks_increase. The default sample
  * type is leaked_space. Locations are one per distinct PC (the call instruction); a PC whose code
  * was inlined has several Lines, innermost first, as profile.proto wants. Functions are unique per
  * (name, file); a frame without a name is called after its module and offset ("libx.so+0x1a2b")
@@ -238,6 +240,17 @@ static void label(struct pprof *p, struct pb *sample, const char *key, const cha
     pb_msg(sample, 3, s);
 }
 
+/* A numeric label (int64: a negative value is its two's complement, as protobuf encodes it). */
+static void label_num(struct pprof *p, struct pb *sample, const char *key, int64_t val,
+                      const char *unit)
+{
+    struct pb *s = &p->sub2;
+    pb_int(s, 1, str_index(p, key));
+    pb_int(s, 3, (uint64_t)val);
+    pb_int(s, 4, str_index(p, unit));
+    pb_msg(sample, 3, s);
+}
+
 /* Packed repeated varints: field, length, values. */
 static void packed(struct pb *b, unsigned field, const uint64_t *v, size_t n)
 {
@@ -287,6 +300,12 @@ static void sample(struct pprof *p, struct pb *smp, const struct mp_loss_record 
     packed(smp, 2, v, 4);
     label(p, smp, "kind", mp_leak_kind_name(r->kind));
     label(p, smp, "allocator", mp_alloc_kind_name(r->allocator));
+    label_num(p, smp, "oldest_age_s", (int64_t)r->oldest_age_s, "seconds");
+    label_num(p, smp, "newest_age_s", (int64_t)r->newest_age_s, "seconds");
+    if (p->ctx->in->only_new) {
+        label_num(p, smp, "bytes_increase", r->bytes_increase, "bytes");
+        label_num(p, smp, "blocks_increase", r->blocks_increase, "count");
+    }
     pb_msg(&p->prof, 2, smp);
 }
 

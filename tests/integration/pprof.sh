@@ -6,8 +6,11 @@
 # of the JSON report written by the same run there must be exactly one sample with the same kind
 # and allocator labels, the same values (leaked_* for lost kinds, live_* for still reachable) and
 # the same stack: function, file and line of every frame, inlined frames as extra lines of one
-# location, innermost first. Also: the sample types and the default, string 0, unique ids, the
-# comments; go tool pprof's -top total and -traces -lines frames.
+# location, innermost first; the numeric labels oldest_age_s and newest_age_s, and in a report of
+# what is new (a third program: memplumber_report_now, more leaks, memplumber_report_new) the
+# labels bytes_increase and blocks_increase, as the JSON report of the same check says. Also: the
+# sample types and the default, string 0, unique ids, the comments; go tool pprof's -top total and
+# -traces -lines frames.
 # Exit 0 = pass, 1 = fail, 77 = skipped (no gcc or python3).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -45,12 +48,40 @@ int main(void)
     return 0;
 }
 EOF
+cat >"$T/new.c" <<'EOF'
+/* Two checks through memplumber.h: everything, then only what is new (3 more blocks of one
+ * stack, one block of a new stack): the second report's records carry their increase. */
+#include <stdlib.h>
+#include <unistd.h>
+#include "memplumber.h"
+static void *keep[16];
+__attribute__((noinline)) static void *grow(void) { void *p = malloc(40); __asm__ volatile("" : : "r"(p) : "memory"); return p; }
+__attribute__((noinline)) static void *late(void) { void *p = malloc(7); __asm__ volatile("" : : "r"(p) : "memory"); return p; }
+int main(void)
+{
+    for (int i = 0; i < 5; i++)
+        grow();                 /* lost */
+    keep[0] = grow();
+    memplumber_report_now();
+    for (int i = 0; i < 3; i++)
+        grow();
+    late();
+    sleep(2);                   /* ages of 2 s and more in the second report */
+    memplumber_report_new();
+    return 0;
+}
+EOF
 gcc -O2 -g "$ROOT/examples/leaky.c" -o "$T/leaky" || exit 1
+gcc -O1 -g -I"$ROOT/include" "$T/new.c" -o "$T/new" || exit 1
 gcc -O2 -g "$T/inl.c" -o "$T/inl" || exit 1
 
 fail=0
-for prog in leaky inl; do
-    "$MP" --pprof="$T/$prog.pb.gz" --json="$T/$prog.json" -- "$T/$prog" >"$T/$prog.out" 2>&1
+# new: the second on-demand report (PID.2, only what is new) is the one checked
+"$MP" --pprof="$T/n.%p.pb.gz" --json="$T/n.%p.json" --report-on-exit=no -- "$T/new" >"$T/new.out" 2>&1
+for f in "$T"/n.*.2.pb.gz; do cp "$f" "$T/new.pb.gz"; done
+for f in "$T"/n.*.2.json; do cp "$f" "$T/new.json"; done
+for prog in leaky inl new; do
+    [ $prog != new ] && "$MP" --pprof="$T/$prog.pb.gz" --json="$T/$prog.json" -- "$T/$prog" >"$T/$prog.out" 2>&1
     if [ ! -s "$T/$prog.pb.gz" ] || [ ! -s "$T/$prog.json" ]; then
         echo "FAIL: $prog: no profile or JSON report written"; cat "$T/$prog.out"; fail=1; continue
     fi
@@ -153,11 +184,17 @@ samples = Counter()
 for m in map(msg, prof.get(2, [])):
     ids = [x for v in m.get(1, []) for x in ints(v)]
     vals = [x for v in m.get(2, []) for x in ints(v)]
-    labels = {}
+    labels, nums = {}, {}
     for l in map(msg, m.get(3, [])):
-        labels[S(one(l, 1))] = S(one(l, 2))
+        if 2 not in l:  # numeric (num 0 is left out, as protobuf does): int64 in two's complement
+            v = one(l, 3)
+            nums[S(one(l, 1))] = (v - (1 << 64) if v >= 1 << 63 else v, S(one(l, 4)))
+        else:
+            labels[S(one(l, 1))] = S(one(l, 2))
     frames = tuple(fr for i in ids for fr in locs[i][1])
-    samples[(labels.get('kind'), labels.get('allocator'), tuple(vals), frames)] += 1
+    extra = (nums.get('oldest_age_s'), nums.get('newest_age_s'), nums.get('bytes_increase'),
+             nums.get('blocks_increase'))
+    samples[(labels.get('kind'), labels.get('allocator'), tuple(vals), frames, extra)] += 1
 
 want = Counter()
 for r in report['leaks']:
@@ -165,18 +202,27 @@ for r in report['leaks']:
     vals = (0, 0, r['blocks'], r['bytes']) if live else (r['blocks'], r['bytes'], 0, 0)
     frames = tuple((f['function'] if f['function'] else '%s+0x?' % f['module'], f['file'],
                     f['line']) for f in r['stack'])
-    want[(r['kind'], r['allocator'], vals, frames)] += 1
+    inc = ((r['bytes_increase'], 'bytes'), (r['blocks_increase'], 'count')) if report.get('only_new') \
+        else (None, None)
+    want[(r['kind'], r['allocator'], vals, frames,
+          ((r['oldest_age_s'], 'seconds'), (r['newest_age_s'], 'seconds')) + inc)] += 1
 
 # Frames without a function are named after module+offset in the profile; compare the module part.
 def norm(key):
-    k, a, v, fr = key
-    return (k, a, v, tuple((n.split('+0x')[0] + '+0x?' if '+0x' in n else n, f, l) for n, f, l in fr))
+    k, a, v, fr, x = key
+    return (k, a, v, tuple((n.split('+0x')[0] + '+0x?' if '+0x' in n else n, f, l) for n, f, l in fr), x)
 got = Counter({norm(k): c for k, c in samples.items()})
 if got != want:
     bad.append('samples differ from the JSON report\n  only in profile: %r\n  only in JSON: %r'
                % (list((got - want).elements()), list((want - got).elements())))
 if not report['leaks']:
     bad.append('the JSON report has no loss record')
+if prog.endswith('/new') and not any(r['oldest_age_s'] >= 2 for r in report['leaks']):
+    bad.append('no record of the second report is 2 s old')
+if prog.endswith('/new') and not report.get('only_new'):
+    bad.append('the second report of new is not a report of what is new')
+if report.get('only_new') and not any(r['bytes_increase'] for r in report['leaks']):
+    bad.append('a report of what is new without any increase')
 # inl: the malloc call inside the always_inline function is one location with two lines.
 if prog.endswith('/inl'):
     two = [l for _, l in locs.values() if [x[0] for x in l] == ['make', 'outer']]
@@ -190,8 +236,8 @@ EOF
     if command -v go >/dev/null; then
         export GOCACHE=$T/gocache GOPATH=$T/gopath HOME=$T
         top=$(go tool pprof -top "$T/$prog.pb.gz" 2>&1)
-        lost=$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["summary"]
-print(sum(s[k]["bytes"] for k in ("definitely_lost","indirectly_lost","possibly_lost")))' "$T/$prog.json")
+        lost=$(python3 -c 'import json,sys
+print(sum(r["bytes"] for r in json.load(open(sys.argv[1]))["leaks"] if r["kind"] != "still_reachable"))' "$T/$prog.json")
         if ! grep -q "^Type: leaked_space" <<<"$top" ||
            ! grep -q "Showing nodes accounting for ${lost}B, 100% of ${lost}B total" <<<"$top"; then
             echo "FAIL: $prog: go tool pprof -top does not show ${lost}B leaked:"; echo "$top"; fail=1

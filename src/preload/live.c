@@ -506,19 +506,26 @@ static void start_watch(void)
         __atomic_store_n(&mp_threads_hidden_tid[0], (pid_t)rc, __ATOMIC_RELEASE);
 }
 
+/* fd moved to 900 or above: far from the descriptors the program uses (programs expect the
+ * lowest free one from open, and some close 3..N). */
+static int high_fd(int fd)
+{
+    if (fd < 0 || fd >= 900)
+        return fd;
+    int hi = fcntl(fd, F_DUPFD_CLOEXEC, 900);
+    if (hi < 0)
+        return fd;
+    close(fd);
+    return hi;
+}
+
 static void open_rendezvous(void)
 {
     struct sockaddr_un a;
     socklen_t len = mp_live_addr(&a, my_uid, (int)getpid());
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = high_fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (fd < 0)
         return;
-    /* Far from the descriptors the program uses (some close 3..N, or expect the lowest free). */
-    int hi = fcntl(fd, F_DUPFD_CLOEXEC, 900);
-    if (hi >= 0) {
-        close(fd);
-        fd = hi;
-    }
     if (bind(fd, (struct sockaddr *)&a, len) || listen(fd, 8)) {
         close(fd);
         return;
@@ -532,6 +539,8 @@ static void live_start(void)
     my_uid = (unsigned)geteuid();
     if (helper_pipe[0] < 0 && pipe2(helper_pipe, O_CLOEXEC))
         helper_pipe[0] = helper_pipe[1] = -1;
+    for (int i = 0; i < 2; i++) /* out of the way of the program's lowest free descriptors */
+        helper_pipe[i] = high_fd(helper_pipe[i]);
     open_rendezvous();
     start_watch();
     if (mp_opt.report_thread)

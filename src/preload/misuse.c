@@ -22,9 +22,12 @@ struct qentry {
     uint32_t alloc_stack, free_stack;
 };
 
-/* 64 sub-rings, one per thread (threads beyond 64 share): a free appends to its own thread's
- * ring with an uncontended counter, so no cache line bounces between cores on the hot path.
- * A lookup (only when a free is bad) scans every ring, the freeing thread's first. */
+/* 64 sub-rings: the first 63 threads of the process own one each, later threads share the last
+ * one. A free appends to its thread's ring; an owner advances the ring's counter with an
+ * unlocked add (it is the only writer: the locked one cost more than the rest of the record),
+ * the threads of the shared ring with an atomic add. No cache line bounces between cores
+ * on the hot path. A lookup (only when a free is bad) scans every ring, the freeing thread's
+ * first. */
 #define NQ 64
 static struct qentry *ring;
 static uint64_t sub_cap; /* entries per sub-ring, power of two; 0 = off */
@@ -39,8 +42,10 @@ static int full_free_stacks;
 
 static inline unsigned sub_of_thread(void)
 {
-    if (!my_sub)
-        my_sub = (__atomic_fetch_add(&next_sub, 1, __ATOMIC_RELAXED) % NQ) + 1;
+    if (!my_sub) {
+        unsigned n = __atomic_fetch_add(&next_sub, 1, __ATOMIC_RELAXED);
+        my_sub = (n < NQ - 1 ? n : NQ - 1) + 1;
+    }
     return my_sub - 1;
 }
 
@@ -74,7 +79,16 @@ void mp_misuse_remember_free_as(const struct mp_block *b, uint32_t fs, uintptr_t
     if (!sub_cap)
         return;
     unsigned q_i = sub_of_thread();
-    uint64_t i = __atomic_fetch_add(&sub_next[q_i].next, 1, __ATOMIC_RELAXED) & (sub_cap - 1);
+    uint64_t i;
+    if (q_i < NQ - 1) {
+        /* one instruction without the lock prefix: a signal handler's free cannot fall between
+         * reading and writing the counter, and no other core writes it */
+        i = 1;
+        __asm__ volatile("xaddq %0, %1" : "+r"(i), "+m"(sub_next[q_i].next));
+    } else {
+        i = __atomic_fetch_add(&sub_next[q_i].next, 1, __ATOMIC_RELAXED);
+    }
+    i &= sub_cap - 1;
     struct qentry *q = &ring[q_i * sub_cap + i];
     q->addr = 0;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);

@@ -267,6 +267,8 @@ static void fill_common(struct mp_report_input *in, const char *reason)
     in->opt.suppressions = mp_opt.suppressions;
     in->opt.gen_suppressions = mp_opt.gen_suppressions;
     in->opt.verbosity = (unsigned)mp_opt.verbosity;
+    in->opt.errors_kinds = mp_opt.errors_for_leak_kinds;
+    in->opt.xml_fd = -1;
 }
 
 /* A private copy of the stderr the program started with (made at start-up): programs close or
@@ -340,6 +342,7 @@ struct agg_slot {
     uint64_t bytes, blocks;
     uint64_t fbytes, fblocks;   /* blocks at least min_age old */
     uint32_t tmin, tmax;        /* allocation times of those (heap clock) */
+    uint64_t indirect; /* definitely lost: the bytes its blocks made indirectly lost */
 };
 
 static struct agg_slot *agg;
@@ -384,7 +387,7 @@ void mp_report_child_after_fork(void)
         memset(prev, 0, prev_cap * sizeof *prev);
 }
 
-static void agg_insert(uint64_t key, uint64_t bytes, uint32_t time)
+static void agg_insert(uint64_t key, uint64_t bytes, uint32_t time, uint64_t indirect)
 {
     if ((agg_used + 1) * 2 > agg_cap) {
         size_t ncap = agg_cap ? agg_cap * 2 : 4096;
@@ -413,6 +416,7 @@ static void agg_insert(uint64_t key, uint64_t bytes, uint32_t time)
         agg_used++;
     }
     agg[j].bytes += bytes;
+    agg[j].indirect += indirect;
     agg[j].blocks++;
     uint32_t age = (agg_now - time) & MP_HEAP_TIME_MASK;
     if (age < agg_min_age)
@@ -432,7 +436,6 @@ static const unsigned state_to_kind[4] = {MP_LEAK_DEFINITE, MP_LEAK_POSSIBLE, MP
 
 static int agg_block(uint32_t idx, const struct mp_block *b, void *ctx)
 {
-    (void)idx;
     (void)ctx;
     if (b->kind == MP_ALLOC_INTERNAL) {
         internal_blocks++;
@@ -441,7 +444,7 @@ static int agg_block(uint32_t idx, const struct mp_block *b, void *ctx)
     }
     unsigned kind = state_to_kind[b->state & 3];
     uint64_t key = ((uint64_t)b->stack | ((uint64_t)kind << 32) | ((uint64_t)b->kind << 36)) + 1;
-    agg_insert(key, b->size, b->time);
+    agg_insert(key, b->size, b->time, kind == MP_LEAK_DEFINITE ? mp_scan_indirect_bytes(idx) : 0);
     totals[kind].bytes += b->size;
     totals[kind].blocks++;
     return 0;
@@ -494,6 +497,19 @@ static int text_needs_symbols(const struct mp_loss_record *recs, size_t n)
     return 0;
 }
 
+/* Loss records that count as errors (valgrind's --errors-for-leak-kinds, under
+ * --leak-check=full), before suppressions: for the paths that do not load the report library. */
+static uint64_t leak_errors(const struct mp_loss_record *recs, size_t n)
+{
+    uint64_t c = 0;
+    if (mp_opt.leak_check < 2)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (recs[i].kind < 32 && (mp_opt.errors_for_leak_kinds & (1u << recs[i].kind)))
+            c++;
+    return c;
+}
+
 /* The text report when no record is printed: the same lines libmemplumber-report.so writes,
  * without loading it (and libdw) for a report that has nothing to symbolize. */
 static void write_summary_only(int fd, const struct mp_report_input *in)
@@ -530,8 +546,9 @@ static void write_summary_only(int fd, const struct mp_report_input *in)
     PUT("==%d== total heap usage: %'llu allocs, %'llu frees, %'llu bytes allocated\n", pid,
         (unsigned long long)in->total_allocated.blocks, (unsigned long long)in->total_freed.blocks,
         (unsigned long long)in->total_allocated.bytes);
+    uint64_t le = leak_errors(in->records, in->nrecords);
     PUT("==%d== ERROR SUMMARY: %'llu errors from %zu contexts (suppressed: 0 from 0)\n", pid,
-        (unsigned long long)in->error_count, in->nerrors);
+        (unsigned long long)(in->error_count + le), in->nerrors + (size_t)le);
 #undef PUT
     mp_write_all(fd, buf, at < sizeof buf ? at : sizeof buf - 1);
 }
@@ -661,6 +678,7 @@ int mp_runtime_report_req(const char *reason, int at_exit, const struct mp_repor
         recs[r].allocator = (unsigned)(key >> 36) & 15;
         recs[r].bytes = agg[i].fbytes;
         recs[r].blocks = agg[i].fblocks;
+        recs[r].indirect_bytes = agg[i].indirect;
         recs[r].oldest_age_s = agg[i].fblocks ? agg[i].tmax - 1 : 0;
         recs[r].newest_age_s = agg[i].fblocks ? agg[i].tmin : 0;
         const struct agg_slot *p = prev_find(agg[i].key);
@@ -754,6 +772,7 @@ int mp_runtime_report_req(const char *reason, int at_exit, const struct mp_repor
                     (unsigned long long)((t2.tv_sec - t1.tv_sec) * 1000 + (t2.tv_nsec - t1.tv_nsec) / 1000000),
                     (unsigned long long)(mp_arena_mapped_bytes() >> 10),
                     (unsigned long long)internal_blocks, (unsigned long long)internal_bytes);
+    uint64_t local_leak_errors = recs ? leak_errors(recs, r) : 0;
     if (recs)
         mp_pages_free(recs, (nrec + 1) * sizeof *recs);
     if (stacks)
@@ -763,9 +782,15 @@ int mp_runtime_report_req(const char *reason, int at_exit, const struct mp_repor
     mp_mutex_unlock(&report_lock);
     mp_guard_leave(g);
 
-    /* Suppressed leaks and errors do not count (the report library applied them). */
-    uint64_t bad_blocks = result.valid ? result.lost[MP_LEAK_DEFINITE].blocks + result.lost[MP_LEAK_INDIRECT].blocks
-                                       : totals[MP_LEAK_DEFINITE].blocks + totals[MP_LEAK_INDIRECT].blocks;
+    /* Suppressed leaks and errors do not count (the report library applied them). Under
+     * leak_check=full, as in valgrind, the loss records of errors_for_leak_kinds; otherwise
+     * definitely and indirectly lost blocks. */
+    uint64_t bad_blocks;
+    if (mp_opt.leak_check >= 2)
+        bad_blocks = result.valid ? result.leak_errors : local_leak_errors;
+    else
+        bad_blocks = result.valid ? result.lost[MP_LEAK_DEFINITE].blocks + result.lost[MP_LEAK_INDIRECT].blocks
+                                  : totals[MP_LEAK_DEFINITE].blocks + totals[MP_LEAK_INDIRECT].blocks;
     uint64_t bad_errors = result.valid ? result.errors : nerr_total;
     if (at_exit && mp_opt.error_exitcode && (bad_blocks || bad_errors)) {
         flush_program_output();

@@ -29,4 +29,8 @@ void mp_scan_run(const struct mp_thread_ctx *threads, int nthreads, uintptr_t se
                  const uintptr_t *self_regs, int nself_regs, int heuristics,
                  struct mp_scan_stats *stats);
 
+/* After mp_scan_run, until the next one: the bytes of the blocks that the definitely lost block
+ * idx made indirectly lost (0 for any other block). */
+uint64_t mp_scan_indirect_bytes(uint32_t idx);
+
 #endif

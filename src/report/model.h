@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MP_REPORT_ABI 6
+#define MP_REPORT_ABI 7
 
 struct mp_count {
     uint64_t bytes, blocks;
@@ -86,6 +86,9 @@ struct mp_report_options {
     struct mp_report_result *result; /* if set, filled with the totals after suppressions */
     int show_below_main;        /* keep libc's start-up frames below main in stacks */
     const char *symbol_cache;   /* directory of the symbol cache (report/symcache.h); NULL = off */
+    unsigned errors_kinds;      /* loss records of these kinds count as errors (leak_check 2) */
+    const char *xml_path;       /* valgrind XML (protocol 4) file; NULL/"" = none */
+    int xml_fd;                 /* valgrind XML to this descriptor; -1 = none */
 };
 
 /* What the report said, after suppressions (the exit status depends on it). */
@@ -93,6 +96,7 @@ struct mp_report_result {
     int valid;
     struct mp_count lost[4];
     uint64_t errors;
+    uint64_t leak_errors;       /* loss records counted as errors (opt.errors_kinds) */
 };
 
 struct mp_report_input {

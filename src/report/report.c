@@ -76,6 +76,19 @@ static void say(const char *fmt, ...)
 
 /* ---- context ---- */
 
+uint64_t mp_report_leak_errors(const struct mp_report_ctx *ctx)
+{
+    uint64_t c = 0;
+    if (ctx->in->opt.leak_check < 2)
+        return 0;
+    for (size_t i = 0; i < ctx->norder; i++) {
+        unsigned k = ctx->in->records[ctx->order[i]].kind;
+        if (k < 32 && (ctx->in->opt.errors_kinds & (1u << k)))
+            c++;
+    }
+    return c;
+}
+
 static int cmp_records(const void *a, const void *b, void *arg)
 {
     const struct mp_loss_record *r = arg;
@@ -226,6 +239,7 @@ MP_EXPORT int mp_report_write(const struct mp_report_input *in)
         for (int k = 0; k < 4; k++)
             in->opt.result->lost[k] = ctx.in->lost[k];
         in->opt.result->errors = ctx.in->error_count;
+        in->opt.result->leak_errors = mp_report_leak_errors(&ctx);
     }
     if (in->opt.text_fd >= 0) {
         struct mp_out o;

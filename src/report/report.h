@@ -28,6 +28,9 @@ struct mp_report_ctx {
 /* Set up ctx for in (symbolizer, record order). Returns 0 or -1 (out of memory). */
 int mp_report_ctx_init(struct mp_report_ctx *ctx, const struct mp_report_input *in);
 void mp_report_ctx_free(struct mp_report_ctx *ctx);
+/* Loss records (not suppressed) of opt.errors_kinds under leak_check=full: valgrind counts each
+ * as one error from one context in the ERROR SUMMARY. */
+uint64_t mp_report_leak_errors(const struct mp_report_ctx *ctx);
 /* The frames of stack index `stack` (0 or out of range: none), symbolized on first use. */
 const struct mp_frame *mp_report_ctx_stack(struct mp_report_ctx *ctx, uint32_t stack, uint32_t *n);
 

@@ -9,6 +9,7 @@
  * ready to paste) and verbosity 2 lists the suppressions used. Depends on report.h only. */
 #include "report/report.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static void line_begin(struct mp_report_ctx *ctx, struct mp_out *o)
@@ -127,6 +128,25 @@ static void put_count(struct mp_report_ctx *ctx, struct mp_out *o, const char *l
     mp_out_puts(o, " blocks\n");
 }
 
+/* Largest total first, then the report's own order (ctx->order is sorted by direct bytes). */
+static int by_total(const void *a, const void *b, void *arg)
+{
+    const struct mp_loss_record *r = arg;
+    const struct mp_loss_record *x = &r[*(const uint32_t *)a], *y = &r[*(const uint32_t *)b];
+    uint64_t tx = x->bytes + x->indirect_bytes, ty = y->bytes + y->indirect_bytes;
+    if (tx != ty)
+        return tx > ty ? -1 : 1;
+    if (x->bytes != y->bytes)
+        return x->bytes > y->bytes ? -1 : 1;
+    if (x->blocks != y->blocks)
+        return x->blocks > y->blocks ? -1 : 1;
+    if (x->kind != y->kind)
+        return x->kind < y->kind ? -1 : 1;
+    if (x->stack != y->stack)
+        return x->stack < y->stack ? -1 : 1;
+    return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+}
+
 void mp_text_write(struct mp_report_ctx *ctx, struct mp_out *o)
 {
     const struct mp_report_input *in = ctx->in;
@@ -158,8 +178,17 @@ void mp_text_write(struct mp_report_ctx *ctx, struct mp_out *o)
     if (opt->leak_check >= 2) {
         size_t hidden = 0;
         uint64_t hidden_bytes = 0;
+        /* valgrind numbers loss records in increasing total size (direct + indirect): a
+         * definitely lost record that owns indirect blocks comes after them. */
+        uint32_t *order = malloc((ctx->norder ? ctx->norder : 1) * sizeof *order);
+        if (order) {
+            memcpy(order, ctx->order, ctx->norder * sizeof *order);
+            qsort_r(order, ctx->norder, sizeof *order, by_total, (void *)in->records);
+        } else {
+            order = ctx->order;
+        }
         for (size_t i = ctx->norder; i > 0; i--) {
-            const struct mp_loss_record *r = &in->records[ctx->order[i - 1]];
+            const struct mp_loss_record *r = &in->records[order[i - 1]];
             if (r->kind < 32 && (opt->show_kinds & (1u << r->kind))) {
                 put_record(ctx, o, r, ctx->norder - i + 1, ctx->norder);
                 if (opt->gen_suppressions)
@@ -169,6 +198,8 @@ void mp_text_write(struct mp_report_ctx *ctx, struct mp_out *o)
                 hidden_bytes += r->bytes;
             }
         }
+        if (order != ctx->order)
+            free(order);
         if (hidden) {
             line_begin(ctx, o);
             mp_out_printf(o, "%zu loss record%s of kinds not shown (", hidden,
@@ -206,10 +237,12 @@ void mp_text_write(struct mp_report_ctx *ctx, struct mp_out *o)
         mp_report_supp_used(ctx, o, line_begin);
     uint64_t supp_matched, supp_used;
     mp_report_supp_counts(ctx, &supp_matched, &supp_used);
+    uint64_t leak_errors = mp_report_leak_errors(ctx);
     line_begin(ctx, o);
     mp_out_puts(o, "ERROR SUMMARY: ");
-    mp_out_commas(o, in->error_count);
-    mp_out_printf(o, " errors from %zu contexts (suppressed: ", in->errors ? in->nerrors : 0);
+    mp_out_commas(o, in->error_count + leak_errors);
+    mp_out_printf(o, " errors from %zu contexts (suppressed: ",
+                  (in->errors ? in->nerrors : 0) + (size_t)leak_errors);
     mp_out_commas(o, supp_matched);
     mp_out_puts(o, " from ");
     mp_out_commas(o, supp_used);

@@ -11,7 +11,7 @@
  * EXPECT:     summary.suppressed.blocks=1
  * EXPECT:     summary.definitely_lost.bytes=32
  * EXPECT:     summary.definitely_lost.blocks=1
- * STDERR:     ERROR SUMMARY: 0 errors from 0 contexts (suppressed: 1 from 1)
+ * STDERR:     ERROR SUMMARY: 1 errors from 1 contexts (suppressed: 1 from 1)
  * STDERR-NOT: leak_known (suppressed_leak.c
  * RUN:        printf '# memplumber format\nleak:leak_known kinds=definite\n' > %t.mp.supp
  * RUN:        LD_PRELOAD=%lib MEMPLUMBER_OPTIONS=suppressions=%t.mp.supp:json=%t.mp.json:verbosity=2 %bin

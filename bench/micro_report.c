@@ -124,6 +124,7 @@ int main(int argc, char **argv)
     in.opt.show_kinds = 15;
     in.opt.leak_check = 2;
     in.opt.text_prefix_pid = 1;
+    in.opt.err_fd = 2;
 
     printf("%zu records x %u frames, %zu distinct PCs, %zu modules\n", nrec, nfr,
            npool < nrec * nfr ? npool : nrec * nfr, nmods);

@@ -2,6 +2,7 @@
  * value goes through mp_options_set(), so the CLI accepts and rejects exactly what the preload
  * library would, but says so before the program starts instead of after. */
 #include "cli/args.h"
+#include "common/repfile.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -585,9 +586,14 @@ static void check_report_path(const char *label, const char *given, const char *
     } else if (access(dir, W_OK | X_OK)) {
         mp_args_die("cannot write the %s to '%s': directory '%s' is not writable (%s)", label,
                     given, gdir, strerror(errno));
-    } else if (!strstr(abs, "%p") && !stat(abs, &st)) {
-        if (S_ISDIR(st.st_mode))
-            mp_args_die("cannot write the %s to '%s': it is a directory", label, given);
+    } else if (!strstr(abs, "%p") && !lstat(abs, &st)) {
+        if (S_ISLNK(st.st_mode))
+            mp_args_die("cannot write the %s to '%s': it is a symbolic link, and memplumber does "
+                        "not follow symbolic links for report files; name the target itself",
+                        label, given);
+        if (!S_ISREG(st.st_mode))
+            mp_args_die("cannot write the %s to '%s': it is %s; report files must be regular "
+                        "files", label, given, mp_file_type_name(st.st_mode & S_IFMT));
         if (access(abs, W_OK))
             mp_args_die("cannot write the %s to '%s': the file exists and is not writable (%s)",
                         label, given, strerror(errno));

@@ -183,7 +183,59 @@ static int str_ok(const char *nm, size_t nmlen, const char *val, size_t vallen, 
                    : "is not valid; use alloc, alloc-and-free or alloc-then-free");
         return 0;
     }
+    if (!strcmp(nm, "report_mode") && mp_options_octal(val, vallen, NULL)) {
+        errmsg(err, errlen, nm, nmlen, val, vallen,
+               "is not a file mode; use octal digits from 0 to 0777, e.g. 0600 or 644");
+        return 0;
+    }
+    if ((!strcmp(nm, "malloc_fill") || !strcmp(nm, "free_fill")) && vallen &&
+        mp_options_byte(val, vallen, NULL)) {
+        errmsg(err, errlen, nm, nmlen, val, vallen,
+               "is not a byte; use 0x00 to 0xff (hexadecimal) or 0 to 255");
+        return 0;
+    }
     return 1;
+}
+
+int mp_options_octal(const char *s, size_t n, unsigned *out)
+{
+    unsigned v = 0;
+    if (!n)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '7' || v > 0777)
+            return -1;
+        v = v * 8 + (unsigned)(s[i] - '0');
+    }
+    if (v > 0777)
+        return -1;
+    if (out)
+        *out = v;
+    return 0;
+}
+
+int mp_options_byte(const char *s, size_t n, int *out)
+{
+    unsigned long v = 0;
+    if (!n)
+        return -1;
+    if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        if (n > 4)
+            return -1;
+        for (size_t i = 2; i < n; i++) {
+            char c = s[i];
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+                    c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+            if (d < 0)
+                return -1;
+            v = v * 16 + (unsigned long)d;
+        }
+    } else if (parse_uint(s, n, &v) || v > 255) {
+        return -1;
+    }
+    if (out)
+        *out = (int)v;
+    return 0;
 }
 
 const struct mp_option_desc *mp_options_find(const char *name, size_t namelen, int allow_alias)

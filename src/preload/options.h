@@ -60,4 +60,9 @@ const struct mp_option_desc *mp_options_find(const char *name, size_t namelen, i
 /* Expand %p in a path with pid into out. Returns 0, or -1 if it does not fit. */
 int mp_options_expand_path(const char *in, int pid, char *out, size_t outlen);
 
+/* report_mode's octal text (0-0777) and the fill options' byte (0xNN or 0-255): 0, or -1 when
+ * the text is not one. out may be NULL (only check). */
+int mp_options_octal(const char *s, size_t n, unsigned *out);
+int mp_options_byte(const char *s, size_t n, int *out);
+
 #endif

@@ -6,6 +6,7 @@
 #include <dlfcn.h>
 #include <link.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include "preload/live.h"
 #include "preload/maps.h"
 #include "preload/modules.h"
+#include "preload/outfd.h"
 #include "preload/runtime.h"
 #include "preload/scan.h"
 #include "preload/threads.h"
@@ -66,7 +68,8 @@ static int load_report_lib(void)
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         const char *e = dlerror();
-        mp_fdprintf(2, "memplumber: error: cannot load the report library: %s\n", e ? e : path);
+        mp_fdprintf(mp_err_fd(), "memplumber: error: cannot load the report library: %s\n",
+                    e ? e : path);
         return 0;
     }
     lib_write = (int (*)(const struct mp_report_input *))dlsym(h, "mp_report_write");
@@ -87,6 +90,10 @@ long mp_env_root_pid = -1; /* MEMPLUMBER_ROOT_PID, -1 = absent */
  * $HOME/.cache/memplumber; "" when neither variable names a directory. */
 static char env_cache_dir[1200];
 
+/* --log-fd=N: the descriptor the user named, as it was at start-up (recorded by
+ * mp_report_read_env); written to only while it is still that file. */
+static struct mp_fdid user_log_fd = {.fd = -1};
+
 void mp_report_read_env(void)
 {
     const char *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
@@ -97,6 +104,8 @@ void mp_report_read_env(void)
     const char *lib = getenv("MEMPLUMBER_REPORT_LIB");
     if (lib && strlen(lib) < sizeof mp_env_report_lib)
         memcpy(mp_env_report_lib, lib, strlen(lib) + 1);
+    if (mp_opt.log_fd != 2)
+        mp_outfd_record(&user_log_fd, (int)mp_opt.log_fd, NULL);
     const char *r = getenv("MEMPLUMBER_ROOT_PID");
     if (r && *r) {
         long v = 0;
@@ -250,6 +259,8 @@ static const char *symbol_cache_dir(void)
     return env_cache_dir[0] ? env_cache_dir : NULL;
 }
 
+static unsigned report_mode(void);
+
 static void fill_common(struct mp_report_input *in, const char *reason)
 {
     memset(in, 0, sizeof *in);
@@ -269,51 +280,107 @@ static void fill_common(struct mp_report_input *in, const char *reason)
     in->opt.verbosity = (unsigned)mp_opt.verbosity;
     in->opt.errors_kinds = mp_opt.errors_for_leak_kinds;
     in->opt.xml_fd = -1;
+    in->opt.err_fd = mp_err_fd();
+    in->opt.report_mode = report_mode();
 }
 
-/* A private copy of the stderr the program started with (made at start-up): programs close or
- * redirect fd 2 before exiting (coreutils' close_stdout closes it), and the report must still
- * reach the user. */
-int mp_stderr_copy = -1;
-
-static int report_stderr(void)
+/* The report's report_mode option (octal text, checked at start-up). */
+static unsigned report_mode(void)
 {
-    if (mp_stderr_copy >= 0 && fcntl(mp_stderr_copy, F_GETFD) != -1)
-        return mp_stderr_copy;
-    return 2;
+    unsigned m = 0600;
+    mp_options_octal(mp_opt.report_mode, strlen(mp_opt.report_mode), &m);
+    return m;
 }
 
-static int open_log(void)
+/* The text report's destination: the log file (opened on first use, reopened by name if the
+ * program closed it), else memplumber's checked copy of stderr. Checked before every use: the
+ * program may have closed the descriptor and reused its number for a file of its own. */
+static struct mp_fdid log_id = {.fd = -1};
+static int log_tried, log_failed;
+
+static int text_fd(void)
 {
-    if (!mp_opt.log_file[0]) {
-        /* --log-fd: the descriptor the user named, while it is open. */
-        if (mp_opt.log_fd != 2 && fcntl((int)mp_opt.log_fd, F_GETFD) != -1)
-            return (int)mp_opt.log_fd;
-        return report_stderr();
+    if (!mp_opt.log_file[0] || log_failed) {
+        if (mp_opt.log_fd != 2 && user_log_fd.fd >= 0 && mp_outfd_same(&user_log_fd))
+            return user_log_fd.fd;
+        return mp_err_fd();
     }
-    char path[4096];
-    report_path(mp_opt.log_file, path, sizeof path);
-    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    if (log_id.fd >= 0 && mp_outfd_same(&log_id))
+        return log_id.fd;
+    char path[4096], why[512];
+    if (log_id.fd >= 0 || log_tried) {
+        /* Closed (or its number reused) by the program: open the same file again. */
+        mp_fmt(path, sizeof path, "%s", log_id.path);
+    } else {
+        report_path(mp_opt.log_file, path, sizeof path);
+    }
+    log_tried = 1;
+    log_id.fd = -1;
+    /* Truncated when first opened (as valgrind does: a rerun does not add to an old report),
+     * appended to when opened again. */
+    int fd = path[0] ? mp_open_report_file(path, log_id.path[0] != 0, report_mode(), why, sizeof why)
+                     : -1;
     if (fd < 0) {
-        mp_fdprintf(report_stderr(), "memplumber: error: cannot open the log file '%s'; writing to stderr\n", path);
-        return report_stderr();
+        if (!path[0])
+            mp_fmt(why, sizeof why, "the path is too long");
+        log_failed = 1;
+        mp_fdprintf(mp_err_fd(), "memplumber: error: cannot write the log file '%s': %s; "
+                                 "writing to stderr instead\n", path, why);
+        return mp_err_fd();
     }
-    return fd;
+    fcntl(fd, F_SETFL, O_APPEND);
+    mp_outfd_record(&log_id, mp_outfd_move_high(fd), path);
+    return log_id.fd;
 }
 
-static int log_fd = -1;
+/* Writing reports never raises SIGPIPE or SIGXFSZ in the program (stderr on a pipe whose reader
+ * is gone, a file size limit): both are blocked in the writing thread, and those the writes
+ * raised are taken off before unblocking. A failed write is memplumber's problem. */
+struct quiet {
+    sigset_t old;
+    int had_pipe, had_xfsz;
+};
+
+static void quiet_begin(struct quiet *q)
+{
+    sigset_t s, p;
+    sigemptyset(&s);
+    sigaddset(&s, SIGPIPE);
+    sigaddset(&s, SIGXFSZ);
+    pthread_sigmask(SIG_BLOCK, &s, &q->old);
+    sigpending(&p);
+    q->had_pipe = sigismember(&p, SIGPIPE) == 1;
+    q->had_xfsz = sigismember(&p, SIGXFSZ) == 1;
+}
+
+static void quiet_end(struct quiet *q)
+{
+    sigset_t p;
+    sigpending(&p);
+    const int sigs[2] = {SIGPIPE, SIGXFSZ}, had[2] = {q->had_pipe, q->had_xfsz};
+    for (int i = 0; i < 2; i++)
+        if (!had[i] && sigismember(&p, sigs[i]) == 1) {
+            sigset_t one;
+            sigemptyset(&one);
+            sigaddset(&one, sigs[i]);
+            struct timespec zero = {0, 0};
+            sigtimedwait(&one, NULL, &zero);
+        }
+    pthread_sigmask(SIG_SETMASK, &q->old, NULL);
+}
+
 static struct mp_mutex emit_lock = MP_MUTEX_INIT;
 
-void mp_report_emit_error(const struct mp_error_record *e)
+static void emit_error_body(void *arg)
 {
-    if (silenced)
-        return;
+    const struct mp_error_record *e = arg;
     mp_mutex_lock(&emit_lock);
-    if (log_fd < 0)
-        log_fd = open_log();
+    struct quiet q;
+    quiet_begin(&q);
     struct mp_report_input in;
     fill_common(&in, "error");
-    in.opt.text_fd = log_fd;
+    int fd = text_fd();
+    in.opt.text_fd = fd;
     size_t nstacks = 0, nmods = 0;
     struct mp_stack *stacks = build_stacks(&nstacks);
     struct mp_module *mods = NULL;
@@ -322,17 +389,27 @@ void mp_report_emit_error(const struct mp_error_record *e)
     in.nstacks = nstacks;
     in.modules = mods;
     in.nmodules = nmods;
-    if (load_report_lib() && lib_error_now) {
+    if (fd < 0) {
+        /* stderr is gone and there is no log file: nowhere to print the error now. */
+    } else if (load_report_lib() && lib_error_now) {
         lib_error_now(&in, e);
     } else {
-        mp_fdprintf(log_fd, "==%d== %s at %p\n", (int)getpid(), mp_error_kind_name(e->kind),
+        mp_fdprintf(fd, "==%d== %s at %p\n", (int)getpid(), mp_error_kind_name(e->kind),
                     (void *)e->address);
     }
     if (stacks)
         mp_pages_free(stacks, nstacks * sizeof *stacks + sizeof *stacks);
     if (mods)
         mp_pages_free(mods, 4096 * sizeof(struct mp_module));
+    quiet_end(&q);
     mp_mutex_unlock(&emit_lock);
+}
+
+void mp_report_emit_error(const struct mp_error_record *e)
+{
+    if (silenced)
+        return;
+    mp_on_report_stack(emit_error_body, (void *)e);
 }
 
 /* ---- aggregation of blocks into loss records ---- */
@@ -462,7 +539,7 @@ static uintptr_t exit_frame_sp(uintptr_t from)
 {
     if (mp_exit_sp_hint)
         return mp_exit_sp_hint;
-    void *e = dlsym(RTLD_DEFAULT, "exit");
+    void *e = dlsym(RTLD_NEXT, "exit"); /* libc's, not a wrapper of it */
     Dl_info di;
     const ElfW(Sym) *sym = NULL;
     if (!e || !dladdr1(e, &di, (void **)&sym, RTLD_DL_SYMENT) || !sym || !sym->st_size)
@@ -566,29 +643,146 @@ static void flush_program_output(void)
         }
 }
 
+/* One report, on memplumber's own stack (report_job filled by mp_runtime_report_ex). */
+struct report_job {
+    const char *reason;
+    enum mp_report_when when;
+    uintptr_t self_sp;        /* the reporting thread's stack is a root from here up */
+    uintptr_t regs[MP_NREGS]; /* and these registers */
+    int nregs;
+    int find_exit_frame;      /* at exit, unknown caller: look for exit()'s frame from self_sp */
+    const struct mp_report_request *req; /* memplumber report PID, memplumber_report_new */
+    int rc;                   /* what mp_runtime_report_req returns */
+    uintptr_t alt_lo, alt_hi; /* the program's alternate signal stack, when self_sp is on it */
+};
+
+/* The reporting thread runs a signal handler on the program's alternate stack (exit() from a
+ * handler): the program's own stack is where the signal interrupted it. The kernel's signal
+ * frame on the alternate stack starts with the return address into the restorer (glibc's
+ * __restore_rt, which every handler installed through glibc has), followed by the ucontext
+ * holding the interrupted registers. The outermost such frame (highest address) is the one that
+ * interrupted the program's own stack. Returns 1 and sets the roots when found. */
+#ifndef SA_RESTORER
+#define SA_RESTORER 0x04000000 /* the kernel's flag; glibc sets it for every handler */
+#endif
+static int roots_from_signal_frame(struct report_job *job)
+{
+#if defined(__x86_64__)
+    uintptr_t restorer = 0;
+    for (int sig = 1; sig < 65 && !restorer; sig++) {
+        struct sigaction o;
+        if (sigaction(sig, NULL, &o) == 0 && (o.sa_flags & SA_RESTORER) && o.sa_restorer)
+            restorer = (uintptr_t)o.sa_restorer;
+    }
+    if (!restorer)
+        return 0;
+    uintptr_t found = 0;
+    for (uintptr_t a = job->self_sp & ~(uintptr_t)7; a + 8 + sizeof(ucontext_t) <= job->alt_hi; a += 8) {
+        if (*(const uintptr_t *)a != restorer)
+            continue;
+        const ucontext_t *uc = (const ucontext_t *)(a + 8);
+        uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+        if (sp && (sp < job->alt_lo || sp >= job->alt_hi))
+            found = a;
+    }
+    if (!found)
+        return 0;
+    const ucontext_t *uc = (const ucontext_t *)(found + 8);
+    static const int map[MP_NREGS] = {REG_RAX, REG_RBX, REG_RCX, REG_RDX, REG_RSI, REG_RDI,
+                                      REG_RBP, REG_R8,  REG_R9,  REG_R10, REG_R11, REG_R12,
+                                      REG_R13, REG_R14, REG_R15, REG_RIP};
+    for (int r = 0; r < MP_NREGS; r++)
+        job->regs[r] = (uintptr_t)uc->uc_mcontext.gregs[map[r]];
+    job->nregs = MP_NREGS;
+    job->self_sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP] - 128; /* with the red zone */
+    job->find_exit_frame = 0;
+    return 1;
+#else
+    (void)job;
+    return 0;
+#endif
+}
+
+static void report_body(void *arg);
+
+static int report_start(const char *reason, enum mp_report_when when,
+                        const struct mp_report_roots *roots, const struct mp_report_request *req);
+
 void mp_runtime_report(const char *reason, int at_exit)
 {
-    mp_runtime_report_req(reason, at_exit, NULL);
+    report_start(reason, at_exit ? MP_REPORT_AT_EXIT : MP_REPORT_ON_DEMAND, NULL, NULL);
 }
 
 int mp_runtime_report_req(const char *reason, int at_exit, const struct mp_report_request *req)
+{
+    return report_start(reason, at_exit ? MP_REPORT_AT_EXIT : MP_REPORT_ON_DEMAND, NULL, req);
+}
+
+void mp_runtime_report_ex(const char *reason, enum mp_report_when when,
+                          const struct mp_report_roots *roots)
+{
+    report_start(reason, when, roots, NULL);
+}
+
+static int report_start(const char *reason, enum mp_report_when when,
+                        const struct mp_report_roots *roots, const struct mp_report_request *req)
 {
     if (getpid() != mp_runtime_pid || silenced)
         return -1; /* a vfork child shares our memory: never report from it */
     if (mp_tls.state != MP_IN_PROGRAM) {
         /* exit() or _exit() from a signal handler that interrupted the allocator or memplumber
-         * itself: their locks may be held by the code below us; writing a report needs them. */
+         * itself (or a fatal signal there): their locks may be held by the code below us;
+         * writing a report needs them. */
         if (mp_tls.state != MP_IN_TOOL)
-            mp_fdprintf(2, "==%d== memplumber: no leak report: the program exited from a signal "
-                           "handler that interrupted a memory allocation\n", (int)getpid());
+            mp_fdprintf(mp_err_fd(), "==%d== memplumber: no leak report: %s interrupted a memory "
+                                     "allocation\n", (int)getpid(),
+                        when == MP_REPORT_FATAL ? "the fatal signal" :
+                        "the program exited from a signal handler that");
         return -1;
     }
-    /* The reporting thread's own registers and deeper frames hold memplumber's and exit's
-     * temporaries, not the program's: they are not roots. */
-    uintptr_t self_sp = (uintptr_t)__builtin_frame_address(0) + 16;
-    if (at_exit)
-        self_sp = exit_frame_sp(self_sp);
-    uintptr_t self_regs[1] = {0};
+    struct report_job job;
+    memset(&job, 0, sizeof job);
+    job.reason = reason;
+    job.when = when;
+    job.req = req;
+    job.rc = -1;
+    if (roots && roots->sp) {
+        /* The caller knows where the program's stack and registers were (exit's entry, the
+         * context a fatal signal interrupted). */
+        job.self_sp = roots->sp;
+        job.nregs = roots->nregs < MP_NREGS ? roots->nregs : MP_NREGS;
+        memcpy(job.regs, roots->regs, (size_t)job.nregs * sizeof job.regs[0]);
+    } else {
+        /* The reporting thread's own registers and deeper frames hold memplumber's and exit's
+         * temporaries, not the program's: they are not roots. */
+        job.self_sp = (uintptr_t)__builtin_frame_address(0) + 16;
+        job.find_exit_frame = when == MP_REPORT_AT_EXIT;
+    }
+    stack_t ss;
+    if (sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK) &&
+        job.self_sp >= (uintptr_t)ss.ss_sp && job.self_sp < (uintptr_t)ss.ss_sp + ss.ss_size) {
+        job.alt_lo = (uintptr_t)ss.ss_sp;
+        job.alt_hi = (uintptr_t)ss.ss_sp + ss.ss_size;
+    }
+    mp_on_report_stack(report_body, &job);
+    return job.rc;
+}
+
+static void report_body(void *arg)
+{
+    struct report_job *job = arg;
+    const char *reason = job->reason;
+    const struct mp_report_request *req = job->req;
+    int at_exit = job->when == MP_REPORT_AT_EXIT;
+    int final = job->when != MP_REPORT_ON_DEMAND;
+    /* Another thread's final report ran while this one waited for the stack. */
+    if (__atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) != MP_PHASE_TRACKING)
+        return;
+    if (job->alt_hi)
+        roots_from_signal_frame(job);
+    if (job->find_exit_frame)
+        job->self_sp = exit_frame_sp(job->self_sp);
+    uintptr_t self_sp = job->self_sp;
 
     int g = mp_guard_enter();
     mp_mutex_lock(&report_lock);
@@ -632,7 +826,7 @@ int mp_runtime_report_req(const char *reason, int at_exit, const struct mp_repor
     mp_heap_lock_all();
     int nthreads = mp_threads_stop(threads, MP_MAX_THREADS);
     struct mp_scan_stats stats;
-    mp_scan_run(threads, nthreads, self_sp, self_regs, 0, mp_opt.heuristics, &stats);
+    mp_scan_run(threads, nthreads, self_sp, job->regs, job->nregs, mp_opt.heuristics, &stats);
     memset(totals, 0, sizeof totals);
     internal_blocks = internal_bytes = 0;
     agg_used = 0;
@@ -648,7 +842,7 @@ int mp_runtime_report_req(const char *reason, int at_exit, const struct mp_repor
     mp_heap_unlock_all();
     mp_depot_unlock();
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (at_exit)
+    if (final)
         __atomic_store_n(&mp_runtime_phase, MP_PHASE_STOPPED, __ATOMIC_RELEASE);
 
     /* The model. */
@@ -736,8 +930,9 @@ int mp_runtime_report_req(const char *reason, int at_exit, const struct mp_repor
     memset(&result, 0, sizeof result);
     in.opt.result = &result;
     mp_mutex_lock(&emit_lock);
-    if (log_fd < 0)
-        log_fd = open_log();
+    struct quiet q;
+    quiet_begin(&q);
+    int log_fd = text_fd();
     in.opt.text_fd = log_fd;
     int need_lib = lib_write || json[0] || sarif[0] || html[0] || pprof[0] ||
                    mp_opt.suppressions[0] || mp_opt.gen_suppressions || text_needs_symbols(recs, r) ||
@@ -747,9 +942,11 @@ int mp_runtime_report_req(const char *reason, int at_exit, const struct mp_repor
     if (req && !req->use_config)
         in.opt.text_fd = req->text_fd;
     int rc = 0;
-    if (!need_lib) {
+    if (in.opt.text_fd < 0 && !json[0] && !sarif[0] && !html[0] && !pprof[0]) {
+        /* The program closed stderr and reused its number, and there is no report file. */
+    } else if (!need_lib) {
         if (in.opt.text_fd >= 0)
-            write_summary_only(log_fd, &in);
+            write_summary_only(in.opt.text_fd, &in);
         result.valid = 0;
     } else if (load_report_lib()) {
         rc = lib_write(&in);
@@ -761,10 +958,11 @@ int mp_runtime_report_req(const char *reason, int at_exit, const struct mp_repor
                         mp_leak_kind_name((unsigned)k), (unsigned long long)totals[k].bytes,
                         (unsigned long long)totals[k].blocks);
     }
+    quiet_end(&q);
     mp_mutex_unlock(&emit_lock);
     clock_gettime(CLOCK_MONOTONIC, &t2);
     if (mp_opt.verbosity >= 2)
-        mp_fdprintf(2, "memplumber: scan of %llu blocks (%llu root bytes, %llu heap bytes): %llu ms; "
+        mp_fdprintf(mp_err_fd(), "memplumber: scan of %llu blocks (%llu root bytes, %llu heap bytes): %llu ms; "
                        "report: %llu ms; tool memory mapped: %llu KiB; internal blocks: %llu (%llu bytes)\n",
                     (unsigned long long)stats.blocks, (unsigned long long)stats.root_bytes,
                     (unsigned long long)stats.heap_bytes_scanned,
@@ -796,5 +994,5 @@ int mp_runtime_report_req(const char *reason, int at_exit, const struct mp_repor
         flush_program_output();
         syscall(SYS_exit_group, (int)mp_opt.error_exitcode);
     }
-    return rc;
+    job->rc = rc;
 }

@@ -8,8 +8,6 @@
 
 #include "report/model.h"
 
-/* A private copy of the program's stderr, taken at start-up (-1 if none). */
-extern int mp_stderr_copy;
 /* Set by the _exit hook: its caller's stack pointer (the exit-time scan starts there). */
 extern uintptr_t mp_exit_sp_hint;
 

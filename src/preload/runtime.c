@@ -30,6 +30,7 @@
 #include "preload/maps.h"
 #include "preload/misuse.h"
 #include "preload/modules.h"
+#include "preload/outfd.h"
 #include "common/arena.h"
 #include "common/suppress.h"
 #include "preload/real.h"
@@ -45,6 +46,10 @@ uint32_t mp_module_gen;
 pid_t mp_runtime_pid;
 int mp_saved_argc;
 char **mp_saved_argv;
+
+/* malloc_fill / free_fill: the byte new blocks (not calloc's) and freed blocks are filled with,
+ * -1 = none. */
+static int fill_new = -1, fill_freed = -1;
 
 static pthread_t init_thread;
 static int init_thread_set;
@@ -67,6 +72,8 @@ static void step_options(void)
         die_bad_options(err);
     if (mp_opt.show_reachable)
         mp_opt.show_leak_kinds |= 1u << MP_LEAK_REACHABLE;
+    mp_options_byte(mp_opt.malloc_fill, strlen(mp_opt.malloc_fill), &fill_new);
+    mp_options_byte(mp_opt.free_fill, strlen(mp_opt.free_fill), &fill_freed);
     /* Report paths are relative to where the program started: it may chdir later. */
     char cwd[MP_OPT_STR_MAX];
     char *paths[] = {mp_opt.log_file, mp_opt.json, mp_opt.sarif, mp_opt.html, mp_opt.pprof};
@@ -223,7 +230,8 @@ int mp_runtime_ensure(void)
         syscall(SYS_exit_group, 2);
     }
     mp_runtime_pid = getpid();
-    mp_stderr_copy = fcntl(2, F_DUPFD_CLOEXEC, 1000);
+    mp_outfd_init();
+    mp_report_stack_init();
     step_options();
     step_suppressions();
     mp_report_read_env(); /* now: __libc_freeres clears the environment before the exit report */
@@ -360,6 +368,9 @@ static void early_flush(void)
 void mp_runtime_on_alloc(void *p, size_t size, unsigned alloc_kind, uintptr_t *fp)
 {
     mp_heap_prefetch((uintptr_t)p);
+    if (__builtin_expect(fill_new >= 0, 0) && alloc_kind != MP_ALLOC_CALLOC &&
+        alloc_kind != MP_ALLOC_REALLOC)
+        memset(p, fill_new, size);
     uint32_t id = capture(fp);
     mp_heap_insert((uintptr_t)p, size, id, alloc_kind);
     if (__builtin_expect(pending_n, 0))
@@ -375,6 +386,8 @@ int mp_runtime_on_free(void *p, unsigned free_kind, size_t sized, int has_size, 
     if (__builtin_expect(mp_heap_remove((uintptr_t)p, &b), 1)) {
         if (__builtin_expect(!mp_misuse_free_ok(&b, free_kind, sized, has_size), 0))
             mp_misuse_report_mismatch(&b, free_kind, sized, has_size, fp);
+        if (__builtin_expect(fill_freed >= 0, 0))
+            memset(p, fill_freed, b.size);
         mp_misuse_remember_free_as(&b, fs, fp);
         if (__builtin_expect(pending_n, 0))
             pending_drain();
@@ -472,6 +485,8 @@ void *mp_runtime_realloc(void *p, size_t n, uintptr_t *fp)
         if (mp_tls.state != MP_IN_PROGRAM || mp_runtime_phase != MP_PHASE_TRACKING)
             return mp_runtime_alloc_slow(MP_ALLOC_REALLOC, n, 0, 1, fp);
         void *q = MP_REAL(mp_real.malloc(n));
+        if (q && fill_new >= 0)
+            memset(q, fill_new, n);
         if (q)
             mp_runtime_on_alloc(q, n, MP_ALLOC_REALLOC, fp);
         return q;
@@ -532,6 +547,8 @@ void *mp_runtime_realloc(void *p, size_t n, uintptr_t *fp)
     }
     if (q != p)
         mp_misuse_remember_free(&b, fp);
+    if (fill_new >= 0 && n > b.size)
+        memset((char *)q + b.size, fill_new, n - b.size); /* the part the program never wrote */
     mp_runtime_on_alloc(q, n, MP_ALLOC_REALLOC, fp);
     return q;
 }

@@ -58,6 +58,28 @@ extern char **mp_saved_argv;
 /* Write a report now (exit or on demand). */
 void mp_runtime_report(const char *reason, int at_exit);
 
+/* When a report is written: on demand (the program goes on), at exit (exit handlers, _exit,
+ * quick_exit: the last report), or for a fatal signal (the last report; no __libc_freeres, the
+ * program was interrupted). */
+enum mp_report_when { MP_REPORT_ON_DEMAND, MP_REPORT_AT_EXIT, MP_REPORT_FATAL };
+/* Where the reporting thread's program state is, when the caller knows: its stack pointer (the
+ * stack is a root from there up) and its registers (roots too). */
+struct mp_report_roots {
+    uintptr_t sp;
+    uintptr_t regs[16];
+    int nregs;
+};
+void mp_runtime_report_ex(const char *reason, enum mp_report_when when,
+                          const struct mp_report_roots *roots);
+
+/* Run fn(arg) on memplumber's own report stack (8 MiB, guard page below), never on a stack the
+ * program owns (a small sigaltstack). One thread at a time: others wait; a nested call on the
+ * same thread runs fn where it is. Returns 0, or -1 if fn was not run (no stack could be made,
+ * fn still runs on the current stack then: see report_stack.c). */
+int mp_on_report_stack(void (*fn)(void *), void *arg);
+/* Map the report stack (start-up). */
+void mp_report_stack_init(void);
+
 /* Process events (hooks_proc.c). */
 void mp_runtime_before_dlclose(void *handle);
 void mp_runtime_after_dlclose(void);

@@ -89,6 +89,9 @@ struct mp_report_options {
     unsigned errors_kinds;      /* loss records of these kinds count as errors (leak_check 2) */
     const char *xml_path;       /* valgrind XML (protocol 4) file; NULL/"" = none */
     int xml_fd;                 /* valgrind XML to this descriptor; -1 = none */
+    int err_fd;                 /* memplumber's messages (a checked copy of stderr); -1: none */
+    unsigned report_mode;       /* permissions of the report files created (e.g. 0600) */
+    const char *unsymbolized;   /* why stacks are not symbolized (NULL: they are) */
 };
 
 /* What the report said, after suppressions (the exit status depends on it). */

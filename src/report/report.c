@@ -5,6 +5,8 @@
  * serializes reports from different threads. Depends on the writers, symbolize.c and libc. */
 #include "report/report.h"
 
+#include "common/repfile.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -52,6 +54,10 @@ const char *mp_report_basename(const char *path)
     return slash ? slash + 1 : path;
 }
 
+/* memplumber's messages go to the descriptor the preload library checked (its copy of the
+ * program's stderr); -1: nowhere (the program closed stderr and reused its number). */
+int mp_report_err_fd = 2;
+
 /* A message on stderr, straight to the fd: the program's stderr FILE is not ours to touch. */
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
@@ -64,8 +70,10 @@ static void say(const char *fmt, ...)
     if (n < 0)
         return;
     size_t len = (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1;
+    if (mp_report_err_fd < 0)
+        return;
     for (size_t off = 0; off < len;) {
-        ssize_t w = write(2, buf + off, len - off);
+        ssize_t w = write(mp_report_err_fd, buf + off, len - off);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
@@ -190,11 +198,11 @@ static int write_file(struct mp_report_ctx *ctx, const char *path, const char *w
     char ebuf[256];
     if (!path || !path[0])
         return 0;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0666);
+    char why[512];
+    unsigned mode = ctx->in->opt.report_mode ? ctx->in->opt.report_mode : 0600;
+    int fd = mp_open_report_file(path, 0, mode, why, sizeof why);
     if (fd < 0) {
-        int e = errno;
-        say("memplumber: error: cannot write %s report to '%s': %s\n", what, path,
-            strerror_r(e, ebuf, sizeof ebuf));
+        say("memplumber: error: cannot write %s report to '%s': %s\n", what, path, why);
         return -1;
     }
     struct mp_out o;
@@ -227,6 +235,7 @@ MP_EXPORT int mp_report_write(const struct mp_report_input *in)
     if (check_input(in))
         return -1;
     pthread_mutex_lock(&report_lock);
+    mp_report_err_fd = in->opt.err_fd;
     struct mp_report_ctx ctx;
     int rc = 0;
     if (mp_report_ctx_init(&ctx, in)) {
@@ -273,6 +282,7 @@ MP_EXPORT int mp_report_error_now(const struct mp_report_input *in,
     if (!err || in->opt.text_fd < 0)
         return 0;
     pthread_mutex_lock(&report_lock);
+    mp_report_err_fd = in->opt.err_fd;
     struct mp_report_ctx ctx;
     int rc = 0;
     if (mp_report_ctx_init(&ctx, in)) {

@@ -68,4 +68,7 @@ void mp_html_write(struct mp_report_ctx *ctx, struct mp_out *o);
 /* pprof.c: a gzip-compressed profile.proto of leaked and live bytes by allocation stack. */
 void mp_pprof_write(struct mp_report_ctx *ctx, struct mp_out *o);
 
+/* Where memplumber's messages go (set from mp_report_options.err_fd at each entry; -1 none). */
+extern int mp_report_err_fd;
+
 #endif

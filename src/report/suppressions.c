@@ -54,7 +54,7 @@ static void warn(const char *fmt, ...)
     if (n <= 0)
         return;
     size_t len = (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1;
-    if (write(2, buf, len) < 0)
+    if (mp_report_err_fd < 0 || write(mp_report_err_fd, buf, len) < 0)
         return;
 }
 

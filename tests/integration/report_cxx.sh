@@ -116,6 +116,7 @@ int main(int argc, char **argv) {
     in.modules = mods;
     in.nmodules = nmods;
     in.opt.text_fd = 1;
+    in.opt.err_fd = 2;
     in.opt.json_path = argv[2];
     in.opt.html_path = argv[3];
     in.opt.show_kinds = 7;

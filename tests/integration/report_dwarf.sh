@@ -90,6 +90,7 @@ int main(int argc, char **argv)
     in.modules = mods;
     in.nmodules = nmods;
     in.opt.text_fd = -1;
+    in.opt.err_fd = 2;
     in.opt.json_path = argv[1];
     int rc = mp_report_write(&in);
     printf("%u %u %u\n", lines[0], lines[1], lines[2]);

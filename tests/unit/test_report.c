@@ -1,4 +1,4 @@
-// SOURCES: src/report/report.c src/report/json.c src/report/text.c src/report/sarif.c src/report/html.c src/report/out.c src/report/symbolize.c src/report/symcache.c src/report/suppressions.c src/common/suppress.c src/common/kinds.c src/report/pprof.c src/report/html_page.S
+// SOURCES: src/report/report.c src/report/json.c src/report/text.c src/report/sarif.c src/report/html.c src/report/out.c src/report/symbolize.c src/report/symcache.c src/report/suppressions.c src/common/suppress.c src/common/kinds.c src/report/pprof.c src/report/html_page.S src/common/repfile.c src/common/fmt.c
 // LIBS: -ldw -lelf -lz
 /* The report library (src/report): a model built by hand from this test's own code addresses
  * (return addresses captured in noinline functions, an always_inline chain, a libc function,
@@ -299,6 +299,7 @@ static void build_model(struct mp_report_input *in)
     in->nerrors = 2;
     in->error_count = 3;
     in->opt.text_fd = -1;
+    in->opt.err_fd = 2;
     in->opt.show_kinds = 7;
     in->opt.leak_check = 2;
     in->opt.text_prefix_pid = 1;
@@ -524,6 +525,7 @@ static void test_unloaded_modules(void)
     struct mp_report_input in;
     memset(&in, 0, sizeof in);
     in.abi = MP_REPORT_ABI;
+    in.opt.err_fd = 2;
     in.pid = 1;
     in.stacks = st;
     in.nstacks = 4;
@@ -566,6 +568,7 @@ static void test_failures_and_empty(void)
 
     /* An empty model; the JSON path cannot be written, the HTML one still is. */
     in.abi = MP_REPORT_ABI;
+    in.opt.err_fd = 2;
     in.opt.json_path = "/nonexistent-dir/x.json";
     in.opt.html_path = html;
     CHECK(mp_report_write(&in) == -1, "unwritable JSON path not reported");

@@ -1,0 +1,78 @@
+/* Creating report files safely (see repfile.h). Raw syscalls and mp_fmt only: used by the preload
+ * library at exit, by the report library and by the CLI's checks. */
+#include "common/repfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/fmt.h"
+
+const char *mp_file_type_name(mode_t t)
+{
+    switch (t) {
+    case S_IFIFO:
+        return "a FIFO (named pipe)";
+    case S_IFDIR:
+        return "a directory";
+    case S_IFCHR:
+        return "a character device";
+    case S_IFBLK:
+        return "a block device";
+    case S_IFSOCK:
+        return "a socket";
+    case S_IFLNK:
+        return "a symbolic link";
+    default:
+        return "not a regular file";
+    }
+}
+
+int mp_open_report_file(const char *path, int append, unsigned mode, char *why, size_t whylen)
+{
+    struct stat st;
+    why[0] = 0;
+    /* Look before opening: opening a device can have effects of its own. */
+    if (!lstat(path, &st) && !S_ISREG(st.st_mode)) {
+        mp_fmt(why, whylen, "it is %s; report files must be regular files%s",
+               mp_file_type_name(st.st_mode & S_IFMT),
+               S_ISLNK(st.st_mode) ? " and memplumber does not follow symbolic links (name the "
+                                     "target itself)"
+                                   : "");
+        errno = EINVAL;
+        return -1;
+    }
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path,
+                          O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC |
+                              (append ? O_APPEND : 0),
+                          mode);
+    if (fd < 0) {
+        int e = errno;
+        if (e == ELOOP)
+            mp_fmt(why, whylen, "it is a symbolic link; memplumber does not follow symbolic links "
+                                "for report files (name the target itself)");
+        else
+            mp_fmt(why, whylen, "%s", strerrordesc_np(e));
+        errno = e;
+        return -1;
+    }
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        mp_fmt(why, whylen, "it is %s; report files must be regular files",
+               mp_file_type_name(st.st_mode & S_IFMT));
+        syscall(SYS_close, fd);
+        errno = EINVAL;
+        return -1;
+    }
+    if (!append && ftruncate(fd, 0)) {
+        int e = errno;
+        mp_fmt(why, whylen, "%s", strerrordesc_np(e));
+        syscall(SYS_close, fd);
+        errno = e;
+        return -1;
+    }
+    fcntl(fd, F_SETFL, append ? O_APPEND : 0);
+    return fd;
+}

@@ -1,0 +1,17 @@
+/* Report files (log, JSON, SARIF, HTML) are created without following a symbolic link, without
+ * blocking (a FIFO at the path would hang the program at exit) and only as regular files, with
+ * the mode the user chose (report_mode, default 0600: reports hold addresses and command lines). */
+#ifndef MP_REPFILE_H
+#define MP_REPFILE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Open path for writing a report. append: keep the content (the log file), else truncate.
+ * Returns the fd (blocking mode, close-on-exec), or -1 with the reason in why. */
+int mp_open_report_file(const char *path, int append, unsigned mode, char *why, size_t whylen);
+
+/* "a FIFO (named pipe)", "a directory", ... for st_mode & S_IFMT. */
+const char *mp_file_type_name(mode_t type);
+
+#endif

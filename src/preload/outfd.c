@@ -1,0 +1,112 @@
+/* Identity-checked output descriptors (see outfd.h). Raw syscalls and fstat only: runs at exit,
+ * in signal handlers (the fatal-signal report) and inside hooks. */
+#include "preload/outfd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/fmt.h"
+
+static struct mp_fdid stderr_copy = {.fd = -1};  /* memplumber's private dup of fd 2 */
+static struct mp_fdid stderr_orig = {.fd = -1};  /* fd 2 as it was at start-up */
+static struct mp_fdid stderr_reopened = {.fd = -1};
+
+void mp_outfd_record(struct mp_fdid *id, int fd, const char *path)
+{
+    struct stat st;
+    id->fd = -1;
+    id->path[0] = 0;
+    if (fd < 0 || fstat(fd, &st))
+        return;
+    id->fd = fd;
+    id->dev = st.st_dev;
+    id->ino = st.st_ino;
+    id->type = st.st_mode & S_IFMT;
+    if (path && strlen(path) < sizeof id->path)
+        memcpy(id->path, path, strlen(path) + 1);
+}
+
+int mp_outfd_same(const struct mp_fdid *id)
+{
+    struct stat st;
+    if (id->fd < 0 || fstat(id->fd, &st))
+        return 0;
+    return st.st_dev == id->dev && st.st_ino == id->ino && (st.st_mode & S_IFMT) == id->type;
+}
+
+static int high_fd_base(void)
+{
+    /* At most 1024: the kernel's table grows to the highest number used. */
+    struct rlimit rl;
+    long hi = 1024;
+    if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY && (long)rl.rlim_cur < hi)
+        hi = (long)rl.rlim_cur;
+    return hi - 16 > 3 ? (int)(hi - 16) : 3;
+}
+
+int mp_outfd_move_high(int fd)
+{
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, high_fd_base());
+    if (high < 0)
+        return fd;
+    syscall(SYS_close, fd);
+    return high;
+}
+
+void mp_outfd_init(void)
+{
+    /* A name to reopen stderr by: only a terminal or a regular file can be reopened and still be
+     * the same thing (a pipe or a socket cannot). */
+    char path[512];
+    ssize_t n = readlink("/proc/self/fd/2", path, sizeof path - 1);
+    path[n > 0 ? n : 0] = 0;
+    if (path[0] != '/')
+        path[0] = 0;
+    mp_outfd_record(&stderr_orig, 2, path);
+    if (stderr_orig.fd < 0)
+        return;
+    if (stderr_orig.type != S_IFCHR && stderr_orig.type != S_IFREG)
+        stderr_orig.path[0] = 0;
+    /* Near the descriptor limit, where programs allocating descriptors lowest-first do not
+     * reach. */
+    int fd = fcntl(2, F_DUPFD_CLOEXEC, high_fd_base() + 8);
+    if (fd < 0)
+        fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+    mp_outfd_record(&stderr_copy, fd, stderr_orig.path);
+}
+
+int mp_err_fd(void)
+{
+    if (mp_outfd_same(&stderr_copy))
+        return stderr_copy.fd;
+    /* fd 2 itself, if it is still the stderr the program started with. */
+    struct mp_fdid two = stderr_orig;
+    two.fd = 2;
+    if (stderr_orig.fd >= 0 && mp_outfd_same(&two))
+        return 2;
+    if (stderr_reopened.fd >= 0 && mp_outfd_same(&stderr_reopened))
+        return stderr_reopened.fd;
+    if (!stderr_orig.path[0])
+        return -1;
+    /* A terminal or a file: open it again by name, if the name still leads to it. */
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, stderr_orig.path,
+                          O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+    if (fd < 0)
+        return -1;
+    struct mp_fdid now;
+    mp_outfd_record(&now, fd, stderr_orig.path);
+    if (now.fd < 0 || now.dev != stderr_orig.dev || now.ino != stderr_orig.ino ||
+        now.type != stderr_orig.type) {
+        syscall(SYS_close, fd);
+        return -1;
+    }
+    fd = mp_outfd_move_high(fd);
+    fcntl(fd, F_SETFL, O_APPEND);
+    mp_outfd_record(&stderr_reopened, fd, stderr_orig.path);
+    return fd;
+}

@@ -1,0 +1,43 @@
+/* Descriptors memplumber writes to, checked by identity before every use. Programs close every
+ * descriptor (close_range, closefrom, a loop up to the fd limit) and open their own files, which
+ * then get the numbers memplumber held: writing to a number without checking could put the
+ * report into the program's data file. Each descriptor memplumber opens is recorded with the
+ * (st_dev, st_ino, file type) it had; before a write it must still have them, else memplumber
+ * reopens the file by name when it can, or does not write at all. */
+#ifndef MP_OUTFD_H
+#define MP_OUTFD_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct mp_fdid {
+    int fd;          /* -1: none */
+    dev_t dev;
+    ino_t ino;
+    mode_t type;     /* st_mode & S_IFMT */
+    char path[512];  /* a name to reopen it by ("" = none: a pipe, a socket) */
+};
+
+/* Start-up: record what fd 2 is and make memplumber's private copy of it, placed near the
+ * descriptor limit where programs rarely reach. */
+void mp_outfd_init(void);
+
+/* Is fd still the file id recorded? */
+int mp_outfd_same(const struct mp_fdid *id);
+
+/* Record fd (just opened by memplumber, with the name it was opened by, or NULL). */
+void mp_outfd_record(struct mp_fdid *id, int fd, const char *path);
+
+/* Move a descriptor memplumber opened to a number near the descriptor limit (where the
+ * program's lowest-first numbers do not reach); returns the new number (fd itself if it cannot
+ * be moved). */
+int mp_outfd_move_high(int fd);
+
+/* A descriptor that still reaches the stderr the program started with, or -1 when none does
+ * (the program closed it and reused the numbers, and the file cannot be reopened by name).
+ * Checked at each call. */
+int mp_err_fd(void);
+
+#include "common/repfile.h"
+
+#endif

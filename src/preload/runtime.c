@@ -270,9 +270,8 @@ __attribute__((constructor)) static void mp_constructor(int argc, char **argv, c
 /* The unwinder's walk memo (one per thread and per path: allocation, free) recognises a capture
  * that repeats the previous one frame for frame and hands back the id attached to it: a program
  * allocating in a loop skips the self-frame filter and the depot's hash and probe. */
-static inline uint32_t capture_slot(uintptr_t *fp, int slot)
+static inline uint32_t capture_into(uintptr_t *fp, int slot, uintptr_t *pcs)
 {
-    uintptr_t pcs[MP_MAX_DEPTH];
     struct mp_unwind_regs r = {fp[1], (uintptr_t)(fp + 2), fp[0]};
     struct mp_unwind_info info;
     mp_unwind_memo_slot = slot;
@@ -285,6 +284,23 @@ static inline uint32_t capture_slot(uintptr_t *fp, int slot)
     if (id)
         mp_unwind_attach_id(info.token, id);
     return id;
+}
+
+/* The hooks run on the program's stacks, some of them small (an 8 KiB sigaltstack where a
+ * handler calls printf): the common depths keep their frames on a 64-entry array; only a depth
+ * above that pays for the full one, in a frame of its own. */
+static __attribute__((noinline)) uint32_t capture_deep(uintptr_t *fp, int slot)
+{
+    uintptr_t pcs[MP_MAX_DEPTH];
+    return capture_into(fp, slot, pcs);
+}
+
+static inline uint32_t capture_slot(uintptr_t *fp, int slot)
+{
+    if (__builtin_expect(mp_opt.depth > 64, 0))
+        return capture_deep(fp, slot);
+    uintptr_t pcs[64];
+    return capture_into(fp, slot, pcs);
 }
 
 static inline uint32_t capture(uintptr_t *fp) { return capture_slot(fp, 0); }

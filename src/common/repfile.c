@@ -35,8 +35,11 @@ int mp_open_report_file(const char *path, int append, unsigned mode, char *why, 
 {
     struct stat st;
     why[0] = 0;
+    /* A descriptor handed over by the memplumber command ('memplumber report PID' opens the
+     * output files itself and passes them): its /proc/self/fd link is memplumber's own. */
+    int passed = !strncmp(path, "/proc/self/fd/", 14);
     /* Look before opening: opening a device can have effects of its own. */
-    if (!lstat(path, &st) && !S_ISREG(st.st_mode)) {
+    if (!passed && !lstat(path, &st) && !S_ISREG(st.st_mode)) {
         mp_fmt(why, whylen, "it is %s; report files must be regular files%s",
                mp_file_type_name(st.st_mode & S_IFMT),
                S_ISLNK(st.st_mode) ? " and memplumber does not follow symbolic links (name the "
@@ -46,7 +49,7 @@ int mp_open_report_file(const char *path, int append, unsigned mode, char *why, 
         return -1;
     }
     int fd = (int)syscall(SYS_openat, AT_FDCWD, path,
-                          O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC |
+                          O_WRONLY | O_CREAT | (passed ? 0 : O_NOFOLLOW) | O_NONBLOCK | O_NOCTTY | O_CLOEXEC |
                               (append ? O_APPEND : 0),
                           mode);
     if (fd < 0) {

@@ -110,3 +110,9 @@ int mp_on_report_stack(void (*fn)(void *), void *arg)
     syscall(SYS_futex, &owner, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
     return 0;
 }
+
+/* fork: a thread of the parent may have been on the stack; it does not exist in the child. */
+void mp_report_stack_child_after_fork(void)
+{
+    __atomic_store_n(&owner, 0, __ATOMIC_RELEASE);
+}

@@ -77,8 +77,9 @@ void mp_runtime_report_ex(const char *reason, enum mp_report_when when,
  * same thread runs fn where it is. Returns 0, or -1 if fn was not run (no stack could be made,
  * fn still runs on the current stack then: see report_stack.c). */
 int mp_on_report_stack(void (*fn)(void *), void *arg);
-/* Map the report stack (start-up). */
+/* Map the report stack (start-up); free it for the child after fork. */
 void mp_report_stack_init(void);
+void mp_report_stack_child_after_fork(void);
 
 /* Process events (hooks_proc.c). */
 void mp_runtime_before_dlclose(void *handle);

@@ -650,6 +650,7 @@ static void fork_child(void)
     if (mp_runtime_phase < MP_PHASE_TRACKING)
         return;
     mp_runtime_pid = getpid();
+    mp_report_stack_child_after_fork();
     if (mp_opt.child_silent_after_fork)
         mp_report_silence();
     mp_arena_child_after_fork();

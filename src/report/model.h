@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MP_REPORT_ABI 7
+#define MP_REPORT_ABI 8
 
 struct mp_count {
     uint64_t bytes, blocks;

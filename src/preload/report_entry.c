@@ -789,7 +789,7 @@ static void report_body(void *arg)
     /* The report library (libdw) is loaded only if the report needs symbols. When that is known
      * already (report files, suppressions), load it before __libc_freeres, which releases part
      * of ld.so's bookkeeping; otherwise only after the scan, if a record is to be printed. */
-    if (mp_opt.json[0] || mp_opt.sarif[0] || mp_opt.html[0] || mp_opt.pprof[0] ||
+    if (mp_opt.json[0] || mp_opt.sarif[0] || mp_opt.html[0] || mp_opt.xml_file[0] || mp_opt.xml_fd || mp_opt.pprof[0] ||
         mp_opt.suppressions[0] ||
         mp_opt.gen_suppressions)
         load_report_lib();
@@ -922,6 +922,10 @@ static void report_body(void *arg)
         report_path(mp_opt.html, html, sizeof html);
         report_path(mp_opt.pprof, pprof, sizeof pprof);
     }
+    char xml[4096];
+    report_path(mp_opt.xml_file, xml, sizeof xml);
+    in.opt.xml_path = xml;
+    in.opt.xml_fd = mp_opt.xml_fd ? (int)mp_opt.xml_fd : -1;
     in.opt.json_path = json;
     in.opt.sarif_path = sarif;
     in.opt.html_path = html;
@@ -934,7 +938,7 @@ static void report_body(void *arg)
     quiet_begin(&q);
     int log_fd = text_fd();
     in.opt.text_fd = log_fd;
-    int need_lib = lib_write || json[0] || sarif[0] || html[0] || pprof[0] ||
+    int need_lib = lib_write || xml[0] || mp_opt.xml_fd || json[0] || sarif[0] || html[0] || pprof[0] ||
                    mp_opt.suppressions[0] || mp_opt.gen_suppressions || text_needs_symbols(recs, r) ||
                    (req && !req->use_config) || in.only_new;
     if (mp_opt.verbosity == 0 && !text_needs_symbols(recs, r) && !in.error_count)

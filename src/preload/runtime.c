@@ -76,7 +76,7 @@ static void step_options(void)
     mp_options_byte(mp_opt.free_fill, strlen(mp_opt.free_fill), &fill_freed);
     /* Report paths are relative to where the program started: it may chdir later. */
     char cwd[MP_OPT_STR_MAX];
-    char *paths[] = {mp_opt.log_file, mp_opt.json, mp_opt.sarif, mp_opt.html, mp_opt.pprof};
+    char *paths[] = {mp_opt.log_file, mp_opt.json, mp_opt.sarif, mp_opt.html, mp_opt.pprof, mp_opt.xml_file};
     if (!getcwd(cwd, sizeof cwd))
         return;
     for (unsigned i = 0; i < sizeof paths / sizeof paths[0]; i++) {

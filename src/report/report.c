@@ -269,6 +269,19 @@ MP_EXPORT int mp_report_write(const struct mp_report_input *in)
         rc = -1;
     if (write_file(&ctx, in->opt.pprof_path, "pprof", mp_pprof_write))
         rc = -1;
+    if (write_file(&ctx, in->opt.xml_path, "XML", mp_xml_write))
+        rc = -1;
+    if (in->opt.xml_fd >= 0) {
+        struct mp_out o;
+        mp_out_init(&o, in->opt.xml_fd);
+        mp_xml_write(&ctx, &o);
+        if (mp_out_close(&o)) {
+            char ebuf[256];
+            say("memplumber: error: cannot write the XML report to file descriptor %d: %s\n",
+                in->opt.xml_fd, strerror_r(errno, ebuf, sizeof ebuf));
+            rc = -1;
+        }
+    }
     mp_report_ctx_free(&ctx);
     pthread_mutex_unlock(&report_lock);
     return rc;

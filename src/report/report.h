@@ -60,6 +60,8 @@ void mp_report_supp_used(struct mp_report_ctx *ctx, struct mp_out *o,
 
 /* The writers. Each writes one complete document to o (errors are collected in o). */
 void mp_text_write(struct mp_report_ctx *ctx, struct mp_out *o);
+/* valgrind's XML, protocol 4 (xml.c). */
+void mp_xml_write(struct mp_report_ctx *ctx, struct mp_out *o);
 void mp_text_write_error(struct mp_report_ctx *ctx, struct mp_out *o,
                          const struct mp_error_record *err);
 void mp_json_write(struct mp_report_ctx *ctx, struct mp_out *o);

@@ -1,0 +1,93 @@
+#!/bin/bash
+# valgrind's XML (protocol 4) from --xml=yes --xml-file / --xml-fd, read the way its consumers
+# read it (a Python ElementTree reader shaped like ValgrindCI's and Jenkins' valgrind plugin:
+# protocolversion, pid, error/kind, what or xwhat/text, leakedbytes/leakedblocks, stack frames
+# with fn/dir/file/line, errorcounts), well-formed for xmllint, and, when valgrind is installed,
+# the same errors as valgrind's XML for the same program: kind, text, leaked bytes and blocks, and
+# the innermost frame in the program's own file. Exit 0 = pass, 1 = fail, 77 = skipped.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+ROOT=$(pwd -P)
+M=$ROOT/build/memplumber
+[ -x "$M" ] || { echo "skip: $M is missing (make)"; exit 77; }
+command -v python3 >/dev/null || { echo "skip: python3 is missing"; exit 77; }
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+unset MEMPLUMBER_OPTIONS LD_PRELOAD MEMPLUMBER_ROOT_PID MEMPLUMBER_LIB
+export MEMPLUMBER_SYMBOL_CACHE=no
+fail=0
+cat >"$T/prog.c" <<'EOF'
+#include <stdlib.h>
+#include <string.h>
+struct node { struct node *a, *b; };
+void *keep;
+int main(void)
+{
+    struct node *n = malloc(sizeof *n);
+    n->a = malloc(24);
+    n->b = malloc(24);
+    n = NULL;
+    char *s = strdup("a <tag> & more");
+    s = NULL;
+    keep = malloc(100);
+    char *p = malloc(8);
+    free(p);
+    free(p);
+    return 0;
+}
+EOF
+gcc -g -O0 -o "$T/prog" "$T/prog.c" || { echo "skip: cannot compile"; exit 77; }
+cat >"$T/read.py" <<'EOF'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+assert root.tag == 'valgrindoutput', root.tag
+assert root.findtext('protocolversion') == '4'
+assert root.findtext('protocoltool') == 'memcheck'
+assert int(root.findtext('pid')) > 0
+counts = {p.findtext('unique'): int(p.findtext('count')) for p in root.iter('pair') if p.find('unique') is not None}
+out = []
+for e in root.findall('error'):
+    kind = e.findtext('kind')
+    text = e.findtext('what') or e.findtext('xwhat/text')
+    own = None
+    for f in e.find('stack').findall('frame'):
+        if f.findtext('file') == 'prog.c':
+            own = '%s %s:%s' % (f.findtext('fn'), f.findtext('file'), f.findtext('line'))
+            assert f.findtext('dir'), 'frame without dir'
+            assert f.findtext('ip').startswith('0x')
+            break
+    lb = e.findtext('xwhat/leakedbytes') or '-'
+    lk = e.findtext('xwhat/leakedblocks') or '-'
+    if not kind.startswith('Leak_'):
+        assert e.findtext('unique') in counts, 'error without errorcounts pair'
+    out.append('%s|%s|%s|%s|%s' % (kind, text, lb, lk, own))
+print('\n'.join(sorted(out)))
+EOF
+"$M" --xml=yes --xml-file="$T/mp.xml" --leak-check=full --show-leak-kinds=all "$T/prog" 2>/dev/null
+"$M" --xml=yes --xml-fd=5 --leak-check=full --show-leak-kinds=all "$T/prog" 5>"$T/fd.xml" 2>/dev/null
+for f in mp.xml fd.xml; do
+    if command -v xmllint >/dev/null; then
+        xmllint --noout "$T/$f" || { echo "FAIL: $f is not well-formed XML"; fail=1; }
+    fi
+    python3 "$T/read.py" "$T/$f" >"$T/$f.txt" || { echo "FAIL: the reader cannot read $f"; fail=1; }
+done
+grep -q 'Leak_DefinitelyLost|64 (16 direct, 48 indirect) bytes in 1 blocks are definitely lost in loss record 4 of 5|64|1|main prog.c:7' "$T/mp.xml.txt" ||
+    { echo "FAIL: no 64 (16 direct, 48 indirect) record"; cat "$T/mp.xml.txt"; fail=1; }
+cmp -s "$T/mp.xml.txt" "$T/fd.xml.txt" || { echo "FAIL: --xml-fd and --xml-file differ"; fail=1; }
+if command -v valgrind >/dev/null; then
+    valgrind --xml=yes --xml-file="$T/vg.xml" --leak-check=full --show-leak-kinds=all "$T/prog" 2>/dev/null
+    python3 "$T/read.py" "$T/vg.xml" >"$T/vg.txt"
+    # Records of equal size are numbered in an order of their own by each tool.
+    norm() { sed -E 's/in loss record [0-9]+ of/in loss record N of/' "$1" | sort; }
+    if ! diff <(norm "$T/vg.txt") <(norm "$T/mp.xml.txt") >"$T/diff"; then
+        echo "FAIL: memplumber's XML reads differently from valgrind's"; sed 's/^/      /' "$T/diff"; fail=1
+    fi
+else
+    echo "note: valgrind not installed: not compared with valgrind's XML"
+fi
+# without --xml=yes, --xml-file writes nothing (as in valgrind)
+"$M" --xml-file="$T/no.xml" true 2>"$T/e"
+[ -e "$T/no.xml" ] && { echo "FAIL: --xml-file without --xml=yes wrote XML"; fail=1; }
+grep -q "has no effect without --xml=yes" "$T/e" || { echo "FAIL: no note for --xml-file without --xml=yes"; fail=1; }
+[ $fail = 0 ] && echo "ok: $(wc -l <"$T/mp.xml.txt") errors read the same as valgrind's"
+exit $fail

@@ -184,6 +184,10 @@ int main(int argc, char **argv)
     if (!preload)
         mp_args_die("out of memory");
     snprintf(preload, n, "%s%s%s", lib, old && old[0] ? ":" : "", old && old[0] ? old : "");
+    /* GLib < 2.76 serves small blocks from its slice allocator, whose leaks memplumber (like
+     * valgrind) cannot see; valgrind's users set this by hand. */
+    if (a.opts.malloc_env && setenv("G_SLICE", "always-malloc", 0))
+        mp_args_die("cannot set the environment: %s", strerror(errno));
     if (setenv("LD_PRELOAD", preload, 1) ||
         (options && setenv("MEMPLUMBER_OPTIONS", options, 1)))
         mp_args_die("cannot set the environment: %s", strerror(errno));

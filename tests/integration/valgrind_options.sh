@@ -132,5 +132,9 @@ grep -q "77 bytes" "$T"/c3.* && bad "--trace-children-skip-by-arg still observed
 "$M" --child-silent-after-fork=yes --log-file="$T/f2.%p" "$T/leak" fork 2>/dev/null
 [ "$(cat "$T"/f2.* | grep -c 'ERROR SUMMARY')" = 1 ] && ok || bad "--child-silent-after-fork=yes: $(cat "$T"/f2.*)"
 
+# G_SLICE=always-malloc for the program by default, kept when set, not with --no-malloc-env
+[ "$(env -u G_SLICE "$M" --leak-check=no sh -c 'echo "$G_SLICE"' 2>/dev/null)" = always-malloc ] && ok || bad "G_SLICE not set for the program"
+[ "$(G_SLICE=debug-blocks "$M" --leak-check=no sh -c 'echo "$G_SLICE"' 2>/dev/null)" = debug-blocks ] && ok || bad "G_SLICE of the user was overwritten"
+[ -z "$(env -u G_SLICE "$M" --no-malloc-env --leak-check=no sh -c 'echo "$G_SLICE"' 2>/dev/null)" ] && ok || bad "--no-malloc-env still set G_SLICE"
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

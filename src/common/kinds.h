@@ -1,6 +1,6 @@
 /* Vocabulary shared by the preload library, the report library and the CLI: leak kinds,
  * allocator families and heap-misuse error kinds, with the names the JSON report uses
- * (../shared/REPORT-FORMAT.md). Pure data; safe everywhere. */
+ * (docs/REPORT-FORMAT.md). Pure data; safe everywhere. */
 #ifndef MP_KINDS_H
 #define MP_KINDS_H
 

@@ -1,4 +1,4 @@
-/* The JSON report, format v1: exactly the shape of /work/shared/REPORT-FORMAT.md, which other
+/* The JSON report, format v1: exactly the shape of docs/REPORT-FORMAT.md, which other
  * tools parse. Every non-suppressed loss record of every kind is listed, largest bytes first (then
  * blocks, then kind). Frames: "pc" is the return address - 1 in hex (what addr2line needs);
  * unknown function, file or module are null, and an unknown line (0) is written as null too, so

@@ -1,6 +1,6 @@
 /* The report model: what the preload library hands to libmemplumber-report.so when a report is
  * written. Plain data, raw program counters; the report library symbolizes and formats it.
- * Mirrors JSON format v1 (../shared/REPORT-FORMAT.md). Owned by the caller for the duration of
+ * Mirrors JSON format v1 (docs/REPORT-FORMAT.md). Owned by the caller for the duration of
  * one mp_report_write() call. */
 #ifndef MP_REPORT_MODEL_H
 #define MP_REPORT_MODEL_H

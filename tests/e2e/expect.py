@@ -98,7 +98,7 @@ def load_report(path):
 
 
 def check_report_shape(rep, path):
-    """The parts of format v1 every report must have (../../../shared/REPORT-FORMAT.md)."""
+    """The parts of format v1 every report must have (docs/REPORT-FORMAT.md)."""
     name = os.path.basename(path)
     if not isinstance(rep, dict):
         raise Fail('%s: top level is not an object' % name)

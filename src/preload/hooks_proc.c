@@ -124,12 +124,3 @@ MP_EXPORT int dlclose(void *handle)
     mp_guard_leave(g);
     return rc;
 }
-
-MP_EXPORT void _exit(int status)
-{
-    mp_runtime_before_exit_now(status, (uintptr_t)((uintptr_t *)__builtin_frame_address(0) + 2));
-    for (;;)
-        syscall(SYS_exit_group, status);
-}
-
-MP_EXPORT void _Exit(int status) __attribute__((alias("_exit")));

@@ -670,9 +670,16 @@ static int roots_from_signal_frame(struct report_job *job)
 #if defined(__x86_64__)
     uintptr_t restorer = 0;
     for (int sig = 1; sig < 65 && !restorer; sig++) {
-        struct sigaction o;
-        if (sigaction(sig, NULL, &o) == 0 && (o.sa_flags & SA_RESTORER) && o.sa_restorer)
-            restorer = (uintptr_t)o.sa_restorer;
+        /* The kernel's own record (sigaction() is interposed: it gives the program's view). */
+        struct {
+            uintptr_t handler;
+            unsigned long flags;
+            uintptr_t restorer;
+            uint64_t mask;
+        } k;
+        if (syscall(SYS_rt_sigaction, sig, NULL, &k, 8) == 0 && (k.flags & SA_RESTORER) &&
+            k.restorer)
+            restorer = k.restorer;
     }
     if (!restorer)
         return 0;
@@ -766,6 +773,13 @@ static int report_start(const char *reason, enum mp_report_when when,
     }
     mp_on_report_stack(report_body, &job);
     return job.rc;
+}
+
+static int final_done;
+
+int mp_final_report_done(void)
+{
+    return __atomic_load_n(&final_done, __ATOMIC_ACQUIRE);
 }
 
 static void report_body(void *arg)
@@ -998,5 +1012,7 @@ static void report_body(void *arg)
         flush_program_output();
         syscall(SYS_exit_group, (int)mp_opt.error_exitcode);
     }
+    if (final)
+        __atomic_store_n(&final_done, 1, __ATOMIC_RELEASE);
     job->rc = rc;
 }

@@ -203,6 +203,7 @@ static void at_exit_report_cb(void *arg)
     at_exit_report();
 }
 static void install_report_signal(void);
+static void quick_exit_report(void);
 
 int mp_runtime_ensure(void)
 {
@@ -247,6 +248,10 @@ int mp_runtime_ensure(void)
     if (mp_opt.report_on_exit)
         __cxa_atexit(at_exit_report_cb, NULL, NULL);
     install_report_signal();
+    if (mp_opt.report_on_exit)
+        at_quick_exit(quick_exit_report);
+    mp_exits_resolve();
+    mp_signals_init();
     mp_live_init();
     early_flush();
     mp_guard_leave(g);
@@ -260,6 +265,23 @@ __attribute__((constructor)) static void mp_constructor(int argc, char **argv, c
     (void)envp;
     mp_saved_argc = argc;
     mp_saved_argv = argv;
+    /* A copy: programs rewrite their argv in place (head, daemons), the report names the
+     * command line the program was started with. */
+    size_t total = (size_t)(argc + 1) * sizeof(char *);
+    for (int i = 0; argv && i < argc; i++)
+        total += strlen(argv[i]) + 1;
+    char **copy = argv ? mp_arena_alloc(total) : NULL;
+    if (copy) {
+        char *at = (char *)(copy + argc + 1);
+        for (int i = 0; i < argc; i++) {
+            size_t n = strlen(argv[i]) + 1;
+            memcpy(at, argv[i], n);
+            copy[i] = at;
+            at += n;
+        }
+        copy[argc] = NULL;
+        mp_saved_argv = copy;
+    }
     mp_runtime_ensure();
     if (mp_report_apply_skip(argc, argv))
         step_follow_exec();
@@ -666,7 +688,15 @@ static void at_exit_report(void)
 {
     if (__atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) != MP_PHASE_TRACKING || getpid() != mp_runtime_pid)
         return;
-    mp_runtime_report("exit", 1);
+    struct mp_report_roots roots;
+    mp_runtime_report_ex("exit", MP_REPORT_AT_EXIT, mp_exit_roots(&roots) ? &roots : NULL);
+}
+
+/* quick_exit: registered with at_quick_exit at start-up, so it runs after the program's own
+ * at_quick_exit handlers (the list runs last-registered first). */
+static void quick_exit_report(void)
+{
+    at_exit_report();
 }
 
 /* On-demand reports: the signal handler only writes a byte to a pipe (async-signal-safe); a
@@ -737,11 +767,10 @@ MP_EXPORT int memplumber_is_active(void)
     return __atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) == MP_PHASE_TRACKING;
 }
 
-void mp_runtime_before_exit_now(int status, uintptr_t caller_sp)
+void mp_runtime_before_exit_now(int status, const struct mp_report_roots *roots)
 {
     (void)status;
-    mp_exit_sp_hint = caller_sp;
     if (__atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) == MP_PHASE_TRACKING && mp_opt.report_on_exit &&
         getpid() == mp_runtime_pid)
-        mp_runtime_report("exit", 1);
+        mp_runtime_report_ex("exit", MP_REPORT_AT_EXIT, roots);
 }

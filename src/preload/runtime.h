@@ -86,6 +86,16 @@ void mp_runtime_before_dlclose(void *handle);
 void mp_runtime_after_dlclose(void);
 void mp_runtime_thread_start(void);
 /* _exit/_Exit called by the program; caller_sp: the program's stack pointer at the call. */
-void mp_runtime_before_exit_now(int status, uintptr_t caller_sp);
+struct mp_report_roots;
+void mp_runtime_before_exit_now(int status, const struct mp_report_roots *roots);
+
+/* hooks_exit.c: memplumber's handler for the fatal signals the program leaves at SIG_DFL
+ * (start-up), the real exit functions, and the registers the exit entry saved for this thread
+ * (1 if it entered exit/_exit/quick_exit through memplumber's entry). */
+void mp_signals_init(void);
+void mp_exits_resolve(void);
+int mp_exit_roots(struct mp_report_roots *out);
+/* 1 once the final report (exit, fatal signal) has been written. */
+int mp_final_report_done(void);
 
 #endif

@@ -1,0 +1,414 @@
+/* Ways out that run no exit handler: fatal signals, and exit()/_exit()/quick_exit() entries that
+ * capture the caller's registers.
+ *
+ * Fatal signals. A process killed by a signal's default action (SIGPIPE in `sort | head -1`,
+ * SIGTERM, SIGSEGV, abort's SIGABRT...) runs no exit handler, so it would write no report.
+ * memplumber installs its own handler for each signal whose default action kills, wherever the
+ * program leaves the default: it writes the final report (on memplumber's stack), puts the
+ * default action back and raises the same signal again, so the process still dies of it (the
+ * parent's wait status and the core dump are unchanged). The program never sees that handler:
+ * sigaction, signal, bsd_signal, sysv_signal and sigset are interposed; whatever the program sets
+ * is installed for real (memplumber's handler only stands in for SIG_DFL), and what it reads back
+ * is what it set.
+ *
+ * Registers at exit. A program that calls exit() from nested frames may keep its only pointer to
+ * a block in a callee-saved register (GNU seq does): the register's value is saved by exit's own
+ * frames, which the exit-time scan does not read (they hold stale words). exit, _exit, _Exit and
+ * quick_exit are entered through a few instructions that save rbx, rbp, r12-r15 and the caller's
+ * stack pointer, which the report then treats as roots, as valgrind does. */
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "common/fmt.h"
+#include "common/lock.h"
+#include "preload/guard.h"
+#include "preload/real.h"
+#include "preload/runtime.h"
+#include "preload/threads.h"
+
+/* ---- the program's view of signal dispositions ---- */
+
+#define NSIG_MP 65
+
+typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
+static sigaction_fn real_sigaction_fn;
+
+static sigaction_fn real_sigaction(void)
+{
+    if (!real_sigaction_fn)
+        real_sigaction_fn = (sigaction_fn)mp_real_next("sigaction");
+    return real_sigaction_fn;
+}
+
+static struct sigaction prog_act[NSIG_MP]; /* what the program set (SIG_DFL at first) */
+static unsigned char managed[NSIG_MP];     /* a signal whose default action kills */
+static unsigned char ours[NSIG_MP];        /* memplumber's handler is installed for it */
+static struct mp_mutex sig_lock = MP_MUTEX_INIT;
+
+static const int fatal_signals[] = {
+    SIGHUP,  SIGINT,  SIGQUIT, SIGILL,  SIGTRAP, SIGABRT,   SIGBUS,  SIGFPE,
+    SIGUSR1, SIGSEGV, SIGUSR2, SIGPIPE, SIGALRM, SIGTERM,   SIGSTKFLT, SIGXCPU,
+    SIGXFSZ, SIGVTALRM, SIGPROF, SIGIO, SIGPWR,  SIGSYS,
+};
+
+static const char *signal_name(int sig)
+{
+    switch (sig) {
+    case SIGHUP: return "SIGHUP";
+    case SIGINT: return "SIGINT";
+    case SIGQUIT: return "SIGQUIT";
+    case SIGILL: return "SIGILL";
+    case SIGTRAP: return "SIGTRAP";
+    case SIGABRT: return "SIGABRT";
+    case SIGBUS: return "SIGBUS";
+    case SIGFPE: return "SIGFPE";
+    case SIGUSR1: return "SIGUSR1";
+    case SIGSEGV: return "SIGSEGV";
+    case SIGUSR2: return "SIGUSR2";
+    case SIGPIPE: return "SIGPIPE";
+    case SIGALRM: return "SIGALRM";
+    case SIGTERM: return "SIGTERM";
+    case SIGSTKFLT: return "SIGSTKFLT";
+    case SIGXCPU: return "SIGXCPU";
+    case SIGXFSZ: return "SIGXFSZ";
+    case SIGVTALRM: return "SIGVTALRM";
+    case SIGPROF: return "SIGPROF";
+    case SIGIO: return "SIGIO";
+    case SIGPWR: return "SIGPWR";
+    case SIGSYS: return "SIGSYS";
+    default: return "signal";
+    }
+}
+
+static void die_of(int sig, const siginfo_t *si)
+{
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    real_sigaction()(sig, &dfl, NULL);
+    /* A fault the kernel raised for an instruction happens again when the handler returns, now
+     * with the default action: the core shows the faulting instruction. */
+    if (si && si->si_code > 0 &&
+        (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL))
+        return;
+    syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), sig);
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &one, NULL, _NSIG / 8);
+}
+
+static void fatal_handler(int sig, siginfo_t *si, void *ucv)
+{
+    int saved = errno;
+    if (__atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) == MP_PHASE_TRACKING &&
+        mp_opt.report_on_exit && getpid() == mp_runtime_pid) {
+        struct mp_report_roots roots;
+        memset(&roots, 0, sizeof roots);
+#if defined(__x86_64__)
+        const ucontext_t *uc = ucv;
+        if (uc) {
+            static const int map[MP_NREGS] = {REG_RAX, REG_RBX, REG_RCX, REG_RDX, REG_RSI, REG_RDI,
+                                              REG_RBP, REG_R8,  REG_R9,  REG_R10, REG_R11, REG_R12,
+                                              REG_R13, REG_R14, REG_R15, REG_RIP};
+            for (int r = 0; r < MP_NREGS; r++)
+                roots.regs[r] = (uintptr_t)uc->uc_mcontext.gregs[map[r]];
+            roots.nregs = MP_NREGS;
+            roots.sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP] - 128; /* the red zone */
+        }
+#else
+        (void)ucv;
+#endif
+        char reason[64];
+        mp_fmt(reason, sizeof reason, "fatal signal %d (%s)", sig, signal_name(sig));
+        mp_runtime_report_ex(reason, MP_REPORT_FATAL, &roots);
+    }
+    die_of(sig, si);
+    errno = saved;
+}
+
+static void install_ours(int sig)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = fatal_handler;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+    sigfillset(&sa.sa_mask);
+    if (real_sigaction()(sig, &sa, NULL) == 0)
+        ours[sig] = 1;
+}
+
+void mp_signals_init(void)
+{
+    if (!real_sigaction() || !mp_opt.report_on_exit)
+        return;
+    for (unsigned i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++) {
+        int sig = fatal_signals[i];
+        if (sig == (int)mp_opt.report_signal || sig >= NSIG_MP)
+            continue;
+        struct sigaction cur;
+        if (real_sigaction()(sig, NULL, &cur))
+            continue;
+        prog_act[sig] = cur;
+        managed[sig] = 1;
+        if (cur.sa_handler == SIG_DFL)
+            install_ours(sig);
+    }
+}
+
+/* Set or read the program's disposition of a managed signal. */
+static int managed_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    sigset_t all, prev;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &prev); /* a handler calling sigaction cannot deadlock us */
+    mp_mutex_lock(&sig_lock);
+    if ((prog_act[sig].sa_flags & SA_RESETHAND) && prog_act[sig].sa_handler != SIG_DFL &&
+        !ours[sig]) {
+        /* SA_RESETHAND: the kernel put SIG_DFL back when it delivered the signal. */
+        struct sigaction cur;
+        if (real_sigaction()(sig, NULL, &cur) == 0 && cur.sa_handler == SIG_DFL) {
+            memset(&prog_act[sig], 0, sizeof prog_act[sig]);
+            prog_act[sig].sa_handler = SIG_DFL;
+            install_ours(sig);
+        }
+    }
+    struct sigaction was = prog_act[sig];
+    int rc = 0;
+    if (act) {
+        if (act->sa_handler == SIG_DFL) {
+            if (!ours[sig])
+                install_ours(sig);
+            if (!ours[sig])
+                rc = real_sigaction()(sig, act, NULL);
+        } else {
+            rc = real_sigaction()(sig, act, NULL);
+            if (rc == 0)
+                ours[sig] = 0;
+        }
+        if (rc == 0) {
+            prog_act[sig] = *act;
+            /* SA_RESETHAND: the kernel puts SIG_DFL back on delivery; memplumber's handler is
+             * then not installed, the signal kills without a report. */
+        }
+    }
+    mp_mutex_unlock(&sig_lock);
+    pthread_sigmask(SIG_SETMASK, &prev, NULL);
+    if (rc == 0 && old)
+        *old = was;
+    return rc;
+}
+
+MP_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    sigaction_fn real = real_sigaction();
+    if (!real) {
+        errno = ENOSYS;
+        return -1;
+    }
+    if (sig <= 0 || sig >= NSIG_MP || !managed[sig])
+        return real(sig, act, old);
+    return managed_sigaction(sig, act, old);
+}
+
+int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+MP_EXPORT int __sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    return sigaction(sig, act, old);
+}
+
+/* signal() in glibc has BSD semantics: the handler stays, interrupted calls restart, the signal
+ * is blocked while its handler runs. */
+static void (*set_handler(int sig, void (*h)(int), int flags, int mask_self))(int)
+{
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = h;
+    sa.sa_flags = flags;
+    sigemptyset(&sa.sa_mask);
+    if (mask_self && sig > 0 && sig < NSIG_MP)
+        sigaddset(&sa.sa_mask, sig);
+    if (sigaction(sig, &sa, &old) < 0)
+        return SIG_ERR;
+    return old.sa_handler;
+}
+
+MP_EXPORT void (*signal(int sig, void (*h)(int)))(int)
+{
+    if (h == SIG_ERR || sig <= 0 || sig >= NSIG_MP) {
+        errno = EINVAL;
+        return SIG_ERR;
+    }
+    return set_handler(sig, h, SA_RESTART, 1);
+}
+
+void (*bsd_signal(int sig, void (*h)(int)))(int);
+MP_EXPORT void (*bsd_signal(int sig, void (*h)(int)))(int)
+{
+    return signal(sig, h);
+}
+
+/* System V semantics: the handler is reset on delivery and the signal is not blocked. */
+MP_EXPORT void (*sysv_signal(int sig, void (*h)(int)))(int)
+{
+    if (h == SIG_ERR || sig <= 0 || sig >= NSIG_MP) {
+        errno = EINVAL;
+        return SIG_ERR;
+    }
+    return set_handler(sig, h, SA_RESETHAND | SA_NODEFER, 0);
+}
+
+void (*__sysv_signal(int sig, void (*h)(int)))(int);
+MP_EXPORT void (*__sysv_signal(int sig, void (*h)(int)))(int)
+{
+    return sysv_signal(sig, h);
+}
+
+/* sigset: SIG_HOLD adds the signal to the mask; anything else sets the disposition and removes
+ * it from the mask. Returns SIG_HOLD if the signal was blocked, else the previous disposition. */
+MP_EXPORT void (*sigset(int sig, void (*h)(int)))(int)
+{
+    if (h == SIG_ERR || sig <= 0 || sig >= NSIG_MP) {
+        errno = EINVAL;
+        return SIG_ERR;
+    }
+    sigset_t one, prev;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    struct sigaction old;
+    if (sigaction(sig, NULL, &old) < 0)
+        return SIG_ERR;
+    if (h == SIG_HOLD) {
+        if (pthread_sigmask(SIG_BLOCK, &one, &prev))
+            return SIG_ERR;
+        return sigismember(&prev, sig) ? SIG_HOLD : old.sa_handler;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = h;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(sig, &sa, NULL) < 0 || pthread_sigmask(SIG_UNBLOCK, &one, &prev))
+        return SIG_ERR;
+    return sigismember(&prev, sig) ? SIG_HOLD : old.sa_handler;
+}
+
+/* ---- exit, _exit, _Exit, quick_exit: the caller's registers ---- */
+
+/* Saved by the entry stubs for the thread that calls one of them: rbx, rbp, r12-r15, and the
+ * stack pointer at the call (the address of the return address). */
+struct exit_regs {
+    uintptr_t regs[6];
+    uintptr_t sp;
+    int set;
+};
+static __thread struct exit_regs exit_regs __attribute__((tls_model("initial-exec")));
+
+int mp_exit_roots(struct mp_report_roots *out)
+{
+    if (!exit_regs.set)
+        return 0;
+    memset(out, 0, sizeof *out);
+    out->sp = exit_regs.sp;
+    for (int i = 0; i < 6; i++)
+        out->regs[i] = exit_regs.regs[i];
+    out->nregs = 6;
+    return 1;
+}
+
+typedef void (*exit_fn)(int);
+static exit_fn real_exit, real_quick_exit;
+
+void mp_exits_resolve(void)
+{
+    if (!real_exit)
+        real_exit = (exit_fn)mp_real_next("exit");
+    if (!real_quick_exit)
+        real_quick_exit = (exit_fn)mp_real_next("quick_exit");
+}
+
+enum { EXIT_EXIT = 0, EXIT_NOW = 1, EXIT_QUICK = 2 };
+
+/* Called by the stubs below with the saved registers; never returns. */
+__attribute__((noreturn, used, visibility("hidden"))) void mp_exit_entry(int status,
+                                                                        const uintptr_t *save,
+                                                                        int which);
+void mp_exit_entry(int status, const uintptr_t *save, int which)
+{
+    for (int i = 0; i < 6; i++)
+        exit_regs.regs[i] = save[i];
+    exit_regs.sp = save[6];
+    exit_regs.set = 1;
+    if (which == EXIT_NOW) {
+        struct mp_report_roots roots;
+        mp_exit_roots(&roots);
+        mp_runtime_before_exit_now(status, &roots);
+    } else {
+        /* Two threads calling exit at once: glibc runs the exit handlers in both; the second
+         * would end the process while the first writes the report. It waits for the report. */
+        static int exit_started;
+        if (__atomic_exchange_n(&exit_started, 1, __ATOMIC_ACQ_REL) && mp_opt.report_on_exit &&
+            getpid() == mp_runtime_pid)
+            for (int i = 0; i < 60000 && !mp_final_report_done() &&
+                            __atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) >= MP_PHASE_TRACKING;
+                 i++) {
+                struct timespec ms = {0, 1000000};
+                syscall(SYS_nanosleep, &ms, NULL);
+            }
+        mp_exits_resolve();
+        exit_fn f = which == EXIT_QUICK ? real_quick_exit : real_exit;
+        if (f)
+            f(status);
+    }
+    for (;;)
+        syscall(SYS_exit_group, status);
+}
+
+#if defined(__x86_64__)
+/* Entry: the stack pointer is 8 mod 16; 56 bytes keep calls aligned. save[0..5] = rbx, rbp,
+ * r12-r15 as the caller left them, save[6] = the stack pointer at entry. */
+#define EXIT_STUB(name, which)                                                                  \
+    ".globl " name "\n"                                                                         \
+    ".type " name ", @function\n" name ":\n"                                                    \
+    ".cfi_startproc\n"                                                                          \
+    "    subq $56, %rsp\n"                                                                      \
+    ".cfi_def_cfa_offset 64\n"                                                                  \
+    "    movq %rbx, 0(%rsp)\n"                                                                  \
+    "    movq %rbp, 8(%rsp)\n"                                                                  \
+    "    movq %r12, 16(%rsp)\n"                                                                 \
+    "    movq %r13, 24(%rsp)\n"                                                                 \
+    "    movq %r14, 32(%rsp)\n"                                                                 \
+    "    movq %r15, 40(%rsp)\n"                                                                 \
+    "    leaq 56(%rsp), %rax\n"                                                                 \
+    "    movq %rax, 48(%rsp)\n"                                                                 \
+    "    movq %rsp, %rsi\n"                                                                     \
+    "    movl $" #which ", %edx\n"                                                              \
+    "    call mp_exit_entry\n"                                                                  \
+    "    ud2\n"                                                                                 \
+    ".cfi_endproc\n"                                                                            \
+    ".size " name ", .-" name "\n"
+__asm__(".text\n" EXIT_STUB("exit", 0) EXIT_STUB("_exit", 1) EXIT_STUB("_Exit", 1)
+            EXIT_STUB("quick_exit", 2));
+#else
+MP_EXPORT void exit(int status)
+{
+    uintptr_t save[7] = {0, 0, 0, 0, 0, 0, (uintptr_t)__builtin_frame_address(0) + 16};
+    mp_exit_entry(status, save, EXIT_EXIT);
+}
+MP_EXPORT void _exit(int status)
+{
+    uintptr_t save[7] = {0, 0, 0, 0, 0, 0, (uintptr_t)__builtin_frame_address(0) + 16};
+    mp_exit_entry(status, save, EXIT_NOW);
+}
+MP_EXPORT void _Exit(int status) __attribute__((alias("_exit")));
+MP_EXPORT void quick_exit(int status)
+{
+    uintptr_t save[7] = {0, 0, 0, 0, 0, 0, (uintptr_t)__builtin_frame_address(0) + 16};
+    mp_exit_entry(status, save, EXIT_QUICK);
+}
+#endif

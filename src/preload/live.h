@@ -2,17 +2,26 @@
  * and the growth suspects, and the rendezvous that lets `memplumber report PID` ask the process
  * for a report while it runs (protocol: common/live_proto.h).
  *
- * Two threads of memplumber's own:
- *  - the watch thread, started at start-up with clone() and invisible to glibc (the program stays
+ * Two threads of memplumber's own, neither of them running unless needed: a second thread makes
+ * the kernel refuse unshare(CLONE_NEWUSER / CLONE_NEWNS) and setns to the program (sandboxes,
+ * container tools) and shows in /proc/self/task, so a program that never asks for snapshots or a
+ * live report keeps exactly its own threads.
+ *  - the watch thread, created with clone() and invisible to glibc (the program stays
  *    "single-threaded" for glibc's and memplumber's lock elision, so it costs the malloc path
- *    nothing). It runs only raw system calls on its own small stack and TLS area: it keeps the
- *    clock (mp_heap_now), takes the snapshots, and accepts report requests. All signals blocked;
- *    never stopped by a scan (mp_threads_hidden_tid).
- *  - the report thread, a real pthread that writes the reports asked for. Started when the program
- *    creates its first thread (it is multi-threaded then anyway), at start-up with the
- *    report_thread option, or on the first request: the watch thread sends the main thread a
- *    signal whose handler starts it (only when the handler is still memplumber's and the main
- *    thread does not block it; otherwise the request is refused with the reason). */
+ *    nothing). It runs only raw system calls on its own small stack and TLS area: it takes the
+ *    snapshots, keeps the clock (mp_heap_now) and accepts report requests. All signals blocked;
+ *    never stopped by a scan (mp_threads_hidden_tid). Started at start-up when snapshots are on
+ *    (snapshot_interval) or with report_thread=yes; otherwise when a report request is waiting
+ *    and the program allocates (mp_live_poll, every 1024 allocations of a thread, also advances
+ *    the clock).
+ *  - the report thread, a real pthread that writes the reports asked for. Started together with
+ *    the watch thread by mp_live_poll, when the program creates its first thread (it is
+ *    multi-threaded then anyway), at start-up with report_thread=yes, or, when the watch thread
+ *    runs for snapshots, on the first request: the watch thread sends the main thread a signal
+ *    whose handler starts it (only when the handler is still memplumber's and the main thread
+ *    does not block it; otherwise the request is refused with the reason).
+ * The rendezvous socket (and the report thread's pipe) sit at descriptors 900 and up, so the
+ * program's own open() calls get the numbers they get natively. */
 #ifndef MP_LIVE_H
 #define MP_LIVE_H
 
@@ -28,6 +37,11 @@ void mp_live_child_after_fork(void);
  * brackets the real pthread_create (the start-up signal must not start a thread inside it). */
 void mp_live_thread_created(void);
 extern int mp_live_in_create;
+
+/* From the allocation hook, every MP_LIVE_POLL_EVERY allocations of a thread: advances the clock
+ * and takes up a waiting report request when no memplumber thread runs yet. */
+#define MP_LIVE_POLL_EVERY 1024
+void mp_live_poll(void);
 
 /* The heap clock now (also stored in mp_heap_now): whole seconds since start-up, 24 bits. */
 uint32_t mp_live_clock_now(void);

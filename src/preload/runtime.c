@@ -413,6 +413,8 @@ void mp_runtime_on_alloc(void *p, size_t size, unsigned alloc_kind, uintptr_t *f
     mp_heap_insert((uintptr_t)p, size, id, alloc_kind);
     if (__builtin_expect(pending_n, 0))
         pending_drain();
+    if (__builtin_expect(++mp_tls.allocs % MP_LIVE_POLL_EVERY == 0, 0))
+        mp_live_poll();
 }
 
 int mp_runtime_on_free(void *p, unsigned free_kind, size_t sized, int has_size, uintptr_t *fp)

@@ -31,14 +31,14 @@ REPORT_CFLAGS  := $(CFLAGS_COMMON) -fPIC -fvisibility=hidden
 CLI_CFLAGS     := $(CFLAGS_COMMON)
 
 COMMON_SRC  := $(wildcard src/common/*.c)
-PRELOAD_SRC := $(wildcard src/preload/*.c)
+PRELOAD_SRC := $(wildcard src/preload/*/*.c)
 REPORT_SRC  := $(wildcard src/report/*.c)
 CLI_SRC     := $(wildcard src/cli/*.c)
 
 PRELOAD_OBJ := $(patsubst src/%.c,$(BUILD)/obj/preload/%.o,$(PRELOAD_SRC) $(COMMON_SRC))
 REPORT_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/report/%.o,$(REPORT_SRC) $(COMMON_SRC)) \
                $(BUILD)/obj/report/report/html_page.o
-CLI_OBJ     := $(patsubst src/%.c,$(BUILD)/obj/cli/%.o,$(CLI_SRC) $(COMMON_SRC) src/preload/options.c)
+CLI_OBJ     := $(patsubst src/%.c,$(BUILD)/obj/cli/%.o,$(CLI_SRC) $(COMMON_SRC) src/preload/runtime/options.c)
 
 all: $(BUILD)/libmemplumber.so $(BUILD)/libmemplumber-report.so $(BUILD)/memplumber
 
@@ -49,7 +49,7 @@ $(BUILD)/obj/preload/%.o: src/%.c
 # The walk loop's critical path is load return address -> rule index -> load rule -> CFA: it
 # needs every register (no frame pointer: nothing here hands its frame to the unwinder), and
 # GCC's store vectorizer would route each return address through an SSE register on that path.
-$(BUILD)/obj/preload/preload/unwind.o: PRELOAD_CFLAGS += -fomit-frame-pointer -fno-tree-slp-vectorize
+$(BUILD)/obj/preload/preload/record/unwind.o: PRELOAD_CFLAGS += -fomit-frame-pointer -fno-tree-slp-vectorize
 
 $(BUILD)/obj/report/%.o: src/%.c
 	@mkdir -p $(dir $@)

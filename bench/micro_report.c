@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "common/kinds.h"
-#include "report/model.h"
+#include "common/model.h"
 #include "report/report.h"
 #include "report/symbolize.h"
 

@@ -1,10 +1,10 @@
-// SOURCES: src/preload/unwind.c src/common/arena.c src/common/lock.c
+// SOURCES: src/preload/record/unwind.c src/common/arena.c src/common/lock.c
 /* Micro-benchmark of a warm stack capture: mp_unwind vs libunwind's unw_backtrace (dlopen'ed from
  * libunwind.so.8 when present) vs glibc's backtrace(), from the bottom of a chain of 15 distinct
  * noinline -O2 -fomit-frame-pointer frames (plus main and libc's start frames).
  * Build (from the repo root; unwind.c and what it uses with the preload library's flags):
  *   mkdir -p build/bench
- *   for f in src/preload/unwind.c src/common/arena.c src/common/lock.c; do
+ *   for f in src/preload/record/unwind.c src/common/arena.c src/common/lock.c; do
  *     gcc -std=gnu11 -O2 -g -D_GNU_SOURCE -Isrc -Iinclude -fPIC -fvisibility=hidden \
  *         -fomit-frame-pointer -fno-tree-slp-vectorize -fno-stack-protector \
  *         -ftls-model=initial-exec -c $f -o build/bench/$(basename $f .c).o; done
@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "preload/unwind.h"
+#include "preload/record/unwind.h"
 
 #define NOINLINE __attribute__((noinline))
 

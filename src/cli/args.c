@@ -118,7 +118,7 @@ static void format_value(const struct mp_options *o, unsigned idx, char *buf, si
         FMT_##type(o->name);                                                                       \
         return;                                                                                    \
     }
-#include "preload/options.inc"
+#include "preload/runtime/options.inc"
 #undef MP_OPTION
     buf[0] = 0;
 }
@@ -137,7 +137,7 @@ static const char *str_field(const struct mp_options *o, unsigned idx)
 #define MP_OPTION(type, name, def, alias, help)                                                    \
     if (idx == i++)                                                                                \
         return STRF_##type(o->name);
-#include "preload/options.inc"
+#include "preload/runtime/options.inc"
 #undef MP_OPTION
     return NULL;
 }

@@ -1,12 +1,12 @@
 /* Command-line handling of the memplumber CLI: maps --dashed-names and valgrind spellings onto
- * the option table of src/preload/options.inc (validated with the same parser the preload
+ * the option table of src/preload/runtime/options.inc (validated with the same parser the preload
  * library uses), checks report paths and suppression files before anything runs, and builds
  * the MEMPLUMBER_OPTIONS string handed to the program. Runs in the CLI only: uses stdio and
  * malloc freely, and exits with status 2 on any usage error. */
 #ifndef MP_CLI_ARGS_H
 #define MP_CLI_ARGS_H
 
-#include "preload/options.h"
+#include "preload/runtime/options.h"
 
 #define MP_CLI_VERSION "0.1.0"
 

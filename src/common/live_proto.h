@@ -1,5 +1,5 @@
 /* The rendezvous between `memplumber report PID` (src/cli/report.c) and a process running under
- * memplumber (src/preload/live.c). The process listens on an abstract unix socket named
+ * memplumber (src/preload/runtime/live.c). The process listens on an abstract unix socket named
  * "memplumber.UID.PID" (no file to clean up; any process could bind a name, so both sides check
  * the other's credentials with SO_PEERCRED: the command wants the peer's pid to be PID and its
  * uid its own, the process wants its own uid or root). The command sends one mp_live_req with its

@@ -23,7 +23,7 @@
  *    "growth": [{"bytes_per_second", "live_bytes", "live_blocks", "stack": stack index}]
  *                                               only when snapshots were recorded}
  * Depends on report.h, containers.h and the page (html_page.S). */
-#include "report/containers.h"
+#include "common/containers.h"
 #include "report/report.h"
 
 #include <errno.h>

@@ -14,7 +14,7 @@
  * (name, file); a frame without a name is called after its module and offset ("libx.so+0x1a2b")
  * or its address. Mappings: one per module that holds a location, flagged as symbolized.
  * Depends on report.h, containers.h and zlib. */
-#include "report/containers.h"
+#include "common/containers.h"
 #include "report/report.h"
 
 #include <errno.h>

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "common/kinds.h"
-#include "report/model.h"
+#include "common/model.h"
 #include "report/out.h"
 #include "report/symbolize.h"
 

@@ -8,7 +8,7 @@
  * (valid while the Dwfl lives) or our arena (demangled names, comp_dir-joined paths).
  * Single-threaded, malloc-based; libdw keeps the module files open until mp_symbolize_close. */
 #include "report/symbolize.h"
-#include "report/containers.h"
+#include "common/containers.h"
 #include "report/symcache.h"
 
 #include <dlfcn.h>

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "report/model.h"
+#include "common/model.h"
 
 /* One frame of a symbolized stack. A return address whose code was inlined expands to several
  * frames sharing the same pc: innermost inlined function first, the real function last. */

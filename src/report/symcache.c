@@ -5,7 +5,7 @@
  * A string field is empty when unknown, else '=' then the string. Anything unexpected in a file
  * discards the whole file (it is rewritten at the end of the report). */
 #include "report/symcache.h"
-#include "report/containers.h"
+#include "common/containers.h"
 
 #include <elfutils/libdwelf.h>
 #include <errno.h>

@@ -62,8 +62,8 @@ SHOW=(sh -c 'echo "$MEMPLUMBER_OPTIONS|$LD_PRELOAD|$MEMPLUMBER_ROOT_PID|$$"')
 # ---- --help and --version ----
 run --help
 expect_rc "--help" 0
-names=$(sed -n 's/^MP_OPTION( *[A-Z]*, *\([a-z_0-9]*\),.*/\1/p' src/preload/options.inc)
-[ -n "$names" ] || bad "could not read option names from src/preload/options.inc"
+names=$(sed -n 's/^MP_OPTION( *[A-Z]*, *\([a-z_0-9]*\),.*/\1/p' src/preload/runtime/options.inc)
+[ -n "$names" ] || bad "could not read option names from src/preload/runtime/options.inc"
 for n in $names; do
     case $out in
     *"--${n//_/-}"*) ok ;;

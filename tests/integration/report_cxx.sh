@@ -31,7 +31,7 @@ cat >"$T/report_cxx.cc" <<'EOF'
 #include <unistd.h>
 #include <string>
 #include "common/kinds.h"
-#include "report/model.h"
+#include "common/model.h"
 
 static uintptr_t pcs[2];
 static unsigned lines[3];

@@ -24,7 +24,7 @@ cat >"$T/prog.c" <<'EOF'
 #include <string.h>
 #include <unistd.h>
 #include "common/kinds.h"
-#include "report/model.h"
+#include "common/model.h"
 
 static uintptr_t pcs[2];
 static unsigned lines[3];

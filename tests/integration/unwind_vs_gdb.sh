@@ -15,7 +15,7 @@ cat >"$tmp/prog.c" <<'EOF'
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include "preload/unwind.h"
+#include "preload/record/unwind.h"
 #define NOINLINE __attribute__((noinline))
 static volatile int sink_v;
 static void sink(void *p) { __asm__ volatile("" : : "r"(p) : "memory"); }
@@ -50,7 +50,7 @@ int main(void) { mp_unwind_init(); return top() == 12345; }
 EOF
 
 gcc -std=gnu11 -D_GNU_SOURCE -I"$root/src" -I"$root/include" -g -O2 -fomit-frame-pointer -no-pie \
-    "$tmp/prog.c" "$root/src/preload/unwind.c" "$root/src/common/arena.c" "$root/src/common/lock.c" -o "$tmp/prog" -ldl -lpthread
+    "$tmp/prog.c" "$root/src/preload/record/unwind.c" "$root/src/common/arena.c" "$root/src/common/lock.c" -o "$tmp/prog" -ldl -lpthread
 "$tmp/prog" >"$tmp/pcs.txt"
 
 # ours: names of the frames up to main

@@ -1,6 +1,6 @@
-// SOURCES: src/preload/bootstrap.c
+// SOURCES: src/preload/hooks/bootstrap.c
 // CFLAGS: -pthread
-/* The bootstrap arena (src/preload/bootstrap.h) that serves dlsym's calloc before the real
+/* The bootstrap arena (src/preload/hooks/bootstrap.h) that serves dlsym's calloc before the real
  * allocator is known: blocks are zero-filled and aligned as asked (16 at least), a non-power-of-
  * two alignment is refused, mp_bootstrap_owns is true exactly inside the arena (half open),
  * mp_bootstrap_size gives each block's requested size, blocks never overlap, also when 4 threads
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "preload/bootstrap.h"
+#include "preload/hooks/bootstrap.h"
 
 enum { T = 4, PER = 100 };
 static char *tb[T][PER];

@@ -1,6 +1,6 @@
-// SOURCES: src/preload/depot.c src/common/arena.c src/common/lock.c
+// SOURCES: src/preload/record/depot.c src/common/arena.c src/common/lock.c
 // CFLAGS: -O1 -pthread
-/* The stack depot (src/preload/depot.h) as its users rely on it: equal frames give one id and
+/* The stack depot (src/preload/record/depot.h) as its users rely on it: equal frames give one id and
  * different frames different ids (order, length, prefixes, the empty stack, one return address
  * at different depths, pairs built to collide in the current first hash); mp_depot_get hands
  * back exactly the frames, count and generation that were put, from the depot's own copy; ids
@@ -21,11 +21,11 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "preload/depot.h"
-#include "preload/guard.h"
+#include "preload/record/depot.h"
+#include "preload/runtime/guard.h"
 
-/* Stand-ins. mp_tls is defined in src/preload/runtime.c and the self-text range in
- * src/preload/modules.c; linking either drags in the hooks, the options, the scan and the report
+/* Stand-ins. mp_tls is defined in src/preload/runtime/runtime.c and the self-text range in
+ * src/preload/record/modules.c; linking either drags in the hooks, the options, the scan and the report
  * entry, i.e. the whole preload library. The depot needs only these symbols. The self-text range
  * [0, 0) is empty: the depot filters no frame, so every record must equal what was put. */
 __thread struct mp_tls mp_tls __attribute__((tls_model("initial-exec")));

@@ -1,6 +1,6 @@
-// SOURCES: src/preload/heap.c src/common/arena.c src/common/lock.c
+// SOURCES: src/preload/record/heap.c src/common/arena.c src/common/lock.c
 // CFLAGS: -O1 -pthread
-/* The live-block table (src/preload/heap.h) as its users rely on it: insert, then find and remove
+/* The live-block table (src/preload/record/heap.h) as its users rely on it: insert, then find and remove
  * return address, size, stack id (< 2^24, the depot's limit), kind, scan state and the allocation
  * time (mp_heap_now at insert, 24 bits) exactly; unknown addresses are not found;
  * a re-insert replaces the record; sizes that do not fit the packed field (>= 2^26-1, the side
@@ -26,10 +26,10 @@
 
 #include "check.h"
 #include "common/kinds.h"
-#include "preload/guard.h"
-#include "preload/heap.h"
+#include "preload/runtime/guard.h"
+#include "preload/record/heap.h"
 
-/* Stand-in: mp_tls is defined in src/preload/runtime.c, which drags in the whole preload library
+/* Stand-in: mp_tls is defined in src/preload/runtime/runtime.c, which drags in the whole preload library
  * (hooks, options, scan, report entry). The table needs only this symbol. */
 __thread struct mp_tls mp_tls __attribute__((tls_model("initial-exec")));
 

@@ -1,6 +1,6 @@
-// SOURCES: src/preload/misuse.c src/preload/heap.c src/common/arena.c src/common/lock.c
+// SOURCES: src/preload/check/misuse.c src/preload/record/heap.c src/common/arena.c src/common/lock.c
 // CFLAGS: -pthread
-/* Heap-misuse checks (src/preload/misuse.h) as the hooks use them, with the report entry replaced
+/* Heap-misuse checks (src/preload/check/misuse.h) as the hooks use them, with the report entry replaced
  * by a recorder of the errors it is handed:
  *   - which free matches which allocation (free for the malloc family, delete / delete[] and
  *     their aligned forms for new / new[]), and a sized delete's size;
@@ -27,10 +27,10 @@
 
 #include "check.h"
 #include "common/kinds.h"
-#include "preload/guard.h"
-#include "preload/heap.h"
-#include "preload/misuse.h"
-#include "preload/options.h"
+#include "preload/runtime/guard.h"
+#include "preload/record/heap.h"
+#include "preload/check/misuse.h"
+#include "preload/runtime/options.h"
 
 /* Stand-ins for the rest of the preload library. */
 __thread struct mp_tls mp_tls __attribute__((tls_model("initial-exec")));

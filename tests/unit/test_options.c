@@ -1,5 +1,5 @@
-// SOURCES: src/preload/options.c src/common/kinds.c
-/* The option parser shared by the preload library and the CLI (src/preload/options.c): defaults,
+// SOURCES: src/preload/runtime/options.c src/common/kinds.c
+/* The option parser shared by the preload library and the CLI (src/preload/runtime/options.c): defaults,
  * every type accepted and refused with a message naming the option and what is valid, aliases,
  * MEMPLUMBER_OPTIONS strings, %p expansion, long values, and that docs/MANUAL.md documents every
  * option of options.inc with its help text. Run from the repository root. */
@@ -9,7 +9,7 @@
 
 #include "check.h"
 #include "common/kinds.h"
-#include "preload/options.h"
+#include "preload/runtime/options.h"
 
 #define KIND(k) (1u << MP_LEAK_##k)
 

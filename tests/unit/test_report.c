@@ -21,7 +21,7 @@
 
 #include "check.h"
 #include "common/kinds.h"
-#include "report/model.h"
+#include "common/model.h"
 #include "report/symbolize.h"
 
 /* libdw keeps a few allocations for the life of the process; not our leaks. */

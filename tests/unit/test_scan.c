@@ -1,7 +1,7 @@
-// SOURCES: src/preload/scan.c src/preload/heap.c src/preload/maps.c src/common/arena.c src/common/lock.c
+// SOURCES: src/preload/scan/scan.c src/preload/record/heap.c src/preload/record/maps.c src/common/arena.c src/common/lock.c
 // CFLAGS: -O1 -pthread
 // NOSAN
-/* The reachability scan (src/preload/scan.h) on block graphs built for the purpose, checked
+/* The reachability scan (src/preload/scan/scan.h) on block graphs built for the purpose, checked
  * against memcheck's rules, block by block:
  *   - a start pointer in a root (a global) makes a block reachable, and what it points to;
  *   - an unreferenced block is definitely lost, the blocks only it reaches indirectly lost, and in
@@ -28,10 +28,10 @@
 
 #include "check.h"
 #include "common/arena.h"
-#include "preload/guard.h"
-#include "preload/heap.h"
-#include "preload/maps.h"
-#include "preload/scan.h"
+#include "preload/runtime/guard.h"
+#include "preload/record/heap.h"
+#include "preload/record/maps.h"
+#include "preload/scan/scan.h"
 
 /* Stand-ins for the parts of the preload library the scan calls and this test does not link.
  * The scan keeps block addresses in its own statics (the last block found, the vtable check),

@@ -1,4 +1,4 @@
-// SOURCES: src/preload/unwind.c src/common/arena.c src/common/lock.c
+// SOURCES: src/preload/record/unwind.c src/common/arena.c src/common/lock.c
 // CFLAGS: -O2 -fomit-frame-pointer -pthread -DMP_UNWIND_STATS
 // NOSAN
 /* mp_unwind against glibc's backtrace() (libgcc's unwinder) on -O2 -fomit-frame-pointer code:
@@ -16,7 +16,7 @@
 #include <sys/time.h>
 
 #include "check.h"
-#include "preload/unwind.h"
+#include "preload/record/unwind.h"
 
 #define NOINLINE __attribute__((noinline))
 #define MAXF 64
@@ -534,7 +534,7 @@ static NOINLINE int tree(int depth)
     }
 }
 
-/* counters of src/preload/unwind.c built with -DMP_UNWIND_STATS */
+/* counters of src/preload/record/unwind.c built with -DMP_UNWIND_STATS */
 extern unsigned long mp_unwind_stat_match, mp_unwind_stat_replayed;
 
 static void test_trees(void)

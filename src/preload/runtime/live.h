@@ -27,7 +27,7 @@
 
 #include <stdint.h>
 
-#include "report/model.h"
+#include "common/model.h"
 
 /* At start-up, after the options (mp_runtime_ensure). */
 void mp_live_init(void);

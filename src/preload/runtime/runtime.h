@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "preload/options.h"
+#include "preload/runtime/options.h"
 
 #define MP_EXPORT __attribute__((visibility("default")))
 

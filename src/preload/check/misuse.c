@@ -1,6 +1,6 @@
 /* Heap-misuse detection (see misuse.h). */
-#include "preload/misuse.h"
-#include "preload/report_entry.h"
+#include "preload/check/misuse.h"
+#include "preload/runtime/report_entry.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -9,9 +9,9 @@
 #include "common/arena.h"
 #include "common/kinds.h"
 #include "common/lock.h"
-#include "preload/depot.h"
-#include "preload/guard.h"
-#include "preload/runtime.h"
+#include "preload/record/depot.h"
+#include "preload/runtime/guard.h"
+#include "preload/runtime/runtime.h"
 
 /* ---- quarantine: a ring of freed blocks' metadata ---- */
 

@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "preload/threads.h"
+#include "preload/scan/threads.h"
 
 enum { MP_ST_UNREACHED = 0, MP_ST_POSSIBLE = 1, MP_ST_REACHABLE = 2, MP_ST_INDIRECT = 3 };
 

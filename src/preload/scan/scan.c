@@ -5,7 +5,7 @@
  * most SMALL_SPAN bytes of bitmap for the nearest start, and blocks larger than that are also
  * kept in a sorted array searched by binary search. Reads of memory that disappears under us
  * (a thread that did not stop unmapped it) are caught with SIGSEGV/SIGBUS and skipped. */
-#include "preload/scan.h"
+#include "preload/scan/scan.h"
 
 #include <setjmp.h>
 #include <signal.h>
@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include "common/arena.h"
-#include "preload/heap.h"
-#include "preload/maps.h"
-#include "preload/modules.h"
+#include "preload/record/heap.h"
+#include "preload/record/maps.h"
+#include "preload/record/modules.h"
 
 #define REGION_SHIFT 30
 #define NREGIONS (1u << (47 - REGION_SHIFT))

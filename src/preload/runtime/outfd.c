@@ -1,6 +1,6 @@
 /* Identity-checked output descriptors (see outfd.h). Raw syscalls and fstat only: runs at exit,
  * in signal handlers (the fatal-signal report) and inside hooks. */
-#include "preload/outfd.h"
+#include "preload/runtime/outfd.h"
 
 #include <errno.h>
 #include <fcntl.h>

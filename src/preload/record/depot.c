@@ -9,14 +9,14 @@
  * reading one cost a second cache miss per allocation. Two distinct stacks would share an id
  * only if both hashes collided: with a million distinct stacks, about 2^40 pairs at 2^-104 each,
  * once in 2^64 runs. */
-#include "preload/depot.h"
+#include "preload/record/depot.h"
 
 #include <string.h>
 
 #include "common/arena.h"
 #include "common/lock.h"
-#include "preload/guard.h"
-#include "preload/modules.h"
+#include "preload/runtime/guard.h"
+#include "preload/record/modules.h"
 
 struct record {
     uint32_t n, gen;

@@ -1,6 +1,6 @@
 /* Option parsing without malloc or stdio (see options.h). Shared by the preload library and
  * the CLI, so that both accept and reject exactly the same spellings. */
-#include "preload/options.h"
+#include "preload/runtime/options.h"
 
 #include <string.h>
 
@@ -11,7 +11,7 @@
 
 const struct mp_option_desc mp_option_table[] = {
 #define MP_OPTION(type, name, def, alias, help) {#name, MP_OT_##type, STRINGIFY(def), alias, help},
-#include "preload/options.inc"
+#include "preload/runtime/options.inc"
 #undef MP_OPTION
 };
 const unsigned mp_option_count = sizeof(mp_option_table) / sizeof(mp_option_table[0]);
@@ -35,7 +35,7 @@ void mp_options_defaults(struct mp_options *o)
 #define MP_DEF_LEAKCHECK(name, def) o->name = (def);
 #define MP_DEF_KINDS(name, def) o->name = (def);
 #define MP_OPTION(type, name, def, alias, help) MP_DEF_##type(name, def)
-#include "preload/options.inc"
+#include "preload/runtime/options.inc"
 #undef MP_OPTION
 }
 
@@ -331,7 +331,7 @@ int mp_options_set(struct mp_options *o, const char *name, size_t namelen, const
     }
     (void)u; (void)b; (void)k; (void)bad_word; (void)bad_len;
 #define check_range(nm, u, err, errlen, val, vallen) range_ok(nm, u, err, errlen, val, vallen)
-#include "preload/options.inc"
+#include "preload/runtime/options.inc"
 #undef MP_OPTION
     return -1;
 }

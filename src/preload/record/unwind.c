@@ -8,7 +8,7 @@
  * Reads stay in [first sp, stack top), CFAs grow strictly; signal frames (__restore_rt) continue
  * through the saved ucontext. Limits: only rsp/rbp-based CFAs; on a sigaltstack the bound is the
  * thread's stack top, so a corrupt frame there may read unmapped memory between the two stacks. */
-#include "preload/unwind.h"
+#include "preload/record/unwind.h"
 #include "common/arena.h"
 
 #include <dlfcn.h>

@@ -4,7 +4,7 @@
  * The watch thread is created with clone() and no glibc thread descriptor: it must never call
  * code that relies on one (no stdio, no pthread_*, no malloc); it gets a private TLS area so
  * that what glibc's syscall() writes to errno lands there, not in the main thread's. */
-#include "preload/live.h"
+#include "preload/runtime/live.h"
 
 #include "memplumber.h"
 
@@ -27,12 +27,12 @@
 #include "common/fmt.h"
 #include "common/live_proto.h"
 #include "common/lock.h"
-#include "preload/guard.h"
-#include "preload/heap.h"
-#include "preload/real.h"
-#include "preload/report_entry.h"
-#include "preload/runtime.h"
-#include "preload/threads.h"
+#include "preload/runtime/guard.h"
+#include "preload/record/heap.h"
+#include "preload/hooks/real.h"
+#include "preload/runtime/report_entry.h"
+#include "preload/runtime/runtime.h"
+#include "preload/scan/threads.h"
 
 /* ---- the clock ---- */
 

@@ -6,7 +6,7 @@
  * Re-entry: a hook entered while this thread holds a tool lock (a signal handler interrupted
  * us) cannot take locks; such events are queued per thread and applied when the lock is
  * released (pending_*). */
-#include "preload/runtime.h"
+#include "preload/runtime/runtime.h"
 
 #include "memplumber.h"
 
@@ -22,20 +22,20 @@
 
 #include "common/fmt.h"
 #include "common/kinds.h"
-#include "preload/bootstrap.h"
-#include "preload/depot.h"
-#include "preload/guard.h"
-#include "preload/heap.h"
-#include "preload/live.h"
-#include "preload/maps.h"
-#include "preload/misuse.h"
-#include "preload/modules.h"
-#include "preload/outfd.h"
+#include "preload/hooks/bootstrap.h"
+#include "preload/record/depot.h"
+#include "preload/runtime/guard.h"
+#include "preload/record/heap.h"
+#include "preload/runtime/live.h"
+#include "preload/record/maps.h"
+#include "preload/check/misuse.h"
+#include "preload/record/modules.h"
+#include "preload/runtime/outfd.h"
 #include "common/arena.h"
 #include "common/suppress.h"
-#include "preload/real.h"
-#include "preload/report_entry.h"
-#include "preload/unwind.h"
+#include "preload/hooks/real.h"
+#include "preload/runtime/report_entry.h"
+#include "preload/record/unwind.h"
 
 __thread struct mp_tls mp_tls __attribute__((tls_model("initial-exec")));
 

@@ -1,5 +1,5 @@
 /* /proc/self/maps parser (see maps.h): reads in 16 KiB chunks, parses line by line. */
-#include "preload/maps.h"
+#include "preload/record/maps.h"
 
 #include <fcntl.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* Bootstrap arena (see bootstrap.h). Each block is preceded by a 16-byte header with its size. */
-#include "preload/bootstrap.h"
+#include "preload/hooks/bootstrap.h"
 
 #include <string.h>
 

@@ -5,10 +5,10 @@
  * whose symbol we cannot find) keeps walking below main; nothing else changes. */
 #include <stdint.h>
 
-#include "preload/interpose.h"
-#include "preload/real.h"
-#include "preload/runtime.h"
-#include "preload/unwind.h"
+#include "preload/hooks/interpose.h"
+#include "preload/hooks/real.h"
+#include "preload/runtime/runtime.h"
+#include "preload/record/unwind.h"
 
 typedef int (*main_fn)(int, char **, char **);
 typedef int (*start_main_fn)(main_fn, int, char **, void (*)(void), void (*)(void),

@@ -1,5 +1,5 @@
 /* Module bookkeeping (see modules.h). */
-#include "preload/modules.h"
+#include "preload/record/modules.h"
 
 #include <dlfcn.h>
 #include <link.h>
@@ -8,9 +8,9 @@
 
 #include "common/arena.h"
 #include "common/lock.h"
-#include "preload/guard.h"
-#include "preload/real.h"
-#include "preload/runtime.h"
+#include "preload/runtime/guard.h"
+#include "preload/hooks/real.h"
+#include "preload/runtime/runtime.h"
 
 uintptr_t mp_self_text_lo, mp_self_text_hi;
 uintptr_t mp_ldso_text_lo, mp_ldso_text_hi;

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "common/arena.h"
-#include "preload/runtime.h"
+#include "preload/runtime/runtime.h"
 
 #define REPORT_STACK_SIZE ((size_t)8 << 20)
 

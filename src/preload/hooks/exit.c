@@ -27,10 +27,10 @@
 
 #include "common/fmt.h"
 #include "common/lock.h"
-#include "preload/guard.h"
-#include "preload/real.h"
-#include "preload/runtime.h"
-#include "preload/threads.h"
+#include "preload/runtime/guard.h"
+#include "preload/hooks/real.h"
+#include "preload/runtime/runtime.h"
+#include "preload/scan/threads.h"
 
 /* ---- the program's view of signal dispositions ---- */
 

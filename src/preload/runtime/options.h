@@ -27,7 +27,7 @@ struct mp_options {
 #define MP_OPT_FIELD_LEAKCHECK(name) int name;
 #define MP_OPT_FIELD_KINDS(name) unsigned name;
 #define MP_OPTION(type, name, def, alias, help) MP_OPT_FIELD_##type(name)
-#include "preload/options.inc"
+#include "preload/runtime/options.inc"
 #undef MP_OPTION
 };
 

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "report/model.h"
+#include "common/model.h"
 
 void mp_modules_init(void);
 /* Is pc inside libmemplumber.so's code? (inline: called for every captured frame) */

@@ -11,11 +11,11 @@
 
 #include "common/arena.h"
 #include "common/lock.h"
-#include "preload/guard.h"
-#include "preload/real.h"
-#include "preload/live.h"
-#include "preload/runtime.h"
-#include "preload/threads.h"
+#include "preload/runtime/guard.h"
+#include "preload/hooks/real.h"
+#include "preload/runtime/live.h"
+#include "preload/runtime/runtime.h"
+#include "preload/scan/threads.h"
 
 void mp_unwind_set_stack_top(uintptr_t top);
 void mp_modules_before_dlclose(void *handle);

@@ -6,7 +6,7 @@
  * when the block was recorded (24 bits of coarse ticks). User-space addresses fit in 47 bits, so
  * an entry's address is w0 & ADDR_MASK. Deletion shifts the following entries back (no
  * tombstones). */
-#include "preload/heap.h"
+#include "preload/record/heap.h"
 
 #include <string.h>
 #include <sys/single_threaded.h>
@@ -14,7 +14,7 @@
 #include "common/arena.h"
 #include "common/kinds.h"
 #include "common/lock.h"
-#include "preload/guard.h"
+#include "preload/runtime/guard.h"
 
 #define NSHARD_BITS 6
 #define NSHARD (1u << NSHARD_BITS)

@@ -8,11 +8,11 @@
 #include <string.h>
 
 #include "common/kinds.h"
-#include "preload/guard.h"
-#include "preload/interpose.h"
-#include "preload/modules.h"
-#include "preload/real.h"
-#include "preload/runtime.h"
+#include "preload/runtime/guard.h"
+#include "preload/hooks/interpose.h"
+#include "preload/record/modules.h"
+#include "preload/hooks/real.h"
+#include "preload/runtime/runtime.h"
 
 #define FP() ((uintptr_t *)__builtin_frame_address(0))
 #define FAST() (__builtin_expect(mp_tls.state == MP_IN_PROGRAM && mp_runtime_phase == MP_PHASE_TRACKING, 1))

@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "preload/heap.h"
-#include "report/model.h"
+#include "preload/record/heap.h"
+#include "common/model.h"
 
 void mp_misuse_init(void);
 

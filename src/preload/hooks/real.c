@@ -1,10 +1,10 @@
 /* Resolution of the real allocator with dlsym(RTLD_NEXT). dlsym itself may call calloc/malloc
  * (for its error buffer); mp_real_state == MP_REAL_RESOLVING routes those calls to the bootstrap arena. */
-#include "preload/real.h"
+#include "preload/hooks/real.h"
 
 #include <dlfcn.h>
 
-#include "preload/guard.h"
+#include "preload/runtime/guard.h"
 
 struct mp_real mp_real;
 int mp_real_state;

@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "report/model.h"
+#include "common/model.h"
 
 /* Set by the _exit hook: its caller's stack pointer (the exit-time scan starts there). */
 extern uintptr_t mp_exit_sp_hint;

@@ -1,6 +1,6 @@
 /* Stop-the-world by signal (see threads.h). The handler uses only async-signal-safe operations
  * (atomics, futex, raw syscalls). */
-#include "preload/threads.h"
+#include "preload/scan/threads.h"
 
 #include <dirent.h>
 #include <errno.h>

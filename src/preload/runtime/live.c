@@ -202,24 +202,30 @@ static int listen_fd = -1; /* the rendezvous, listening (non-blocking) */
 static int helper_state; /* 0 none, 1 starting, 2 running */
 static int watch_state;  /* 0 none, 1 started */
 
-/* A pipe far from the descriptors the program uses: it must get the same numbers from open()
- * as it does natively (the lowest free ones). */
+/* fd moved to 900 or above: far from the descriptors the program uses (programs expect the
+ * lowest free one from open, and some close 3..N). */
+static int high_fd(int fd)
+{
+    if (fd < 0 || fd >= 900)
+        return fd;
+    int hi = fcntl(fd, F_DUPFD_CLOEXEC, 900);
+    if (hi < 0)
+        return fd;
+    close(fd);
+    return hi;
+}
+
+/* The report thread's pipe, far from the program's descriptors too. */
 static int make_helper_pipe(void)
 {
     int p[2];
     if (pipe2(p, O_CLOEXEC))
         return -1;
-    for (int i = 0; i < 2; i++) {
-        int hi = fcntl(p[i], F_DUPFD_CLOEXEC, 900);
-        if (hi >= 0) {
-            close(p[i]);
-            p[i] = hi;
-        }
-    }
-    helper_pipe[0] = p[0];
-    helper_pipe[1] = p[1];
+    helper_pipe[0] = high_fd(p[0]);
+    helper_pipe[1] = high_fd(p[1]);
     return 0;
 }
+
 int mp_live_in_create;
 
 static void serve(int conn);
@@ -577,18 +583,6 @@ static void start_watch(void)
         __atomic_store_n(&mp_threads_hidden_tid[0], (pid_t)rc, __ATOMIC_RELEASE);
 }
 
-/* fd moved to 900 or above: far from the descriptors the program uses (programs expect the
- * lowest free one from open, and some close 3..N). */
-static int high_fd(int fd)
-{
-    if (fd < 0 || fd >= 900)
-        return fd;
-    int hi = fcntl(fd, F_DUPFD_CLOEXEC, 900);
-    if (hi < 0)
-        return fd;
-    close(fd);
-    return hi;
-}
 
 static void open_rendezvous(void)
 {

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -240,6 +241,7 @@ static void *helper_main(void *arg)
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
     __atomic_store_n(&mp_threads_hidden_tid[1], (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
+    syscall(SYS_futex, &mp_threads_hidden_tid[1], FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
     for (;;) {
         int lfd = __atomic_load_n(&listen_fd, __ATOMIC_RELAXED);
         struct pollfd pfd[2] = {{helper_pipe[0], POLLIN, 0}, {lfd, POLLIN, 0}};
@@ -289,6 +291,14 @@ static void start_helper(void)
     pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
     int rc = mp_real_pthread_create(&t, &a, helper_main, NULL);
     pthread_attr_destroy(&a);
+    /* Wait until the thread has published its tid: until then it is listed in /proc/self/task
+     * like one of the program's threads, and an exit in that window would count it as one
+     * (no __libc_freeres, the joined threads' DTVs then reported possibly lost). It blocks its
+     * signals and stores its tid before anything else; the wait is bounded all the same. */
+    for (int i = 0; rc == 0 && i < 200 && !__atomic_load_n(&mp_threads_hidden_tid[1], __ATOMIC_ACQUIRE); i++) {
+        struct timespec ts = {0, 10 * 1000000L};
+        syscall(SYS_futex, &mp_threads_hidden_tid[1], FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
+    }
     __atomic_store_n(&helper_state, rc == 0 ? 2 : 0, __ATOMIC_RELEASE);
     mp_guard_leave(g);
 }

@@ -86,10 +86,61 @@ static int list_tids(pid_t *tids, int max)
     return n;
 }
 
+/* Has the task begun to exit (PF_EXITING in /proc/self/task/TID/stat's flags field), or is it
+ * gone? A thread that pthread_join has just returned for can still be listed for a moment: the
+ * kernel wakes the joiner when it clears the thread's tid, before it removes the task. Such a
+ * task never runs the program's code again. */
+static int task_exiting(pid_t tid)
+{
+    char path[48] = "/proc/self/task/";
+    size_t len = strlen(path);
+    char digits[16];
+    int nd = 0;
+    for (pid_t t = tid; t > 0 && nd < (int)sizeof digits; t /= 10)
+        digits[nd++] = (char)('0' + t % 10);
+    while (nd > 0)
+        path[len++] = digits[--nd];
+    memcpy(path + len, "/stat", 6);
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 1;
+    char buf[1024];
+    long n = syscall(SYS_read, fd, buf, sizeof buf - 1);
+    syscall(SYS_close, fd);
+    if (n <= 0)
+        return 1;
+    buf[n] = 0;
+    /* "tid (comm) S ppid pgrp session tty tpgid flags ...": comm may hold spaces and ')'. */
+    const char *p = strrchr(buf, ')');
+    if (!p)
+        return 0;
+    p++;
+    for (int field = 3; field <= 9; field++) {
+        while (*p == ' ')
+            p++;
+        if (field == 3 && (*p == 'Z' || *p == 'X' || *p == 'x'))
+            return 1;
+        if (field == 9) {
+            unsigned long flags = 0;
+            for (; *p >= '0' && *p <= '9'; p++)
+                flags = flags * 10 + (unsigned long)(*p - '0');
+            return (flags & 0x4UL) != 0; /* PF_EXITING */
+        }
+        while (*p && *p != ' ')
+            p++;
+    }
+    return 0;
+}
+
 int mp_threads_count(void)
 {
     static pid_t tids[MP_MAX_THREADS];
-    return list_tids(tids, MP_MAX_THREADS);
+    pid_t me = (pid_t)syscall(SYS_gettid);
+    int n = list_tids(tids, MP_MAX_THREADS), alive = 0;
+    for (int i = 0; i < n; i++)
+        if (tids[i] == me || !task_exiting(tids[i]))
+            alive++;
+    return alive;
 }
 
 static void sleep_ms(long ms)

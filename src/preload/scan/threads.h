@@ -35,7 +35,8 @@ void mp_threads_foreach_stack(void (*fn)(uintptr_t lo, uintptr_t hi, uintptr_t t
  * the program is down to one thread) must not be skipped because of them. */
 extern pid_t mp_threads_hidden_tid[2];
 
-/* Number of threads of the process now (/proc/self/task), the caller included. */
+/* Number of threads of the process now (/proc/self/task), the caller included, not counting
+ * threads that have begun to exit (a thread just joined may still be listed). */
 int mp_threads_count(void);
 
 /* Stop every thread but the caller. Returns the number of entries filled in out[]. */

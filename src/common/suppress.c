@@ -126,6 +126,48 @@ int mp_suppress_glob(const char *g, const char *s)
     return *g == 0;
 }
 
+/* ---- LeakSanitizer's templates ---- */
+
+/* A template is a list of pieces separated by '*'; the first piece may be anchored by '^' to the
+ * start of s, a '$' ends the template and anchors what comes before it to the end of s. Each
+ * piece is found at its leftmost place after the previous one (which leaves the most room for
+ * the next); the piece before '$' must be a suffix of what is left. */
+int mp_suppress_template(const char *t, const char *s)
+{
+    if (!s || !*s)
+        return 0;
+    int at_start = *t == '^', star = 0;
+    if (at_start)
+        t++;
+    for (;;) {
+        if (*t == '*') {
+            t++;
+            star = 1;
+            at_start = 0;
+            continue;
+        }
+        if (!*t)
+            return 1;
+        if (*t == '$')
+            return star || !*s;
+        size_t n = strcspn(t, "*$"), sl = strlen(s);
+        if (t[n] == '$') {
+            if (sl < n)
+                return 0;
+            if (at_start)
+                return sl == n && memcmp(s, t, n) == 0;
+            return memcmp(s + sl - n, t, n) == 0;
+        }
+        const char *hit = at_start ? (sl >= n && memcmp(s, t, n) == 0 ? s : NULL)
+                                   : memmem(s, sl, t, n);
+        if (!hit)
+            return 0;
+        s = hit + n;
+        t += n;
+        at_start = star = 0;
+    }
+}
+
 /* ---- storage ---- */
 
 struct store {
@@ -506,6 +548,24 @@ static int parse_valgrind(struct parser *p)
     return 0;
 }
 
+/* Suppression types of the other sanitizers (AddressSanitizer, ThreadSanitizer, UBSan), which
+ * LeakSanitizer does not read either. */
+static int is_sanitizer_type(const char *s, size_t n)
+{
+    static const char *const types[] = {
+        "interceptor_name", "interceptor_via_fun", "interceptor_via_lib", "odr_violation",
+        "race", "race_top", "mutex", "thread", "signal", "deadlock", "called_from_lib",
+        "vptr_check", "alignment", "bool", "bounds", "enum", "float-cast-overflow",
+        "function", "implicit-conversion", "nonnull-attribute", "null", "object-size",
+        "pointer-overflow", "return", "returns-nonnull-attribute", "shift", "shift-base",
+        "shift-exponent", "signed-integer-overflow", "unreachable",
+        "unsigned-integer-overflow", "vla-bound", "vptr", NULL};
+    for (const char *const *t = types; *t; t++)
+        if (eq(s, n, *t))
+            return 1;
+    return 0;
+}
+
 static int parse_native(struct parser *p, unsigned first_line)
 {
     const char *s;
@@ -538,7 +598,9 @@ static int parse_native(struct parser *p, unsigned first_line)
             m_where(&p->m, p->file, p->l.no);
             m_put(&p->m, "unknown suppression type ");
             m_quote(&p->m, s, tn + 1);
-            m_put(&p->m, "; expected leak: or error:");
+            m_put(&p->m, "; expected leak: (LeakSanitizer's) or error:");
+            if (is_sanitizer_type(s, tn))
+                m_put(&p->m, " (the other sanitizers' types belong in their own files)");
             return -1;
         }
         const char *pat = colon + 1;
@@ -579,7 +641,8 @@ static int parse_native(struct parser *p, unsigned first_line)
             m_putn(&p->m, s, tn + 1);
             m_put(&p->m, "FILE or ");
             m_putn(&p->m, s, tn + 1);
-            m_put(&p->m, "MODULE (globs: * and ?)");
+            m_put(&p->m, "MODULE (a part of the name: * any characters, ^ its start, $ its "
+                         "end)");
             return -1;
         }
         struct mp_supp *sp = add_supp(p);
@@ -760,42 +823,13 @@ static const char *basename_of(const char *path)
     return slash ? slash + 1 : path;
 }
 
-/* "ns::Foo::bar(int) const" -> "ns::Foo::bar" in out; 0 if name has no parameter list. */
-static int strip_params(const char *name, char *out, size_t cap)
-{
-    const char *close = strrchr(name, ')');
-    if (!close)
-        return 0;
-    int depth = 0;
-    const char *c = close;
-    for (; c >= name; c--) {
-        if (*c == ')')
-            depth++;
-        else if (*c == '(' && --depth == 0)
-            break;
-    }
-    if (c <= name)
-        return 0;
-    size_t n = (size_t)(c - name);
-    while (n && name[n - 1] == ' ')
-        n--;
-    if (!n || n >= cap)
-        return 0;
-    memcpy(out, name, n);
-    out[n] = 0;
-    return 1;
-}
-
-static int fun_match(const char *glob, const struct mp_supp_frame *f, int native)
+static int fun_match(const char *glob, const struct mp_supp_frame *f)
 {
     if (f->mangled && mp_suppress_glob(glob, f->mangled))
         return 1;
     if (!f->function)
         return !f->mangled && mp_suppress_glob(glob, "???");
-    if (mp_suppress_glob(glob, f->function))
-        return 1;
-    char bare[1024];
-    return native && strip_params(f->function, bare, sizeof bare) && mp_suppress_glob(glob, bare);
+    return mp_suppress_glob(glob, f->function);
 }
 
 static int path_match(const char *glob, const char *path, int allow_base)
@@ -809,7 +843,7 @@ static int frame_match(const struct mp_supp_pat *p, const struct mp_supp_frame *
 {
     switch (p->kind) {
     case MP_SUPP_FUN:
-        return fun_match(p->glob, f, 0);
+        return fun_match(p->glob, f);
     case MP_SUPP_OBJ:
         return path_match(p->glob, f->module, 0);
     case MP_SUPP_SRC:
@@ -856,17 +890,32 @@ static int names_allocator(const struct mp_supp_pat *p, const char *const *names
     return 0;
 }
 
+/* A memplumber/LeakSanitizer line (leak:TEMPLATE, error:TEMPLATE), as LeakSanitizer matches it:
+ * for each frame from the innermost, the module's path, then the function's (demangled) name,
+ * then the source file's path, each against the template. The allocator's own frame, which
+ * LeakSanitizer's stacks start with, is its function name (names). Not the frames below main
+ * (see docs/MANUAL.md: "leak:libc.so" would otherwise match every stack). */
+static int native_match(const char *t, const char *const *names, const struct mp_supp_frame *f,
+                        size_t nf)
+{
+    for (; *names; names++)
+        if (((*names)[0] != '_' || (*names)[1] != 'Z') && mp_suppress_template(t, *names))
+            return 1;
+    for (size_t i = 0; i < nf; i++) {
+        if (f[i].function && !f[i].module && !f[i].file && !strcmp(f[i].function, "(below main)"))
+            continue;
+        if (mp_suppress_template(t, f[i].module) || mp_suppress_template(t, f[i].function) ||
+            mp_suppress_template(t, f[i].file))
+            return 1;
+    }
+    return 0;
+}
+
 static int supp_match(const struct mp_supp *s, const char *const *names,
                       const struct mp_supp_frame *f, size_t nf)
 {
-    if (s->format == MP_SUPP_NATIVE) {
-        const char *g = s->pats[0].glob;
-        for (size_t i = 0; i < nf; i++)
-            if (fun_match(g, &f[i], 1) || path_match(g, f[i].file, 1) ||
-                path_match(g, f[i].module, 1))
-                return 1;
-        return 0;
-    }
+    if (s->format == MP_SUPP_NATIVE)
+        return native_match(s->pats[0].glob, names, f, nf);
     if (!s->npats)
         return 0;
     /* valgrind's stacks start at the allocator (fun:malloc), ours at its caller: a first line

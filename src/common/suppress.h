@@ -3,7 +3,8 @@
  * names them) and libmemplumber-report.so (matches loss records and heap errors).
  * Two formats, one per file, told apart by the first line that is not blank or a '#' comment:
  *   valgrind:   { name / Memcheck:Leak / [match-leak-kinds: ...] / fun:|obj:|src:|... / }
- *   memplumber: leak:PATTERN [kinds=LIST] and error:PATTERN, one per line
+ *   memplumber: leak:TEMPLATE [kinds=LIST] and error:TEMPLATE, one per line: LeakSanitizer's
+ *               format (leak: lines, matched as LeakSanitizer matches them) and two additions
  * Context: no malloc, no stdio, no locks: every result goes into memory the caller supplies, and
  * files are read with raw system calls, so the preload library may call it during its
  * initialisation. Depends on libc headers and common/kinds.h only. Not thread-safe per set. */
@@ -90,6 +91,11 @@ int mp_suppress_check_file(const char *path, const char *display, char *buf, siz
 
 /* Glob match of all of s: '*' any run of characters, '?' any one character. */
 int mp_suppress_glob(const char *glob, const char *s);
+
+/* LeakSanitizer's template match: does s (NULL or "" never matches) contain templ, where '*' in
+ * templ is any run of characters, a leading '^' anchors it to the start of s and a '$' to the
+ * end (what follows a '$' is ignored, as in LeakSanitizer)? */
+int mp_suppress_template(const char *templ, const char *s);
 
 /* The first suppression that matches a loss record of kind leak_kind (enum mp_leak_kind) made
  * by allocator alloc_kind (enum mp_alloc_kind) whose stack is frames[0..n) (frame 0 = the

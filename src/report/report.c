@@ -260,6 +260,8 @@ MP_EXPORT int mp_report_write(const struct mp_report_input *in)
                 in->opt.text_fd, strerror_r(errno, ebuf, sizeof ebuf));
             rc = -1;
         }
+    } else {
+        mp_report_supp_unused(&ctx, NULL, NULL);
     }
     if (write_file(&ctx, in->opt.json_path, "JSON", mp_json_write))
         rc = -1;

@@ -386,6 +386,50 @@ void mp_report_supp_used(struct mp_report_ctx *ctx, struct mp_out *o,
     }
 }
 
+/* Suppressions that matched nothing, at the exit report only (an on-demand report sees part of
+ * the run): a warning each, at most 10, then how many more. Into the text report (o), else to
+ * memplumber's messages. LeakSanitizer lists the suppressions used, valgrind -v too; an entry
+ * that never matches is usually a typo, a renamed function, or a library no longer loaded. */
+void mp_report_supp_unused(struct mp_report_ctx *ctx, struct mp_out *o,
+                           void (*line_begin)(struct mp_report_ctx *, struct mp_out *))
+{
+    struct mp_report_supp *rs = ctx->supp;
+    const char *reason = ctx->in->reason;
+    if (!rs || !rs->set || (reason && strcmp(reason, "exit")))
+        return;
+    size_t shown = 0, more = 0;
+    for (const struct mp_supp *s = rs->set->head; s; s = s->next) {
+        if (s->used || s->type == MP_SUPP_OTHER)
+            continue;
+        if (shown == 10) {
+            more++;
+            continue;
+        }
+        shown++;
+        char name[256];
+        size_t k = 0;
+        for (const char *c = s->name; *c && k + 1 < sizeof name; c++)
+            name[k++] = (unsigned char)*c < 0x20 ? '?' : *c;
+        name[k] = 0;
+        if (o) {
+            line_begin(ctx, o);
+            mp_out_printf(o, "memplumber: warning: suppression '%s' (%s:%u) matched nothing\n",
+                          name, s->file, s->line);
+        } else {
+            warn("memplumber: warning: suppression '%s' (%s:%u) matched nothing\n", name, s->file,
+                 s->line);
+        }
+    }
+    if (!more)
+        return;
+    if (o) {
+        line_begin(ctx, o);
+        mp_out_printf(o, "memplumber: warning: and %zu more suppressions matched nothing\n", more);
+    } else {
+        warn("memplumber: warning: and %zu more suppressions matched nothing\n", more);
+    }
+}
+
 /* ---- --gen-suppressions ---- */
 
 static void gen_name(struct mp_out *o, const char *prefix, const char *s)

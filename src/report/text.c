@@ -235,6 +235,7 @@ void mp_text_write(struct mp_report_ctx *ctx, struct mp_out *o)
     mp_out_puts(o, " bytes allocated\n");
     if (opt->verbosity >= 2)
         mp_report_supp_used(ctx, o, line_begin);
+    mp_report_supp_unused(ctx, o, line_begin);
     uint64_t supp_matched, supp_used;
     mp_report_supp_counts(ctx, &supp_matched, &supp_used);
     uint64_t leak_errors = mp_report_leak_errors(ctx);

@@ -84,6 +84,40 @@ static void test_glob(void)
     CHECK(mp_suppress_glob("**x", "abx"), "**");
 }
 
+/* LeakSanitizer's templates: a part of the name, '*', '^' and '$'. */
+static void test_template(void)
+{
+    CHECK(mp_suppress_template("FooBar", "FooBar"), "whole name");
+    CHECK(mp_suppress_template("oBa", "FooBar"), "a part of the name");
+    CHECK(!mp_suppress_template("foobar", "FooBar"), "case matters");
+    CHECK(mp_suppress_template("libfoo.so", "/usr/lib/x86_64-linux-gnu/libfoo.so.1"),
+          "libfoo.so in a loaded libfoo.so.1");
+    CHECK(mp_suppress_template("*FooBar*", "ns::FooBar(int)"), "stars at both ends");
+    CHECK(mp_suppress_template("Foo*Bar", "Foo::Baz::Bar()"), "star in the middle");
+    CHECK(!mp_suppress_template("Bar*Foo", "Foo::Bar()"), "pieces in order");
+    CHECK(mp_suppress_template("^Foo", "Foo::Bar"), "^ at the start");
+    CHECK(!mp_suppress_template("^Bar", "Foo::Bar"), "^ only at the start");
+    CHECK(mp_suppress_template("^*Bar", "Foo::Bar"), "^ then *");
+    CHECK(mp_suppress_template("Bar$", "Foo::Bar"), "$ at the end");
+    CHECK(!mp_suppress_template("Foo$", "Foo::Bar"), "$ only at the end");
+    CHECK(mp_suppress_template("^Foo::Bar$", "Foo::Bar"), "^ and $: the whole name");
+    CHECK(!mp_suppress_template("^Foo$", "Foo::Bar"), "^ and $: not a part");
+    CHECK(!mp_suppress_template("^Foo$", "FooFoo"), "^Foo$ on FooFoo");
+    CHECK(mp_suppress_template("foo.c$", "/src/foo.c"), "file suffix");
+    CHECK(mp_suppress_template("x.c$", "/src/x.c/x.c"), "$: the last occurrence");
+    CHECK(mp_suppress_template("a*$", "abc"), "* then $");
+    CHECK(mp_suppress_template("Foo$junk", "Foo"), "what follows $ is ignored");
+    CHECK(!mp_suppress_template("$", "Foo"), "$ alone");
+    CHECK(mp_suppress_template("*", "Foo"), "* alone");
+    CHECK(mp_suppress_template("", "Foo"), "empty template");
+    CHECK(!mp_suppress_template("Foo", ""), "empty name");
+    CHECK(!mp_suppress_template("Foo", NULL), "no name");
+    CHECK(!mp_suppress_template("m?lloc", "malloc"), "? is a character");
+    CHECK(mp_suppress_template("operator new", "operator new(unsigned long)"), "spaces");
+    CHECK(mp_suppress_template("a*b*c", "XaYbZbc"), "two stars");
+    CHECK(!mp_suppress_template("a*b*c", "XaYbZ"), "two stars, no c");
+}
+
 /* ---- parsing ---- */
 
 static const char VG_FILE[] =
@@ -304,17 +338,22 @@ static void test_errors(void)
            "starts with '{', a memplumber one with leak: or error:",
            __LINE__);
     /* memplumber format */
-    refuse("leak:a\nleek:b\n", "s.supp:2: unknown suppression type 'leek:'; expected leak: or error:",
+    refuse("leak:a\nleek:b\n",
+           "s.supp:2: unknown suppression type 'leek:'; expected leak: (LeakSanitizer's) or error:",
+           __LINE__);
+    refuse("leak:a\nrace:b\n",
+           "s.supp:2: unknown suppression type 'race:'; expected leak: (LeakSanitizer's) or error: "
+           "(the other sanitizers' types belong in their own files)",
            __LINE__);
     refuse("leak:a\nmalloc\n", "s.supp:2: expected leak:PATTERN or error:PATTERN, found 'malloc'",
            __LINE__);
     refuse("leak:a\nleak:\n",
            "s.supp:2: empty pattern after 'leak:'; write leak:FUNCTION, leak:FILE or leak:MODULE "
-           "(globs: * and ?)",
+           "(a part of the name: * any characters, ^ its start, $ its end)",
            __LINE__);
     refuse("leak: kinds=definite\n",
            "s.supp:1: empty pattern after 'leak:'; write leak:FUNCTION, leak:FILE or leak:MODULE "
-           "(globs: * and ?)",
+           "(a part of the name: * any characters, ^ its start, $ its end)",
            __LINE__);
     refuse("leak:a kinds=bogus\n",
            "s.supp:1: kinds=: unknown leak kind 'bogus'; expected definite, indirect, possible, "
@@ -649,25 +688,35 @@ static void test_match_native(void)
     CHECK(leak("leak:main\n", DEF, MAL, s, n), "function, any frame");
     CHECK(leak("leak:helper\n", DEF, MAL, s, n), "function without its parameters");
     CHECK(leak("leak:helper(int)\n", DEF, MAL, s, n), "function with its parameters");
-    CHECK(!leak("leak:help\n", DEF, MAL, s, n), "whole names");
+    CHECK(leak("leak:help\n", DEF, MAL, s, n), "a part of a name");
+    CHECK(leak("leak:_kno\n", DEF, MAL, s, n), "a part of a function name");
     CHECK(leak("leak:helper.c\n", DEF, MAL, s, n), "file base name");
-    CHECK(leak("leak:*/util/*\n", DEF, MAL, s, n), "file path");
-    CHECK(leak("leak:libhelp.so*\n", DEF, MAL, s, n), "module base name");
+    CHECK(leak("leak:/util/\n", DEF, MAL, s, n), "a directory");
+    CHECK(leak("leak:libhelp.so\n", DEF, MAL, s, n), "libhelp.so in libhelp.so.1");
     CHECK(leak("leak:/lib/libhelp.so.1\n", DEF, MAL, s, n), "module path");
-    CHECK(!leak("leak:libhelp.so\n", DEF, MAL, s, n), "module needs the glob for .1");
-    CHECK(!leak("leak:nothere\nleak:pro\n", DEF, MAL, s, n), "no match");
+    CHECK(leak("leak:^/lib/libhelp*1$\n", DEF, MAL, s, n), "anchored module path");
+    CHECK(!leak("leak:^libhelp.so\n", DEF, MAL, s, n), "^: a path starts with /");
+    CHECK(!leak("leak:nothere\nleak:Prog\n", DEF, MAL, s, n), "no match");
     CHECK(leak("leak:prog\n", DEF, MAL, s, n), "module base name of the executable");
     CHECK(leak("leak:nothere\nleak:prog.c\n", DEF, MAL, s, n), "second line");
+    CHECK(leak("leak:malloc\n", DEF, MAL, s, n), "the allocator's frame, as in LeakSanitizer");
+    CHECK(!leak("leak:calloc\n", DEF, MAL, s, n), "another allocator");
+    CHECK(leak("leak:operator new\n", DEF, MP_ALLOC_NEW, s, n), "operator new");
+    CHECK(!leak("leak:_Znwm\n", DEF, MP_ALLOC_NEW, s, n), "no mangled allocator names");
+    CHECK(!leak("leak:below\n", DEF, MAL, s, n), "not the frames below main");
     struct mp_supp_frame cxx[] = {
         {"ns::Foo::mk(int) const", "_ZNK2ns3Foo2mkEi", NULL, 0, NULL},
         {"(anonymous namespace)::run()", NULL, NULL, 0, NULL},
         {"main::{lambda()#1}::operator()() const", NULL, NULL, 0, NULL}};
     CHECK(leak("leak:ns::Foo::mk\n", DEF, MAL, cxx, 3), "const method");
-    CHECK(leak("leak:_ZNK2ns3Foo2mkEi\n", DEF, MAL, cxx, 3), "mangled");
-    CHECK(leak("leak:ns::*\n", DEF, MAL, cxx, 3), "namespace glob");
+    CHECK(!leak("leak:_ZNK2ns3Foo2mkEi\n", DEF, MAL, cxx, 3), "no mangled names (LSan)");
+    CHECK(leak("leak:ns::\n", DEF, MAL, cxx, 3), "namespace");
+    CHECK(leak("leak:^ns::*const$\n", DEF, MAL, cxx, 3), "anchors and star");
     CHECK(leak("leak:(anonymous namespace)::run\n", DEF, MAL, cxx, 3), "anonymous namespace");
     CHECK(leak("leak:main::{lambda()#1}::operator()\n", DEF, MAL, cxx, 3), "lambda");
     CHECK(!leak("leak:x\n", DEF, MAL, NULL, 0), "empty stack");
+    struct mp_supp_frame unk[] = {F(NULL, NULL, 0, NULL)};
+    CHECK(!leak("leak:?\n", DEF, MAL, unk, 1), "unknown names match nothing");
 }
 
 static void test_gen_frames(void)
@@ -700,6 +749,7 @@ static void test_gen_frames(void)
 int main(void)
 {
     test_glob();
+    test_template();
     test_parse_valgrind();
     test_parse_native();
     test_errors();

@@ -38,7 +38,9 @@ CLI_SRC     := $(wildcard src/cli/*.c)
 PRELOAD_OBJ := $(patsubst src/%.c,$(BUILD)/obj/preload/%.o,$(PRELOAD_SRC) $(COMMON_SRC))
 REPORT_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/report/%.o,$(REPORT_SRC) $(COMMON_SRC)) \
                $(BUILD)/obj/report/report/html_page.o
-CLI_OBJ     := $(patsubst src/%.c,$(BUILD)/obj/cli/%.o,$(CLI_SRC) $(COMMON_SRC) src/preload/runtime/options.c)
+# The CLI also reads JSON reports back (--baseline, memplumber merge) with the report library's reader.
+CLI_OBJ     := $(patsubst src/%.c,$(BUILD)/obj/cli/%.o,$(CLI_SRC) $(COMMON_SRC) src/preload/runtime/options.c \
+                 src/report/jsonread.c src/report/baseline.c)
 
 all: $(BUILD)/libmemplumber.so $(BUILD)/libmemplumber-report.so $(BUILD)/memplumber
 

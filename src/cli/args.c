@@ -15,6 +15,7 @@
 
 #include "common/kinds.h"
 #include "common/suppress.h"
+#include "report/baseline.h"
 #include "cli/vgopts.h"
 
 /* ---- messages ---- */
@@ -168,6 +169,10 @@ static const char *metavar(const struct mp_option_desc *d)
             return "FILE";
         if (!strcmp(d->name, "suppressions"))
             return "FILE[,FILE...]";
+        if (!strcmp(d->name, "baseline"))
+            return "FILE";
+        if (!strcmp(d->name, "sarif_root"))
+            return "DIR";
         return "TEXT";
     case MP_OT_UINT:
         return "N";
@@ -232,7 +237,8 @@ static void human_size(unsigned long v, char *buf, size_t len)
 
 static void print_usage(FILE *f)
 {
-    fputs("Usage: memplumber [options] [--] program [args...]\n", f);
+    fputs("Usage: memplumber [options] [--] program [args...]\n"
+          "       memplumber merge OUT.json IN.json...   (add up the JSON reports of several runs)\n", f);
 }
 
 static void print_help(void)
@@ -285,6 +291,7 @@ static void print_help(void)
           "  memplumber --leak-check=full --show-leak-kinds=all --num-callers=40 ./prog\n"
           "  memplumber --json=leaks.json --error-exitcode=1 -- make check\n"
           "  memplumber --log-file=leaks.%p.txt -- sh -c './server & ./client'\n"
+          "  memplumber --json=new.json --baseline=old.json --error-exitcode=1 -- ./tests\n"
           "  LD_PRELOAD=/usr/local/lib/libmemplumber.so MEMPLUMBER_OPTIONS=json=/tmp/r.%p.json "
           "./prog\n\n"
           "Environment:\n"
@@ -604,6 +611,17 @@ static void check_report_path(const char *label, const char *given, const char *
 
 /* suppressions=FILE[,FILE...]: each must be a readable, valid suppression file; rewritten with
  * absolute paths. */
+/* The baseline is read and checked now: a wrong file would otherwise show only at exit, after a
+ * whole test run, as every record counting as new. */
+static void check_baseline(const char *given, const char *abs)
+{
+    char err[1024];
+    struct mp_baseline *b = mp_baseline_load(abs, err, sizeof err);
+    if (!b)
+        mp_args_die("cannot use the baseline '%s': %s", given, err);
+    mp_baseline_free(b);
+}
+
 static void check_suppressions(struct mp_args *a, unsigned idx)
 {
     const char *cur = str_field(&a->opts, idx);
@@ -667,6 +685,28 @@ void mp_args_check_files(struct mp_args *a)
             free(given);
         } else if (!strcmp(name, "suppressions")) {
             check_suppressions(a, i);
+        } else if (!strcmp(name, "baseline")) {
+            char *given = xstrdup(v);
+            char *abs = absolute(given);
+            reset_value(a, i, abs, given);
+            check_baseline(given, abs);
+            free(abs);
+            free(given);
+        } else if (!strcmp(name, "sarif_root")) {
+            char *given = xstrdup(v);
+            struct stat st;
+            if (stat(given, &st))
+                mp_args_die("--sarif-root=%s: %s (give the directory your source files are under, "
+                            "e.g. the repository's top directory)", given, strerror(errno));
+            if (!S_ISDIR(st.st_mode))
+                mp_args_die("--sarif-root=%s: not a directory (give the directory your source "
+                            "files are under, e.g. the repository's top directory)", given);
+            char *abs = realpath(given, NULL);
+            if (!abs)
+                mp_args_die("--sarif-root=%s: %s", given, strerror(errno));
+            reset_value(a, i, abs, given);
+            free(abs);
+            free(given);
         }
     }
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli/args.h"
+#include "cli/merge.h"
 #include "cli/report.h"
 #include "cli/target.h"
 
@@ -161,6 +162,9 @@ int main(int argc, char **argv)
     /* memplumber report PID ...: a program named "report" runs as ./report or after "--". */
     if (argc > 1 && !strcmp(argv[1], "report"))
         return mp_report_command(argc - 1, argv + 1);
+    /* memplumber merge OUT IN...: likewise, a program named "merge" runs as ./merge. */
+    if (argc > 1 && !strcmp(argv[1], "merge"))
+        return mp_merge_command(argc - 1, argv + 1);
     struct mp_args a;
     mp_args_parse(&a, argc, argv);
     mp_args_check_files(&a);

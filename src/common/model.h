@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MP_REPORT_ABI 8
+#define MP_REPORT_ABI 9
 
 struct mp_count {
     uint64_t bytes, blocks;
@@ -92,6 +92,9 @@ struct mp_report_options {
     int err_fd;                 /* memplumber's messages (a checked copy of stderr); -1: none */
     unsigned report_mode;       /* permissions of the report files created (e.g. 0600) */
     const char *unsymbolized;   /* why stacks are not symbolized (NULL: they are) */
+    const char *sarif_root;     /* SARIF's %SRCROOT% (absolute); NULL/"": the current directory */
+    const char *baseline;       /* earlier JSON report (absolute path): its records are known,
+                                 * only new ones count for the exit status; NULL/"": none */
 };
 
 /* What the report said, after suppressions (the exit status depends on it). */
@@ -100,6 +103,11 @@ struct mp_report_result {
     struct mp_count lost[4];
     uint64_t errors;
     uint64_t leak_errors;       /* loss records counted as errors (opt.errors_kinds) */
+    /* With opt.baseline: only what is not in the baseline. baseline_used 0: no baseline. */
+    int baseline_used;
+    uint64_t new_leak_errors;   /* as leak_errors */
+    uint64_t new_lost_blocks;   /* definitely + indirectly lost blocks */
+    uint64_t new_errors;        /* as errors */
 };
 
 struct mp_report_input {

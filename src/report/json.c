@@ -6,10 +6,22 @@
  * only when the block size is known. Depends on report.h only. */
 #include "report/report.h"
 
+#include "common/leakkey.h"
+
 static void put_count(struct mp_out *o, const char *name, const struct mp_count *c, int last)
 {
     mp_out_printf(o, "    \"%s\": {\"bytes\": %llu, \"blocks\": %llu}%s\n", name,
                   (unsigned long long)c->bytes, (unsigned long long)c->blocks, last ? "" : ",");
+}
+
+/* "key": the matching key (common/leakkey.h); "baseline": "new" or "known" with --baseline. */
+static void put_key_status(struct mp_out *o, uint64_t key, int status)
+{
+    char hex[17];
+    mp_leak_key_hex(key, hex);
+    mp_out_printf(o, ", \"key\": \"%s\"", hex);
+    if (status)
+        mp_out_printf(o, ", \"baseline\": \"%s\"", status == 2 ? "known" : "new");
 }
 
 static void put_stack(struct mp_report_ctx *ctx, struct mp_out *o, uint32_t stack)
@@ -57,7 +69,17 @@ void mp_json_write(struct mp_report_ctx *ctx, struct mp_out *o)
     mp_out_printf(o, "  \"only_new\": %s,\n", in->only_new ? "true" : "false");
     if (in->only_new)
         mp_out_printf(o, "  \"new_since_report\": %u,\n", (unsigned)in->prev_seq);
-    mp_out_printf(o, "  \"min_age_s\": %llu,\n  \"leaks\": [", (unsigned long long)in->min_age_s);
+    mp_out_printf(o, "  \"min_age_s\": %llu,\n", (unsigned long long)in->min_age_s);
+    if (ctx->baseline_on) {
+        mp_out_puts(o, "  \"baseline\": {\"file\": ");
+        mp_out_json_str(o, in->opt.baseline);
+        mp_out_printf(o, ", \"new_leaks\": %zu, \"known_leaks\": %zu, \"new_errors\": %zu, "
+                         "\"known_errors\": %zu},\n",
+                      ctx->new_records, ctx->known_records, ctx->new_errors, ctx->known_errors);
+    } else {
+        mp_out_puts(o, "  \"baseline\": null,\n");
+    }
+    mp_out_puts(o, "  \"leaks\": [");
 
     for (size_t i = 0; i < ctx->norder; i++) {
         const struct mp_loss_record *r = &in->records[ctx->order[i]];
@@ -71,6 +93,7 @@ void mp_json_write(struct mp_report_ctx *ctx, struct mp_out *o)
         if (in->only_new)
             mp_out_printf(o, ", \"bytes_increase\": %lld, \"blocks_increase\": %lld",
                           (long long)r->bytes_increase, (long long)r->blocks_increase);
+        put_key_status(o, mp_report_record_key(ctx, r), mp_report_record_status(ctx, r));
         mp_out_puts(o, ", \"stack\": ");
         put_stack(ctx, o, r->stack);
         mp_out_putc(o, '}');
@@ -87,6 +110,7 @@ void mp_json_write(struct mp_report_ctx *ctx, struct mp_out *o)
         mp_out_printf(o, "\", \"count\": %llu", (unsigned long long)e->count);
         if (e->size)
             mp_out_printf(o, ", \"size\": %llu", (unsigned long long)e->size);
+        put_key_status(o, mp_report_error_key(ctx, e), mp_report_error_status(ctx, e));
         static const char *const names[] = {"stack", "alloc_stack", "free_stack"};
         const uint32_t stacks[] = {e->stack, e->alloc_stack, e->free_stack};
         for (int k = 0; k < 3; k++) {

@@ -5,7 +5,9 @@
  * serializes reports from different threads. Depends on the writers, symbolize.c and libc. */
 #include "report/report.h"
 
+#include "common/leakkey.h"
 #include "common/repfile.h"
+#include "report/baseline.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -119,6 +121,10 @@ int mp_report_ctx_init(struct mp_report_ctx *ctx, const struct mp_report_input *
     ctx->in = in;
     if (!getcwd(ctx->cwd, sizeof ctx->cwd))
         ctx->cwd[0] = 0;
+    const char *root = in->opt.sarif_root && in->opt.sarif_root[0] ? in->opt.sarif_root : ctx->cwd;
+    snprintf(ctx->root, sizeof ctx->root, "%s", root);
+    for (size_t l = strlen(ctx->root); l > 1 && ctx->root[l - 1] == '/'; l--)
+        ctx->root[l - 1] = 0;
     ctx->sym = mp_symbolize_open(in->modules, in->modules ? in->nmodules : 0);
     if (ctx->sym) {
         mp_symbolize_set_below_main(ctx->sym, in->opt.show_below_main);
@@ -153,6 +159,8 @@ void mp_report_ctx_free(struct mp_report_ctx *ctx)
     free(ctx->nframes);
     free(ctx->done);
     free(ctx->order);
+    free(ctx->rec_status);
+    free(ctx->err_status);
     mp_report_supp_free(ctx);
     mp_symbolize_close(ctx->sym);
     memset(ctx, 0, sizeof *ctx);
@@ -173,6 +181,92 @@ const struct mp_frame *mp_report_ctx_stack(struct mp_report_ctx *ctx, uint32_t s
     }
     *n = ctx->nframes[stack];
     return ctx->frames[stack];
+}
+
+/* ---- matching key and baseline ---- */
+
+uint64_t mp_report_stack_key(struct mp_report_ctx *ctx, const char *kind, uint32_t stack)
+{
+    uint32_t n;
+    const struct mp_frame *f = mp_report_ctx_stack(ctx, stack, &n);
+    struct mp_key_frame one, *k = n ? malloc(n * sizeof *k) : &one;
+    if (!k)
+        return 0;
+    for (uint32_t i = 0; i < n; i++)
+        k[i] = (struct mp_key_frame){f[i].function, f[i].file, f[i].module};
+    uint64_t key = mp_leak_key(kind, k, n);
+    if (k != &one)
+        free(k);
+    return key;
+}
+
+uint64_t mp_report_record_key(struct mp_report_ctx *ctx, const struct mp_loss_record *r)
+{
+    return mp_report_stack_key(ctx, mp_leak_kind_name(r->kind), r->stack);
+}
+
+uint64_t mp_report_error_key(struct mp_report_ctx *ctx, const struct mp_error_record *e)
+{
+    return mp_report_stack_key(ctx, mp_error_kind_name(e->kind), e->stack);
+}
+
+int mp_report_baseline_apply(struct mp_report_ctx *ctx)
+{
+    const struct mp_report_input *in = ctx->in;
+    const char *path = in->opt.baseline;
+    if (!path || !path[0])
+        return 0;
+    size_t nrec = in->records ? in->nrecords : 0, nerr = in->errors ? in->nerrors : 0;
+    ctx->rec_status = calloc(nrec ? nrec : 1, 1);
+    ctx->err_status = calloc(nerr ? nerr : 1, 1);
+    if (!ctx->rec_status || !ctx->err_status) {
+        say("memplumber: error: out of memory while reading the baseline '%s'\n", path);
+        return -1;
+    }
+    ctx->baseline_on = 1;
+    char err[1024];
+    int rc = 0;
+    struct mp_baseline *b = mp_baseline_load(path, err, sizeof err);
+    if (!b) {
+        say("memplumber: error: cannot use the baseline '%s': %s; every loss record and error "
+            "counts as new\n", path, err);
+        rc = -1;
+    }
+    for (size_t i = 0; i < ctx->norder; i++) {
+        const struct mp_loss_record *r = &in->records[ctx->order[i]];
+        int known = mp_baseline_has(b, mp_report_record_key(ctx, r));
+        ctx->rec_status[ctx->order[i]] = known ? 2 : 1;
+        if (known)
+            ctx->known_records++;
+        else
+            ctx->new_records++;
+    }
+    for (size_t i = 0; i < nerr; i++) {
+        int known = mp_baseline_has(b, mp_report_error_key(ctx, &in->errors[i]));
+        ctx->err_status[i] = known ? 2 : 1;
+        if (known)
+            ctx->known_errors++;
+        else
+            ctx->new_errors++;
+    }
+    mp_baseline_free(b);
+    return rc;
+}
+
+int mp_report_record_status(const struct mp_report_ctx *ctx, const struct mp_loss_record *r)
+{
+    const struct mp_report_input *in = ctx->in;
+    if (!ctx->baseline_on || r < in->records || r >= in->records + in->nrecords)
+        return 0;
+    return ctx->rec_status[r - in->records];
+}
+
+int mp_report_error_status(const struct mp_report_ctx *ctx, const struct mp_error_record *e)
+{
+    const struct mp_report_input *in = ctx->in;
+    if (!ctx->baseline_on || !in->errors || e < in->errors || e >= in->errors + in->nerrors)
+        return 0;
+    return ctx->err_status[e - in->errors];
 }
 
 /* ---- entry points ---- */
@@ -243,12 +337,30 @@ MP_EXPORT int mp_report_write(const struct mp_report_input *in)
         pthread_mutex_unlock(&report_lock);
         return -1;
     }
+    mp_report_baseline_apply(&ctx);
     if (in->opt.result) {
-        in->opt.result->valid = 1;
+        struct mp_report_result *res = in->opt.result;
+        res->valid = 1;
         for (int k = 0; k < 4; k++)
-            in->opt.result->lost[k] = ctx.in->lost[k];
-        in->opt.result->errors = ctx.in->error_count;
-        in->opt.result->leak_errors = mp_report_leak_errors(&ctx);
+            res->lost[k] = ctx.in->lost[k];
+        res->errors = ctx.in->error_count;
+        res->leak_errors = mp_report_leak_errors(&ctx);
+        if (ctx.baseline_on) {
+            res->baseline_used = 1;
+            for (size_t i = 0; i < ctx.norder; i++) {
+                const struct mp_loss_record *r = &ctx.in->records[ctx.order[i]];
+                if (ctx.rec_status[ctx.order[i]] != 1)
+                    continue;
+                if (ctx.in->opt.leak_check >= 2 && r->kind < 32 &&
+                    (ctx.in->opt.errors_kinds & (1u << r->kind)))
+                    res->new_leak_errors++;
+                if (r->kind == MP_LEAK_DEFINITE || r->kind == MP_LEAK_INDIRECT)
+                    res->new_lost_blocks += r->blocks;
+            }
+            for (size_t i = 0; ctx.in->errors && i < ctx.in->nerrors; i++)
+                if (ctx.err_status[i] == 1)
+                    res->new_errors += ctx.in->errors[i].count;
+        }
     }
     if (in->opt.text_fd >= 0) {
         struct mp_out o;

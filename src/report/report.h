@@ -23,6 +23,12 @@ struct mp_report_ctx {
     size_t norder;
     char cwd[4096];             /* "" when unknown */
     struct mp_report_supp *supp; /* suppressions.c: what the suppressions changed; NULL none */
+    char root[4096];            /* SARIF's %SRCROOT%: opt.sarif_root or cwd, no trailing '/' */
+    /* --baseline (mp_report_baseline_apply): per record index of in->records / per error index,
+     * 1 new, 2 known (0: no baseline); the counts of non-suppressed ones. */
+    int baseline_on;
+    unsigned char *rec_status, *err_status;
+    size_t new_records, known_records, new_errors, known_errors;
 };
 
 /* Set up ctx for in (symbolizer, record order). Returns 0 or -1 (out of memory). */
@@ -33,6 +39,18 @@ void mp_report_ctx_free(struct mp_report_ctx *ctx);
 uint64_t mp_report_leak_errors(const struct mp_report_ctx *ctx);
 /* The frames of stack index `stack` (0 or out of range: none), symbolized on first use. */
 const struct mp_frame *mp_report_ctx_stack(struct mp_report_ctx *ctx, uint32_t stack, uint32_t *n);
+
+/* The matching key (common/leakkey.h) of a record of kind name `kind` with this stack: the
+ * SARIF fingerprint, the baseline's and merge's key. */
+uint64_t mp_report_stack_key(struct mp_report_ctx *ctx, const char *kind, uint32_t stack);
+uint64_t mp_report_record_key(struct mp_report_ctx *ctx, const struct mp_loss_record *r);
+uint64_t mp_report_error_key(struct mp_report_ctx *ctx, const struct mp_error_record *e);
+/* Read opt.baseline (if any) and mark every record and error new or known. 0, or -1 when the
+ * baseline cannot be used (message said; everything then counts as new). */
+int mp_report_baseline_apply(struct mp_report_ctx *ctx);
+/* 0 no baseline, 1 new, 2 known. */
+int mp_report_record_status(const struct mp_report_ctx *ctx, const struct mp_loss_record *r);
+int mp_report_error_status(const struct mp_report_ctx *ctx, const struct mp_error_record *e);
 
 /* "definitely lost" etc.: the words the text report uses for a leak kind. */
 const char *mp_report_kind_words(unsigned kind);

@@ -434,33 +434,77 @@ static const char *symtab_name(struct mp_symbolizer *s, struct sym_object *o, ui
     return hit ? demangle(s, hit->name) : NULL;
 }
 
-/* A file name from libdw, made absolute with the CU's comp_dir when it is relative. */
+/* Copy path to out (size cap) without "." components and repeated slashes: "./string/./x.c"
+ * becomes "string/x.c", "/a//b/./c" "/a/b/c" (".." is kept: it may cross a symbolic link).
+ * Returns the length, or cap when it does not fit. */
+static size_t tidy_path(char *out, size_t cap, const char *path)
+{
+    size_t o = 0;
+    const char *p = path;
+    if (*p == '/') {
+        if (o + 1 >= cap)
+            return cap;
+        out[o++] = '/';
+    }
+    while (*p) {
+        while (*p == '/')
+            p++;
+        size_t n = strcspn(p, "/");
+        if (!n)
+            break;
+        if (!(n == 1 && p[0] == '.')) {
+            int sep = o && out[o - 1] != '/';
+            if (o + (size_t)sep + n + 1 > cap)
+                return cap;
+            if (sep)
+                out[o++] = '/';
+            memcpy(out + o, p, n);
+            o += n;
+        }
+        p += n;
+    }
+    if (!o) {
+        if (cap < 2)
+            return cap;
+        out[o++] = '.';
+    }
+    out[o] = 0;
+    return o;
+}
+
+/* A file name from libdw, made absolute with the CU's comp_dir when it is relative, and tidied
+ * (tidy_path). A relative comp_dir that the file name already starts with is not prepended
+ * twice: glibc's objects say comp_dir "./string" and file "./string/strdup.c", which a plain
+ * join would make "./string/./string/strdup.c". */
 static const char *full_path(struct mp_symbolizer *s, const char *file, Dwarf_Die *cudie)
 {
     if (!file || !file[0])
         return NULL;
-    if (file[0] == '/')
-        return file;
     uint64_t v;
     if (map_get(&s->joined, (uintptr_t)file, &v))
         return (const char *)(uintptr_t)v;
-    Dwarf_Attribute a;
-    const char *dir = dwarf_formstring(dwarf_attr(cudie, DW_AT_comp_dir, &a));
     const char *res = file;
-    if (dir && dir[0]) {
-        size_t dl = strlen(dir);
-        const char *sep = dir[dl - 1] == '/' ? "" : "/";
-        char stackbuf[1024];
-        char *tmp = dl + 2 <= sizeof stackbuf ? stackbuf : malloc(dl + 2);
-        if (tmp) {
-            memcpy(tmp, dir, dl);
-            strcpy(tmp + dl, sep);
-            const char *copy = str_save(s, tmp, file);
-            if (copy)
-                res = copy;
-            if (tmp != stackbuf)
-                free(tmp);
+    char tdir[2048], tfile[2048], joined[4096];
+    size_t fl = tidy_path(tfile, sizeof tfile, file);
+    if (fl < sizeof tfile) {
+        Dwarf_Attribute a;
+        const char *dir = file[0] == '/' ? NULL : dwarf_formstring(dwarf_attr(cudie, DW_AT_comp_dir, &a));
+        size_t dl = dir && dir[0] ? tidy_path(tdir, sizeof tdir, dir) : sizeof tdir;
+        int join = dl < sizeof tdir && !(dl == 1 && tdir[0] == '.');
+        /* relative comp_dir "string" and file "string/strdup.c": the file already has it */
+        if (join && tdir[0] != '/' && strncmp(tfile, tdir, dl) == 0 && tfile[dl] == '/')
+            join = 0;
+        const char *copy = NULL;
+        if (join && dl + 1 + fl < sizeof joined) {
+            memcpy(joined, tdir, dl);
+            joined[dl] = '/';
+            memcpy(joined + dl + 1, tfile, fl + 1);
+            copy = str_save(s, joined, NULL);
+        } else if (!join && strcmp(tfile, file) != 0) {
+            copy = str_save(s, tfile, NULL);
         }
+        if (copy)
+            res = copy;
     }
     map_put(&s->joined, (uintptr_t)file, (uintptr_t)res);
     return res;

@@ -103,8 +103,10 @@ static void put_record(struct mp_report_ctx *ctx, struct mp_out *o,
     }
     if (!ctx->in->only_new)
         mp_out_commas(o, r->blocks);
-    mp_out_printf(o, " blocks are %s in loss record %zu of %zu (allocated by %s)\n",
-                  mp_report_kind_words(r->kind), num, total, mp_alloc_kind_name(r->allocator));
+    int st = mp_report_record_status(ctx, r);
+    mp_out_printf(o, " blocks are %s in loss record %zu of %zu (allocated by %s)%s\n",
+                  mp_report_kind_words(r->kind), num, total, mp_alloc_kind_name(r->allocator),
+                  st == 1 ? " [new: not in the baseline]" : st == 2 ? " [known: in the baseline]" : "");
     put_stack(ctx, o, r->stack);
     line_empty(ctx, o);
 }
@@ -239,6 +241,16 @@ void mp_text_write(struct mp_report_ctx *ctx, struct mp_out *o)
     uint64_t supp_matched, supp_used;
     mp_report_supp_counts(ctx, &supp_matched, &supp_used);
     uint64_t leak_errors = mp_report_leak_errors(ctx);
+    if (ctx->baseline_on) {
+        /* Known records and errors do not count for error_exitcode. */
+        line_begin(ctx, o);
+        mp_out_printf(o, "BASELINE: %zu new loss record%s, %zu known; %zu new error context%s, "
+                         "%zu known (baseline ", ctx->new_records, ctx->new_records == 1 ? "" : "s",
+                      ctx->known_records, ctx->new_errors, ctx->new_errors == 1 ? "" : "s",
+                      ctx->known_errors);
+        mp_out_puts(o, in->opt.baseline);
+        mp_out_puts(o, ")\n");
+    }
     line_begin(ctx, o);
     mp_out_puts(o, "ERROR SUMMARY: ");
     mp_out_commas(o, in->error_count + leak_errors);

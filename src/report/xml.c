@@ -92,7 +92,15 @@ static void put_error(struct mp_report_ctx *ctx, struct mp_out *o, const struct 
     char buf[256];
     mp_out_printf(o, "<error>\n  <unique>0x%zx</unique>\n  <tid>1</tid>\n", unique);
     mp_out_printf(o, "  <kind>%s</kind>\n", error_kind(e->kind));
-    put_elem(o, "  ", "what", mp_report_error_title(e->kind));
+    int st = mp_report_error_status(ctx, e);
+    if (st) {
+        /* --baseline: whether the error is new, in the text readers show */
+        snprintf(buf, sizeof buf, "%s [%s]", mp_report_error_title(e->kind),
+                 st == 2 ? "known: in the baseline" : "new: not in the baseline");
+        put_elem(o, "  ", "what", buf);
+    } else {
+        put_elem(o, "  ", "what", mp_report_error_title(e->kind));
+    }
     put_stack(ctx, o, e->stack);
     if (e->free_stack) {
         snprintf(buf, sizeof buf, "Address 0x%llx is 0 bytes inside a block of size %llu free'd",
@@ -129,8 +137,10 @@ static void put_leak(struct mp_report_ctx *ctx, struct mp_out *o, const struct m
                      (unsigned long long)r->bytes, (unsigned long long)r->indirect_bytes);
     else
         n = snprintf(text, sizeof text, "%llu bytes", (unsigned long long)r->bytes);
-    snprintf(text + n, sizeof text - (size_t)n, " in %llu blocks are %s in loss record %zu of %zu",
-             (unsigned long long)r->blocks, mp_report_kind_words(r->kind), num, total);
+    int st = mp_report_record_status(ctx, r);
+    snprintf(text + n, sizeof text - (size_t)n, " in %llu blocks are %s in loss record %zu of %zu%s",
+             (unsigned long long)r->blocks, mp_report_kind_words(r->kind), num, total,
+             st == 1 ? " [new: not in the baseline]" : st == 2 ? " [known: in the baseline]" : "");
     mp_out_printf(o, "<error>\n  <unique>0x%zx</unique>\n  <tid>1</tid>\n", unique);
     mp_out_printf(o, "  <kind>%s</kind>\n  <xwhat>\n", leak_kind(r->kind));
     put_elem(o, "    ", "text", text);

@@ -282,6 +282,8 @@ static void fill_common(struct mp_report_input *in, const char *reason)
     in->opt.xml_fd = -1;
     in->opt.err_fd = mp_err_fd();
     in->opt.report_mode = report_mode();
+    in->opt.sarif_root = mp_opt.sarif_root;
+    in->opt.baseline = mp_opt.baseline;
 }
 
 /* The report's report_mode option (octal text, checked at start-up). */
@@ -804,7 +806,7 @@ static void report_body(void *arg)
      * already (report files, suppressions), load it before __libc_freeres, which releases part
      * of ld.so's bookkeeping; otherwise only after the scan, if a record is to be printed. */
     if (mp_opt.json[0] || mp_opt.sarif[0] || mp_opt.html[0] || mp_opt.xml_file[0] || mp_opt.xml_fd || mp_opt.pprof[0] ||
-        mp_opt.suppressions[0] ||
+        mp_opt.suppressions[0] || mp_opt.baseline[0] ||
         mp_opt.gen_suppressions)
         load_report_lib();
     if (at_exit) {
@@ -954,6 +956,7 @@ static void report_body(void *arg)
     in.opt.text_fd = log_fd;
     int need_lib = lib_write || xml[0] || mp_opt.xml_fd || json[0] || sarif[0] || html[0] || pprof[0] ||
                    mp_opt.suppressions[0] || mp_opt.gen_suppressions || text_needs_symbols(recs, r) ||
+                   mp_opt.baseline[0] ||
                    (req && !req->use_config) || in.only_new;
     if (mp_opt.verbosity == 0 && !text_needs_symbols(recs, r) && !in.error_count)
         in.opt.text_fd = -1; /* quiet: nothing worth a text report */
@@ -1008,6 +1011,11 @@ static void report_body(void *arg)
         bad_blocks = result.valid ? result.lost[MP_LEAK_DEFINITE].blocks + result.lost[MP_LEAK_INDIRECT].blocks
                                   : totals[MP_LEAK_DEFINITE].blocks + totals[MP_LEAK_INDIRECT].blocks;
     uint64_t bad_errors = result.valid ? result.errors : nerr_total;
+    /* --baseline: only what the baseline does not hold. */
+    if (result.valid && result.baseline_used) {
+        bad_blocks = mp_opt.leak_check >= 2 ? result.new_leak_errors : result.new_lost_blocks;
+        bad_errors = result.new_errors;
+    }
     if (at_exit && mp_opt.error_exitcode && (bad_blocks || bad_errors)) {
         flush_program_output();
         syscall(SYS_exit_group, (int)mp_opt.error_exitcode);

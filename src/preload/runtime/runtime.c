@@ -76,9 +76,13 @@ static void step_options(void)
     mp_options_byte(mp_opt.free_fill, strlen(mp_opt.free_fill), &fill_freed);
     /* Report paths are relative to where the program started: it may chdir later. */
     char cwd[MP_OPT_STR_MAX];
-    char *paths[] = {mp_opt.log_file, mp_opt.json, mp_opt.sarif, mp_opt.html, mp_opt.pprof, mp_opt.xml_file};
+    char *paths[] = {mp_opt.log_file, mp_opt.json, mp_opt.sarif, mp_opt.html, mp_opt.pprof, mp_opt.xml_file,
+                     mp_opt.sarif_root, mp_opt.baseline};
     if (!getcwd(cwd, sizeof cwd))
         return;
+    /* SARIF's source root: by default where the program started. */
+    if (!mp_opt.sarif_root[0] && strlen(cwd) < sizeof mp_opt.sarif_root)
+        memcpy(mp_opt.sarif_root, cwd, strlen(cwd) + 1);
     for (unsigned i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         char *p = paths[i];
         if (!p[0] || p[0] == '/')
@@ -87,6 +91,22 @@ static void step_options(void)
         size_t need = mp_fmt(tmp, sizeof tmp, "%s/%s", cwd, p);
         if (need < sizeof tmp)
             memcpy(p, tmp, need + 1);
+    }
+    /* The baseline is read at report time: a missing file costs no run (the memplumber command
+     * checks its contents too). */
+    if (mp_opt.baseline[0]) {
+        int fd = open(mp_opt.baseline, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            /* no strerror here: it may translate, and allocate */
+            int e = errno;
+            char msg[MP_OPT_STR_MAX + 128];
+            mp_fmt(msg, sizeof msg, "baseline=%s: cannot read the file: %s (give an earlier JSON "
+                   "report, written with json=FILE)", mp_opt.baseline,
+                   e == ENOENT ? "no such file" : e == EACCES ? "permission denied"
+                   : e == ENOTDIR ? "a component of the path is not a directory" : "open failed");
+            die_bad_options(msg);
+        }
+        close(fd);
     }
 }
 

@@ -25,9 +25,12 @@
 
 static const char usage[] =
     "usage: memplumber merge OUT.json IN.json [IN.json...]\n"
+    "       memplumber merge OUT.sarif IN.sarif [IN.sarif...]\n"
     "  Combine the JSON reports of several processes (e.g. json=report-%p.json over a test\n"
     "  suite) into OUT.json: identical loss records (same kind and the program's own functions\n"
-    "  and files) are added up, heap errors are kept (identical ones once, counts added up).\n";
+    "  and files) are added up, heap errors are kept (identical ones once, counts added up).\n"
+    "  SARIF logs (sarif=report-%p.sarif) combine into one run for code-scanning uploads:\n"
+    "  results with the same rule and fingerprint are kept once, with an occurrenceCount.\n";
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
@@ -182,6 +185,156 @@ static const char *const summary_names[] = {"definitely_lost", "indirectly_lost"
                                             "total_freed"};
 #define NSUM (sizeof summary_names / sizeof summary_names[0])
 
+/* ---- SARIF ---- */
+
+static int is_sarif(const struct mp_json *j)
+{
+    const char *v = mp_json_str(j, "version");
+    return v && mp_json_get(j, "runs") && !mp_json_get(j, "format");
+}
+
+/* 0, or -1 with what is wrong in err. */
+static int check_sarif(const struct mp_json *j, char *err, size_t errlen)
+{
+    const char *v = mp_json_str(j, "version");
+    const struct mp_json *runs = mp_json_get(j, "runs");
+    if (!v || strcmp(v, "2.1.0")) {
+        snprintf(err, errlen, "not a SARIF 2.1.0 log (\"version\" is not \"2.1.0\")");
+        return -1;
+    }
+    if (!runs || runs->type != MP_JSON_ARRAY || runs->n == 0) {
+        snprintf(err, errlen, "\"runs\" is missing, empty or not an array");
+        return -1;
+    }
+    for (size_t r = 0; r < runs->n; r++) {
+        const struct mp_json *run = runs->items[r];
+        const char *name = mp_json_str(mp_json_get(mp_json_get(run, "tool"), "driver"), "name");
+        if (!name || strcmp(name, "memplumber")) {
+            snprintf(err, errlen, "run %zu was not written by memplumber (tool.driver.name is "
+                     "not \"memplumber\"); only memplumber's SARIF logs are merged", r);
+            return -1;
+        }
+        const struct mp_json *res = mp_json_get(run, "results");
+        if (!res || res->type != MP_JSON_ARRAY) {
+            snprintf(err, errlen, "run %zu has no \"results\" array", r);
+            return -1;
+        }
+        for (size_t i = 0; i < res->n; i++)
+            if (res->items[i]->type != MP_JSON_OBJECT || !mp_json_str(res->items[i], "ruleId")) {
+                snprintf(err, errlen, "runs[%zu].results[%zu] is not a result with a ruleId", r, i);
+                return -1;
+            }
+    }
+    return 0;
+}
+
+static uint64_t fnv_str(uint64_t h, const char *s)
+{
+    for (; s && *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ULL;
+    }
+    h ^= 0xff;
+    h *= 0x100000001b3ULL;
+    return h;
+}
+
+/* Results are the same when rule and memplumber's fingerprint are; without a fingerprint, never. */
+static uint64_t result_id(const struct mp_json *res, size_t unique)
+{
+    const char *fp = mp_json_str(mp_json_get(res, "partialFingerprints"), "memplumberKey/v1");
+    if (!fp)
+        return ~(uint64_t)unique;
+    return fnv_str(fnv_str(0xcbf29ce484222325ULL, mp_json_str(res, "ruleId")), fp);
+}
+
+static void merge_sarif(const char *out, struct mp_json **in, size_t nin, char **names)
+{
+    char err[1024];
+    for (size_t i = 0; i < nin; i++)
+        if (check_sarif(in[i], err, sizeof err))
+            die("'%s' is not a usable memplumber SARIF log: %s", names[i], err);
+    const struct mp_json *run0 = mp_json_get(in[0], "runs")->items[0];
+    const struct mp_json *base0 = mp_json_get(run0, "originalUriBaseIds");
+    const char *root0 = mp_json_str(mp_json_get(base0, "%SRCROOT%"), "uri");
+    struct table t = {0};
+    size_t unique = 0;
+    for (size_t i = 0; i < nin; i++) {
+        const struct mp_json *runs = mp_json_get(in[i], "runs");
+        for (size_t r = 0; r < runs->n; r++) {
+            const char *root = mp_json_str(mp_json_get(mp_json_get(runs->items[r],
+                                                                   "originalUriBaseIds"),
+                                                       "%SRCROOT%"), "uri");
+            if (root && root0 && strcmp(root, root0))
+                fprintf(stderr, "memplumber merge: warning: '%s' has another source root (%s) "
+                        "than '%s' (%s): its relative paths are kept as they are; give every "
+                        "run the same --sarif-root\n", names[i], root, names[0], root0);
+            const struct mp_json *res = mp_json_get(runs->items[r], "results");
+            for (size_t k = 0; k < res->n; k++) {
+                struct rec *x = find_or_add(&t, result_id(res->items[k], unique++), res->items[k]);
+                uint64_t c = 0;
+                if (mp_json_u64(mp_json_get(res->items[k], "occurrenceCount"), &c) || !c)
+                    c = 1;
+                add_sat(&x->count, c);
+            }
+        }
+    }
+    char *tmp = xcalloc(strlen(out) + 32, 1);
+    snprintf(tmp, strlen(out) + 32, "%s.tmp%ld", out, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        die("cannot write '%s': %s", out, strerror(errno));
+    fputs("{\n  \"$schema\": ", f);
+    const char *schema = mp_json_str(in[0], "$schema");
+    put_str(f, schema ? schema : "https://json.schemastore.org/sarif-2.1.0.json");
+    fputs(",\n  \"version\": \"2.1.0\",\n  \"runs\": [{\n    \"tool\": ", f);
+    put_value(f, mp_json_get(run0, "tool"));
+    if (base0) {
+        fputs(",\n    \"originalUriBaseIds\": ", f);
+        put_value(f, base0);
+    }
+    fputs(",\n    \"invocations\": [", f);
+    int first = 1;
+    for (size_t i = 0; i < nin; i++) {
+        const struct mp_json *runs = mp_json_get(in[i], "runs");
+        for (size_t r = 0; r < runs->n; r++) {
+            const struct mp_json *inv = mp_json_get(runs->items[r], "invocations");
+            for (size_t k = 0; inv && inv->type == MP_JSON_ARRAY && k < inv->n; k++) {
+                fputs(first ? "\n      " : ",\n      ", f);
+                put_value(f, inv->items[k]);
+                first = 0;
+            }
+        }
+    }
+    fputs("],\n    \"results\": [", f);
+    for (size_t i = 0; i < t.n; i++) {
+        const struct mp_json *res = t.r[i].first;
+        fputs(i ? ",\n      {" : "\n      {", f);
+        int any = 0;
+        for (size_t k = 0; k < res->n; k++) {
+            if (!strcmp(res->keys[k], "occurrenceCount"))
+                continue;
+            fputs(any ? ", " : "", f);
+            put_str(f, res->keys[k]);
+            fputs(": ", f);
+            put_value(f, res->items[k]);
+            any = 1;
+        }
+        fprintf(f, "%s\"occurrenceCount\": %llu}", any ? ", " : "", (unsigned long long)t.r[i].count);
+    }
+    fputs(t.n ? "\n    ]\n  }]\n}\n" : "]\n  }]\n}\n", f);
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad || rename(tmp, out) != 0) {
+        int e = errno;
+        unlink(tmp);
+        die("cannot write '%s': %s", out, strerror(e));
+    }
+    fprintf(stderr, "memplumber merge: %zu SARIF log%s, %zu result%s -> %s\n", nin,
+            nin == 1 ? "" : "s", t.n, t.n == 1 ? "" : "s", out);
+    free(t.r);
+    free(tmp);
+}
+
 int mp_merge_command(int argc, char **argv)
 {
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -204,8 +357,19 @@ int mp_merge_command(int argc, char **argv)
         in[i] = mp_json_parse_file(path, MP_REPORT_READ_MAX, err, sizeof err);
         if (!in[i])
             die("cannot read the report '%s': %s", path, err);
-        if (mp_report_json_check(in[i], err, sizeof err))
+        if (is_sarif(in[i]) != is_sarif(in[0]))
+            die("'%s' is a %s but '%s' is a %s: merge JSON reports with JSON reports, SARIF "
+                "logs with SARIF logs", path, is_sarif(in[i]) ? "SARIF log" : "JSON report",
+                argv[2], is_sarif(in[0]) ? "SARIF log" : "JSON report");
+        if (!is_sarif(in[i]) && mp_report_json_check(in[i], err, sizeof err))
             die("'%s' is not a usable memplumber JSON report: %s", path, err);
+    }
+    if (is_sarif(in[0])) {
+        merge_sarif(out, in, nin, argv + 2);
+        for (size_t i = 0; i < nin; i++)
+            mp_json_free(in[i]);
+        free(in);
+        return 0;
     }
 
     uint64_t sum[NSUM][2] = {{0}}, errors_total = 0;

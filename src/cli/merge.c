@@ -144,6 +144,7 @@ struct rec {
     int has_age;
     size_t reports;
     size_t last_input;              /* to count each input once */
+    int bstate;                     /* --baseline: 0 none, 1 new in some input, 2 known in all */
 };
 
 struct table {
@@ -168,6 +169,21 @@ static struct rec *find_or_add(struct table *t, uint64_t key, const struct mp_js
     r->first = first;
     r->last_input = (size_t)-1;
     return r;
+}
+
+/* A record marked new in any input is new; known in every input that marked it, known. */
+static void add_state(struct rec *r, const struct mp_json *x)
+{
+    const char *b = mp_json_str(x, "baseline");
+    if (b && !strcmp(b, "new"))
+        r->bstate = 1;
+    else if (b && !strcmp(b, "known") && r->bstate == 0)
+        r->bstate = 2;
+}
+
+static const char *state_name(int s)
+{
+    return s == 1 ? "new" : "known";
 }
 
 static int by_bytes(const void *a, const void *b)
@@ -388,6 +404,7 @@ int mp_merge_command(int argc, char **argv)
             struct rec *r = find_or_add(&leaks, mp_report_json_key(x), x);
             add_sat(&r->bytes, u64(x, "bytes"));
             add_sat(&r->blocks, u64(x, "blocks"));
+            add_state(r, x);
             uint64_t o, nw;
             if (!mp_json_u64(mp_json_get(x, "oldest_age_s"), &o) &&
                 !mp_json_u64(mp_json_get(x, "newest_age_s"), &nw)) {
@@ -409,6 +426,7 @@ int mp_merge_command(int argc, char **argv)
             const struct mp_json *x = e->items[j];
             struct rec *r = find_or_add(&errs, mp_report_json_key(x), x);
             add_sat(&r->count, u64(x, "count"));
+            add_state(r, x);
             if (r->last_input != i) {
                 uint64_t rep = u64(x, "reports");
                 r->reports += rep ? rep : 1;
@@ -449,8 +467,28 @@ int mp_merge_command(int argc, char **argv)
     for (size_t k = 0; k < NSUM; k++)
         fprintf(f, "    \"%s\": {\"bytes\": %llu, \"blocks\": %llu},\n", summary_names[k],
                 (unsigned long long)sum[k][0], (unsigned long long)sum[k][1]);
-    fprintf(f, "    \"errors\": %llu\n  },\n  \"only_new\": false,\n  \"min_age_s\": 0,\n"
-               "  \"baseline\": null,\n  \"leaks\": [", (unsigned long long)errors_total);
+    fprintf(f, "    \"errors\": %llu\n  },\n  \"only_new\": false,\n  \"min_age_s\": 0,\n",
+            (unsigned long long)errors_total);
+    /* The inputs' baseline marks, summed up over the merged records. */
+    const char *bfile = NULL;
+    for (size_t i = 0; i < nin && !bfile; i++)
+        bfile = mp_json_str(mp_json_get(in[i], "baseline"), "file");
+    if (bfile) {
+        size_t c[2][2] = {{0}}; /* [leaks, errors][new, known] */
+        for (size_t i = 0; i < leaks.n; i++)
+            if (leaks.r[i].bstate)
+                c[0][leaks.r[i].bstate - 1]++;
+        for (size_t i = 0; i < errs.n; i++)
+            if (errs.r[i].bstate)
+                c[1][errs.r[i].bstate - 1]++;
+        fputs("  \"baseline\": {\"file\": ", f);
+        put_str(f, bfile);
+        fprintf(f, ", \"new_leaks\": %zu, \"known_leaks\": %zu, \"new_errors\": %zu, "
+                   "\"known_errors\": %zu},\n", c[0][0], c[0][1], c[1][0], c[1][1]);
+    } else {
+        fputs("  \"baseline\": null,\n", f);
+    }
+    fputs("  \"leaks\": [", f);
     for (size_t i = 0; i < leaks.n; i++) {
         const struct rec *r = &leaks.r[i];
         char hex[17];
@@ -462,8 +500,11 @@ int mp_merge_command(int argc, char **argv)
         const char *alloc = mp_json_str(r->first, "allocator");
         put_str(f, alloc ? alloc : "unknown");
         fprintf(f, ", \"oldest_age_s\": %llu, \"newest_age_s\": %llu, \"key\": \"%s\", "
-                   "\"reports\": %zu, \"stack\": ",
+                   "\"reports\": %zu, ",
                 (unsigned long long)r->oldest, (unsigned long long)r->newest, hex, r->reports);
+        if (r->bstate)
+            fprintf(f, "\"baseline\": \"%s\", ", state_name(r->bstate));
+        fputs("\"stack\": ", f);
         put_stack(f, mp_json_get(r->first, "stack"));
         fputc('}', f);
     }
@@ -482,6 +523,8 @@ int mp_merge_command(int argc, char **argv)
         if (size && size->type == MP_JSON_NUMBER)
             fprintf(f, ", \"size\": %s", size->text);
         fprintf(f, ", \"key\": \"%s\", \"reports\": %zu", hex, r->reports);
+        if (r->bstate)
+            fprintf(f, ", \"baseline\": \"%s\"", state_name(r->bstate));
         static const char *const names[] = {"stack", "alloc_stack", "free_stack"};
         for (int k = 0; k < 3; k++) {
             const struct mp_json *st = mp_json_get(r->first, names[k]);

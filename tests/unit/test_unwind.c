@@ -407,6 +407,125 @@ static void test_signal_reentry(void)
     check(bad == 0, "captures interrupted by a handler that captures");
 }
 
+/* ---- anchors: the constant bottom of a thread's stack, recorded once and spliced in ---- */
+
+/* A thread whose stack below anchor_fn's frame alternates between two callers with the same
+ * frame layout (outer_a, outer_b): the anchor frame (the return address into anchor_fn at the
+ * same sp) is the same each time, the frames below it are not, so only the re-check of the
+ * recorded words tells them apart. */
+static volatile int anchor_phase;
+static int anchor_bad, anchor_trunc_bad, anchor_sig_bad;
+
+static NOINLINE int anchor_fn(struct cap *c);
+static NOINLINE int outer_a(struct cap *c)
+{
+    int r = anchor_fn(c);
+    __asm__ volatile("" ::: "memory");
+    return r + 1;
+}
+static NOINLINE int outer_b(struct cap *c)
+{
+    int r = anchor_fn(c);
+    __asm__ volatile("" ::: "memory");
+    return r + 2;
+}
+
+/* compares a capture with the memo on (anchors used) to one with it off, at several maxima */
+static NOINLINE int anchored_leaf(struct cap *c)
+{
+    uintptr_t *fp = __builtin_frame_address(0);
+    struct mp_unwind_regs r = { .pc = fp[1], .sp = (uintptr_t)(fp + 2), .bp = fp[0] };
+    uintptr_t on[MAXF], off[MAXF];
+    mp_unwind_set_memo(0);
+    int noff = mp_unwind(&r, off, MAXF);
+    mp_unwind_set_memo(1);
+    for (int max = noff + 2; max >= 1; max--) {
+        int n = mp_unwind(&r, on, max);
+        int ok = n == (noff < max ? noff : max);
+        for (int i = 0; ok && i < n; i++)
+            ok = on[i] == off[i];
+        if (!ok)
+            ++*(max >= noff ? &anchor_bad : &anchor_trunc_bad);
+    }
+    if (c)
+        capture(c);
+    return noff;
+}
+
+static void on_anchor_signal(int sig __attribute__((unused)))
+{
+    uintptr_t *fp = __builtin_frame_address(0);
+    struct mp_unwind_regs r = { .pc = fp[1], .sp = (uintptr_t)(fp + 2), .bp = fp[0] };
+    uintptr_t on[MAXF], off[MAXF];
+    mp_unwind_set_memo(0);
+    int noff = mp_unwind(&r, off, MAXF);
+    mp_unwind_set_memo(1);
+    int n = mp_unwind(&r, on, MAXF);
+    int ok = n == noff;
+    for (int i = 0; ok && i < n; i++)
+        ok = on[i] == off[i];
+    anchor_sig_bad += !ok;
+}
+
+static NOINLINE int anchor_body(struct cap *c, int depth)
+{
+    volatile char pad[32];
+    pad[0] = (char)depth;
+    int r = depth > 0 ? anchor_body(c, depth - 1) : anchored_leaf(c);
+    if (depth == 2 && anchor_phase == 3)
+        raise(SIGUSR1);
+    return r + pad[0];
+}
+
+static NOINLINE int anchor_fn(struct cap *c)
+{
+    int r = anchor_body(c, anchor_phase % 5 + 1);
+    __asm__ volatile("" ::: "memory");
+    return r;
+}
+
+static int (*volatile outer_ptr[2])(struct cap *) = { outer_a, outer_b };
+
+static void *anchor_thread(void *arg)
+{
+    struct cap *c = arg;
+    set_top_from_pthread();
+    for (int i = 0; i < 40; i++) {
+        anchor_phase = i;
+        outer_ptr[(i / 3) & 1](i == 39 ? c : NULL);
+    }
+    return NULL;
+}
+
+static void test_anchors(void)
+{
+#ifdef MP_UNWIND_STATS
+    extern unsigned long mp_unwind_stat_anchored, mp_unwind_stat_anchor_missed;
+    unsigned long anchored0 = mp_unwind_stat_anchored, missed0 = mp_unwind_stat_anchor_missed;
+#endif
+    mp_unwind_add_anchor_function((uintptr_t)anchor_fn, 0);
+    signal(SIGUSR1, on_anchor_signal);
+    static struct cap c;
+    pthread_t t;
+    if (pthread_create(&t, NULL, anchor_thread, &c) != 0) {
+        check(0, "pthread_create");
+        return;
+    }
+    pthread_join(t, NULL);
+    signal(SIGUSR1, SIG_DFL);
+    check(compare(&c, "anchored thread"), "anchored thread: the same frames as backtrace()");
+    check(anchor_bad == 0, "anchored walks give the frames of a walk without the memo");
+    check(anchor_trunc_bad == 0, "anchored walks cut at max give the same frames");
+    check(anchor_sig_bad == 0, "a signal handler's walk through the anchor");
+#ifdef MP_UNWIND_STATS
+    printf("  anchors: %lu walks spliced, %lu re-checks failed\n",
+           mp_unwind_stat_anchored - anchored0, mp_unwind_stat_anchor_missed - missed0);
+    check(mp_unwind_stat_anchored > anchored0, "walks were spliced at the anchor");
+    check(mp_unwind_stat_anchor_missed > missed0,
+          "walks whose frames below the anchor changed were caught by the re-check");
+#endif
+}
+
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static uint64_t rnd(void)
 {
@@ -634,6 +753,7 @@ int main(void)
     test_signal_async();
     test_signal_reentry();
     test_trees();
+    test_anchors();
     test_garbage();
     /* the walk still agrees after the garbage filled the cache with odd rules */
     struct cap c;

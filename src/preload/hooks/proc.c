@@ -21,6 +21,7 @@ void mp_unwind_set_stack_top(uintptr_t top);
 void mp_modules_before_dlclose(void *handle);
 void mp_modules_after_dlclose(void);
 void mp_unwind_flush(void);
+void mp_unwind_add_anchor_function(uintptr_t addr, int at_caller);
 
 typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 static pthread_create_fn real_pthread_create;
@@ -70,7 +71,11 @@ static void *thread_trampoline(void *p)
         pthread_attr_destroy(&a);
     }
     mp_guard_leave(g);
-    return s.fn(s.arg);
+    void *ret = s.fn(s.arg);
+    /* not a tail call: this frame stays on the thread's stack, the unwinder's anchor (below it
+     * every stack of the thread is the same) */
+    __asm__ volatile("" : : "r"(ret) : "memory");
+    return ret;
 }
 
 static pthread_create_fn resolve_pthread_create(void)
@@ -95,6 +100,13 @@ MP_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(
         return real(t, a, fn, arg);
     s->fn = fn;
     s->arg = arg;
+    static int anchored;
+    if (!__atomic_load_n(&anchored, __ATOMIC_RELAXED)) {
+        int g = mp_guard_enter();
+        mp_unwind_add_anchor_function((uintptr_t)thread_trampoline, 0);
+        mp_guard_leave(g);
+        __atomic_store_n(&anchored, 1, __ATOMIC_RELAXED);
+    }
     __atomic_add_fetch(&mp_live_in_create, 1, __ATOMIC_ACQ_REL);
     int rc = real(t, a, thread_trampoline, s);
     __atomic_sub_fetch(&mp_live_in_create, 1, __ATOMIC_ACQ_REL);

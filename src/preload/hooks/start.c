@@ -20,7 +20,12 @@ MP_EXPORT int __libc_start_main(main_fn main, int argc, char **argv, void (*init
     start_main_fn real = (start_main_fn)mp_real_next("__libc_start_main");
     if (!real)
         __builtin_trap(); /* cannot happen with glibc; nothing sensible to fall back on */
-    if (main && mp_runtime_ensure() && !mp_opt.show_below_main)
-        mp_unwind_set_stop_function((uintptr_t)main);
+    if (main && mp_runtime_ensure()) {
+        if (!mp_opt.show_below_main)
+            mp_unwind_set_stop_function((uintptr_t)main);
+        else
+            mp_unwind_add_anchor_function((uintptr_t)main, 1); /* libc's start-up frames below it
+                                                              are walked once per thread */
+    }
     return real(main, argc, argv, init, fini, rtld_fini, stack_end);
 }

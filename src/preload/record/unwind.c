@@ -800,6 +800,49 @@ void mp_unwind_set_stop_function(uintptr_t addr)
      * main? none can, main has not run) need no flush */
 }
 
+/* Anchor functions: [lo, hi) of functions below whose frame the stack stays the same for as long
+ * as the thread runs (memplumber's thread trampoline; main, when walks go below it). Each thread
+ * records the frames from there to the end of its stack once and splices them in when a walk
+ * lands on the anchor frame (see "Anchors" below): the function's own frame when it calls out
+ * from one place only (the trampoline), else its caller's frame (main calls from many places,
+ * while the return address into its caller is always the same). */
+#define ANCHOR_FNS 4
+static uintptr_t anchor_lo[ANCHOR_FNS], anchor_hi[ANCHOR_FNS];
+static uint8_t anchor_caller[ANCHOR_FNS];
+static int anchor_fns;
+
+void mp_unwind_add_anchor_function(uintptr_t addr, int at_caller)
+{
+    int in_object = 0;
+    struct fde_info fde;
+    const uint8_t *hdr = find_eh_frame_hdr(addr, &in_object);
+    if (!hdr || !find_fde_in_hdr(hdr, addr, &fde))
+        return;
+    int k = __atomic_load_n(&anchor_fns, __ATOMIC_ACQUIRE);
+    for (int i = 0; i < k; i++)
+        if (anchor_lo[i] == fde.pc_begin)
+            return;
+    if (k >= ANCHOR_FNS)
+        return;
+    /* written before the count is published; two callers at once may both take index k, and
+     * then both wrote a valid range (a lost one only costs the shortcut) */
+    anchor_lo[k] = fde.pc_begin;
+    anchor_hi[k] = fde.pc_end;
+    anchor_caller[k] = (uint8_t)(at_caller != 0);
+    __atomic_store_n(&anchor_fns, k + 1, __ATOMIC_RELEASE);
+}
+
+/* 0: pc (a return address) is in no anchor function; 1: in one whose frame is the anchor; 2: in
+ * one whose caller's frame is. */
+static int in_anchor_function(uintptr_t pc)
+{
+    int k = __atomic_load_n(&anchor_fns, __ATOMIC_ACQUIRE);
+    for (int i = 0; i < k; i++)
+        if (pc - 1 >= anchor_lo[i] && pc - 1 < anchor_hi[i])
+            return 1 + anchor_caller[i];
+    return 0;
+}
+
 /* __restore_rt: mov $15,%rax; syscall */
 static const uint8_t restore_rt_code[9] = { 0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 };
 
@@ -924,16 +967,46 @@ struct memo_walk {
     struct memo_frame f[MEMO_MAX + 1]; /* f[MEMO_MAX] takes the frames past MEMO_MAX */
 };
 
+/* Anchors. Below the start routine of a thread that memplumber's trampoline started (and below
+ * main, for walks that go past it) the stack is the same for the thread's whole life: the
+ * trampoline's frame, start_thread, clone3. Each memo keeps those frames once (recorded from the
+ * first walk that ended at the stack's outermost frame and went through an anchor function),
+ * and a walk that lands on the anchor frame (same pc at the same sp, and the same rbp where a
+ * step needs it) re-reads the recorded return-address and saved-rbp words, as a memo join does,
+ * and appends the recorded frames instead of stepping through them. Every word is checked, so a
+ * walk gives exactly the frames a full walk would; a thread started some other way (raw clone)
+ * has no anchor function on its stack and walks in full. */
+#define ANCHOR_MAX 8        /* frames kept from the anchor frame to the end of the stack */
+#define ANCHOR_TRIES 8      /* walks that ended at the outermost frame without an anchor */
+
+struct anchor {
+    uint32_t gen;       /* memo_gen when recorded (a flush drops it) */
+    uint8_t n;          /* entries f[0..n-1]; 0 = none recorded */
+    uint8_t tries;      /* complete walks seen without one; at ANCHOR_TRIES, stop looking */
+    uint8_t bp0;        /* a step uses rbp before one reloads it: rbp at f[0] must match */
+    struct memo_frame f[ANCHOR_MAX];
+};
+
 struct memo {
     uint32_t busy, gen;
     uint32_t cur;       /* w[cur] holds the previous walk */
     uint32_t serial;    /* bumped by every recorded walk (see mp_unwind_attach_id) */
+    struct anchor anchor;
     struct memo_walk w[2];
 };
 
 #ifdef MP_UNWIND_STATS /* debugging aid: -DMP_UNWIND_STATS, read by tests with extern */
 unsigned long mp_unwind_stat_slow, mp_unwind_stat_match, mp_unwind_stat_replayed,
-    mp_unwind_stat_replay_break;
+    mp_unwind_stat_replay_break, mp_unwind_stat_anchored, mp_unwind_stat_anchor_missed;
+#ifdef MP_UNWIND_STATS_PRINT /* -DMP_UNWIND_STATS_PRINT too: the counters on stderr at exit */
+#include <stdio.h>
+__attribute__((destructor)) static void print_unwind_stats(void)
+{
+    fprintf(stderr, "unwind stats: slow %lu match %lu replayed %lu breaks %lu anchored %lu anchor_missed %lu\n",
+            mp_unwind_stat_slow, mp_unwind_stat_match, mp_unwind_stat_replayed,
+            mp_unwind_stat_replay_break, mp_unwind_stat_anchored, mp_unwind_stat_anchor_missed);
+}
+#endif
 #define STAT(x) __atomic_add_fetch(&mp_unwind_stat_##x, 1, __ATOMIC_RELAXED)
 #define STAT_ADD(x, v) __atomic_add_fetch(&mp_unwind_stat_##x, (v), __ATOMIC_RELAXED)
 #else
@@ -1201,6 +1274,86 @@ __attribute__((noinline)) static struct wpos splice_memo(struct wpos w, int j,
     return w;
 }
 
+/* Does rbp at f[0] matter for the steps f[0] -> ... -> f[m-1] (a step computes its CFA from rbp
+ * before one reloads it)? */
+static int steps_use_bp0(const struct memo_frame *f, int m)
+{
+    for (int k = 0; k + 1 < m; k++) {
+        const uint64_t v = f[k].rule;
+        if (!(v & RULE_FAST) || !(v & 1))
+            return 1;
+        if (v & (BP_AT_CFA << 4))
+            return 0;
+    }
+    return 0;
+}
+
+/* The walk's frame n-1 is the anchor frame (same key at the same sp). When the anchor's words
+ * still hold and rbp agrees where a step needs it, appends its frames (up to max frames in all)
+ * to pcs and B and returns 1; otherwise returns 0 and the walk steps on as usual. The entries
+ * copied into B carry the walk's own rbp up to the first step that reloads it. */
+__attribute__((noinline, no_sanitize_address)) static int splice_anchor(const struct anchor *a,
+                                                                        struct wpos *w,
+                                                                        struct memo_frame *B,
+                                                                        uintptr_t *pcs, int max,
+                                                                        uintptr_t lo,
+                                                                        uintptr_t limit)
+{
+    const struct memo_frame *const f = a->f;
+    const int m = a->n;
+    if (a->bp0 && w->bp != (f[0].bp ^ BP_MASK))
+        return 0;
+    if (verify_suffix(f, m, lo, limit) != 0)
+        return 0;
+    int n = w->n, iend = m - 1;
+    if (iend > max - n)
+        iend = max - n;
+    uintptr_t bpx = w->bp ^ BP_MASK;
+    for (int i = 0; i < iend; i++) {
+        struct memo_frame e = f[i];
+        e.bp = bpx;
+        B[memo_index(n)] = e;
+        if (e.rule & (BP_AT_CFA << 4))
+            bpx = f[i + 1].bp;
+        pcs[n++] = f[i + 1].key;
+    }
+    STAT(anchored);
+    w->key = f[iend].key;
+    w->sp = f[iend].sp;
+    w->bp = bpx ^ BP_MASK;
+    w->n = n;
+    return 1;
+}
+
+/* After a walk that ended at the stack's outermost frame (a cached stop rule) with its n entries
+ * in B: keep the frames from the outermost one inside an anchor function to the end as the
+ * memo's anchor, when every step among them is a fast rule (replayable, verifiable). */
+__attribute__((noinline)) static void record_anchor(struct anchor *a, const struct memo_frame *B,
+                                                    int n, uint32_t gen)
+{
+    a->n = 0;
+    int i = n - 1, lo = n > ANCHOR_MAX ? n - ANCHOR_MAX : 0, how = 0;
+    while (i >= lo && !(how = in_anchor_function(B[i].key)))
+        i--;
+    i += how == 2;
+    if (i < lo || i >= n - 1) {
+        a->tries++;
+        return;
+    }
+    for (int k = i; k < n - 1; k++) {
+        if (!(B[k].rule & RULE_FAST)) {
+            a->tries++;
+            return;
+        }
+    }
+    const int m = n - i;
+    for (int k = 0; k < m; k++)
+        a->f[k] = B[i + k];
+    a->bp0 = (uint8_t)steps_use_bp0(a->f, m);
+    a->gen = gen;
+    a->n = (uint8_t)m;
+}
+
 /* The walk without a rule cache (its mapping failed): every rule computed, nothing recorded. */
 __attribute__((noinline)) static int walk_uncached(struct walk *w, uintptr_t *pcs, int max)
 {
@@ -1244,7 +1397,7 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
     struct memo *const memo = &tls_memo[mp_unwind_memo_slot & 1];
     struct memo_walk *A = NULL, *B = &memo_scratch;
     int m = 0, J = 0;
-    uintptr_t join_sp = UINTPTR_MAX;
+    uintptr_t join_sp = UINTPTR_MAX, anchor_sp = UINTPTR_MAX;
     uint32_t cur = 0;
     if (!memo->busy && __atomic_load_n(&memo_enabled, __ATOMIC_RELAXED)) {
         memo->busy = 1;
@@ -1252,6 +1405,8 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
         cur = memo->cur & 1;
         A = &memo->w[cur];
         B = &memo->w[cur ^ 1];
+        if (memo->anchor.n && memo->anchor.gen == __atomic_load_n(&memo_gen, __ATOMIC_RELAXED))
+            anchor_sp = memo->anchor.f[0].sp;
         if (memo->gen == __atomic_load_n(&memo_gen, __ATOMIC_RELAXED) && A->n > 0) {
             m = A->n;
             /* This capture starts on the previous walk's first frame, which ended for a reason
@@ -1278,28 +1433,49 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
 
     int n = 1, same = 0;
     int fixed_end = 0; /* set where the walk ends for a reason that depends only on the frames */
+    int outer_end = 0; /* ... at the stack's outermost frame (a cached stop rule) */
+    uintptr_t check_sp = join_sp < anchor_sp ? join_sp : anchor_sp;
     for (;;) {
         /* at frame n-1: (key, sp, bp), pcs[n-1] == key & ~EXACT_BIT */
-        if (__builtin_expect(sp >= join_sp, 0)) {
-            int j = J;
-            while (j < m && A->f[j].sp < sp)
-                j++;
-            join_sp = UINTPTR_MAX;
-            if (j < m) {
-                if (A->f[j].sp == sp && A->f[j].key == key) {
-                    struct wpos w = { key, sp, bp, n, same };
-                    w = splice_memo(w, j, A, Bf, pcs, max);
-                    key = w.key;
-                    sp = w.sp;
-                    bp = w.bp;
-                    n = w.n;
-                    same = w.same;
-                } else {
-                    J = j + (A->f[j].sp == sp);
-                    if (J < m)
-                        join_sp = A->f[J].sp; /* the walk may still land on a later entry */
+        if (__builtin_expect(sp >= check_sp, 0)) {
+            if (sp >= join_sp) {
+                int j = J;
+                while (j < m && A->f[j].sp < sp)
+                    j++;
+                join_sp = UINTPTR_MAX;
+                if (j < m) {
+                    if (A->f[j].sp == sp && A->f[j].key == key) {
+                        struct wpos w = { key, sp, bp, n, same };
+                        w = splice_memo(w, j, A, Bf, pcs, max);
+                        key = w.key;
+                        sp = w.sp;
+                        bp = w.bp;
+                        n = w.n;
+                        same = w.same;
+                    } else {
+                        J = j + (A->f[j].sp == sp);
+                        if (J < m)
+                            join_sp = A->f[J].sp; /* the walk may still land on a later entry */
+                    }
                 }
             }
+            if (sp >= anchor_sp) {
+                if (sp == anchor_sp && key == memo->anchor.f[0].key && n < max) {
+                    struct wpos w = { key, sp, bp, n, 0 };
+                    if (splice_anchor(&memo->anchor, &w, Bf, pcs, max, lo, limit)) {
+                        key = w.key;
+                        sp = w.sp;
+                        bp = w.bp;
+                        n = w.n;
+                        same = 0;
+                        fixed_end = 1;
+                        break;
+                    }
+                    STAT(anchor_missed);
+                }
+                anchor_sp = UINTPTR_MAX; /* passed it: another stack, or its words changed */
+            }
+            check_sp = join_sp < anchor_sp ? join_sp : anchor_sp;
         }
         if (n >= max) {
             fixed_end = 1;
@@ -1334,6 +1510,7 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
         } else {
             if ((v & 15) == K_STOP) {
                 fixed_end = 1;
+                outer_end = 1;
                 break; /* outermost frame, cached */
             }
             struct walk w = { key & ~EXACT_BIT, sp, bp, lo, limit, key & EXACT_BIT, table, 0 };
@@ -1362,6 +1539,11 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
         B->max = max;
         B->end_fixed = (uint8_t)fixed_end;
         B->bp0 = 2;
+        if (__builtin_expect(outer_end, 0) && n <= MEMO_MAX &&
+            anchor_sp == UINTPTR_MAX && memo->anchor.tries < ANCHOR_TRIES &&
+            (memo->anchor.n == 0 ||
+             memo->anchor.gen != __atomic_load_n(&memo_gen, __ATOMIC_RELAXED)))
+            record_anchor(&memo->anchor, Bf, n, __atomic_load_n(&memo_gen, __ATOMIC_RELAXED));
         memo->cur = cur ^ 1;
         memo->serial++;
         memo->gen = __atomic_load_n(&memo_gen, __ATOMIC_RELAXED);

@@ -50,6 +50,14 @@ extern __thread int mp_unwind_memo_slot __attribute__((tls_model("initial-exec")
  * for that function's return addresses then stop). */
 void mp_unwind_set_stop_function(uintptr_t addr);
 
+/* Below the frame of the function that contains addr, a thread's stack stays the same for as long
+ * as the thread runs (memplumber's thread trampoline; main, when walks go below it): each thread
+ * records the frames from there to the end of its stack once, and later walks that reach the
+ * anchor frame re-check those frames' stack words and append them without stepping. The anchor
+ * frame is the function's own (at_caller = 0: it calls out from one place only) or its caller's
+ * (at_caller = 1). The frames given are the same as without it. Up to 4 functions; hook-safe. */
+void mp_unwind_add_anchor_function(uintptr_t addr, int at_caller);
+
 /* Called after dlclose: forget cached rules for code that may have been unmapped. */
 void mp_unwind_flush(void);
 

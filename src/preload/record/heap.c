@@ -1,7 +1,8 @@
 /* Live-block table (see heap.h for the layout and the locking rules).
  * Entry: w0 = address (bits 0-47; 0 = empty slot) | allocation time bits 8-23 (48-63);
  * w1 = stack id (bits 0-23: the depot hands out fewer than 2^24) | allocation time bits 0-7
- * (24-31) | allocator kind (32-35) | scan state (36-37) | size (38-63, 26 bits). A size that does
+ * (24-31) | allocator kind (32-35) | scan state (36-37) | realloc in progress (38) | size (39-63,
+ * 25 bits). A size that does
  * not fit is stored as SIZE_BIG and found in the big-size side table. The time is mp_heap_now
  * when the block was recorded (24 bits of coarse ticks). User-space addresses fit in 47 bits, so
  * an entry's address is w0 & ADDR_MASK. Deletion shifts the following entries back (no
@@ -20,8 +21,11 @@
 #define NSHARD (1u << NSHARD_BITS)
 #define SLOT_BITS 26
 #define INIT_CAP 256
-#define SIZE_SHIFT 38
-#define SIZE_BIG ((1ull << 26) - 1)
+#define SIZE_SHIFT 39
+#define SIZE_BIG ((1ull << 25) - 1)
+#define REALLOC_BIT (1ull << 38)
+/* mp_heap_insert returns 1 on every POLL_HINT-th allocation recorded in a shard (heap.h). */
+#define POLL_HINT 16
 #define STATE_SHIFT 36
 #define KIND_SHIFT 32
 #define STACK_MASK 0xffffffull
@@ -75,7 +79,11 @@ static inline uint64_t hash_addr(uintptr_t a)
 /* A block's shard: a hash of its 4 KiB page. (Shards by 4 MiB region, so that threads on their
  * own glibc arenas would write their own shards, measured slower on the 2-core VM: 4 threads,
  * depth=1, 0.55 s of CPU instead of 0.49 s for 4M pairs; see docs/PERFORMANCE.md.) */
+#ifndef MP_SHARD_BY_REGION
 static inline struct shard *shard_of(uintptr_t a) { return &shards[hash_addr(a) >> (64 - NSHARD_BITS)]; }
+#else
+static inline struct shard *shard_of(uintptr_t a) { return &shards[(a >> 26) & (NSHARD - 1)]; }
+#endif
 
 static inline uint32_t home_of(uintptr_t a, uint64_t h, uint32_t cap)
 {
@@ -336,9 +344,26 @@ int mp_heap_insert(uintptr_t addr, size_t size, uint32_t stack, unsigned kind)
     if (rc == 0 && kind != MP_ALLOC_INTERNAL) {
         s->nalloc++;
         s->balloc += size;
+        rc = (s->nalloc & (POLL_HINT - 1)) == 0;
     }
     crit_leave(s, prev);
     return rc;
+}
+
+/* Remove the entry at slot i of s (caller holds the shard's critical section). */
+static inline void remove_at(struct shard *s, uint32_t i, uintptr_t addr, struct mp_block *out)
+{
+    unpack(&s->tab[i], out);
+    delete_slot(s, i);
+    /* under the shard lock, so that the freed-bytes total is only ever updated under it */
+    if (out->size == SIZE_BIG)
+        out->size = big_get(addr, 1);
+    if (out->kind != MP_ALLOC_INTERNAL) {
+        s->nfree++;
+        s->bfree += out->size;
+    }
+    if (__builtin_expect(mp_heap_stack_live != NULL, 0))
+        stack_live_add(out->stack, out->size, -1);
 }
 
 int mp_heap_remove(uintptr_t addr, struct mp_block *out)
@@ -347,19 +372,8 @@ int mp_heap_remove(uintptr_t addr, struct mp_block *out)
     struct shard *s = shard_of(addr);
     int prev = crit_enter(s);
     int64_t i = find_slot(s, h, addr);
-    if (i >= 0) {
-        unpack(&s->tab[i], out);
-        delete_slot(s, (uint32_t)i);
-        /* under the shard lock, so that the freed-bytes total is only ever updated under it */
-        if (out->size == SIZE_BIG)
-            out->size = big_get(addr, 1);
-        if (out->kind != MP_ALLOC_INTERNAL) {
-            s->nfree++;
-            s->bfree += out->size;
-        }
-        if (__builtin_expect(mp_heap_stack_live != NULL, 0))
-            stack_live_add(out->stack, out->size, -1);
-    }
+    if (i >= 0)
+        remove_at(s, (uint32_t)i, addr, out);
     crit_leave(s, prev);
     return i >= 0;
 }
@@ -376,6 +390,71 @@ int mp_heap_find(uintptr_t addr, struct mp_block *out)
     if (i >= 0 && out->size == SIZE_BIG)
         out->size = big_get(addr, 0);
     return i >= 0;
+}
+
+/* ---- realloc ---- */
+
+int mp_heap_realloc_begin(uintptr_t addr, struct mp_block *out)
+{
+    uint64_t h = hash_addr(addr);
+    struct shard *s = shard_of(addr);
+    int prev = crit_enter(s);
+    int64_t i = find_slot(s, h, addr);
+    if (i >= 0) {
+        unpack(&s->tab[i], out);
+        s->tab[i].meta |= REALLOC_BIT;
+    }
+    crit_leave(s, prev);
+    if (i >= 0 && out->size == SIZE_BIG)
+        out->size = big_get(addr, 0);
+    return i >= 0;
+}
+
+int mp_heap_realloc_end(uintptr_t addr, uintptr_t q, size_t size, uint32_t stack, unsigned kind)
+{
+    uint64_t h = hash_addr(addr);
+    struct shard *s = shard_of(addr);
+    int prev = crit_enter(s);
+    int64_t i = find_slot(s, h, addr);
+    /* Only our own entry: once the real realloc has moved the block, another thread may have
+     * been handed the old address and recorded it (without the flag). */
+    int ours = i >= 0 && (s->tab[i].meta & REALLOC_BIT);
+    int done = 0;
+    if (ours && (q == addr || q == 0)) {
+        uint64_t meta = s->tab[i].meta & ~REALLOC_BIT;
+        if (q == 0) {
+            s->tab[i].meta = meta; /* the realloc failed: the block is unchanged */
+            done = 1;
+        } else if (size < SIZE_BIG && (meta >> SIZE_SHIFT) != SIZE_BIG) {
+            /* Grown or shrunk in place: the block is the realloc's from now on (size, stack,
+             * time), counted as a free and an allocation as when it moves. */
+            uint32_t now = mp_heap_now;
+            size_t old = meta >> SIZE_SHIFT;
+            if (__builtin_expect(mp_heap_stack_live != NULL, 0)) {
+                stack_live_add((uint32_t)(meta & STACK_MASK), old, -1);
+                stack_live_add(stack, size, 1);
+            }
+            s->tab[i].addr = addr | (uint64_t)(now >> 8) << ADDR_BITS;
+            s->tab[i].meta = pack(size, stack, kind, now);
+            s->nfree++;
+            s->bfree += old;
+            s->nalloc++;
+            s->balloc += size;
+            done = (s->nalloc & (POLL_HINT - 1)) == 0 ? 2 : 1;
+        } else {
+            s->tab[i].meta = meta; /* a big size on either side: the general path below */
+        }
+    }
+    if (ours && !done) {
+        /* moved (or a big size): the old entry goes now, in the same critical section, so that
+         * it cannot be another thread's new record of the same address */
+        struct mp_block b;
+        remove_at(s, (uint32_t)i, addr, &b);
+    }
+    crit_leave(s, prev);
+    if (done || q == 0)
+        return done == 2;
+    return mp_heap_insert(q, size, stack, kind);
 }
 
 void mp_heap_lock_all(void)
@@ -432,7 +511,9 @@ uint32_t mp_heap_index_of(uintptr_t addr)
     uint64_t h = hash_addr(addr);
     unsigned si = (unsigned)(shard_of(addr) - shards);
     int64_t i = find_slot(&shards[si], h, addr);
-    return i < 0 ? MP_HEAP_NONE : (si << SLOT_BITS) | (uint32_t)i;
+    if (i < 0 || (shards[si].tab[i].meta & REALLOC_BIT))
+        return MP_HEAP_NONE;
+    return (si << SLOT_BITS) | (uint32_t)i;
 }
 
 static inline struct entry *entry_at(uint32_t idx)
@@ -468,7 +549,7 @@ void mp_heap_foreach(int (*fn)(uint32_t idx, const struct mp_block *b, void *ctx
     for (unsigned si = 0; si < NSHARD; si++) {
         struct shard *s = &shards[si];
         for (uint32_t i = 0; i < s->cap; i++) {
-            if (!s->tab[i].addr)
+            if (!s->tab[i].addr || (s->tab[i].meta & REALLOC_BIT))
                 continue;
             struct mp_block b;
             uint32_t idx = (si << SLOT_BITS) | i;

@@ -1,7 +1,7 @@
 /* The live-block table: address -> (size, allocator, stack id, scan state).
  * 64 shards chosen by a hash of the address, each an open-addressed linear-probing table of
  * 16-byte entries under its own mp_mutex (skipped while the process is single-threaded); tables grow by 1.5x at 80% load, so a live block
- * costs 20-30 bytes. Sizes >= 64 MiB live in a side table. No global lock on the hot path.
+ * costs 20-30 bytes. Sizes >= 32 MiB live in a side table. No global lock on the hot path.
  * Locking: mp_heap_insert/remove/find take one shard lock and mark the thread CRITICAL while
  * holding it. mp_heap_lock_all (fork, scan) takes all of them in index order; the thread that
  * holds them all may call the mp_heap_* functions, which then do not lock.
@@ -39,7 +39,9 @@ extern uint32_t mp_heap_stack_live_max;
 
 void mp_heap_init(void);
 
-/* Record a new block. Returns 0, or -1 when tool memory is exhausted (block untracked). */
+/* Record a new block. Returns 0; 1 on every 16th allocation recorded in the block's shard (a
+ * hint to poll for report requests and advance the clock, live.h; no counter of its own on the
+ * allocation path); -1 when tool memory is exhausted (block untracked). */
 int mp_heap_insert(uintptr_t addr, size_t size, uint32_t stack, unsigned kind);
 
 /* A hint, no lock, never faults: start loading the table line where addr's entry lives, so
@@ -51,6 +53,20 @@ int mp_heap_remove(uintptr_t addr, struct mp_block *out);
 
 /* Look a block up without removing it. 1 if found. */
 int mp_heap_find(uintptr_t addr, struct mp_block *out);
+
+/* realloc in two steps around the real realloc, so that a block that stays where it is keeps its
+ * entry (one update instead of a remove and an insert).
+ * begin: if addr is a live block, fill *out, flag its entry as being reallocated and return 1
+ * (else 0). While flagged, the scan and the report do not see the block (as if it were out of
+ * the table, which it was before this existed), and an insert of the same address by another
+ * thread replaces the entry (the real realloc moved the block and the address was handed out
+ * again).
+ * end: q is what the real realloc returned. q == 0: the flag is cleared (the block is
+ * unchanged). q == addr: the entry becomes the realloc's (size, stack, kind, time), in place.
+ * Else the old entry is removed if it is still ours (flagged) and q inserted. Totals count a
+ * realloc as a free and an allocation. Returns as mp_heap_insert (1: the poll hint). */
+int mp_heap_realloc_begin(uintptr_t addr, struct mp_block *out);
+int mp_heap_realloc_end(uintptr_t addr, uintptr_t q, size_t size, uint32_t stack, unsigned kind);
 
 void mp_heap_lock_all(void);
 void mp_heap_unlock_all(void);

@@ -40,7 +40,7 @@ struct mp_tls {
     int state;
     int holds_all_locks;    /* this thread locked every table lock (fork, scan) */
     uintptr_t stack_top;    /* highest address of this thread's stack, 0 = unknown */
-    unsigned allocs;        /* allocations by this thread (live.h: polled every 1024) */
+    unsigned allocs;        /* poll hints seen by this thread (live.h: polled every 64th) */
 };
 
 extern __thread struct mp_tls mp_tls __attribute__((tls_model("initial-exec")));

@@ -51,7 +51,9 @@ static uint64_t since_start_ms(void) { return mono_ms() - start_ms; }
 uint32_t mp_live_clock_now(void)
 {
     uint32_t s = (uint32_t)(since_start_ms() / 1000) & MP_HEAP_TIME_MASK;
-    __atomic_store_n(&mp_heap_now, s, __ATOMIC_RELAXED);
+    /* Written only when it changes: every allocation reads it, on every core. */
+    if (__atomic_load_n(&mp_heap_now, __ATOMIC_RELAXED) != s)
+        __atomic_store_n(&mp_heap_now, s, __ATOMIC_RELAXED);
     return s;
 }
 
@@ -635,6 +637,12 @@ void mp_live_poll(void)
     struct pollfd pfd = {lfd, POLLIN, 0};
     if (syscall(SYS_poll, &pfd, 1, 0) == 1 && (pfd.revents & POLLIN))
         start_helper();
+}
+
+__attribute__((noinline)) void mp_live_poll_hint(void)
+{
+    if (++mp_tls.allocs % MP_LIVE_POLL_EVERY == 0)
+        mp_live_poll();
 }
 
 void mp_live_init(void)

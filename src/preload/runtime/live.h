@@ -12,7 +12,7 @@
  *    snapshots, keeps the clock (mp_heap_now) and accepts report requests. All signals blocked;
  *    never stopped by a scan (mp_threads_hidden_tid). Started at start-up when snapshots are on
  *    (snapshot_interval) or with report_thread=yes; otherwise when a report request is waiting
- *    and the program allocates (mp_live_poll, every 1024 allocations of a thread, also advances
+ *    and the program allocates (mp_live_poll, about every 1024 allocations of a thread, also advances
  *    the clock).
  *  - the report thread, a real pthread that writes the reports asked for. Started together with
  *    the watch thread by mp_live_poll, when the program creates its first thread (it is
@@ -38,10 +38,13 @@ void mp_live_child_after_fork(void);
 void mp_live_thread_created(void);
 extern int mp_live_in_create;
 
-/* From the allocation hook, every MP_LIVE_POLL_EVERY allocations of a thread: advances the clock
- * and takes up a waiting report request when no memplumber thread runs yet. */
-#define MP_LIVE_POLL_EVERY 1024
+/* Advances the clock and takes up a waiting report request when no memplumber thread runs yet.
+ * Called by mp_live_poll_hint on every MP_LIVE_POLL_EVERY-th hint of a thread; the hints come
+ * from the block table (mp_heap_insert returns 1 on every 16th allocation recorded in a shard),
+ * so the allocation path pays no counter of its own: about one poll per 1024 allocations. */
+#define MP_LIVE_POLL_EVERY 64
 void mp_live_poll(void);
+void mp_live_poll_hint(void);
 
 /* The heap clock now (also stored in mp_heap_now): whole seconds since start-up, 24 bits. */
 uint32_t mp_live_clock_now(void);

@@ -430,11 +430,11 @@ void mp_runtime_on_alloc(void *p, size_t size, unsigned alloc_kind, uintptr_t *f
         alloc_kind != MP_ALLOC_REALLOC)
         memset(p, fill_new, size);
     uint32_t id = capture(fp);
-    mp_heap_insert((uintptr_t)p, size, id, alloc_kind);
+    int rc = mp_heap_insert((uintptr_t)p, size, id, alloc_kind);
     if (__builtin_expect(pending_n, 0))
         pending_drain();
-    if (__builtin_expect(++mp_tls.allocs % MP_LIVE_POLL_EVERY == 0, 0))
-        mp_live_poll();
+    if (__builtin_expect(rc > 0, 0))
+        mp_live_poll_hint();
 }
 
 int mp_runtime_on_free(void *p, unsigned free_kind, size_t sized, int has_size, uintptr_t *fp)
@@ -589,27 +589,42 @@ void *mp_runtime_realloc(void *p, size_t n, uintptr_t *fp)
         return q;
     }
     struct mp_block b;
-    if (!mp_heap_remove((uintptr_t)p, &b)) {
-        mp_misuse_report_bad_free(p, MP_FREE_FREE, 1, fp);
-        errno = ENOMEM;
-        return NULL;
-    }
     if (n == 0) {
         /* glibc semantics: realloc(p, 0) frees p and returns NULL. */
+        if (!mp_heap_remove((uintptr_t)p, &b)) {
+            mp_misuse_report_bad_free(p, MP_FREE_FREE, 1, fp);
+            errno = ENOMEM;
+            return NULL;
+        }
         mp_misuse_remember_free(&b, fp);
         MP_REAL_VOID(mp_real.free(p));
         return NULL;
     }
-    void *q = MP_REAL(mp_real.realloc(p, n));
-    if (!q) {
-        mp_heap_insert((uintptr_t)p, b.size, b.stack, b.kind);
+    /* The block keeps its entry while the real realloc runs (flagged, see heap.h): most
+     * reallocs leave the block where it is (glibc grows into the free space after it), and then
+     * the entry is only updated. The capture comes first, so that the table's cache miss
+     * overlaps it. */
+    mp_heap_prefetch((uintptr_t)p);
+    uint32_t id = capture(fp);
+    if (!mp_heap_realloc_begin((uintptr_t)p, &b)) {
+        mp_misuse_report_bad_free(p, MP_FREE_FREE, 1, fp);
+        errno = ENOMEM;
         return NULL;
     }
+    void *q = MP_REAL(mp_real.realloc(p, n));
+    if (q && q != p)
+        mp_heap_prefetch((uintptr_t)q);
+    if (q && fill_new >= 0 && n > b.size)
+        memset((char *)q + b.size, fill_new, n - b.size); /* the part the program never wrote */
+    int rc = mp_heap_realloc_end((uintptr_t)p, (uintptr_t)q, n, id, MP_ALLOC_REALLOC);
+    if (!q)
+        return NULL;
     if (q != p)
         mp_misuse_remember_free(&b, fp);
-    if (fill_new >= 0 && n > b.size)
-        memset((char *)q + b.size, fill_new, n - b.size); /* the part the program never wrote */
-    mp_runtime_on_alloc(q, n, MP_ALLOC_REALLOC, fp);
+    if (__builtin_expect(pending_n, 0))
+        pending_drain();
+    if (__builtin_expect(rc > 0, 0))
+        mp_live_poll_hint();
     return q;
 }
 

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
@@ -50,9 +51,34 @@ static int read_reply(int s, struct mp_live_reply *r)
     return 0;
 }
 
-/* The process's signal mask and handler state for sig, from /proc: 1 if it has a handler for sig
- * (SigCgt) and at least one of its threads does not block it, else 0 with the reason in why. */
-static int can_wake(long pid, int sig, char *why, size_t whylen)
+/* Is the thread waiting in sigwait()/sigwaitinfo()/sigtimedwait()? While it waits, /proc shows
+ * the signals it waits for as unblocked, and a signal sent to it would be handed to the program
+ * as if it were one of its own. wchan names the kernel function the thread sleeps in (readable
+ * by the same user even where ptrace is restricted); the syscall file is the fallback. */
+static int in_sigwait(long pid, const char *tid)
+{
+    char path[320], line[128];
+    snprintf(path, sizeof path, "/proc/%ld/task/%s/wchan", pid, tid);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        int got = fgets(line, sizeof line, f) != NULL;
+        fclose(f);
+        if (got && line[0] && strcmp(line, "0"))
+            return !strncmp(line, "do_sigtimedwait", 15);
+    }
+    snprintf(path, sizeof path, "/proc/%ld/task/%s/syscall", pid, tid);
+    f = fopen(path, "r");
+    if (!f)
+        return 0;
+    int got = fgets(line, sizeof line, f) != NULL;
+    fclose(f);
+    return got && atol(line) == SYS_rt_sigtimedwait && line[0] != '-';
+}
+
+/* The process's signal mask and handler state for sig, from /proc: the id of a thread that can
+ * take sig (the process has a handler for it (SigCgt), the thread does not block it and does
+ * not wait for signals in sigwait), else 0 with the reason in why. */
+static long can_wake(long pid, int sig, char *why, size_t whylen)
 {
     char path[96], line[256];
     unsigned long long bit = 1ull << (sig - 1);
@@ -71,39 +97,51 @@ static int can_wake(long pid, int sig, char *why, size_t whylen)
     snprintf(path, sizeof path, "/proc/%ld/task", pid);
     DIR *d = opendir(path);
     struct dirent *e;
-    int open_thread = 0;
+    long open_thread = 0;
+    int waiting = 0;
     while (d && (e = readdir(d)) && !open_thread) {
         if (e->d_name[0] == '.')
             continue;
         char tpath[320];
         snprintf(tpath, sizeof tpath, "/proc/%ld/task/%s/status", pid, e->d_name);
         FILE *t = fopen(tpath, "r");
+        int open = 0;
         while (t && fgets(line, sizeof line, t))
             if (!strncmp(line, "SigBlk:", 7) && !(strtoull(line + 7, NULL, 16) & bit))
-                open_thread = 1;
+                open = 1;
         if (t)
             fclose(t);
+        if (open && in_sigwait(pid, e->d_name)) {
+            waiting = 1;
+            open = 0;
+        }
+        if (open)
+            open_thread = atol(e->d_name);
     }
     if (d)
         closedir(d);
     if (!open_thread) {
-        snprintf(why, whylen, "every thread of it blocks signal %d", sig);
+        snprintf(why, whylen, waiting ? "every thread of it blocks signal %d or waits for signals in sigwait()"
+                                      : "every thread of it blocks signal %d", sig);
         return 0;
     }
-    return 1;
+    return open_thread;
 }
 
-/* Wake an idle process that has taken no request up (see the protocol). */
+/* Wake an idle process that has taken no request up (see the protocol): the signal goes to one
+ * thread that takes it in memplumber's handler, never to the process as a whole (the kernel
+ * could hand it to a thread waiting in sigwait, that is to the program). */
 static void wake(long pid, const char *comm)
 {
     char why[160];
     int sig = MP_LIVE_WAKE_SIGNAL;
-    if (!can_wake(pid, sig, why, sizeof why))
+    long tid = can_wake(pid, sig, why, sizeof why);
+    if (!tid)
         fail("process %ld (%s) has no memplumber thread running to take the request, is idle, and "
-             "cannot be woken safely: %s (it blocks signal %d?). Start it with --report-thread=yes "
+             "cannot be woken safely: %s. Start it with --report-thread=yes "
              "(or report_thread=yes in MEMPLUMBER_OPTIONS), or ask again once it allocates memory",
-             pid, comm, why, sig);
-    kill((pid_t)pid, sig);
+             pid, comm, why);
+    syscall(SYS_tgkill, (pid_t)pid, (pid_t)tid, sig);
 }
 
 static void usage_die(const char *fmt, const char *arg)

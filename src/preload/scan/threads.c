@@ -86,13 +86,11 @@ static int list_tids(pid_t *tids, int max)
     return n;
 }
 
-/* Has the task begun to exit (PF_EXITING in /proc/self/task/TID/stat's flags field), or is it
- * gone? A thread that pthread_join has just returned for can still be listed for a moment: the
- * kernel wakes the joiner when it clears the thread's tid, before it removes the task. Such a
- * task never runs the program's code again. */
-static int task_exiting(pid_t tid)
+/* Reads /proc/self/task/TID/NAME into buf (NUL-terminated); the length, or -1 if the task is
+ * gone. */
+static long read_task_file(pid_t tid, const char *name, char *buf, size_t size)
 {
-    char path[48] = "/proc/self/task/";
+    char path[64] = "/proc/self/task/";
     size_t len = strlen(path);
     char digits[16];
     int nd = 0;
@@ -100,16 +98,31 @@ static int task_exiting(pid_t tid)
         digits[nd++] = (char)('0' + t % 10);
     while (nd > 0)
         path[len++] = digits[--nd];
-    memcpy(path + len, "/stat", 6);
+    path[len++] = '/';
+    size_t nl = strlen(name);
+    if (len + nl >= sizeof path)
+        return -1;
+    memcpy(path + len, name, nl + 1);
     int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return 1;
-    char buf[1024];
-    long n = syscall(SYS_read, fd, buf, sizeof buf - 1);
+        return -1;
+    long n = syscall(SYS_read, fd, buf, size - 1);
     syscall(SYS_close, fd);
-    if (n <= 0)
-        return 1;
+    if (n < 0)
+        return -1;
     buf[n] = 0;
+    return n;
+}
+
+/* Has the task begun to exit (PF_EXITING in /proc/self/task/TID/stat's flags field), or is it
+ * gone? A thread that pthread_join has just returned for can still be listed for a moment: the
+ * kernel wakes the joiner when it clears the thread's tid, before it removes the task. Such a
+ * task never runs the program's code again. */
+static int task_exiting(pid_t tid)
+{
+    char buf[1024];
+    if (read_task_file(tid, "stat", buf, sizeof buf) <= 0)
+        return 1;
     /* "tid (comm) S ppid pgrp session tty tpgid flags ...": comm may hold spaces and ')'. */
     const char *p = strrchr(buf, ')');
     if (!p)
@@ -130,6 +143,50 @@ static int task_exiting(pid_t tid)
             p++;
     }
     return 0;
+}
+
+/* Does the thread block sig (SigBlk in /proc/self/task/TID/status)? A signal it blocks would
+ * stay pending and reach the program later: through sigwait()/sigwaitinfo()/signalfd, which
+ * servers use to take every signal in one thread, or when it unblocks its signals. */
+static int task_blocks(pid_t tid, int sig)
+{
+    char buf[2048];
+    if (read_task_file(tid, "status", buf, sizeof buf) <= 0)
+        return 0;
+    const char *p = strstr(buf, "\nSigBlk:");
+    if (!p)
+        return 0;
+    for (p += 8; *p == ' ' || *p == '\t'; p++)
+        ;
+    const char *end = p;
+    while ((*end >= '0' && *end <= '9') || (*end >= 'a' && *end <= 'f'))
+        end++;
+    /* hexadecimal, most significant digit first: bit (sig - 1) is in the digit (sig - 1) / 4
+     * from the end */
+    int digit = (sig - 1) / 4;
+    if (end - p <= digit)
+        return 0;
+    char c = end[-1 - digit];
+    int v = c <= '9' ? c - '0' : c - 'a' + 10;
+    return (v >> ((sig - 1) % 4)) & 1;
+}
+
+/* Is the thread waiting in sigwait()/sigwaitinfo()/sigtimedwait()? While it waits, the kernel
+ * shows the signals it waits for as unblocked, and a signal sent to it is returned to the
+ * program instead of running a handler. /proc/self/task/TID/syscall starts with the number
+ * of the system call the thread is blocked in. */
+static int task_in_sigwait(pid_t tid)
+{
+    char buf[256];
+    if (read_task_file(tid, "syscall", buf, sizeof buf) <= 0)
+        return 0;
+    long nr = 0;
+    const char *p = buf;
+    if (*p < '0' || *p > '9')
+        return 0; /* "running", or "-1 ..." when not in a system call */
+    for (; *p >= '0' && *p <= '9'; p++)
+        nr = nr * 10 + (*p - '0');
+    return nr == SYS_rt_sigtimedwait;
 }
 
 int mp_threads_count(void)
@@ -198,9 +255,15 @@ int mp_threads_stop(struct mp_thread_ctx *out, int max)
     if (sigaction(STOP_SIGNAL, &sa, &old_action) == 0)
         installed = 1;
     int sent = 0;
-    for (int i = 0; i < k; i++)
+    for (int i = 0; i < k; i++) {
+        /* A thread that blocks the signal is not sent it (it would not stop, and the program
+         * would get the signal later); like a thread that does not answer, it is scanned
+         * without being stopped. */
+        if (task_blocks(out[i].tid, STOP_SIGNAL) || task_in_sigwait(out[i].tid))
+            continue;
         if (syscall(SYS_tgkill, pid, out[i].tid, STOP_SIGNAL) == 0)
             sent++;
+    }
     sent_count = sent;
     /* Wait up to ~1 s for the answers. */
     for (int waited = 0; waited < 1000 && __atomic_load_n(&acks, __ATOMIC_ACQUIRE) < sent; waited++)

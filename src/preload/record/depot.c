@@ -49,11 +49,18 @@ static struct record **records; /* id -> record, reserved for MAX_IDS, touched l
 static uint32_t next_id = 1;
 static uint32_t used_slots;
 
-/* Both 64-bit halves of x * k, folded: a non-linear mix of every bit of x. (Written as two
- * products: GCC 12 sends a 128-bit product through the stack, the halves stay in registers.) */
+/* Both 64-bit halves of x * k, folded: a non-linear mix of every bit of x. One MUL gives both
+ * halves (rdx:rax); GCC 12 computes them as two products (IMUL and MUL) or sends the 128-bit
+ * product through the stack, so the instruction is written out. */
 static inline uint64_t fold(uint64_t x, uint64_t k)
 {
+#if defined(__x86_64__)
+    uint64_t lo, hi;
+    __asm__("mulq %3" : "=a"(lo), "=d"(hi) : "a"(x), "rm"(k) : "cc");
+    return lo ^ hi;
+#else
     return (x * k) ^ (uint64_t)(((unsigned __int128)x * k) >> 64);
+#endif
 }
 
 static inline uint64_t finish(uint64_t h)

@@ -210,6 +210,32 @@ uint64_t mp_report_error_key(struct mp_report_ctx *ctx, const struct mp_error_re
     return mp_report_stack_key(ctx, mp_error_kind_name(e->kind), e->stack);
 }
 
+/* The baseline, read once per process (the library stays loaded: heap errors printed as they
+ * happen use it too) and again only if another path is asked for. Under report_lock. NULL when
+ * it cannot be used (said once; every record and error then counts as new), *rc = -1. */
+static struct mp_baseline *baseline_cached;
+static char baseline_cached_path[4096];
+static int baseline_cached_failed;
+
+static const struct mp_baseline *baseline_get(const char *path, int *rc)
+{
+    if (strcmp(path, baseline_cached_path) != 0) {
+        mp_baseline_free(baseline_cached);
+        baseline_cached = NULL;
+        baseline_cached_failed = 0;
+        snprintf(baseline_cached_path, sizeof baseline_cached_path, "%s", path);
+        char err[1024];
+        baseline_cached = mp_baseline_load(path, err, sizeof err);
+        if (!baseline_cached) {
+            say("memplumber: error: cannot use the baseline '%s': %s; every loss record and "
+                "error counts as new\n", path, err);
+            baseline_cached_failed = 1;
+        }
+    }
+    *rc = baseline_cached_failed ? -1 : 0;
+    return baseline_cached;
+}
+
 int mp_report_baseline_apply(struct mp_report_ctx *ctx)
 {
     const struct mp_report_input *in = ctx->in;
@@ -224,14 +250,8 @@ int mp_report_baseline_apply(struct mp_report_ctx *ctx)
         return -1;
     }
     ctx->baseline_on = 1;
-    char err[1024];
     int rc = 0;
-    struct mp_baseline *b = mp_baseline_load(path, err, sizeof err);
-    if (!b) {
-        say("memplumber: error: cannot use the baseline '%s': %s; every loss record and error "
-            "counts as new\n", path, err);
-        rc = -1;
-    }
+    const struct mp_baseline *b = baseline_get(path, &rc);
     for (size_t i = 0; i < ctx->norder; i++) {
         const struct mp_loss_record *r = &in->records[ctx->order[i]];
         int known = mp_baseline_has(b, mp_report_record_key(ctx, r));
@@ -249,7 +269,6 @@ int mp_report_baseline_apply(struct mp_report_ctx *ctx)
         else
             ctx->new_errors++;
     }
-    mp_baseline_free(b);
     return rc;
 }
 
@@ -417,11 +436,28 @@ MP_EXPORT int mp_report_error_now(const struct mp_report_input *in,
         rc = -1;
     } else {
         if (!mp_report_supp_error_suppressed(&ctx, err)) {
+            /* --baseline: say whether this error is new (err is not in in->errors: mark it
+             * through a one-error view of the input) */
+            struct mp_report_input one;
+            const struct mp_report_input *saved = ctx.in;
+            if (in->opt.baseline && in->opt.baseline[0]) {
+                one = *ctx.in;
+                one.records = NULL;
+                one.nrecords = 0;
+                one.errors = err;
+                one.nerrors = 1;
+                ctx.in = &one;
+                size_t norder = ctx.norder;
+                ctx.norder = 0;
+                mp_report_baseline_apply(&ctx);
+                ctx.norder = norder;
+            }
             struct mp_out o;
             mp_out_init(&o, in->opt.text_fd);
             mp_text_write_error(&ctx, &o, err);
             if (mp_out_close(&o))
                 rc = -1;
+            ctx.in = saved;
         }
         mp_report_ctx_free(&ctx);
     }

@@ -296,7 +296,6 @@ static void put_error_detail(struct mp_out *o, const struct mp_error_record *e)
     mp_out_putc(o, ')');
     if (e->count > 1)
         mp_out_printf(o, " [%llu times]", (unsigned long long)e->count);
-    mp_out_putc(o, '\n');
 }
 
 void mp_text_write_error(struct mp_report_ctx *ctx, struct mp_out *o,
@@ -307,6 +306,9 @@ void mp_text_write_error(struct mp_report_ctx *ctx, struct mp_out *o,
     if (e->kind == MP_ERR_SIZED_DELETE)
         mp_out_printf(o, ": %llu", (unsigned long long)e->size_given);
     put_error_detail(o, e);
+    int st = mp_report_error_status(ctx, e);
+    mp_out_puts(o, st == 1 ? " [new: not in the baseline]\n"
+                   : st == 2 ? " [known: in the baseline]\n" : "\n");
     put_stack(ctx, o, e->stack);
 
     line_begin(ctx, o);

@@ -80,6 +80,7 @@ grep -q '32 bytes in 1 blocks are definitely lost in loss record .* \[new: not i
 grep -q '6 bytes in 1 blocks are definitely lost in loss record .* \[known: in the baseline\]' newleak.out || bad "newleak: the old record is not marked known"
 grep -q 'blocks are definitely lost in loss record [0-9]* of [0-9]* \[new: not in the baseline\]</text>' newleak.xml || bad "newleak: the XML does not say which record is new"
 run 7 newerr --baseline=old.json --error-exitcode=7 --json=newerr.json ./prog e
+grep -q 'Invalid free() .*double_free.* \[new: not in the baseline\]' newerr.out || bad "newerr: the heap error's line does not say it is new: $(grep 'Invalid free' newerr.out)"
 run 0 noexit --baseline=old.json ./prog ne
 # The same leaks after a rebuild that moved every line and address.
 run 0 moved --baseline=old.json --error-exitcode=7 --json=moved.json ./prog2
@@ -180,6 +181,7 @@ if len(m['merged_from']) != len(ins):
 sys.exit(0 if ok else 1)
 EOF
 run 0 mbase --baseline=merged.json --error-exitcode=7 ./prog ne
+grep -q 'Invalid free() .*double_free.* \[known: in the baseline\]' mbase.out || bad "mbase: the heap error's line does not say it is known: $(grep 'Invalid free' mbase.out)"
 echo '{"format": "memplumber-report", "version": 1, "leaks": [], "errors": [' >broken.json
 out=$("$M" merge out.json suite/*.json broken.json 2>&1); rc=$?
 { [ $rc = 2 ] && echo "$out" | grep -q "'broken.json'" && [ ! -e out.json ]; } || bad "merge with a broken input: status $rc, '$out'"

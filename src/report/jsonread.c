@@ -246,7 +246,10 @@ static struct mp_json *container(struct parser *ps, int depth, int object)
             ps->p++;
             return j;
         }
-        fail(ps, "expected ',' or '%c'", close);
+        if (ps->p >= ps->end)
+            fail(ps, "unexpected end of the text (expected ',' or '%c')", close);
+        else
+            fail(ps, "expected ',' or '%c'", close);
         break;
     }
     mp_json_free(j);

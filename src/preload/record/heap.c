@@ -78,12 +78,13 @@ static inline uint64_t hash_addr(uintptr_t a)
 
 /* A block's shard: a hash of its 4 KiB page. (Shards by 4 MiB region, so that threads on their
  * own glibc arenas would write their own shards, measured slower on the 2-core VM: 4 threads,
- * depth=1, 0.55 s of CPU instead of 0.49 s for 4M pairs; see docs/PERFORMANCE.md.) */
-#ifndef MP_SHARD_BY_REGION
+ * depth=1, 0.55 s of CPU instead of 0.49 s for 4M pairs. Shards by 64 MiB region modulo 64, one
+ * shard per glibc arena heap, measured slower too: churn 4 threads 0.57 s of CPU instead of 0.43 s,
+ * deep frees 4 threads 0.56 instead of 0.52. A thread's blocks then fill one table to 53-80%
+ * load, where the page hash spreads them over 64 tables that stay at their minimum size and far
+ * emptier, and the backward shift of deletions (remove_at) went from 3% to 13% of samples: the
+ * cost is the load factor, not the sharing. See docs/PERFORMANCE.md.) */
 static inline struct shard *shard_of(uintptr_t a) { return &shards[hash_addr(a) >> (64 - NSHARD_BITS)]; }
-#else
-static inline struct shard *shard_of(uintptr_t a) { return &shards[(a >> 26) & (NSHARD - 1)]; }
-#endif
 
 static inline uint32_t home_of(uintptr_t a, uint64_t h, uint32_t cap)
 {
@@ -351,7 +352,8 @@ int mp_heap_insert(uintptr_t addr, size_t size, uint32_t stack, unsigned kind)
 }
 
 /* Remove the entry at slot i of s (caller holds the shard's critical section). */
-static inline void remove_at(struct shard *s, uint32_t i, uintptr_t addr, struct mp_block *out)
+static inline __attribute__((always_inline)) void remove_at(struct shard *s, uint32_t i, uintptr_t addr,
+                                                          struct mp_block *out)
 {
     unpack(&s->tab[i], out);
     delete_slot(s, i);

@@ -56,6 +56,14 @@ static inline const char *mp_leak_kind_name(unsigned k)
     return k < MP_LEAK_NKINDS ? n[k] : "unknown";
 }
 
+/* The words of the text report: "definitely lost", ... */
+static inline const char *mp_leak_kind_words(unsigned k)
+{
+    static const char *const w[] = {"definitely lost", "indirectly lost", "possibly lost",
+                                    "still reachable"};
+    return k < MP_LEAK_NKINDS ? w[k] : "lost (unknown kind)";
+}
+
 static inline const char *mp_alloc_kind_name(unsigned k)
 {
     static const char *const n[] = {"malloc", "calloc", "realloc", "memalign", "new", "new[]",

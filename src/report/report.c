@@ -26,9 +26,7 @@ static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
 
 const char *mp_report_kind_words(unsigned kind)
 {
-    static const char *const w[] = {"definitely lost", "indirectly lost", "possibly lost",
-                                    "still reachable"};
-    return kind < MP_LEAK_NKINDS ? w[kind] : "lost (unknown kind)";
+    return mp_leak_kind_words(kind);
 }
 
 const char *mp_report_error_title(unsigned kind)

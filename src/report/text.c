@@ -9,6 +9,8 @@
  * ready to paste) and verbosity 2 lists the suppressions used. Depends on report.h only. */
 #include "report/report.h"
 
+#include "common/summary.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,25 +113,6 @@ static void put_record(struct mp_report_ctx *ctx, struct mp_out *o,
     line_empty(ctx, o);
 }
 
-static void put_count(struct mp_report_ctx *ctx, struct mp_out *o, const char *label,
-                      const struct mp_count *c)
-{
-    line_begin(ctx, o);
-    mp_out_puts(o, label);
-    mp_out_commas(o, c->bytes);
-    /* a report of what is new: the summary's growth too (kinds 0-3 only) */
-    const struct mp_count *inc = NULL;
-    if (ctx->in->only_new && c >= ctx->in->lost && c < ctx->in->lost + 4)
-        inc = &ctx->in->lost_increase[c - ctx->in->lost];
-    if (inc)
-        put_increase(o, (int64_t)inc->bytes);
-    mp_out_puts(o, " bytes in ");
-    mp_out_commas(o, c->blocks);
-    if (inc)
-        put_increase(o, (int64_t)inc->blocks);
-    mp_out_puts(o, " blocks\n");
-}
-
 /* Largest total first, then the report's own order (ctx->order is sorted by direct bytes). */
 static int by_total(const void *a, const void *b, void *arg)
 {
@@ -149,37 +132,19 @@ static int by_total(const void *a, const void *b, void *arg)
     return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
 }
 
+static void out_put(void *sink, const char *s, size_t n)
+{
+    mp_out_write(sink, s, n);
+}
+
 void mp_text_write(struct mp_report_ctx *ctx, struct mp_out *o)
 {
     const struct mp_report_input *in = ctx->in;
     const struct mp_report_options *opt = &in->opt;
-    line_empty(ctx, o);
-    if (in->reason && in->reason[0] && strcmp(in->reason, "exit") != 0) {
-        line_begin(ctx, o);
-        mp_out_puts(o, "memplumber report (");
-        put_clean(o, in->reason);
-        mp_out_puts(o, ")\n");
-        line_empty(ctx, o);
-    }
-    if (in->only_new || in->min_age_s) {
-        line_begin(ctx, o);
-        if (in->only_new && in->prev_seq)
-            mp_out_printf(o, "Loss records new or grown since report %u of this process",
-                          (unsigned)in->prev_seq);
-        else if (in->only_new)
-            mp_out_puts(o, "Loss records new since the start (no previous check)");
-        else
-            mp_out_puts(o, "Loss records");
-        if (in->min_age_s)
-            mp_out_printf(o, "%s blocks allocated at least %llu s ago",
-                          in->only_new ? ", counting" : " count only",
-                          (unsigned long long)in->min_age_s);
-        mp_out_puts(o, "\n");
-        line_empty(ctx, o);
-    }
+    struct mp_summary sum;
+    mp_summary_from_model(&sum, in);
+    mp_summary_head(&sum, out_put, o);
     if (opt->leak_check >= 2) {
-        size_t hidden = 0;
-        uint64_t hidden_bytes = 0;
         /* valgrind numbers loss records in increasing total size (direct + indirect): a
          * definitely lost record that owns indirect blocks comes after them. */
         uint32_t *order = malloc((ctx->norder ? ctx->norder : 1) * sizeof *order);
@@ -196,50 +161,19 @@ void mp_text_write(struct mp_report_ctx *ctx, struct mp_out *o)
                 if (opt->gen_suppressions)
                     mp_report_supp_gen_leak(ctx, o, r);
             } else {
-                hidden++;
-                hidden_bytes += r->bytes;
+                sum.hidden_records++;
+                sum.hidden_bytes += r->bytes;
             }
         }
         if (order != ctx->order)
             free(order);
-        if (hidden) {
-            line_begin(ctx, o);
-            mp_out_printf(o, "%zu loss record%s of kinds not shown (", hidden,
-                          hidden == 1 ? "" : "s");
-            mp_out_commas(o, hidden_bytes);
-            mp_out_puts(o, " bytes); to see them, rerun with --show-leak-kinds=all\n");
-            line_empty(ctx, o);
-        }
+        mp_summary_hidden(&sum, out_put, o);
     }
-    if (opt->leak_check >= 1) {
-        if (opt->leak_check == 1 && in->lost[MP_LEAK_DEFINITE].blocks +
-                                            in->lost[MP_LEAK_INDIRECT].blocks +
-                                            in->lost[MP_LEAK_POSSIBLE].blocks) {
-            line_begin(ctx, o);
-            mp_out_puts(o, "Rerun with --leak-check=full to see details of leaked memory\n");
-            line_empty(ctx, o);
-        }
-        line_begin(ctx, o);
-        mp_out_puts(o, "LEAK SUMMARY:\n");
-        put_count(ctx, o, "   definitely lost: ", &in->lost[MP_LEAK_DEFINITE]);
-        put_count(ctx, o, "   indirectly lost: ", &in->lost[MP_LEAK_INDIRECT]);
-        put_count(ctx, o, "     possibly lost: ", &in->lost[MP_LEAK_POSSIBLE]);
-        put_count(ctx, o, "   still reachable: ", &in->lost[MP_LEAK_REACHABLE]);
-        put_count(ctx, o, "        suppressed: ", &in->suppressed);
-    }
-    line_begin(ctx, o);
-    mp_out_puts(o, "total heap usage: ");
-    mp_out_commas(o, in->total_allocated.blocks);
-    mp_out_puts(o, " allocs, ");
-    mp_out_commas(o, in->total_freed.blocks);
-    mp_out_puts(o, " frees, ");
-    mp_out_commas(o, in->total_allocated.bytes);
-    mp_out_puts(o, " bytes allocated\n");
+    mp_summary_counts(&sum, out_put, o);
     if (opt->verbosity >= 2)
         mp_report_supp_used(ctx, o, line_begin);
     mp_report_supp_unused(ctx, o, line_begin);
-    uint64_t supp_matched, supp_used;
-    mp_report_supp_counts(ctx, &supp_matched, &supp_used);
+    mp_report_supp_counts(ctx, &sum.supp_matched, &sum.supp_used);
     uint64_t leak_errors = mp_report_leak_errors(ctx);
     if (ctx->baseline_on) {
         /* Known records and errors do not count for error_exitcode. */
@@ -251,15 +185,9 @@ void mp_text_write(struct mp_report_ctx *ctx, struct mp_out *o)
         mp_out_puts(o, in->opt.baseline);
         mp_out_puts(o, ")\n");
     }
-    line_begin(ctx, o);
-    mp_out_puts(o, "ERROR SUMMARY: ");
-    mp_out_commas(o, in->error_count + leak_errors);
-    mp_out_printf(o, " errors from %zu contexts (suppressed: ",
-                  (in->errors ? in->nerrors : 0) + (size_t)leak_errors);
-    mp_out_commas(o, supp_matched);
-    mp_out_puts(o, " from ");
-    mp_out_commas(o, supp_used);
-    mp_out_puts(o, ")\n");
+    sum.errors = in->error_count + leak_errors;
+    sum.error_contexts += (size_t)leak_errors;
+    mp_summary_errors(&sum, out_put, o);
 }
 
 /* What our kind name adds to valgrind's headline. */

@@ -1,4 +1,4 @@
-// SOURCES: src/report/report.c src/report/baseline.c src/report/jsonread.c src/common/leakkey.c src/report/json.c src/report/text.c src/report/sarif.c src/report/html.c src/report/out.c src/report/symbolize.c src/report/symcache.c src/report/suppressions.c src/common/suppress.c src/common/kinds.c src/report/pprof.c src/report/html_page.S src/common/repfile.c src/common/fmt.c src/report/xml.c
+// SOURCES: src/report/report.c src/report/baseline.c src/report/jsonread.c src/common/leakkey.c src/report/json.c src/report/text.c src/report/sarif.c src/report/html.c src/report/out.c src/report/symbolize.c src/report/symcache.c src/report/suppressions.c src/common/suppress.c src/common/kinds.c src/report/pprof.c src/report/html_page.S src/common/repfile.c src/common/fmt.c src/common/summary.c src/report/xml.c
 // LIBS: -ldw -lelf -lz
 /* The report library (src/report): a model built by hand from this test's own code addresses
  * (return addresses captured in noinline functions, an always_inline chain, a libc function,

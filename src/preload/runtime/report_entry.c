@@ -34,6 +34,7 @@
 #include "preload/scan/scan.h"
 #include "preload/scan/threads.h"
 #include "common/model.h"
+#include "common/summary.h"
 
 /* ---- the report library ---- */
 
@@ -589,47 +590,150 @@ static uint64_t leak_errors(const struct mp_loss_record *recs, size_t n)
     return c;
 }
 
-/* The text report when no record is printed: the same lines libmemplumber-report.so writes,
- * without loading it (and libdw) for a report that has nothing to symbolize. */
-static void write_summary_only(int fd, const struct mp_report_input *in)
+/* The text report written here, without the report library: the summary (common/summary.c,
+ * the same lines the report library writes), preceded by the loss records with unsymbolized
+ * frames when why says why the report library could not write them (write_unsymbolized). */
+static void write_records_unsymbolized(struct mp_summary *sum, struct mp_report_input *in,
+                                       struct mp_loss_record *recs, size_t n,
+                                       struct mp_summary_fd_sink *k);
+
+static void write_text_here(int fd, struct mp_report_input *in, struct mp_loss_record *recs,
+                            const char *why)
 {
-    char buf[4096];
-    size_t at = 0;
-    int pid = in->pid;
-#define PUT(...) at += mp_fmt(buf + at, at < sizeof buf ? sizeof buf - at : 0, __VA_ARGS__)
-    PUT("==%d==\n", pid);
-    if (in->reason && strcmp(in->reason, "exit"))
-        PUT("==%d== memplumber report (%s)\n==%d==\n", pid, in->reason, pid);
-    if (mp_opt.leak_check >= 2 && in->nrecords) {
-        uint64_t hidden_bytes = 0;
-        for (size_t i = 0; i < in->nrecords; i++)
-            hidden_bytes += in->records[i].bytes;
-        PUT("==%d== %zu loss record%s of kinds not shown (%'llu bytes); to see them, rerun with "
-            "--show-leak-kinds=all\n==%d==\n",
-            pid, in->nrecords, in->nrecords == 1 ? "" : "s", (unsigned long long)hidden_bytes, pid);
+    struct mp_summary_fd_sink k;
+    k.fd = fd;
+    k.at = 0;
+    struct mp_summary sum;
+    in->opt.unsymbolized = why;
+    mp_summary_from_model(&sum, in);
+    mp_summary_head(&sum, mp_summary_fd_put, &k);
+    if (mp_opt.leak_check >= 2) {
+        if (why) {
+            write_records_unsymbolized(&sum, in, recs, in->nrecords, &k);
+        } else {
+            /* only called when no record is of a kind shown */
+            sum.hidden_records = in->nrecords;
+            for (size_t i = 0; i < in->nrecords; i++)
+                sum.hidden_bytes += in->records[i].bytes;
+        }
+        mp_summary_hidden(&sum, mp_summary_fd_put, &k);
     }
-    if (mp_opt.leak_check >= 1) {
-        if (mp_opt.leak_check == 1 && in->lost[MP_LEAK_DEFINITE].blocks +
-                                          in->lost[MP_LEAK_INDIRECT].blocks +
-                                          in->lost[MP_LEAK_POSSIBLE].blocks)
-            PUT("==%d== Rerun with --leak-check=full to see details of leaked memory\n==%d==\n",
-                pid, pid);
-        static const char *const labels[4] = {"   definitely lost: ", "   indirectly lost: ",
-                                              "     possibly lost: ", "   still reachable: "};
-        PUT("==%d== LEAK SUMMARY:\n", pid);
-        for (int k = 0; k < 4; k++)
-            PUT("==%d== %s%'llu bytes in %'llu blocks\n", pid, labels[k],
-                (unsigned long long)in->lost[k].bytes, (unsigned long long)in->lost[k].blocks);
-        PUT("==%d==         suppressed: 0 bytes in 0 blocks\n", pid);
-    }
-    PUT("==%d== total heap usage: %'llu allocs, %'llu frees, %'llu bytes allocated\n", pid,
-        (unsigned long long)in->total_allocated.blocks, (unsigned long long)in->total_freed.blocks,
-        (unsigned long long)in->total_allocated.bytes);
+    mp_summary_counts(&sum, mp_summary_fd_put, &k);
     uint64_t le = leak_errors(in->records, in->nrecords);
-    PUT("==%d== ERROR SUMMARY: %'llu errors from %zu contexts (suppressed: 0 from 0)\n", pid,
-        (unsigned long long)(in->error_count + le), in->nerrors + (size_t)le);
-#undef PUT
-    mp_write_all(fd, buf, at < sizeof buf ? at : sizeof buf - 1);
+    sum.errors = in->error_count + le;
+    sum.error_contexts = in->nerrors + (size_t)le;
+    mp_summary_errors(&sum, mp_summary_fd_put, &k);
+    mp_summary_fd_flush(&k);
+}
+
+/* valgrind's order: increasing total (direct + indirect), the largest next to the summary
+ * (the report library's text.c orders the same way). */
+static int rec_before(const struct mp_loss_record *x, const struct mp_loss_record *y)
+{
+    uint64_t tx = x->bytes + x->indirect_bytes, ty = y->bytes + y->indirect_bytes;
+    if (tx != ty)
+        return tx < ty;
+    if (x->bytes != y->bytes)
+        return x->bytes < y->bytes;
+    if (x->blocks != y->blocks)
+        return x->blocks < y->blocks;
+    if (x->kind != y->kind)
+        return x->kind > y->kind;
+    return x->stack > y->stack;
+}
+
+/* Heap sort in place: no allocation, O(n log n) for any number of records. */
+static void sort_records(struct mp_loss_record *r, size_t n)
+{
+    for (size_t end = n, start = n / 2;;) {
+        size_t root;
+        if (start > 0) {
+            root = --start;
+        } else {
+            if (end <= 1)
+                return;
+            end--;
+            struct mp_loss_record t = r[0];
+            r[0] = r[end];
+            r[end] = t;
+            root = 0;
+        }
+        for (size_t child; (child = 2 * root + 1) < end; root = child) {
+            if (child + 1 < end && rec_before(&r[child], &r[child + 1]))
+                child++;
+            if (!rec_before(&r[root], &r[child]))
+                break;
+            struct mp_loss_record t = r[root];
+            r[root] = r[child];
+            r[child] = t;
+        }
+    }
+}
+
+/* The module that held pc when a stack of generation gen was captured. */
+static const struct mp_module *module_of(const struct mp_report_input *in, uintptr_t pc, uint32_t gen)
+{
+    for (size_t i = 0; i < in->nmodules; i++) {
+        const struct mp_module *m = &in->modules[i];
+        if (pc >= m->lo && pc < m->hi && (!m->unload_gen || gen < m->unload_gen))
+            return m;
+    }
+    return NULL;
+}
+
+/* Loss records of the kinds shown, with frames as "0xPC: ??? (in MODULE+0xOFFSET)": the offset
+ * is the address in the file (addr2line -e MODULE 0xOFFSET names the line after the call). */
+static void write_records_unsymbolized(struct mp_summary *sum, struct mp_report_input *in,
+                                       struct mp_loss_record *recs, size_t n,
+                                       struct mp_summary_fd_sink *k)
+{
+    if (!recs)
+        return;
+    sort_records(recs, n);
+    char line[4200];
+    int pid = in->pid;
+    for (size_t i = 0; i < n; i++) {
+        const struct mp_loss_record *r = &recs[i];
+        if (!(r->kind < 32 && (mp_opt.show_leak_kinds & (1u << r->kind)))) {
+            sum->hidden_records++;
+            sum->hidden_bytes += r->bytes;
+            continue;
+        }
+        size_t at;
+        if (in->only_new)
+            at = mp_fmt(line, sizeof line, "==%d== %'llu (%s%'llu) bytes in %'llu (%s%'llu) blocks", pid,
+                        (unsigned long long)r->bytes, r->bytes_increase < 0 ? "-" : "+",
+                        (unsigned long long)(r->bytes_increase < 0 ? -r->bytes_increase : r->bytes_increase),
+                        (unsigned long long)r->blocks, r->blocks_increase < 0 ? "-" : "+",
+                        (unsigned long long)(r->blocks_increase < 0 ? -r->blocks_increase : r->blocks_increase));
+        else if (r->kind == MP_LEAK_DEFINITE && r->indirect_bytes)
+            at = mp_fmt(line, sizeof line, "==%d== %'llu (%'llu direct, %'llu indirect) bytes in %'llu blocks",
+                        pid, (unsigned long long)(r->bytes + r->indirect_bytes), (unsigned long long)r->bytes,
+                        (unsigned long long)r->indirect_bytes, (unsigned long long)r->blocks);
+        else
+            at = mp_fmt(line, sizeof line, "==%d== %'llu bytes in %'llu blocks", pid,
+                        (unsigned long long)r->bytes, (unsigned long long)r->blocks);
+        mp_fmt(line + at, sizeof line - at, " are %s in loss record %zu of %zu (allocated by %s)\n",
+               mp_leak_kind_words(r->kind), i + 1, n, mp_alloc_kind_name(r->allocator));
+        mp_summary_fd_put(k, line, strlen(line));
+        const struct mp_stack *st = r->stack < in->nstacks ? &in->stacks[r->stack] : NULL;
+        if (!st || !st->n) {
+            mp_fmt(line, sizeof line, "==%d==    (no stack recorded)\n", pid);
+            mp_summary_fd_put(k, line, strlen(line));
+        }
+        for (uint32_t f = 0; st && f < st->n; f++) {
+            uintptr_t pc = st->pcs[f];
+            const struct mp_module *m = module_of(in, pc, st->gen);
+            if (m)
+                mp_fmt(line, sizeof line, "==%d==    %s 0x%lx: ??? (in %s+0x%lx)\n", pid, f ? "by" : "at",
+                       (unsigned long)pc, m->path[0] ? m->path : "???", (unsigned long)(pc - m->base));
+            else
+                mp_fmt(line, sizeof line, "==%d==    %s 0x%lx: ???\n", pid, f ? "by" : "at", (unsigned long)pc);
+            mp_summary_fd_put(k, line, strlen(line));
+        }
+        mp_fmt(line, sizeof line, "==%d==\n", pid);
+        mp_summary_fd_put(k, line, strlen(line));
+    }
 }
 
 /* Put the program's buffered output before the report. A stream locked by code that a signal
@@ -784,65 +888,99 @@ int mp_final_report_done(void)
     return __atomic_load_n(&final_done, __ATOMIC_ACQUIRE);
 }
 
-static void report_body(void *arg)
+/* ---- the report's stages ----
+ * report_body runs them in this order, each with what it needs and makes in one report_run:
+ *   prepare   roots of the reporting thread, the guard and the report lock, early library load,
+ *             the program's output flushed, freeres at exit
+ *   stop      signals blocked, tables locked, the other threads stopped
+ *   scan      reachability (scan/)
+ *   classify  blocks aggregated into loss records by (stack, kind, allocator), totals
+ *   resume    the threads let go, tables unlocked: from here on allocation is allowed again
+ *   model     the mp_report_input handed to the writers (records, stacks, modules, errors)
+ *   route     where the report goes (paths expanded, the text descriptor checked)
+ *   render    the report library writes it, or the summary writer here when nothing needs
+ *             symbols, or the unsymbolized report here when the library cannot be loaded
+ *   finish    timings, tool memory released, the exit status (error_exitcode)
+ * Nothing between stop and resume may allocate or take a lock another thread could hold. */
+struct report_run {
+    struct report_job *job;
+    int at_exit, final;
+    int guard;                      /* prepare: mp_guard_enter's value for finish */
+    sigset_t old_mask;              /* stop: the mask to restore at resume */
+    int nthreads;
+    struct timespec t0, t1, t2;     /* stop, classify, end of render */
+    struct mp_scan_stats stats;     /* scan */
+    uint64_t nalloc, balloc, nfree, bfree; /* classify: the heap totals */
+    struct mp_report_input in;      /* model */
+    struct mp_loss_record *recs;    /* model: recs_cap entries mapped, in.nrecords used */
+    size_t recs_cap;
+    struct mp_stack *stacks;
+    size_t nstacks;
+    struct mp_module *mods;
+    uint64_t nerr_total;
+    char json[4096], sarif[4096], html[4096], pprof[4096], xml[4096]; /* route */
+    int log_fd;
+    struct mp_report_result result; /* render */
+    int rc;
+};
+
+static struct mp_thread_ctx stopped_threads[MP_MAX_THREADS];
+
+static void stage_prepare(struct report_run *run)
 {
-    struct report_job *job = arg;
-    const char *reason = job->reason;
-    const struct mp_report_request *req = job->req;
-    int at_exit = job->when == MP_REPORT_AT_EXIT;
-    int final = job->when != MP_REPORT_ON_DEMAND;
-    /* Another thread's final report ran while this one waited for the stack. */
-    if (__atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) != MP_PHASE_TRACKING)
-        return;
+    struct report_job *job = run->job;
     if (job->alt_hi)
         roots_from_signal_frame(job);
     if (job->find_exit_frame)
         job->self_sp = exit_frame_sp(job->self_sp);
-    uintptr_t self_sp = job->self_sp;
-
-    int g = mp_guard_enter();
+    run->guard = mp_guard_enter();
     mp_mutex_lock(&report_lock);
     /* The report library (libdw) is loaded only if the report needs symbols. When that is known
      * already (report files, suppressions), load it before __libc_freeres, which releases part
      * of ld.so's bookkeeping; otherwise only after the scan, if a record is to be printed. */
-    if (mp_opt.json[0] || mp_opt.sarif[0] || mp_opt.html[0] || mp_opt.xml_file[0] || mp_opt.xml_fd || mp_opt.pprof[0] ||
-        mp_opt.suppressions[0] || mp_opt.baseline[0] ||
-        mp_opt.gen_suppressions)
+    if (mp_opt.json[0] || mp_opt.sarif[0] || mp_opt.html[0] || mp_opt.xml_file[0] || mp_opt.xml_fd ||
+        mp_opt.pprof[0] || mp_opt.suppressions[0] || mp_opt.baseline[0] || mp_opt.gen_suppressions)
         load_report_lib();
-    if (at_exit) {
-        flush_program_output();
-        if (mp_opt.freeres) {
-            /* As valgrind does: let glibc and libstdc++ release their internal buffers so they
-             * do not show as still reachable. Only when single-threaded: another thread could
-             * still use them. Their frees must be tracked, so leave the guard. */
-            int single = mp_threads_count() <= 1;
-            if (single) {
-                void (*gxx_freeres)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "_ZN9__gnu_cxx9__freeresEv");
-                void (*libc_freeres)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "__libc_freeres");
-                mp_guard_leave(MP_IN_PROGRAM);
-                if (gxx_freeres)
-                    gxx_freeres();
-                if (libc_freeres)
-                    libc_freeres();
-                mp_guard_enter();
-            }
-        }
+    if (!run->at_exit)
+        return;
+    flush_program_output();
+    /* As valgrind does: let glibc and libstdc++ release their internal buffers so they do not
+     * show as still reachable. Only when single-threaded: another thread could still use them.
+     * Their frees must be tracked, so leave the guard. */
+    if (mp_opt.freeres && mp_threads_count() <= 1) {
+        void (*gxx_freeres)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "_ZN9__gnu_cxx9__freeresEv");
+        void (*libc_freeres)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "__libc_freeres");
+        mp_guard_leave(MP_IN_PROGRAM);
+        if (gxx_freeres)
+            gxx_freeres();
+        if (libc_freeres)
+            libc_freeres();
+        mp_guard_enter();
     }
+}
 
-    sigset_t all, old;
+static void stage_stop(struct report_run *run)
+{
+    sigset_t all;
     sigfillset(&all);
     sigdelset(&all, SIGSEGV);
     sigdelset(&all, SIGBUS);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-
-    static struct mp_thread_ctx threads[MP_MAX_THREADS];
-    struct timespec t0, t1, t2;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pthread_sigmask(SIG_BLOCK, &all, &run->old_mask);
+    clock_gettime(CLOCK_MONOTONIC, &run->t0);
     mp_depot_lock();
     mp_heap_lock_all();
-    int nthreads = mp_threads_stop(threads, MP_MAX_THREADS);
-    struct mp_scan_stats stats;
-    mp_scan_run(threads, nthreads, self_sp, job->regs, job->nregs, mp_opt.heuristics, &stats);
+    run->nthreads = mp_threads_stop(stopped_threads, MP_MAX_THREADS);
+}
+
+static void stage_scan(struct report_run *run)
+{
+    mp_scan_run(stopped_threads, run->nthreads, run->job->self_sp, run->job->regs, run->job->nregs,
+                mp_opt.heuristics, &run->stats);
+}
+
+static void stage_classify(struct report_run *run)
+{
+    const struct mp_report_request *req = run->job->req;
     memset(totals, 0, sizeof totals);
     internal_blocks = internal_bytes = 0;
     agg_used = 0;
@@ -850,34 +988,41 @@ static void report_body(void *arg)
     agg_min_age = req && req->min_age_s >= 0 ? (uint32_t)req->min_age_s : (uint32_t)mp_opt.min_age;
     if (agg)
         memset(agg, 0, agg_cap * sizeof *agg);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    clock_gettime(CLOCK_MONOTONIC, &run->t1);
     mp_heap_foreach(agg_block, NULL);
-    uint64_t nalloc, balloc, nfree, bfree;
-    mp_heap_totals(&nalloc, &balloc, &nfree, &bfree);
+    mp_heap_totals(&run->nalloc, &run->balloc, &run->nfree, &run->bfree);
+}
+
+static void stage_resume(struct report_run *run)
+{
     mp_threads_resume();
     mp_heap_unlock_all();
     mp_depot_unlock();
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (final)
+    pthread_sigmask(SIG_SETMASK, &run->old_mask, NULL);
+    if (run->final)
         __atomic_store_n(&mp_runtime_phase, MP_PHASE_STOPPED, __ATOMIC_RELEASE);
+}
 
-    /* The model. */
-    struct mp_report_input in;
-    fill_common(&in, reason);
+static void stage_model(struct report_run *run)
+{
+    const struct mp_report_request *req = run->job->req;
+    struct mp_report_input *in = &run->in;
+    fill_common(in, run->job->reason);
     uint32_t seq = ++seq_counter;
-    in.report_seq = seq;
-    in.min_age_s = agg_min_age;
-    in.only_new = req && req->only_new;
-    in.prev_seq = prev_seq_no;
-    cur_seq = at_exit ? 0 : seq;
-    for (int k = 0; k < 4; k++)
-        in.lost[k] = totals[k];
-    in.total_allocated.blocks = nalloc;
-    in.total_allocated.bytes = balloc;
-    in.total_freed.blocks = nfree;
-    in.total_freed.bytes = bfree;
-    size_t nrec = agg_used;
-    struct mp_loss_record *recs = mp_pages_alloc((nrec + 1) * sizeof *recs);
+    in->report_seq = seq;
+    in->min_age_s = agg_min_age;
+    in->only_new = req && req->only_new;
+    in->prev_seq = prev_seq_no;
+    cur_seq = run->at_exit ? 0 : seq;
+    for (int k = 0; k < MP_LEAK_NKINDS; k++)
+        in->lost[k] = totals[k];
+    in->total_allocated.blocks = run->nalloc;
+    in->total_allocated.bytes = run->balloc;
+    in->total_freed.blocks = run->nfree;
+    in->total_freed.bytes = run->bfree;
+    run->recs_cap = agg_used + 1;
+    struct mp_loss_record *recs = mp_pages_alloc(run->recs_cap * sizeof *recs);
+    run->recs = recs;
     size_t r = 0;
     for (size_t i = 0; recs && i < agg_cap; i++) {
         if (!agg[i].key)
@@ -895,132 +1040,170 @@ static void report_body(void *arg)
         uint64_t pb = p ? p->bytes : 0, pn = p ? p->blocks : 0;
         recs[r].bytes_increase = (int64_t)(agg[i].bytes - pb);
         recs[r].blocks_increase = (int64_t)(agg[i].blocks - pn);
-        if (in.only_new) {
+        if (in->only_new) {
             unsigned k = recs[r].kind & 3;
-            in.lost_increase[k].bytes += agg[i].bytes > pb ? agg[i].bytes - pb : 0;
-            in.lost_increase[k].blocks += agg[i].blocks > pn ? agg[i].blocks - pn : 0;
+            in->lost_increase[k].bytes += agg[i].bytes > pb ? agg[i].bytes - pb : 0;
+            in->lost_increase[k].blocks += agg[i].blocks > pn ? agg[i].blocks - pn : 0;
         }
         if (!agg[i].fblocks)
             continue; /* all its blocks are younger than min_age */
-        if (in.only_new && agg[i].bytes <= pb && agg[i].blocks <= pn)
+        if (in->only_new && agg[i].bytes <= pb && agg[i].blocks <= pn)
             continue; /* neither new nor grown */
         r++;
     }
     prev_keep();
     prev_seq_no = seq;
-    mp_live_fill_report(&in);
-    in.records = recs;
-    in.nrecords = r;
+    mp_live_fill_report(in);
+    in->records = recs;
+    in->nrecords = r;
     const struct mp_error_record *errs;
-    uint64_t nerr_total;
-    in.nerrors = mp_misuse_errors(&errs, &nerr_total);
-    in.errors = errs;
-    in.error_count = nerr_total;
-    size_t nstacks = 0;
-    struct mp_stack *stacks = build_stacks(&nstacks);
-    struct mp_module *mods = NULL;
-    size_t nmods = mp_modules_collect(&mods);
-    in.stacks = stacks;
-    in.nstacks = nstacks;
-    in.modules = mods;
-    in.nmodules = nmods;
+    in->nerrors = mp_misuse_errors(&errs, &run->nerr_total);
+    in->errors = errs;
+    in->error_count = run->nerr_total;
+    run->stacks = build_stacks(&run->nstacks);
+    in->stacks = run->stacks;
+    in->nstacks = run->nstacks;
+    in->nmodules = mp_modules_collect(&run->mods);
+    in->modules = run->mods;
+}
 
-    char json[4096], sarif[4096], html[4096], pprof[4096];
+static void stage_route(struct report_run *run)
+{
+    const struct mp_report_request *req = run->job->req;
+    struct mp_report_input *in = &run->in;
     if (req && !req->use_config) {
         /* memplumber report PID: the files the command opened, and nothing else */
-        mp_fmt(json, sizeof json, "%s", req->json_path ? req->json_path : "");
-        mp_fmt(html, sizeof html, "%s", req->html_path ? req->html_path : "");
-        mp_fmt(pprof, sizeof pprof, "%s", req->pprof_path ? req->pprof_path : "");
-        sarif[0] = 0;
+        mp_fmt(run->json, sizeof run->json, "%s", req->json_path ? req->json_path : "");
+        mp_fmt(run->html, sizeof run->html, "%s", req->html_path ? req->html_path : "");
+        mp_fmt(run->pprof, sizeof run->pprof, "%s", req->pprof_path ? req->pprof_path : "");
+        run->sarif[0] = 0;
     } else {
-        report_path(mp_opt.json, json, sizeof json);
-        report_path(mp_opt.sarif, sarif, sizeof sarif);
-        report_path(mp_opt.html, html, sizeof html);
-        report_path(mp_opt.pprof, pprof, sizeof pprof);
+        report_path(mp_opt.json, run->json, sizeof run->json);
+        report_path(mp_opt.sarif, run->sarif, sizeof run->sarif);
+        report_path(mp_opt.html, run->html, sizeof run->html);
+        report_path(mp_opt.pprof, run->pprof, sizeof run->pprof);
     }
-    char xml[4096];
-    report_path(mp_opt.xml_file, xml, sizeof xml);
-    in.opt.xml_path = xml;
-    in.opt.xml_fd = mp_opt.xml_fd ? (int)mp_opt.xml_fd : -1;
-    in.opt.json_path = json;
-    in.opt.sarif_path = sarif;
-    in.opt.html_path = html;
-    in.opt.pprof_path = pprof;
-    struct mp_report_result result;
-    memset(&result, 0, sizeof result);
-    in.opt.result = &result;
+    report_path(mp_opt.xml_file, run->xml, sizeof run->xml);
+    in->opt.xml_path = run->xml;
+    in->opt.xml_fd = mp_opt.xml_fd ? (int)mp_opt.xml_fd : -1;
+    in->opt.json_path = run->json;
+    in->opt.sarif_path = run->sarif;
+    in->opt.html_path = run->html;
+    in->opt.pprof_path = run->pprof;
+    memset(&run->result, 0, sizeof run->result);
+    in->opt.result = &run->result;
+    /* the text descriptor is checked under emit_lock, in render */
+}
+
+static int any_file(const struct report_run *run)
+{
+    return run->json[0] || run->sarif[0] || run->html[0] || run->pprof[0];
+}
+
+static void stage_render(struct report_run *run)
+{
+    const struct mp_report_request *req = run->job->req;
+    struct mp_report_input *in = &run->in;
+    size_t nrec = in->nrecords;
     mp_mutex_lock(&emit_lock);
     struct quiet q;
     quiet_begin(&q);
-    int log_fd = text_fd();
-    in.opt.text_fd = log_fd;
-    int need_lib = lib_write || xml[0] || mp_opt.xml_fd || json[0] || sarif[0] || html[0] || pprof[0] ||
-                   mp_opt.suppressions[0] || mp_opt.gen_suppressions || text_needs_symbols(recs, r) ||
-                   mp_opt.baseline[0] ||
-                   (req && !req->use_config) || in.only_new;
-    if (mp_opt.verbosity == 0 && !text_needs_symbols(recs, r) && !in.error_count)
-        in.opt.text_fd = -1; /* quiet: nothing worth a text report */
+    run->log_fd = text_fd();
+    in->opt.text_fd = run->log_fd;
+    int needs_symbols = text_needs_symbols(run->recs, nrec);
+    int need_lib = lib_write || run->xml[0] || mp_opt.xml_fd || any_file(run) || mp_opt.suppressions[0] ||
+                   mp_opt.gen_suppressions || needs_symbols || mp_opt.baseline[0] ||
+                   (req && !req->use_config) || in->only_new;
+    if (mp_opt.verbosity == 0 && !needs_symbols && !in->error_count)
+        in->opt.text_fd = -1; /* quiet: nothing worth a text report */
     if (req && !req->use_config)
-        in.opt.text_fd = req->text_fd;
-    int rc = 0;
-    if (in.opt.text_fd < 0 && !json[0] && !sarif[0] && !html[0] && !pprof[0]) {
+        in->opt.text_fd = req->text_fd;
+    run->rc = 0;
+    if (in->opt.text_fd < 0 && !any_file(run)) {
         /* The program closed stderr and reused its number, and there is no report file. */
     } else if (!need_lib) {
-        if (in.opt.text_fd >= 0)
-            write_summary_only(in.opt.text_fd, &in);
-        result.valid = 0;
+        if (in->opt.text_fd >= 0)
+            write_text_here(in->opt.text_fd, in, run->recs, NULL);
+        run->result.valid = 0;
     } else if (load_report_lib()) {
-        rc = lib_write(&in);
+        run->rc = lib_write(in);
     } else {
-        rc = -1;
-        mp_fdprintf(log_fd, "==%d== LEAK SUMMARY (unsymbolized: the report library is missing):\n", in.pid);
-        for (int k = 0; k < 4; k++)
-            mp_fdprintf(log_fd, "==%d==    %s: %'llu bytes in %'llu blocks\n", in.pid,
-                        mp_leak_kind_name((unsigned)k), (unsigned long long)totals[k].bytes,
-                        (unsigned long long)totals[k].blocks);
+        run->rc = -1;
+        write_text_here(run->log_fd, in, run->recs, "the report library could not be loaded");
     }
     quiet_end(&q);
     mp_mutex_unlock(&emit_lock);
-    clock_gettime(CLOCK_MONOTONIC, &t2);
+    clock_gettime(CLOCK_MONOTONIC, &run->t2);
+}
+
+static unsigned long long ms_between(const struct timespec *a, const struct timespec *b)
+{
+    return (unsigned long long)((b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000);
+}
+
+static void stage_finish(struct report_run *run)
+{
     if (mp_opt.verbosity >= 2)
         mp_fdprintf(mp_err_fd(), "memplumber: scan of %llu blocks (%llu root bytes, %llu heap bytes): %llu ms; "
                        "report: %llu ms; tool memory mapped: %llu KiB; internal blocks: %llu (%llu bytes)\n",
-                    (unsigned long long)stats.blocks, (unsigned long long)stats.root_bytes,
-                    (unsigned long long)stats.heap_bytes_scanned,
-                    (unsigned long long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000),
-                    (unsigned long long)((t2.tv_sec - t1.tv_sec) * 1000 + (t2.tv_nsec - t1.tv_nsec) / 1000000),
-                    (unsigned long long)(mp_arena_mapped_bytes() >> 10),
+                    (unsigned long long)run->stats.blocks, (unsigned long long)run->stats.root_bytes,
+                    (unsigned long long)run->stats.heap_bytes_scanned, ms_between(&run->t0, &run->t1),
+                    ms_between(&run->t1, &run->t2), (unsigned long long)(mp_arena_mapped_bytes() >> 10),
                     (unsigned long long)internal_blocks, (unsigned long long)internal_bytes);
-    uint64_t local_leak_errors = recs ? leak_errors(recs, r) : 0;
-    if (recs)
-        mp_pages_free(recs, (nrec + 1) * sizeof *recs);
-    if (stacks)
-        mp_pages_free(stacks, nstacks * sizeof *stacks + sizeof *stacks);
-    if (mods)
-        mp_pages_free(mods, 4096 * sizeof(struct mp_module));
+    uint64_t local_leak_errors = run->recs ? leak_errors(run->recs, run->in.nrecords) : 0;
+    if (run->recs)
+        mp_pages_free(run->recs, run->recs_cap * sizeof *run->recs);
+    if (run->stacks)
+        mp_pages_free(run->stacks, run->nstacks * sizeof *run->stacks + sizeof *run->stacks);
+    if (run->mods)
+        mp_pages_free(run->mods, 4096 * sizeof(struct mp_module));
     mp_mutex_unlock(&report_lock);
-    mp_guard_leave(g);
+    mp_guard_leave(run->guard);
 
     /* Suppressed leaks and errors do not count (the report library applied them). Under
      * leak_check=full, as in valgrind, the loss records of errors_for_leak_kinds; otherwise
      * definitely and indirectly lost blocks. */
+    const struct mp_report_result *res = &run->result;
     uint64_t bad_blocks;
     if (mp_opt.leak_check >= 2)
-        bad_blocks = result.valid ? result.leak_errors : local_leak_errors;
+        bad_blocks = res->valid ? res->leak_errors : local_leak_errors;
     else
-        bad_blocks = result.valid ? result.lost[MP_LEAK_DEFINITE].blocks + result.lost[MP_LEAK_INDIRECT].blocks
-                                  : totals[MP_LEAK_DEFINITE].blocks + totals[MP_LEAK_INDIRECT].blocks;
-    uint64_t bad_errors = result.valid ? result.errors : nerr_total;
+        bad_blocks = res->valid ? res->lost[MP_LEAK_DEFINITE].blocks + res->lost[MP_LEAK_INDIRECT].blocks
+                                : totals[MP_LEAK_DEFINITE].blocks + totals[MP_LEAK_INDIRECT].blocks;
+    uint64_t bad_errors = res->valid ? res->errors : run->nerr_total;
     /* --baseline: only what the baseline does not hold. */
-    if (result.valid && result.baseline_used) {
-        bad_blocks = mp_opt.leak_check >= 2 ? result.new_leak_errors : result.new_lost_blocks;
-        bad_errors = result.new_errors;
+    if (res->valid && res->baseline_used) {
+        bad_blocks = mp_opt.leak_check >= 2 ? res->new_leak_errors : res->new_lost_blocks;
+        bad_errors = res->new_errors;
     }
-    if (at_exit && mp_opt.error_exitcode && (bad_blocks || bad_errors)) {
+    if (run->at_exit && mp_opt.error_exitcode && (bad_blocks || bad_errors)) {
         flush_program_output();
         syscall(SYS_exit_group, (int)mp_opt.error_exitcode);
     }
-    if (final)
+    if (run->final)
         __atomic_store_n(&final_done, 1, __ATOMIC_RELEASE);
-    job->rc = rc;
+    run->job->rc = run->rc;
+}
+
+static void report_body(void *arg)
+{
+    struct report_job *job = arg;
+    /* Another thread's final report ran while this one waited for the stack. */
+    if (__atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) != MP_PHASE_TRACKING)
+        return;
+    struct report_run run; /* on memplumber's report stack (8 MiB) */
+    struct report_run *r = &run;
+    memset(r, 0, sizeof *r);
+    r->job = job;
+    r->at_exit = job->when == MP_REPORT_AT_EXIT;
+    r->final = job->when != MP_REPORT_ON_DEMAND;
+    stage_prepare(r);
+    stage_stop(r);
+    stage_scan(r);
+    stage_classify(r);
+    stage_resume(r);
+    stage_model(r);
+    stage_route(r);
+    stage_render(r);
+    stage_finish(r);
 }

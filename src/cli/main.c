@@ -19,7 +19,9 @@
 
 #include "cli/args.h"
 #include "cli/merge.h"
+#include "cli/render.h"
 #include "cli/report.h"
+#include "common/render_proto.h"
 #include "cli/target.h"
 
 /* ---- signals ---- */
@@ -165,6 +167,9 @@ int main(int argc, char **argv)
     /* memplumber merge OUT IN...: likewise, a program named "merge" runs as ./merge. */
     if (argc > 1 && !strcmp(argv[1], "merge"))
         return mp_merge_command(argc - 1, argv + 1);
+    /* Internal: libmemplumber.so hands over a report it cannot write itself (render.c). */
+    if (argc > 1 && !strcmp(argv[1], MP_RENDER_OPTION))
+        return mp_render_command(argc - 1, argv + 1);
     struct mp_args a;
     mp_args_parse(&a, argc, argv);
     mp_args_check_files(&a);

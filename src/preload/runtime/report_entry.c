@@ -30,6 +30,7 @@
 #include "preload/record/maps.h"
 #include "preload/record/modules.h"
 #include "preload/runtime/outfd.h"
+#include "preload/runtime/report_spawn.h"
 #include "preload/runtime/runtime.h"
 #include "preload/scan/scan.h"
 #include "preload/scan/threads.h"
@@ -44,33 +45,51 @@ static int (*lib_write)(const struct mp_report_input *);
 static int (*lib_error_now)(const struct mp_report_input *, const struct mp_error_record *);
 static int lib_tried;
 
+/* The report library's path: MEMPLUMBER_REPORT_LIB, else next to this library. */
+static int report_lib_path(char *path, size_t n)
+{
+    Dl_info di;
+    if (mp_env_report_lib[0]) {
+        mp_fmt(path, n, "%s", mp_env_report_lib);
+        return 0;
+    }
+    if (!dladdr((void *)report_lib_path, &di) || !di.dli_fname)
+        return -1;
+    const char *slash = strrchr(di.dli_fname, '/');
+    size_t dirlen = slash ? (size_t)(slash - di.dli_fname) : 0;
+    if (dirlen + 40 >= n)
+        return -1;
+    memcpy(path, di.dli_fname, dirlen);
+    memcpy(path + dirlen, "/libmemplumber-report.so", 25);
+    if (!slash)
+        memcpy(path, "libmemplumber-report.so", 24);
+    return 0;
+}
+
+/* Why the report library is not loaded in this process (it is then rendered by the memplumber
+ * command, report_spawn.c), or NULL. */
+static const char *lib_refused;
+
 static int load_report_lib(void)
 {
     if (lib_tried)
         return lib_write != NULL;
     lib_tried = 1;
-    Dl_info di;
     char path[4096];
-    if (mp_env_report_lib[0]) {
-        mp_fmt(path, sizeof path, "%s", mp_env_report_lib);
-    } else {
-        if (!dladdr((void *)load_report_lib, &di) || !di.dli_fname)
-            return 0;
-        const char *slash = strrchr(di.dli_fname, '/');
-        size_t dirlen = slash ? (size_t)(slash - di.dli_fname) : 0;
-        mp_fmt(path, sizeof path, "%.*s/libmemplumber-report.so", 0, "");
-        if (dirlen + 40 >= sizeof path)
-            return 0;
-        memcpy(path, di.dli_fname, dirlen);
-        memcpy(path + dirlen, "/libmemplumber-report.so", 25);
-        if (!slash)
-            memcpy(path, "libmemplumber-report.so", 24);
+    if (report_lib_path(path, sizeof path))
+        return 0;
+    if (mp_report_as_short()) {
+        /* libdw and the program's debug information would not fit: not even try (a half-loaded
+         * symbolizer is worse than none). */
+        lib_refused = "the address space is nearly used up (RLIMIT_AS)";
+        return 0;
     }
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         const char *e = dlerror();
         mp_fdprintf(mp_err_fd(), "memplumber: error: cannot load the report library: %s\n",
                     e ? e : path);
+        lib_refused = "the report library could not be loaded";
         return 0;
     }
     lib_write = (int (*)(const struct mp_report_input *))dlsym(h, "mp_report_write");
@@ -935,6 +954,10 @@ static void stage_prepare(struct report_run *run)
         job->self_sp = exit_frame_sp(job->self_sp);
     run->guard = mp_guard_enter();
     mp_mutex_lock(&report_lock);
+    /* The process's last report: the address space kept for it is needed now (the scan's
+     * tables, the model), in a process that may have used up its RLIMIT_AS. */
+    if (run->final)
+        mp_report_reserve_release();
     /* The report library (libdw) is loaded only if the report needs symbols. When that is known
      * already (report files, suppressions), load it before __libc_freeres, which releases part
      * of ld.so's bookkeeping; otherwise only after the scan, if a record is to be printed. */
@@ -1100,6 +1123,35 @@ static int any_file(const struct report_run *run)
     return run->json[0] || run->sarif[0] || run->html[0] || run->pprof[0];
 }
 
+/* The report library cannot be loaded here: the memplumber command renders the model in a
+ * fresh process (report_spawn.c); if that cannot run either, the text report is written here
+ * with unsymbolized frames, saying why, and the report files are not written. */
+static void render_elsewhere(struct report_run *run)
+{
+    struct mp_report_input *in = &run->in;
+    char lib[4096], why[600];
+    why[0] = 0;
+    /* No signal handler of the program's may run in the child before its exec. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int spawned = !report_lib_path(lib, sizeof lib) &&
+                  mp_report_spawn(in, lib, &run->result, &run->rc, why, sizeof why) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (spawned)
+        return;
+    run->rc = -1;
+    run->result.valid = 0;
+    const char *reason = lib_refused ? lib_refused : "the report library could not be loaded";
+    mp_fdprintf(mp_err_fd(), "memplumber: error: %s, and the report could not be handed to the "
+                             "memplumber command (%s): the report has no symbols%s\n",
+                reason, why[0] ? why : "no report library path",
+                any_file(run) ? " and no report file is written" : "");
+    int fd = in->opt.text_fd >= 0 ? in->opt.text_fd : run->log_fd;
+    if (fd >= 0)
+        write_text_here(fd, in, run->recs, reason);
+}
+
 static void stage_render(struct report_run *run)
 {
     const struct mp_report_request *req = run->job->req;
@@ -1128,8 +1180,7 @@ static void stage_render(struct report_run *run)
     } else if (load_report_lib()) {
         run->rc = lib_write(in);
     } else {
-        run->rc = -1;
-        write_text_here(run->log_fd, in, run->recs, "the report library could not be loaded");
+        render_elsewhere(run);
     }
     quiet_end(&q);
     mp_mutex_unlock(&emit_lock);

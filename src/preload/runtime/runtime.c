@@ -35,6 +35,7 @@
 #include "common/suppress.h"
 #include "preload/hooks/real.h"
 #include "preload/runtime/report_entry.h"
+#include "preload/runtime/report_spawn.h"
 #include "preload/record/unwind.h"
 
 __thread struct mp_tls mp_tls __attribute__((tls_model("initial-exec")));
@@ -253,6 +254,7 @@ int mp_runtime_ensure(void)
     mp_runtime_pid = getpid();
     mp_outfd_init();
     mp_report_stack_init();
+    mp_report_reserve_init();
     step_options();
     step_suppressions();
     mp_report_read_env(); /* now: __libc_freeres clears the environment before the exit report */

@@ -846,11 +846,20 @@ void mp_scan_run(const struct mp_thread_ctx *threads, int nthreads, uintptr_t se
     sigaction(SIGSEGV, &sa, &old_segv);
     sigaction(SIGBUS, &sa, &old_bus);
 
-    size_t mapcap = 65536;
-    S.smaps = mp_pages_alloc(mapcap * sizeof *S.smaps);
-    S.nsmaps = S.smaps ? mp_maps_read(S.smaps, mapcap) : 0;
-    if (S.nsmaps < 0)
-        S.nsmaps = 0;
+    /* Room for the mappings, doubled while they fill it (a table for the kernel's default
+     * maximum of 65530 would take 8 MiB of address space, which a process near its RLIMIT_AS
+     * does not have at exit). */
+    size_t mapcap = 2048;
+    for (;;) {
+        S.smaps = mp_pages_alloc(mapcap * sizeof *S.smaps);
+        S.nsmaps = S.smaps ? mp_maps_read(S.smaps, mapcap) : 0;
+        if (S.nsmaps < 0)
+            S.nsmaps = 0;
+        if (!S.smaps || (size_t)S.nsmaps < mapcap || mapcap >= (1u << 20))
+            break;
+        mp_pages_free(S.smaps, mapcap * sizeof *S.smaps);
+        mapcap *= 2;
+    }
     if (S.heap_lo < S.heap_hi) {
         scan_roots(threads, nthreads, self_sp, self_regs, nself_regs);
         drain(MP_HEAP_NONE);

@@ -159,6 +159,37 @@ static uintptr_t prev_start(uintptr_t a, uintptr_t lo)
     return 0;
 }
 
+/* Lowest block start s with lo <= s < hi, or 0. */
+static uintptr_t next_start(uintptr_t lo, uintptr_t hi)
+{
+    uintptr_t a = (lo + 7) & ~(uintptr_t)7;
+    while (a < hi) {
+        uintptr_t region_base = a & ~((1ull << REGION_SHIFT) - 1);
+        uintptr_t region_end = region_base + (1ull << REGION_SHIFT);
+        uint64_t *r = S.regions[a >> REGION_SHIFT];
+        uint32_t slot = S.region_slot[a >> REGION_SHIFT];
+        if (!r || !slot) {
+            a = region_end;
+            continue;
+        }
+        uint64_t g = (a - region_base) >> 3;
+        uint64_t wi = g >> 6, last = S.used_hi_word[slot - 1];
+        if (wi < S.used_lo_word[slot - 1]) {
+            wi = S.used_lo_word[slot - 1];
+            g = wi << 6;
+        }
+        uint64_t w = wi <= last ? r[wi] & (~0ull << (g & 63)) : 0;
+        while (!w && ++wi <= last && region_base + ((wi << 6) << 3) < hi)
+            w = r[wi];
+        if (w) {
+            uintptr_t s = region_base + (((wi << 6) + (uint64_t)__builtin_ctzll(w)) << 3);
+            return s < hi ? s : 0;
+        }
+        a = region_end;
+    }
+    return 0;
+}
+
 /* ---- building the index ---- */
 
 static int add_block(uint32_t idx, const struct mp_block *b, void *ctx)
@@ -728,6 +759,27 @@ static void scan_roots(const struct mp_thread_ctx *threads, int nthreads, uintpt
                     exclude(a, a + HEAP_MAX < m->hi ? a + HEAP_MAX : m->hi);
     }
     mp_heap_foreach(exclude_big_spans, NULL);
+    /* glibc's main arena takes memory with mmap when brk fails (the address space is used up,
+     * RLIMIT_DATA, a mapping right above the heap): anonymous mappings that are neither [heap]
+     * nor an arena heap. Blocks live only in the allocator's memory, so the span of blocks inside
+     * an anonymous mapping (chunk headers and the free chunks between them included) is the
+     * allocator's, not a root: otherwise a list kept there would reach itself. */
+    for (long i = 0; i < n; i++) {
+        struct mp_map *m = &maps[i];
+        if (m->name[0] || (m->prot & 3) != 3)
+            continue;
+        uintptr_t first = next_start(m->lo, m->hi);
+        if (!first)
+            continue;
+        uintptr_t last = prev_start(m->hi - 1, m->lo);
+        uint32_t idx = last ? mp_heap_index_of(last) : MP_HEAP_NONE;
+        if (idx == MP_HEAP_NONE)
+            continue;
+        struct mp_block lb;
+        mp_heap_get(idx, &lb);
+        uintptr_t end = last + (lb.size ? lb.size : 1);
+        exclude(first - 16 >= m->lo ? first - 16 : m->lo, end < m->hi ? end : m->hi);
+    }
     struct dead_ctx dc = {threads, nthreads, self_sp};
     mp_threads_foreach_stack(exclude_dead_stack, &dc);
     sort_excl();

@@ -97,7 +97,7 @@ static void array(struct io *io, const void **p, size_t n, size_t sz, const char
 /* A string: its length + 1 (0 for NULL), then the bytes with the NUL. */
 static void string(struct io *io, const char **s, const char *what)
 {
-    uint64_t n = *s ? strlen(*s) + 1 : 0;
+    uint64_t n = !io->reading && *s ? strlen(*s) + 1 : 0;
     if (!io->reading) {
         FIELD(io, n);
         if (n)
@@ -218,6 +218,8 @@ static void walk(struct io *io, struct mp_report_input *in)
     FIELD(io, o->err_fd);
     FIELD(io, o->report_mode);
     string(io, &o->unsymbolized, "unsymbolized");
+    string(io, &o->sarif_root, "sarif_root");
+    string(io, &o->baseline, "baseline");
     if (io->reading)
         o->result = NULL;
 

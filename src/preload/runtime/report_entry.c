@@ -30,6 +30,7 @@
 #include "preload/record/maps.h"
 #include "preload/record/modules.h"
 #include "preload/runtime/outfd.h"
+#include "preload/runtime/report_plain.h"
 #include "preload/runtime/report_spawn.h"
 #include "preload/runtime/runtime.h"
 #include "preload/scan/scan.h"
@@ -700,8 +701,9 @@ static const struct mp_module *module_of(const struct mp_report_input *in, uintp
     return NULL;
 }
 
-/* Loss records of the kinds shown, with frames as "0xPC: ??? (in MODULE+0xOFFSET)": the offset
- * is the address in the file (addr2line -e MODULE 0xOFFSET names the line after the call). */
+/* Loss records of the kinds shown, with frames as "0xPC: ??? (in MODULE+0xOFFSET)": PC is the
+ * return address - 1 (in the call), the offset its address in the file (addr2line -e MODULE
+ * 0xOFFSET names the call's line). */
 static void write_records_unsymbolized(struct mp_summary *sum, struct mp_report_input *in,
                                        struct mp_loss_record *recs, size_t n,
                                        struct mp_summary_fd_sink *k)
@@ -741,7 +743,7 @@ static void write_records_unsymbolized(struct mp_summary *sum, struct mp_report_
             mp_summary_fd_put(k, line, strlen(line));
         }
         for (uint32_t f = 0; st && f < st->n; f++) {
-            uintptr_t pc = st->pcs[f];
+            uintptr_t pc = st->pcs[f] - 1; /* the call, as the symbolized report shows it */
             const struct mp_module *m = module_of(in, pc, st->gen);
             if (m)
                 mp_fmt(line, sizeof line, "==%d==    %s 0x%lx: ??? (in %s+0x%lx)\n", pid, f ? "by" : "at",
@@ -1143,13 +1145,29 @@ static void render_elsewhere(struct report_run *run)
     run->rc = -1;
     run->result.valid = 0;
     const char *reason = lib_refused ? lib_refused : "the report library could not be loaded";
+    int others = run->sarif[0] || run->html[0] || run->pprof[0] || run->xml[0] || mp_opt.xml_fd;
     mp_fdprintf(mp_err_fd(), "memplumber: error: %s, and the report could not be handed to the "
-                             "memplumber command (%s): the report has no symbols%s\n",
+                             "memplumber command (%s): the report has no symbols%s%s\n",
                 reason, why[0] ? why : "no report library path",
-                any_file(run) ? " and no report file is written" : "");
+                run->json[0] ? "; the JSON report is written without them" : "",
+                others ? "; the SARIF, HTML, XML and pprof reports are not written" : "");
     int fd = in->opt.text_fd >= 0 ? in->opt.text_fd : run->log_fd;
     if (fd >= 0)
         write_text_here(fd, in, run->recs, reason);
+    if (run->json[0]) {
+        /* largest first, as the report library lists them */
+        size_t n = run->recs ? in->nrecords : 0;
+        sort_records(run->recs, n);
+        for (size_t i = 0; i < n / 2; i++) {
+            struct mp_loss_record t = run->recs[i];
+            run->recs[i] = run->recs[n - 1 - i];
+            run->recs[n - 1 - i] = t;
+        }
+        char err[600];
+        if (mp_report_plain_json(in, run->recs, n, run->json, reason, err, sizeof err))
+            mp_fdprintf(mp_err_fd(), "memplumber: error: cannot write the JSON report '%s': %s\n",
+                        run->json, err);
+    }
 }
 
 static void stage_render(struct report_run *run)

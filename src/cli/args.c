@@ -582,6 +582,11 @@ static void check_report_path(const char *label, const char *given, const char *
     struct stat st;
     if (strstr(dir, "%p")) {
         /* The directory depends on the pid: nothing to check before the program runs. */
+    } else if (!strstr(abs, "%p") && !lstat(abs, &st) && S_ISCHR(st.st_mode)) {
+        /* A character device (/dev/null, a terminal): written as it is, never truncated; its
+         * directory need not be writable. */
+        if (access(abs, W_OK))
+            mp_args_die("cannot write the %s to '%s': %s", label, given, strerror(errno));
     } else if (stat(dir, &st)) {
         if (errno == ENOENT)
             mp_args_die("cannot write the %s to '%s': directory '%s' does not exist", label,
@@ -600,7 +605,8 @@ static void check_report_path(const char *label, const char *given, const char *
                         label, given);
         if (!S_ISREG(st.st_mode))
             mp_args_die("cannot write the %s to '%s': it is %s; report files must be regular "
-                        "files", label, given, mp_file_type_name(st.st_mode & S_IFMT));
+                        "files or character devices (/dev/null)", label, given,
+                        mp_file_type_name(st.st_mode & S_IFMT));
         if (access(abs, W_OK))
             mp_args_die("cannot write the %s to '%s': the file exists and is not writable (%s)",
                         label, given, strerror(errno));

@@ -39,8 +39,10 @@ int mp_open_report_file(const char *path, int append, unsigned mode, char *why, 
      * output files itself and passes them): its /proc/self/fd link is memplumber's own. */
     int passed = !strncmp(path, "/proc/self/fd/", 14);
     /* Look before opening: opening a device can have effects of its own. */
-    if (!passed && !lstat(path, &st) && !S_ISREG(st.st_mode)) {
-        mp_fmt(why, whylen, "it is %s; report files must be regular files%s",
+    /* Character devices are accepted: `--log-file=/dev/null` (as valgrind users write it) or a
+     * terminal. They are opened without blocking and never truncated. */
+    if (!passed && !lstat(path, &st) && !S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) {
+        mp_fmt(why, whylen, "it is %s; report files must be regular files or character devices (/dev/null)%s",
                mp_file_type_name(st.st_mode & S_IFMT),
                S_ISLNK(st.st_mode) ? " and memplumber does not follow symbolic links (name the "
                                      "target itself)"
@@ -62,14 +64,14 @@ int mp_open_report_file(const char *path, int append, unsigned mode, char *why, 
         errno = e;
         return -1;
     }
-    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-        mp_fmt(why, whylen, "it is %s; report files must be regular files",
+    if (fstat(fd, &st) || !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode))) {
+        mp_fmt(why, whylen, "it is %s; report files must be regular files or character devices",
                mp_file_type_name(st.st_mode & S_IFMT));
         syscall(SYS_close, fd);
         errno = EINVAL;
         return -1;
     }
-    if (!append && ftruncate(fd, 0)) {
+    if (!append && S_ISREG(st.st_mode) && ftruncate(fd, 0)) {
         int e = errno;
         mp_fmt(why, whylen, "%s", strerrordesc_np(e));
         syscall(SYS_close, fd);

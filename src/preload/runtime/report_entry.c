@@ -45,7 +45,25 @@ static char mp_env_report_lib[1024]; /* MEMPLUMBER_REPORT_LIB, read at start-up 
 static int (*lib_write)(const struct mp_report_input *);
 static int (*lib_error_now)(const struct mp_report_input *, const struct mp_error_record *);
 static int lib_tried;
-static void *lib_handle;
+
+/* glibc's __libc_freeres (run at exit before the report) frees the loader's dependency lists
+ * (l_initfini) and then dlcloses what glibc loaded by itself (libgcc_s after backtrace(),
+ * pthread_exit or pthread_cancel; NSS and gconv modules). Without the lists, such a dlclose
+ * unmaps every dlopen'ed object that is not itself open: the report library's dependencies
+ * (libdw, libelf, libstdc++), and the report then jumped into unmapped code (SIGSEGV). So each
+ * object the report library's dlopen brought in (after it in the loader's list) is opened by
+ * itself too (RTLD_NOLOAD: no load, no constructor, just a reference), right after that dlopen.
+ * Objects loaded before it are left alone: a second dlopen of one after _dl_fini could run its
+ * constructors again. */
+static void pin_report_deps(void *h)
+{
+    struct link_map *lm = NULL;
+    if (dlinfo(h, RTLD_DI_LINKMAP, &lm) != 0 || !lm)
+        return;
+    for (lm = lm->l_next; lm; lm = lm->l_next)
+        if (lm->l_name && lm->l_name[0] == '/')
+            dlopen(lm->l_name, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);
+}
 
 /* The report library's path: MEMPLUMBER_REPORT_LIB, else next to this library. */
 static int report_lib_path(char *path, size_t n)
@@ -94,31 +112,13 @@ static int load_report_lib(void)
         lib_refused = "the report library could not be loaded";
         return 0;
     }
-    lib_handle = h;
+    pin_report_deps(h);
     lib_write = (int (*)(const struct mp_report_input *))dlsym(h, "mp_report_write");
     lib_error_now = (int (*)(const struct mp_report_input *, const struct mp_error_record *))dlsym(h, "mp_report_error_now");
     int (*prepare)(void) = (int (*)(void))dlsym(h, "mp_report_prepare");
     if (prepare)
         prepare();
     return lib_write != NULL;
-}
-
-/* glibc's __libc_freeres frees the loader's dependency lists (l_initfini) and then dlcloses
- * libgcc_s if backtrace() or pthread_cancel loaded it; without the lists, that dlclose unmaps
- * every object no longer opened directly, among them the report library's dependencies (libdw,
- * libelf, libstdc++), and the report then jumped into unmapped code. At exit, after the
- * program's destructors (_dl_fini has run), nothing is unloaded any more: every loaded object is
- * marked RTLD_NODELETE before freeres when the report library is loaded already. */
-static void keep_loaded_objects(void)
-{
-    struct link_map *lm = NULL;
-    if (!lib_handle || dlinfo(lib_handle, RTLD_DI_LINKMAP, &lm) != 0 || !lm)
-        return;
-    while (lm->l_prev)
-        lm = lm->l_prev;
-    for (; lm; lm = lm->l_next)
-        if (lm->l_name && lm->l_name[0] == '/')
-            dlopen(lm->l_name, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);
 }
 
 /* ---- paths ---- */
@@ -993,7 +993,6 @@ static void stage_prepare(struct report_run *run)
      * show as still reachable. Only when single-threaded: another thread could still use them.
      * Their frees must be tracked, so leave the guard. */
     if (mp_opt.freeres && mp_threads_count() <= 1) {
-        keep_loaded_objects();
         void (*gxx_freeres)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "_ZN9__gnu_cxx9__freeresEv");
         void (*libc_freeres)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "__libc_freeres");
         mp_guard_leave(MP_IN_PROGRAM);

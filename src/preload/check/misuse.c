@@ -29,8 +29,23 @@ struct qentry {
  * on the hot path. A lookup (only when a free is bad) scans every ring, the freeing thread's
  * first. */
 #define NQ 64
+/* The first ring (the first thread that frees: nearly always the main thread, which in most
+ * programs frees most) is MAIN_RING_SCALE times larger than the others: with one ring per
+ * thread of an equal share, a single-threaded program remembered only 1/64 of the budget
+ * (8,192 frees by default) and named a later double free an invalid free. */
+#define MAIN_RING_SCALE 16
 static struct qentry *ring;
-static uint64_t sub_cap; /* entries per sub-ring, power of two; 0 = off */
+static uint64_t sub_cap; /* entries per sub-ring but the first, power of two; 0 = off */
+
+static inline uint64_t ring_cap(unsigned q_i)
+{
+    return q_i == 0 ? sub_cap * MAIN_RING_SCALE : sub_cap;
+}
+
+static inline struct qentry *ring_base(unsigned q_i)
+{
+    return q_i == 0 ? ring : ring + sub_cap * (MAIN_RING_SCALE + q_i - 1);
+}
 static struct {
     uint64_t next;
 } __attribute__((aligned(64))) sub_next[NQ];
@@ -58,7 +73,8 @@ void mp_misuse_init(void)
     uint64_t cap = 1;
     while (cap * 2 <= want)
         cap *= 2;
-    ring = mp_pages_alloc(cap * NQ * sizeof(struct qentry));
+    /* pages are touched only as the rings fill */
+    ring = mp_pages_alloc(cap * (NQ - 1 + MAIN_RING_SCALE) * sizeof(struct qentry));
     if (ring)
         sub_cap = cap;
 }
@@ -88,8 +104,8 @@ void mp_misuse_remember_free_as(const struct mp_block *b, uint32_t fs, uintptr_t
     } else {
         i = __atomic_fetch_add(&sub_next[q_i].next, 1, __ATOMIC_RELAXED);
     }
-    i &= sub_cap - 1;
-    struct qentry *q = &ring[q_i * sub_cap + i];
+    i &= ring_cap(q_i) - 1;
+    struct qentry *q = &ring_base(q_i)[i];
     q->addr = 0;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     q->size_kind = ((uint64_t)b->size << 4) | (b->kind & 15);
@@ -101,11 +117,12 @@ void mp_misuse_remember_free_as(const struct mp_block *b, uint32_t fs, uintptr_t
 
 static int find_in_sub(unsigned q_i, uintptr_t addr, struct qentry *out)
 {
-    const struct qentry *base = &ring[q_i * sub_cap];
+    const struct qentry *base = ring_base(q_i);
+    uint64_t cap = ring_cap(q_i);
     uint64_t end = __atomic_load_n(&sub_next[q_i].next, __ATOMIC_RELAXED);
-    uint64_t n = end < sub_cap ? end : sub_cap;
+    uint64_t n = end < cap ? end : cap;
     for (uint64_t k = 1; k <= n; k++) {
-        const struct qentry *q = &base[(end - k) & (sub_cap - 1)];
+        const struct qentry *q = &base[(end - k) & (cap - 1)];
         if (__atomic_load_n(&q->addr, __ATOMIC_ACQUIRE) == addr) {
             *out = *q;
             return 1;

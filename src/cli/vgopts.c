@@ -171,7 +171,7 @@ static const struct vg_opt vg_table[] = {
     {"--keep-stacktraces", "alloc|alloc-and-free|alloc-then-free", "alloc-and-free", VG_OWN,
      "keep_stacktraces (free and none are refused: the allocation stack is always kept)"},
     {"--freelist-vol", "N", "20000000", VG_MAP,
-     "quarantine_size: bytes of recently freed blocks remembered (to name double frees)"},
+     "quarantine_size: memory for the records of recent frees (to name double frees; by count of frees, not by their bytes)"},
     {"--freelist-big-blocks", "N", "1000000", VG_NOEFFECT, "has no effect"},
     {"--workaround-gcc296-bugs", "yes|no", "no", VG_NOEFFECT, "has no effect"},
     {"--ignore-ranges", "TEXT", NULL, VG_NOEFFECT, "has no effect (memory accesses are not checked)"},

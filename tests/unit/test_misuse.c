@@ -202,19 +202,20 @@ static void errors_main(void)
     CHECK_UL(total - total2, 5000);
 }
 
-/* Quarantine eviction: quarantine_size for 4 entries per thread ring. */
+/* Quarantine eviction: quarantine_size for 4 entries per thread ring, 64 (16 times 4) in the
+ * ring of the first thread that frees (this one). */
 static int child_small(void)
 {
     nemitted = 0;
-    for (uintptr_t i = 0; i < 5; i++) {
+    for (uintptr_t i = 0; i < 65; i++) {
         struct mp_block b = block(0x100000 + i * 64, 32, MP_ALLOC_MALLOC, 7);
         mp_misuse_remember_free_as(&b, (uint32_t)(100 + i), ID(100 + i));
     }
     mp_misuse_report_bad_free((void *)0x100000, MP_FREE_FREE, 0, ID(1));
     CHECK(nemitted == 1 && emitted[0].kind == MP_ERR_INVALID_FREE,
-          "the oldest of 5 frees left a 4-entry quarantine (kind %u)", emitted[0].kind);
-    mp_misuse_report_bad_free((void *)(0x100000 + 4 * 64), MP_FREE_FREE, 0, ID(2));
-    CHECK(nemitted == 2 && emitted[1].kind == MP_ERR_DOUBLE_FREE && emitted[1].free_stack == 104,
+          "the oldest of 65 frees left a 64-entry quarantine (kind %u)", emitted[0].kind);
+    mp_misuse_report_bad_free((void *)(0x100000 + 64 * 64), MP_FREE_FREE, 0, ID(2));
+    CHECK(nemitted == 2 && emitted[1].kind == MP_ERR_DOUBLE_FREE && emitted[1].free_stack == 164,
           "the newest free is still known");
     mp_misuse_report_bad_free((void *)(0x100000 + 1 * 64), MP_FREE_FREE, 0, ID(3));
     CHECK(nemitted == 3 && emitted[2].kind == MP_ERR_DOUBLE_FREE && emitted[2].free_stack == 101,

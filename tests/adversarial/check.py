@@ -21,6 +21,7 @@ Header lines of PROGRAM.c (all optional):
   // STDERR-LACKS: text memplumber's stderr must not contain
   // STDERR: compare (default) | ignore
   // ULIMIT-V: KiB for ulimit -v in both runs
+  // LIBS: more linker arguments (e.g. -lstdc++ to call operator new[]/delete from C)
   // REPORT-STDERR: yes: the text report (LEAK SUMMARY) must reach stderr
 """
 import json
@@ -107,7 +108,8 @@ def main():
     fails = []
     try:
         exe = os.path.join(tmp, stem)
-        cc = subprocess.run(['gcc', '-std=gnu11', '-O0', '-g', '-pthread', src, '-o', exe],
+        libs = ' '.join(h.get('LIBS', [])).split()
+        cc = subprocess.run(['gcc', '-std=gnu11', '-O0', '-g', '-pthread', src, '-o', exe] + libs,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         if cc.returncode:
             print('compile failed:\n' + cc.stdout.decode())

@@ -1,7 +1,7 @@
 // SOURCES: src/preload/check/misuse.c src/preload/record/heap.c src/common/arena.c src/common/lock.c
 // CFLAGS: -pthread
-/* Heap-misuse checks (src/preload/check/misuse.h) as the hooks use them, with the report entry replaced
- * by a recorder of the errors it is handed:
+/* Heap-misuse checks (src/preload/check/misuse.h) as the hooks use them; after each call the test
+ * takes what waits to be written, as the report entry's writer does at a safe point:
  *   - which free matches which allocation (free for the malloc family, delete / delete[] and
  *     their aligned forms for new / new[]), and a sized delete's size;
  *   - a mismatched free names the allocator, the free used and both stacks; a sized delete of the
@@ -9,9 +9,11 @@
  *   - a second free of a block still in the quarantine is a double free naming its size,
  *     allocator, allocation and free stacks (realloc of it: "realloc of freed"); an address never
  *     allocated is an invalid free; an interior pointer names the block it falls in;
+ *   - recording raises the "unwritten" flag, taking everything lowers it; records come out in
+ *     the order of first occurrence;
  *   - the same error from the same stack is one record counted twice and written once; errors
  *     without a stack are told apart by address; past the table's capacity errors are still
- *     counted and written;
+ *     counted (exactly), not written, and the overflow is announced once;
  *   - the quarantine forgets the oldest frees when full, and with quarantine_size=0 it is off
  *     (no free stack is captured, a double free is an invalid free);
  *   - threads: each thread's frees are found from any thread;
@@ -57,12 +59,24 @@ uint32_t mp_depot_put(const uintptr_t *pcs, uint32_t n, uint32_t gen)
 #define MAXREC 8192
 static struct mp_error_record emitted[MAXREC];
 static int nemitted;
-void mp_report_emit_error(const struct mp_error_record *e)
+static uint64_t overflow_said;
+
+/* The writer's side, as report_entry.c runs it at a safe point. */
+static void drain(void)
 {
-    int i = __atomic_fetch_add(&nemitted, 1, __ATOMIC_RELAXED);
-    if (i < MAXREC)
-        emitted[i] = *e;
+    mp_misuse_drain_begin();
+    struct mp_error_record e;
+    while (mp_misuse_take(&e))
+        if (nemitted < MAXREC)
+            emitted[nemitted++] = e;
+    overflow_said += mp_misuse_take_overflow() != 0;
+    mp_misuse_drain_end();
 }
+
+/* Every recording call of the test is followed by the writer. */
+#define mp_misuse_report_mismatch(...) (mp_misuse_report_mismatch(__VA_ARGS__), drain())
+#define mp_misuse_report_bad_free(...) (mp_misuse_report_bad_free(__VA_ARGS__), drain())
+#define mp_misuse_report_usable_size(...) (mp_misuse_report_usable_size(__VA_ARGS__), drain())
 
 #define ID(n) ((uintptr_t *)(uintptr_t)(n))
 
@@ -192,14 +206,36 @@ static void errors_main(void)
     mp_misuse_errors(&recs, &total2);
     CHECK_UL(total2 - total, 3);
 
-    /* Past the table's capacity: counted and written, not stored. */
+    /* Recorded, not written: the flag says so until the writer has taken it; first occurrences
+     * come out in order. */
+    n0 = nemitted;
+    (mp_misuse_report_bad_free)((void *)0x88000, MP_FREE_FREE, 0, ID(60));
+    (mp_misuse_report_bad_free)((void *)0x88000, MP_FREE_FREE, 0, ID(61));
+    (mp_misuse_report_bad_free)((void *)0x88000, MP_FREE_FREE, 0, ID(60));
+    CHECK(mp_misuse_unwritten && nemitted == n0, "recorded errors wait for the writer");
+    drain();
+    CHECK(!mp_misuse_unwritten, "taking every record lowers the flag");
+    CHECK(nemitted == n0 + 2 && emitted[n0].stack == 60 && emitted[n0 + 1].stack == 61 &&
+              emitted[n0].count == 1,
+          "two contexts, in the order of their first occurrence, each written once");
+
+    /* Past the table's capacity: counted, not stored nor written; said once. */
+    size_t had = mp_misuse_errors(&recs, &total2);
     n0 = nemitted;
     for (int i = 0; i < 5000; i++)
         mp_misuse_report_bad_free((void *)0x90000, MP_FREE_FREE, 0, ID(1000 + i));
     size_t stored = mp_misuse_errors(&recs, &total);
-    CHECK_UL(nemitted - n0, 5000);
-    CHECK(stored <= 4096 && stored >= 4000, "%zu records stored (capacity 4096)", stored);
+    CHECK_UL(stored, 4096);
+    CHECK_UL((size_t)(nemitted - n0), 4096 - had);
     CHECK_UL(total - total2, 5000);
+    CHECK_UL(mp_misuse_unshown(), 5000 - (4096 - had));
+    CHECK_UL(overflow_said, 1);
+    /* A context past the capacity keeps its exact count: not listed, but in the total. */
+    mp_misuse_report_bad_free((void *)0x90000, MP_FREE_FREE, 0, ID(1000 + 4999));
+    mp_misuse_errors(&recs, &total2);
+    CHECK_UL(total2 - total, 1);
+    CHECK_UL(overflow_said, 1);
+    CHECK(!mp_misuse_unwritten, "nothing left to write");
 }
 
 /* Quarantine eviction: quarantine_size for 4 entries per thread ring, 64 (16 times 4) in the

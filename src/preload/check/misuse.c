@@ -1,17 +1,18 @@
 /* Heap-misuse detection (see misuse.h). */
 #include "preload/check/misuse.h"
-#include "preload/runtime/report_entry.h"
 
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/arena.h"
 #include "common/kinds.h"
-#include "common/lock.h"
 #include "preload/record/depot.h"
 #include "preload/runtime/guard.h"
 #include "preload/runtime/runtime.h"
+
+static void table_init(void);
 
 /* ---- quarantine: a ring of freed blocks' metadata ---- */
 
@@ -66,6 +67,7 @@ static inline unsigned sub_of_thread(void)
 
 void mp_misuse_init(void)
 {
+    table_init();
     full_free_stacks = strcmp(mp_opt.keep_stacktraces, "alloc") != 0;
     uint64_t want = mp_opt.quarantine_size / sizeof(struct qentry) / NQ;
     if (!want)
@@ -145,48 +147,162 @@ static int quarantine_find(uintptr_t addr, struct qentry *out)
     return 0;
 }
 
-/* ---- the error table ---- */
+/* ---- the error table: recorded in the hook, lock-free, written later ----
+ *
+ * A hook that finds a bad free only records it here; the report entry writes it at a safe point
+ * (see runtime/safepoint.c and docs/DESIGN.md). Everything lives in pages mapped at start-up.
+ *
+ * Contexts (valgrind's error contexts): one per (kind, stack), or per (kind, address) when the
+ * stack is unknown. The key is exact in 64 bits: bit 63 set = kind << 32 | stack; clear =
+ * (kind + 1) << 48 | address (user addresses fit in 48 bits). An open-addressing table of keys
+ * claimed with one compare-and-swap holds each context's count (an atomic add): a repeat of a
+ * context is counted by any thread, even a signal handler that interrupted the thread recording
+ * that context's first occurrence. A new context also takes the next position of the record
+ * array (an atomic add): positions are the order of first occurrence, the order errors are
+ * written in and listed in reports. A record is published by its ready flag once its fields are
+ * written. Beyond MAX_ERRORS contexts (or HCAP keys) errors are still counted in the total
+ * (ERROR SUMMARY, error_exitcode), not shown; one line says so. */
 
 #define MAX_ERRORS 4096
-static struct mp_mutex errors_lock = MP_MUTEX_INIT;
-static struct mp_error_record *errors;
-static size_t nerrors;
-static uint64_t total_errors;
+#define HCAP 16384 /* keys: power of two, 4 x MAX_ERRORS (contexts past MAX_ERRORS keep exact counts) */
 
-static void record_error(struct mp_error_record *e)
+struct hslot {
+    uint64_t key; /* 0 = free */
+    uint64_t count;
+};
+
+static struct hslot *htab;
+static struct mp_error_record *errors; /* MAX_ERRORS, in order of first occurrence */
+static uint32_t *rec_slot;             /* the hslot of each record */
+static unsigned char *rec_ready;       /* 1 once the record's fields are written */
+static uint64_t nclaimed;              /* positions handed out (may pass MAX_ERRORS) */
+static uint64_t total_errors;
+static uint64_t unshown_errors;        /* occurrences of contexts past the capacity */
+static uint64_t written;               /* records written so far (writer side only) */
+static int overflow_said;
+int mp_misuse_unwritten;
+
+static void table_init(void)
 {
-    int prev = mp_tls.state;
-    mp_tls.state = MP_IN_CRITICAL;
-    mp_mutex_lock(&errors_lock);
-    if (!errors)
-        errors = mp_pages_alloc(sizeof(struct mp_error_record) * MAX_ERRORS);
-    struct mp_error_record *slot = NULL;
-    int fresh = 0;
-    for (size_t i = 0; errors && i < nerrors; i++)
-        if (errors[i].kind == e->kind && errors[i].stack == e->stack &&
-            (e->stack || errors[i].address == e->address)) {
-            slot = &errors[i];
-            break;
+    nclaimed = total_errors = unshown_errors = written = 0;
+    overflow_said = 0;
+    mp_misuse_unwritten = 0;
+    htab = mp_pages_alloc(HCAP * sizeof *htab);
+    errors = mp_pages_alloc(MAX_ERRORS * sizeof *errors);
+    rec_slot = mp_pages_alloc(MAX_ERRORS * sizeof *rec_slot);
+    rec_ready = mp_pages_alloc(MAX_ERRORS);
+    if (!htab || !errors || !rec_slot || !rec_ready)
+        htab = NULL; /* then errors are only counted */
+}
+
+static uint64_t error_key(const struct mp_error_record *e)
+{
+    if (e->stack)
+        return 1ull << 63 | (uint64_t)(e->kind & 0x7fff) << 32 | e->stack;
+    return (uint64_t)((e->kind & 0x7fff) + 1) << 48 | (e->address & 0xffffffffffffull);
+}
+
+static void note_unwritten(void)
+{
+    __atomic_store_n(&mp_misuse_unwritten, 1, __ATOMIC_RELEASE);
+}
+
+/* Hook-safe and async-signal-safe: atomics on mapped memory only, no lock, no wait. */
+static void record_error(const struct mp_error_record *e)
+{
+    __atomic_add_fetch(&total_errors, 1, __ATOMIC_RELAXED);
+    if (!htab) {
+        __atomic_add_fetch(&unshown_errors, 1, __ATOMIC_RELAXED);
+        note_unwritten();
+        return;
+    }
+    uint64_t key = error_key(e);
+    uint64_t h = key * 0x9e3779b97f4a7c15ull;
+    for (uint64_t probe = 0; probe < HCAP; probe++) {
+        struct hslot *s = &htab[((h >> 40) + probe) & (HCAP - 1)];
+        uint64_t cur = __atomic_load_n(&s->key, __ATOMIC_ACQUIRE);
+        if (cur == 0) {
+            if (!__atomic_compare_exchange_n(&s->key, &cur, key, 0, __ATOMIC_ACQ_REL,
+                                             __ATOMIC_ACQUIRE)) {
+                if (cur != key)
+                    continue; /* another context took this slot: probe on */
+            } else {
+                /* A new context: its position in the order of first occurrence. */
+                __atomic_add_fetch(&s->count, 1, __ATOMIC_RELAXED);
+                uint64_t idx = __atomic_fetch_add(&nclaimed, 1, __ATOMIC_ACQ_REL);
+                if (idx >= MAX_ERRORS) {
+                    __atomic_add_fetch(&unshown_errors, 1, __ATOMIC_RELAXED);
+                } else {
+                    errors[idx] = *e;
+                    errors[idx].count = 1;
+                    rec_slot[idx] = (uint32_t)(s - htab);
+                    __atomic_store_n(&rec_ready[idx], 1, __ATOMIC_RELEASE);
+                }
+                note_unwritten();
+                return;
+            }
         }
-    if (!slot && errors && nerrors < MAX_ERRORS) {
-        slot = &errors[nerrors++];
-        *slot = *e;
-        slot->count = 0;
-        fresh = 1;
+        if (cur == key) {
+            __atomic_add_fetch(&s->count, 1, __ATOMIC_RELAXED);
+            return;
+        }
     }
-    if (slot)
-        slot->count++;
-    total_errors++;
-    struct mp_error_record copy = slot ? *slot : *e;
-    mp_mutex_unlock(&errors_lock);
-    mp_tls.state = prev;
-    if (fresh || !slot) {
-        int g = mp_guard_enter();
-        mp_report_emit_error(&copy);
-        mp_guard_leave(g);
+    __atomic_add_fetch(&unshown_errors, 1, __ATOMIC_RELAXED); /* every key slot taken */
+    note_unwritten();
+}
+
+/* ---- the writer's side (one writer at a time: the report entry's emit lock) ---- */
+
+void mp_misuse_drain_begin(void)
+{
+    __atomic_store_n(&mp_misuse_unwritten, 0, __ATOMIC_SEQ_CST);
+}
+
+int mp_misuse_take(struct mp_error_record *out)
+{
+    uint64_t n = __atomic_load_n(&nclaimed, __ATOMIC_ACQUIRE);
+    if (n > MAX_ERRORS)
+        n = MAX_ERRORS;
+    if (written >= n || !__atomic_load_n(&rec_ready[written], __ATOMIC_ACQUIRE))
+        return 0;
+    *out = errors[written++];
+    out->count = 1; /* as it happened: a message names the first occurrence */
+    return 1;
+}
+
+uint64_t mp_misuse_take_overflow(void)
+{
+    uint64_t u = __atomic_load_n(&unshown_errors, __ATOMIC_RELAXED);
+    if (!u || overflow_said)
+        return 0;
+    overflow_said = 1;
+    return u;
+}
+
+void mp_misuse_drain_end(void)
+{
+    uint64_t n = __atomic_load_n(&nclaimed, __ATOMIC_ACQUIRE);
+    if (n > MAX_ERRORS)
+        n = MAX_ERRORS;
+    if (written < n || (__atomic_load_n(&unshown_errors, __ATOMIC_RELAXED) && !overflow_said))
+        note_unwritten(); /* one is still being recorded (another thread, or the frame this
+                             writer interrupted): the next safe point takes it */
+}
+
+void mp_misuse_settle(void)
+{
+    for (int i = 0; i < 2000; i++) {
+        uint64_t n = __atomic_load_n(&nclaimed, __ATOMIC_ACQUIRE);
+        if (n > MAX_ERRORS)
+            n = MAX_ERRORS;
+        uint64_t k = 0;
+        while (k < n && __atomic_load_n(&rec_ready[k], __ATOMIC_ACQUIRE))
+            k++;
+        if (k == n)
+            return;
+        struct timespec us50 = {0, 50000};
+        nanosleep(&us50, NULL);
     }
-    if (mp_opt.abort_on_error)
-        abort();
 }
 
 int mp_misuse_free_ok(const struct mp_block *b, unsigned free_kind, size_t sized, int has_size)
@@ -273,10 +389,19 @@ void mp_misuse_report_usable_size(void *p, uintptr_t *fp)
 size_t mp_misuse_errors(const struct mp_error_record **out, uint64_t *total)
 {
     *out = errors;
-    *total = total_errors;
-    return nerrors;
+    *total = __atomic_load_n(&total_errors, __ATOMIC_RELAXED);
+    if (!htab)
+        return 0;
+    uint64_t n = __atomic_load_n(&nclaimed, __ATOMIC_ACQUIRE);
+    if (n > MAX_ERRORS)
+        n = MAX_ERRORS;
+    size_t k = 0;
+    for (; k < n && __atomic_load_n(&rec_ready[k], __ATOMIC_ACQUIRE); k++)
+        errors[k].count = __atomic_load_n(&htab[rec_slot[k]].count, __ATOMIC_RELAXED);
+    return k;
 }
 
-void mp_misuse_lock(void) { mp_mutex_lock(&errors_lock); }
-void mp_misuse_unlock(void) { mp_mutex_unlock(&errors_lock); }
-void mp_misuse_child_after_fork(void) { mp_mutex_init(&errors_lock); }
+uint64_t mp_misuse_unshown(void)
+{
+    return __atomic_load_n(&unshown_errors, __ATOMIC_RELAXED);
+}

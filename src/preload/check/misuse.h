@@ -2,8 +2,10 @@
  * malloc_usable_size of foreign pointers. Errors are reported, never fatal (unless
  * abort_on_error): the bad call is not passed to the real allocator. A quarantine remembers the
  * metadata of recently freed blocks (address, size, allocation and free stacks) so that a
- * double free can name both. Locks: errors_lock (error table; fork protocol via
- * mp_misuse_lock/unlock/child_after_fork); the quarantine ring is lock-free. */
+ * double free can name both. No locks: the quarantine ring and the error table are lock-free.
+ * An error is only recorded here (kind, addresses, sizes, stack ids, count), never written: the
+ * report entry writes it at a safe point (runtime/safepoint.c), taking records in the order of
+ * first occurrence through mp_misuse_drain_begin/take/drain_end. */
 #ifndef MP_MISUSE_H
 #define MP_MISUSE_H
 
@@ -27,17 +29,32 @@ void mp_misuse_remember_free(const struct mp_block *b, uintptr_t *fp);
 uint32_t mp_misuse_free_stack(uintptr_t *fp);
 void mp_misuse_remember_free_as(const struct mp_block *b, uint32_t free_stack, uintptr_t *fp);
 
+/* Record an error (hook- and async-signal-safe: no lock, no wait, no write). */
 void mp_misuse_report_mismatch(const struct mp_block *b, unsigned free_kind, size_t sized,
                                int has_size, uintptr_t *fp);
 /* p is not a live block: double free (found in quarantine) or invalid free. */
 void mp_misuse_report_bad_free(void *p, unsigned free_kind, int is_realloc, uintptr_t *fp);
 void mp_misuse_report_usable_size(void *p, uintptr_t *fp);
 
-/* The distinct errors so far (stable storage) and the total count. */
-size_t mp_misuse_errors(const struct mp_error_record **out, uint64_t *total);
+/* Non-zero while a recorded error (or the note that some were beyond the table's capacity)
+ * has not been written yet: the hooks test it (one load) to look for a safe point. */
+extern int mp_misuse_unwritten;
 
-void mp_misuse_lock(void);
-void mp_misuse_unlock(void);
-void mp_misuse_child_after_fork(void);
+/* The writer's side, one writer at a time: begin (clears mp_misuse_unwritten), take the next
+ * record to write (1; count = 1, as at its first occurrence) until 0, end (sets the flag again
+ * when a record is still being written by another thread or by a frame the writer interrupted). */
+void mp_misuse_drain_begin(void);
+int mp_misuse_take(struct mp_error_record *out);
+/* Once: the number of errors so far in contexts beyond the table's capacity (0: none/said). */
+uint64_t mp_misuse_take_overflow(void);
+void mp_misuse_drain_end(void);
+/* Before a final report: wait (at most 100 ms) for records other threads are still writing. */
+void mp_misuse_settle(void);
+
+/* The distinct errors so far, in order of first occurrence, with their counts (stable storage),
+ * and the total count (exact, including contexts beyond the capacity). */
+size_t mp_misuse_errors(const struct mp_error_record **out, uint64_t *total);
+/* Errors counted in contexts beyond the table's capacity (not in mp_misuse_errors' list). */
+uint64_t mp_misuse_unshown(void);
 
 #endif

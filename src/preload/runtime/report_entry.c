@@ -414,45 +414,94 @@ static void quiet_end(struct quiet *q)
 
 static struct mp_mutex emit_lock = MP_MUTEX_INIT;
 
-static void emit_error_body(void *arg)
+/* ---- heap-misuse errors: written at a safe point, never where they were recorded ----
+ * check/misuse.c records an error in the hook (lock-free); these functions write the records not
+ * written yet, in the order of first occurrence, each as valgrind's text record with a
+ * symbolized stack (the report library is loaded by the first batch). Callers: a safe point
+ * (runtime/safepoint.c: a hook entry outside signal handlers and the dynamic loader), every
+ * report (exit, fatal signal, on demand) just before it is written, and exec. */
+
+#define ERR_BATCH 64
+
+/* With emit_lock held, on the report stack, inside the guard. */
+static void write_errors_locked(void)
 {
-    const struct mp_error_record *e = arg;
-    mp_mutex_lock(&emit_lock);
-    struct quiet q;
-    quiet_begin(&q);
-    struct mp_report_input in;
-    fill_common(&in, "error");
-    int fd = text_fd();
-    in.opt.text_fd = fd;
-    size_t nstacks = 0, nmods = 0;
-    struct mp_stack *stacks = build_stacks(&nstacks);
-    struct mp_module *mods = NULL;
-    nmods = mp_modules_collect(&mods);
-    in.stacks = stacks;
-    in.nstacks = nstacks;
-    in.modules = mods;
-    in.nmodules = nmods;
-    if (fd < 0) {
-        /* stderr is gone and there is no log file: nowhere to print the error now. */
-    } else if (load_report_lib() && lib_error_now) {
-        lib_error_now(&in, e);
-    } else {
-        mp_fdprintf(fd, "==%d== %s at %p\n", (int)getpid(), mp_error_kind_name(e->kind),
-                    (void *)e->address);
+    struct mp_error_record batch[ERR_BATCH];
+    mp_misuse_drain_begin();
+    for (;;) {
+        size_t n = 0;
+        while (n < ERR_BATCH && mp_misuse_take(&batch[n]))
+            n++;
+        uint64_t unshown = n < ERR_BATCH ? mp_misuse_take_overflow() : 0;
+        if (!n && !unshown)
+            break;
+        if (silenced)
+            continue;
+        struct quiet q;
+        quiet_begin(&q);
+        struct mp_report_input in;
+        fill_common(&in, "error");
+        int fd = text_fd();
+        in.opt.text_fd = fd;
+        /* The depot and modules as they are now: every stack the batch names is in them. */
+        size_t nstacks = 0;
+        struct mp_stack *stacks = n && fd >= 0 ? build_stacks(&nstacks) : NULL;
+        struct mp_module *mods = NULL;
+        size_t nmods = n && fd >= 0 ? mp_modules_collect(&mods) : 0;
+        in.stacks = stacks;
+        in.nstacks = nstacks;
+        in.modules = mods;
+        in.nmodules = nmods;
+        int lib = n && fd >= 0 && load_report_lib() && lib_error_now;
+        for (size_t i = 0; i < n && fd >= 0; i++) {
+            if (lib)
+                lib_error_now(&in, &batch[i]);
+            else
+                mp_fdprintf(fd, "==%d== %s at %p\n", in.pid, mp_error_kind_name(batch[i].kind),
+                            (void *)batch[i].address);
+        }
+        if (unshown && fd >= 0)
+            mp_fdprintf(fd, "==%d== memplumber: more than %d different heap errors: later ones "
+                            "are counted in the ERROR SUMMARY, not shown\n", in.pid, 4096);
+        if (stacks)
+            mp_pages_free(stacks, nstacks * sizeof *stacks + sizeof *stacks);
+        if (mods)
+            mp_pages_free(mods, 4096 * sizeof(struct mp_module));
+        quiet_end(&q);
     }
-    if (stacks)
-        mp_pages_free(stacks, nstacks * sizeof *stacks + sizeof *stacks);
-    if (mods)
-        mp_pages_free(mods, 4096 * sizeof(struct mp_module));
-    quiet_end(&q);
+    mp_misuse_drain_end();
+}
+
+static void write_errors_body(void *arg)
+{
+    (void)arg;
+    int g = mp_guard_enter();
+    mp_mutex_lock(&emit_lock);
+    write_errors_locked();
+    mp_mutex_unlock(&emit_lock);
+    mp_guard_leave(g);
+}
+
+void mp_report_write_errors(void)
+{
+    if (getpid() != mp_runtime_pid)
+        return; /* a vfork child shares our memory */
+    mp_on_report_stack(write_errors_body, NULL);
+}
+
+void mp_report_errors_lock(void)
+{
+    mp_mutex_lock(&emit_lock);
+}
+
+void mp_report_errors_unlock(void)
+{
     mp_mutex_unlock(&emit_lock);
 }
 
-void mp_report_emit_error(const struct mp_error_record *e)
+void mp_report_errors_child_after_fork(void)
 {
-    if (silenced)
-        return;
-    mp_on_report_stack(emit_error_body, (void *)e);
+    mp_mutex_init(&emit_lock);
 }
 
 /* ---- aggregation of blocks into loss records ---- */
@@ -1102,6 +1151,8 @@ static void stage_model(struct report_run *run)
     in->records = recs;
     in->nrecords = r;
     const struct mp_error_record *errs;
+    if (run->final)
+        mp_misuse_settle(); /* records other threads are still writing */
     in->nerrors = mp_misuse_errors(&errs, &run->nerr_total);
     in->errors = errs;
     in->error_count = run->nerr_total;
@@ -1196,6 +1247,7 @@ static void stage_render(struct report_run *run)
     struct mp_report_input *in = &run->in;
     size_t nrec = in->nrecords;
     mp_mutex_lock(&emit_lock);
+    write_errors_locked(); /* the errors not written yet come before the report */
     struct quiet q;
     quiet_begin(&q);
     run->log_fd = text_fd();

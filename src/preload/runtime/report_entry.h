@@ -1,5 +1,5 @@
 /* The report entry (report_entry.c): loading the report library, the exit and on-demand
- * reports (mp_runtime_report in runtime.h), heap-misuse errors as they happen, and the
+ * reports (mp_runtime_report in runtime.h), heap-misuse errors at safe points, and the
  * descriptors reports go to. */
 #ifndef MP_REPORT_ENTRY_H
 #define MP_REPORT_ENTRY_H
@@ -39,7 +39,12 @@ int mp_runtime_report_req(const char *reason, int at_exit, const struct mp_repor
 /* A forked child starts its own report sequence and has no previous check. */
 void mp_report_child_after_fork(void);
 
-/* Write one heap-misuse error now (text, symbolized). */
-void mp_report_emit_error(const struct mp_error_record *err);
+/* Write the heap-misuse errors recorded and not written yet (text, symbolized; the report
+ * library is loaded if needed). Only at a safe point: see runtime/safepoint.h. */
+void mp_report_write_errors(void);
+/* Fork protocol of the error writer's lock (prepare, parent, child). */
+void mp_report_errors_lock(void);
+void mp_report_errors_unlock(void);
+void mp_report_errors_child_after_fork(void);
 
 #endif

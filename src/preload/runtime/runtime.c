@@ -36,6 +36,7 @@
 #include "preload/hooks/real.h"
 #include "preload/runtime/report_entry.h"
 #include "preload/runtime/report_spawn.h"
+#include "preload/runtime/safepoint.h"
 #include "preload/record/unwind.h"
 
 __thread struct mp_tls mp_tls __attribute__((tls_model("initial-exec")));
@@ -263,6 +264,7 @@ int mp_runtime_ensure(void)
     mp_unwind_init();
     step_main_stack();
     mp_misuse_init();
+    mp_safepoint_init();
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     /* Not atexit(): from a shared object that binds the handler to this object, and it would
      * run while ld.so finalises us, before other libraries' destructors. With no DSO handle it
@@ -437,6 +439,7 @@ void mp_runtime_on_alloc(void *p, size_t size, unsigned alloc_kind, uintptr_t *f
         pending_drain();
     if (__builtin_expect(rc > 0, 0))
         mp_live_poll_hint();
+    mp_safepoint_poll(fp);
 }
 
 int mp_runtime_on_free(void *p, unsigned free_kind, size_t sized, int has_size, uintptr_t *fp)
@@ -446,18 +449,22 @@ int mp_runtime_on_free(void *p, unsigned free_kind, size_t sized, int has_size, 
     __builtin_prefetch((const char *)p - 16); /* glibc's chunk header */
     uint32_t fs = mp_misuse_free_stack(fp);
     if (__builtin_expect(mp_heap_remove((uintptr_t)p, &b), 1)) {
-        if (__builtin_expect(!mp_misuse_free_ok(&b, free_kind, sized, has_size), 0))
+        if (__builtin_expect(!mp_misuse_free_ok(&b, free_kind, sized, has_size), 0)) {
             mp_misuse_report_mismatch(&b, free_kind, sized, has_size, fp);
+            mp_safepoint_after_error(fp);
+        }
         if (__builtin_expect(fill_freed >= 0, 0))
             memset(p, fill_freed, b.size);
         mp_misuse_remember_free_as(&b, fs, fp);
         if (__builtin_expect(pending_n, 0))
             pending_drain();
+        mp_safepoint_poll(fp);
         return 1;
     }
     if (mp_bootstrap_owns(p))
         return 0;
     mp_misuse_report_bad_free(p, free_kind, 0, fp);
+    mp_safepoint_after_error(fp);
     return 0;
 }
 
@@ -595,6 +602,7 @@ void *mp_runtime_realloc(void *p, size_t n, uintptr_t *fp)
         /* glibc semantics: realloc(p, 0) frees p and returns NULL. */
         if (!mp_heap_remove((uintptr_t)p, &b)) {
             mp_misuse_report_bad_free(p, MP_FREE_FREE, 1, fp);
+            mp_safepoint_after_error(fp);
             errno = ENOMEM;
             return NULL;
         }
@@ -610,6 +618,7 @@ void *mp_runtime_realloc(void *p, size_t n, uintptr_t *fp)
     uint32_t id = capture(fp);
     if (!mp_heap_realloc_begin((uintptr_t)p, &b)) {
         mp_misuse_report_bad_free(p, MP_FREE_FREE, 1, fp);
+        mp_safepoint_after_error(fp);
         errno = ENOMEM;
         return NULL;
     }
@@ -627,6 +636,7 @@ void *mp_runtime_realloc(void *p, size_t n, uintptr_t *fp)
         pending_drain();
     if (__builtin_expect(rc > 0, 0))
         mp_live_poll_hint();
+    mp_safepoint_poll(fp);
     return q;
 }
 
@@ -643,6 +653,7 @@ size_t mp_runtime_usable_size(void *p, uintptr_t *fp)
     struct mp_block b;
     if (!mp_heap_find((uintptr_t)p, &b)) {
         mp_misuse_report_usable_size(p, fp);
+        mp_safepoint_after_error(fp);
         return 0;
     }
     return mp_real.malloc_usable_size ? mp_real.malloc_usable_size(p) : b.size;
@@ -693,7 +704,7 @@ static void fork_prepare(void)
     if (mp_runtime_phase < MP_PHASE_TRACKING)
         return;
     mp_depot_lock();
-    mp_misuse_lock();
+    mp_report_errors_lock();
     mp_heap_lock_all();
 }
 
@@ -702,7 +713,7 @@ static void fork_parent(void)
     if (mp_runtime_phase < MP_PHASE_TRACKING)
         return;
     mp_heap_unlock_all();
-    mp_misuse_unlock();
+    mp_report_errors_unlock();
     mp_depot_unlock();
 }
 
@@ -716,7 +727,7 @@ static void fork_child(void)
         mp_report_silence();
     mp_arena_child_after_fork();
     mp_heap_child_after_fork();
-    mp_misuse_child_after_fork();
+    mp_report_errors_child_after_fork();
     mp_depot_child_after_fork();
     mp_live_child_after_fork();
 }

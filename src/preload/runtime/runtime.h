@@ -85,6 +85,8 @@ void mp_report_stack_child_after_fork(void);
 void mp_runtime_before_dlclose(void *handle);
 void mp_runtime_after_dlclose(void);
 void mp_runtime_thread_start(void);
+/* exec* called by the program (hooks/exec.c): write the heap errors not written yet. */
+void mp_runtime_before_exec(void);
 /* _exit/_Exit called by the program; caller_sp: the program's stack pointer at the call. */
 struct mp_report_roots;
 void mp_runtime_before_exit_now(int status, const struct mp_report_roots *roots);

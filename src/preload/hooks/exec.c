@@ -1,0 +1,104 @@
+/* exec: the image is replaced, so the heap-misuse errors recorded and not written yet (an error
+ * in a signal handler, in a destructor dlclose ran, in a fork child) are written first. Every
+ * exec entry of glibc is interposed, since each reaches the kernel through libc's internal
+ * execve, not through the exported one. The l-forms gather their arguments into an array on the
+ * stack, as glibc does. posix_spawn's child runs none of memplumber's code. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <unistd.h>
+
+#include "preload/hooks/real.h"
+#include "preload/runtime/runtime.h"
+
+typedef int (*execve_fn)(const char *, char *const[], char *const[]);
+typedef int (*execv_fn)(const char *, char *const[]);
+typedef int (*fexecve_fn)(int, char *const[], char *const[]);
+typedef int (*execveat_fn)(int, const char *, char *const[], char *const[], int);
+
+#define REAL(type, name)                                                                       \
+    static type real_;                                                                         \
+    if (!real_)                                                                                \
+        real_ = (type)mp_real_next(name);
+
+MP_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+    REAL(execve_fn, "execve");
+    mp_runtime_before_exec();
+    return real_(path, argv, envp);
+}
+
+MP_EXPORT int execv(const char *path, char *const argv[])
+{
+    REAL(execv_fn, "execv");
+    mp_runtime_before_exec();
+    return real_(path, argv);
+}
+
+MP_EXPORT int execvp(const char *file, char *const argv[])
+{
+    REAL(execv_fn, "execvp");
+    mp_runtime_before_exec();
+    return real_(file, argv);
+}
+
+MP_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    REAL(execve_fn, "execvpe");
+    mp_runtime_before_exec();
+    return real_(file, argv, envp);
+}
+
+MP_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+    REAL(fexecve_fn, "fexecve");
+    mp_runtime_before_exec();
+    return real_(fd, argv, envp);
+}
+
+MP_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
+                       int flags)
+{
+    REAL(execveat_fn, "execveat");
+    mp_runtime_before_exec();
+    return real_(dirfd, path, argv, envp, flags);
+}
+
+/* The arguments of an l-form: arg0, then up to the NULL; envp after it for execle. */
+#define GATHER(arg0, argv, envp_out, has_envp)                                                 \
+    size_t n_ = 1;                                                                             \
+    va_list ap_;                                                                               \
+    va_start(ap_, arg0);                                                                       \
+    while (va_arg(ap_, const char *))                                                          \
+        n_++;                                                                                  \
+    va_end(ap_);                                                                               \
+    char *argv[n_ + 1];                                                                        \
+    argv[0] = (char *)(arg0);                                                                  \
+    va_start(ap_, arg0);                                                                       \
+    for (size_t i_ = 1; i_ <= n_; i_++)                                                        \
+        argv[i_] = va_arg(ap_, char *);                                                        \
+    if (has_envp)                                                                              \
+        envp_out = va_arg(ap_, char **);                                                       \
+    va_end(ap_);
+
+MP_EXPORT int execl(const char *path, const char *arg, ...)
+{
+    char **unused = NULL;
+    GATHER(arg, argv, unused, 0);
+    (void)unused;
+    return execv(path, argv);
+}
+
+MP_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+    char **unused = NULL;
+    GATHER(arg, argv, unused, 0);
+    (void)unused;
+    return execvp(file, argv);
+}
+
+MP_EXPORT int execle(const char *path, const char *arg, ...)
+{
+    char **envp = NULL;
+    GATHER(arg, argv, envp, 1);
+    return execve(path, argv, envp);
+}

@@ -407,6 +407,9 @@ def vg_shim(args):
            '--xml-file=%s/vg.%%p.xml' % xdir, '--log-file=%s/vg.%%p.log' % xdir]
     if exitcode is not None:
         cmd += ['--error-exitcode=%s' % exitcode, '--errors-for-leak-kinds=definite,indirect']
+    for k in ('malloc-fill', 'free-fill'):  # valgrind's own options, same spelling
+        if k in opts:
+            cmd.append('--%s=%s' % (k, opts[k]))
     rc = subprocess.call(cmd + prog)
     if log_path:
         for f in sorted(os.listdir(xdir)):

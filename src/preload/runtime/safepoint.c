@@ -129,11 +129,14 @@ void mp_safepoint_errors(uintptr_t *fp)
 
 void mp_safepoint_after_error(uintptr_t *fp)
 {
-    if (here_is_safe(fp)) {
-        skip_left = 0;
-        mp_report_write_errors();
-    } else {
-        unsafe_here(fp);
+    /* A repeat of a context already written leaves nothing to write: no walk. */
+    if (__atomic_load_n(&mp_misuse_unwritten, __ATOMIC_ACQUIRE)) {
+        if (here_is_safe(fp)) {
+            skip_left = 0;
+            mp_report_write_errors();
+        } else {
+            unsafe_here(fp);
+        }
     }
     if (mp_opt.abort_on_error)
         abort(); /* what is not written yet goes out with the fatal-signal report */

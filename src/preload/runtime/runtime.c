@@ -458,8 +458,7 @@ int mp_runtime_on_free(void *p, unsigned free_kind, size_t sized, int has_size, 
         mp_misuse_remember_free_as(&b, fs, fp);
         if (__builtin_expect(pending_n, 0))
             pending_drain();
-        mp_safepoint_poll(fp);
-        return 1;
+        return 1; /* no safe-point poll here: the free path stays as it was (allocations poll) */
     }
     if (mp_bootstrap_owns(p))
         return 0;

@@ -3,8 +3,8 @@
  * malloc in tool state, dl_iterate_phdr, files): never from a signal handler, never while the
  * dynamic loader runs the program's code (constructors and destructors run by dlopen, dlclose
  * and exit, TLS set-up, a dl_iterate_phdr callback: ld.so's lock may be held), never inside
- * memplumber or the real allocator. A safe point is a hook entry (malloc family, new/delete)
- * of a thread in the program (MP_IN_PROGRAM) whose stack has no signal frame (glibc's
+ * memplumber or the real allocator. A safe point is an allocation (malloc family, new,
+ * realloc), or the hook that found the error, in a thread in the program (MP_IN_PROGRAM) whose stack has no signal frame (glibc's
  * __restore_rt), no frame in ld.so and none in dl_iterate_phdr, and that is not on an
  * alternate signal stack; the check runs only while an error waits (one load otherwise).
  * Reports (exit, fatal signal, on demand) and exec write what is left. docs/DESIGN.md. */

@@ -2,7 +2,8 @@
 #   make                 build/memplumber, build/libmemplumber.so, build/libmemplumber-report.so
 #   make test            the whole test suite (tests/run)
 #   make bench           side-by-side benchmarks (bench/run); QUICK=1 for a one-minute run
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local [DESTDIR=/tmp/stage]   binaries, libraries, memplumber.h, the man
+#                        page, memplumber.pc, bash completion, the docs; make uninstall removes them
 #   make stress          long stress and fuzz runs (not part of make test)
 #   make verdicts        leak verdicts of more real programs compared with valgrind's
 #   make sanitize        the C unit tests, built with ASan and UBSan
@@ -14,6 +15,14 @@ ifeq ($(origin CC),default)
 CC       := gcc
 endif
 PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+LIBDIR   ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DATADIR  ?= $(PREFIX)/share
+MANDIR   ?= $(DATADIR)/man
+DOCDIR   ?= $(DATADIR)/doc/memplumber
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 BUILD    := build
 OPT      ?= -O2
 # -MMD -MP: each object's header dependencies go to a .d file beside it (included below), so
@@ -42,7 +51,8 @@ REPORT_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/report/%.o,$(REPORT_SRC) $(COMMON
 CLI_OBJ     := $(patsubst src/%.c,$(BUILD)/obj/cli/%.o,$(CLI_SRC) $(COMMON_SRC) src/preload/runtime/options.c \
                  src/report/jsonread.c src/report/baseline.c)
 
-all: $(BUILD)/libmemplumber.so $(BUILD)/libmemplumber-report.so $(BUILD)/memplumber
+all: $(BUILD)/libmemplumber.so $(BUILD)/libmemplumber-report.so $(BUILD)/memplumber \
+     $(BUILD)/memplumber.1 $(BUILD)/memplumber.pc
 
 $(BUILD)/obj/preload/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -97,14 +107,57 @@ verdicts: all
 sanitize: all
 	tests/run unit/test_
 
+# Where things are installed goes into the man page and the pkg-config file: they are remade
+# when it changes (build/install-dirs holds the last one).
+$(BUILD)/install-dirs: FORCE
+	@mkdir -p $(BUILD)
+	@printf '%s\n' '$(PREFIX) $(INCLUDEDIR) $(DOCDIR)' | cmp -s - $@ || \
+	  printf '%s\n' '$(PREFIX) $(INCLUDEDIR) $(DOCDIR)' > $@
+
+# memplumber(1), written by memplumber itself from the texts of its --help (src/cli/args.c).
+$(BUILD)/memplumber.1: $(BUILD)/memplumber $(BUILD)/install-dirs
+	$(BUILD)/memplumber --help-man='$(DOCDIR)' > $@.tmp && mv $@.tmp $@
+
+# include/memplumber.h declares weak symbols that libmemplumber.so defines when it is
+# preloaded: a program includes the header and links against nothing.
+$(BUILD)/memplumber.pc: $(BUILD)/install-dirs
+	printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$(INCLUDEDIR)' '' 'Name: memplumber' \
+	  'Description: API of the memplumber leak detector for the programs it observes (memplumber.h)' \
+	  'Version: $(shell sed -n 's/^#define MP_CLI_VERSION "\(.*\)"/\1/p' src/cli/args.h)' \
+	  'Cflags: -I$${includedir}' 'Libs:' > $@
+
+# Every file `make install` writes, relative to $(DESTDIR); `make uninstall` removes exactly these.
+INSTALLED := $(BINDIR)/memplumber $(LIBDIR)/libmemplumber.so $(LIBDIR)/libmemplumber-report.so \
+             $(INCLUDEDIR)/memplumber.h $(MANDIR)/man1/memplumber.1 $(PKGCONFIGDIR)/memplumber.pc \
+             $(BASHCOMPDIR)/memplumber $(DOCDIR)/MANUAL.md $(DOCDIR)/REPORT-FORMAT.md \
+             $(DOCDIR)/README.md
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
-	install -m 755 $(BUILD)/memplumber $(DESTDIR)$(PREFIX)/bin/memplumber
-	install -m 755 $(BUILD)/libmemplumber.so $(DESTDIR)$(PREFIX)/lib/libmemplumber.so
-	install -m 755 $(BUILD)/libmemplumber-report.so $(DESTDIR)$(PREFIX)/lib/libmemplumber-report.so
-	install -m 644 include/memplumber.h $(DESTDIR)$(PREFIX)/include/memplumber.h
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DOCDIR)
+	install -m 755 $(BUILD)/memplumber $(DESTDIR)$(BINDIR)/memplumber
+	install -m 755 $(BUILD)/libmemplumber.so $(DESTDIR)$(LIBDIR)/libmemplumber.so
+	install -m 755 $(BUILD)/libmemplumber-report.so $(DESTDIR)$(LIBDIR)/libmemplumber-report.so
+	install -m 644 include/memplumber.h $(DESTDIR)$(INCLUDEDIR)/memplumber.h
+	install -m 644 $(BUILD)/memplumber.1 $(DESTDIR)$(MANDIR)/man1/memplumber.1
+	install -m 644 $(BUILD)/memplumber.pc $(DESTDIR)$(PKGCONFIGDIR)/memplumber.pc
+	install -m 644 scripts/memplumber.bash-completion $(DESTDIR)$(BASHCOMPDIR)/memplumber
+	install -m 644 docs/MANUAL.md docs/REPORT-FORMAT.md README.md $(DESTDIR)$(DOCDIR)/
+
+# Removes the files install wrote, then those of its directories that are left empty, up to but
+# not including $(PREFIX).
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	@for d in $(DOCDIR) $(BASHCOMPDIR) $(PKGCONFIGDIR) $(MANDIR)/man1 $(INCLUDEDIR) $(LIBDIR) \
+	          $(BINDIR); do \
+	  d='$(DESTDIR)'$$d; \
+	  while [ "$${d#'$(DESTDIR)$(PREFIX)'/}" != "$$d" ] && rmdir "$$d" 2>/dev/null; do \
+	    d=$${d%/*}; \
+	  done; \
+	done
 
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all test bench stress verdicts sanitize install clean
+.PHONY: all test bench stress verdicts sanitize install uninstall clean FORCE
+FORCE:

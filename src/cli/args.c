@@ -241,22 +241,84 @@ static void print_usage(FILE *f)
           "       memplumber merge OUT.json IN.json...   (add up the JSON reports of several runs)\n", f);
 }
 
+/* The texts of --help, shared with the man page (--help-man): one source for both. */
+static const char HELP_SUMMARY[] =
+    "find memory leaks and heap misuse in a program; a drop-in for valgrind memcheck";
+static const char HELP_DESCRIPTION[] =
+    "Runs PROGRAM with libmemplumber.so preloaded and, when it exits, reports the heap blocks it "
+    "never freed, classified like valgrind memcheck (definitely lost, indirectly lost, possibly "
+    "lost, still reachable), plus heap misuse (double, invalid and mismatched frees) as it "
+    "happens. Child processes are followed.";
+static const char HELP_OPTIONS_INTRO[] =
+    "Options (in brackets: the name in MEMPLUMBER_OPTIONS=name=value:name=value):";
+static const char HELP_VALUES[] =
+    "A value follows its option after '=' or as the next argument (--json out.json). Yes/no "
+    "options take a value only after '=': a bare --name means yes and --no-name means no. "
+    "Relative report paths are made absolute against the current directory. The last "
+    "occurrence of an option wins.";
+static const char *const HELP_MORE[][2] = {
+    {"-h, --help", "print this help and exit"},
+    {"--help-valgrind", "print what memplumber does with each of valgrind's options (all are "
+                        "accepted: -q, -v, --tool=memcheck, --xml=yes, --track-origins=...)"},
+    {"--version", "print the version and exit"},
+};
+static const char *const HELP_EXAMPLES[] = {
+    "memplumber ./prog arg1 arg2",
+    "memplumber --leak-check=full --show-leak-kinds=all --num-callers=40 ./prog",
+    "memplumber --json=leaks.json --error-exitcode=1 -- make check",
+    "memplumber --log-file=leaks.%p.txt -- sh -c './server & ./client'",
+    "memplumber --json=new.json --baseline=old.json --error-exitcode=1 -- ./tests",
+    "LD_PRELOAD=/usr/local/lib/libmemplumber.so MEMPLUMBER_OPTIONS=json=/tmp/r.%p.json ./prog",
+    "memplumber report 4242 --json=now.json",
+};
+static const char *const HELP_ENV[][2] = {
+    {"MEMPLUMBER_LIB", "path of libmemplumber.so (default: next to this binary, or ../lib)"},
+    {"MEMPLUMBER_OPTIONS", "options applied before those of the command line"},
+};
+static const char HELP_EXIT[] =
+    "The program's (see --error-exitcode); 2 for memplumber's own errors; 127 if the program is "
+    "not found, 126 if it cannot be executed; if the program is killed by a signal, memplumber "
+    "kills itself with the same signal.";
+static const char HELP_MERGE[] =
+    "memplumber merge OUT.json IN.json... adds up the JSON reports of several runs (the "
+    "per-process reports of a test suite) into one, identical records added together; SARIF "
+    "logs merge the same way.";
+static const char HELP_REPORT[] =
+    "memplumber report PID asks a process running under memplumber for a leak report now; the "
+    "program keeps running (memplumber report --help).";
+
+/* Where the manual is: installed next to this binary (PREFIX/share/doc/memplumber), else in
+ * the source tree. */
+static void manual_path(char *out, size_t len)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        self[n] = 0;
+        char *slash = strrchr(self, '/');
+        if (slash) {
+            *slash = 0;
+            slash = strrchr(self, '/');
+            if (slash) {
+                *slash = 0;
+                snprintf(out, len, "%s/share/doc/memplumber/MANUAL.md", self);
+                if (access(out, R_OK) == 0)
+                    return;
+            }
+        }
+    }
+    snprintf(out, len, "docs/MANUAL.md in memplumber's source tree");
+}
+
 static void print_help(void)
 {
     struct mp_options def;
     char dn[128], da[128], val[MP_OPT_STR_MAX];
     mp_options_defaults(&def);
     print_usage(stdout);
-    fputs("\n", stdout);
-    print_wrapped(stdout,
-                  "Runs PROGRAM with libmemplumber.so preloaded and, when it exits, reports the "
-                  "heap blocks it never freed, classified like valgrind memcheck (definitely "
-                  "lost, indirectly lost, possibly lost, still reachable), plus heap misuse "
-                  "(double, invalid and mismatched frees) as it happens. Child processes are "
-                  "followed.",
-                  0);
-    fputs("\nOptions (in brackets: the name in MEMPLUMBER_OPTIONS=name=value:name=value):\n",
-          stdout);
+    fputs("       memplumber report PID [--json FILE] ...\n\n", stdout);
+    print_wrapped(stdout, HELP_DESCRIPTION, 0);
+    printf("\n%s\n", HELP_OPTIONS_INTRO);
     for (unsigned i = 0; i < mp_option_count; i++) {
         const struct mp_option_desc *d = &mp_option_table[i];
         dashed(d->name, dn, sizeof dn);
@@ -275,34 +337,139 @@ static void print_help(void)
             human_size(strtoul(val, NULL, 10), val, sizeof val);
         printf("        default: %s\n", val[0] ? val : "none");
     }
-    fputs("  -h, --help\n        print this help and exit\n"
-          "  --help-valgrind\n        print what memplumber does with each of valgrind's options "
-          "(all are\n        accepted: -q, -v, --tool=memcheck, --xml=yes, --track-origins=...)\n"
-          "  --version\n        print the version and exit\n\n",
+    for (size_t i = 0; i < sizeof HELP_MORE / sizeof HELP_MORE[0]; i++) {
+        printf("  %s\n", HELP_MORE[i][0]);
+        print_wrapped(stdout, HELP_MORE[i][1], 8);
+    }
+    fputs("\n", stdout);
+    print_wrapped(stdout, HELP_VALUES, 0);
+    fputs("\n", stdout);
+    print_wrapped(stdout, HELP_REPORT, 0);
+    print_wrapped(stdout, HELP_MERGE, 0);
+    fputs("\nExamples:\n", stdout);
+    for (size_t i = 0; i < sizeof HELP_EXAMPLES / sizeof HELP_EXAMPLES[0]; i++)
+        printf("  %s\n", HELP_EXAMPLES[i]);
+    fputs("\nEnvironment:\n", stdout);
+    for (size_t i = 0; i < sizeof HELP_ENV / sizeof HELP_ENV[0]; i++)
+        printf("  %-20s%s\n", HELP_ENV[i][0], HELP_ENV[i][1]);
+    fputs("\nExit status:\n", stdout);
+    print_wrapped(stdout, HELP_EXIT, 2);
+    char manual[PATH_MAX + 64];
+    manual_path(manual, sizeof manual);
+    printf("\nManual: man memplumber\nThe full manual: %s\n", manual);
+}
+
+/* ---- the man page (--help-man=DOCDIR), from the same texts as --help ---- */
+
+/* Text for roff: backslashes and hyphens escaped, no line starting with '.' or '\''. */
+void mp_roff_text(FILE *f, const char *s)
+{
+    int bol = 1;
+    for (; *s; s++) {
+        if (bol && (*s == '.' || *s == '\''))
+            fputs("\\&", f);
+        bol = *s == '\n';
+        if (*s == '\\')
+            fputs("\\e", f);
+        else if (*s == '-')
+            fputs("\\-", f);
+        else
+            fputc(*s, f);
+    }
+}
+
+static void man_section(const char *name)
+{
+    printf(".SH %s\n", name);
+}
+
+static void man_para(const char *text)
+{
+    fputs(".PP\n", stdout);
+    mp_roff_text(stdout, text);
+    fputc('\n', stdout);
+}
+
+static void man_item(const char *tag, const char *text)
+{
+    fputs(".TP\n.B ", stdout);
+    mp_roff_text(stdout, tag);
+    fputc('\n', stdout);
+    mp_roff_text(stdout, text);
+    fputc('\n', stdout);
+}
+
+static void print_man(const char *docdir)
+{
+    struct mp_options def;
+    char dn[128], da[128], val[MP_OPT_STR_MAX], tag[512];
+    mp_options_defaults(&def);
+    printf(".\\\" Generated by memplumber --help-man from the texts of memplumber --help.\n"
+           ".TH MEMPLUMBER 1 \"\" \"memplumber %s\" \"User Commands\"\n",
+           MP_CLI_VERSION);
+    man_section("NAME");
+    fputs("memplumber \\- ", stdout);
+    mp_roff_text(stdout, HELP_SUMMARY);
+    fputc('\n', stdout);
+    man_section("SYNOPSIS");
+    fputs(".B memplumber\n[\\fIoptions\\fR] [\\fB\\-\\-\\fR] \\fIprogram\\fR [\\fIargs\\fR...]\n"
+          ".br\n.B memplumber report\n\\fIPID\\fR [\\fB\\-\\-json\\fR \\fIFILE\\fR] ...\n"
+          ".br\n.B memplumber merge\n\\fIOUT.json\\fR \\fIIN.json\\fR...\n",
           stdout);
-    print_wrapped(stdout,
-                  "A value follows its option after '=' or as the next argument (--json "
-                  "out.json). Yes/no options take a value only after '=': a bare --name means "
-                  "yes and --no-name means no. Relative report paths are made absolute against "
-                  "the current directory. The last occurrence of an option wins.",
-                  0);
-    fputs("\nExamples:\n"
-          "  memplumber ./prog arg1 arg2\n"
-          "  memplumber --leak-check=full --show-leak-kinds=all --num-callers=40 ./prog\n"
-          "  memplumber --json=leaks.json --error-exitcode=1 -- make check\n"
-          "  memplumber --log-file=leaks.%p.txt -- sh -c './server & ./client'\n"
-          "  memplumber --json=new.json --baseline=old.json --error-exitcode=1 -- ./tests\n"
-          "  LD_PRELOAD=/usr/local/lib/libmemplumber.so MEMPLUMBER_OPTIONS=json=/tmp/r.%p.json "
-          "./prog\n\n"
-          "Environment:\n"
-          "  MEMPLUMBER_LIB      path of libmemplumber.so (default: next to this binary, or "
-          "../lib)\n"
-          "  MEMPLUMBER_OPTIONS  options applied before those of the command line\n\n"
-          "Exit status: the program's (see --error-exitcode); 2 for memplumber's own errors;\n"
-          "127 if the program is not found, 126 if it cannot be executed; if the program is\n"
-          "killed by a signal, memplumber kills itself with the same signal.\n"
-          "Full manual: docs/MANUAL.md.\n",
-          stdout);
+    man_section("DESCRIPTION");
+    man_para(HELP_DESCRIPTION);
+    man_para(HELP_REPORT);
+    man_para(HELP_MERGE);
+    man_section("OPTIONS");
+    man_para(HELP_OPTIONS_INTRO);
+    for (unsigned i = 0; i < mp_option_count; i++) {
+        const struct mp_option_desc *d = &mp_option_table[i];
+        dashed(d->name, dn, sizeof dn);
+        size_t at;
+        if (d->type == MP_OT_BOOL)
+            at = (size_t)snprintf(tag, sizeof tag, "--%s[=yes|no], --no-%s", dn, dn);
+        else
+            at = (size_t)snprintf(tag, sizeof tag, "--%s=%s", dn, metavar(d));
+        if (at < sizeof tag && d->alias && strcmp(dashed(d->alias, da, sizeof da), dn))
+            at += (size_t)snprintf(tag + at, sizeof tag - at, ", --%s=%s (valgrind)", da,
+                                   metavar(d));
+        else if (at < sizeof tag && d->alias)
+            at += (size_t)snprintf(tag + at, sizeof tag - at, " (as in valgrind)");
+        if (at < sizeof tag)
+            snprintf(tag + at, sizeof tag - at, "  [%s]", d->name);
+        format_value(&def, i, val, sizeof val);
+        if (d->type == MP_OT_SIZE)
+            human_size(strtoul(val, NULL, 10), val, sizeof val);
+        man_item(tag, d->help);
+        fputs(".br\ndefault: ", stdout);
+        mp_roff_text(stdout, val[0] ? val : "none");
+        fputc('\n', stdout);
+    }
+    for (size_t i = 0; i < sizeof HELP_MORE / sizeof HELP_MORE[0]; i++)
+        man_item(HELP_MORE[i][0], HELP_MORE[i][1]);
+    man_para(HELP_VALUES);
+    man_section("VALGRIND OPTIONS");
+    man_para("Every valgrind memcheck option is accepted; what memplumber does with each:");
+    mp_vgopt_print_man(stdout);
+    man_section("ENVIRONMENT");
+    for (size_t i = 0; i < sizeof HELP_ENV / sizeof HELP_ENV[0]; i++)
+        man_item(HELP_ENV[i][0], HELP_ENV[i][1]);
+    man_section("EXIT STATUS");
+    man_para(HELP_EXIT);
+    man_section("EXAMPLES");
+    fputs(".nf\n", stdout);
+    for (size_t i = 0; i < sizeof HELP_EXAMPLES / sizeof HELP_EXAMPLES[0]; i++) {
+        mp_roff_text(stdout, HELP_EXAMPLES[i]);
+        fputc('\n', stdout);
+    }
+    fputs(".fi\n", stdout);
+    man_section("FILES");
+    snprintf(tag, sizeof tag, "%s/MANUAL.md", docdir);
+    man_item(tag, "the full manual: every option, suppression files, reports, CTest, CI");
+    snprintf(tag, sizeof tag, "%s/REPORT-FORMAT.md", docdir);
+    man_item(tag, "the JSON report format");
+    man_section("SEE ALSO");
+    fputs(".BR valgrind (1),\n.BR pkg-config (1)\n", stdout);
 }
 
 /* ---- "did you mean" ---- */
@@ -461,6 +628,10 @@ void mp_args_parse(struct mp_args *a, int argc, char **argv)
         }
         if (!strcmp(arg, "--version")) {
             printf("memplumber %s\n", MP_CLI_VERSION);
+            exit(0);
+        }
+        if (!strncmp(arg, "--help-man=", 11)) {
+            print_man(arg + 11);
             exit(0);
         }
         if (!strcmp(arg, "--help-valgrind")) {

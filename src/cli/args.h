@@ -6,6 +6,8 @@
 #ifndef MP_CLI_ARGS_H
 #define MP_CLI_ARGS_H
 
+#include <stdio.h>
+
 #include "preload/runtime/options.h"
 
 #define MP_CLI_VERSION "0.1.0"
@@ -36,5 +38,8 @@ char *mp_args_env_options(const struct mp_args *a, const char *inherited);
 
 /* Print "memplumber: error: <fmt>" to stderr and exit 2. */
 void mp_args_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+/* s as roff text (backslashes, hyphens and leading dots escaped): for the man page. */
+void mp_roff_text(FILE *f, const char *s);
 
 #endif

@@ -457,3 +457,21 @@ void mp_vgopt_print_table(FILE *f)
         fprintf(f, " | %s | %s |\n", how[o->how], o->what);
     }
 }
+
+/* The same table for the man page: a tagged paragraph per option. */
+void mp_vgopt_print_man(FILE *f)
+{
+    static const char *const how[] = {"a memplumber option", "mapped", "no effect", "refused"};
+    for (size_t i = 0; i < NVG; i++) {
+        const struct vg_opt *o = &vg_table[i];
+        fputs(".TP\n.B ", f);
+        mp_roff_text(f, o->name);
+        if (o->values[0]) {
+            fputs("=", f);
+            mp_roff_text(f, o->values);
+        }
+        fprintf(f, "\n(%s) ", how[o->how]);
+        mp_roff_text(f, o->what);
+        fputc('\n', f);
+    }
+}

@@ -25,4 +25,7 @@ void mp_vgopt_print_table(FILE *f);
  * the library. Returns a malloc'ed string; exits 2 if VAR is unset (as valgrind does). */
 char *mp_vgopt_expand_env(const char *opt, const char *path);
 
+/* The table as tagged paragraphs of the man page (roff). */
+void mp_vgopt_print_man(FILE *f);
+
 #endif

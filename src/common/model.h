@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MP_REPORT_ABI 9
+#define MP_REPORT_ABI 10
 
 struct mp_count {
     uint64_t bytes, blocks;
@@ -69,6 +69,9 @@ struct mp_error_record {
     unsigned free_kind;     /* enum mp_free_kind used by the bad call */
     uint32_t stack, alloc_stack, free_stack; /* 0 = unknown (omitted from JSON) */
     uintptr_t block;        /* start of the block that address falls in, 0 = address itself */
+    uint32_t tid;           /* thread of the first occurrence, numbered as valgrind numbers them
+                             * (1 the main thread, then the lowest number no live thread holds);
+                             * 0 = unknown */
 };
 
 struct mp_report_options {

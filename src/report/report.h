@@ -75,6 +75,10 @@ void mp_report_supp_gen_error(struct mp_report_ctx *ctx, struct mp_out *o,
 void mp_report_supp_counts(const struct mp_report_ctx *ctx, uint64_t *matched, uint64_t *used);
 void mp_report_supp_used(struct mp_report_ctx *ctx, struct mp_out *o,
                          void (*line_begin)(struct mp_report_ctx *, struct mp_out *));
+/* The i-th suppression used (file order): its name and how many records / error occurrences
+ * it hid. 0 past the last. */
+int mp_report_supp_used_at(struct mp_report_ctx *ctx, size_t i, const char **name,
+                           uint64_t *count);
 /* At the exit report: a warning per suppression that matched nothing, into the text report o
  * (each line started with line_begin), or to memplumber's messages when o is NULL. */
 void mp_report_supp_unused(struct mp_report_ctx *ctx, struct mp_out *o,

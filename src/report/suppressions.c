@@ -386,6 +386,24 @@ void mp_report_supp_used(struct mp_report_ctx *ctx, struct mp_out *o,
     }
 }
 
+int mp_report_supp_used_at(struct mp_report_ctx *ctx, size_t i, const char **name,
+                           uint64_t *count)
+{
+    struct mp_report_supp *rs = ctx->supp;
+    if (!rs || !rs->set)
+        return 0;
+    for (const struct mp_supp *s = rs->set->head; s; s = s->next) {
+        if (!s->used)
+            continue;
+        if (i-- == 0) {
+            *name = s->name;
+            *count = s->used;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Suppressions that matched nothing, at the exit report only (an on-demand report sees part of
  * the run): a warning each, at most 10, then how many more. Into the text report (o), else to
  * memplumber's messages. LeakSanitizer lists the suppressions used, valgrind -v too; an entry

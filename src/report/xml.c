@@ -90,7 +90,8 @@ static void put_error(struct mp_report_ctx *ctx, struct mp_out *o, const struct 
                       size_t unique)
 {
     char buf[256];
-    mp_out_printf(o, "<error>\n  <unique>0x%zx</unique>\n  <tid>1</tid>\n", unique);
+    mp_out_printf(o, "<error>\n  <unique>0x%zx</unique>\n  <tid>%u</tid>\n", unique,
+                  e->tid ? e->tid : 1);
     mp_out_printf(o, "  <kind>%s</kind>\n", error_kind(e->kind));
     int st = mp_report_error_status(ctx, e);
     if (st) {
@@ -141,6 +142,7 @@ static void put_leak(struct mp_report_ctx *ctx, struct mp_out *o, const struct m
     snprintf(text + n, sizeof text - (size_t)n, " in %llu blocks are %s in loss record %zu of %zu%s",
              (unsigned long long)r->blocks, mp_report_kind_words(r->kind), num, total,
              st == 1 ? " [new: not in the baseline]" : st == 2 ? " [known: in the baseline]" : "");
+    /* valgrind reports leaks from the thread that runs the leak check: the main thread, 1. */
     mp_out_printf(o, "<error>\n  <unique>0x%zx</unique>\n  <tid>1</tid>\n", unique);
     mp_out_printf(o, "  <kind>%s</kind>\n  <xwhat>\n", leak_kind(r->kind));
     put_elem(o, "    ", "text", text);
@@ -219,11 +221,13 @@ void mp_xml_write(struct mp_report_ctx *ctx, struct mp_out *o)
             mp_out_printf(o, "  <pair>\n    <count>%llu</count>\n    <unique>0x%zx</unique>\n  </pair>\n",
                       (unsigned long long)in->errors[i].count, i);
     mp_out_puts(o, "</errorcounts>\n\n<suppcounts>\n");
-    uint64_t matched, used;
-    mp_report_supp_counts(ctx, &matched, &used);
-    if (matched)
-        mp_out_printf(o, "  <pair>\n    <count>%llu</count>\n    <name>memplumber suppressions "
-                         "(%llu used)</name>\n  </pair>\n",
-                      (unsigned long long)matched, (unsigned long long)used);
+    /* Every suppression used, with how many loss records / error occurrences it hid. */
+    const char *name;
+    uint64_t count;
+    for (size_t i = 0; mp_report_supp_used_at(ctx, i, &name, &count); i++) {
+        mp_out_printf(o, "  <pair>\n    <count>%llu</count>\n", (unsigned long long)count);
+        put_elem(o, "    ", "name", name);
+        mp_out_puts(o, "  </pair>\n");
+    }
     mp_out_puts(o, "</suppcounts>\n\n</valgrindoutput>\n\n");
 }

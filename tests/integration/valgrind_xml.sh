@@ -85,6 +85,93 @@ if command -v valgrind >/dev/null; then
 else
     echo "note: valgrind not installed: not compared with valgrind's XML"
 fi
+# Threads and suppressions: each heap error's <tid> is the thread that made it, numbered as
+# valgrind numbers threads (1 main; a new thread takes the lowest number no live thread holds:
+# the first thread has exited, so the second gets 2 again and the third 3); leaks are reported
+# by thread 1; <suppcounts> lists every suppression used with its count (not the unused one).
+cat >"$T/thr.c" <<'EOF'
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+static int gate[2];
+static void *noop(void *a) { return a; }
+static void *waiter(void *a) { char c; if (read(gate[0], &c, 1) < 0) return NULL; return a; }
+__attribute__((noinline)) static void bad_in_thread(void) { char *p = malloc(8); free(p); free(p); }
+__attribute__((noinline)) static void leak_in_thread(void) { void *q = malloc(33); q = 0; (void)q; }
+static void *worker(void *a) { bad_in_thread(); leak_in_thread(); return a; }
+__attribute__((noinline)) static void main_double(void) { char *p = malloc(8); free(p); free(p); }
+__attribute__((noinline)) static void main_leak(void) { void *q = malloc(21); q = 0; (void)q; }
+__attribute__((noinline)) static void main_bad(void) { char x[8]; free(x + 1); }
+int main(void)
+{
+    pthread_t t1, t2, t3;
+    if (pipe(gate))
+        return 1;
+    pthread_create(&t1, 0, noop, 0);
+    pthread_join(t1, 0);
+    pthread_create(&t2, 0, waiter, 0);
+    pthread_create(&t3, 0, worker, 0);
+    pthread_join(t3, 0);
+    if (write(gate[1], "x", 1) != 1)
+        return 1;
+    pthread_join(t2, 0);
+    main_double();
+    main_leak();
+    main_bad();
+    return 0;
+}
+EOF
+cat >"$T/thr.supp" <<'EOF'
+{
+   main_double_free
+   Memcheck:Free
+   fun:free
+   fun:main_double
+}
+{
+   thread_leak
+   Memcheck:Leak
+   match-leak-kinds: definite
+   fun:malloc
+   fun:leak_in_thread
+}
+{
+   unused_one
+   Memcheck:Leak
+   fun:malloc
+   fun:no_such_function
+}
+EOF
+cat >"$T/thr.py" <<'EOF'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+out = []
+for e in root.findall('error'):
+    fns = [f.findtext('fn') for f in e.find('stack').findall('frame') if f.findtext('file') == 'thr.c']
+    out.append('error %s tid=%s in %s' % (e.findtext('kind'), e.findtext('tid'), fns[0] if fns else '?'))
+for p in root.find('suppcounts').findall('pair'):
+    out.append('suppcount %s=%s' % (p.findtext('name'), p.findtext('count')))
+print('\n'.join(sorted(out)))
+EOF
+if gcc -g -O0 -pthread -Wno-free-nonheap-object -o "$T/thr" "$T/thr.c"; then
+    "$M" --xml=yes --xml-file="$T/thr.xml" --leak-check=full --suppressions="$T/thr.supp" "$T/thr" 2>/dev/null
+    python3 "$T/thr.py" "$T/thr.xml" >"$T/thr.txt" || { echo "FAIL: cannot read the threads' XML"; fail=1; }
+    printf '%s\n' 'error InvalidFree tid=1 in main_bad' 'error InvalidFree tid=3 in bad_in_thread' \
+        'error Leak_DefinitelyLost tid=1 in main_leak' 'suppcount main_double_free=1' \
+        'suppcount thread_leak=1' | sort >"$T/thr.want"
+    if ! diff "$T/thr.want" "$T/thr.txt" >"$T/diff"; then
+        echo "FAIL: threads and suppressions in the XML:"; sed 's/^/      /' "$T/diff"; fail=1
+    fi
+    if command -v valgrind >/dev/null; then
+        valgrind --xml=yes --xml-file="$T/thr.vg.xml" --leak-check=full --suppressions="$T/thr.supp" \
+            "$T/thr" 2>/dev/null
+        python3 "$T/thr.py" "$T/thr.vg.xml" >"$T/thr.vg.txt"
+        if ! diff "$T/thr.vg.txt" "$T/thr.txt" >"$T/diff"; then
+            echo "FAIL: threads and suppressions read differently from valgrind's XML:"
+            sed 's/^/      /' "$T/diff"; fail=1
+        fi
+    fi
+fi
 # without --xml=yes, --xml-file writes nothing (as in valgrind)
 "$M" --xml-file="$T/no.xml" true 2>"$T/e"
 [ -e "$T/no.xml" ] && { echo "FAIL: --xml-file without --xml=yes wrote XML"; fail=1; }

@@ -336,6 +336,7 @@ void mp_misuse_report_mismatch(const struct mp_block *b, unsigned free_kind, siz
     e.free_kind = free_kind;
     e.stack = mp_runtime_capture(fp);
     e.alloc_stack = b->stack;
+    e.tid = mp_tls.vg_tid ? mp_tls.vg_tid : 1;
     record_error(&e);
 }
 
@@ -373,6 +374,7 @@ void mp_misuse_report_bad_free(void *p, unsigned free_kind, int is_realloc, uint
             }
         }
     }
+    e.tid = mp_tls.vg_tid ? mp_tls.vg_tid : 1;
     record_error(&e);
 }
 
@@ -383,6 +385,7 @@ void mp_misuse_report_usable_size(void *p, uintptr_t *fp)
     e.kind = MP_ERR_USABLE_SIZE_INVALID;
     e.address = (uintptr_t)p;
     e.stack = mp_runtime_capture(fp);
+    e.tid = mp_tls.vg_tid ? mp_tls.vg_tid : 1;
     record_error(&e);
 }
 

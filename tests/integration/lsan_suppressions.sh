@@ -155,6 +155,16 @@ else
     echo "ok: warning for the unused entry"
 fi
 
+# A long shared file: ten warnings at most, then how many more.
+{ echo "leak:libfoo.so"; for k in $(seq 1 13); do echo "leak:gone_function_$k"; done; } >"$T/many.supp"
+(cd / && "$M" --suppressions="$T/many.supp" -- "$T/mp/prog" >/dev/null 2>"$T/many.txt")
+w=$(grep -c "memplumber: warning: suppression 'leak:gone_function_" "$T/many.txt")
+if [ "$w" != 10 ] || ! grep -q "memplumber: warning: and 3 more suppressions matched nothing" "$T/many.txt"; then
+    echo "FAIL: 13 unused entries gave $w warnings:"; grep warning "$T/many.txt"; fail=1
+else
+    echo "ok: 13 unused entries: 10 warnings and a count"
+fi
+
 # Malformed files: status 2 and a message naming file, line and what is valid, before the
 # program runs (it would create a file).
 bad() {  # NAME EXPECTED-MESSAGE, file text on stdin

@@ -33,29 +33,6 @@ struct start {
     struct start *next;
 };
 
-/* valgrind's thread numbers, for the error records (valgrind's XML <tid>): 1 is the main thread;
- * a thread created gets the lowest number that no live thread holds, as valgrind hands out the
- * slot of a thread that has exited. Taken when the thread is created, given back when it ends
- * (returns, pthread_exit, cancellation). 0: more threads than numbers (reported as unknown). */
-#define VG_TIDS 4096
-static unsigned char vg_tid_used[VG_TIDS];
-
-static unsigned vg_tid_take(void)
-{
-    for (unsigned i = 2; i < VG_TIDS; i++)
-        if (!__atomic_load_n(&vg_tid_used[i], __ATOMIC_RELAXED) &&
-            !__atomic_exchange_n(&vg_tid_used[i], 1, __ATOMIC_ACQ_REL))
-            return i;
-    return 0;
-}
-
-static void vg_tid_give(void *t)
-{
-    unsigned i = (unsigned)(uintptr_t)t;
-    if (i && i < VG_TIDS)
-        __atomic_store_n(&vg_tid_used[i], 0, __ATOMIC_RELEASE);
-}
-
 static struct mp_mutex start_lock = MP_MUTEX_INIT;
 static struct start *start_free;
 
@@ -97,7 +74,7 @@ static void *thread_trampoline(void *p)
     mp_tls.vg_tid = s.vg_tid;
     mp_guard_leave(g);
     void *ret;
-    pthread_cleanup_push(vg_tid_give, (void *)(uintptr_t)s.vg_tid);
+    pthread_cleanup_push(mp_runtime_thread_number_give, (void *)(uintptr_t)s.vg_tid);
     ret = s.fn(s.arg);
     /* not a tail call: this frame stays on the thread's stack, the unwinder's anchor (below it
      * every stack of the thread is the same) */
@@ -128,6 +105,7 @@ MP_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(
         return real(t, a, fn, arg);
     s->fn = fn;
     s->arg = arg;
+    s->vg_tid = mp_runtime_thread_number_take();
     static int anchored;
     if (!__atomic_load_n(&anchored, __ATOMIC_RELAXED)) {
         int g = mp_guard_enter();
@@ -135,16 +113,15 @@ MP_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(
         mp_guard_leave(g);
         __atomic_store_n(&anchored, 1, __ATOMIC_RELAXED);
     }
-    s->vg_tid = vg_tid_take();
     __atomic_add_fetch(&mp_live_in_create, 1, __ATOMIC_ACQ_REL);
     int rc = real(t, a, thread_trampoline, s);
     __atomic_sub_fetch(&mp_live_in_create, 1, __ATOMIC_ACQ_REL);
     if (rc) {
-        vg_tid_give((void *)(uintptr_t)s->vg_tid);
+        mp_runtime_thread_number_give((void *)(uintptr_t)s->vg_tid);
         start_put(s);
-    }
-    else
+    } else {
         mp_live_thread_created(); /* multi-threaded now: memplumber's report thread costs nothing more */
+    }
     return rc;
 }
 

@@ -696,6 +696,39 @@ void *mp_runtime_new_failed(size_t n, size_t align, unsigned kind, int nothrow, 
     }
 }
 
+/* ---- valgrind's thread numbers ---- */
+
+/* For the error records (valgrind's XML <tid>): 1 is the main thread; a thread created gets the
+ * lowest number that no live thread holds, as valgrind hands out the slot of a thread that has
+ * exited. hooks/proc.c takes one when it creates a thread and gives it back when the thread
+ * ends (returns, pthread_exit, cancellation). 0: more threads than numbers (unknown). */
+#define THREAD_NUMBERS 4096
+static unsigned char thread_number_used[THREAD_NUMBERS];
+
+unsigned mp_runtime_thread_number_take(void)
+{
+    for (unsigned i = 2; i < THREAD_NUMBERS; i++)
+        if (!__atomic_load_n(&thread_number_used[i], __ATOMIC_RELAXED) &&
+            !__atomic_exchange_n(&thread_number_used[i], 1, __ATOMIC_ACQ_REL))
+            return i;
+    return 0;
+}
+
+void mp_runtime_thread_number_give(void *number)
+{
+    unsigned i = (unsigned)(uintptr_t)number;
+    if (i && i < THREAD_NUMBERS)
+        __atomic_store_n(&thread_number_used[i], 0, __ATOMIC_RELEASE);
+}
+
+/* In a forked child only the forking thread lives on, with its number (as in valgrind). */
+static void thread_numbers_child_after_fork(void)
+{
+    memset(thread_number_used, 0, sizeof thread_number_used);
+    if (mp_tls.vg_tid && mp_tls.vg_tid < THREAD_NUMBERS)
+        thread_number_used[mp_tls.vg_tid] = 1;
+}
+
 /* ---- fork ---- */
 
 static void fork_prepare(void)
@@ -721,6 +754,7 @@ static void fork_child(void)
     if (mp_runtime_phase < MP_PHASE_TRACKING)
         return;
     mp_runtime_pid = getpid();
+    thread_numbers_child_after_fork();
     mp_report_stack_child_after_fork();
     if (mp_opt.child_silent_after_fork)
         mp_report_silence();

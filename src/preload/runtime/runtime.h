@@ -87,6 +87,10 @@ void mp_runtime_after_dlclose(void);
 void mp_runtime_thread_start(void);
 /* exec* called by the program (hooks/exec.c): write the heap errors not written yet. */
 void mp_runtime_before_exec(void);
+/* valgrind's number for a thread being created (2, 3, ...: the lowest free; 0 none left), and
+ * giving it back when the thread ends (the number as a pointer: a pthread cleanup handler). */
+unsigned mp_runtime_thread_number_take(void);
+void mp_runtime_thread_number_give(void *number);
 /* _exit/_Exit called by the program; caller_sp: the program's stack pointer at the call. */
 struct mp_report_roots;
 void mp_runtime_before_exit_now(int status, const struct mp_report_roots *roots);

@@ -9,9 +9,7 @@
 #include "common/repfile.h"
 #include "report/baseline.h"
 
-#include <dlfcn.h>
 #include <errno.h>
-#include <link.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -335,35 +333,11 @@ static int write_file(struct mp_report_ctx *ctx, const char *path, const char *w
     return 0;
 }
 
-/* dl_iterate_phdr callback: pins this library and every object loaded after it (its
- * dependencies, libstdc++ for the demangler) so that they stay mapped until the process ends. */
-static int pin_object(struct dl_phdr_info *info, size_t size, void *arg)
-{
-    int *after_us = arg;
-    if (!*after_us) {
-        uintptr_t self = (uintptr_t)&pin_object;
-        for (int i = 0; i < info->dlpi_phnum; i++) {
-            const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-            if (ph->p_type == PT_LOAD && self >= info->dlpi_addr + ph->p_vaddr &&
-                self < info->dlpi_addr + ph->p_vaddr + ph->p_memsz)
-                *after_us = 1;
-        }
-    }
-    if (*after_us && info->dlpi_name && info->dlpi_name[0])
-        dlopen(info->dlpi_name, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
-    return 0;
-}
-
 /* Called by the preload library right after loading us, before glibc's __libc_freeres may free
- * ld.so's lists: resolve now whatever would need dlsym/dlopen later, and pin our dependencies.
- * When the program made libc load libgcc_s before us (pthread_exit, pthread_cancel), freeres
- * dlcloses it at exit, after the libraries' destructors ran, and ld.so then unmaps libdw, libelf
- * and their dependencies under us: the report that follows would call into unmapped code. */
+ * ld.so's lists: resolve now whatever would need dlsym/dlopen later. */
 MP_EXPORT int mp_report_prepare(void)
 {
     mp_symbolize_resolve_demangler();
-    int after_us = 0;
-    dl_iterate_phdr(pin_object, &after_us);
     return 0;
 }
 

@@ -73,6 +73,9 @@ def one(h, exe, mode, work):
         opts += h.get('OPTIONS', [])
         env['PROG'] = 'env LD_PRELOAD=%s MEMPLUMBER_OPTIONS=%s %s' % (
             LIB, ':'.join(o for o in opts if o), exe)
+        if os.environ.get('MP_VIA_CLI'):    # the same through the memplumber command
+            env['PROG'] = 'env MEMPLUMBER_OPTIONS=%s %s -- %s' % (
+                ':'.join(o for o in opts if o), os.path.join(BUILD, 'memplumber'), exe)
     try:
         p = subprocess.run(['bash', '-c', script], cwd=work, env=env, stdin=subprocess.DEVNULL,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=TIMEOUT)
@@ -109,7 +112,11 @@ def main():
     try:
         exe = os.path.join(tmp, stem)
         libs = ' '.join(h.get('LIBS', [])).split()
-        cc = subprocess.run(['gcc', '-std=gnu11', '-O0', '-g', '-pthread', src, '-o', exe] + libs,
+        if src.endswith('.cc'):     # C++ (exceptions, std::thread): g++, libstdc++
+            comp = ['g++', '-std=gnu++17']
+        else:
+            comp = ['gcc', '-std=gnu11']
+        cc = subprocess.run(comp + ['-O0', '-g', '-pthread', src, '-o', exe] + libs,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         if cc.returncode:
             print('compile failed:\n' + cc.stdout.decode())

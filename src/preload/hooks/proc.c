@@ -3,6 +3,7 @@
  * the report: exit() reaches it through atexit, these do not). */
 #include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +96,67 @@ int mp_real_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(vo
     return resolve_pthread_create()(t, a, fn, arg);
 }
 
+/* glibc carves every thread's static TLS out of the stack size the program asked for, and
+ * memplumber's TLS (the unwinder's memos, the queue of frees made by signal handlers: ~8 KiB)
+ * is part of it; the hooks also run on the thread's stack (about 1 KiB). A thread created with
+ * a small explicit stack (PTHREAD_STACK_MIN, 16 KiB) would be left with half of what it has
+ * natively and overflow. So an explicit stack size gets memplumber's share added (its own
+ * stack memory, given by the program with pthread_attr_setstack, cannot grow). */
+static int own_tls_phdr(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    size_t *out = data;
+    uintptr_t self = (uintptr_t)&own_tls_phdr;
+    size_t tls = 0;
+    int mine = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_TLS)
+            tls = ph->p_memsz + ph->p_align;
+        if (ph->p_type == PT_LOAD && self >= info->dlpi_addr + ph->p_vaddr &&
+            self < info->dlpi_addr + ph->p_vaddr + ph->p_memsz)
+            mine = 1;
+    }
+    if (mine) {
+        *out = tls;
+        return 1;
+    }
+    return 0;
+}
+
+static size_t stack_share(void)
+{
+    static size_t share;
+    size_t s = __atomic_load_n(&share, __ATOMIC_RELAXED);
+    if (!s) {
+        size_t tls = 0;
+        int g = mp_guard_enter();
+        dl_iterate_phdr(own_tls_phdr, &tls);
+        mp_guard_leave(g);
+        s = ((tls + 8192 + 4095) & ~(size_t)4095);
+        __atomic_store_n(&share, s, __ATOMIC_RELAXED);
+    }
+    return s;
+}
+
+/* a copy of the program's attributes with memplumber's share added to an explicit stack size;
+ * NULL when there is nothing to add (default size, the program's own stack memory) */
+static const pthread_attr_t *grown_attr(const pthread_attr_t *a, pthread_attr_t *copy)
+{
+    void *addr;
+    size_t size;
+    /* glibc gives the stack's low end as (its top) - size, and 0 for the top when the
+     * program gave no memory of its own */
+    if (!a || pthread_attr_getstack(a, &addr, &size) != 0 || !size ||
+        (uintptr_t)addr + size != 0 || size >= ((size_t)8 << 20))
+        return NULL;
+    /* a shallow copy: glibc's extension (affinity, signal mask) is shared and only read */
+    memcpy(copy, a, sizeof *copy);
+    if (pthread_attr_setstacksize(copy, size + stack_share()) != 0)
+        return NULL;
+    return copy;
+}
+
 MP_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
 {
     pthread_create_fn real = resolve_pthread_create();
@@ -114,7 +176,9 @@ MP_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(
         __atomic_store_n(&anchored, 1, __ATOMIC_RELAXED);
     }
     __atomic_add_fetch(&mp_live_in_create, 1, __ATOMIC_ACQ_REL);
-    int rc = real(t, a, thread_trampoline, s);
+    pthread_attr_t copy;
+    const pthread_attr_t *grown = grown_attr(a, &copy);
+    int rc = real(t, grown ? grown : a, thread_trampoline, s);
     __atomic_sub_fetch(&mp_live_in_create, 1, __ATOMIC_ACQ_REL);
     if (rc) {
         mp_runtime_thread_number_give((void *)(uintptr_t)s->vg_tid);

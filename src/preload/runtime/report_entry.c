@@ -1089,7 +1089,7 @@ static void stage_classify(struct report_run *run)
 
 static void stage_resume(struct report_run *run)
 {
-    mp_threads_resume();
+    mp_threads_resume(run->final);
     mp_heap_unlock_all();
     mp_depot_unlock();
     pthread_sigmask(SIG_SETMASK, &run->old_mask, NULL);

@@ -22,6 +22,23 @@ static int nslots;
 static int resume_flag;
 static int in_handler;
 static int acks;
+static int park_interrupted; /* set by mp_threads_resume(1) before it wakes the threads */
+static int park_word;
+
+/* The stop signal has a handler, so a blocking system call it interrupts that the kernel does
+ * not restart with SA_RESTART (pause, sigsuspend, nanosleep, poll, epoll_wait, select, sem_wait
+ * ...) returns EINTR to the program when the handler returns: the thread's state says so
+ * (rax = -EINTR right after a syscall instruction). Natively no signal came: after the final
+ * report such a thread stays in the handler until the process ends, rather than see an EINTR
+ * of ours and act on it (main in pause() returning 0 while another thread's exit(2) reports). */
+static int interrupted_syscall(const ucontext_t *uc)
+{
+    uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    if (uc->uc_mcontext.gregs[REG_RAX] != -EINTR || (rip & 0xfff) < 2)
+        return 0;
+    const unsigned char *p = (const unsigned char *)rip - 2;
+    return p[0] == 0x0f && p[1] == 0x05;
+}
 
 static void stop_handler(int sig, siginfo_t *si, void *ucv)
 {
@@ -38,10 +55,16 @@ static void stop_handler(int sig, siginfo_t *si, void *ucv)
         for (int r = 0; r < MP_NREGS; r++)
             slots[i].regs[r] = (uintptr_t)uc->uc_mcontext.gregs[map[r]];
         slots[i].sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+        int intr = interrupted_syscall(uc);
         __atomic_store_n(&slots[i].stopped, 1, __ATOMIC_RELEASE);
         __atomic_add_fetch(&acks, 1, __ATOMIC_ACQ_REL);
         while (!__atomic_load_n(&resume_flag, __ATOMIC_ACQUIRE))
             syscall(SYS_futex, &resume_flag, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+        if (intr && __atomic_load_n(&park_interrupted, __ATOMIC_ACQUIRE)) {
+            __atomic_sub_fetch(&in_handler, 1, __ATOMIC_ACQ_REL);
+            for (;;) /* every signal blocked (sa_mask): only the process's end takes it away */
+                syscall(SYS_futex, &park_word, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+        }
         break;
     }
     __atomic_sub_fetch(&in_handler, 1, __ATOMIC_ACQ_REL);
@@ -271,8 +294,9 @@ int mp_threads_stop(struct mp_thread_ctx *out, int max)
     return k;
 }
 
-void mp_threads_resume(void)
+void mp_threads_resume(int final)
 {
+    __atomic_store_n(&park_interrupted, final, __ATOMIC_RELEASE);
     __atomic_store_n(&resume_flag, 1, __ATOMIC_RELEASE);
     syscall(SYS_futex, &resume_flag, FUTEX_WAKE_PRIVATE, 1 << 30, NULL, NULL, 0);
     for (int waited = 0; waited < 1000 && __atomic_load_n(&in_handler, __ATOMIC_ACQUIRE) > 0; waited++)

@@ -41,6 +41,9 @@ int mp_threads_count(void);
 
 /* Stop every thread but the caller. Returns the number of entries filled in out[]. */
 int mp_threads_stop(struct mp_thread_ctx *out, int max);
-void mp_threads_resume(void);
+/* Let the stopped threads go. final (the process ends after this report): a thread whose
+ * blocking system call the stop signal interrupted with EINTR stays stopped instead, so the
+ * program never sees that EINTR (see threads.c). */
+void mp_threads_resume(int final);
 
 #endif

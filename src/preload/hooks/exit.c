@@ -344,6 +344,8 @@ void mp_exit_entry(int status, const uintptr_t *save, int which)
         exit_regs.regs[i] = save[i];
     exit_regs.sp = save[6];
     exit_regs.set = 1;
+    if (which != EXIT_EXIT && getpid() == mp_runtime_pid) /* not a vfork child: it shares our memory */
+        __atomic_store_n(&mp_exit_no_flush, 1, __ATOMIC_RELEASE);
     if (which == EXIT_NOW) {
         struct mp_report_roots roots;
         mp_exit_roots(&roots);

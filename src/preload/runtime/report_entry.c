@@ -829,6 +829,22 @@ static void write_records_unsymbolized(struct mp_summary *sum, struct mp_report_
 /* Put the program's buffered output before the report. A stream locked by code that a signal
  * handler interrupted (exit from a handler) is skipped rather than waited for; exit() flushes
  * it later without locking. */
+int mp_exit_no_flush;
+
+/* Does a stdio stream hold data a flush or __libc_freeres would act on: output not written yet,
+ * or input read ahead (freeres seeks the descriptor back over it)? Read without the list lock:
+ * the process is on its way out, and a wrong guess only costs freeres. */
+struct _IO_FILE;
+extern struct _IO_FILE *_IO_list_all;
+static int streams_hold_data(void)
+{
+    int n = 0;
+    for (FILE *f = (FILE *)_IO_list_all; f && n < 100000; f = f->_chain, n++)
+        if (f->_IO_write_ptr > f->_IO_write_base || f->_IO_read_ptr < f->_IO_read_end)
+            return 1;
+    return 0;
+}
+
 static void flush_program_output(void)
 {
     FILE *fs[2] = {stdout, stderr};
@@ -1037,11 +1053,14 @@ static void stage_prepare(struct report_run *run)
         load_report_lib();
     if (!run->at_exit)
         return;
-    flush_program_output();
+    /* _exit and quick_exit leave stdio's buffers unwritten: so must the report */
+    int no_flush = __atomic_load_n(&mp_exit_no_flush, __ATOMIC_ACQUIRE);
+    if (!no_flush)
+        flush_program_output();
     /* As valgrind does: let glibc and libstdc++ release their internal buffers so they do not
      * show as still reachable. Only when single-threaded: another thread could still use them.
      * Their frees must be tracked, so leave the guard. */
-    if (mp_opt.freeres && mp_threads_count() <= 1) {
+    if (mp_opt.freeres && mp_threads_count() <= 1 && !(no_flush && streams_hold_data())) {
         void (*gxx_freeres)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "_ZN9__gnu_cxx9__freeresEv");
         void (*libc_freeres)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "__libc_freeres");
         mp_guard_leave(MP_IN_PROGRAM);

@@ -103,5 +103,10 @@ void mp_exits_resolve(void);
 int mp_exit_roots(struct mp_report_roots *out);
 /* 1 once the final report (exit, fatal signal) has been written. */
 int mp_final_report_done(void);
+/* Set by the entry of _exit, _Exit and quick_exit: the process ends without flushing stdio, so
+ * the exit report must not flush it either, nor run __libc_freeres (whose _IO_cleanup flushes
+ * every stream and moves the file offset of buffered input back) while a stream has buffered
+ * data. */
+extern int mp_exit_no_flush;
 
 #endif

@@ -16,8 +16,10 @@
  * frames, which the exit-time scan does not read (they hold stale words). exit, _exit, _Exit and
  * quick_exit are entered through a few instructions that save rbx, rbp, r12-r15 and the caller's
  * stack pointer, which the report then treats as roots, as valgrind does. */
+#include <assert.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -104,9 +106,10 @@ static void die_of(int sig, const siginfo_t *si)
     syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &one, NULL, _NSIG / 8);
 }
 
-static void fatal_handler(int sig, siginfo_t *si, void *ucv)
+/* The final report for a process that is dying of sig, with the interrupted context's registers
+ * and stack as roots. */
+static void fatal_report(int sig, void *ucv)
 {
-    int saved = errno;
     if (__atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) == MP_PHASE_TRACKING &&
         mp_opt.report_on_exit && getpid() == mp_runtime_pid) {
         struct mp_report_roots roots;
@@ -129,6 +132,12 @@ static void fatal_handler(int sig, siginfo_t *si, void *ucv)
         mp_fmt(reason, sizeof reason, "fatal signal %d (%s)", sig, signal_name(sig));
         mp_runtime_report_ex(reason, MP_REPORT_FATAL, &roots);
     }
+}
+
+static void fatal_handler(int sig, siginfo_t *si, void *ucv)
+{
+    int saved = errno;
+    fatal_report(sig, ucv);
     die_of(sig, si);
     errno = saved;
 }
@@ -142,6 +151,61 @@ static void install_ours(int sig)
     sigfillset(&sa.sa_mask);
     if (real_sigaction()(sig, &sa, NULL) == 0)
         ours[sig] = 1;
+}
+
+/* Handlers the kernel cannot be left to run directly. The program's handler is called from
+ * prog_trampoline, installed for real with the program's flags, mask and alternate stack:
+ * - SA_RESETHAND: the kernel would put the real SIG_DFL back on delivery, without memplumber's
+ *   handler, and the signal's next arrival (a fault that happens again when the handler
+ *   returns) would kill the process without a report. The trampoline does the reset itself,
+ *   to memplumber's handler, before it calls the program's (what sigaction then reports is
+ *   SIG_DFL with the program's flags, as the kernel leaves them).
+ * - SIGABRT: when the handler returns during abort() or a failed assert(), glibc puts SIG_DFL
+ *   back itself (an internal call) and raises SIGABRT again: the process dies without a report.
+ *   The abort entries mark the thread (in_abort); the trampoline writes the report once the
+ *   program's handler has returned, then glibc's abort goes on. A handler that longjmps out or
+ *   exits never comes back to the trampoline. */
+static unsigned char wrapped[NSIG_MP];
+static __thread int in_abort __attribute__((tls_model("initial-exec")));
+
+static void prog_trampoline(int sig, siginfo_t *si, void *ucv)
+{
+    if (sig <= 0 || sig >= NSIG_MP)
+        return;
+    struct sigaction a = prog_act[sig];
+    if (a.sa_flags & SA_RESETHAND) {
+        /* lock-free: a handler may interrupt the holder of sig_lock */
+        prog_act[sig].sa_handler = SIG_DFL;
+        wrapped[sig] = 0;
+        install_ours(sig);
+    }
+    if (a.sa_handler == SIG_DFL || a.sa_handler == SIG_IGN)
+        return;
+    if (a.sa_flags & SA_SIGINFO)
+        a.sa_sigaction(sig, si, ucv);
+    else
+        a.sa_handler(sig);
+    if (sig == SIGABRT && in_abort) {
+        int saved = errno;
+        fatal_report(sig, ucv);
+        errno = saved;
+    }
+}
+
+/* Install the program's handler act for sig: through prog_trampoline when it needs it. */
+static int install_program_handler(int sig, const struct sigaction *act)
+{
+    if (!(act->sa_flags & SA_RESETHAND) && sig != SIGABRT) {
+        wrapped[sig] = 0;
+        return real_sigaction()(sig, act, NULL);
+    }
+    struct sigaction sa = *act;
+    sa.sa_flags = (act->sa_flags & ~SA_RESETHAND) | SA_SIGINFO;
+    sa.sa_sigaction = prog_trampoline;
+    int rc = real_sigaction()(sig, &sa, NULL);
+    if (rc == 0)
+        wrapped[sig] = 1;
+    return rc;
 }
 
 void mp_signals_init(void)
@@ -159,6 +223,8 @@ void mp_signals_init(void)
         managed[sig] = 1;
         if (cur.sa_handler == SIG_DFL)
             install_ours(sig);
+        else if (cur.sa_handler != SIG_IGN)
+            install_program_handler(sig, &cur); /* set before us (a preloaded library's) */
     }
 }
 
@@ -169,16 +235,6 @@ static int managed_sigaction(int sig, const struct sigaction *act, struct sigact
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &prev); /* a handler calling sigaction cannot deadlock us */
     mp_mutex_lock(&sig_lock);
-    if ((prog_act[sig].sa_flags & SA_RESETHAND) && prog_act[sig].sa_handler != SIG_DFL &&
-        !ours[sig]) {
-        /* SA_RESETHAND: the kernel put SIG_DFL back when it delivered the signal. */
-        struct sigaction cur;
-        if (real_sigaction()(sig, NULL, &cur) == 0 && cur.sa_handler == SIG_DFL) {
-            memset(&prog_act[sig], 0, sizeof prog_act[sig]);
-            prog_act[sig].sa_handler = SIG_DFL;
-            install_ours(sig);
-        }
-    }
     struct sigaction was = prog_act[sig];
     int rc = 0;
     if (act) {
@@ -188,15 +244,18 @@ static int managed_sigaction(int sig, const struct sigaction *act, struct sigact
             if (!ours[sig])
                 rc = real_sigaction()(sig, act, NULL);
         } else {
-            rc = real_sigaction()(sig, act, NULL);
+            /* the program's view first: the trampoline reads it as soon as it is installed */
+            struct sigaction keep = prog_act[sig];
+            prog_act[sig] = *act;
+            rc = act->sa_handler == SIG_IGN ? real_sigaction()(sig, act, NULL)
+                                            : install_program_handler(sig, act);
             if (rc == 0)
                 ours[sig] = 0;
+            else
+                prog_act[sig] = keep;
         }
-        if (rc == 0) {
+        if (rc == 0)
             prog_act[sig] = *act;
-            /* SA_RESETHAND: the kernel puts SIG_DFL back on delivery; memplumber's handler is
-             * then not installed, the signal kills without a report. */
-        }
     }
     mp_mutex_unlock(&sig_lock);
     pthread_sigmask(SIG_SETMASK, &prev, NULL);
@@ -298,6 +357,121 @@ MP_EXPORT void (*sigset(int sig, void (*h)(int)))(int)
     return sigismember(&prev, sig) ? SIG_HOLD : old.sa_handler;
 }
 
+/* ---- abort and failed assertions ----
+ * glibc's abort raises SIGABRT; if a handler of the program's returns (or SIGABRT is ignored) it
+ * puts SIG_DFL back itself and raises again. The entries below mark the thread for
+ * prog_trampoline, and put memplumber's handler in place of SIG_IGN (which glibc is about to
+ * replace with SIG_DFL anyway), so the death is reported either way. __assert_fail reaches
+ * glibc's abort without going through the abort symbol. */
+static void abort_begin(void)
+{
+    in_abort = 1;
+    if (real_sigaction() && managed[SIGABRT] && !ours[SIGABRT] &&
+        prog_act[SIGABRT].sa_handler == SIG_IGN && mp_opt.report_on_exit) {
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        managed_sigaction(SIGABRT, &dfl, NULL);
+    }
+}
+
+typedef void (*assert_fn)(const char *, const char *, unsigned int, const char *);
+typedef void (*assert_perror_fn)(int, const char *, unsigned int, const char *);
+static void (*real_abort)(void);
+static assert_fn real_assert_fail;
+static assert_perror_fn real_assert_perror_fail;
+
+/* at start-up (mp_exits_resolve): abort may be called from a signal handler, where dlsym could
+ * wait for the loader's lock */
+static void aborts_resolve(void)
+{
+    if (!real_abort)
+        real_abort = (void (*)(void))mp_real_next("abort");
+    if (!real_assert_fail)
+        real_assert_fail = (assert_fn)mp_real_next("__assert_fail");
+    if (!real_assert_perror_fail)
+        real_assert_perror_fail = (assert_perror_fn)mp_real_next("__assert_perror_fail");
+}
+
+__attribute__((noreturn)) static void abort_fallback(void)
+{
+    for (;;) {
+        syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), SIGABRT);
+        syscall(SYS_exit_group, 127);
+    }
+}
+
+enum { ABORT_ABORT = 0, ABORT_ASSERT = 1, ABORT_ASSERT_PERROR = 2 };
+
+/* Called by the entries below; returns the real function they jump to. */
+__attribute__((used, visibility("hidden"))) void *mp_abort_begin(int which);
+void *mp_abort_begin(int which)
+{
+    aborts_resolve();
+    abort_begin();
+    void *f = which == ABORT_ASSERT ? (void *)real_assert_fail
+            : which == ABORT_ASSERT_PERROR ? (void *)real_assert_perror_fail : (void *)real_abort;
+    return f ? f : (void *)abort_fallback;
+}
+
+#if defined(__x86_64__)
+/* The entries jump to glibc's function instead of calling it: its frame lands where it would
+ * natively, over the same stale words (the scan reads glibc's uninitialised locals as roots,
+ * valgrind does not; an extra frame of ours shifted them onto a dead pointer). The arguments
+ * (assert's four) are kept across the call. */
+#define ABORT_STUB(name, which)                                                                 \
+    ".globl " name "\n"                                                                         \
+    ".type " name ", @function\n" name ":\n"                                                    \
+    ".cfi_startproc\n"                                                                          \
+    "    pushq %rdi\n"                                                                          \
+    ".cfi_adjust_cfa_offset 8\n"                                                                \
+    "    pushq %rsi\n"                                                                          \
+    ".cfi_adjust_cfa_offset 8\n"                                                                \
+    "    pushq %rdx\n"                                                                          \
+    ".cfi_adjust_cfa_offset 8\n"                                                                \
+    "    pushq %rcx\n"                                                                          \
+    ".cfi_adjust_cfa_offset 8\n"                                                                \
+    "    subq $8, %rsp\n"                                                                       \
+    ".cfi_adjust_cfa_offset 8\n"                                                                \
+    "    movl $" #which ", %edi\n"                                                              \
+    "    call mp_abort_begin\n"                                                                 \
+    "    addq $8, %rsp\n"                                                                       \
+    ".cfi_adjust_cfa_offset -8\n"                                                               \
+    "    popq %rcx\n"                                                                           \
+    ".cfi_adjust_cfa_offset -8\n"                                                               \
+    "    popq %rdx\n"                                                                           \
+    ".cfi_adjust_cfa_offset -8\n"                                                               \
+    "    popq %rsi\n"                                                                           \
+    ".cfi_adjust_cfa_offset -8\n"                                                               \
+    "    popq %rdi\n"                                                                           \
+    ".cfi_adjust_cfa_offset -8\n"                                                               \
+    "    jmp *%rax\n"                                                                           \
+    ".cfi_endproc\n"                                                                            \
+    ".size " name ", .-" name "\n"
+__asm__(".text\n" ABORT_STUB("abort", 0) ABORT_STUB("__assert_fail", 1)
+            ABORT_STUB("__assert_perror_fail", 2));
+#else
+MP_EXPORT void abort(void)
+{
+    ((void (*)(void))mp_abort_begin(ABORT_ABORT))();
+    abort_fallback();
+}
+
+MP_EXPORT void __assert_fail(const char *assertion, const char *file, unsigned int line,
+                             const char *function)
+{
+    ((assert_fn)mp_abort_begin(ABORT_ASSERT))(assertion, file, line, function);
+    abort_fallback();
+}
+
+MP_EXPORT void __assert_perror_fail(int errnum, const char *file, unsigned int line,
+                                    const char *function)
+{
+    ((assert_perror_fn)mp_abort_begin(ABORT_ASSERT_PERROR))(errnum, file, line, function);
+    abort_fallback();
+}
+#endif
+
 /* ---- exit, _exit, _Exit, quick_exit: the caller's registers ---- */
 
 /* Saved by the entry stubs for the thread that calls one of them: rbx, rbp, r12-r15, and the
@@ -326,6 +500,7 @@ static exit_fn real_exit, real_quick_exit;
 
 void mp_exits_resolve(void)
 {
+    aborts_resolve();
     if (!real_exit)
         real_exit = (exit_fn)mp_real_next("exit");
     if (!real_quick_exit)

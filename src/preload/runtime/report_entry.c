@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <ucontext.h>
@@ -1032,6 +1033,46 @@ struct report_run {
 
 static struct mp_thread_ctx stopped_threads[MP_MAX_THREADS];
 
+/* The program's own resource limits must not cost it its final report: with RLIMIT_NOFILE at 3
+ * (0-2 open) neither the report library nor a report file can be opened, with a small
+ * RLIMIT_FSIZE the JSON report is cut short (invalid). For the final report the soft limits go
+ * up to the hard ones (the hard ones too when the process may: root), and back to what the
+ * program set when the report is written, before its exit goes on (its own writes at exit must
+ * still fail as they do natively). */
+static const int lifted_res[2] = {RLIMIT_NOFILE, RLIMIT_FSIZE};
+static struct rlimit lifted_old[2];
+static int lifted[2];
+
+static void limits_lift(void)
+{
+    for (int i = 0; i < 2; i++) {
+        struct rlimit rl;
+        lifted[i] = 0;
+        if (getrlimit(lifted_res[i], &rl) != 0)
+            continue;
+        rlim_t want = lifted_res[i] == RLIMIT_NOFILE ? 1024 : RLIM_INFINITY;
+        if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur >= want)
+            continue;
+        lifted_old[i] = rl;
+        struct rlimit up = {want, rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? rl.rlim_max : want};
+        if (setrlimit(lifted_res[i], &up) != 0) {
+            up.rlim_cur = up.rlim_max = rl.rlim_max; /* not allowed to raise the hard limit */
+            if (rl.rlim_cur == rl.rlim_max || setrlimit(lifted_res[i], &up) != 0)
+                continue;
+        }
+        lifted[i] = 1;
+    }
+}
+
+static void limits_restore(void)
+{
+    for (int i = 0; i < 2; i++)
+        if (lifted[i]) {
+            setrlimit(lifted_res[i], &lifted_old[i]);
+            lifted[i] = 0;
+        }
+}
+
 static void stage_prepare(struct report_run *run)
 {
     struct report_job *job = run->job;
@@ -1041,6 +1082,8 @@ static void stage_prepare(struct report_run *run)
         job->self_sp = exit_frame_sp(job->self_sp);
     run->guard = mp_guard_enter();
     mp_mutex_lock(&report_lock);
+    if (run->final)
+        limits_lift();
     /* The process's last report: the address space kept for it is needed now (the scan's
      * tables, the model), in a process that may have used up its RLIMIT_AS. */
     if (run->final)
@@ -1303,6 +1346,8 @@ static unsigned long long ms_between(const struct timespec *a, const struct time
 
 static void stage_finish(struct report_run *run)
 {
+    if (run->final)
+        limits_restore();
     if (mp_opt.verbosity >= 2)
         mp_fdprintf(mp_err_fd(), "memplumber: scan of %llu blocks (%llu root bytes, %llu heap bytes): %llu ms; "
                        "report: %llu ms; tool memory mapped: %llu KiB; internal blocks: %llu (%llu bytes)\n",

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Runs one adversarial program natively and under memplumber and compares what a user sees.
 
-usage: tests/adversarial/check.py PROGRAM.c     (exit 0 pass, 1 fail, 77 skip)
+usage: tests/adversarial/check.py PROGRAM.c|PROGRAM.cc     (exit 0 pass, 1 fail, 77 skip)
+       MP_VIA_CLI=1 tests/adversarial/check.py ...    (run through the memplumber command)
 
-The program is built with gcc (-O0 -g -pthread) and run twice, each time in a fresh directory
+The program is built with gcc (-O0 -g -pthread; g++ -std=gnu++17 for .cc) and run twice, each time in a fresh directory
 prepared the same way: natively, then with libmemplumber.so preloaded (MEMPLUMBER_OPTIONS sets
 json=<dir>/mp.json unless the test says otherwise). Compared: the wait status (exit status or
 killing signal; core dumps are turned off), stdout, stderr without memplumber's own lines

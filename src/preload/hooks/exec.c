@@ -2,7 +2,8 @@
  * in a signal handler, in a destructor dlclose ran, in a fork child) are written first. Every
  * exec entry of glibc is interposed, since each reaches the kernel through libc's internal
  * execve, not through the exported one. The l-forms gather their arguments into an array on the
- * stack, as glibc does. posix_spawn's child runs none of memplumber's code. */
+ * stack, as glibc does. posix_spawn's child runs none of memplumber's code. Fault signals the
+ * program ignores get the real SIG_IGN back for the new image (mp_signals_before_exec). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <unistd.h>
@@ -24,35 +25,50 @@ MP_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
     REAL(execve_fn, "execve");
     mp_runtime_before_exec();
-    return real_(path, argv, envp);
+    mp_signals_before_exec();
+    int rc_ = real_(path, argv, envp);
+    mp_signals_after_exec_failed();
+    return rc_;
 }
 
 MP_EXPORT int execv(const char *path, char *const argv[])
 {
     REAL(execv_fn, "execv");
     mp_runtime_before_exec();
-    return real_(path, argv);
+    mp_signals_before_exec();
+    int rc_ = real_(path, argv);
+    mp_signals_after_exec_failed();
+    return rc_;
 }
 
 MP_EXPORT int execvp(const char *file, char *const argv[])
 {
     REAL(execv_fn, "execvp");
     mp_runtime_before_exec();
-    return real_(file, argv);
+    mp_signals_before_exec();
+    int rc_ = real_(file, argv);
+    mp_signals_after_exec_failed();
+    return rc_;
 }
 
 MP_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
     REAL(execve_fn, "execvpe");
     mp_runtime_before_exec();
-    return real_(file, argv, envp);
+    mp_signals_before_exec();
+    int rc_ = real_(file, argv, envp);
+    mp_signals_after_exec_failed();
+    return rc_;
 }
 
 MP_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
     REAL(fexecve_fn, "fexecve");
     mp_runtime_before_exec();
-    return real_(fd, argv, envp);
+    mp_signals_before_exec();
+    int rc_ = real_(fd, argv, envp);
+    mp_signals_after_exec_failed();
+    return rc_;
 }
 
 MP_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
@@ -60,7 +76,10 @@ MP_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *co
 {
     REAL(execveat_fn, "execveat");
     mp_runtime_before_exec();
-    return real_(dirfd, path, argv, envp, flags);
+    mp_signals_before_exec();
+    int rc_ = real_(dirfd, path, argv, envp, flags);
+    mp_signals_after_exec_failed();
+    return rc_;
 }
 
 /* The arguments of an l-form: arg0, then up to the NULL; envp after it for execle. */

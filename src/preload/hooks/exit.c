@@ -134,9 +134,23 @@ static void fatal_report(int sig, void *ucv)
     }
 }
 
+/* Faults the kernel raises for an instruction. A program may set SIG_IGN on them, but the
+ * kernel then forces the real SIG_DFL for a fault (the process dies without memplumber's
+ * handler): memplumber's handler stays installed under the program's SIG_IGN, ignores what
+ * kill/raise/sigqueue send (si_code <= 0), and reports a real fault before the same death.
+ * exec puts the real SIG_IGN back first (mp_signals_before_exec), since an exec'd program
+ * inherits SIG_IGN but not a handler. */
+static int ignored_fault(int sig)
+{
+    return (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE) &&
+           prog_act[sig].sa_handler == SIG_IGN;
+}
+
 static void fatal_handler(int sig, siginfo_t *si, void *ucv)
 {
     int saved = errno;
+    if (ignored_fault(sig) && (!si || si->si_code <= 0))
+        return;
     fatal_report(sig, ucv);
     die_of(sig, si);
     errno = saved;
@@ -221,7 +235,7 @@ void mp_signals_init(void)
             continue;
         prog_act[sig] = cur;
         managed[sig] = 1;
-        if (cur.sa_handler == SIG_DFL)
+        if (cur.sa_handler == SIG_DFL || ignored_fault(sig))
             install_ours(sig);
         else if (cur.sa_handler != SIG_IGN)
             install_program_handler(sig, &cur); /* set before us (a preloaded library's) */
@@ -247,11 +261,17 @@ static int managed_sigaction(int sig, const struct sigaction *act, struct sigact
             /* the program's view first: the trampoline reads it as soon as it is installed */
             struct sigaction keep = prog_act[sig];
             prog_act[sig] = *act;
-            rc = act->sa_handler == SIG_IGN ? real_sigaction()(sig, act, NULL)
-                                            : install_program_handler(sig, act);
-            if (rc == 0)
-                ours[sig] = 0;
-            else
+            if (act->sa_handler == SIG_IGN && ignored_fault(sig)) {
+                if (!ours[sig])
+                    install_ours(sig);
+                rc = ours[sig] ? 0 : real_sigaction()(sig, act, NULL);
+            } else {
+                rc = act->sa_handler == SIG_IGN ? real_sigaction()(sig, act, NULL)
+                                                : install_program_handler(sig, act);
+                if (rc == 0)
+                    ours[sig] = 0;
+            }
+            if (rc != 0)
                 prog_act[sig] = keep;
         }
         if (rc == 0)
@@ -355,6 +375,30 @@ MP_EXPORT void (*sigset(int sig, void (*h)(int)))(int)
     if (sigaction(sig, &sa, NULL) < 0 || pthread_sigmask(SIG_UNBLOCK, &one, &prev))
         return SIG_ERR;
     return sigismember(&prev, sig) ? SIG_HOLD : old.sa_handler;
+}
+
+/* exec: the faults the program ignores get the real SIG_IGN (inherited by the new image);
+ * after a failed exec memplumber's handler comes back. */
+void mp_signals_before_exec(void)
+{
+    if (!real_sigaction())
+        return;
+    static const int faults[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE};
+    for (unsigned i = 0; i < sizeof faults / sizeof faults[0]; i++)
+        if (managed[faults[i]] && ours[faults[i]] && ignored_fault(faults[i])) {
+            struct sigaction ign;
+            memset(&ign, 0, sizeof ign);
+            ign.sa_handler = SIG_IGN;
+            real_sigaction()(faults[i], &ign, NULL);
+        }
+}
+
+void mp_signals_after_exec_failed(void)
+{
+    static const int faults[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE};
+    for (unsigned i = 0; i < sizeof faults / sizeof faults[0]; i++)
+        if (managed[faults[i]] && ours[faults[i]] && ignored_fault(faults[i]))
+            install_ours(faults[i]);
 }
 
 /* ---- abort and failed assertions ----

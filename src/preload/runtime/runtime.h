@@ -99,6 +99,8 @@ void mp_runtime_before_exit_now(int status, const struct mp_report_roots *roots)
  * (start-up), the real exit functions, and the registers the exit entry saved for this thread
  * (1 if it entered exit/_exit/quick_exit through memplumber's entry). */
 void mp_signals_init(void);
+void mp_signals_before_exec(void);
+void mp_signals_after_exec_failed(void);
 void mp_exits_resolve(void);
 int mp_exit_roots(struct mp_report_roots *out);
 /* 1 once the final report (exit, fatal signal) has been written. */

@@ -16,70 +16,47 @@ typedef int (*execv_fn)(const char *, char *const[]);
 typedef int (*fexecve_fn)(int, char *const[], char *const[]);
 typedef int (*execveat_fn)(int, const char *, char *const[], char *const[], int);
 
-#define REAL(type, name)                                                                       \
+/* The body of every v-form: the real function resolved once, what must be written before the
+ * image goes, then the call; a failed exec comes back, and memplumber's fault handlers with it. */
+#define EXEC(type, name, ...)                                                                  \
     static type real_;                                                                         \
     if (!real_)                                                                                \
-        real_ = (type)mp_real_next(name);
+        real_ = (type)mp_real_next(name);                                                      \
+    mp_runtime_before_exec();                                                                  \
+    mp_signals_before_exec();                                                                  \
+    int rc_ = real_(__VA_ARGS__);                                                              \
+    mp_signals_after_exec_failed();                                                            \
+    return rc_;
 
 MP_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-    REAL(execve_fn, "execve");
-    mp_runtime_before_exec();
-    mp_signals_before_exec();
-    int rc_ = real_(path, argv, envp);
-    mp_signals_after_exec_failed();
-    return rc_;
+    EXEC(execve_fn, "execve", path, argv, envp);
 }
 
 MP_EXPORT int execv(const char *path, char *const argv[])
 {
-    REAL(execv_fn, "execv");
-    mp_runtime_before_exec();
-    mp_signals_before_exec();
-    int rc_ = real_(path, argv);
-    mp_signals_after_exec_failed();
-    return rc_;
+    EXEC(execv_fn, "execv", path, argv);
 }
 
 MP_EXPORT int execvp(const char *file, char *const argv[])
 {
-    REAL(execv_fn, "execvp");
-    mp_runtime_before_exec();
-    mp_signals_before_exec();
-    int rc_ = real_(file, argv);
-    mp_signals_after_exec_failed();
-    return rc_;
+    EXEC(execv_fn, "execvp", file, argv);
 }
 
 MP_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-    REAL(execve_fn, "execvpe");
-    mp_runtime_before_exec();
-    mp_signals_before_exec();
-    int rc_ = real_(file, argv, envp);
-    mp_signals_after_exec_failed();
-    return rc_;
+    EXEC(execve_fn, "execvpe", file, argv, envp);
 }
 
 MP_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
-    REAL(fexecve_fn, "fexecve");
-    mp_runtime_before_exec();
-    mp_signals_before_exec();
-    int rc_ = real_(fd, argv, envp);
-    mp_signals_after_exec_failed();
-    return rc_;
+    EXEC(fexecve_fn, "fexecve", fd, argv, envp);
 }
 
 MP_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
                        int flags)
 {
-    REAL(execveat_fn, "execveat");
-    mp_runtime_before_exec();
-    mp_signals_before_exec();
-    int rc_ = real_(dirfd, path, argv, envp, flags);
-    mp_signals_after_exec_failed();
-    return rc_;
+    EXEC(execveat_fn, "execveat", dirfd, path, argv, envp, flags);
 }
 
 /* The arguments of an l-form: arg0, then up to the NULL; envp after it for execle. */

@@ -377,13 +377,14 @@ MP_EXPORT void (*sigset(int sig, void (*h)(int)))(int)
     return sigismember(&prev, sig) ? SIG_HOLD : old.sa_handler;
 }
 
+static const int faults[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE};
+
 /* exec: the faults the program ignores get the real SIG_IGN (inherited by the new image);
  * after a failed exec memplumber's handler comes back. */
 void mp_signals_before_exec(void)
 {
     if (!real_sigaction())
         return;
-    static const int faults[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE};
     for (unsigned i = 0; i < sizeof faults / sizeof faults[0]; i++)
         if (managed[faults[i]] && ours[faults[i]] && ignored_fault(faults[i])) {
             struct sigaction ign;
@@ -395,7 +396,6 @@ void mp_signals_before_exec(void)
 
 void mp_signals_after_exec_failed(void)
 {
-    static const int faults[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE};
     for (unsigned i = 0; i < sizeof faults / sizeof faults[0]; i++)
         if (managed[faults[i]] && ours[faults[i]] && ignored_fault(faults[i]))
             install_ours(faults[i]);

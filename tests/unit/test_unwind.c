@@ -567,10 +567,62 @@ static void check_same(const struct mp_unwind_info *info, uintptr_t *pcs, int *n
     memcpy(same_prev, pcs, (size_t)*n * sizeof *pcs);
 }
 
+/* ---- the stack cache: an id handed back for any earlier stack must name identical frames ---- */
+
+#define SC_IDS 200000
+static uint64_t sc_frames_hash[SC_IDS]; /* per id given out (1 + index): a hash of its frames */
+static int sc_ids, sc_bad, sc_testing;
+static unsigned long sc_answers;
+static pthread_mutex_t sc_ids_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static uint64_t frames_hash(const uintptr_t *pcs, int n)
+{
+    uint64_t h = (uint64_t)n * 0x9E3779B97F4A7C15ull;
+    for (int i = 0; i < n; i++)
+        h = (h ^ pcs[i]) * 0xff51afd7ed558ccdull + (uint64_t)i;
+    return h;
+}
+
+/* With stack_cache on: the capture's answer against a walk with memo (and so cache) off. */
+static void sc_check(const struct mp_unwind_regs *r)
+{
+    uintptr_t pcs[MAXF], off[MAXF];
+    struct mp_unwind_info info;
+    int n = mp_unwind_ex(r, pcs, MAXF, &info);
+    mp_unwind_set_memo(0);
+    int noff = mp_unwind(r, off, MAXF);
+    mp_unwind_set_memo(1);
+    pthread_mutex_lock(&sc_ids_lock);
+    if (info.same_id) {
+        sc_answers++;
+        uint32_t i = info.same_id - 1;
+        if ((i >= (uint32_t)sc_ids || sc_frames_hash[i] != frames_hash(off, noff) || n != noff) &&
+            sc_bad++ < 3)
+            printf("  stack cache: id %u handed back for other frames (%d vs %d)\n", info.same_id,
+                   n, noff);
+    } else {
+        int ok = n == noff;
+        for (int k = 0; ok && k < n; k++)
+            ok = pcs[k] == off[k];
+        if (!ok && sc_bad++ < 3)
+            printf("  stack cache: a walk differs from the walk with the memo off\n");
+        if (sc_ids < SC_IDS) {
+            sc_frames_hash[sc_ids] = frames_hash(off, noff);
+            mp_unwind_attach_id(info.token, (uint32_t)++sc_ids);
+        }
+    }
+    pthread_mutex_unlock(&sc_ids_lock);
+}
+
 static NOINLINE void tree_capture(void)
 {
     uintptr_t *fp = __builtin_frame_address(0);
     struct mp_unwind_regs r = { .pc = fp[1], .sp = (uintptr_t)(fp + 2), .bp = fp[0] };
+    if (sc_testing) {
+        sc_check(&r);
+        __asm__ volatile("" ::: "memory");
+        return;
+    }
     static struct cap c;
     uintptr_t off[MAXF];
     struct mp_unwind_info info;
@@ -659,6 +711,7 @@ extern unsigned long mp_unwind_stat_match, mp_unwind_stat_replayed;
 static void test_trees(void)
 {
     unsigned long replayed = mp_unwind_stat_replayed;
+    mp_unwind_set_stack_cache(MP_STACK_CACHE_OFF); /* the memo alone: same_id = the previous id */
     for (int i = 0; i < 20000; i++)
         tree(1 + (int)(rnd() % 10));
     /* the trees go up to 20 frames deep above this one: walks do join deep previous walks */
@@ -673,6 +726,45 @@ static void test_trees(void)
     for (int i = 0; i < four; i++)
         t_plain(1);
     check(same_hits >= hits + 3, "repeated captures from one call site are recognised as the same");
+    mp_unwind_set_stack_cache(MP_STACK_CACHE_AUTO);
+}
+
+/* Random call trees (the same leaf at many depths, frames of four layouts, rbp-based CFAs) with
+ * the stack cache always on: stacks that share their first frames and part further out, again and
+ * again, so the cache fills and is hit; in the main thread, then in two threads at once, then in
+ * a thread that takes a finished thread's cache from the pool and runs on its recycled stack. */
+extern unsigned long mp_unwind_stat_sc_hit;
+
+static void *sc_thread(void *arg)
+{
+    set_top_from_pthread();
+    for (int i = 0; i < 20000; i++)
+        tree(1 + (int)(rnd() % 8));
+    mp_unwind_thread_end();
+    return arg;
+}
+
+static void test_stack_cache(void)
+{
+    unsigned long hits = mp_unwind_stat_sc_hit;
+    mp_unwind_set_stack_cache(MP_STACK_CACHE_ON);
+    sc_testing = 1;
+    for (int i = 0; i < 30000; i++)
+        tree(1 + (int)(rnd() % 8));
+    pthread_t t[2];
+    for (int round = 0; round < 2; round++) {
+        int nt = round ? 1 : 2;
+        for (int i = 0; i < nt; i++)
+            pthread_create(&t[i], NULL, sc_thread, NULL);
+        for (int i = 0; i < nt; i++)
+            pthread_join(t[i], NULL);
+    }
+    sc_testing = 0;
+    mp_unwind_set_stack_cache(MP_STACK_CACHE_AUTO);
+    printf("  stack cache: %lu answers from the cache, %lu in all without a walk, %d stacks\n",
+           mp_unwind_stat_sc_hit - hits, sc_answers, sc_ids);
+    check(mp_unwind_stat_sc_hit - hits > 10000, "stack cache: stacks seen before are answered");
+    check(sc_bad == 0, "stack cache: every id handed back names the capture's own frames");
 }
 
 /* Garbage stacks: must return without crashing. The buffer lives on this thread's stack so that
@@ -753,6 +845,7 @@ int main(void)
     test_signal_async();
     test_signal_reentry();
     test_trees();
+    test_stack_cache();
     test_anchors();
     test_garbage();
     /* the walk still agrees after the garbage filled the cache with odd rules */

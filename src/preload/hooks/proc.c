@@ -75,7 +75,7 @@ static void *thread_trampoline(void *p)
     mp_tls.vg_tid = s.vg_tid;
     mp_guard_leave(g);
     void *ret;
-    pthread_cleanup_push(mp_runtime_thread_number_give, (void *)(uintptr_t)s.vg_tid);
+    pthread_cleanup_push(mp_runtime_thread_end, (void *)(uintptr_t)s.vg_tid);
     ret = s.fn(s.arg);
     /* not a tail call: this frame stays on the thread's stack, the unwinder's anchor (below it
      * every stack of the thread is the same) */

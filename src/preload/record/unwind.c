@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -964,6 +965,7 @@ struct memo_walk {
                            same way; 0 when it ended on a check of stack contents */
     uint8_t bp0;        /* a step uses rbp before any step reloads it, so rbp at entry 0 matters:
                            0 no, 1 yes, 2 not worked out yet (see walk_bp0) */
+    uint64_t sc_hash;   /* the stack cache's hash of its start (0: not looked up) */
     struct memo_frame f[MEMO_MAX + 1]; /* f[MEMO_MAX] takes the frames past MEMO_MAX */
 };
 
@@ -996,12 +998,15 @@ struct memo {
 };
 
 #ifdef MP_UNWIND_STATS /* debugging aid: -DMP_UNWIND_STATS, read by tests with extern */
+unsigned long mp_unwind_stat_trial_on, mp_unwind_stat_trial_off, mp_unwind_stat_sc_hit, mp_unwind_stat_sc_miss, mp_unwind_stat_sc_rec, mp_unwind_stat_sc_norec;
 unsigned long mp_unwind_stat_slow, mp_unwind_stat_match, mp_unwind_stat_replayed,
     mp_unwind_stat_replay_break, mp_unwind_stat_anchored, mp_unwind_stat_anchor_missed;
 #ifdef MP_UNWIND_STATS_PRINT /* -DMP_UNWIND_STATS_PRINT too: the counters on stderr at exit */
 #include <stdio.h>
 __attribute__((destructor)) static void print_unwind_stats(void)
 {
+    fprintf(stderr, "stack cache: trials on %lu off %lu\n", mp_unwind_stat_trial_on, mp_unwind_stat_trial_off);
+    fprintf(stderr, "sc hit %lu miss %lu rec %lu norec %lu\n", mp_unwind_stat_sc_hit, mp_unwind_stat_sc_miss, mp_unwind_stat_sc_rec, mp_unwind_stat_sc_norec);
     fprintf(stderr, "unwind stats: slow %lu match %lu replayed %lu breaks %lu anchored %lu anchor_missed %lu\n",
             mp_unwind_stat_slow, mp_unwind_stat_match, mp_unwind_stat_replayed,
             mp_unwind_stat_replay_break, mp_unwind_stat_anchored, mp_unwind_stat_anchor_missed);
@@ -1363,6 +1368,388 @@ __attribute__((noinline)) static int walk_uncached(struct walk *w, uintptr_t *pc
     return n;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Stack cache                                                                                */
+
+/* The memo answers a capture that repeats the previous one; a program whose allocations come
+ * from many call paths in turn (a recursive walk, two realloc sites, destructors at every depth)
+ * repeats stacks too, just not back to back. Each thread keeps a cache of the walks it gave a
+ * stack id to. A walk whose steps are all fast rules is a function of its start (pc, sp, and rbp
+ * where a step computes its CFA from it before one reloads it) and of the stack words it read:
+ * the return-address slots and, where a later step computes its CFA from rbp, the saved-rbp slot
+ * it reloaded. An entry keeps those words (offset from sp, value); a capture that finds an entry
+ * re-reads them, innermost first, and when all still hold the stack is the same: its id comes
+ * back without the rest of the walk, a rule lookup per frame or the depot. The loads are
+ * independent of each other (their addresses are known), where a walk's form a chain. Reading
+ * innermost first and stopping at the first difference reads only words the walk itself would
+ * read, within [sp, stack top).
+ * Lookup: the first SC_HASH_STEPS steps are taken as the walk takes them, and a hash of the first
+ * pc, the sp and those return addresses picks a set; the set's line holds a 32-bit tag per way,
+ * so a lookup touches that line and, on a tag match, its entry. A walk is kept only the second
+ * time its hash misses in a set (the set remembers the last missing hash), so stacks seen once
+ * do not evict the ones that repeat. Tables come from tool memory, one per thread, taken at the
+ * thread's SC_AFTER-th walk with an id and given back to a pool when a thread memplumber started
+ * ends; at most SC_TABLES exist (threads beyond walk as before). A flush (dlclose) drops every
+ * entry (memo_gen). */
+#define SC_WORDS 14
+#define SC_WAYS 8
+#define SC_SETS_LOG 9
+#define SC_SETS (1u << SC_SETS_LOG)
+#define SC_HASH_STEPS 3
+#define SC_AFTER 16
+#define SC_TABLES 32
+#define SC_BP0 1u /* flags: rbp at the first frame must match bp0 */
+
+struct sc_set {
+    uint32_t tag[SC_WAYS]; /* high bits of the start's hash, 0: empty way */
+    uint32_t fh[SC_WAYS];  /* hash of the way's words (sc_word_hash) */
+    uint16_t os[SC_WAYS];  /* hash of the way's offsets: ways with equal os read the same slots */
+    uint32_t pending;      /* tag of the last miss not kept */
+    uint32_t next;         /* the way replaced next (round robin) */
+} __attribute__((aligned(64)));
+
+struct sc_entry {
+    uint64_t key0;      /* first frame's pc */
+    uintptr_t sp0;
+    uintptr_t bp0;      /* ^ BP_MASK; compared when flags & SC_BP0 */
+    uint32_t id, gen;   /* gen: memo_gen when recorded */
+    uint32_t span;      /* every word read lies below sp0 + span: the last frame's sp */
+    uint16_t total, max;
+    uint8_t nw, flags;
+    uint16_t off[SC_WORDS];  /* word i at sp0 + off[i] ... */
+    uint64_t want[SC_WORDS]; /* ... holds want[i] ^ BP_MASK (no heap pointer kept in the clear) */
+};
+
+struct sc_table {
+    struct sc_set set[SC_SETS];
+    struct sc_entry e[SC_SETS][SC_WAYS];
+    struct sc_table *next; /* in the pool */
+};
+
+#define SC_NONE ((struct sc_table *)1)
+static __thread struct sc_table *tls_sc __attribute__((tls_model("initial-exec")));
+static __thread uint32_t tls_sc_busy __attribute__((tls_model("initial-exec")));
+static __thread uint32_t tls_sc_walks __attribute__((tls_model("initial-exec")));
+static struct sc_table *sc_pool;
+static int sc_pool_lock;
+static unsigned sc_made;
+
+#define SC_K1 0x9e3779b97f4a7c15ull
+#define SC_K2 0xc2b2ae3d27d4eb4full
+#define SC_K3 0xff51afd7ed558ccdull
+
+static inline unsigned sc_index(uint64_t h) { return (unsigned)(h >> (64 - SC_SETS_LOG)); }
+static inline uint32_t sc_tag(uint64_t h) { return (uint32_t)h | 1u; }
+
+static int sc_pool_trylock(void)
+{
+    return !__atomic_load_n(&sc_pool_lock, __ATOMIC_RELAXED) &&
+           !__atomic_exchange_n(&sc_pool_lock, 1, __ATOMIC_ACQUIRE);
+}
+
+static void sc_pool_unlock(void) { __atomic_store_n(&sc_pool_lock, 0, __ATOMIC_RELEASE); }
+
+/* The calling thread's table, taken from the pool or made; SC_NONE when there is none to have,
+ * NULL to try again later. A table from the pool holds a dead thread's entries: its words are
+ * checked like any others (a new stack at the same place differs in them). */
+__attribute__((noinline)) static struct sc_table *sc_take(void)
+{
+    if (!sc_pool_trylock())
+        return NULL;
+    struct sc_table *t = sc_pool;
+    if (t) {
+        sc_pool = t->next;
+    } else if (sc_made < SC_TABLES) {
+        sc_made++;
+        sc_pool_unlock();
+        t = mp_pages_alloc(sizeof *t);
+        return t ? t : SC_NONE;
+    }
+    sc_pool_unlock();
+    return t ? t : SC_NONE;
+}
+
+void mp_unwind_thread_end(void)
+{
+    struct sc_table *t = tls_sc;
+    if (tls_sc_busy)
+        return;
+    tls_sc = SC_NONE; /* a destructor that allocates after this walks without the cache */
+    if (!t || t == SC_NONE)
+        return;
+    for (int i = 0; i < 1000; i++) {
+        if (sc_pool_trylock()) {
+            t->next = sc_pool;
+            sc_pool = t;
+            sc_pool_unlock();
+            return;
+        }
+        __builtin_ia32_pause();
+    }
+    /* the pool stayed locked: the table is not reused (still counted in sc_made) */
+}
+
+void mp_unwind_child_after_fork(void) { sc_pool_lock = 0; }
+
+/* Whether the cache pays for itself is measured per thread, not guessed. It saves the walk and
+ * the depot when the program's stacks repeat, but its entries are tool memory the program's own
+ * data competes with in the caches: a program with more stacks in turn than the cache holds (C++
+ * trees, ~5,000 stacks) missed the cache lines of its own heap three times as often and ran 25%
+ * slower with the cache than without, at an 83% hit rate. So a thread starts with the cache on
+ * and, after SC_EPOCH_FIRST captures, runs a trial: SC_ROUNDS rounds of two blocks of SC_BLOCK
+ * captures, one with the cache and one without (the order alternates from round to round). The
+ * second half of each block is timed in the thread's CPU time, the program's own work between
+ * captures included, since that is where the cost of the cache's lines shows (the first half
+ * lets the caches settle after the switch: with short blocks, timed whole, the mode in use before
+ * the trial won every time; with wall-clock time, preemption decided the rounds of 4 threads on 2
+ * cores). The cache stays on for the next epoch if it was faster in most rounds. Trials come
+ * every SC_EPOCH captures, twice as far apart each time the verdict repeats (up to SC_EPOCH_MAX):
+ * a trial runs half its blocks in the slower mode. stack_cache=yes or no skips the trials. */
+#define SC_EPOCH_FIRST 65536u
+#define SC_EPOCH 262144u
+#define SC_EPOCH_MAX (1u << 24)
+#define SC_BLOCK 4096u
+#define SC_ROUNDS 5u
+
+struct sc_judge {
+    uint32_t n;    /* captures since the last verdict */
+    uint32_t next; /* the trial starts at this n (0: not yet set) */
+    uint8_t off;   /* the verdict: 1 = no lookups */
+    uint8_t prev;  /* during a trial: the mode of the block in progress (1: with the cache) */
+    uint8_t wins;  /* rounds of this trial the cache won */
+    uint32_t epoch; /* captures from one trial to the next */
+    uint64_t t_prev; /* CPU time when the timed half of the block in progress began */
+    uint64_t sum[2]; /* this round's time: [0] without the cache, [1] with it */
+};
+static __thread struct sc_judge tls_scj __attribute__((tls_model("initial-exec")));
+static int sc_policy; /* MP_STACK_CACHE_AUTO, _ON, _OFF */
+
+void mp_unwind_set_stack_cache(int policy) { __atomic_store_n(&sc_policy, policy, __ATOMIC_RELAXED); }
+
+/* The calling thread's CPU time in ns (time it spends preempted does not count). */
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+__attribute__((noinline)) static int sc_trial(struct sc_judge *j)
+{
+    if (!j->next) { /* a new thread */
+        j->next = SC_EPOCH_FIRST;
+        return !j->off;
+    }
+    const uint32_t k = j->n - j->next; /* this capture's place in the trial */
+    if (k % SC_BLOCK == 0 && k) {      /* a block ended: its second half's time */
+        j->sum[j->prev] += thread_cpu_ns() - j->t_prev;
+        if (k % (2 * SC_BLOCK) == 0) { /* and a round */
+            j->wins += j->sum[1] < j->sum[0];
+            j->sum[0] = j->sum[1] = 0;
+        }
+    }
+    if (k >= 2 * SC_ROUNDS * SC_BLOCK) {
+        const uint8_t off = 2u * j->wins <= SC_ROUNDS;
+        /* the same verdict again: trials get rarer (a trial costs its blocks in the worse mode) */
+        j->epoch = off == j->off && j->epoch ? (j->epoch < SC_EPOCH_MAX ? 2 * j->epoch : SC_EPOCH_MAX)
+                                             : SC_EPOCH;
+        j->off = off;
+        if (j->off)
+            STAT(trial_off);
+        else
+            STAT(trial_on);
+        j->wins = 0;
+        j->n = 0;
+        j->next = j->epoch;
+        return !j->off;
+    }
+    if (k % SC_BLOCK == SC_BLOCK / 2) /* the first half of a block warms up */
+        j->t_prev = thread_cpu_ns();
+    const uint32_t b = k / SC_BLOCK;
+    j->prev = (uint8_t)((b ^ (b >> 1)) & 1);
+    return j->prev;
+}
+
+/* Whether this capture looks in the cache. */
+static inline int sc_use(void)
+{
+    const int policy = __atomic_load_n(&sc_policy, __ATOMIC_RELAXED);
+    if (policy != MP_STACK_CACHE_AUTO)
+        return policy == MP_STACK_CACHE_ON;
+    struct sc_judge *const j = &tls_scj;
+    if (__builtin_expect(++j->n < j->next, 1))
+        return !j->off;
+    return sc_trial(j);
+}
+
+/* A capture starting at (key, sp, bp) that the cache knows: its stack id and frame count, or 0
+ * with *hp the hash for sc_record. */
+__attribute__((no_sanitize_address)) static inline uint32_t sc_lookup(const struct cache_entry *table,
+                                                                     uint64_t key, uintptr_t sp,
+                                                                     uintptr_t bp, int max,
+                                                                     uintptr_t limit, int *total,
+                                                                     uint64_t *hp)
+{
+    struct sc_table *const t = tls_sc;
+    if ((uintptr_t)t <= 1 || tls_sc_busy || !__atomic_load_n(&memo_enabled, __ATOMIC_RELAXED))
+        return 0;
+    /* the first steps, as the walk takes them */
+    uint64_t h = key ^ (sp * SC_K1), k = key;
+    uintptr_t s = sp;
+    for (int i = 0; i < SC_HASH_STEPS && i + 1 < max; i++) {
+        const uint64_t v = cache_lookup(table, k);
+        if (!(v & RULE_FAST) || !(v & 1))
+            break;
+        const uintptr_t cfa = s + (uintptr_t)(int64_t)(int32_t)(v >> 32);
+        if (cfa - (s + 8) > limit - (s + 8))
+            break;
+        k = load_word(cfa - 8);
+        s = cfa;
+        h = (h + k) * SC_K2;
+    }
+    h *= SC_K3;
+    *hp = h;
+    const unsigned x = sc_index(h);
+    const uint32_t tag = sc_tag(h);
+    const struct sc_set *const set = &t->set[x];
+    unsigned mask = 0;
+    for (int w = 0; w < SC_WAYS; w++)
+        mask |= (unsigned)(set->tag[w] == tag) << w;
+    /* Ways with one tag are paths that part after the hashed steps (a recursive function's two
+     * call sites further out), and most of them read the same slots: the first way's words are
+     * all read and hashed, which rules out, without a load, every other way with those slots
+     * whose word hash differs. */
+    const uint32_t gen = __atomic_load_n(&memo_gen, __ATOMIC_RELAXED);
+    uint32_t fx = 0;
+    int os1 = -1;
+    while (mask) {
+        const int w = __builtin_ctz(mask);
+        mask &= mask - 1;
+        if (os1 >= 0 && (set->os[w] != os1 || set->fh[w] != fx))
+            continue; /* other slots (rare: kept, but found only when first) or other words */
+        const struct sc_entry *const e = &t->e[x][w];
+        if (e->key0 != key || e->sp0 != sp || e->gen != gen || e->max != max ||
+            ((e->flags & SC_BP0) && e->bp0 != (bp ^ BP_MASK)) || e->span > limit - sp)
+            continue;
+        const int nw = e->nw;
+        if (os1 < 0) {
+            uint64_t diff = 0, hx = 0;
+            for (int i = 0; i < nw; i++) {
+                const uint64_t word = load_word(sp + e->off[i]);
+                diff |= (word ^ BP_MASK) ^ e->want[i];
+                hx += (word + (uint64_t)i) * SC_K2;
+            }
+            if (!diff) {
+                *total = e->total;
+                return e->id;
+            }
+            fx = (uint32_t)(hx >> 32);
+            os1 = set->os[w];
+            continue;
+        }
+        int i = 0;
+        while (i < nw && (load_word(sp + e->off[i]) ^ BP_MASK) == e->want[i])
+            i++;
+        if (i == nw) {
+            *total = e->total;
+            return e->id;
+        }
+    }
+    return 0;
+}
+
+/* Keep walk W (all its frames in W->f, an id attached, ended for a reason its frames decide)
+ * under hash h in the calling thread's cache, when every step is a fast rule, its words fit and
+ * its hash missed in that set before. */
+__attribute__((noinline)) static void sc_record(const struct memo_walk *W, uint64_t h)
+{
+    if (tls_sc_busy || __atomic_load_n(&sc_policy, __ATOMIC_RELAXED) == MP_STACK_CACHE_OFF)
+        return;
+    struct sc_table *t = tls_sc;
+    if ((uintptr_t)t <= 1) {
+        if (t == SC_NONE || ++tls_sc_walks < SC_AFTER)
+            return;
+        tls_sc_walks = 0;
+        if (!(t = sc_take()))
+            return;
+        tls_sc = t;
+        return; /* the next walk is looked up and gets its hash */
+    }
+    if (!h)
+        return;
+    const unsigned x = sc_index(h);
+    const uint32_t tag = sc_tag(h);
+    struct sc_set *const set = &t->set[x];
+    if (set->pending != tag) {
+        set->pending = tag; /* kept if it misses here again */
+        return;
+    }
+    const struct memo_frame *const f = W->f;
+    const int n = W->n;
+    if (n < 2 || n >= JOIN_MIN || (f[0].key & EXACT_BIT) || f[n - 1].sp - f[0].sp > UINT32_MAX)
+        return;
+    /* A saved rbp matters only if a later step computes its CFA from rbp before another reload;
+     * elsewhere it is whatever data the function kept in rbp. need[k + 1]: the rbp that step k
+     * reloads is used; need[0]: rbp at the first frame is. */
+    uint8_t need[MEMO_MAX + 1];
+    int last = 0, nw = 0;
+    need[0] = 0;
+    for (int k = 0; k + 1 < n; k++) {
+        const uint64_t v = f[k].rule;
+        if (!(v & RULE_FAST))
+            return;
+        need[k + 1] = 0;
+        if (!(v & 1))
+            need[last] = 1;
+        if (v & (BP_AT_CFA << 4))
+            last = k + 1;
+        nw++;
+    }
+    for (int k = 1; k < n; k++)
+        nw += need[k];
+    const uintptr_t sp0 = f[0].sp;
+    if (nw > SC_WORDS || f[n - 1].sp - sp0 > UINT16_MAX)
+        return;
+    tls_sc_busy = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    const unsigned way = set->next % SC_WAYS;
+    set->next = way + 1;
+    set->pending = 0;
+    set->tag[way] = 0; /* no match while written (a handler's lookup skips the cache anyway) */
+    struct sc_entry *const e = &t->e[x][way];
+    int i = 0;
+    for (int k = 0; k + 1 < n; k++) {
+        e->off[i] = (uint16_t)(f[k + 1].sp - 8 - sp0);
+        e->want[i++] = f[k + 1].key ^ BP_MASK;
+        if (need[k + 1]) {
+            e->off[i] = (uint16_t)(f[k + 1].sp + (uintptr_t)(intptr_t)(int16_t)(f[k].rule >> 16) - sp0);
+            e->want[i++] = f[k + 1].bp; /* already ^ BP_MASK */
+        }
+    }
+    e->key0 = f[0].key;
+    e->sp0 = sp0;
+    e->bp0 = f[0].bp;
+    e->flags = need[0] ? SC_BP0 : 0;
+    e->id = W->id;
+    e->gen = __atomic_load_n(&memo_gen, __ATOMIC_RELAXED);
+    e->span = (uint32_t)(f[n - 1].sp - sp0);
+    e->total = (uint16_t)W->total;
+    e->max = (uint16_t)W->max;
+    e->nw = (uint8_t)nw;
+    uint64_t hx = 0, ho = (uint64_t)nw;
+    for (int j = 0; j < nw; j++) {
+        hx += ((e->want[j] ^ BP_MASK) + (uint64_t)j) * SC_K2;
+        ho = (ho + e->off[j]) * SC_K1;
+    }
+    set->fh[way] = (uint32_t)(hx >> 32);
+    set->os[way] = (uint16_t)(ho >> 48);
+    set->tag[way] = tag;
+    STAT(sc_rec);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    tls_sc_busy = 0;
+}
+
 __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_regs *start,
                                                       uintptr_t *pcs, int max,
                                                       struct mp_unwind_info *info)
@@ -1395,6 +1782,8 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
     /* A: the previous walk (m entries, A->f[J..m-1] verified), B: this walk, entry n-1 written
      * per step. join_sp: the sp where A's verified suffix starts (UINTPTR_MAX: none). */
     struct memo *const memo = &tls_memo[mp_unwind_memo_slot & 1];
+    uint64_t sc_h = 0;
+    const int sc_on = info && sc_use();
     struct memo_walk *A = NULL, *B = &memo_scratch;
     int m = 0, J = 0;
     uintptr_t join_sp = UINTPTR_MAX, anchor_sp = UINTPTR_MAX;
@@ -1425,9 +1814,24 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
                 memo->busy = 0;
                 return m;
             }
-            if (J < m && m >= JOIN_MIN)
-                join_sp = A->f[J].sp;
         }
+        /* Not the previous stack: the cache, unless the previous walk was deep (JOIN_MIN entries
+         * or more), whose shared outer frames the memo's join replays more cheaply than the
+         * cache's misses cost. */
+        if (sc_on && m < JOIN_MIN) {
+            int total;
+            const uint32_t id = sc_lookup(table, key, sp, bp, max, limit, &total, &sc_h);
+            if (id) {
+                STAT(sc_hit);
+                info->same_id = id;
+                __atomic_signal_fence(__ATOMIC_SEQ_CST);
+                memo->busy = 0;
+                return total;
+            }
+            STAT(sc_miss);
+        }
+        if (J < m && m >= JOIN_MIN)
+            join_sp = A->f[J].sp;
     }
     struct memo_frame *const Bf = B->f;
 
@@ -1539,6 +1943,7 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
         B->max = max;
         B->end_fixed = (uint8_t)fixed_end;
         B->bp0 = 2;
+        B->sc_hash = sc_h;
         if (__builtin_expect(outer_end, 0) && n <= MEMO_MAX &&
             anchor_sp == UINTPTR_MAX && memo->anchor.tries < ANCHOR_TRIES &&
             (memo->anchor.n == 0 ||
@@ -1572,8 +1977,12 @@ void mp_unwind_attach_id(uint32_t token, uint32_t id)
     memo->busy = 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     /* A signal handler's capture in between recorded a walk of its own: leave that one alone. */
-    if ((memo->serial & 0x3fffffffu) == (token & 0x3fffffffu))
-        memo->w[memo->cur & 1].id = id;
+    if ((memo->serial & 0x3fffffffu) == (token & 0x3fffffffu)) {
+        struct memo_walk *const W = &memo->w[memo->cur & 1];
+        W->id = id;
+        if (id && W->end_fixed && W->total == W->n && memo->gen == __atomic_load_n(&memo_gen, __ATOMIC_RELAXED))
+            sc_record(W, W->sc_hash);
+    }
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     memo->busy = 0;
 }

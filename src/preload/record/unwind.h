@@ -58,6 +58,19 @@ void mp_unwind_set_stop_function(uintptr_t addr);
  * (at_caller = 1). The frames given are the same as without it. Up to 4 functions; hook-safe. */
 void mp_unwind_add_anchor_function(uintptr_t addr, int at_caller);
 
+/* Stack cache policy (option stack_cache): AUTO measures per thread whether the cache makes
+ * captures cheaper and uses it where it does; ON always; OFF never. Stacks are the same in all
+ * three. */
+enum { MP_STACK_CACHE_AUTO, MP_STACK_CACHE_ON, MP_STACK_CACHE_OFF };
+void mp_unwind_set_stack_cache(int policy);
+
+/* The calling thread ends (memplumber's thread trampoline, at its cleanup): its stack cache goes
+ * back to the pool. Later captures of the thread walk without one. Hook-safe. */
+void mp_unwind_thread_end(void);
+
+/* In a forked child: the stack-cache pool's lock may have been held by a thread that is gone. */
+void mp_unwind_child_after_fork(void);
+
 /* Called after dlclose: forget cached rules for code that may have been unmapped. */
 void mp_unwind_flush(void);
 

@@ -183,6 +183,11 @@ static int str_ok(const char *nm, size_t nmlen, const char *val, size_t vallen, 
                    : "is not valid; use alloc, alloc-and-free or alloc-then-free");
         return 0;
     }
+    if (!strcmp(nm, "stack_cache") && !eq(val, vallen, "auto") && !eq(val, vallen, "yes") &&
+        !eq(val, vallen, "no")) {
+        errmsg(err, errlen, nm, nmlen, val, vallen, "is not valid; use auto, yes or no");
+        return 0;
+    }
     if (!strcmp(nm, "report_mode") && mp_options_octal(val, vallen, NULL)) {
         errmsg(err, errlen, nm, nmlen, val, vallen,
                "is not a file mode; use octal digits from 0 to 0777, e.g. 0600 or 644");

@@ -262,6 +262,9 @@ int mp_runtime_ensure(void)
     step_follow_exec();
     mp_modules_init();
     mp_unwind_init();
+    mp_unwind_set_stack_cache(!strcmp(mp_opt.stack_cache, "yes")  ? MP_STACK_CACHE_ON
+                              : !strcmp(mp_opt.stack_cache, "no") ? MP_STACK_CACHE_OFF
+                                                                  : MP_STACK_CACHE_AUTO);
     step_main_stack();
     mp_misuse_init();
     mp_safepoint_init();
@@ -721,6 +724,12 @@ void mp_runtime_thread_number_give(void *number)
         __atomic_store_n(&thread_number_used[i], 0, __ATOMIC_RELEASE);
 }
 
+void mp_runtime_thread_end(void *number)
+{
+    mp_runtime_thread_number_give(number);
+    mp_unwind_thread_end();
+}
+
 /* In a forked child only the forking thread lives on, with its number (as in valgrind). */
 static void thread_numbers_child_after_fork(void)
 {
@@ -762,6 +771,7 @@ static void fork_child(void)
     mp_heap_child_after_fork();
     mp_report_errors_child_after_fork();
     mp_depot_child_after_fork();
+    mp_unwind_child_after_fork();
     mp_live_child_after_fork();
 }
 

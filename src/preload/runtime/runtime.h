@@ -91,6 +91,8 @@ void mp_runtime_before_exec(void);
  * giving it back when the thread ends (the number as a pointer: a pthread cleanup handler). */
 unsigned mp_runtime_thread_number_take(void);
 void mp_runtime_thread_number_give(void *number);
+/* A thread memplumber started ends (its cleanup): gives its number back and its stack cache. */
+void mp_runtime_thread_end(void *number);
 /* _exit/_Exit called by the program; caller_sp: the program's stack pointer at the call. */
 struct mp_report_roots;
 void mp_runtime_before_exit_now(int status, const struct mp_report_roots *roots);

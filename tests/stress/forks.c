@@ -71,6 +71,6 @@ int main(int argc, char **argv)
     stop = 1;
     for (int i = 0; i < 3; i++)
         pthread_join(t[i], NULL);
-    printf("forks: %d children, %d bad\n", children, bad);
+    printf("forks: %d children, %d bad, pid %d\n", children, bad, (int)getpid());
     return bad ? 1 : 0;
 }

@@ -29,10 +29,21 @@ static long vm_kib(void)
 static void *heads[3];
 static long counts[3];
 
+static pthread_barrier_t first_done;
+
 static void *grow(void *arg)
 {
     long i = (long)arg;
     void **head = NULL;
+    /* every thread has its first block before any of them runs the others out of memory (under
+     * load, a thread started last could find nothing left, natively as under memplumber) */
+    void **p0 = malloc(1024);
+    if (p0) {
+        *p0 = NULL;
+        head = p0;
+        counts[i]++;
+    }
+    pthread_barrier_wait(&first_done);
     for (;;) {
         void **p = malloc(1024);
         if (!p)
@@ -59,6 +70,7 @@ int main(void)
     r.rlim_cur = r.rlim_max = (rlim_t)(vm_kib() + 3 * 1024 + 24 * 1024) * 1024;
     if (setrlimit(RLIMIT_AS, &r))
         return 2;
+    pthread_barrier_init(&first_done, NULL, 3);
     for (long i = 0; i < 3; i++)
         if (pthread_create(&t[i], &at, grow, (void *)i))
             return 3;

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <ucontext.h>
@@ -1451,9 +1452,14 @@ static void sc_pool_unlock(void) { __atomic_store_n(&sc_pool_lock, 0, __ATOMIC_R
 
 /* The calling thread's table, taken from the pool or made; SC_NONE when there is none to have,
  * NULL to try again later. A table from the pool holds a dead thread's entries: its words are
- * checked like any others (a new stack at the same place differs in them). */
+ * checked like any others (a new stack at the same place differs in them). Under a finite
+ * RLIMIT_AS (ulimit -v) no table is made: its 800 KiB would come out of the program's own
+ * address space, for speed alone. */
 __attribute__((noinline)) static struct sc_table *sc_take(void)
 {
+    struct rlimit as;
+    if (!getrlimit(RLIMIT_AS, &as) && as.rlim_cur != RLIM_INFINITY)
+        return SC_NONE;
     if (!sc_pool_trylock())
         return NULL;
     struct sc_table *t = sc_pool;

@@ -1583,6 +1583,8 @@ static inline int sc_use(void)
     const int policy = __atomic_load_n(&sc_policy, __ATOMIC_RELAXED);
     if (policy != MP_STACK_CACHE_AUTO)
         return policy == MP_STACK_CACHE_ON;
+    if (tls_sc == SC_NONE)
+        return 0; /* no cache for this thread: nothing to judge */
     struct sc_judge *const j = &tls_scj;
     if (__builtin_expect(++j->n < j->next, 1))
         return !j->off;

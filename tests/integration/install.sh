@@ -129,6 +129,8 @@ if command -v bash >/dev/null; then
     [[ $got == *"--leak-check="* ]] || bad "completion of --leak: '$got'"
     got=$(complete_words memplumber --leak-check=f)
     [ "$got" = full ] || bad "completion of --leak-check=f: '$got'"
+    got=$(complete_words memplumber --stack-cache=)
+    [ "$(echo $got)" = "auto yes no" ] || bad "completion of --stack-cache=: '$got'"
     got=$(complete_words memplumber --track-)
     [[ $got == *"--track-fds"* || $got == *"--track-origins"* ]] || bad "no valgrind option in the completion of --track-: '$got'"
     got=$(complete_words memplumber rep)

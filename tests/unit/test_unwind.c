@@ -569,21 +569,22 @@ static void check_same(const struct mp_unwind_info *info, uintptr_t *pcs, int *n
 
 /* ---- the stack cache: an id handed back for any earlier stack must name identical frames ---- */
 
-#define SC_IDS 200000
+#define SC_IDS 400000
 static uint64_t sc_frames_hash[SC_IDS]; /* per id given out (1 + index): a hash of its frames */
-static int sc_ids, sc_bad, sc_testing;
+static int sc_ids, sc_bad, sc_testing, sc_in_handler;
 static unsigned long sc_answers;
-static pthread_mutex_t sc_ids_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static uint64_t frames_hash(const uintptr_t *pcs, int n)
 {
     uint64_t h = (uint64_t)n * 0x9E3779B97F4A7C15ull;
     for (int i = 0; i < n; i++)
         h = (h ^ pcs[i]) * 0xff51afd7ed558ccdull + (uint64_t)i;
-    return h;
+    return h | 1; /* 0: not written yet */
 }
 
-/* With stack_cache on: the capture's answer against a walk with memo (and so cache) off. */
+/* With stack_cache on: the capture's answer against a walk with memo (and so cache) off.
+ * Lock-free (a signal handler checks too): a new id's frames are written before the id is
+ * attached, so an id handed back always has its frames. */
 static void sc_check(const struct mp_unwind_regs *r)
 {
     uintptr_t pcs[MAXF], off[MAXF];
@@ -592,26 +593,26 @@ static void sc_check(const struct mp_unwind_regs *r)
     mp_unwind_set_memo(0);
     int noff = mp_unwind(r, off, MAXF);
     mp_unwind_set_memo(1);
-    pthread_mutex_lock(&sc_ids_lock);
+    int bad = 0;
     if (info.same_id) {
-        sc_answers++;
+        __atomic_add_fetch(&sc_answers, 1, __ATOMIC_RELAXED);
         uint32_t i = info.same_id - 1;
-        if ((i >= (uint32_t)sc_ids || sc_frames_hash[i] != frames_hash(off, noff) || n != noff) &&
-            sc_bad++ < 3)
-            printf("  stack cache: id %u handed back for other frames (%d vs %d)\n", info.same_id,
-                   n, noff);
+        bad = i >= SC_IDS || n != noff ||
+              __atomic_load_n(&sc_frames_hash[i], __ATOMIC_ACQUIRE) != frames_hash(off, noff);
     } else {
         int ok = n == noff;
         for (int k = 0; ok && k < n; k++)
             ok = pcs[k] == off[k];
-        if (!ok && sc_bad++ < 3)
-            printf("  stack cache: a walk differs from the walk with the memo off\n");
-        if (sc_ids < SC_IDS) {
-            sc_frames_hash[sc_ids] = frames_hash(off, noff);
-            mp_unwind_attach_id(info.token, (uint32_t)++sc_ids);
+        bad = !ok;
+        int i = __atomic_fetch_add(&sc_ids, 1, __ATOMIC_RELAXED);
+        if (i < SC_IDS) {
+            __atomic_store_n(&sc_frames_hash[i], frames_hash(off, noff), __ATOMIC_RELEASE);
+            mp_unwind_attach_id(info.token, (uint32_t)i + 1);
         }
     }
-    pthread_mutex_unlock(&sc_ids_lock);
+    if (bad && __atomic_fetch_add(&sc_bad, 1, __ATOMIC_RELAXED) < 3 && !sc_in_handler)
+        printf("  stack cache: an answer differs from the walk with the memo off (%d vs %d frames%s)\n",
+               n, noff, info.same_id ? ", from the cache or the memo" : "");
 }
 
 static NOINLINE void tree_capture(void)
@@ -744,6 +745,19 @@ static void *sc_thread(void *arg)
     return arg;
 }
 
+static int sc_handler_runs;
+
+static void on_sc_timer(int sig __attribute__((unused)))
+{
+    int slot = mp_unwind_memo_slot;
+    mp_unwind_memo_slot = 1;
+    sc_in_handler = 1;
+    tree(1 + (int)(sc_handler_runs % 5));
+    sc_in_handler = 0;
+    mp_unwind_memo_slot = slot;
+    sc_handler_runs++;
+}
+
 static void test_stack_cache(void)
 {
     unsigned long hits = mp_unwind_stat_sc_hit;
@@ -759,6 +773,23 @@ static void test_stack_cache(void)
         for (int i = 0; i < nt; i++)
             pthread_join(t[i], NULL);
     }
+    /* a timer signal whose handler captures through the other memo (as a free does with full
+     * free stacks), so that it looks up and records while the interrupted capture may be in
+     * the middle of a lookup or a record of its own */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sc_timer;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = {{0, 50}, {0, 50}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    for (int i = 0; i < 30000; i++)
+        tree(1 + (int)(rnd() % 8));
+    struct itimerval stop = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_REAL, &stop, NULL);
+    signal(SIGALRM, SIG_DFL);
+    printf("  stack cache: %d handler captures\n", sc_handler_runs);
+    check(sc_handler_runs > 50, "stack cache: the timer's handler captured");
     sc_testing = 0;
     mp_unwind_set_stack_cache(MP_STACK_CACHE_AUTO);
     printf("  stack cache: %lu answers from the cache, %lu in all without a walk, %d stacks\n",

@@ -1591,17 +1591,14 @@ static inline int sc_use(void)
     return sc_trial(j);
 }
 
-/* A capture starting at (key, sp, bp) that the cache knows: its stack id and frame count, or 0
- * with *hp the hash for sc_record. */
-__attribute__((no_sanitize_address)) static inline uint32_t sc_lookup(const struct cache_entry *table,
-                                                                     uint64_t key, uintptr_t sp,
-                                                                     uintptr_t bp, int max,
-                                                                     uintptr_t limit, int *total,
-                                                                     uint64_t *hp)
+/* sc_lookup's work, with the cache table known to exist and held. */
+__attribute__((no_sanitize_address)) static inline uint32_t sc_lookup_in(const struct cache_entry *table,
+                                                                        uint64_t key, uintptr_t sp,
+                                                                        uintptr_t bp, int max,
+                                                                        uintptr_t limit, int *total,
+                                                                        uint64_t *hp)
 {
     struct sc_table *const t = tls_sc;
-    if ((uintptr_t)t <= 1 || tls_sc_busy || !__atomic_load_n(&memo_enabled, __ATOMIC_RELAXED))
-        return 0;
     /* the first steps, as the walk takes them */
     uint64_t h = key ^ (sp * SC_K1), k = key;
     uintptr_t s = sp;
@@ -1665,6 +1662,26 @@ __attribute__((no_sanitize_address)) static inline uint32_t sc_lookup(const stru
         }
     }
     return 0;
+}
+
+/* A capture starting at (key, sp, bp) that the cache knows: its stack id and frame count, or 0
+ * with *hp the hash for sc_record. tls_sc_busy is held meanwhile, so that a signal handler's
+ * capture neither reads nor records into the table under this lookup (its record could rewrite
+ * the entry being compared). */
+__attribute__((no_sanitize_address)) static inline uint32_t sc_lookup(const struct cache_entry *table,
+                                                                     uint64_t key, uintptr_t sp,
+                                                                     uintptr_t bp, int max,
+                                                                     uintptr_t limit, int *total,
+                                                                     uint64_t *hp)
+{
+    if ((uintptr_t)tls_sc <= 1 || tls_sc_busy || !__atomic_load_n(&memo_enabled, __ATOMIC_RELAXED))
+        return 0;
+    tls_sc_busy = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    const uint32_t id = sc_lookup_in(table, key, sp, bp, max, limit, total, hp);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    tls_sc_busy = 0;
+    return id;
 }
 
 /* Keep walk W (all its frames in W->f, an id attached, ended for a reason its frames decide)

@@ -324,20 +324,31 @@ static void on_timer(int sig __attribute__((unused)))
         spin_stop = 1;
 }
 
-static void test_signal_async(void)
+/* SIGALRM every usec microseconds, handled by h (SA_RESTART); timer_stop ends it. */
+static void timer_start(void (*h)(int), long usec)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_timer;
+    sa.sa_handler = h;
     sa.sa_flags = SA_RESTART;
     sigaction(SIGALRM, &sa, NULL);
-    sig_hits = 0;
-    struct itimerval it = { { 0, 200 }, { 0, 200 } };
+    struct itimerval it = { { 0, usec }, { 0, usec } };
     setitimer(ITIMER_REAL, &it, NULL);
-    spin(&spin_stop);
+}
+
+static void timer_stop(void)
+{
     struct itimerval off = { { 0, 0 }, { 0, 0 } };
     setitimer(ITIMER_REAL, &off, NULL);
     signal(SIGALRM, SIG_DFL);
+}
+
+static void test_signal_async(void)
+{
+    sig_hits = 0;
+    timer_start(on_timer, 200);
+    spin(&spin_stop);
+    timer_stop();
     if (async_bad)
         printf("  timer: %d of %d captures differ\n", async_bad, (int)sig_hits);
     check(async_bad == 0, "asynchronous timer signal interrupting a loop");
@@ -391,17 +402,9 @@ static NOINLINE int reentry_loop(void)
 
 static void test_signal_reentry(void)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_reentry;
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGALRM, &sa, NULL);
-    struct itimerval it = { { 0, 100 }, { 0, 100 } };
-    setitimer(ITIMER_REAL, &it, NULL);
+    timer_start(on_reentry, 100);
     int bad = reentry_loop();
-    struct itimerval off = { { 0, 0 }, { 0, 0 } };
-    setitimer(ITIMER_REAL, &off, NULL);
-    signal(SIGALRM, SIG_DFL);
+    timer_stop();
     printf("  reentry: %d handler captures\n", (int)reentry_hits);
     check(reentry_bad == 0, "captures from a handler interrupting mp_unwind");
     check(bad == 0, "captures interrupted by a handler that captures");
@@ -776,18 +779,10 @@ static void test_stack_cache(void)
     /* a timer signal whose handler captures through the other memo (as a free does with full
      * free stacks), so that it looks up and records while the interrupted capture may be in
      * the middle of a lookup or a record of its own */
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sc_timer;
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGALRM, &sa, NULL);
-    struct itimerval it = {{0, 50}, {0, 50}};
-    setitimer(ITIMER_REAL, &it, NULL);
+    timer_start(on_sc_timer, 50);
     for (int i = 0; i < 30000; i++)
         tree(1 + (int)(rnd() % 8));
-    struct itimerval stop = {{0, 0}, {0, 0}};
-    setitimer(ITIMER_REAL, &stop, NULL);
-    signal(SIGALRM, SIG_DFL);
+    timer_stop();
     printf("  stack cache: %d handler captures\n", sc_handler_runs);
     check(sc_handler_runs > 50, "stack cache: the timer's handler captured");
     sc_testing = 0;

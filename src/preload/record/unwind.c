@@ -1475,6 +1475,8 @@ __attribute__((noinline)) static struct sc_table *sc_take(void)
     return t ? t : SC_NONE;
 }
 
+static void sc_count_flush(void);
+
 void mp_unwind_thread_end(void)
 {
     struct sc_table *t = tls_sc;
@@ -1483,6 +1485,7 @@ void mp_unwind_thread_end(void)
     tls_sc = SC_NONE; /* a destructor that allocates after this walks without the cache */
     if (!t || t == SC_NONE)
         return;
+    sc_count_flush();
     for (int i = 0; i < 1000; i++) {
         if (sc_pool_trylock()) {
             t->next = sc_pool;
@@ -1496,6 +1499,31 @@ void mp_unwind_thread_end(void)
 }
 
 void mp_unwind_child_after_fork(void) { sc_pool_lock = 0; }
+
+/* Lookups and hits, for verbosity=2: counted per thread and added to the totals every
+ * SC_COUNT_FLUSH lookups and when the thread ends (so a report sees other threads' counts up to
+ * their last flush). */
+#define SC_COUNT_FLUSH 4096u
+static __thread uint32_t tls_sc_lookups __attribute__((tls_model("initial-exec")));
+static __thread uint32_t tls_sc_hits __attribute__((tls_model("initial-exec")));
+static uint64_t sc_total_lookups, sc_total_hits;
+static uint32_t sc_trials_on, sc_trials_off;
+
+static void sc_count_flush(void)
+{
+    __atomic_add_fetch(&sc_total_lookups, tls_sc_lookups, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&sc_total_hits, tls_sc_hits, __ATOMIC_RELAXED);
+    tls_sc_lookups = tls_sc_hits = 0;
+}
+
+void mp_unwind_stack_cache_stats(struct mp_stack_cache_stats *out)
+{
+    out->caches = __atomic_load_n(&sc_made, __ATOMIC_RELAXED);
+    out->lookups = __atomic_load_n(&sc_total_lookups, __ATOMIC_RELAXED) + tls_sc_lookups;
+    out->hits = __atomic_load_n(&sc_total_hits, __ATOMIC_RELAXED) + tls_sc_hits;
+    out->trials_on = __atomic_load_n(&sc_trials_on, __ATOMIC_RELAXED);
+    out->trials_off = __atomic_load_n(&sc_trials_off, __ATOMIC_RELAXED);
+}
 
 /* Whether the cache pays for itself is measured per thread, not guessed. It saves the walk and
  * the depot when the program's stacks repeat, but its entries are tool memory the program's own
@@ -1561,6 +1589,7 @@ __attribute__((noinline)) static int sc_trial(struct sc_judge *j)
         j->epoch = off == j->off && j->epoch ? (j->epoch < SC_EPOCH_MAX ? 2 * j->epoch : SC_EPOCH_MAX)
                                              : SC_EPOCH;
         j->off = off;
+        __atomic_add_fetch(j->off ? &sc_trials_off : &sc_trials_on, 1, __ATOMIC_RELAXED);
         if (j->off)
             STAT(trial_off);
         else
@@ -1679,6 +1708,9 @@ __attribute__((no_sanitize_address)) static inline uint32_t sc_lookup(const stru
     tls_sc_busy = 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     const uint32_t id = sc_lookup_in(table, key, sp, bp, max, limit, total, hp);
+    tls_sc_hits += id != 0;
+    if (++tls_sc_lookups == SC_COUNT_FLUSH)
+        sc_count_flush();
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     tls_sc_busy = 0;
     return id;

@@ -64,6 +64,14 @@ void mp_unwind_add_anchor_function(uintptr_t addr, int at_caller);
 enum { MP_STACK_CACHE_AUTO, MP_STACK_CACHE_ON, MP_STACK_CACHE_OFF };
 void mp_unwind_set_stack_cache(int policy);
 
+/* What the stack caches did (verbosity=2): caches made, lookups and hits (other threads' counts
+ * as of their last flush, every 4,096 lookups), and the verdicts of the trials. */
+struct mp_stack_cache_stats {
+    uint64_t lookups, hits;
+    uint32_t caches, trials_on, trials_off;
+};
+void mp_unwind_stack_cache_stats(struct mp_stack_cache_stats *out);
+
 /* The calling thread ends (memplumber's thread trampoline, at its cleanup): its stack cache goes
  * back to the pool. Later captures of the thread walk without one. Hook-safe. */
 void mp_unwind_thread_end(void);

@@ -30,6 +30,7 @@
 #include "preload/runtime/live.h"
 #include "preload/record/maps.h"
 #include "preload/record/modules.h"
+#include "preload/record/unwind.h"
 #include "preload/runtime/outfd.h"
 #include "preload/runtime/report_plain.h"
 #include "preload/runtime/report_spawn.h"
@@ -1355,6 +1356,17 @@ static void stage_finish(struct report_run *run)
                     (unsigned long long)run->stats.heap_bytes_scanned, ms_between(&run->t0, &run->t1),
                     ms_between(&run->t1, &run->t2), (unsigned long long)(mp_arena_mapped_bytes() >> 10),
                     (unsigned long long)internal_blocks, (unsigned long long)internal_bytes);
+    if (mp_opt.verbosity >= 2) {
+        struct mp_stack_cache_stats sc;
+        mp_unwind_stack_cache_stats(&sc);
+        if (sc.caches)
+            mp_fdprintf(mp_err_fd(),
+                        "memplumber: stack cache: %u cache%s, %llu lookups, %llu answered (%llu%%); "
+                        "trials: kept on %u times, off %u times\n",
+                        sc.caches, sc.caches == 1 ? "" : "s", (unsigned long long)sc.lookups, (unsigned long long)sc.hits,
+                        (unsigned long long)(sc.lookups ? sc.hits * 100 / sc.lookups : 0),
+                        sc.trials_on, sc.trials_off);
+    }
     uint64_t local_leak_errors = run->recs ? leak_errors(run->recs, run->in.nrecords) : 0;
     if (run->recs)
         mp_pages_free(run->recs, run->recs_cap * sizeof *run->recs);

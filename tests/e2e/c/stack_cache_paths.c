@@ -5,8 +5,9 @@
  * Thousands of allocations alternate between the paths, so the cache is filled and hit; the blocks
  * kept are then leaked, a known number per path, and each path's record must count its own.
  * The same in four threads (each with its own cache) and with stack_cache=no.
- * RUN:        %memplumber --stack-cache=yes --json %t.json -- %bin
+ * RUN:        %memplumber --stack-cache=yes --verbosity=2 --json %t.json -- %bin
  * STDOUT:     done
+ * STDERR-RE:  memplumber: stack cache: [1-9]\d* caches?, [1-9]\d* lookups, [1-9]\d* answered \(\d+%\); trials: kept on 0 times, off 0 times
  * EXPECT:     definitely_lost bytes=3200 blocks=400 frame0=leaf frame3=mid3 frame4=via_a frame5=flat_loop frame6=main
  * EXPECT:     definitely_lost bytes=1600 blocks=200 frame0=leaf frame3=mid3 frame4=via_b frame5=flat_loop frame6=main
  * EXPECT:     definitely_lost bytes=800 blocks=100 frame0=leaf frame3=mid3 frame4=via_a frame5=deeper frame6=deeper frame7=main

@@ -396,6 +396,15 @@ int mp_heap_find(uintptr_t addr, struct mp_block *out)
 
 /* ---- realloc ---- */
 
+/* Where realloc_begin found the block's entry, for realloc_end: most reallocs end where they
+ * began (the entry has not moved: no deletion shifted it, the table did not grow), and then the
+ * second probe is one compare. Checked before use; a handler's realloc in between overwrites it
+ * and the interrupted end probes as before. */
+static __thread struct {
+    const struct entry *tab;
+    uint32_t i;
+} realloc_hint __attribute__((tls_model("initial-exec")));
+
 int mp_heap_realloc_begin(uintptr_t addr, struct mp_block *out)
 {
     uint64_t h = hash_addr(addr);
@@ -405,6 +414,8 @@ int mp_heap_realloc_begin(uintptr_t addr, struct mp_block *out)
     if (i >= 0) {
         unpack(&s->tab[i], out);
         s->tab[i].meta |= REALLOC_BIT;
+        realloc_hint.tab = s->tab;
+        realloc_hint.i = (uint32_t)i;
     }
     crit_leave(s, prev);
     if (i >= 0 && out->size == SIZE_BIG)
@@ -417,7 +428,10 @@ int mp_heap_realloc_end(uintptr_t addr, uintptr_t q, size_t size, uint32_t stack
     uint64_t h = hash_addr(addr);
     struct shard *s = shard_of(addr);
     int prev = crit_enter(s);
-    int64_t i = find_slot(s, h, addr);
+    const uint32_t hint = realloc_hint.i;
+    int64_t i = realloc_hint.tab == s->tab && hint < s->cap && (s->tab[hint].addr & ADDR_MASK) == addr
+                    ? (int64_t)hint
+                    : find_slot(s, h, addr);
     /* Only our own entry: once the real realloc has moved the block, another thread may have
      * been handed the old address and recorded it (without the flag). */
     int ours = i >= 0 && (s->tab[i].meta & REALLOC_BIT);

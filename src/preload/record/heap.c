@@ -304,6 +304,8 @@ static void delete_slot(struct shard *s, uint32_t i)
 
 /* ---- public operations ---- */
 
+#define PREFETCH_MIN_CAP 4096
+
 void mp_heap_prefetch(uintptr_t addr)
 {
     uint64_t h = hash_addr(addr);
@@ -311,7 +313,8 @@ void mp_heap_prefetch(uintptr_t addr)
     /* Racy reads: a table being replaced only makes the hint useless (prefetch never faults). */
     uint32_t cap = __atomic_load_n(&s->cap, __ATOMIC_RELAXED);
     const struct entry *tab = __atomic_load_n(&s->tab, __ATOMIC_RELAXED);
-    if (cap)
+    /* A small table (64 KiB or less a shard) stays in the caches: nothing to start early. */
+    if (cap > PREFETCH_MIN_CAP)
         __builtin_prefetch(&tab[home_of(addr, h, cap)], 1);
 }
 

@@ -3,9 +3,14 @@
  * exec entry of glibc is interposed, since each reaches the kernel through libc's internal
  * execve, not through the exported one. The l-forms gather their arguments into an array on the
  * stack, as glibc does. posix_spawn's child runs none of memplumber's code. Fault signals the
- * program ignores get the real SIG_IGN back for the new image (mp_signals_before_exec). */
+ * program ignores get the real SIG_IGN back for the new image (mp_signals_before_exec), and for
+ * the children of posix_spawn, system and popen (below). */
+#include <errno.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "preload/hooks/real.h"
@@ -97,4 +102,48 @@ MP_EXPORT int execle(const char *path, const char *arg, ...)
     char **envp = NULL;
     GATHER(arg, argv, envp, 1);
     return execve(path, argv, envp);
+}
+
+/* Children started without the exported exec functions (glibc's posix_spawn, and system and
+ * popen, which spawn through glibc's internal posix_spawn) inherit the parent's dispositions
+ * through their exec: a fault signal the program ignores must reach them as the real SIG_IGN,
+ * not as memplumber's handler (which exec turns into SIG_DFL). The parent has the real SIG_IGN
+ * for the length of the call (all of system's wait: a real fault of another thread then kills
+ * without a report, as SIG_IGN does natively), then memplumber's handler back. */
+#define SPAWN(type, name, failed, ...)                                                         \
+    static type real_;                                                                         \
+    if (!real_)                                                                                \
+        real_ = (type)mp_real_next(name);                                                      \
+    if (!real_)                                                                                \
+        return failed;                                                                         \
+    mp_signals_before_exec();                                                                  \
+    __typeof__(real_(__VA_ARGS__)) rc_ = real_(__VA_ARGS__);                                   \
+    mp_signals_after_exec_failed();                                                            \
+    return rc_;
+
+typedef int (*spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+                        const posix_spawnattr_t *, char *const[], char *const[]);
+typedef int (*system_fn)(const char *);
+typedef FILE *(*popen_fn)(const char *, const char *);
+
+MP_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+                          const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    SPAWN(spawn_fn, "posix_spawn", ENOSYS, pid, path, fa, attr, argv, envp);
+}
+
+MP_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    SPAWN(spawn_fn, "posix_spawnp", ENOSYS, pid, file, fa, attr, argv, envp);
+}
+
+MP_EXPORT int system(const char *command)
+{
+    SPAWN(system_fn, "system", -1, command);
+}
+
+MP_EXPORT FILE *popen(const char *command, const char *mode)
+{
+    SPAWN(popen_fn, "popen", NULL, command, mode);
 }

@@ -36,8 +36,8 @@ git init -q repo && git -C repo -c user.name=t -c user.email=t@t commit -q --all
 
 fails=0
 verdicts() {
-    local out=$WORK/v.$RANDOM
-    mkdir -p "$out"
+    local out
+    out=$(mktemp -d "$WORK/v.XXXXXX") # not v.$RANDOM: two commands drew the same directory once
     local name="$*"
     local opts="json=$out/mp.%p.json"
     env MEMPLUMBER_OPTIONS="$opts" valgrind --leak-check=full --trace-children=yes \

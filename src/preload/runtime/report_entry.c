@@ -1126,7 +1126,7 @@ static void stage_stop(struct report_run *run)
     clock_gettime(CLOCK_MONOTONIC, &run->t0);
     mp_depot_lock();
     mp_heap_lock_all();
-    run->nthreads = mp_threads_stop(stopped_threads, MP_MAX_THREADS);
+    run->nthreads = mp_threads_stop(stopped_threads, MP_MAX_THREADS, run->final);
 }
 
 static void stage_scan(struct report_run *run)

@@ -198,18 +198,55 @@ static int task_blocks(pid_t tid, int sig)
  * shows the signals it waits for as unblocked, and a signal sent to it is returned to the
  * program instead of running a handler. /proc/self/task/TID/syscall starts with the number
  * of the system call the thread is blocked in. */
-static int task_in_sigwait(pid_t tid)
+static long task_syscall(pid_t tid)
 {
     char buf[256];
     if (read_task_file(tid, "syscall", buf, sizeof buf) <= 0)
-        return 0;
+        return -1;
     long nr = 0;
     const char *p = buf;
     if (*p < '0' || *p > '9')
-        return 0; /* "running", or "-1 ..." when not in a system call */
+        return -1; /* "running", or "-1 ..." when not in a system call */
     for (; *p >= '0' && *p <= '9'; p++)
         nr = nr * 10 + (*p - '0');
-    return nr == SYS_rt_sigtimedwait;
+    return nr;
+}
+
+static int task_in_sigwait(pid_t tid) { return task_syscall(tid) == SYS_rt_sigtimedwait; }
+
+/* Is the thread blocked in a system call that a signal handler makes return EINTR even under
+ * SA_RESTART (signal(7))? Stopping it for a report taken while the program runs would hand the
+ * program an EINTR that natively never comes (an event loop's epoll_wait, a worker's poll or
+ * nanosleep). Such a thread is not stopped for those reports: like one that blocks the signal,
+ * its stack is read whole and its registers are not. */
+static int task_in_unrestartable_wait(pid_t tid)
+{
+    switch (task_syscall(tid)) {
+    case SYS_poll:
+    case SYS_ppoll:
+    case SYS_select:
+    case SYS_pselect6:
+    case SYS_epoll_wait:
+    case SYS_epoll_pwait:
+#ifdef SYS_epoll_pwait2
+    case SYS_epoll_pwait2:
+#endif
+    case SYS_nanosleep:
+    case SYS_clock_nanosleep:
+    case SYS_pause:
+    case SYS_rt_sigsuspend:
+    case SYS_msgrcv:
+    case SYS_msgsnd:
+    case SYS_semop:
+    case SYS_semtimedop:
+    case SYS_io_getevents:
+#ifdef SYS_io_pgetevents
+    case SYS_io_pgetevents:
+#endif
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 int mp_threads_count(void)
@@ -250,7 +287,7 @@ static int traced(void)
     return *t >= '1' && *t <= '9';
 }
 
-int mp_threads_stop(struct mp_thread_ctx *out, int max)
+int mp_threads_stop(struct mp_thread_ctx *out, int max, int final)
 {
     static pid_t tids[MP_MAX_THREADS];
     pid_t me = (pid_t)syscall(SYS_gettid), pid = getpid();
@@ -281,8 +318,10 @@ int mp_threads_stop(struct mp_thread_ctx *out, int max)
     for (int i = 0; i < k; i++) {
         /* A thread that blocks the signal is not sent it (it would not stop, and the program
          * would get the signal later); like a thread that does not answer, it is scanned
-         * without being stopped. */
-        if (task_blocks(out[i].tid, STOP_SIGNAL) || task_in_sigwait(out[i].tid))
+         * without being stopped. So is one waiting where the signal would be an EINTR, unless
+         * this is the final report (which parks such a thread for good, see stop_handler). */
+        if (task_blocks(out[i].tid, STOP_SIGNAL) || task_in_sigwait(out[i].tid) ||
+            (!final && task_in_unrestartable_wait(out[i].tid)))
             continue;
         if (syscall(SYS_tgkill, pid, out[i].tid, STOP_SIGNAL) == 0)
             sent++;

@@ -39,8 +39,10 @@ extern pid_t mp_threads_hidden_tid[2];
  * threads that have begun to exit (a thread just joined may still be listed). */
 int mp_threads_count(void);
 
-/* Stop every thread but the caller. Returns the number of entries filled in out[]. */
-int mp_threads_stop(struct mp_thread_ctx *out, int max);
+/* Stop every thread but the caller. Returns the number of entries filled in out[]. Unless
+ * final, a thread blocked in a system call that the stop signal would make return EINTR (poll,
+ * epoll_wait, select, nanosleep, pause ...) is not stopped: the program would see that EINTR. */
+int mp_threads_stop(struct mp_thread_ctx *out, int max, int final);
 /* Let the stopped threads go. final (the process ends after this report): a thread whose
  * blocking system call the stop signal interrupted with EINTR stays stopped instead, so the
  * program never sees that EINTR (see threads.c). */

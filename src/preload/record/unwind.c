@@ -1585,6 +1585,11 @@ __attribute__((noinline)) static int sc_trial(struct sc_judge *j)
     }
     if (k >= 2 * SC_ROUNDS * SC_BLOCK) {
         const uint8_t off = 2u * j->wins <= SC_ROUNDS;
+        /* "Off" a second time in a row: the table's pages go back to the system (its ~800 KiB
+         * would stay resident for nothing); a later trial finds it empty. Nothing reads it
+         * meanwhile but a trial's blocks, for which an empty table is a valid one. */
+        if (off && j->off && j->epoch && (uintptr_t)tls_sc > 1 && !tls_sc_busy)
+            madvise(tls_sc, sizeof *tls_sc, MADV_DONTNEED);
         /* the same verdict again: trials get rarer (a trial costs its blocks in the worse mode) */
         j->epoch = off == j->off && j->epoch ? (j->epoch < SC_EPOCH_MAX ? 2 * j->epoch : SC_EPOCH_MAX)
                                              : SC_EPOCH;

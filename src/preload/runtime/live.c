@@ -304,6 +304,14 @@ static void start_helper(void)
         pthread_attr_setstack(&a, stack + 4096, HELPER_STACK);
     }
     int rc = mp_real_pthread_create(&t, &a, helper_main, NULL);
+    if (rc && stack) {
+        /* the program's static TLS does not fit in it (glibc puts it at the top of a given
+         * stack): a stack of glibc's then, read by the scan */
+        pthread_attr_destroy(&a);
+        pthread_attr_init(&a);
+        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+        rc = mp_real_pthread_create(&t, &a, helper_main, NULL);
+    }
     pthread_attr_destroy(&a);
     /* Wait until the thread has published its tid: until then it is listed in /proc/self/task
      * like one of the program's threads, and an exit in that window would count it as one

@@ -999,15 +999,17 @@ struct memo {
 };
 
 #ifdef MP_UNWIND_STATS /* debugging aid: -DMP_UNWIND_STATS, read by tests with extern */
-unsigned long mp_unwind_stat_trial_on, mp_unwind_stat_trial_off, mp_unwind_stat_sc_hit, mp_unwind_stat_sc_miss, mp_unwind_stat_sc_rec, mp_unwind_stat_sc_norec;
+unsigned long mp_unwind_stat_trial_on, mp_unwind_stat_trial_off, mp_unwind_stat_sc_hit,
+    mp_unwind_stat_sc_miss, mp_unwind_stat_sc_rec;
 unsigned long mp_unwind_stat_slow, mp_unwind_stat_match, mp_unwind_stat_replayed,
     mp_unwind_stat_replay_break, mp_unwind_stat_anchored, mp_unwind_stat_anchor_missed;
 #ifdef MP_UNWIND_STATS_PRINT /* -DMP_UNWIND_STATS_PRINT too: the counters on stderr at exit */
 #include <stdio.h>
 __attribute__((destructor)) static void print_unwind_stats(void)
 {
-    fprintf(stderr, "stack cache: trials on %lu off %lu\n", mp_unwind_stat_trial_on, mp_unwind_stat_trial_off);
-    fprintf(stderr, "sc hit %lu miss %lu rec %lu norec %lu\n", mp_unwind_stat_sc_hit, mp_unwind_stat_sc_miss, mp_unwind_stat_sc_rec, mp_unwind_stat_sc_norec);
+    fprintf(stderr, "stack cache: hits %lu misses %lu kept %lu; trials on %lu off %lu\n",
+            mp_unwind_stat_sc_hit, mp_unwind_stat_sc_miss, mp_unwind_stat_sc_rec,
+            mp_unwind_stat_trial_on, mp_unwind_stat_trial_off);
     fprintf(stderr, "unwind stats: slow %lu match %lu replayed %lu breaks %lu anchored %lu anchor_missed %lu\n",
             mp_unwind_stat_slow, mp_unwind_stat_match, mp_unwind_stat_replayed,
             mp_unwind_stat_replay_break, mp_unwind_stat_anchored, mp_unwind_stat_anchor_missed);

@@ -2044,7 +2044,9 @@ void mp_unwind_attach_id(uint32_t token, uint32_t id)
     if ((memo->serial & 0x3fffffffu) == (token & 0x3fffffffu)) {
         struct memo_walk *const W = &memo->w[memo->cur & 1];
         W->id = id;
-        if (id && W->end_fixed && W->total == W->n && memo->gen == __atomic_load_n(&memo_gen, __ATOMIC_RELAXED))
+        /* a walk ended for a reason of its frames, all of them kept: the stack cache may keep it */
+        if (id && W->end_fixed && W->total == W->n &&
+            memo->gen == __atomic_load_n(&memo_gen, __ATOMIC_RELAXED))
             sc_record(W, W->sc_hash);
     }
     __atomic_signal_fence(__ATOMIC_SEQ_CST);

@@ -529,7 +529,9 @@ static void test_anchors(void)
 #endif
 }
 
-static uint64_t rng = 0x9E3779B97F4A7C15ull;
+/* Per thread, and put back by the timer's handler: the garbage test's inputs stay the same from
+ * run to run whatever the other threads and the handler drew. */
+static __thread uint64_t rng = 0x9E3779B97F4A7C15ull;
 static uint64_t rnd(void)
 {
     rng ^= rng << 13;
@@ -753,11 +755,13 @@ static int sc_handler_runs;
 static void on_sc_timer(int sig __attribute__((unused)))
 {
     int slot = mp_unwind_memo_slot;
+    uint64_t saved_rng = rng;
     mp_unwind_memo_slot = 1;
     sc_in_handler = 1;
     tree(1 + (int)(sc_handler_runs % 5));
     sc_in_handler = 0;
     mp_unwind_memo_slot = slot;
+    rng = saved_rng;
     sc_handler_runs++;
 }
 

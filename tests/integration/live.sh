@@ -12,27 +12,13 @@
 # program that blocks every signal (refused with the reason; it keeps serving; with
 # --report-thread=yes, or once it has a thread, the report works). Exit 0 = pass, 1 = fail,
 # 77 = skipped.
-set -u
-cd "$(dirname "$0")/../.." || exit 1
-ROOT=$(pwd -P)
-MP=$ROOT/build/memplumber
-if [ ! -x "$MP" ] || ! command -v python3 >/dev/null || ! command -v cc >/dev/null; then
-    echo "skip: needs build/memplumber, cc and python3"
-    exit 77
-fi
-T=$(mktemp -d)
-T=$(cd "$T" && pwd -P)
+. "$(dirname "$0")/live_common.bash"
 SERVER=
 cleanup() {
     [ -n "$SERVER" ] && kill -9 "$SERVER" 2>/dev/null
     rm -rf "$T"
 }
 trap cleanup EXIT
-fails=0
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
 
 cc -O1 -g -pthread -I"$ROOT/include" -o "$T/live_server" tests/integration/live_server.c || exit 1
 
@@ -189,8 +175,4 @@ check "$T/b2.json" "sum(l['blocks'] for l in d['leaks'] if 'leak_request' in fns
 stop
 [ "$STATUS" = 7 ] || fail "--report-thread=yes: memplumber exited $STATUS, expected 7"
 
-if [ $fails = 0 ]; then
-    echo "ok"
-    exit 0
-fi
-exit 1
+finish_status

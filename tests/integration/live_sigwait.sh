@@ -5,36 +5,14 @@
 # program sees nothing: it logs only the SIGTERM the test sends, and exits with its own status
 # (5) and its exit report. With --report-thread=yes the report works. Exit 0 = pass, 1 = fail,
 # 77 = skipped.
-set -u
-cd "$(dirname "$0")/../.." || exit 1
-ROOT=$(pwd -P)
-MP=$ROOT/build/memplumber
-if [ ! -x "$MP" ] || ! command -v python3 >/dev/null || ! command -v cc >/dev/null; then
-    echo "skip: needs build/memplumber, cc and python3"
-    exit 77
-fi
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
+. "$(dirname "$0")/live_common.bash"
 cc -O1 -g -o "$T/sw" tests/integration/live_sigwait.c || exit 1
 
 # run NAME OPTIONS...: starts the program, waits until it is ready; its pid in $PID
 run() {
     local name=$1
     shift
-    rm -f "$T/ready"
-    "$MP" --json="$T/$name.json" "$@" -- "$T/sw" "$T/ready" >"$T/$name.out" 2>"$T/$name.err" &
-    MPPID=$!
-    for _ in $(seq 1 200); do
-        [ -s "$T/ready" ] && break
-        sleep 0.05
-    done
-    PID=$(pgrep -P "$MPPID" | head -1)
-    [ -n "$PID" ] || fail "$name: the program did not start"
+    start_ready "$name" --json="$T/$name.json" "$@" -- "$T/sw" "$T/ready"
 }
 finish() {
     local name=$1
@@ -44,7 +22,7 @@ finish() {
     [ "$st" = 5 ] || fail "$name: exit status $st, expected the program's 5"
     [ "$(cat "$T/$name.out")" = "got signal 15" ] ||
         fail "$name: the program logged other signals: $(tr '\n' '|' <"$T/$name.out")"
-    python3 -c "import json,sys; d=json.load(open('$T/$name.json')); sys.exit(d['summary']['definitely_lost']['bytes'] != 77)" ||
+    json_lost "$T/$name.json" 77 ||
         fail "$name: exit report lacks the 77 bytes definitely lost"
 }
 
@@ -59,12 +37,8 @@ finish plain
 run thread --report-thread=yes
 timeout 20 "$MP" report "$PID" --json "$T/live.json" >/dev/null 2>"$T/report.err" ||
     fail "with --report-thread=yes: report exit $?: $(cat "$T/report.err")"
-python3 -c "import json,sys; d=json.load(open('$T/live.json')); sys.exit(d['summary']['definitely_lost']['bytes'] != 77)" 2>/dev/null ||
+json_lost "$T/live.json" 77 ||
     fail "with --report-thread=yes: the live report lacks the 77 bytes definitely lost"
 finish thread
 
-if [ $fails = 0 ]; then
-    echo "ok"
-    exit 0
-fi
-exit 1
+finish_status

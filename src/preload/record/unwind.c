@@ -999,17 +999,15 @@ struct memo {
 };
 
 #ifdef MP_UNWIND_STATS /* debugging aid: -DMP_UNWIND_STATS, read by tests with extern */
-unsigned long mp_unwind_stat_trial_on, mp_unwind_stat_trial_off, mp_unwind_stat_sc_hit,
-    mp_unwind_stat_sc_miss, mp_unwind_stat_sc_rec;
+unsigned long mp_unwind_stat_sc_hit, mp_unwind_stat_sc_miss, mp_unwind_stat_sc_rec;
 unsigned long mp_unwind_stat_slow, mp_unwind_stat_match, mp_unwind_stat_replayed,
     mp_unwind_stat_replay_break, mp_unwind_stat_anchored, mp_unwind_stat_anchor_missed;
 #ifdef MP_UNWIND_STATS_PRINT /* -DMP_UNWIND_STATS_PRINT too: the counters on stderr at exit */
 #include <stdio.h>
 __attribute__((destructor)) static void print_unwind_stats(void)
 {
-    fprintf(stderr, "stack cache: hits %lu misses %lu kept %lu; trials on %lu off %lu\n",
-            mp_unwind_stat_sc_hit, mp_unwind_stat_sc_miss, mp_unwind_stat_sc_rec,
-            mp_unwind_stat_trial_on, mp_unwind_stat_trial_off);
+    fprintf(stderr, "stack cache: hits %lu misses %lu kept %lu\n", mp_unwind_stat_sc_hit,
+            mp_unwind_stat_sc_miss, mp_unwind_stat_sc_rec);
     fprintf(stderr, "unwind stats: slow %lu match %lu replayed %lu breaks %lu anchored %lu anchor_missed %lu\n",
             mp_unwind_stat_slow, mp_unwind_stat_match, mp_unwind_stat_replayed,
             mp_unwind_stat_replay_break, mp_unwind_stat_anchored, mp_unwind_stat_anchor_missed);
@@ -1405,7 +1403,7 @@ __attribute__((noinline)) static int walk_uncached(struct walk *w, uintptr_t *pc
 
 struct sc_set {
     uint32_t tag[SC_WAYS]; /* high bits of the start's hash, 0: empty way */
-    uint32_t fh[SC_WAYS];  /* hash of the way's words (sc_word_hash) */
+    uint32_t fh[SC_WAYS];  /* hash of the way's words (as sc_lookup_in sums them) */
     uint16_t os[SC_WAYS];  /* hash of the way's offsets: ways with equal os read the same slots */
     uint32_t pending;      /* tag of the last miss not kept */
     uint32_t next;         /* the way replaced next (round robin) */
@@ -1597,10 +1595,6 @@ __attribute__((noinline)) static int sc_trial(struct sc_judge *j)
                                              : SC_EPOCH;
         j->off = off;
         __atomic_add_fetch(j->off ? &sc_trials_off : &sc_trials_on, 1, __ATOMIC_RELAXED);
-        if (j->off)
-            STAT(trial_off);
-        else
-            STAT(trial_on);
         j->wins = 0;
         j->n = 0;
         j->next = j->epoch;

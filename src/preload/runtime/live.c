@@ -307,6 +307,7 @@ static void start_helper(void)
     if (rc && stack) {
         /* the program's static TLS does not fit in it (glibc puts it at the top of a given
          * stack): a stack of glibc's then, read by the scan */
+        mp_pages_free(stack, HELPER_STACK + 4096);
         pthread_attr_destroy(&a);
         pthread_attr_init(&a);
         pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);

@@ -1363,7 +1363,8 @@ static void stage_finish(struct report_run *run)
             mp_fdprintf(mp_err_fd(),
                         "memplumber: stack cache: %u cache%s, %llu lookups, %llu answered (%llu%%); "
                         "trials: kept on %u times, off %u times\n",
-                        sc.caches, sc.caches == 1 ? "" : "s", (unsigned long long)sc.lookups, (unsigned long long)sc.hits,
+                        sc.caches, sc.caches == 1 ? "" : "s", (unsigned long long)sc.lookups,
+                        (unsigned long long)sc.hits,
                         (unsigned long long)(sc.lookups ? sc.hits * 100 / sc.lookups : 0),
                         sc.trials_on, sc.trials_off);
     }

@@ -212,16 +212,14 @@ static long task_syscall(pid_t tid)
     return nr;
 }
 
-static int task_in_sigwait(pid_t tid) { return task_syscall(tid) == SYS_rt_sigtimedwait; }
-
 /* Is the thread blocked in a system call that a signal handler makes return EINTR even under
  * SA_RESTART (signal(7))? Stopping it for a report taken while the program runs would hand the
  * program an EINTR that natively never comes (an event loop's epoll_wait, a worker's poll or
  * nanosleep). Such a thread is not stopped for those reports: like one that blocks the signal,
  * its stack is read whole and its registers are not. */
-static int task_in_unrestartable_wait(pid_t tid)
+static int unrestartable_wait(long nr)
 {
-    switch (task_syscall(tid)) {
+    switch (nr) {
     case SYS_poll:
     case SYS_ppoll:
     case SYS_select:
@@ -320,8 +318,10 @@ int mp_threads_stop(struct mp_thread_ctx *out, int max, int final)
          * would get the signal later); like a thread that does not answer, it is scanned
          * without being stopped. So is one waiting where the signal would be an EINTR, unless
          * this is the final report (which parks such a thread for good, see stop_handler). */
-        if (task_blocks(out[i].tid, STOP_SIGNAL) || task_in_sigwait(out[i].tid) ||
-            (!final && task_in_unrestartable_wait(out[i].tid)))
+        if (task_blocks(out[i].tid, STOP_SIGNAL))
+            continue;
+        const long nr = task_syscall(out[i].tid);
+        if (nr == SYS_rt_sigtimedwait || (!final && unrestartable_wait(nr)))
             continue;
         if (syscall(SYS_tgkill, pid, out[i].tid, STOP_SIGNAL) == 0)
             sent++;

@@ -39,7 +39,7 @@
 /* ---- the reserve ---- */
 
 /* Address space the exit report may need in a process that used up its RLIMIT_AS: the scan's
- * block-start bitmap (16 MiB per GiB of address space holding blocks), its mark and frame
+ * block-start bitmap (1/64 of the address range its blocks span, per GiB region), its mark and frame
  * stacks, the mappings table, the loss records, stacks and modules of the model. */
 #define RESERVE_SIZE ((size_t)40 << 20)
 /* Below this much address space left, the report library is not loaded in the process. */

@@ -21,7 +21,6 @@
 
 #define REGION_SHIFT 30
 #define NREGIONS (1u << (47 - REGION_SHIFT))
-#define REGION_WORDS ((1ull << REGION_SHIFT) / 8 / 64)
 #define SMALL_SPAN 4096
 
 struct big {
@@ -45,8 +44,12 @@ struct range {
 /* Everything one scan changes, in one place: mp_scan_run clears it before a scan and releases
  * what it mapped after. All memory it points to is tool memory (mp_pages_alloc). */
 static struct scan_state {
-    /* Block-start bitmap: NREGIONS pointers to 1 GiB-region bitmaps, mapped on demand. */
+    /* Block-start bitmap: NREGIONS pointers to 1 GiB-region bitmaps. A region's bitmap covers
+     * only the words between its lowest and highest block start (bm_lo, bm_n words, indexed by
+     * the region's slot - 1: a whole region's 16 MiB, in a process that has used up a finite
+     * RLIMIT_AS, did not fit in the report's reserve once blocks spanned three regions). */
     uint64_t **regions;
+    uint64_t bm_lo[MAX_USED_REGIONS], bm_n[MAX_USED_REGIONS];
     uint32_t used_regions[MAX_USED_REGIONS]; /* which regions have a bitmap, for iteration */
     uint32_t nused_regions;
     /* Per used region: the range of bitmap words that hold a bit (cliques() walks only those; a
@@ -100,36 +103,68 @@ static struct scan_state {
 
 /* ---- bitmap ---- */
 
-static inline int bit_test(uintptr_t a)
+/* The bitmap word holding a's bit, or NULL outside every bitmap. */
+static inline uint64_t *bit_word(uintptr_t a)
 {
     uint64_t *r = S.regions[a >> REGION_SHIFT];
     if (!r)
-        return 0;
-    uint64_t g = (a & ((1ull << REGION_SHIFT) - 1)) >> 3;
-    return (r[g >> 6] >> (g & 63)) & 1;
+        return NULL;
+    const uint32_t ui = S.region_slot[a >> REGION_SHIFT] - 1u;
+    const uint64_t off = (((a & ((1ull << REGION_SHIFT) - 1)) >> 9)) - S.bm_lo[ui];
+    return off < S.bm_n[ui] ? &r[off] : NULL;
+}
+
+static inline int bit_test(uintptr_t a)
+{
+    const uint64_t *w = bit_word(a);
+    return w ? (int)((*w >> ((a >> 3) & 63)) & 1) : 0;
 }
 
 static void bit_set(uintptr_t a)
 {
-    uint64_t **slot = &S.regions[a >> REGION_SHIFT];
-    if (!*slot) {
-        if (S.nused_regions == MAX_USED_REGIONS || !S.region_slot)
-            return;
-        *slot = mp_pages_alloc(REGION_WORDS * 8);
-        if (!*slot)
+    uint64_t *w = bit_word(a);
+    if (w)
+        *w |= 1ull << ((a >> 3) & 63);
+}
+
+/* First pass over the blocks: the regions holding block starts and, per region, the range of
+ * bitmap words they fall in (the bitmaps are mapped after it, that size). */
+static void region_note(uintptr_t a)
+{
+    const uint32_t x = (uint32_t)(a >> REGION_SHIFT);
+    if (!S.region_slot[x]) {
+        if (S.nused_regions == MAX_USED_REGIONS)
             return;
         S.used_lo_word[S.nused_regions] = ~0ull;
         S.used_hi_word[S.nused_regions] = 0;
-        S.used_regions[S.nused_regions++] = (uint32_t)(a >> REGION_SHIFT);
-        S.region_slot[a >> REGION_SHIFT] = (uint16_t)S.nused_regions;
+        S.used_regions[S.nused_regions++] = x;
+        S.region_slot[x] = (uint16_t)S.nused_regions;
     }
-    uint64_t g = (a & ((1ull << REGION_SHIFT) - 1)) >> 3;
-    (*slot)[g >> 6] |= 1ull << (g & 63);
-    uint32_t ui = S.region_slot[a >> REGION_SHIFT] - 1u;
-    if ((g >> 6) < S.used_lo_word[ui])
-        S.used_lo_word[ui] = g >> 6;
-    if ((g >> 6) > S.used_hi_word[ui])
-        S.used_hi_word[ui] = g >> 6;
+    const uint64_t wi = (a & ((1ull << REGION_SHIFT) - 1)) >> 9;
+    const uint32_t ui = S.region_slot[x] - 1u;
+    if (wi < S.used_lo_word[ui])
+        S.used_lo_word[ui] = wi;
+    if (wi > S.used_hi_word[ui])
+        S.used_hi_word[ui] = wi;
+}
+
+/* After the first pass: each used region's bitmap, its words only. A region whose bitmap cannot
+ * be mapped has none (its blocks are found only through the big-block list). */
+static void regions_map(void)
+{
+    for (uint32_t ui = 0; ui < S.nused_regions; ui++) {
+        S.bm_lo[ui] = S.used_lo_word[ui];
+        S.bm_n[ui] = S.used_hi_word[ui] - S.used_lo_word[ui] + 1;
+        S.regions[S.used_regions[ui]] = mp_pages_alloc(S.bm_n[ui] * 8);
+    }
+}
+
+static int mark_start(uint32_t idx, const struct mp_block *b, void *ctx)
+{
+    (void)idx;
+    (void)ctx;
+    bit_set(b->addr);
+    return 0;
 }
 
 /* Highest block start s with lo <= s <= a, or 0. */
@@ -145,8 +180,18 @@ static uintptr_t prev_start(uintptr_t a, uintptr_t lo)
             a = region_base - 8;
             continue;
         }
+        const uint32_t ui = S.region_slot[a >> REGION_SHIFT] - 1u;
+        const uint64_t wlo = S.bm_lo[ui], wn = S.bm_n[ui];
         uint64_t g = (a - region_base) >> 3;
-        uint64_t w = r[g >> 6] & (~0ull >> (63 - (g & 63)));
+        if ((g >> 6) >= wlo + wn) {
+            g = ((wlo + wn) << 6) - 1; /* above the bitmap: from its last bit down */
+        } else if ((g >> 6) < wlo) {
+            if (region_base == 0 || region_base - 8 < lo)
+                return 0; /* below it: no start in this region */
+            a = region_base - 8;
+            continue;
+        }
+        uint64_t w = r[(g >> 6) - wlo] & (~0ull >> (63 - (g & 63)));
         if (w) {
             uintptr_t s = region_base + (((g & ~63ull) + 63 - (uint64_t)__builtin_clzll(w)) << 3);
             return s >= lo ? s : 0;
@@ -173,14 +218,15 @@ static uintptr_t next_start(uintptr_t lo, uintptr_t hi)
             continue;
         }
         uint64_t g = (a - region_base) >> 3;
-        uint64_t wi = g >> 6, last = S.used_hi_word[slot - 1];
-        if (wi < S.used_lo_word[slot - 1]) {
-            wi = S.used_lo_word[slot - 1];
+        const uint64_t wlo = S.bm_lo[slot - 1];
+        uint64_t wi = g >> 6, last = wlo + S.bm_n[slot - 1] - 1;
+        if (wi < wlo) {
+            wi = wlo;
             g = wi << 6;
         }
-        uint64_t w = wi <= last ? r[wi] & (~0ull << (g & 63)) : 0;
+        uint64_t w = wi <= last ? r[wi - wlo] & (~0ull << (g & 63)) : 0;
         while (!w && ++wi <= last && region_base + ((wi << 6) << 3) < hi)
-            w = r[wi];
+            w = r[wi - wlo];
         if (w) {
             uintptr_t s = region_base + (((wi << 6) + (uint64_t)__builtin_ctzll(w)) << 3);
             return s < hi ? s : 0;
@@ -196,7 +242,7 @@ static int add_block(uint32_t idx, const struct mp_block *b, void *ctx)
 {
     (void)ctx;
     mp_heap_set_state(idx, MP_ST_UNREACHED);
-    bit_set(b->addr);
+    region_note(b->addr);
     if (b->addr < S.heap_lo)
         S.heap_lo = b->addr;
     uintptr_t end = b->addr + (b->size ? b->size : 1);
@@ -834,7 +880,7 @@ static void cliques(void)
             continue;
         uintptr_t base = (uintptr_t)r << REGION_SHIFT;
         for (uint64_t wi = S.used_lo_word[ri]; wi <= S.used_hi_word[ri]; wi++) {
-            uint64_t w = bm[wi];
+            uint64_t w = bm[wi - S.used_lo_word[ri]]; /* the bitmap starts at the range's first word */
             while (w) {
                 int b = __builtin_ctzll(w);
                 w &= w - 1;
@@ -879,6 +925,8 @@ void mp_scan_run(const struct mp_thread_ctx *threads, int nthreads, uintptr_t se
         return;
     }
     mp_heap_foreach(add_block, NULL);
+    regions_map();
+    mp_heap_foreach(mark_start, NULL);
     if (S.nbigs)
         sort_bigs(0, S.nbigs);
     S.mcap = 2 * (size_t)stats->blocks + 1024;
@@ -925,8 +973,10 @@ void mp_scan_run(const struct mp_thread_ctx *threads, int nthreads, uintptr_t se
     sigaction(SIGSEGV, &old_segv, NULL);
     sigaction(SIGBUS, &old_bus, NULL);
 
-    for (uint32_t ri = 0; ri < S.nused_regions; ri++)
-        mp_pages_free(S.regions[S.used_regions[ri]], REGION_WORDS * 8);
+    for (uint32_t ri = 0; ri < S.nused_regions; ri++) {
+        const uint32_t x = S.used_regions[ri];
+        mp_pages_free(S.regions[x], S.bm_n[S.region_slot[x] - 1u] * 8);
+    }
     S.nused_regions = 0;
     mp_pages_free(S.regions, NREGIONS * sizeof *S.regions);
     S.regions = NULL;

@@ -12,7 +12,8 @@
  * sees each live block exactly once; mp_heap_totals counts what was inserted and removed;
  * 4 threads inserting and removing disjoint address sets (interleaved in the same pages, and
  * private ranges) end with exactly the expected live set; the holder of mp_heap_lock_all may call
- * the mp_heap_* functions; every call restores the thread state. The first phases run while the
+ * the mp_heap_* functions; every call restores the thread state; with no memory left for a
+ * table (RLIMIT_AS used up), a shard records blocks until its table is full. The first phases run while the
  * process has one thread (heap.c then skips the shard locks), the later ones with threads.
  * A watchdog turns a hang into a failure naming the phase. */
 #include <pthread.h>
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1035,12 +1037,70 @@ static void test_realloc(void)
     CHECK(live_count() == live0, "after the realloc tests: live count %zu, expected %zu", live_count(), live0);
 }
 
+/* No memory left for the table (a program that has used up a finite RLIMIT_AS): in a child,
+ * before any shard has a table, with the address space capped at what the child has mapped,
+ * every block of one page (one shard) is recorded up to one slot short of the shard's first
+ * table (255 of 256: a table that cannot grow keeps recording until it is full; 80% would be
+ * 204), the next one is refused, and each recorded block is found and removed. The first table
+ * comes from the mapping mp_heap_init made. */
+static long vm_bytes(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char l[256];
+    long v = 0;
+    while (f && fgets(l, sizeof l, f))
+        if (!strncmp(l, "VmSize:", 7))
+            v = atol(l + 7) * 1024;
+    if (f)
+        fclose(f);
+    return v;
+}
+
+static void test_no_memory(void)
+{
+    phase = "no memory for the table";
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        volatile char deep[128 << 10]; /* the stack grown now, not under the limit */
+        memset((char *)deep, 1, sizeof deep);
+        struct rlimit r;
+        long v = vm_bytes();
+        r.rlim_cur = r.rlim_max = (rlim_t)v;
+        if (v <= 0 || setrlimit(RLIMIT_AS, &r))
+            _exit(100);
+        const uintptr_t page = 0x6a5a5a5a0000;
+        int recorded = 0, refused = 0, found = 0, bad = 0;
+        for (int k = 0; k < 256; k++) {
+            int rc = mp_heap_insert(page + 16 * (uintptr_t)k, 16, 7, MP_ALLOC_MALLOC);
+            if (rc >= 0 && !refused)
+                recorded++;
+            else if (rc < 0)
+                refused++;
+            else
+                bad++; /* recorded after a refusal */
+        }
+        struct mp_block b;
+        for (int k = 0; k < recorded; k++)
+            if (mp_heap_remove(page + 16 * (uintptr_t)k, &b) && b.size == 16 && b.stack == 7)
+                found++;
+        _exit(recorded == 255 && refused == 1 && found == 255 && !bad && live_count() == 0
+                  ? 0
+                  : 10 + (recorded == 255) + 2 * (refused == 1) + 4 * (found == 255));
+    }
+    int st = 0;
+    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid, "fork/wait failed");
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+          "child status %#x (exit 10 + 1: 255 recorded, + 2: 1 refused, + 4: 255 found; 100: no limit)", st);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     signal(SIGALRM, on_alarm);
     alarm(ASAN ? 150 : 60);
     mp_heap_init();
+    test_no_memory();
     /* one thread: heap.c skips the shard locks */
     test_basic();
     test_big_sizes();

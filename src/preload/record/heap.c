@@ -10,16 +10,20 @@
 #include "preload/record/heap.h"
 
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/single_threaded.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "common/arena.h"
 #include "common/kinds.h"
 #include "common/lock.h"
 #include "preload/runtime/guard.h"
 
-#define NSHARD_BITS 6
+#define NSHARD_BITS 10 /* 1024 shards: 16 groups of 64 (shard_of) */
+#define GROUP_BITS 4
 #define NSHARD (1u << NSHARD_BITS)
-#define SLOT_BITS 26
+#define SLOT_BITS 22 /* a block's index is shard << SLOT_BITS | slot, in 32 bits */
 #define INIT_CAP 256
 #define SIZE_SHIFT 39
 #define SIZE_BIG ((1ull << 25) - 1)
@@ -76,15 +80,30 @@ static inline uint64_t hash_addr(uintptr_t a)
     return h ^ (h >> 29);
 }
 
-/* A block's shard: a hash of its 4 KiB page. (Shards by 4 MiB region, so that threads on their
- * own glibc arenas would write their own shards, measured slower on the 2-core VM: 4 threads,
- * depth=1, 0.55 s of CPU instead of 0.49 s for 4M pairs. Shards by 64 MiB region modulo 64, one
- * shard per glibc arena heap, measured slower too: churn 4 threads 0.57 s of CPU instead of 0.43 s,
- * deep frees 4 threads 0.56 instead of 0.52. A thread's blocks then fill one table to 53-80%
- * load, where the page hash spreads them over 64 tables that stay at their minimum size and far
- * emptier, and the backward shift of deletions (remove_at) went from 3% to 13% of samples: the
- * cost is the load factor, not the sharing. See docs/PERFORMANCE.md.) */
-static inline struct shard *shard_of(uintptr_t a) { return &shards[hash_addr(a) >> (64 - NSHARD_BITS)]; }
+/* A block's shard: a group of SHARD_GROUP shards picked by a hash of the block's 64 MiB region,
+ * then one shard of the group by a hash of its 4 KiB page. glibc gives each thread an arena of its
+ * own (up to 8 per core) whose heaps are 64 MiB-aligned regions, so threads that share nothing
+ * mostly write shards of their own (16 groups: two arenas share one now and then, and are then
+ * as before): no lock line or table line moves between cores, and a thread preempted inside a
+ * critical section rarely holds up another. A block freed by another thread finds the same shard
+ * from its address alone. Threads that share an arena (MALLOC_ARENA_MAX=1, or more threads than
+ * arenas) share its groups' 64 shards, as they shared the 64 shards of the page hash before.
+ * One shard per region (tried first) kept each table at its full 53-80% load where the page hash
+ * keeps many small, nearly empty tables, and measured slower (churn 4 threads 0.57 s of CPU
+ * against 0.43 s); groups of 16 lost to the page hash with a shared arena (deep frees, 8 threads,
+ * MALLOC_ARENA_MAX=1: 3.8x native against 3.2x). Measured side by side against 64 shards by page
+ * (2-core VM, default options, wall): churn 4 threads 3.02x -> 2.06x native, deep frees 8 threads
+ * 3.56x -> 2.91x, with MALLOC_ARENA_MAX=1 3.16x -> 3.20x, one thread unchanged. See
+ * docs/PERFORMANCE.md. */
+#define SHARD_GROUP (1u << (NSHARD_BITS - GROUP_BITS))
+#define REGION_SHIFT 26
+
+static inline struct shard *shard_of(uintptr_t a)
+{
+    const uint64_t g = ((uint64_t)(a >> REGION_SHIFT) * 0xD6E8FEB86659FD93ull) >> (64 - GROUP_BITS);
+    const uint64_t w = hash_addr(a) >> (64 - (NSHARD_BITS - GROUP_BITS));
+    return &shards[g * SHARD_GROUP + w];
+}
 
 static inline uint32_t home_of(uintptr_t a, uint64_t h, uint32_t cap)
 {
@@ -97,9 +116,26 @@ static inline uint32_t home_of(uintptr_t a, uint64_t h, uint32_t cap)
     return (w << WINDOW_BITS) | (g & (WINDOW - 1));
 }
 
+/* Every shard's first table (INIT_CAP entries, one page) comes from one mapping made at start-up:
+ * with 1024 shards, most of them are first used late in a run, and a program that has used up a
+ * finite RLIMIT_AS by then would have its blocks go unrecorded, since no page could be mapped for
+ * the table (a shard with a table keeps recording until it is full, see mp_heap_insert). Pages
+ * are touched only as shards are used; a first table that grows is given back with
+ * MADV_DONTNEED, its address range kept. */
+#define FIRST_BYTES ((size_t)INIT_CAP * sizeof(struct entry))
+static char *first_tables;
+
+static int is_first_table(const struct entry *t)
+{
+    return first_tables && (const char *)t >= first_tables &&
+           (const char *)t < first_tables + (size_t)NSHARD * FIRST_BYTES;
+}
+
 void mp_heap_init(void)
 {
-    /* Shard tables are mapped on first use. */
+    if (first_tables)
+        return;
+    first_tables = mp_pages_alloc((size_t)NSHARD * FIRST_BYTES);
 }
 
 /* ---- critical sections ----
@@ -242,6 +278,11 @@ static void place(struct entry *tab, uint32_t cap, uint64_t w0, uint64_t meta)
 
 static int grow(struct shard *s)
 {
+    if (!s->cap && first_tables) {
+        s->tab = (struct entry *)(first_tables + (size_t)(s - shards) * FIRST_BYTES);
+        s->cap = INIT_CAP;
+        return 0;
+    }
     uint32_t ncap = s->cap ? s->cap + s->cap / 2 : INIT_CAP;
     if (ncap >= (1u << SLOT_BITS))
         return s->count + 1 < s->cap ? 0 : -1;
@@ -256,7 +297,9 @@ static int grow(struct shard *s)
     for (uint32_t i = 0; i < s->cap; i++)
         if (s->tab[i].addr)
             place(nt, ncap, s->tab[i].addr, s->tab[i].meta);
-    if (s->tab)
+    if (is_first_table(s->tab))
+        syscall(SYS_madvise, s->tab, FIRST_BYTES, MADV_DONTNEED);
+    else if (s->tab)
         mp_pages_free(s->tab, (size_t)s->cap * sizeof(struct entry));
     s->tab = nt;
     s->cap = ncap;
@@ -326,7 +369,9 @@ int mp_heap_insert(uintptr_t addr, size_t size, uint32_t stack, unsigned kind)
         big_put(addr, size);
     int prev = crit_enter(s);
     int rc = 0;
-    if ((uint64_t)(s->count + 1) * 5 > (uint64_t)s->cap * 4 && grow(s)) {
+    /* Past 80% load the table grows; when no memory is left for that, it keeps recording
+     * until one slot is left (probes end at an empty slot). */
+    if ((uint64_t)(s->count + 1) * 5 > (uint64_t)s->cap * 4 && grow(s) && s->count + 2 > s->cap) {
         rc = -1;
     } else {
         /* One probe: stop at the address (already recorded: a free we did not see, e.g. an

@@ -1,6 +1,8 @@
 /* The live-block table: address -> (size, allocator, stack id, scan state).
- * 64 shards chosen by a hash of the address, each an open-addressed linear-probing table of
- * 16-byte entries under its own mp_mutex (skipped while the process is single-threaded); tables grow by 1.5x at 80% load, so a live block
+ * 1024 shards in 16 groups of 64: the group by a hash of the address's 64 MiB region (a glibc
+ * arena heap: threads that share nothing mostly write their own shards), the shard by a hash of
+ * its page. Each is an open-addressed linear-probing table of 16-byte entries under its own mp_mutex
+ * (skipped while the process is single-threaded); tables grow by 1.5x at 80% load, so a live block
  * costs 20-30 bytes. Sizes >= 32 MiB live in a side table. No global lock on the hot path.
  * Locking: mp_heap_insert/remove/find take one shard lock and mark the thread CRITICAL while
  * holding it. mp_heap_lock_all (fork, scan) takes all of them in index order; the thread that
@@ -76,7 +78,7 @@ void mp_heap_child_after_fork(void);
 void mp_heap_totals(uint64_t *nalloc, uint64_t *balloc, uint64_t *nfree, uint64_t *bfree);
 
 /* ---- scan interface: only with all locks held (mp_heap_lock_all) ----
- * Blocks are named by a dense-ish index (shard << 26 | slot); MP_HEAP_NONE = no block. */
+ * Blocks are named by a dense-ish index (shard << 22 | slot); MP_HEAP_NONE = no block. */
 #define MP_HEAP_NONE UINT32_MAX
 size_t mp_heap_live_count(void);
 uint32_t mp_heap_index_of(uintptr_t addr);

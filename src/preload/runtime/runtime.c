@@ -266,6 +266,7 @@ int mp_runtime_ensure(void)
                               : !strcmp(mp_opt.stack_cache, "no") ? MP_STACK_CACHE_OFF
                                                                   : MP_STACK_CACHE_AUTO);
     step_main_stack();
+    mp_heap_init();
     mp_misuse_init();
     mp_safepoint_init();
     pthread_atfork(fork_prepare, fork_parent, fork_child);

@@ -38,6 +38,14 @@ struct range {
     uintptr_t lo, hi;
 };
 
+/* A region holding block starts: the range of bitmap words they fall in, and the words its
+ * bitmap covers (bm_lo, bm_n: that range, fixed when the bitmaps are mapped). */
+struct ureg {
+    uint32_t region;
+    uint64_t lo_word, hi_word;
+    uint64_t bm_lo, bm_n;
+};
+
 #define MAX_USED_REGIONS 8192
 #define MAX_EXCL 65536
 
@@ -45,16 +53,15 @@ struct range {
  * what it mapped after. All memory it points to is tool memory (mp_pages_alloc). */
 static struct scan_state {
     /* Block-start bitmap: NREGIONS pointers to 1 GiB-region bitmaps. A region's bitmap covers
-     * only the words between its lowest and highest block start (bm_lo, bm_n words, indexed by
-     * the region's slot - 1: a whole region's 16 MiB, in a process that has used up a finite
-     * RLIMIT_AS, did not fit in the report's reserve once blocks spanned three regions). */
+     * only the words between its lowest and highest block start (a whole region's 16 MiB, in a
+     * process that has used up a finite RLIMIT_AS, did not fit in the report's reserve once
+     * blocks spanned three regions). */
     uint64_t **regions;
-    uint64_t bm_lo[MAX_USED_REGIONS], bm_n[MAX_USED_REGIONS];
-    uint32_t used_regions[MAX_USED_REGIONS]; /* which regions have a bitmap, for iteration */
+    /* The regions that hold blocks (tool memory, pages touched as used: a few hundred bytes in
+     * most programs, where fixed arrays here cost every report, in every forked child, the page
+     * faults of clearing them). Sorted by address before cliques(); region_slot follows. */
+    struct ureg *ureg;
     uint32_t nused_regions;
-    /* Per used region: the range of bitmap words that hold a bit (cliques() walks only those; a
-     * sweep of a whole 16 MiB region bitmap faults in thousands of zero pages). */
-    uint64_t used_lo_word[MAX_USED_REGIONS], used_hi_word[MAX_USED_REGIONS];
     uint16_t *region_slot;    /* region -> index in used_regions + 1 */
     uintptr_t heap_lo, heap_hi; /* [lowest block start, highest block end) */
 
@@ -110,8 +117,8 @@ static inline uint64_t *bit_word(uintptr_t a)
     if (!r)
         return NULL;
     const uint32_t ui = S.region_slot[a >> REGION_SHIFT] - 1u;
-    const uint64_t off = (((a & ((1ull << REGION_SHIFT) - 1)) >> 9)) - S.bm_lo[ui];
-    return off < S.bm_n[ui] ? &r[off] : NULL;
+    const uint64_t off = (((a & ((1ull << REGION_SHIFT) - 1)) >> 9)) - S.ureg[ui].bm_lo;
+    return off < S.ureg[ui].bm_n ? &r[off] : NULL;
 }
 
 static inline int bit_test(uintptr_t a)
@@ -133,19 +140,19 @@ static void region_note(uintptr_t a)
 {
     const uint32_t x = (uint32_t)(a >> REGION_SHIFT);
     if (!S.region_slot[x]) {
-        if (S.nused_regions == MAX_USED_REGIONS)
+        if (S.nused_regions == MAX_USED_REGIONS || !S.ureg)
             return;
-        S.used_lo_word[S.nused_regions] = ~0ull;
-        S.used_hi_word[S.nused_regions] = 0;
-        S.used_regions[S.nused_regions++] = x;
+        S.ureg[S.nused_regions].lo_word = ~0ull;
+        S.ureg[S.nused_regions].hi_word = 0;
+        S.ureg[S.nused_regions++].region = x;
         S.region_slot[x] = (uint16_t)S.nused_regions;
     }
     const uint64_t wi = (a & ((1ull << REGION_SHIFT) - 1)) >> 9;
     const uint32_t ui = S.region_slot[x] - 1u;
-    if (wi < S.used_lo_word[ui])
-        S.used_lo_word[ui] = wi;
-    if (wi > S.used_hi_word[ui])
-        S.used_hi_word[ui] = wi;
+    if (wi < S.ureg[ui].lo_word)
+        S.ureg[ui].lo_word = wi;
+    if (wi > S.ureg[ui].hi_word)
+        S.ureg[ui].hi_word = wi;
 }
 
 /* After the first pass: each used region's bitmap, its words only. A region whose bitmap cannot
@@ -153,9 +160,9 @@ static void region_note(uintptr_t a)
 static void regions_map(void)
 {
     for (uint32_t ui = 0; ui < S.nused_regions; ui++) {
-        S.bm_lo[ui] = S.used_lo_word[ui];
-        S.bm_n[ui] = S.used_hi_word[ui] - S.used_lo_word[ui] + 1;
-        S.regions[S.used_regions[ui]] = mp_pages_alloc(S.bm_n[ui] * 8);
+        S.ureg[ui].bm_lo = S.ureg[ui].lo_word;
+        S.ureg[ui].bm_n = S.ureg[ui].hi_word - S.ureg[ui].lo_word + 1;
+        S.regions[S.ureg[ui].region] = mp_pages_alloc(S.ureg[ui].bm_n * 8);
     }
 }
 
@@ -181,7 +188,7 @@ static uintptr_t prev_start(uintptr_t a, uintptr_t lo)
             continue;
         }
         const uint32_t ui = S.region_slot[a >> REGION_SHIFT] - 1u;
-        const uint64_t wlo = S.bm_lo[ui], wn = S.bm_n[ui];
+        const uint64_t wlo = S.ureg[ui].bm_lo, wn = S.ureg[ui].bm_n;
         uint64_t g = (a - region_base) >> 3;
         if ((g >> 6) >= wlo + wn) {
             g = ((wlo + wn) << 6) - 1; /* above the bitmap: from its last bit down */
@@ -218,8 +225,8 @@ static uintptr_t next_start(uintptr_t lo, uintptr_t hi)
             continue;
         }
         uint64_t g = (a - region_base) >> 3;
-        const uint64_t wlo = S.bm_lo[slot - 1];
-        uint64_t wi = g >> 6, last = wlo + S.bm_n[slot - 1] - 1;
+        const uint64_t wlo = S.ureg[slot - 1].bm_lo;
+        uint64_t wi = g >> 6, last = wlo + S.ureg[slot - 1].bm_n - 1;
         if (wi < wlo) {
             wi = wlo;
             g = wi << 6;
@@ -861,26 +868,24 @@ static void cliques(void)
 {
     /* Regions in address order (insertion sort: there are few), with their word ranges. */
     for (uint32_t i = 1; i < S.nused_regions; i++) {
-        uint32_t v = S.used_regions[i], j = i;
-        uint64_t lo = S.used_lo_word[i], hi = S.used_hi_word[i];
-        while (j > 0 && S.used_regions[j - 1] > v) {
-            S.used_regions[j] = S.used_regions[j - 1];
-            S.used_lo_word[j] = S.used_lo_word[j - 1];
-            S.used_hi_word[j] = S.used_hi_word[j - 1];
+        const struct ureg v = S.ureg[i];
+        uint32_t j = i;
+        while (j > 0 && S.ureg[j - 1].region > v.region) {
+            S.ureg[j] = S.ureg[j - 1];
             j--;
         }
-        S.used_regions[j] = v;
-        S.used_lo_word[j] = lo;
-        S.used_hi_word[j] = hi;
+        S.ureg[j] = v;
     }
+    for (uint32_t i = 0; i < S.nused_regions; i++)
+        S.region_slot[S.ureg[i].region] = (uint16_t)(i + 1);
     for (uint32_t ri = 0; ri < S.nused_regions; ri++) {
-        uint32_t r = S.used_regions[ri];
+        uint32_t r = S.ureg[ri].region;
         uint64_t *bm = S.regions[r];
-        if (!bm || S.used_lo_word[ri] > S.used_hi_word[ri])
+        if (!bm || S.ureg[ri].lo_word > S.ureg[ri].hi_word)
             continue;
         uintptr_t base = (uintptr_t)r << REGION_SHIFT;
-        for (uint64_t wi = S.used_lo_word[ri]; wi <= S.used_hi_word[ri]; wi++) {
-            uint64_t w = bm[wi - S.used_lo_word[ri]]; /* the bitmap starts at the range's first word */
+        for (uint64_t wi = S.ureg[ri].lo_word; wi <= S.ureg[ri].hi_word; wi++) {
+            uint64_t w = bm[wi - S.ureg[ri].lo_word]; /* the bitmap starts at the range's first word */
             while (w) {
                 int b = __builtin_ctzll(w);
                 w &= w - 1;
@@ -915,7 +920,11 @@ void mp_scan_run(const struct mp_thread_ctx *threads, int nthreads, uintptr_t se
     S.heap_lo = UINTPTR_MAX;
     S.regions = mp_pages_alloc(NREGIONS * sizeof *S.regions);
     S.region_slot = mp_pages_alloc(NREGIONS * sizeof *S.region_slot);
-    if (!S.regions || !S.region_slot) {
+    S.ureg = mp_pages_alloc(MAX_USED_REGIONS * sizeof *S.ureg);
+    if (!S.regions || !S.region_slot || !S.ureg) {
+        if (S.ureg)
+            mp_pages_free(S.ureg, MAX_USED_REGIONS * sizeof *S.ureg);
+        S.ureg = NULL;
         if (S.regions)
             mp_pages_free(S.regions, NREGIONS * sizeof *S.regions);
         if (S.region_slot)
@@ -974,14 +983,16 @@ void mp_scan_run(const struct mp_thread_ctx *threads, int nthreads, uintptr_t se
     sigaction(SIGBUS, &old_bus, NULL);
 
     for (uint32_t ri = 0; ri < S.nused_regions; ri++) {
-        const uint32_t x = S.used_regions[ri];
-        mp_pages_free(S.regions[x], S.bm_n[S.region_slot[x] - 1u] * 8);
+        const uint32_t x = S.ureg[ri].region;
+        mp_pages_free(S.regions[x], S.ureg[ri].bm_n * 8);
     }
     S.nused_regions = 0;
     mp_pages_free(S.regions, NREGIONS * sizeof *S.regions);
     S.regions = NULL;
     mp_pages_free(S.region_slot, NREGIONS * sizeof *S.region_slot);
     S.region_slot = NULL;
+    mp_pages_free(S.ureg, MAX_USED_REGIONS * sizeof *S.ureg);
+    S.ureg = NULL;
     if (S.bigs)
         mp_pages_free(S.bigs, S.capbigs * sizeof *S.bigs);
     S.bigs = NULL;

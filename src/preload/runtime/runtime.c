@@ -500,8 +500,14 @@ void *mp_runtime_alloc_slow(unsigned kind, size_t size, size_t align, size_t nme
     }
     if (mp_tls.state == MP_IN_TOOL) {
         /* glibc and ld.so may keep what they allocate now (atexit lists, dl_find_object data)
-         * and free it later from the program's side: track it, unreported. */
+         * and free it later from the program's side: track it, unreported. Zeroed: such a block
+         * is scanned like the program's (it may be reachable), and memory recycled from the
+         * program's freed blocks would bring their stale pointers with it (libstdc++'s 72 KiB
+         * exception pool, made when the report library is loaded at exit, kept a leaked list
+         * reachable). */
         void *p = real_alloc(kind, size, align, nmemb);
+        if (p && kind != MP_ALLOC_CALLOC)
+            memset(p, 0, kind >= MP_ALLOC_NEW && !size ? 1 : size);
         if (p && mp_runtime_phase == MP_PHASE_TRACKING)
             mp_heap_insert((uintptr_t)p, kind == MP_ALLOC_CALLOC ? size * nmemb : size, 0,
                            MP_ALLOC_INTERNAL);
@@ -590,6 +596,8 @@ void *mp_runtime_realloc(void *p, size_t n, uintptr_t *fp)
         if (mp_real_state != MP_REAL_READY)
             return NULL;
         void *q = mp_real.realloc(p, n);
+        if (q && had && mp_tls.state == MP_IN_TOOL && n > b.size && b.size < ((size_t)1 << 40))
+            memset((char *)q + b.size, 0, n - b.size); /* as for malloc in tool code: zeroed */
         /* As for malloc in tool code: libraries loaded by the report library (libcrypto's
          * hash tables) keep what they realloc and free it from the program's side at exit. */
         if (mp_tls.state == MP_IN_TOOL && mp_runtime_phase == MP_PHASE_TRACKING) {

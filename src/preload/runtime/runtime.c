@@ -596,7 +596,7 @@ void *mp_runtime_realloc(void *p, size_t n, uintptr_t *fp)
         if (mp_real_state != MP_REAL_READY)
             return NULL;
         void *q = mp_real.realloc(p, n);
-        if (q && had && mp_tls.state == MP_IN_TOOL && n > b.size && b.size < ((size_t)1 << 40))
+        if (q && had && mp_tls.state == MP_IN_TOOL && n > b.size)
             memset((char *)q + b.size, 0, n - b.size); /* as for malloc in tool code: zeroed */
         /* As for malloc in tool code: libraries loaded by the report library (libcrypto's
          * hash tables) keep what they realloc and free it from the program's side at exit. */

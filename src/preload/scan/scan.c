@@ -38,13 +38,14 @@ struct range {
     uintptr_t lo, hi;
 };
 
-/* A region holding block starts: the range of bitmap words they fall in, and the words its
- * bitmap covers (bm_lo, bm_n: that range, fixed when the bitmaps are mapped). */
+/* A region holding block starts and the range of bitmap words they fall in: its bitmap covers
+ * words lo_word..hi_word only (known after the first pass over the blocks, fixed from then on). */
 struct ureg {
     uint32_t region;
     uint64_t lo_word, hi_word;
-    uint64_t bm_lo, bm_n;
 };
+
+static inline uint64_t ureg_words(const struct ureg *u) { return u->hi_word - u->lo_word + 1; }
 
 #define MAX_USED_REGIONS 8192
 #define MAX_EXCL 65536
@@ -62,7 +63,7 @@ static struct scan_state {
      * faults of clearing them). Sorted by address before cliques(); region_slot follows. */
     struct ureg *ureg;
     uint32_t nused_regions;
-    uint16_t *region_slot;    /* region -> index in used_regions + 1 */
+    uint16_t *region_slot;    /* region -> index in ureg + 1 */
     uintptr_t heap_lo, heap_hi; /* [lowest block start, highest block end) */
 
     struct big *bigs; /* blocks of SMALL_SPAN bytes or more, sorted by address */
@@ -117,8 +118,8 @@ static inline uint64_t *bit_word(uintptr_t a)
     if (!r)
         return NULL;
     const uint32_t ui = S.region_slot[a >> REGION_SHIFT] - 1u;
-    const uint64_t off = (((a & ((1ull << REGION_SHIFT) - 1)) >> 9)) - S.ureg[ui].bm_lo;
-    return off < S.ureg[ui].bm_n ? &r[off] : NULL;
+    const uint64_t off = (((a & ((1ull << REGION_SHIFT) - 1)) >> 9)) - S.ureg[ui].lo_word;
+    return off < ureg_words(&S.ureg[ui]) ? &r[off] : NULL;
 }
 
 static inline int bit_test(uintptr_t a)
@@ -160,9 +161,7 @@ static void region_note(uintptr_t a)
 static void regions_map(void)
 {
     for (uint32_t ui = 0; ui < S.nused_regions; ui++) {
-        S.ureg[ui].bm_lo = S.ureg[ui].lo_word;
-        S.ureg[ui].bm_n = S.ureg[ui].hi_word - S.ureg[ui].lo_word + 1;
-        S.regions[S.ureg[ui].region] = mp_pages_alloc(S.ureg[ui].bm_n * 8);
+        S.regions[S.ureg[ui].region] = mp_pages_alloc(ureg_words(&S.ureg[ui]) * 8);
     }
 }
 
@@ -188,7 +187,7 @@ static uintptr_t prev_start(uintptr_t a, uintptr_t lo)
             continue;
         }
         const uint32_t ui = S.region_slot[a >> REGION_SHIFT] - 1u;
-        const uint64_t wlo = S.ureg[ui].bm_lo, wn = S.ureg[ui].bm_n;
+        const uint64_t wlo = S.ureg[ui].lo_word, wn = ureg_words(&S.ureg[ui]);
         uint64_t g = (a - region_base) >> 3;
         if ((g >> 6) >= wlo + wn) {
             g = ((wlo + wn) << 6) - 1; /* above the bitmap: from its last bit down */
@@ -225,8 +224,8 @@ static uintptr_t next_start(uintptr_t lo, uintptr_t hi)
             continue;
         }
         uint64_t g = (a - region_base) >> 3;
-        const uint64_t wlo = S.ureg[slot - 1].bm_lo;
-        uint64_t wi = g >> 6, last = wlo + S.ureg[slot - 1].bm_n - 1;
+        const uint64_t wlo = S.ureg[slot - 1].lo_word;
+        uint64_t wi = g >> 6, last = S.ureg[slot - 1].hi_word;
         if (wi < wlo) {
             wi = wlo;
             g = wi << 6;
@@ -984,7 +983,7 @@ void mp_scan_run(const struct mp_thread_ctx *threads, int nthreads, uintptr_t se
 
     for (uint32_t ri = 0; ri < S.nused_regions; ri++) {
         const uint32_t x = S.ureg[ri].region;
-        mp_pages_free(S.regions[x], S.ureg[ri].bm_n * 8);
+        mp_pages_free(S.regions[x], ureg_words(&S.ureg[ri]) * 8);
     }
     S.nused_regions = 0;
     mp_pages_free(S.regions, NREGIONS * sizeof *S.regions);

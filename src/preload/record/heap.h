@@ -47,8 +47,15 @@ void mp_heap_init(void);
 int mp_heap_insert(uintptr_t addr, size_t size, uint32_t stack, unsigned kind);
 
 /* A hint, no lock, never faults: start loading the table line where addr's entry lives, so
- * that the insert or remove that follows a stack capture finds it in cache. */
-void mp_heap_prefetch(uintptr_t addr);
+ * that the insert or remove that follows a stack capture finds it in cache. Only tables too
+ * large to stay cached need it; until one exists (mp_heap_big_tables) the hint is one load. */
+extern int mp_heap_big_tables;
+void mp_heap_prefetch_big(uintptr_t addr);
+static inline void mp_heap_prefetch(uintptr_t addr)
+{
+    if (__builtin_expect(__atomic_load_n(&mp_heap_big_tables, __ATOMIC_RELAXED), 0))
+        mp_heap_prefetch_big(addr);
+}
 
 /* Remove a block; fills *out and returns 1 if it was there, else 0. */
 int mp_heap_remove(uintptr_t addr, struct mp_block *out);

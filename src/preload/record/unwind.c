@@ -1378,51 +1378,50 @@ __attribute__((noinline)) static int walk_uncached(struct walk *w, uintptr_t *pc
  * stack id to. A walk whose steps are all fast rules is a function of its start (pc, sp, and rbp
  * where a step computes its CFA from it before one reloads it) and of the stack words it read:
  * the return-address slots and, where a later step computes its CFA from rbp, the saved-rbp slot
- * it reloaded. An entry keeps those words (offset from sp, value); a capture that finds an entry
- * re-reads them, innermost first, and when all still hold the stack is the same: its id comes
- * back without the rest of the walk, a rule lookup per frame or the depot. The loads are
- * independent of each other (their addresses are known), where a walk's form a chain. Reading
- * innermost first and stopping at the first difference reads only words the walk itself would
- * read, within [sp, stack top).
+ * it reloaded. An entry keeps where those words are (offsets from sp) and a hash of their values
+ * with the start; a capture that finds an entry re-reads them, and when the hash agrees the stack
+ * is the same: its id comes back without the rest of the walk, a rule lookup per frame or the
+ * depot. The loads are independent of each other (their addresses are known), where a walk's
+ * form a chain. Every word read lies in [sp, sp + the entry's span), within [sp, stack top).
  * Lookup: the first SC_HASH_STEPS steps are taken as the walk takes them, and a hash of the first
- * pc, the sp and those return addresses picks a set; the set's line holds a 32-bit tag per way,
- * so a lookup touches that line and, on a tag match, its entry. A walk is kept only the second
+ * pc, the sp and those return addresses picks a set and a 32-bit tag; the set's ways (one line
+ * each) are loaded together and a way with the tag is checked. A walk is kept only the second
  * time its hash misses in a set (the set remembers the last missing hash), so stacks seen once
  * do not evict the ones that repeat. Tables come from tool memory, one per thread, taken at the
  * thread's SC_AFTER-th walk with an id and given back to a pool when a thread memplumber started
  * ends; at most SC_TABLES exist (threads beyond walk as before). A flush (dlclose) drops every
  * entry (memo_gen). */
 #define SC_WORDS 14
-#define SC_WAYS 8
-#define SC_SETS_LOG 9
+#define SC_WAYS 4
+#define SC_SETS_LOG 10
 #define SC_SETS (1u << SC_SETS_LOG)
 #define SC_HASH_STEPS 3
 #define SC_AFTER 16
 #define SC_TABLES 32
-#define SC_BP0 1u /* flags: rbp at the first frame must match bp0 */
+#define SC_BP0 1u /* flags: rbp at the first frame must match */
 
-struct sc_set {
-    uint32_t tag[SC_WAYS]; /* high bits of the start's hash, 0: empty way */
-    uint32_t fh[SC_WAYS];  /* hash of the way's words (as sc_lookup_in sums them) */
-    uint16_t os[SC_WAYS];  /* hash of the way's offsets: ways with equal os read the same slots */
-    uint32_t pending;      /* tag of the last miss not kept */
-    uint32_t next;         /* the way replaced next (round robin) */
-} __attribute__((aligned(64)));
-
+/* One cache line per entry, and a set is its SC_WAYS entries side by side, with no line of tags
+ * in front: a lookup loads the ways' lines at once, where a line of tags, then the entry it
+ * pointed to, were two misses one after the other (a third of the capture's time on the
+ * deep-frees bench, 512 paths). The words are not kept, only where they are: a 64-bit hash of
+ * everything the entry stands for (first pc, sp, rbp where it matters, max, memo_gen, and every
+ * word with its place) decides the match. Two different stacks would share an entry only if the
+ * 32-bit tag and that hash both agreed (2^-64 a lookup, as for the depot's own identity). Way 0
+ * of a set also keeps the set's round robin and its last miss. */
 struct sc_entry {
-    uint64_t key0;      /* first frame's pc */
-    uintptr_t sp0;
-    uintptr_t bp0;      /* ^ BP_MASK; compared when flags & SC_BP0 */
-    uint32_t id, gen;   /* gen: memo_gen when recorded */
-    uint32_t span;      /* every word read lies below sp0 + span: the last frame's sp */
-    uint16_t total, max;
-    uint8_t nw, flags;
-    uint16_t off[SC_WORDS];  /* word i at sp0 + off[i] ... */
-    uint64_t want[SC_WORDS]; /* ... holds want[i] ^ BP_MASK (no heap pointer kept in the clear) */
-};
+    uint32_t tag;            /* low bits of the start's hash | 1, 0: empty way */
+    uint32_t id;
+    uint64_t check;          /* sc_finish(start hash + word hashes) */
+    uint16_t span;           /* every word read lies below sp0 + span: the last frame's sp */
+    uint16_t os;             /* hash of nw and off[]: ways with equal os read the same words */
+    uint8_t nw, total, flags;
+    uint8_t next;            /* way 0 only: the way replaced next */
+    uint32_t pending;        /* way 0 only: tag of the last miss not kept */
+    uint16_t off[SC_WORDS];  /* word i is at sp0 + off[i] */
+} __attribute__((aligned(64)));
+_Static_assert(sizeof(struct sc_entry) == 64, "a stack-cache entry is one cache line");
 
 struct sc_table {
-    struct sc_set set[SC_SETS];
     struct sc_entry e[SC_SETS][SC_WAYS];
     struct sc_table *next; /* in the pool */
 };
@@ -1439,6 +1438,45 @@ static unsigned sc_made;
 #define SC_K2 0xc2b2ae3d27d4eb4full
 #define SC_K3 0xff51afd7ed558ccdull
 
+/* Both 64-bit halves of x * k, folded (as the depot hashes its stacks): every bit of x moves the
+ * result. */
+static inline uint64_t sc_fold(uint64_t x, uint64_t k)
+{
+#if defined(__x86_64__)
+    uint64_t lo, hi;
+    __asm__("mulq %3" : "=a"(lo), "=d"(hi) : "a"(x), "rm"(k) : "cc");
+    return lo ^ hi;
+#else
+    return (x * k) ^ (uint64_t)(((unsigned __int128)x * k) >> 64);
+#endif
+}
+
+static inline uint64_t sc_finish(uint64_t h)
+{
+    h ^= h >> 31;
+    h *= 0xbf58476d1ce4e5b9ull;
+    return h ^ (h >> 29);
+}
+
+/* The hash of where a cached walk starts and of its shape; the words' hashes are added to it. */
+static inline uint64_t sc_start(uint64_t key, uintptr_t sp, uintptr_t bp, int max, unsigned flags,
+                                uint32_t gen)
+{
+    uint64_t c = sc_fold(key ^ 0x243f6a8885a308d3ull, SC_K1) + sc_fold(sp ^ 0x13198a2e03707344ull, SC_K2) +
+                 sc_fold(((uint64_t)gen << 32 | (uint64_t)(uint32_t)max << 8 | flags) ^ 0xa4093822299f31d1ull, SC_K1);
+    if (flags & SC_BP0)
+        c += sc_fold(bp ^ 0x082efa98ec4e6c89ull, SC_K2);
+    return c;
+}
+
+/* Word i's share of the hash, its place mixed in. Folded, not a plain multiply: with a sum of
+ * products (w ^ seed_i) * k_i, stacks the unit test builds (the same return addresses at shifted
+ * places) made differences that cancelled, and an entry answered for another stack. */
+static inline uint64_t sc_word(uint64_t w, int i)
+{
+    return sc_fold(w ^ ((uint64_t)(i + 1) * 0x452821e638d01377ull), SC_K3);
+}
+
 static inline unsigned sc_index(uint64_t h) { return (unsigned)(h >> (64 - SC_SETS_LOG)); }
 static inline uint32_t sc_tag(uint64_t h) { return (uint32_t)h | 1u; }
 
@@ -1453,7 +1491,7 @@ static void sc_pool_unlock(void) { __atomic_store_n(&sc_pool_lock, 0, __ATOMIC_R
 /* The calling thread's table, taken from the pool or made; SC_NONE when there is none to have,
  * NULL to try again later. A table from the pool holds a dead thread's entries: its words are
  * checked like any others (a new stack at the same place differs in them). Under a finite
- * RLIMIT_AS (ulimit -v) no table is made: its 800 KiB would come out of the program's own
+ * RLIMIT_AS (ulimit -v) no table is made: its 256 KiB would come out of the program's own
  * address space, for speed alone. */
 __attribute__((noinline)) static struct sc_table *sc_take(void)
 {
@@ -1585,7 +1623,7 @@ __attribute__((noinline)) static int sc_trial(struct sc_judge *j)
     }
     if (k >= 2 * SC_ROUNDS * SC_BLOCK) {
         const uint8_t off = 2u * j->wins <= SC_ROUNDS;
-        /* "Off" a second time in a row: the table's pages go back to the system (its ~800 KiB
+        /* "Off" a second time in a row: the table's pages go back to the system (its 256 KiB
          * would stay resident for nothing); a later trial finds it empty. Nothing reads it
          * meanwhile but a trial's blocks, for which an empty table is a valid one. */
         if (off && j->off && j->epoch && (uintptr_t)tls_sc > 1 && !tls_sc_busy)
@@ -1647,46 +1685,36 @@ __attribute__((no_sanitize_address)) static inline uint32_t sc_lookup_in(const s
     *hp = h;
     const unsigned x = sc_index(h);
     const uint32_t tag = sc_tag(h);
-    const struct sc_set *const set = &t->set[x];
+    const struct sc_entry *const set = t->e[x];
     unsigned mask = 0;
     for (int w = 0; w < SC_WAYS; w++)
-        mask |= (unsigned)(set->tag[w] == tag) << w;
+        mask |= (unsigned)(set[w].tag == tag) << w;
     /* Ways with one tag are paths that part after the hashed steps (a recursive function's two
-     * call sites further out), and most of them read the same slots: the first way's words are
-     * all read and hashed, which rules out, without a load, every other way with those slots
-     * whose word hash differs. */
+     * call sites further out), and most of them read the same slots: the words are read and
+     * hashed once for all the ways with the same slots. */
     const uint32_t gen = __atomic_load_n(&memo_gen, __ATOMIC_RELAXED);
-    uint32_t fx = 0;
-    int os1 = -1;
+    uint64_t start[2] = {0, 0};
+    int have[2] = {0, 0}, os1 = -1;
+    uint64_t c = 0;
     while (mask) {
         const int w = __builtin_ctz(mask);
         mask &= mask - 1;
-        if (os1 >= 0 && (set->os[w] != os1 || set->fh[w] != fx))
-            continue; /* other slots (rare: kept, but found only when first) or other words */
-        const struct sc_entry *const e = &t->e[x][w];
-        if (e->key0 != key || e->sp0 != sp || e->gen != gen || e->max != max ||
-            ((e->flags & SC_BP0) && e->bp0 != (bp ^ BP_MASK)) || e->span > limit - sp)
+        const struct sc_entry *const e = &set[w];
+        if (e->span > limit - sp)
             continue;
-        const int nw = e->nw;
-        if (os1 < 0) {
-            uint64_t diff = 0, hx = 0;
-            for (int i = 0; i < nw; i++) {
-                const uint64_t word = load_word(sp + e->off[i]);
-                diff |= (word ^ BP_MASK) ^ e->want[i];
-                hx += (word + (uint64_t)i) * SC_K2;
-            }
-            if (!diff) {
-                *total = e->total;
-                return e->id;
-            }
-            fx = (uint32_t)(hx >> 32);
-            os1 = set->os[w];
-            continue;
+        if (e->os != os1) {
+            const int nw = e->nw;
+            c = 0;
+            for (int i = 0; i < nw; i++)
+                c += sc_word(load_word(sp + e->off[i]), i);
+            os1 = e->os;
         }
-        int i = 0;
-        while (i < nw && (load_word(sp + e->off[i]) ^ BP_MASK) == e->want[i])
-            i++;
-        if (i == nw) {
+        const int b0 = e->flags & SC_BP0;
+        if (!have[b0]) {
+            start[b0] = sc_start(key, sp, bp, max, e->flags, gen);
+            have[b0] = 1;
+        }
+        if (sc_finish(start[b0] + c) == e->check) {
             *total = e->total;
             return e->id;
         }
@@ -1738,9 +1766,9 @@ __attribute__((noinline)) static void sc_record(const struct memo_walk *W, uint6
         return;
     const unsigned x = sc_index(h);
     const uint32_t tag = sc_tag(h);
-    struct sc_set *const set = &t->set[x];
-    if (set->pending != tag) {
-        set->pending = tag; /* kept if it misses here again */
+    struct sc_entry *const set = t->e[x];
+    if (set[0].pending != tag) {
+        set[0].pending = tag; /* kept if it misses here again */
         return;
     }
     const struct memo_frame *const f = W->f;
@@ -1771,38 +1799,35 @@ __attribute__((noinline)) static void sc_record(const struct memo_walk *W, uint6
         return;
     tls_sc_busy = 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    const unsigned way = set->next % SC_WAYS;
-    set->next = way + 1;
-    set->pending = 0;
-    set->tag[way] = 0; /* no match while written (a handler's lookup skips the cache anyway) */
-    struct sc_entry *const e = &t->e[x][way];
+    const unsigned way = set[0].next % SC_WAYS;
+    set[0].next = (uint8_t)((way + 1) % SC_WAYS);
+    set[0].pending = 0;
+    struct sc_entry *const e = &set[way];
+    e->tag = 0; /* no match while written (a handler's lookup skips the cache anyway) */
+    uint64_t c = 0, ho = (uint64_t)nw;
     int i = 0;
     for (int k = 0; k + 1 < n; k++) {
         e->off[i] = (uint16_t)(f[k + 1].sp - 8 - sp0);
-        e->want[i++] = f[k + 1].key ^ BP_MASK;
+        c += sc_word(f[k + 1].key, i);
+        ho = (ho + e->off[i]) * SC_K1;
+        i++;
         if (need[k + 1]) {
             e->off[i] = (uint16_t)(f[k + 1].sp + (uintptr_t)(intptr_t)(int16_t)(f[k].rule >> 16) - sp0);
-            e->want[i++] = f[k + 1].bp; /* already ^ BP_MASK */
+            c += sc_word(f[k + 1].bp ^ BP_MASK, i);
+            ho = (ho + e->off[i]) * SC_K1;
+            i++;
         }
     }
-    e->key0 = f[0].key;
-    e->sp0 = sp0;
-    e->bp0 = f[0].bp;
-    e->flags = need[0] ? SC_BP0 : 0;
+    const unsigned flags = need[0] ? SC_BP0 : 0;
+    e->check = sc_finish(sc_start(f[0].key, sp0, f[0].bp ^ BP_MASK, W->max, flags,
+                                  __atomic_load_n(&memo_gen, __ATOMIC_RELAXED)) + c);
+    e->os = (uint16_t)(ho >> 48);
+    e->flags = (uint8_t)flags;
     e->id = W->id;
-    e->gen = __atomic_load_n(&memo_gen, __ATOMIC_RELAXED);
-    e->span = (uint32_t)(f[n - 1].sp - sp0);
-    e->total = (uint16_t)W->total;
-    e->max = (uint16_t)W->max;
+    e->span = (uint16_t)(f[n - 1].sp - sp0);
+    e->total = (uint8_t)W->total;
     e->nw = (uint8_t)nw;
-    uint64_t hx = 0, ho = (uint64_t)nw;
-    for (int j = 0; j < nw; j++) {
-        hx += ((e->want[j] ^ BP_MASK) + (uint64_t)j) * SC_K2;
-        ho = (ho + e->off[j]) * SC_K1;
-    }
-    set->fh[way] = (uint32_t)(hx >> 32);
-    set->os[way] = (uint16_t)(ho >> 48);
-    set->tag[way] = tag;
+    e->tag = tag;
     STAT(sc_rec);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     tls_sc_busy = 0;

@@ -41,7 +41,7 @@ struct mp_tls {
     int holds_all_locks;    /* this thread locked every table lock (fork, scan) */
     uintptr_t stack_top;    /* highest address of this thread's stack, 0 = unknown */
     unsigned allocs;        /* poll hints seen by this thread (live.h: polled every 64th) */
-    uint64_t last_poll;     /* time stamp counter at this thread's last poll (live.c) */
+    uint64_t last_poll;     /* coarse clock (ns) at this thread's last poll (live.c) */
     unsigned vg_tid;        /* valgrind's number for this thread (runtime.c); 0: main/unknown */
 };
 

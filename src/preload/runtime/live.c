@@ -8,6 +8,7 @@
 
 #include "memplumber.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -662,19 +663,33 @@ void mp_live_poll(void)
 
 /* A poll costs two system calls (the clock, then poll on the rendezvous): a few microseconds
  * on a virtual machine, where they were 4% of a realloc loop's time when made every 1,024
- * allocations. A thread polls at most once per POLL_MIN_TSC cycles of the time stamp counter
- * (a read without a system call; 0.7 ms at 3 GHz, 2 ms at 1 GHz): a report request still waits
- * for no more than that, the clock stays far finer than its one-second ticks. */
-#define POLL_MIN_TSC 2000000u
+ * allocations. A thread polls at most once per tick of the coarse monotonic clock (1-4 ms), read
+ * through the vDSO without a system call: a report request still waits no longer than that, the
+ * clock stays far finer than its one-second ticks. libc's own clock_gettime, looked up in libc
+ * itself (a program or a preloaded library may interpose the name, and allocate in it); not the
+ * time stamp counter, which a process can make fault (prctl PR_SET_TSC). Without it (no libc
+ * found, or the call fails), every 64th hint polls, as before. */
+typedef int (*clock_fn)(clockid_t, struct timespec *);
+static clock_fn libc_clock;
+
+static void find_libc_clock(void)
+{
+    void *h = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+    if (!h)
+        return;
+    libc_clock = (clock_fn)dlsym(h, "clock_gettime");
+    dlclose(h);
+}
 
 static inline int poll_due(void)
 {
-#if defined(__x86_64__)
-    const uint64_t t = __builtin_ia32_rdtsc();
-    if (t - mp_tls.last_poll < POLL_MIN_TSC)
+    struct timespec ts;
+    if (!libc_clock || libc_clock(CLOCK_MONOTONIC_COARSE, &ts))
+        return 1;
+    const uint64_t tick = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    if (tick == mp_tls.last_poll)
         return 0;
-    mp_tls.last_poll = t;
-#endif
+    mp_tls.last_poll = tick;
     return 1;
 }
 
@@ -686,6 +701,7 @@ __attribute__((noinline)) void mp_live_poll_hint(void)
 
 void mp_live_init(void)
 {
+    find_libc_clock();
     start_ms = mono_ms();
     snap_every_ms = (uint64_t)mp_opt.snapshot_interval * 1000;
     if (snap_every_ms) {

@@ -16,6 +16,7 @@
 #include "common/arena.h"
 #include "common/lock.h"
 #include "preload/runtime/guard.h"
+#include "preload/record/mix.h"
 #include "preload/record/modules.h"
 
 struct record {
@@ -49,28 +50,6 @@ static struct record **records; /* id -> record, reserved for MAX_IDS, touched l
 static uint32_t next_id = 1;
 static uint32_t used_slots;
 
-/* Both 64-bit halves of x * k, folded: a non-linear mix of every bit of x. One MUL gives both
- * halves (rdx:rax); GCC 12 computes them as two products (IMUL and MUL) or sends the 128-bit
- * product through the stack, so the instruction is written out. */
-static inline uint64_t fold(uint64_t x, uint64_t k)
-{
-#if defined(__x86_64__)
-    uint64_t lo, hi;
-    __asm__("mulq %3" : "=a"(lo), "=d"(hi) : "a"(x), "rm"(k) : "cc");
-    return lo ^ hi;
-#else
-    return (x * k) ^ (uint64_t)(((unsigned __int128)x * k) >> 64);
-#endif
-}
-
-static inline uint64_t finish(uint64_t h)
-{
-    h ^= h >> 31;
-    h *= 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 29;
-    return h;
-}
-
 /* Two hashes with their own constants and position seeds: each frame's terms are independent of
  * the others (no serial chain), summed, then finished. Frame i enters as pc ^ seed_i, so the same
  * return address at two depths contributes differently. */
@@ -79,12 +58,12 @@ static inline struct stack_hash hash_stack(const uintptr_t *pcs, uint32_t n)
     uint64_t a = n, b = ~(uint64_t)n;
     uint64_t s1 = 0x243f6a8885a308d3ull, s2 = 0x13198a2e03707344ull;
     for (uint32_t i = 0; i < n; i++) {
-        a += fold(pcs[i] ^ s1, 0x9E3779B97F4A7C15ull);
-        b += fold(pcs[i] ^ s2, 0xc4ceb9fe1a85ec53ull);
+        a += mp_mix_fold(pcs[i] ^ s1, 0x9E3779B97F4A7C15ull);
+        b += mp_mix_fold(pcs[i] ^ s2, 0xc4ceb9fe1a85ec53ull);
         s1 += 0xa4093822299f31d1ull;
         s2 += 0x082efa98ec4e6c89ull;
     }
-    struct stack_hash h = { finish(a), finish(b ^ (a >> 17)) };
+    struct stack_hash h = { mp_mix_finish(a), mp_mix_finish(b ^ (a >> 17)) };
     return h;
 }
 

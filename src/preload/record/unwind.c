@@ -10,6 +10,7 @@
  * thread's stack top, so a corrupt frame there may read unmapped memory between the two stacks. */
 #include "preload/record/unwind.h"
 #include "common/arena.h"
+#include "preload/record/mix.h"
 
 #include <dlfcn.h>
 #include <link.h>
@@ -1412,7 +1413,7 @@ __attribute__((noinline)) static int walk_uncached(struct walk *w, uintptr_t *pc
 struct sc_entry {
     uint32_t tag;            /* low bits of the start's hash | 1, 0: empty way */
     uint32_t id;
-    uint64_t check;          /* sc_finish(start hash + word hashes) */
+    uint64_t check;          /* mp_mix_finish(start hash + word hashes) */
     uint16_t span;           /* every word read lies below sp0 + span: the last frame's sp */
     uint16_t os;             /* hash of nw and off[]: ways with equal os read the same words */
     uint8_t nw, total, flags;
@@ -1439,34 +1440,14 @@ static unsigned sc_made;
 #define SC_K2 0xc2b2ae3d27d4eb4full
 #define SC_K3 0xff51afd7ed558ccdull
 
-/* Both 64-bit halves of x * k, folded (as the depot hashes its stacks): every bit of x moves the
- * result. */
-static inline uint64_t sc_fold(uint64_t x, uint64_t k)
-{
-#if defined(__x86_64__)
-    uint64_t lo, hi;
-    __asm__("mulq %3" : "=a"(lo), "=d"(hi) : "a"(x), "rm"(k) : "cc");
-    return lo ^ hi;
-#else
-    return (x * k) ^ (uint64_t)(((unsigned __int128)x * k) >> 64);
-#endif
-}
-
-static inline uint64_t sc_finish(uint64_t h)
-{
-    h ^= h >> 31;
-    h *= 0xbf58476d1ce4e5b9ull;
-    return h ^ (h >> 29);
-}
-
 /* The hash of where a cached walk starts and of its shape; the words' hashes are added to it. */
 static inline uint64_t sc_start(uint64_t key, uintptr_t sp, uintptr_t bp, int max, unsigned flags,
                                 uint32_t gen)
 {
-    uint64_t c = sc_fold(key ^ 0x243f6a8885a308d3ull, SC_K1) + sc_fold(sp ^ 0x13198a2e03707344ull, SC_K2) +
-                 sc_fold(((uint64_t)gen << 32 | (uint64_t)(uint32_t)max << 8 | flags) ^ 0xa4093822299f31d1ull, SC_K1);
+    uint64_t c = mp_mix_fold(key ^ 0x243f6a8885a308d3ull, SC_K1) + mp_mix_fold(sp ^ 0x13198a2e03707344ull, SC_K2) +
+                 mp_mix_fold(((uint64_t)gen << 32 | (uint64_t)(uint32_t)max << 8 | flags) ^ 0xa4093822299f31d1ull, SC_K1);
     if (flags & SC_BP0)
-        c += sc_fold(bp ^ 0x082efa98ec4e6c89ull, SC_K2);
+        c += mp_mix_fold(bp ^ 0x082efa98ec4e6c89ull, SC_K2);
     return c;
 }
 
@@ -1475,7 +1456,7 @@ static inline uint64_t sc_start(uint64_t key, uintptr_t sp, uintptr_t bp, int ma
  * places) made differences that cancelled, and an entry answered for another stack. */
 static inline uint64_t sc_word(uint64_t w, int i)
 {
-    return sc_fold(w ^ ((uint64_t)(i + 1) * 0x452821e638d01377ull), SC_K3);
+    return mp_mix_fold(w ^ ((uint64_t)(i + 1) * 0x452821e638d01377ull), SC_K3);
 }
 
 static inline unsigned sc_index(uint64_t h) { return (unsigned)(h >> (64 - SC_SETS_LOG)); }
@@ -1721,7 +1702,7 @@ __attribute__((no_sanitize_address)) static inline uint32_t sc_lookup_in(const s
             start[b0] = sc_start(key, sp, bp, max, e->flags, gen);
             have[b0] = 1;
         }
-        if (sc_finish(start[b0] + c) == e->check) {
+        if (mp_mix_finish(start[b0] + c) == e->check) {
             *total = e->total;
             return e->id;
         }
@@ -1826,7 +1807,7 @@ __attribute__((noinline)) static void sc_record(const struct memo_walk *W, uint6
         }
     }
     const unsigned flags = need[0] ? SC_BP0 : 0;
-    e->check = sc_finish(sc_start(f[0].key, sp0, f[0].bp ^ BP_MASK, W->max, flags,
+    e->check = mp_mix_finish(sc_start(f[0].key, sp0, f[0].bp ^ BP_MASK, W->max, flags,
                                   __atomic_load_n(&memo_gen, __ATOMIC_RELAXED)) + c);
     e->os = (uint16_t)(ho >> 48);
     e->flags = (uint8_t)flags;

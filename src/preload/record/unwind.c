@@ -1405,11 +1405,12 @@ __attribute__((noinline)) static int walk_uncached(struct walk *w, uintptr_t *pc
  * in front: a lookup loads the ways' lines at once, where a line of tags, then the entry it
  * pointed to, were two misses one after the other (a third of the capture's time on the
  * deep-frees bench, 512 paths). Eight ways: with four (1,024 sets, the same 256 KiB), that
- * bench's 2,048 stacks a thread overflowed sets and 7% of lookups missed instead of 5%. The words are not kept, only where they are: a 64-bit hash of
- * everything the entry stands for (first pc, sp, rbp where it matters, max, memo_gen, and every
- * word with its place) decides the match. Two different stacks would share an entry only if the
- * 32-bit tag and that hash both agreed (2^-64 a lookup, as for the depot's own identity). Way 0
- * of a set also keeps the set's round robin and its last miss. */
+ * bench's 2,048 stacks a thread overflowed sets and 7% of lookups missed instead of 5%.
+ * The words are not kept, only where they are: a 64-bit hash of everything the entry stands for
+ * (first pc, sp, rbp where it matters, max, memo_gen, and every word with its place) decides the
+ * match. Two different stacks would share an entry only if the 32-bit tag and that hash both
+ * agreed (2^-64 a lookup, as for the depot's own identity). Way 0 of a set also keeps the set's
+ * round robin and its last miss. */
 struct sc_entry {
     uint32_t tag;            /* low bits of the start's hash | 1, 0: empty way */
     uint32_t id;
@@ -1444,8 +1445,10 @@ static unsigned sc_made;
 static inline uint64_t sc_start(uint64_t key, uintptr_t sp, uintptr_t bp, int max, unsigned flags,
                                 uint32_t gen)
 {
-    uint64_t c = mp_mix_fold(key ^ 0x243f6a8885a308d3ull, SC_K1) + mp_mix_fold(sp ^ 0x13198a2e03707344ull, SC_K2) +
-                 mp_mix_fold(((uint64_t)gen << 32 | (uint64_t)(uint32_t)max << 8 | flags) ^ 0xa4093822299f31d1ull, SC_K1);
+    const uint64_t shape = (uint64_t)gen << 32 | (uint64_t)(uint32_t)max << 8 | flags;
+    uint64_t c = mp_mix_fold(key ^ 0x243f6a8885a308d3ull, SC_K1) +
+                 mp_mix_fold(sp ^ 0x13198a2e03707344ull, SC_K2) +
+                 mp_mix_fold(shape ^ 0xa4093822299f31d1ull, SC_K1);
     if (flags & SC_BP0)
         c += mp_mix_fold(bp ^ 0x082efa98ec4e6c89ull, SC_K2);
     return c;

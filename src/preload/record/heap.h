@@ -5,8 +5,10 @@
  * (skipped while the process is single-threaded); tables grow by 1.5x at 80% load, so a live block
  * costs 20-30 bytes. Sizes >= 32 MiB live in a side table. No global lock on the hot path.
  * Locking: mp_heap_insert/remove/find take one shard lock and mark the thread CRITICAL while
- * holding it. mp_heap_lock_all (fork, scan) takes all of them in index order; the thread that
- * holds them all may call the mp_heap_* functions, which then do not lock.
+ * holding it. mp_heap_lock_all (fork, scan) takes first_lock, then the locks of every group in
+ * use in index order (a group with no table yet cannot come into use meanwhile), then the side
+ * table's; the thread that holds them all may call the mp_heap_* functions, which then do not
+ * lock.
  * Fork protocol: prepare = mp_heap_lock_all, parent = mp_heap_unlock_all, child =
  * mp_heap_child_after_fork (reinitialise). */
 #ifndef MP_HEAP_H

@@ -1392,7 +1392,8 @@ __attribute__((noinline)) static int walk_uncached(struct walk *w, uintptr_t *pc
  * thread's SC_AFTER-th walk with an id and given back to a pool when a thread memplumber started
  * ends; at most SC_TABLES exist (threads beyond walk as before). A flush (dlclose) drops every
  * entry (memo_gen). */
-#define SC_WORDS 14
+#define SC_WORDS 32 /* at most: MEMO_MAX frames, and as many as SC_DBYTES can place */
+#define SC_DBYTES 32
 #define SC_WAYS 8
 #define SC_SETS_LOG 9
 #define SC_SETS (1u << SC_SETS_LOG)
@@ -1416,11 +1417,12 @@ struct sc_entry {
     uint32_t id;
     uint64_t check;          /* mp_mix_finish(start hash + word hashes) */
     uint16_t span;           /* every word read lies below sp0 + span: the last frame's sp */
-    uint16_t os;             /* hash of nw and off[]: ways with equal os read the same words */
+    uint16_t os;             /* hash of nw and the places: ways with equal os read the same words */
     uint8_t nw, total, flags;
     uint8_t next;            /* way 0 only: the way replaced next */
     uint32_t pending;        /* way 0 only: tag of the last miss not kept */
-    uint16_t off[SC_WORDS];  /* word i is at sp0 + off[i] */
+    uint32_t bpm;            /* bit i: word i is a saved rbp, else a return address */
+    uint8_t d[SC_DBYTES];    /* where the words are, see sc_place */
 } __attribute__((aligned(64)));
 _Static_assert(sizeof(struct sc_entry) == 64, "a stack-cache entry is one cache line");
 
@@ -1695,9 +1697,25 @@ __attribute__((no_sanitize_address)) static inline uint32_t sc_lookup_in(const s
             continue;
         if (e->os != os1) {
             const int nw = e->nw;
+            const uint8_t *d = e->d;
+            const uint32_t bpm = e->bpm;
+            uintptr_t ra = sp - 8;
             c = 0;
-            for (int i = 0; i < nw; i++)
-                c += sc_word(load_word(sp + e->off[i]), i);
+            for (int i = 0; i < nw; i++) {
+                uintptr_t a;
+                if ((bpm >> i) & 1) {
+                    a = ra + (uintptr_t)((intptr_t)(int8_t)*d++ * 8);
+                } else {
+                    unsigned x = *d++;
+                    if (!x) {
+                        x = d[0] | (unsigned)d[1] << 8;
+                        d += 2;
+                    }
+                    ra += (uintptr_t)x * 8;
+                    a = ra;
+                }
+                c += sc_word(load_word(a), i);
+            }
             os1 = e->os;
         }
         const int b0 = e->flags & SC_BP0;
@@ -1764,7 +1782,7 @@ __attribute__((noinline)) static void sc_record(const struct memo_walk *W, uint6
     }
     const struct memo_frame *const f = W->f;
     const int n = W->n;
-    if (n < 2 || n >= JOIN_MIN || (f[0].key & EXACT_BIT) || f[n - 1].sp - f[0].sp > UINT32_MAX)
+    if (n < 2 || n > MEMO_MAX || (f[0].key & EXACT_BIT) || f[n - 1].sp - f[0].sp > UINT32_MAX)
         return;
     /* A saved rbp matters only if a later step computes its CFA from rbp before another reload;
      * elsewhere it is whatever data the function kept in rbp. need[k + 1]: the rbp that step k
@@ -1788,6 +1806,37 @@ __attribute__((noinline)) static void sc_record(const struct memo_walk *W, uint6
     const uintptr_t sp0 = f[0].sp;
     if (nw > SC_WORDS || f[n - 1].sp - sp0 > UINT16_MAX)
         return;
+    /* The places first (sc_place), into locals: a walk whose places do not fit is not kept. */
+    uint8_t d[SC_DBYTES];
+    uint32_t bpm = 0;
+    uint64_t c = 0, ho = (uint64_t)nw;
+    int i = 0, nb = 0;
+    for (int k = 0; k + 1 < n; k++) {
+        const uintptr_t fs = f[k + 1].sp - f[k].sp; /* the frame's size: > 0, see the walk */
+        if ((fs & 7) || nb + 3 > SC_DBYTES)
+            return;
+        if (fs >> 3 < 256) {
+            d[nb++] = (uint8_t)(fs >> 3);
+        } else {
+            d[nb++] = 0;
+            d[nb++] = (uint8_t)(fs >> 3);
+            d[nb++] = (uint8_t)(fs >> 11);
+        }
+        c += sc_word(f[k + 1].key, i);
+        ho = (ho + (f[k + 1].sp - 8 - sp0)) * SC_K1;
+        i++;
+        if (need[k + 1]) {
+            /* the saved rbp, 8 to 128 bytes below the CFA: its place from the return address's */
+            const intptr_t rel = (intptr_t)(int16_t)(f[k].rule >> 16) + 8;
+            if ((rel & 7) || rel < -128 * 8 || rel > 127 * 8 || nb + 1 > SC_DBYTES)
+                return;
+            d[nb++] = (uint8_t)(int8_t)(rel / 8);
+            bpm |= 1u << i;
+            c += sc_word(f[k + 1].bp ^ BP_MASK, i);
+            ho = (ho + (uint64_t)(f[k + 1].sp - 8 + (uintptr_t)rel - sp0)) * SC_K1;
+            i++;
+        }
+    }
     tls_sc_busy = 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     const unsigned way = set[0].next % SC_WAYS;
@@ -1795,20 +1844,8 @@ __attribute__((noinline)) static void sc_record(const struct memo_walk *W, uint6
     set[0].pending = 0;
     struct sc_entry *const e = &set[way];
     e->tag = 0; /* no match while written (a handler's lookup skips the cache anyway) */
-    uint64_t c = 0, ho = (uint64_t)nw;
-    int i = 0;
-    for (int k = 0; k + 1 < n; k++) {
-        e->off[i] = (uint16_t)(f[k + 1].sp - 8 - sp0);
-        c += sc_word(f[k + 1].key, i);
-        ho = (ho + e->off[i]) * SC_K1;
-        i++;
-        if (need[k + 1]) {
-            e->off[i] = (uint16_t)(f[k + 1].sp + (uintptr_t)(intptr_t)(int16_t)(f[k].rule >> 16) - sp0);
-            c += sc_word(f[k + 1].bp ^ BP_MASK, i);
-            ho = (ho + e->off[i]) * SC_K1;
-            i++;
-        }
-    }
+    memcpy(e->d, d, (size_t)nb);
+    e->bpm = bpm;
     const unsigned flags = need[0] ? SC_BP0 : 0;
     e->check = mp_mix_finish(sc_start(f[0].key, sp0, f[0].bp ^ BP_MASK, W->max, flags,
                                   __atomic_load_n(&memo_gen, __ATOMIC_RELAXED)) + c);
@@ -1892,7 +1929,7 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
         /* Not the previous stack: the cache, unless the previous walk was deep (JOIN_MIN entries
          * or more), whose shared outer frames the memo's join replays more cheaply than the
          * cache's misses cost. */
-        if (sc_on && m < JOIN_MIN) {
+        if (sc_on) {
             int total;
             const uint32_t id = sc_lookup(table, key, sp, bp, max, limit, &total, &sc_h);
             if (id) {

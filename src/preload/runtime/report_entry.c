@@ -1357,6 +1357,7 @@ static void stage_finish(struct report_run *run)
                     ms_between(&run->t1, &run->t2), (unsigned long long)(mp_arena_mapped_bytes() >> 10),
                     (unsigned long long)internal_blocks, (unsigned long long)internal_bytes);
     if (mp_opt.verbosity >= 2) {
+        mp_fdprintf(mp_err_fd(), "memplumber: stack depot: %u distinct stacks\n", mp_depot_count() - 1);
         struct mp_stack_cache_stats sc;
         mp_unwind_stack_cache_stats(&sc);
         if (sc.caches)

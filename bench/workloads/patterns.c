@@ -1,10 +1,13 @@
 /* Allocation patterns churn.c does not have. Build: -O2 -g -fomit-frame-pointer (Debian's default).
  * usage: patterns MODE [N] [THREADS]
- *   deep N T   N malloc/free pairs per run split over T threads, each thread on its own blocks:
- *              sizes 16-256 B, 512 distinct call paths 6-12 frames deep; the leaf allocates a
- *              block, keeps it in a small per-thread window, and frees the block it replaces
- *              there, so every free runs deep in a call chain (often another one than the
- *              allocation's), as destructors do
+ *   deep N T [LO HI]
+ *              N malloc/free pairs per run split over T threads, each thread on its own blocks:
+ *              sizes 16-256 B, 512 distinct call paths of LO to HI levels (default 4 to 7: 7-10
+ *              frames with the leaf and the thread's start), each path taken at every depth;
+ *              the leaf allocates a block, keeps it in a small per-thread window, and frees the
+ *              block it replaces there, so every free runs deep in a call chain (often another
+ *              one than the allocation's), as destructors do. With HI above 7 every level of a
+ *              path is drawn from a hash of the path (up to 21 levels)
  *   xthread N  producer/consumer: one thread allocates N blocks (16-256 B) and hands them in
  *              batches to a second thread, which frees them
  *   held N     N blocks (16-256 B) allocated and held, then all freed
@@ -33,7 +36,7 @@ struct dstate {
     uint64_t sum;
 };
 
-typedef void (*level_fn)(struct dstate *st, unsigned path, unsigned depth, size_t size, unsigned slot);
+typedef void (*level_fn)(struct dstate *st, uint64_t path, unsigned depth, size_t size, unsigned slot);
 static level_fn levels[8];
 
 __attribute__((noinline)) static void leaf(struct dstate *st, size_t size, unsigned slot)
@@ -47,7 +50,7 @@ __attribute__((noinline)) static void leaf(struct dstate *st, size_t size, unsig
 }
 
 #define LEVEL(k)                                                                              \
-    __attribute__((noinline)) static void level##k(struct dstate *st, unsigned path,           \
+    __attribute__((noinline)) static void level##k(struct dstate *st, uint64_t path,           \
                                                    unsigned depth, size_t size, unsigned slot) \
     {                                                                                         \
         volatile char pad[16 + k * 8];                                                        \
@@ -63,6 +66,7 @@ LEVEL(0) LEVEL(1) LEVEL(2) LEVEL(3) LEVEL(4) LEVEL(5) LEVEL(6) LEVEL(7)
 struct djob {
     long iters;
     uint64_t seed;
+    unsigned lo, hi; /* levels */
 };
 
 static void *deep_run(void *arg)
@@ -73,8 +77,10 @@ static void *deep_run(void *arg)
     uint64_t s = j->seed;
     for (long i = 0; i < j->iters; i++) {
         uint64_t r = rng(&s);
-        unsigned path = (unsigned)(r >> 16) & 511;
-        unsigned depth = 3 + (unsigned)((r >> 32) % 4);
+        uint64_t path = (r >> 16) & 511;
+        if (j->hi > 7)
+            path |= (path * 0x9E3779B97F4A7C15ull) >> 9 << 9; /* levels past the third vary too */
+        unsigned depth = j->lo - 1 + (unsigned)((r >> 32) % (j->hi - j->lo + 1));
         size_t size = 16 + (size_t)((r >> 40) % 241);
         levels[path & 7](&st, path, depth, size, (unsigned)(r % DWIN));
     }
@@ -83,7 +89,7 @@ static void *deep_run(void *arg)
     return (void *)(uintptr_t)(st.sum & 1);
 }
 
-static void deep(long n, int nthreads)
+static void deep(long n, int nthreads, unsigned lo, unsigned hi)
 {
     levels[0] = level0; levels[1] = level1; levels[2] = level2; levels[3] = level3;
     levels[4] = level4; levels[5] = level5; levels[6] = level6; levels[7] = level7;
@@ -92,6 +98,8 @@ static void deep(long n, int nthreads)
     for (int i = 0; i < nthreads; i++) {
         jobs[i].iters = n / nthreads;
         jobs[i].seed = 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1);
+        jobs[i].lo = lo;
+        jobs[i].hi = hi;
         pthread_create(&t[i], NULL, deep_run, &jobs[i]);
     }
     for (int i = 0; i < nthreads; i++)
@@ -192,8 +200,13 @@ int main(int argc, char **argv)
     int t = argc > 3 ? atoi(argv[3]) : 1;
     if (t < 1 || t > 64)
         t = 1;
+    unsigned lo = argc > 4 ? (unsigned)atoi(argv[4]) : 4, hi = argc > 5 ? (unsigned)atoi(argv[5]) : 7;
+    if (lo < 1 || hi < lo || hi > 21) {
+        fprintf(stderr, "patterns: deep levels must satisfy 1 <= LO <= HI <= 21\n");
+        return 2;
+    }
     if (!strcmp(mode, "deep"))
-        deep(n, t);
+        deep(n, t, lo, hi);
     else if (!strcmp(mode, "xthread"))
         xthread(n);
     else if (!strcmp(mode, "held"))

@@ -657,6 +657,7 @@ static NOINLINE void tree_capture(void)
 }
 
 static NOINLINE int tree(int depth);
+static int tree_fixed_below; /* levels at this depth and below: always t_plain */
 
 static NOINLINE int t_plain(int depth)
 {
@@ -703,6 +704,8 @@ static NOINLINE int tree(int depth)
         tree_capture();
         return sink_v;
     }
+    if (depth <= tree_fixed_below)
+        return t_plain(depth) + sink_v;
     switch (rnd() % 4) {
     case 0: return t_plain(depth) + sink_v;
     case 1: return t_vla(depth) + sink_v;
@@ -772,6 +775,15 @@ static void test_stack_cache(void)
     sc_testing = 1;
     for (int i = 0; i < 30000; i++)
         tree(1 + (int)(rnd() % 8));
+    /* deep stacks that differ only far from the leaf: 14 levels alike (t_plain), 1-3 random
+     * levels above them (84 paths, each taken again and again); entries of 20 words and more */
+    tree_fixed_below = 14;
+    for (int i = 0; i < 20000; i++)
+        tree(15 + (int)(rnd() % 3));
+    tree_fixed_below = 0;
+    /* random deep trees: walks too deep to be kept, too */
+    for (int i = 0; i < 5000; i++)
+        tree(9 + (int)(rnd() % 24));
     pthread_t t[2];
     for (int round = 0; round < 2; round++) {
         int nt = round ? 1 : 2;

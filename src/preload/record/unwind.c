@@ -1401,6 +1401,7 @@ __attribute__((noinline)) static int walk_uncached(struct walk *w, uintptr_t *pc
 #define SC_AFTER 16
 #define SC_TABLES 32
 #define SC_BP0 1u /* flags: rbp at the first frame must match */
+#define SC_NEAR 2u /* flags: d[i] is word i's place from sp in units of 8 bytes (see sc_record) */
 
 /* One cache line per entry, and a set is its SC_WAYS entries side by side, with no line of tags
  * in front: a lookup loads the ways' lines at once, where a line of tags, then the entry it
@@ -1698,9 +1699,15 @@ __attribute__((no_sanitize_address)) static inline uint32_t sc_lookup_in(const s
         if (e->os != os1) {
             const int nw = e->nw;
             const uint8_t *d = e->d;
+            c = 0;
+            if (e->flags & SC_NEAR) {
+                for (int i = 0; i < nw; i++)
+                    c += sc_word(load_word(sp + (uintptr_t)d[i] * 8), i);
+                os1 = e->os;
+                goto check;
+            }
             const uint32_t bpm = e->bpm;
             uintptr_t ra = sp - 8;
-            c = 0;
             for (int i = 0; i < nw; i++) {
                 uintptr_t a;
                 if ((bpm >> i) & 1) {
@@ -1718,9 +1725,10 @@ __attribute__((no_sanitize_address)) static inline uint32_t sc_lookup_in(const s
             }
             os1 = e->os;
         }
+    check:;
         const int b0 = e->flags & SC_BP0;
         if (!have[b0]) {
-            start[b0] = sc_start(key, sp, bp, max, e->flags, gen);
+            start[b0] = sc_start(key, sp, bp, max, (unsigned)b0, gen);
             have[b0] = 1;
         }
         if (mp_mix_finish(start[b0] + c) == e->check) {
@@ -1806,7 +1814,13 @@ __attribute__((noinline)) static void sc_record(const struct memo_walk *W, uint6
     const uintptr_t sp0 = f[0].sp;
     if (nw > SC_WORDS || f[n - 1].sp - sp0 > UINT16_MAX)
         return;
-    /* The places first (sc_place), into locals: a walk whose places do not fit is not kept. */
+    /* The places first, into locals: a walk whose places do not fit is not kept. Near form
+     * (SC_NEAR), when every word lies within 2 KiB of sp: each place is one byte, its distance
+     * from sp in units of 8 bytes, and the lookup's loads are independent of each other. Far
+     * form: a return address's place is its frame's size in units of 8 bytes from the previous
+     * return address (one byte; 0 and two more bytes from 2 KiB up), a saved rbp's a signed byte
+     * from its frame's return address, bpm telling which is which. */
+    uint16_t off[SC_WORDS];
     uint8_t d[SC_DBYTES];
     uint32_t bpm = 0;
     uint64_t c = 0, ho = (uint64_t)nw;
@@ -1822,8 +1836,9 @@ __attribute__((noinline)) static void sc_record(const struct memo_walk *W, uint6
             d[nb++] = (uint8_t)(fs >> 3);
             d[nb++] = (uint8_t)(fs >> 11);
         }
+        off[i] = (uint16_t)(f[k + 1].sp - 8 - sp0);
         c += sc_word(f[k + 1].key, i);
-        ho = (ho + (f[k + 1].sp - 8 - sp0)) * SC_K1;
+        ho = (ho + off[i]) * SC_K1;
         i++;
         if (need[k + 1]) {
             /* the saved rbp, 8 to 128 bytes below the CFA: its place from the return address's */
@@ -1832,11 +1847,19 @@ __attribute__((noinline)) static void sc_record(const struct memo_walk *W, uint6
                 return;
             d[nb++] = (uint8_t)(int8_t)(rel / 8);
             bpm |= 1u << i;
+            off[i] = (uint16_t)(f[k + 1].sp - 8 + (uintptr_t)rel - sp0);
             c += sc_word(f[k + 1].bp ^ BP_MASK, i);
-            ho = (ho + (uint64_t)(f[k + 1].sp - 8 + (uintptr_t)rel - sp0)) * SC_K1;
+            ho = (ho + off[i]) * SC_K1;
             i++;
         }
     }
+    unsigned near = SC_NEAR;
+    for (int j = 0; j < nw; j++)
+        if (off[j] > 255 * 8)
+            near = 0;
+    if (near)
+        for (int j = 0; j < nw; j++)
+            d[j] = (uint8_t)(off[j] >> 3);
     tls_sc_busy = 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     const unsigned way = set[0].next % SC_WAYS;
@@ -1844,13 +1867,13 @@ __attribute__((noinline)) static void sc_record(const struct memo_walk *W, uint6
     set[0].pending = 0;
     struct sc_entry *const e = &set[way];
     e->tag = 0; /* no match while written (a handler's lookup skips the cache anyway) */
-    memcpy(e->d, d, (size_t)nb);
+    memcpy(e->d, d, near ? (size_t)nw : (size_t)nb);
     e->bpm = bpm;
     const unsigned flags = need[0] ? SC_BP0 : 0;
     e->check = mp_mix_finish(sc_start(f[0].key, sp0, f[0].bp ^ BP_MASK, W->max, flags,
                                   __atomic_load_n(&memo_gen, __ATOMIC_RELAXED)) + c);
     e->os = (uint16_t)(ho >> 48);
-    e->flags = (uint8_t)flags;
+    e->flags = (uint8_t)(flags | near);
     e->id = W->id;
     e->span = (uint16_t)(f[n - 1].sp - sp0);
     e->total = (uint8_t)W->total;

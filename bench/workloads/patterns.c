@@ -12,7 +12,10 @@
  *              batches to a second thread, which frees them
  *   held N     N blocks (16-256 B) allocated and held, then all freed
  *   realloc N  N growth chains: a buffer grows by realloc from 16 B to 4 KiB (doubling, +1 byte
- *              steps in between), then is freed */
+ *              steps in between), then is freed
+ *   strbuf N   N string builders as C programs write them: 10-69 pieces of 1-40 bytes appended
+ *              to a buffer whose capacity doubles by realloc from 16 B, and a second buffer grown
+ *              to an exact fit 8 bytes at a time (20 reallocs); both are freed */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -193,6 +196,54 @@ static void reallocs(long n)
     }
 }
 
+/* ---- strbuf: string builders ---- */
+
+struct sbuf {
+    char *p;
+    size_t n, cap;
+};
+
+__attribute__((noinline)) static void sb_append(struct sbuf *b, const char *s, size_t k)
+{
+    if (b->n + k + 1 > b->cap) {
+        size_t c = b->cap ? b->cap * 2 : 16;
+        while (c < b->n + k + 1)
+            c *= 2;
+        b->p = realloc(b->p, c);
+        b->cap = c;
+    }
+    memcpy(b->p + b->n, s, k);
+    b->n += k;
+    b->p[b->n] = 0;
+}
+
+__attribute__((noinline)) static void sb_fit(struct sbuf *b, size_t want)
+{
+    b->p = realloc(b->p, want);
+    b->p[want - 1] = 0;
+    b->cap = want;
+}
+
+static void strbufs(long n)
+{
+    static const char text[] = "the quick brown fox jumps over the lazy dog 0123456789";
+    uint64_t s = 99991;
+    size_t total = 0;
+    for (long i = 0; i < n; i++) {
+        struct sbuf b = {0}, e = {0};
+        int pieces = 10 + (int)(i % 60);
+        for (int j = 0; j < pieces; j++)
+            sb_append(&b, text, 1 + (size_t)(rng(&s) % 40));
+        for (int j = 0; j < 20; j++)
+            sb_fit(&e, 16 + 8 * (size_t)j);
+        total += b.n + e.cap;
+        free(b.p);
+        free(e.p);
+    }
+    if (total == 1)
+        puts("");
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "deep";
@@ -213,8 +264,10 @@ int main(int argc, char **argv)
         held(n);
     else if (!strcmp(mode, "realloc"))
         reallocs(n);
+    else if (!strcmp(mode, "strbuf"))
+        strbufs(n);
     else {
-        fprintf(stderr, "patterns: unknown mode '%s' (deep, xthread, held, realloc)\n", mode);
+        fprintf(stderr, "patterns: unknown mode '%s' (deep, xthread, held, realloc, strbuf)\n", mode);
         return 2;
     }
     printf("patterns %s: %ld\n", mode, n);

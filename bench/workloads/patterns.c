@@ -8,6 +8,11 @@
  *              block it replaces there, so every free runs deep in a call chain (often another
  *              one than the allocation's), as destructors do. With HI above 7 every level of a
  *              path is drawn from a hash of the path (up to 21 levels)
+ *   chain N T  N calls down one of 512 call paths of 6-12 levels through 16 functions with
+ *              frames of 8-128 bytes, over T threads: the leaf allocates a block (16-256 B), which
+ *              is freed on the way back up at a level fixed per path (inside the chain that
+ *              allocated it); three calls in four also replace a block in a per-thread ring of
+ *              128, freed 128 such calls later
  *   xthread N  producer/consumer: one thread allocates N blocks (16-256 B) and hands them in
  *              batches to a second thread, which frees them
  *   held N     N blocks (16-256 B) allocated and held, then all freed
@@ -104,6 +109,90 @@ static void deep(long n, int nthreads, unsigned lo, unsigned hi)
         jobs[i].lo = lo;
         jobs[i].hi = hi;
         pthread_create(&t[i], NULL, deep_run, &jobs[i]);
+    }
+    for (int i = 0; i < nthreads; i++)
+        pthread_join(t[i], NULL);
+}
+
+/* ---- chain: blocks freed inside the call chain that allocated them ---- */
+
+#define CRING 128
+struct cstate {
+    uint64_t s, sum;
+    void *ring[CRING];
+    unsigned ri;
+};
+static uint8_t cpath[512][12], clen[512], cfree_at[512];
+typedef void *(*chain_fn)(struct cstate *c, unsigned p, unsigned lvl);
+static chain_fn cfns[16];
+
+__attribute__((noinline)) static void *chain_leaf(struct cstate *c)
+{
+    size_t n = 16 + (size_t)(rng(&c->s) % 241);
+    char *a = malloc(n);
+    a[0] = 1;
+    a[n - 1] = 2;
+    if (rng(&c->s) & 3) {
+        unsigned i = c->ri++ % CRING;
+        free(c->ring[i]);
+        c->ring[i] = malloc(16 + (size_t)(c->s & 127));
+    }
+    return a;
+}
+
+#define CHAIN(k, FS)                                                                          \
+    __attribute__((noinline)) static void *chain##k(struct cstate *c, unsigned p, unsigned lvl) \
+    {                                                                                         \
+        volatile char pad[FS];                                                                \
+        pad[0] = (char)lvl;                                                                   \
+        void *r = lvl + 1 < clen[p] ? cfns[cpath[p][lvl + 1]](c, p, lvl + 1) : chain_leaf(c); \
+        if (r && lvl == cfree_at[p]) {                                                        \
+            c->sum += (uint64_t)(((char *)r)[0] + pad[0]);                                    \
+            free(r);                                                                          \
+            r = NULL;                                                                         \
+        }                                                                                     \
+        return r;                                                                             \
+    }
+CHAIN(0, 8) CHAIN(1, 24) CHAIN(2, 40) CHAIN(3, 56) CHAIN(4, 72) CHAIN(5, 88) CHAIN(6, 104)
+CHAIN(7, 120) CHAIN(8, 16) CHAIN(9, 32) CHAIN(10, 48) CHAIN(11, 64) CHAIN(12, 80) CHAIN(13, 96)
+CHAIN(14, 112) CHAIN(15, 128)
+
+static void *chain_run(void *arg)
+{
+    struct djob *j = arg;
+    struct cstate *c = calloc(1, sizeof *c);
+    if (!c)
+        abort();
+    c->s = j->seed;
+    for (long i = 0; i < j->iters; i++) {
+        unsigned p = (unsigned)(rng(&c->s) & 511);
+        free(cfns[cpath[p][0]](c, p, 0));
+    }
+    for (unsigned i = 0; i < CRING; i++)
+        free(c->ring[i]);
+    uint64_t sum = c->sum;
+    free(c);
+    return (void *)(uintptr_t)(sum & 1);
+}
+
+static void chain(long n, int nthreads)
+{
+    const chain_fn f[16] = {chain0, chain1, chain2,  chain3,  chain4,  chain5,  chain6,  chain7,
+                            chain8, chain9, chain10, chain11, chain12, chain13, chain14, chain15};
+    memcpy(cfns, f, sizeof f);
+    uint64_t s = 42;
+    for (unsigned p = 0; p < 512; p++) {
+        clen[p] = (uint8_t)(6 + rng(&s) % 7);
+        for (unsigned l = 0; l < 12; l++)
+            cpath[p][l] = (uint8_t)(rng(&s) & 15);
+        cfree_at[p] = (uint8_t)(2 + rng(&s) % (clen[p] - 2u));
+    }
+    pthread_t t[64];
+    struct djob jobs[64];
+    for (int i = 0; i < nthreads; i++) {
+        jobs[i].iters = n / nthreads;
+        jobs[i].seed = 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1) + 1;
+        pthread_create(&t[i], NULL, chain_run, &jobs[i]);
     }
     for (int i = 0; i < nthreads; i++)
         pthread_join(t[i], NULL);
@@ -258,6 +347,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(mode, "deep"))
         deep(n, t, lo, hi);
+    else if (!strcmp(mode, "chain"))
+        chain(n, t);
     else if (!strcmp(mode, "xthread"))
         xthread(n);
     else if (!strcmp(mode, "held"))
@@ -267,7 +358,7 @@ int main(int argc, char **argv)
     else if (!strcmp(mode, "strbuf"))
         strbufs(n);
     else {
-        fprintf(stderr, "patterns: unknown mode '%s' (deep, xthread, held, realloc, strbuf)\n", mode);
+        fprintf(stderr, "patterns: unknown mode '%s' (deep, chain, xthread, held, realloc, strbuf)\n", mode);
         return 2;
     }
     printf("patterns %s: %ld\n", mode, n);

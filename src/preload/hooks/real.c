@@ -3,6 +3,7 @@
 #include "preload/hooks/real.h"
 
 #include <dlfcn.h>
+#include <string.h>
 
 #include "preload/runtime/guard.h"
 
@@ -35,6 +36,14 @@ int mp_real_resolve(void)
     r.malloc_usable_size = mp_real_next("malloc_usable_size");
     if (!r.malloc || !r.free || !r.calloc || !r.realloc)
         return -1;
+    r.realloc_is_libc = 0;
+    Dl_info di;
+    int g = mp_guard_enter();
+    if (dladdr((void *)r.realloc, &di) && di.dli_fname) {
+        const char *base = strrchr(di.dli_fname, '/');
+        r.realloc_is_libc = strcmp(base ? base + 1 : di.dli_fname, "libc.so.6") == 0;
+    }
+    mp_guard_leave(g);
     mp_real = r;
     __atomic_store_n(&mp_real_state, MP_REAL_READY, __ATOMIC_RELEASE);
     return 0;

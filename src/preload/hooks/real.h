@@ -16,6 +16,9 @@ struct mp_real {
     void *(*valloc)(size_t);
     void *(*pvalloc)(size_t);
     size_t (*malloc_usable_size)(void *);
+    /* realloc is glibc's own (defined in libc.so.6, not in an allocator or a malloc-debugging
+     * library loaded after memplumber): mp_heap_realloc may then hold a shard lock around it */
+    int realloc_is_libc;
 };
 
 extern struct mp_real mp_real;

@@ -488,6 +488,14 @@ static __thread struct {
     uint32_t i;
 } realloc_hint __attribute__((tls_model("initial-exec")));
 
+/* Flag the entry at slot i of s for mp_heap_realloc_end (caller holds the critical section). */
+static inline void flag_for_realloc(struct shard *s, int64_t i)
+{
+    s->tab[i].meta |= REALLOC_BIT;
+    realloc_hint.tab = s->tab;
+    realloc_hint.i = (uint32_t)i;
+}
+
 int mp_heap_realloc_begin(uintptr_t addr, struct mp_block *out)
 {
     uint64_t h = hash_addr(addr);
@@ -496,14 +504,76 @@ int mp_heap_realloc_begin(uintptr_t addr, struct mp_block *out)
     int64_t i = find_slot(s, h, addr);
     if (i >= 0) {
         unpack(&s->tab[i], out);
-        s->tab[i].meta |= REALLOC_BIT;
-        realloc_hint.tab = s->tab;
-        realloc_hint.i = (uint32_t)i;
+        flag_for_realloc(s, i);
     }
     crit_leave(s, prev);
     if (i >= 0 && out->size == SIZE_BIG)
         out->size = big_get(addr, 0);
     return i >= 0;
+}
+
+/* The entry at slot i of s becomes the block of (size, stack, kind) reallocated in place, counted
+ * as a free of its old size and an allocation (caller holds the critical section, size below
+ * SIZE_BIG). Returns 1 on mp_heap_insert's poll hint. */
+static inline int update_in_place(struct shard *s, int64_t i, uintptr_t addr, size_t size, uint32_t stack,
+                                  unsigned kind)
+{
+    const uint64_t meta = s->tab[i].meta & ~REALLOC_BIT;
+    const uint32_t now = mp_heap_now;
+    const size_t old = meta >> SIZE_SHIFT;
+    if (__builtin_expect(mp_heap_stack_live != NULL, 0)) {
+        stack_live_add((uint32_t)(meta & STACK_MASK), old, -1);
+        stack_live_add(stack, size, 1);
+    }
+    s->tab[i].addr = addr | (uint64_t)(now >> 8) << ADDR_BITS;
+    s->tab[i].meta = pack(size, stack, kind, now);
+    s->nfree++;
+    s->bfree += old;
+    s->nalloc++;
+    s->balloc += size;
+    return (s->nalloc & (POLL_HINT - 1)) == 0;
+}
+
+int mp_heap_realloc(uintptr_t addr, size_t size, uint32_t stack, unsigned kind,
+                    void *(*real)(void *, size_t), void **qp, struct mp_block *out)
+{
+    uint64_t h = hash_addr(addr);
+    struct shard *s = shard_of(addr);
+    int prev = crit_enter(s);
+    int64_t i = find_slot(s, h, addr);
+    if (i < 0) {
+        crit_leave(s, prev);
+        return MP_HEAP_REALLOC_BAD;
+    }
+    unpack(&s->tab[i], out);
+    if (!real || out->size >= MP_HEAP_REALLOC_HELD_MAX || size >= MP_HEAP_REALLOC_HELD_MAX) {
+        flag_for_realloc(s, i);
+        crit_leave(s, prev);
+        if (out->size == SIZE_BIG)
+            out->size = big_get(addr, 0);
+        return MP_HEAP_REALLOC_FLAGGED;
+    }
+    /* The real realloc runs as in MP_REAL (a signal handler's allocations wait in the pending
+     * queue), then the section goes on: the entry has not moved, nobody else held the shard. */
+    const int state = mp_tls.state;
+    mp_tls.state = MP_IN_REAL;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    void *q = real((void *)addr, size);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    mp_tls.state = state;
+    *qp = q;
+    int rc = MP_HEAP_REALLOC_DONE;
+    if (q == (void *)addr) {
+        rc = update_in_place(s, i, addr, size, stack, kind);
+    } else if (q) {
+        /* moved: the old address may be handed out again as soon as the lock is let go */
+        struct mp_block old;
+        remove_at(s, (uint32_t)i, addr, &old);
+    }
+    crit_leave(s, prev);
+    if (q && q != (void *)addr && mp_heap_insert((uintptr_t)q, size, stack, kind) > 0)
+        rc = MP_HEAP_REALLOC_DONE_POLL;
+    return rc;
 }
 
 int mp_heap_realloc_end(uintptr_t addr, uintptr_t q, size_t size, uint32_t stack, unsigned kind)
@@ -527,19 +597,7 @@ int mp_heap_realloc_end(uintptr_t addr, uintptr_t q, size_t size, uint32_t stack
         } else if (size < SIZE_BIG && (meta >> SIZE_SHIFT) != SIZE_BIG) {
             /* Grown or shrunk in place: the block is the realloc's from now on (size, stack,
              * time), counted as a free and an allocation as when it moves. */
-            uint32_t now = mp_heap_now;
-            size_t old = meta >> SIZE_SHIFT;
-            if (__builtin_expect(mp_heap_stack_live != NULL, 0)) {
-                stack_live_add((uint32_t)(meta & STACK_MASK), old, -1);
-                stack_live_add(stack, size, 1);
-            }
-            s->tab[i].addr = addr | (uint64_t)(now >> 8) << ADDR_BITS;
-            s->tab[i].meta = pack(size, stack, kind, now);
-            s->nfree++;
-            s->bfree += old;
-            s->nalloc++;
-            s->balloc += size;
-            done = (s->nalloc & (POLL_HINT - 1)) == 0 ? 2 : 1;
+            done = update_in_place(s, i, addr, size, stack, kind) ? 2 : 1;
         } else {
             s->tab[i].meta = meta; /* a big size on either side: the general path below */
         }

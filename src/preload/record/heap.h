@@ -79,6 +79,24 @@ int mp_heap_find(uintptr_t addr, struct mp_block *out);
 int mp_heap_realloc_begin(uintptr_t addr, struct mp_block *out);
 int mp_heap_realloc_end(uintptr_t addr, uintptr_t q, size_t size, uint32_t stack, unsigned kind);
 
+/* realloc in one critical section, when the real realloc is glibc's own (real != NULL): the
+ * block's shard stays locked while real(addr, size) runs, so no other thread can record the
+ * address between the real realloc and the update, and neither the flag nor a second probe is
+ * needed. Safe because glibc's realloc runs no code of the program's or of another library's
+ * and takes only its arena lock, and no thread waits for a shard lock while it holds an arena
+ * lock (memplumber calls the real allocator outside its critical sections; fork takes the shard
+ * locks before the arena locks). Blocks of MP_HEAP_REALLOC_HELD_MAX bytes or more (before or
+ * after) are not copied under the lock: for them, and when real is NULL, the entry is flagged as
+ * by mp_heap_realloc_begin and the caller runs the real realloc and mp_heap_realloc_end.
+ * Returns MP_HEAP_REALLOC_BAD (addr is not a live block), _FLAGGED (*out filled, entry flagged),
+ * or _DONE / _DONE_POLL (*out is the old block, *qp what the real realloc returned; the table
+ * holds the result; _POLL: mp_heap_insert's poll hint). */
+#define MP_HEAP_REALLOC_HELD_MAX 65536
+enum { MP_HEAP_REALLOC_BAD = -1, MP_HEAP_REALLOC_DONE = 0, MP_HEAP_REALLOC_DONE_POLL = 1,
+       MP_HEAP_REALLOC_FLAGGED = 2 };
+int mp_heap_realloc(uintptr_t addr, size_t size, uint32_t stack, unsigned kind,
+                    void *(*real)(void *, size_t), void **qp, struct mp_block *out);
+
 void mp_heap_lock_all(void);
 void mp_heap_unlock_all(void);
 void mp_heap_child_after_fork(void);

@@ -621,24 +621,30 @@ void *mp_runtime_realloc(void *p, size_t n, uintptr_t *fp)
         MP_REAL_VOID(mp_real.free(p));
         return NULL;
     }
-    /* The block keeps its entry while the real realloc runs (flagged, see heap.h): most
-     * reallocs leave the block where it is (glibc grows into the free space after it), and then
-     * the entry is only updated. The capture comes first, so that the table's cache miss
+    /* The block keeps its entry while the real realloc runs: most reallocs leave the block where
+     * it is (glibc grows into the free space after it), and then the entry is only updated. With
+     * glibc's realloc and blocks under 64 KiB, in one critical section around it; else the entry
+     * is flagged meanwhile (see heap.h). The capture comes first, so that the table's cache miss
      * overlaps it. */
     mp_heap_prefetch((uintptr_t)p);
     uint32_t id = capture(fp);
-    if (!mp_heap_realloc_begin((uintptr_t)p, &b)) {
+    void *q = NULL;
+    int rc = mp_heap_realloc((uintptr_t)p, n, id, MP_ALLOC_REALLOC,
+                             mp_real.realloc_is_libc ? mp_real.realloc : NULL, &q, &b);
+    if (rc == MP_HEAP_REALLOC_BAD) {
         mp_misuse_report_bad_free(p, MP_FREE_FREE, 1, fp);
         mp_safepoint_after_error(fp);
         errno = ENOMEM;
         return NULL;
     }
-    void *q = MP_REAL(mp_real.realloc(p, n));
-    if (q && q != p)
-        mp_heap_prefetch((uintptr_t)q);
+    if (rc == MP_HEAP_REALLOC_FLAGGED) {
+        q = MP_REAL(mp_real.realloc(p, n));
+        if (q && q != p)
+            mp_heap_prefetch((uintptr_t)q);
+        rc = mp_heap_realloc_end((uintptr_t)p, (uintptr_t)q, n, id, MP_ALLOC_REALLOC);
+    }
     if (q && fill_new >= 0 && n > b.size)
         memset((char *)q + b.size, fill_new, n - b.size); /* the part the program never wrote */
-    int rc = mp_heap_realloc_end((uintptr_t)p, (uintptr_t)q, n, id, MP_ALLOC_REALLOC);
     if (!q)
         return NULL;
     if (q != p)

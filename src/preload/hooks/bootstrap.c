@@ -3,9 +3,7 @@
 
 #include <string.h>
 
-#define BOOT_SIZE (64 * 1024)
-
-static char boot_area[BOOT_SIZE] __attribute__((aligned(64)));
+char mp_boot_area[MP_BOOT_SIZE] __attribute__((aligned(64)));
 static size_t boot_used;
 
 void *mp_bootstrap_alloc(size_t size, size_t align)
@@ -16,10 +14,10 @@ void *mp_bootstrap_alloc(size_t size, size_t align)
         return NULL;
     for (;;) {
         size_t old = __atomic_load_n(&boot_used, __ATOMIC_RELAXED);
-        uintptr_t base = (uintptr_t)boot_area + old + 16;
+        uintptr_t base = (uintptr_t)mp_boot_area + old + 16;
         uintptr_t p = (base + align - 1) & ~(uintptr_t)(align - 1);
-        size_t end = (size_t)(p - (uintptr_t)boot_area) + size;
-        if (size > BOOT_SIZE || end > BOOT_SIZE)
+        size_t end = (size_t)(p - (uintptr_t)mp_boot_area) + size;
+        if (size > MP_BOOT_SIZE || end > MP_BOOT_SIZE)
             return NULL;
         if (__atomic_compare_exchange_n(&boot_used, &old, end, 0, __ATOMIC_ACQ_REL,
                                         __ATOMIC_RELAXED)) {
@@ -28,11 +26,6 @@ void *mp_bootstrap_alloc(size_t size, size_t align)
             return (void *)p;
         }
     }
-}
-
-int mp_bootstrap_owns(const void *p)
-{
-    return (const char *)p >= boot_area && (const char *)p < boot_area + BOOT_SIZE;
 }
 
 size_t mp_bootstrap_size(const void *p) { return ((const size_t *)p)[-1]; }

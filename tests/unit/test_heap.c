@@ -1037,6 +1037,87 @@ static void test_realloc(void)
     CHECK(live_count() == live0, "after the realloc tests: live count %zu, expected %zu", live_count(), live0);
 }
 
+/* ---- realloc in one critical section (heap.h: mp_heap_realloc) ----
+ * A stand-in for glibc's realloc answers what the test scripts: the block stays, moves, or the
+ * realloc fails. */
+static void *scripted_q;
+static int scripted_calls;
+static void *scripted_realloc(void *p, size_t n)
+{
+    (void)p;
+    (void)n;
+    scripted_calls++;
+    return scripted_q;
+}
+
+static void test_realloc_held(void)
+{
+    phase = "realloc held";
+    char why[256];
+    struct mp_block b;
+    void *q;
+    const uintptr_t a = 0x5555556f2040, m = 0x5555557f3000;
+    const size_t live0 = live_count();
+    struct totals t0 = totals();
+
+    /* in place: the entry becomes the realloc's; counted as a free and an allocation */
+    mp_heap_insert(a, 40, 7, MP_ALLOC_MALLOC);
+    scripted_q = (void *)a;
+    scripted_calls = 0;
+    int rc = mp_heap_realloc(a, 900, 8, MP_ALLOC_REALLOC, scripted_realloc, &q, &b);
+    CHECK((rc == MP_HEAP_REALLOC_DONE || rc == MP_HEAP_REALLOC_DONE_POLL) && q == (void *)a && scripted_calls == 1,
+          "in place: rc %d, q %p, %d calls", rc, q, scripted_calls);
+    CHECK(block_is(&b, a, 40, 7, MP_ALLOC_MALLOC, 0, why, sizeof why), "in place, the old block: %s", why);
+    CHECK(mp_heap_find(a, &b) && block_is(&b, a, 900, 8, MP_ALLOC_REALLOC, 0, why, sizeof why),
+          "in place, find: %s", why);
+    CHECK(visible_to_scan(a) == 3, "after an in-place realloc the scan sees %d (expected 3)", visible_to_scan(a));
+    struct totals t1 = totals();
+    CHECK(t1.nalloc - t0.nalloc == 2 && t1.balloc - t0.balloc == 940 && t1.nfree - t0.nfree == 1 &&
+              t1.bfree - t0.bfree == 40,
+          "in place: totals +%lu allocs %lu bytes, +%lu frees %lu bytes (expected 2/940, 1/40)",
+          (unsigned long)(t1.nalloc - t0.nalloc), (unsigned long)(t1.balloc - t0.balloc),
+          (unsigned long)(t1.nfree - t0.nfree), (unsigned long)(t1.bfree - t0.bfree));
+
+    /* failed: unchanged */
+    scripted_q = NULL;
+    rc = mp_heap_realloc(a, 5000, 9, MP_ALLOC_REALLOC, scripted_realloc, &q, &b);
+    CHECK(rc == MP_HEAP_REALLOC_DONE && q == NULL, "failed: rc %d, q %p", rc, q);
+    CHECK(mp_heap_find(a, &b) && block_is(&b, a, 900, 8, MP_ALLOC_REALLOC, 0, why, sizeof why),
+          "failed realloc: %s", why);
+
+    /* moved: the old address is gone, the new one is the realloc's */
+    scripted_q = (void *)m;
+    rc = mp_heap_realloc(a, 2000, 10, MP_ALLOC_REALLOC, scripted_realloc, &q, &b);
+    CHECK(rc >= MP_HEAP_REALLOC_DONE && rc != MP_HEAP_REALLOC_FLAGGED && q == (void *)m, "moved: rc %d, q %p", rc, q);
+    CHECK(!mp_heap_find(a, &b), "moved: the old address is still found");
+    CHECK(mp_heap_find(m, &b) && block_is(&b, m, 2000, 10, MP_ALLOC_REALLOC, 0, why, sizeof why),
+          "moved, find: %s", why);
+    CHECK(visible_to_scan(m) == 3, "after a move the scan sees %d (expected 3)", visible_to_scan(m));
+
+    /* 64 KiB or more on either side, or no glibc realloc: flagged, the real realloc not called */
+    scripted_calls = 0;
+    rc = mp_heap_realloc(m, MP_HEAP_REALLOC_HELD_MAX, 11, MP_ALLOC_REALLOC, scripted_realloc, &q, &b);
+    CHECK(rc == MP_HEAP_REALLOC_FLAGGED && scripted_calls == 0 && b.size == 2000,
+          "growing to 64 KiB: rc %d, %d calls, old size %zu", rc, scripted_calls, b.size);
+    CHECK(visible_to_scan(m) == 0, "a flagged block is seen by the scan (%d)", visible_to_scan(m));
+    mp_heap_realloc_end(m, m, MP_HEAP_REALLOC_HELD_MAX, 11, MP_ALLOC_REALLOC);
+    rc = mp_heap_realloc(m, 100, 12, MP_ALLOC_REALLOC, scripted_realloc, &q, &b);
+    CHECK(rc == MP_HEAP_REALLOC_FLAGGED && scripted_calls == 0 && b.size == MP_HEAP_REALLOC_HELD_MAX,
+          "shrinking from 64 KiB: rc %d, %d calls, old size %zu", rc, scripted_calls, b.size);
+    mp_heap_realloc_end(m, m, 100, 12, MP_ALLOC_REALLOC);
+    rc = mp_heap_realloc(m, 200, 13, MP_ALLOC_REALLOC, NULL, &q, &b);
+    CHECK(rc == MP_HEAP_REALLOC_FLAGGED, "no real realloc given: rc %d", rc);
+    mp_heap_realloc_end(m, m, 200, 13, MP_ALLOC_REALLOC);
+    CHECK(mp_heap_find(m, &b) && block_is(&b, m, 200, 13, MP_ALLOC_REALLOC, 0, why, sizeof why),
+          "after the flagged reallocs: %s", why);
+
+    scripted_calls = 0;
+    rc = mp_heap_realloc(0x5555556f9990, 64, 14, MP_ALLOC_REALLOC, scripted_realloc, &q, &b);
+    CHECK(rc == MP_HEAP_REALLOC_BAD && scripted_calls == 0, "an unknown address: rc %d, %d calls", rc, scripted_calls);
+    mp_heap_remove(m, &b);
+    CHECK(live_count() == live0, "after the held realloc tests: live count %zu, expected %zu", live_count(), live0);
+}
+
 /* No memory left for the table (a program that has used up a finite RLIMIT_AS): in a child,
  * before any shard has a table, with the address space capped at what the child has mapped,
  * every block of one page (one shard) is recorded up to one slot short of the shard's first
@@ -1105,6 +1186,7 @@ int main(void)
     test_basic();
     test_big_sizes();
     test_realloc();
+    test_realloc_held();
     test_growth();
     check_scan(&layout, "500,000 live blocks");
     phase = "emptying";
@@ -1121,6 +1203,7 @@ int main(void)
     pthread_join(t, NULL);
     test_basic();
     test_realloc();
+    test_realloc_held();
     test_threads();
     check_scan(&tb, "after the threads");
     test_under_lock_all(&tb);

@@ -488,29 +488,6 @@ static __thread struct {
     uint32_t i;
 } realloc_hint __attribute__((tls_model("initial-exec")));
 
-/* Flag the entry at slot i of s for mp_heap_realloc_end (caller holds the critical section). */
-static inline void flag_for_realloc(struct shard *s, int64_t i)
-{
-    s->tab[i].meta |= REALLOC_BIT;
-    realloc_hint.tab = s->tab;
-    realloc_hint.i = (uint32_t)i;
-}
-
-int mp_heap_realloc_begin(uintptr_t addr, struct mp_block *out)
-{
-    uint64_t h = hash_addr(addr);
-    struct shard *s = shard_of(addr);
-    int prev = crit_enter(s);
-    int64_t i = find_slot(s, h, addr);
-    if (i >= 0) {
-        unpack(&s->tab[i], out);
-        flag_for_realloc(s, i);
-    }
-    crit_leave(s, prev);
-    if (i >= 0 && out->size == SIZE_BIG)
-        out->size = big_get(addr, 0);
-    return i >= 0;
-}
 
 /* The entry at slot i of s becomes the block of (size, stack, kind) reallocated in place, counted
  * as a free of its old size and an allocation (caller holds the critical section, size below
@@ -547,7 +524,10 @@ int mp_heap_realloc(uintptr_t addr, size_t size, uint32_t stack, unsigned kind,
     }
     unpack(&s->tab[i], out);
     if (!real || out->size >= MP_HEAP_REALLOC_HELD_MAX || size >= MP_HEAP_REALLOC_HELD_MAX) {
-        flag_for_realloc(s, i);
+        /* flagged for mp_heap_realloc_end, which finds the entry where this left it */
+        s->tab[i].meta |= REALLOC_BIT;
+        realloc_hint.tab = s->tab;
+        realloc_hint.i = (uint32_t)i;
         crit_leave(s, prev);
         if (out->size == SIZE_BIG)
             out->size = big_get(addr, 0);
@@ -574,6 +554,12 @@ int mp_heap_realloc(uintptr_t addr, size_t size, uint32_t stack, unsigned kind,
     if (q && q != (void *)addr && mp_heap_insert((uintptr_t)q, size, stack, kind) > 0)
         rc = MP_HEAP_REALLOC_DONE_POLL;
     return rc;
+}
+
+int mp_heap_realloc_begin(uintptr_t addr, struct mp_block *out)
+{
+    void *q;
+    return mp_heap_realloc(addr, 0, 0, 0, NULL, &q, out) != MP_HEAP_REALLOC_BAD;
 }
 
 int mp_heap_realloc_end(uintptr_t addr, uintptr_t q, size_t size, uint32_t stack, unsigned kind)

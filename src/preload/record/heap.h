@@ -66,8 +66,9 @@ int mp_heap_remove(uintptr_t addr, struct mp_block *out);
 int mp_heap_find(uintptr_t addr, struct mp_block *out);
 
 /* realloc in two steps around the real realloc, so that a block that stays where it is keeps its
- * entry (one update instead of a remove and an insert).
- * begin: if addr is a live block, fill *out, flag its entry as being reallocated and return 1
+ * entry (one update instead of a remove and an insert); mp_heap_realloc below takes this way for
+ * large blocks and other allocators.
+ * begin (mp_heap_realloc with no real realloc): if addr is a live block, fill *out, flag its entry as being reallocated and return 1
  * (else 0). While flagged, the scan and the report do not see the block (as if it were out of
  * the table, which it was before this existed), and an insert of the same address by another
  * thread replaces the entry (the real realloc moved the block and the address was handed out

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/time.h>
 
 #include "check.h"
@@ -173,7 +174,7 @@ static void set_top_from_pthread(void)
     size_t size;
     if (pthread_getattr_np(pthread_self(), &a) == 0) {
         pthread_attr_getstack(&a, &addr, &size);
-        mp_unwind_set_stack_top((uintptr_t)addr + size);
+        mp_unwind_set_stack((uintptr_t)addr, (uintptr_t)addr + size);
         pthread_attr_destroy(&a);
     }
 }
@@ -192,8 +193,8 @@ static void test_main_thread(void)
     run_chain(&c2);
     check(compare(&c2, "after flush"), "main thread after mp_unwind_flush");
 
-    /* unknown stack top: 64 MiB window */
-    mp_unwind_set_stack_top(0);
+    /* unknown stack: every page checked before it is read (a foreign stack's walk) */
+    mp_unwind_set_stack(0, 0);
     run_chain(&c2);
     check(compare(&c2, "no stack top"), "main thread with unknown stack top");
     set_top_from_pthread();
@@ -831,7 +832,7 @@ static NOINLINE void test_garbage(void)
      * previous walk wrote, its count) change between the two walks compared. Reading them made
      * one garbage input in about 14 show a memo-on walk unlike the memo-off one, with ASLR
      * deciding which input (a start pc whose rule reads 336 bytes up, past the buffer's end). */
-    mp_unwind_set_stack_top((uintptr_t)(buf + W));
+    mp_unwind_set_stack((uintptr_t)buf, (uintptr_t)(buf + W));
     for (int trial = 0; trial < 5000; trial++) {
         for (int i = 0; i < W; i++) {
             switch (rnd() % 6) {
@@ -878,6 +879,66 @@ static NOINLINE void test_garbage(void)
     check(bad == 0, "garbage stacks: result in range");
 }
 
+/* Garbage on a stack that is not the thread's own (a coroutine's, from mmap): a guard page
+ * (PROT_NONE) right above it and a hole (unmapped) above that, and the garbage holds return
+ * addresses whose rules step into both, pointers into both, code and other words. Every read
+ * outside the own stack is checked first: the walks return, with the first frame at least, and
+ * the memo and stack cache (on) do not change what a walk gives. */
+static NOINLINE void test_foreign_garbage(void)
+{
+    const size_t pg = 4096;
+    char *base = mmap(NULL, 4 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED) {
+        check(0, "foreign garbage: mmap");
+        return;
+    }
+    mprotect(base + 2 * pg, pg, PROT_NONE);
+    munmap(base + 3 * pg, pg);
+    uintptr_t *buf = (uintptr_t *)base;
+    const int W = (int)(2 * pg / sizeof(uintptr_t));
+    static uintptr_t code[MAXF * 2];
+    int ncode = 0;
+    struct cap c;
+    run_chain(&c);
+    for (int i = 0; i < c.nmine && ncode < MAXF; i++)
+        code[ncode++] = c.mine[i];
+    code[ncode++] = (uintptr_t)&memcpy;
+    code[ncode++] = (uintptr_t)&raise;
+    int bad = 0, total_frames = 0;
+    for (int trial = 0; trial < 3000; trial++) {
+        for (int i = 0; i < W; i++) {
+            switch (rnd() % 7) {
+            case 0: buf[i] = rnd(); break;
+            case 1: buf[i] = (uintptr_t)base + 2 * pg + rnd() % (2 * pg); break; /* guard, hole */
+            case 2:
+            case 3: buf[i] = code[rnd() % ncode] + (rnd() % 64) - 32; break;
+            case 4: buf[i] = (uintptr_t)&buf[rnd() % W] + (rnd() % 512); break;
+            default: buf[i] = 0; break;
+            }
+        }
+        struct mp_unwind_regs r;
+        r.pc = code[rnd() % ncode] + (trial & 1 ? rnd() % 200 : 0);
+        r.sp = (uintptr_t)&buf[W - 1 - rnd() % 64]; /* near the top: the next steps leave it */
+        r.bp = (trial & 2) ? (uintptr_t)base + 2 * pg + rnd() % pg : (uintptr_t)&buf[rnd() % W];
+        uintptr_t ref[MAXF], out[MAXF];
+        mp_unwind_set_memo(0);
+        int nref = mp_unwind(&r, ref, MAXF);
+        mp_unwind_set_memo(1);
+        int n = mp_unwind(&r, out, MAXF);
+        total_frames += n;
+        int same = n == nref;
+        for (int i = 0; same && i < n; i++)
+            same = out[i] == ref[i];
+        if (n < 1 || n > MAXF || out[0] != r.pc || !same)
+            if (bad++ < 3)
+                printf("  foreign garbage trial %d: %d frames, memo off %d\n", trial, n, nref);
+    }
+    munmap(base, 3 * pg);
+    printf("  foreign garbage: 3000 walks (twice), %d frames in all\n", total_frames);
+    check(bad == 0, "foreign garbage: walks return without reading an unreadable page");
+    check(total_frames > 3000, "foreign garbage: some walks step past the first frame");
+}
+
 int main(void)
 {
     mp_unwind_init();
@@ -896,6 +957,7 @@ int main(void)
     test_stack_cache();
     test_anchors();
     test_garbage();
+    test_foreign_garbage();
     /* the walk still agrees after the garbage filled the cache with odd rules */
     struct cap c;
     run_chain(&c);

@@ -18,7 +18,7 @@
 #include "preload/runtime/runtime.h"
 #include "preload/scan/threads.h"
 
-void mp_unwind_set_stack_top(uintptr_t top);
+void mp_unwind_set_stack(uintptr_t lo, uintptr_t top);
 void mp_modules_before_dlclose(void *handle);
 void mp_modules_after_dlclose(void);
 void mp_unwind_flush(void);
@@ -67,7 +67,7 @@ static void *thread_trampoline(void *p)
         if (pthread_attr_getstack(&a, &lo, &sz) == 0) {
             /* The TCB and static TLS sit just above the stack proper in glibc's mapping. */
             mp_tls.stack_top = (uintptr_t)lo + sz;
-            mp_unwind_set_stack_top((uintptr_t)lo + sz);
+            mp_unwind_set_stack((uintptr_t)lo, (uintptr_t)lo + sz);
             mp_threads_register_stack((uintptr_t)lo, (uintptr_t)lo + sz, (uintptr_t)pthread_self());
         }
         pthread_attr_destroy(&a);

@@ -5,9 +5,10 @@
  * readers, trylock-only inserts, skipped when busy or 3/4 full). Each thread also keeps a memo of
  * its last walk and replays the frames a new capture shares with it, re-checking every stack word.
  * Hook- and async-signal-safe: no malloc, no stdio, no blocking lock, initial-exec TLS only.
- * Reads stay in [first sp, stack top), CFAs grow strictly; signal frames (__restore_rt) continue
- * through the saved ucontext. Limits: only rsp/rbp-based CFAs; on a sigaltstack the bound is the
- * thread's stack top, so a corrupt frame there may read unmapped memory between the two stacks. */
+ * Reads stay in [first sp, stack top) of the thread's own stack, CFAs grow strictly; signal frames
+ * (__restore_rt) continue through the saved ucontext. A capture on any other stack (a coroutine's,
+ * a sigaltstack, a thread whose stack is not known) checks every page it reads first (see "Foreign
+ * stacks"). Limits: only rsp/rbp-based CFAs. */
 #include "preload/record/unwind.h"
 #include "common/arena.h"
 #include "preload/record/mix.h"
@@ -922,9 +923,65 @@ static int compute_rule(uintptr_t pc, int exact, struct rule *out, int *cacheabl
 /* ------------------------------------------------------------------------------------------ */
 /* Walk                                                                                       */
 
+/* The calling thread's own stack, [tls_stack_lo, tls_stack_top); both 0 when not known. */
 static __thread uintptr_t tls_stack_top __attribute__((tls_model("initial-exec")));
+static __thread uintptr_t tls_stack_lo __attribute__((tls_model("initial-exec")));
 
-#define NO_TOP_SPAN ((uintptr_t)64 << 20)
+/* ---- Foreign stacks ----
+ * A thread's own stack is mapped for as long as the thread runs, so a walk that starts on it may
+ * read any word between its sp and the stack top. Any other stack may end anywhere: a coroutine's
+ * stack (makecontext, a hand-written switch, a green-thread library) in memory from mmap or malloc,
+ * a sigaltstack, a thread started without memplumber's trampoline. Above the coroutine's first
+ * frame lie stale words (a return address left by an earlier use of that memory is a plausible
+ * pc with a rule), and the memory beyond may be unmapped or a guard page; and a coroutine's stack
+ * may be unmapped once it is done, while the memo and the stack cache still describe walks on it.
+ * So a capture whose sp is not on the thread's own stack uses neither the memo nor the stack cache
+ * (it neither reads nor records them), and every word it reads outside the own stack is in a page
+ * it has checked: the kernel copies 8 bytes from the page's start for rt_sigprocmask before it
+ * looks at an (invalid) `how`, so the call fails with EFAULT when the page cannot be read and with
+ * EINVAL otherwise, and changes nothing either way. A walk checks each page once (up to
+ * FC_PAGES pages remembered). Nothing is remembered between captures: the program may unmap any
+ * of those pages at any time. */
+#define FC_PAGES 8
+#define FC_PAGE 4096u
+
+struct fcheck {
+    uintptr_t own_lo, own_hi; /* the own stack, read without a check */
+    uintptr_t pages[FC_PAGES];
+    unsigned n;
+};
+
+/* Is the page at p readable? A raw system call: errno stays as the program left it. */
+static int page_readable(uintptr_t p)
+{
+    long ret;
+    register long r10 __asm__("r10") = 8; /* the kernel's sigset_t */
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "0"((long)SYS_rt_sigprocmask), "D"(-1L), "S"(p), "d"(0L), "r"(r10)
+                     : "rcx", "r11", "memory");
+    return ret == -22; /* -EINVAL: the 8 bytes were copied; -EFAULT (or anything else): no */
+}
+
+static int fc_page_ok(struct fcheck *fc, uintptr_t p)
+{
+    for (unsigned i = 0; i < fc->n && i < FC_PAGES; i++)
+        if (fc->pages[i] == p)
+            return 1;
+    if (!page_readable(p))
+        return 0;
+    fc->pages[fc->n++ % FC_PAGES] = p;
+    return 1;
+}
+
+/* May the 8 bytes at a be read? */
+static int fc_ok(struct fcheck *fc, uintptr_t a)
+{
+    if (a >= fc->own_lo && a < fc->own_hi && fc->own_hi - a >= 8)
+        return 1;
+    const uintptr_t p0 = a & ~(uintptr_t)(FC_PAGE - 1), p1 = (a + 7) & ~(uintptr_t)(FC_PAGE - 1);
+    return fc_page_ok(fc, p0) && (p1 == p0 || fc_page_ok(fc, p1));
+}
 
 /* Walk memo: each thread keeps the frames of its last capture as a chain of recorded steps.
  * Entry i says: "frame i is (key_i = pc_i | exact flag, sp_i, bp_i), and the cached fast rule
@@ -1035,7 +1092,11 @@ void mp_unwind_set_memo(int enabled) { __atomic_store_n(&memo_enabled, enabled, 
 
 void mp_unwind_init(void) { (void)cache_get_table(); }
 
-void mp_unwind_set_stack_top(uintptr_t top) { tls_stack_top = top; }
+void mp_unwind_set_stack(uintptr_t lo, uintptr_t top)
+{
+    tls_stack_lo = lo < top ? lo : 0;
+    tls_stack_top = lo < top ? top : 0;
+}
 
 void mp_unwind_flush(void)
 {
@@ -1067,7 +1128,11 @@ struct walk {
     uint64_t keyflag;              /* EXACT_BIT when pc is an interrupted pc */
     struct cache_entry *table;
     uint64_t fast_rule;            /* out: the packed rule of the step when it is a fast one */
+    struct fcheck *fc;             /* a foreign stack: every read checked first; else NULL */
 };
+
+/* A read general_step may make: within bounds, and in a checked page on a foreign stack. */
+#define MAY_READ(w, a) (!(w)->fc || fc_ok((w)->fc, (a)))
 
 /* One step with any rule: v is the cached rule for w->pc, or 0 (not cached: compute it and try
  * to cache it when w->table is set). Returns 1 with w holding the caller's frame, 0 to stop. */
@@ -1100,14 +1165,15 @@ __attribute__((noinline, no_sanitize_address)) static int general_step(struct wa
     case K_DEREF_RBP:
     case K_DEREF_RSP:
         a = (r.kind == K_DEREF_RBP ? bp : sp) + (uintptr_t)r.cfa_off;
-        if (a < lo || a > limit - 8)
+        if (a < lo || a > limit - 8 || !MAY_READ(w, a))
             return 0;
         cfa = load_word(a);
         break;
     case K_SIGNAL: {
         /* sp points at the ucontext_t the kernel pushed (after the handler's return slot) */
         uintptr_t g = sp + offsetof(ucontext_t, uc_mcontext.gregs);
-        if (g < lo || g + (REG_RIP + 1) * 8 > limit)
+        if (g < lo || g + (REG_RIP + 1) * 8 > limit || !MAY_READ(w, g + REG_RIP * 8) ||
+            !MAY_READ(w, g + REG_RSP * 8) || !MAY_READ(w, g + REG_RBP * 8))
             return 0;
         uintptr_t npc = load_word(g + REG_RIP * 8);
         uintptr_t nsp = load_word(g + REG_RSP * 8);
@@ -1122,7 +1188,8 @@ __attribute__((noinline, no_sanitize_address)) static int general_step(struct wa
     }
     case K_NOINFO: {
         /* Frame-pointer step, only if rbp looks like a frame in this stack. */
-        if (bp < lo || bp < sp || (bp & 7) || bp > limit - 16)
+        if (bp < lo || bp < sp || (bp & 7) || bp > limit - 16 || !MAY_READ(w, bp) ||
+            !MAY_READ(w, bp + 8))
             return 0;
         uintptr_t ra = load_word(bp + 8);
         if (!plausible_pc(ra))
@@ -1140,7 +1207,7 @@ __attribute__((noinline, no_sanitize_address)) static int general_step(struct wa
     if (cfa <= sp || cfa > limit)
         return 0;
     a = cfa + (uintptr_t)r.ra_off;
-    if (a < lo || a > limit - 8)
+    if (a < lo || a > limit - 8 || !MAY_READ(w, a))
         return 0;
     uintptr_t ra = load_word(a);
     switch (r.bp_mode) {
@@ -1149,7 +1216,7 @@ __attribute__((noinline, no_sanitize_address)) static int general_step(struct wa
     case BP_AT_CFA:
     case BP_AT_BP:
         a = (r.bp_mode == BP_AT_CFA ? cfa : bp) + (uintptr_t)r.bp_off;
-        if (a < lo || a > limit - 8)
+        if (a < lo || a > limit - 8 || !MAY_READ(w, a))
             return 0;
         bp = load_word(a);
         break;
@@ -1361,11 +1428,13 @@ __attribute__((noinline)) static void record_anchor(struct anchor *a, const stru
     a->n = (uint8_t)m;
 }
 
-/* The walk without a rule cache (its mapping failed): every rule computed, nothing recorded. */
-__attribute__((noinline)) static int walk_uncached(struct walk *w, uintptr_t *pcs, int max)
+/* The walk without the memo or the stack cache: a foreign stack's (w->fc set), or any walk when
+ * the rule cache's mapping failed (w->table NULL: every rule computed). Nothing is recorded but
+ * rules. */
+__attribute__((noinline)) static int walk_plain(struct walk *w, uintptr_t *pcs, int max)
 {
     int n = 1;
-    while (n < max && general_step(w, 0))
+    while (n < max && general_step(w, w->table ? cache_lookup(w->table, w->pc | w->keyflag) : 0))
         pcs[n++] = w->pc;
     return n;
 }
@@ -1899,18 +1968,22 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
     pcs[0] = key;
     if (max == 1)
         return 1;
-    /* Reads stay in [lo, limit): the live part of this thread's stack above the first frame.
-     * (Not just above the current sp: an interrupted frame's CFI may point into its red zone.) */
+    struct cache_entry *const table = cache_get_table();
+    /* Reads stay in [lo, limit): the live part of this thread's stack above the first frame. */
     const uintptr_t lo = sp;
-    uintptr_t limit = tls_stack_top;
-    if (limit <= sp)
-        limit = sp + NO_TOP_SPAN < sp ? UINTPTR_MAX & ~(uintptr_t)7 : sp + NO_TOP_SPAN;
+    const uintptr_t limit = tls_stack_top;
+    if (__builtin_expect(sp - tls_stack_lo >= limit - tls_stack_lo, 0)) {
+        /* not on the own stack (or none known): checked reads, CFAs growing up to user space's end */
+        /* the page of sp holds the caller's own frame (its return address at least): mapped */
+        struct fcheck fc = { tls_stack_lo, tls_stack_top, {sp & ~(uintptr_t)(FC_PAGE - 1)}, 1 };
+        struct walk w = { key, sp, bp, lo, (uintptr_t)1 << 47, 0, table, 0, &fc };
+        return walk_plain(&w, pcs, max);
+    }
     if (limit - sp < 16)
         return 1;
-    struct cache_entry *const table = cache_get_table();
     if (__builtin_expect(!table, 0)) {
-        struct walk w = { key, sp, bp, lo, limit, 0, NULL, 0 };
-        return walk_uncached(&w, pcs, max);
+        struct walk w = { key, sp, bp, lo, limit, 0, NULL, 0, NULL };
+        return walk_plain(&w, pcs, max);
     }
 
     /* A: the previous walk (m entries, A->f[J..m-1] verified), B: this walk, entry n-1 written
@@ -2058,7 +2131,7 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
                 outer_end = 1;
                 break; /* outermost frame, cached */
             }
-            struct walk w = { key & ~EXACT_BIT, sp, bp, lo, limit, key & EXACT_BIT, table, 0 };
+            struct walk w = { key & ~EXACT_BIT, sp, bp, lo, limit, key & EXACT_BIT, table, 0, NULL };
             if (!general_step(&w, v))
                 break;
             rec->rule = w.fast_rule; /* a rule just computed; 0: not replayable */

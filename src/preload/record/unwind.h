@@ -16,9 +16,11 @@ struct mp_unwind_regs {
 /* One-time setup (called from runtime init, before any capture). Hook-safe. */
 void mp_unwind_init(void);
 
-/* Tell the unwinder the current thread's stack top (highest address + 1), used to bound reads.
- * 0 = unknown (then CFAs must only increase and stay within 64 MiB of the start). */
-void mp_unwind_set_stack_top(uintptr_t top);
+/* Tell the unwinder the current thread's own stack, [lo, top): a capture whose sp lies in it
+ * reads any word between that sp and top; any other capture (a coroutine's stack, a sigaltstack,
+ * lo >= top: unknown) checks each page before it reads from it, which costs a system call per
+ * page and capture. */
+void mp_unwind_set_stack(uintptr_t lo, uintptr_t top);
 
 /* Fill pcs[0..max) with return addresses, innermost first: pcs[0] = start->pc. Returns the
  * number of frames (>= 1 when start->pc != 0). Stops at the outermost frame (undefined return

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -196,20 +197,30 @@ static void step_follow_exec(void)
     }
 }
 
-/* The main thread's stack top, for the unwinder's bounds: the end of the mapping that holds
- * __libc_stack_end ([stack]). */
+/* The main thread's stack, for the unwinder's bounds: the mapping that holds __libc_stack_end
+ * ([stack]), as far down as it may grow (RLIMIT_STACK, at most MAIN_STACK_MAX: with an unlimited
+ * limit the kernel lays out mappings from the bottom of the address space up, far below). */
+#define MAIN_STACK_MAX ((uintptr_t)1 << 30)
 extern void *__libc_stack_end;
 static void step_main_stack(void)
 {
-    uintptr_t top = 0;
+    uintptr_t top = 0, bottom = 0;
     if (__libc_stack_end) {
         uintptr_t lo, hi;
-        if (mp_maps_find((uintptr_t)__libc_stack_end, &lo, &hi) == 0)
+        if (mp_maps_find((uintptr_t)__libc_stack_end, &lo, &hi) == 0) {
+            struct rlimit rl;
+            uintptr_t span = MAIN_STACK_MAX;
+            if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur < span)
+                span = rl.rlim_cur;
+            if (span < hi - lo)
+                span = hi - lo;
             top = hi;
+            bottom = hi - span;
+        }
     }
     if (getpid() == (pid_t)syscall(SYS_gettid)) {
         mp_tls.stack_top = top;
-        mp_unwind_set_stack_top(top);
+        mp_unwind_set_stack(bottom, top);
     }
 }
 

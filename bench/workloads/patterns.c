@@ -20,12 +20,19 @@
  *              steps in between), then is freed
  *   strbuf N   N string builders as C programs write them: 10-69 pieces of 1-40 bytes appended
  *              to a buffer whose capacity doubles by realloc from 16 B, and a second buffer grown
- *              to an exact fit 8 bytes at a time (20 reallocs); both are freed */
+ *              to an exact fit 8 bytes at a time (20 reallocs); both are freed
+ *   coro N C [LO HI]
+ *              deep's N pairs in one thread, run by C coroutines (makecontext/swapcontext, as
+ *              coroutine libraries and servers built on them do) on 64 KiB stacks from mmap with
+ *              a guard page below, taking turns every 64 pairs: allocations and frees happen on
+ *              stacks that are not the thread's own */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 static inline uint64_t rng(uint64_t *s)
@@ -112,6 +119,77 @@ static void deep(long n, int nthreads, unsigned lo, unsigned hi)
     }
     for (int i = 0; i < nthreads; i++)
         pthread_join(t[i], NULL);
+}
+
+/* ---- coro: deep's pattern on coroutine stacks ---- */
+
+#define CORO_STACK (64 * 1024)
+#define CORO_SLICE 64
+struct coro {
+    ucontext_t ctx;
+    struct djob job;
+    long done;
+};
+static ucontext_t coro_sched;
+static struct coro *coro_cur;
+
+static void coro_body(void)
+{
+    struct coro *c = coro_cur;
+    struct dstate st;
+    memset(&st, 0, sizeof st);
+    uint64_t s = c->job.seed;
+    for (long i = 0; i < c->job.iters; i++) {
+        uint64_t r = rng(&s);
+        uint64_t path = (r >> 16) & 511;
+        if (c->job.hi > 7)
+            path |= (path * 0x9E3779B97F4A7C15ull) >> 9 << 9;
+        unsigned depth = c->job.lo - 1 + (unsigned)((r >> 32) % (c->job.hi - c->job.lo + 1));
+        size_t size = 16 + (size_t)((r >> 40) % 241);
+        levels[path & 7](&st, path, depth, size, (unsigned)(r % DWIN));
+        if ((i + 1) % CORO_SLICE == 0)
+            swapcontext(&c->ctx, &coro_sched); /* the scheduler's turn */
+    }
+    for (unsigned k = 0; k < DWIN; k++)
+        free(st.win[k]);
+    c->done = 1;
+}
+
+static void coros(long n, int ncoro, unsigned lo, unsigned hi)
+{
+    levels[0] = level0; levels[1] = level1; levels[2] = level2; levels[3] = level3;
+    levels[4] = level4; levels[5] = level5; levels[6] = level6; levels[7] = level7;
+    struct coro *cs = calloc((size_t)ncoro, sizeof *cs);
+    for (int i = 0; i < ncoro; i++) {
+        char *m = mmap(NULL, CORO_STACK + 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED || !cs) {
+            perror("patterns coro");
+            exit(1);
+        }
+        mprotect(m, 4096, PROT_NONE);
+        cs[i].job.iters = n / ncoro;
+        cs[i].job.seed = 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1);
+        cs[i].job.lo = lo;
+        cs[i].job.hi = hi;
+        getcontext(&cs[i].ctx);
+        cs[i].ctx.uc_stack.ss_sp = m + 4096;
+        cs[i].ctx.uc_stack.ss_size = CORO_STACK;
+        cs[i].ctx.uc_link = &coro_sched;
+        makecontext(&cs[i].ctx, coro_body, 0);
+    }
+    for (int left = ncoro; left > 0;) {
+        left = 0;
+        for (int i = 0; i < ncoro; i++) {
+            if (cs[i].done)
+                continue;
+            coro_cur = &cs[i];
+            swapcontext(&coro_sched, &cs[i].ctx);
+            left += !cs[i].done;
+        }
+    }
+    for (int i = 0; i < ncoro; i++)
+        munmap((char *)cs[i].ctx.uc_stack.ss_sp - 4096, CORO_STACK + 4096);
+    free(cs);
 }
 
 /* ---- chain: blocks freed inside the call chain that allocated them ---- */
@@ -357,8 +435,10 @@ int main(int argc, char **argv)
         reallocs(n);
     else if (!strcmp(mode, "strbuf"))
         strbufs(n);
+    else if (!strcmp(mode, "coro"))
+        coros(n, t, lo, hi);
     else {
-        fprintf(stderr, "patterns: unknown mode '%s' (deep, chain, xthread, held, realloc, strbuf)\n", mode);
+        fprintf(stderr, "patterns: unknown mode '%s' (deep, chain, xthread, held, realloc, strbuf, coro)\n", mode);
         return 2;
     }
     printf("patterns %s: %ld\n", mode, n);

@@ -947,9 +947,12 @@ static __thread uintptr_t tls_stack_lo __attribute__((tls_model("initial-exec"))
 
 struct fcheck {
     uintptr_t own_lo, own_hi; /* the own stack, read without a check */
-    uintptr_t pages[FC_PAGES];
+    uintptr_t run_lo, run_hi; /* checked pages from sp's on, without a gap */
+    uintptr_t pages[FC_PAGES]; /* other pages checked */
     unsigned n;
 };
+
+
 
 /* Is the page at p readable? A raw system call: errno stays as the program left it. */
 static int page_readable(uintptr_t p)
@@ -974,10 +977,13 @@ static int fc_page_ok(struct fcheck *fc, uintptr_t p)
     return 1;
 }
 
+
 /* May the 8 bytes at a be read? */
 static int fc_ok(struct fcheck *fc, uintptr_t a)
 {
     if (a >= fc->own_lo && a < fc->own_hi && fc->own_hi - a >= 8)
+        return 1;
+    if (a >= fc->run_lo && a < fc->run_hi && fc->run_hi - a >= 8)
         return 1;
     const uintptr_t p0 = a & ~(uintptr_t)(FC_PAGE - 1), p1 = (a + 7) & ~(uintptr_t)(FC_PAGE - 1);
     return fc_page_ok(fc, p0) && (p1 == p0 || fc_page_ok(fc, p1));
@@ -1428,14 +1434,92 @@ __attribute__((noinline)) static void record_anchor(struct anchor *a, const stru
     a->n = (uint8_t)m;
 }
 
-/* The walk without the memo or the stack cache: a foreign stack's (w->fc set), or any walk when
- * the rule cache's mapping failed (w->table NULL: every rule computed). Nothing is recorded but
- * rules. */
-__attribute__((noinline)) static int walk_plain(struct walk *w, uintptr_t *pcs, int max)
+/* The walk when the rule cache's mapping failed: every rule computed, nothing recorded. */
+__attribute__((noinline)) static int walk_uncached(struct walk *w, uintptr_t *pcs, int max)
 {
     int n = 1;
-    while (n < max && general_step(w, w->table ? cache_lookup(w->table, w->pc | w->keyflag) : 0))
+    while (n < max && general_step(w, 0))
         pcs[n++] = w->pc;
+    return n;
+}
+
+/* The walk on a foreign stack (see "Foreign stacks"): no memo, no stack cache. Fast rules step
+ * inline within the run of checked pages that starts at sp's page, which grows a page at a time
+ * as steps need it; other rules go through general_step, which checks each page it reads. A
+ * signal frame that leads back to the own stack continues there with the own stack's bound. */
+__attribute__((noinline, no_sanitize_address)) static int walk_foreign(uint64_t key, uintptr_t sp,
+                                                                      uintptr_t bp,
+                                                                      struct cache_entry *table,
+                                                                      uintptr_t *pcs, int max)
+{
+    const uintptr_t page = sp & ~(uintptr_t)(FC_PAGE - 1);
+    /* sp's page holds the caller's own frame (its return address at least): it is mapped */
+    struct fcheck fc = { tls_stack_lo, tls_stack_top, page, page + FC_PAGE, {0}, 0 };
+    uintptr_t lo = sp, limit = fc.run_hi;
+    int own = 0, n = 1;
+    while (n < max) {
+        const uint64_t v = table ? cache_lookup(table, key) : 0;
+        if (v & RULE_FAST) {
+            const uintptr_t cfa = ((v & 1) ? sp : bp) + (uintptr_t)(int64_t)(int32_t)(v >> 32);
+            /* the step reads the words at cfa - 8 and a (its saved rbp, 8 to 128 bytes below) */
+            const uintptr_t a = cfa + (uintptr_t)(intptr_t)(int16_t)(v >> 16);
+            if (cfa < sp + 8 || cfa > limit) {
+                if (own || cfa < sp + 8 || a < lo)
+                    break;
+                if (cfa <= fc.run_hi + FC_PAGE) { /* the run's next page */
+                    if (!page_readable(fc.run_hi))
+                        break;
+                    fc.run_hi += FC_PAGE;
+                    limit = fc.run_hi;
+                    continue;
+                }
+                /* a larger frame: only the pages this step reads are checked, and the run
+                 * starts over there (they are the same page or two pages in a row) */
+                if (!fc_ok(&fc, cfa - 8) || !fc_ok(&fc, a))
+                    break;
+                fc.run_lo = a & ~(uintptr_t)(FC_PAGE - 1);
+                fc.run_hi = ((cfa - 8) & ~(uintptr_t)(FC_PAGE - 1)) + FC_PAGE;
+                lo = fc.run_lo;
+                limit = fc.run_hi;
+                continue;
+            }
+            /* every read lies in [lo, cfa), within the run (or the own stack) */
+            if (a < lo)
+                break;
+            const uintptr_t ra = load_word(cfa - 8);
+            const uintptr_t nbp = load_word(a);
+            bp = (v & (BP_AT_CFA << 4)) ? nbp : bp;
+            if (!plausible_pc(ra))
+                break;
+            sp = cfa;
+            key = ra;
+            pcs[n++] = ra;
+            continue;
+        }
+        if (v && (v & 15) == K_STOP)
+            break;
+        struct walk w = { key & ~EXACT_BIT, sp, bp, lo, own ? limit : (uintptr_t)1 << 47,
+                          key & EXACT_BIT, table, 0, own ? NULL : &fc };
+        if (!general_step(&w, v))
+            break;
+        sp = w.sp;
+        bp = w.bp;
+        key = w.pc | w.keyflag;
+        pcs[n++] = w.pc;
+        if (own)
+            continue;
+        if (sp >= fc.own_lo && sp < fc.own_hi) {
+            own = 1; /* back on the own stack (a signal frame): read up to its top */
+            lo = sp;
+            limit = fc.own_hi;
+        } else if (sp < fc.run_lo || sp >= fc.run_hi) {
+            /* a step left the run (a CFA loaded from memory, a signal frame): a new, empty run
+             * from sp's page, which nothing has checked yet */
+            fc.run_lo = fc.run_hi = sp & ~(uintptr_t)(FC_PAGE - 1);
+            lo = sp;
+            limit = fc.run_hi;
+        }
+    }
     return n;
 }
 
@@ -1973,17 +2057,14 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
     const uintptr_t lo = sp;
     const uintptr_t limit = tls_stack_top;
     if (__builtin_expect(sp - tls_stack_lo >= limit - tls_stack_lo, 0)) {
-        /* not on the own stack (or none known): checked reads, CFAs growing up to user space's end */
-        /* the page of sp holds the caller's own frame (its return address at least): mapped */
-        struct fcheck fc = { tls_stack_lo, tls_stack_top, {sp & ~(uintptr_t)(FC_PAGE - 1)}, 1 };
-        struct walk w = { key, sp, bp, lo, (uintptr_t)1 << 47, 0, table, 0, &fc };
-        return walk_plain(&w, pcs, max);
+        /* not on the own stack (or none known): checked reads */
+        return walk_foreign(key, sp, bp, table, pcs, max);
     }
     if (limit - sp < 16)
         return 1;
     if (__builtin_expect(!table, 0)) {
         struct walk w = { key, sp, bp, lo, limit, 0, NULL, 0, NULL };
-        return walk_plain(&w, pcs, max);
+        return walk_uncached(&w, pcs, max);
     }
 
     /* A: the previous walk (m entries, A->f[J..m-1] verified), B: this walk, entry n-1 written

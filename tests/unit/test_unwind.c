@@ -812,10 +812,9 @@ static void test_stack_cache(void)
 
 /* Garbage stacks: must return without crashing. The buffer lives on this thread's stack so that
  * everything between it and the stack top is mapped, as the contract requires. */
-static NOINLINE void test_garbage(void)
+/* Return addresses garbage may hold: a real chain's, and a few functions of libc. */
+static int garbage_code(uintptr_t *code)
 {
-    enum { W = 16384 };
-    static uintptr_t code[MAXF * 2];
     int ncode = 0;
     struct cap c;
     run_chain(&c);
@@ -824,6 +823,14 @@ static NOINLINE void test_garbage(void)
     code[ncode++] = (uintptr_t)&memcpy;
     code[ncode++] = (uintptr_t)&raise;
     code[ncode++] = (uintptr_t)&pthread_create;
+    return ncode;
+}
+
+static NOINLINE void test_garbage(void)
+{
+    enum { W = 16384 };
+    static uintptr_t code[MAXF * 2];
+    const int ncode = garbage_code(code);
 
     uintptr_t *buf = alloca(W * sizeof(uintptr_t));
     uintptr_t out[MAXF];
@@ -897,13 +904,7 @@ static NOINLINE void test_foreign_garbage(void)
     uintptr_t *buf = (uintptr_t *)base;
     const int W = (int)(2 * pg / sizeof(uintptr_t));
     static uintptr_t code[MAXF * 2];
-    int ncode = 0;
-    struct cap c;
-    run_chain(&c);
-    for (int i = 0; i < c.nmine && ncode < MAXF; i++)
-        code[ncode++] = c.mine[i];
-    code[ncode++] = (uintptr_t)&memcpy;
-    code[ncode++] = (uintptr_t)&raise;
+    const int ncode = garbage_code(code);
     int bad = 0, total_frames = 0;
     for (int trial = 0; trial < 3000; trial++) {
         for (int i = 0; i < W; i++) {

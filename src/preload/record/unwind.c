@@ -1443,6 +1443,29 @@ __attribute__((noinline)) static int walk_uncached(struct walk *w, uintptr_t *pc
     return n;
 }
 
+/* A fast rule's step, shared by both walks: the CFA (from sp or rbp), the saved-rbp slot (8 to
+ * 128 bytes below the CFA; the return address's own slot when rbp is unchanged), and, once the
+ * caller has bounded both reads to readable memory in [lo, cfa), the return address with rbp
+ * updated. */
+static inline __attribute__((always_inline)) uintptr_t fast_cfa(uint64_t v, uintptr_t sp, uintptr_t bp)
+{
+    return ((v & 1) ? sp : bp) + (uintptr_t)(int64_t)(int32_t)(v >> 32);
+}
+
+static inline __attribute__((always_inline)) uintptr_t fast_bp_slot(uint64_t v, uintptr_t cfa)
+{
+    return cfa + (uintptr_t)(intptr_t)(int16_t)(v >> 16);
+}
+
+static inline __attribute__((always_inline)) uintptr_t fast_load(uint64_t v, uintptr_t cfa,
+                                                                 uintptr_t a, uintptr_t *bp)
+{
+    const uintptr_t ra = load_word(cfa - 8);
+    const uintptr_t nbp = load_word(a);
+    *bp = (v & (BP_AT_CFA << 4)) ? nbp : *bp;
+    return ra;
+}
+
 /* The walk on a foreign stack (see "Foreign stacks"): no memo, no stack cache. Fast rules step
  * inline within the run of checked pages that starts at sp's page, which grows a page at a time
  * as steps need it; other rules go through general_step, which checks each page it reads. A
@@ -1460,9 +1483,9 @@ __attribute__((noinline, no_sanitize_address)) static int walk_foreign(uint64_t 
     while (n < max) {
         const uint64_t v = table ? cache_lookup(table, key) : 0;
         if (v & RULE_FAST) {
-            const uintptr_t cfa = ((v & 1) ? sp : bp) + (uintptr_t)(int64_t)(int32_t)(v >> 32);
+            const uintptr_t cfa = fast_cfa(v, sp, bp);
             /* the step reads the words at cfa - 8 and a (its saved rbp, 8 to 128 bytes below) */
-            const uintptr_t a = cfa + (uintptr_t)(intptr_t)(int16_t)(v >> 16);
+            const uintptr_t a = fast_bp_slot(v, cfa);
             if (cfa < sp + 8 || cfa > limit) {
                 if (own || cfa < sp + 8 || a < lo)
                     break;
@@ -1486,9 +1509,7 @@ __attribute__((noinline, no_sanitize_address)) static int walk_foreign(uint64_t 
             /* every read lies in [lo, cfa), within the run (or the own stack) */
             if (a < lo)
                 break;
-            const uintptr_t ra = load_word(cfa - 8);
-            const uintptr_t nbp = load_word(a);
-            bp = (v & (BP_AT_CFA << 4)) ? nbp : bp;
+            const uintptr_t ra = fast_load(v, cfa, a, &bp);
             if (!plausible_pc(ra))
                 break;
             sp = cfa;
@@ -2192,15 +2213,13 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
              * CFA grows by at least 8 and stays below the stack top, so the return-address slot
              * is in [lo, limit); the saved-rbp slot, 8 to 128 bytes below the CFA, only needs
              * its lower bound checked. */
-            const uintptr_t cfa = ((v & 1) ? sp : bp) + (uintptr_t)(int64_t)(int32_t)(v >> 32);
+            const uintptr_t cfa = fast_cfa(v, sp, bp);
             if (cfa - (sp + 8) > limit - (sp + 8))
                 break;
-            const uintptr_t a = cfa + (uintptr_t)(intptr_t)(int16_t)(v >> 16);
+            const uintptr_t a = fast_bp_slot(v, cfa);
             if (a < lo)
                 break;
-            const uintptr_t ra = load_word(cfa - 8);
-            const uintptr_t nbp = load_word(a);
-            bp = (v & (BP_AT_CFA << 4)) ? nbp : bp;
+            const uintptr_t ra = fast_load(v, cfa, a, &bp);
             if (!plausible_pc(ra))
                 break;
             sp = cfa;

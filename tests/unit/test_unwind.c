@@ -901,6 +901,10 @@ static NOINLINE void test_foreign_garbage(void)
     }
     mprotect(base + 2 * pg, pg, PROT_NONE);
     munmap(base + 3 * pg, pg);
+    check(mp_unwind_readable_end((uintptr_t)base + 100, 1 << 20) == (uintptr_t)base + 2 * pg,
+          "readable pages end at the guard page");
+    check(mp_unwind_readable_end((uintptr_t)base, pg) == (uintptr_t)base + pg,
+          "readable pages: no further than asked");
     uintptr_t *buf = (uintptr_t *)base;
     const int W = (int)(2 * pg / sizeof(uintptr_t));
     static uintptr_t code[MAXF * 2];

@@ -48,13 +48,17 @@ static void parse_line(const char *l, const char *end, struct mp_map *m)
     m->anon = n == 0 || m->name[0] == '[';
 }
 
-long mp_maps_read(struct mp_map *out, size_t max)
+/* Calls fn with each mapping, in the file's order (by address), until fn returns nonzero.
+ * Returns the number of mappings passed to fn, or -1 when the file cannot be read. */
+static long maps_each(int (*fn)(const struct mp_map *m, void *arg), void *arg)
 {
     int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
     char buf[16384];
-    size_t have = 0, count = 0;
+    struct mp_map m;
+    size_t have = 0;
+    long count = 0;
     for (;;) {
         ssize_t r = syscall(SYS_read, fd, buf + have, sizeof buf - have);
         if (r < 0) {
@@ -66,10 +70,13 @@ long mp_maps_read(struct mp_map *out, size_t max)
         for (size_t i = 0; i < have; i++) {
             if (buf[i] != '\n')
                 continue;
-            if (count < max)
-                parse_line(buf + start, buf + i, &out[count]);
+            parse_line(buf + start, buf + i, &m);
             count++;
             start = i + 1;
+            if (fn(&m, arg)) {
+                syscall(SYS_close, fd);
+                return count;
+            }
         }
         memmove(buf, buf + start, have - start);
         have -= start;
@@ -79,24 +86,52 @@ long mp_maps_read(struct mp_map *out, size_t max)
             have = 0;
     }
     syscall(SYS_close, fd);
-    return (long)(count < max ? count : max);
+    return count;
 }
 
+struct read_arg {
+    struct mp_map *out;
+    size_t max, n;
+};
+
+static int keep_map(const struct mp_map *m, void *arg)
+{
+    struct read_arg *a = arg;
+    if (a->n < a->max)
+        a->out[a->n++] = *m;
+    return 0;
+}
+
+long mp_maps_read(struct mp_map *out, size_t max)
+{
+    struct read_arg a = { out, max, 0 };
+    return maps_each(keep_map, &a) < 0 ? -1 : (long)a.n;
+}
+
+struct find_arg {
+    uintptr_t addr, lo, hi;
+    int found;
+};
+
+static int match_map(const struct mp_map *m, void *arg)
+{
+    struct find_arg *a = arg;
+    if (a->addr < m->lo || a->addr >= m->hi)
+        return 0;
+    a->lo = m->lo;
+    a->hi = m->hi;
+    a->found = 1;
+    return 1;
+}
+
+/* Every line is looked at (not only the first 512: a program with hundreds of libraries has more
+ * mappings than that below its stack). */
 int mp_maps_find(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
 {
-    static struct mp_map maps[512];
-    static int busy;
-    if (__atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE))
+    struct find_arg a = { addr, 0, 0, 0 };
+    if (maps_each(match_map, &a) < 0 || !a.found)
         return -1;
-    long n = mp_maps_read(maps, 512);
-    int rc = -1;
-    for (long i = 0; i < n; i++)
-        if (addr >= maps[i].lo && addr < maps[i].hi) {
-            *lo = maps[i].lo;
-            *hi = maps[i].hi;
-            rc = 0;
-            break;
-        }
-    __atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
-    return rc;
+    *lo = a.lo;
+    *hi = a.hi;
+    return 0;
 }

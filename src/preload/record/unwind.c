@@ -966,6 +966,15 @@ static int page_readable(uintptr_t p)
     return ret == -22; /* -EINVAL: the 8 bytes were copied; -EFAULT (or anything else): no */
 }
 
+uintptr_t mp_unwind_readable_end(uintptr_t from, uintptr_t max)
+{
+    uintptr_t p = from & ~(uintptr_t)(FC_PAGE - 1);
+    const uintptr_t end = p + max;
+    while (p < end && page_readable(p))
+        p += FC_PAGE;
+    return p;
+}
+
 static int fc_page_ok(struct fcheck *fc, uintptr_t p)
 {
     for (unsigned i = 0; i < fc->n && i < FC_PAGES; i++)

@@ -22,6 +22,10 @@ void mp_unwind_init(void);
  * page and capture. */
 void mp_unwind_set_stack(uintptr_t lo, uintptr_t top);
 
+/* The end of the run of readable pages that starts at from's page, looked at up to max bytes
+ * (a system call per page). For finding a stack's top when /proc cannot tell. */
+uintptr_t mp_unwind_readable_end(uintptr_t from, uintptr_t max);
+
 /* Fill pcs[0..max) with return addresses, innermost first: pcs[0] = start->pc. Returns the
  * number of frames (>= 1 when start->pc != 0). Stops at the outermost frame (undefined return
  * address), at code without unwind info, or at max. */

@@ -199,15 +199,22 @@ static void step_follow_exec(void)
 
 /* The main thread's stack, for the unwinder's bounds: the mapping that holds __libc_stack_end
  * ([stack]), as far down as it may grow (RLIMIT_STACK, at most MAIN_STACK_MAX: with an unlimited
- * limit the kernel lays out mappings from the bottom of the address space up, far below). */
+ * limit the kernel lays out mappings from the bottom of the address space up, far below). Without
+ * /proc, the top is the end of the readable pages from __libc_stack_end up (the arguments, the
+ * environment and the auxiliary vector lie above it). */
 #define MAIN_STACK_MAX ((uintptr_t)1 << 30)
+#define MAIN_STACK_ABOVE_MAX ((uintptr_t)64 << 20)
 extern void *__libc_stack_end;
 static void step_main_stack(void)
 {
     uintptr_t top = 0, bottom = 0;
     if (__libc_stack_end) {
         uintptr_t lo, hi;
-        if (mp_maps_find((uintptr_t)__libc_stack_end, &lo, &hi) == 0) {
+        if (mp_maps_find((uintptr_t)__libc_stack_end, &lo, &hi) != 0) {
+            lo = (uintptr_t)__libc_stack_end & ~(uintptr_t)4095;
+            hi = mp_unwind_readable_end(lo, MAIN_STACK_ABOVE_MAX);
+        }
+        if (hi > lo) {
             struct rlimit rl;
             uintptr_t span = MAIN_STACK_MAX;
             if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur < span)

@@ -111,7 +111,8 @@ static void die_of(int sig, const siginfo_t *si)
 static void fatal_report(int sig, void *ucv)
 {
     if (__atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) == MP_PHASE_TRACKING &&
-        mp_opt.report_on_exit && getpid() == mp_runtime_pid) {
+        mp_opt.report_on_exit && !__atomic_load_n(&mp_sandboxed, __ATOMIC_ACQUIRE) &&
+        getpid() == mp_runtime_pid) {
         struct mp_report_roots roots;
         memset(&roots, 0, sizeof roots);
 #if defined(__x86_64__)
@@ -240,6 +241,25 @@ void mp_signals_init(void)
         else if (cur.sa_handler != SIG_IGN)
             install_program_handler(sig, &cur); /* set before us (a preloaded library's) */
     }
+}
+
+void mp_signals_hand_back(void)
+{
+    if (!real_sigaction())
+        return;
+    sigset_t all, prev;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &prev);
+    mp_mutex_lock(&sig_lock);
+    for (int sig = 1; sig < NSIG_MP; sig++) {
+        if (!managed[sig])
+            continue;
+        if (ours[sig] || wrapped[sig])
+            real_sigaction()(sig, &prog_act[sig], NULL);
+        managed[sig] = ours[sig] = wrapped[sig] = 0;
+    }
+    mp_mutex_unlock(&sig_lock);
+    pthread_sigmask(SIG_SETMASK, &prev, NULL);
 }
 
 /* Set or read the program's disposition of a managed signal. */
@@ -563,6 +583,15 @@ void mp_exit_entry(int status, const uintptr_t *save, int which)
         exit_regs.regs[i] = save[i];
     exit_regs.sp = save[6];
     exit_regs.set = 1;
+    if (__atomic_load_n(&mp_sandboxed, __ATOMIC_ACQUIRE)) {
+        /* under a seccomp filter: no report, no system call of memplumber's own */
+        mp_exits_resolve();
+        exit_fn f = which == EXIT_QUICK ? real_quick_exit : which == EXIT_EXIT ? real_exit : NULL;
+        if (f)
+            f(status);
+        for (;;)
+            syscall(SYS_exit_group, status);
+    }
     if (which != EXIT_EXIT && getpid() == mp_runtime_pid) /* not a vfork child: it shares our memory */
         __atomic_store_n(&mp_exit_no_flush, 1, __ATOMIC_RELEASE);
     if (which == EXIT_NOW) {

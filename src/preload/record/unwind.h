@@ -26,6 +26,11 @@ void mp_unwind_set_stack(uintptr_t lo, uintptr_t top);
  * (a system call per page). For finding a stack's top when /proc cannot tell. */
 uintptr_t mp_unwind_readable_end(uintptr_t from, uintptr_t max);
 
+/* From now on the unwinder makes no system call: a page of a foreign stack counts as unreadable
+ * (walks there end at sp's page), the stack cache keeps its verdicts without timing trials. For a
+ * process under a seccomp filter. */
+void mp_unwind_stop_syscalls(void);
+
 /* Fill pcs[0..max) with return addresses, innermost first: pcs[0] = start->pc. Returns the
  * number of frames (>= 1 when start->pc != 0). Stops at the outermost frame (undefined return
  * address), at code without unwind info, or at max. */

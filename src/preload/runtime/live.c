@@ -695,7 +695,8 @@ static inline int poll_due(void)
 
 __attribute__((noinline)) void mp_live_poll_hint(void)
 {
-    if (++mp_tls.allocs % MP_LIVE_POLL_EVERY == 0 && poll_due())
+    if (++mp_tls.allocs % MP_LIVE_POLL_EVERY == 0 && !__atomic_load_n(&mp_sandboxed, __ATOMIC_RELAXED) &&
+        poll_due())
         mp_live_poll();
 }
 

@@ -486,7 +486,7 @@ static void write_errors_body(void *arg)
 
 void mp_report_write_errors(void)
 {
-    if (getpid() != mp_runtime_pid)
+    if (__atomic_load_n(&mp_sandboxed, __ATOMIC_ACQUIRE) || getpid() != mp_runtime_pid)
         return; /* a vfork child shares our memory */
     mp_on_report_stack(write_errors_body, NULL);
 }
@@ -948,6 +948,8 @@ void mp_runtime_report_ex(const char *reason, enum mp_report_when when,
 static int report_start(const char *reason, enum mp_report_when when,
                         const struct mp_report_roots *roots, const struct mp_report_request *req)
 {
+    if (__atomic_load_n(&mp_sandboxed, __ATOMIC_ACQUIRE))
+        return -1; /* a seccomp filter: any system call of ours may end the process */
     if (getpid() != mp_runtime_pid || silenced)
         return -1; /* a vfork child shares our memory: never report from it */
     if (mp_tls.state != MP_IN_PROGRAM) {

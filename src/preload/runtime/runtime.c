@@ -47,6 +47,7 @@ struct mp_options mp_opt;
 uint32_t mp_module_gen;
 
 pid_t mp_runtime_pid;
+int mp_sandboxed;
 int mp_saved_argc;
 char **mp_saved_argv;
 
@@ -808,11 +809,31 @@ static void fork_child(void)
     mp_live_child_after_fork();
 }
 
+/* ---- seccomp ---- */
+
+void mp_runtime_before_seccomp(void)
+{
+    if (__atomic_exchange_n(&mp_sandboxed, 1, __ATOMIC_ACQ_REL))
+        return;
+    if (mp_runtime_phase < MP_PHASE_TRACKING)
+        return;
+    int g = mp_guard_enter();
+    mp_signals_hand_back();
+    mp_unwind_stop_syscalls();
+    if (mp_opt.report_on_exit || mp_opt.verbosity > 0)
+        mp_fdprintf(mp_err_fd(), "==%d== memplumber: the program installs a seccomp filter: from here "
+                                 "memplumber makes no system calls of its own, and writes no leak "
+                                 "report for this process\n",
+                    (int)mp_runtime_pid);
+    mp_guard_leave(g);
+}
+
 /* ---- reports ---- */
 
 static void at_exit_report(void)
 {
-    if (__atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) != MP_PHASE_TRACKING || getpid() != mp_runtime_pid)
+    if (__atomic_load_n(&mp_sandboxed, __ATOMIC_ACQUIRE) ||
+        __atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) != MP_PHASE_TRACKING || getpid() != mp_runtime_pid)
         return;
     struct mp_report_roots roots;
     mp_runtime_report_ex("exit", MP_REPORT_AT_EXIT, mp_exit_roots(&roots) ? &roots : NULL);

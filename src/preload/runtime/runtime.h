@@ -102,6 +102,9 @@ void mp_runtime_before_exit_now(int status, const struct mp_report_roots *roots)
  * (1 if it entered exit/_exit/quick_exit through memplumber's entry). */
 void mp_signals_init(void);
 void mp_signals_before_exec(void);
+/* A seccomp filter is coming (mp_runtime_before_seccomp): the fatal signals memplumber handles go
+ * back to the program's dispositions, and its later sigaction calls go straight through. */
+void mp_signals_hand_back(void);
 void mp_signals_after_exec_failed(void);
 void mp_exits_resolve(void);
 int mp_exit_roots(struct mp_report_roots *out);
@@ -112,5 +115,15 @@ int mp_final_report_done(void);
  * every stream and moves the file offset of buffered input back) while a stream has buffered
  * data. */
 extern int mp_exit_no_flush;
+
+/* Set (never cleared) once the program installs a seccomp filter: from then on memplumber makes
+ * no system call of its own that malloc would not make (no live-report polling, no stack-cache
+ * timing, no page checks, no report), since the filter may kill the process for one. */
+extern int mp_sandboxed;
+
+/* The program is about to install a seccomp filter (hooks/sandbox.c): say so once on stderr, while
+ * memplumber still may, give the fatal signals back to the program's own dispositions, and set
+ * mp_sandboxed. */
+void mp_runtime_before_seccomp(void);
 
 #endif

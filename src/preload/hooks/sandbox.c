@@ -1,0 +1,68 @@
+/* Seccomp filters. A program that confines itself with a seccomp filter (sshd's privilege-separated
+ * child, browsers' content processes, anything built on libseccomp) allows the system calls its own
+ * code makes, and kills (or fails) any other: memplumber's own calls (the live-report poll, the
+ * stack cache's timing, page checks on foreign stacks, a report at exit) would end a program that
+ * runs natively. So the two ways a filter is installed through libc, prctl(PR_SET_SECCOMP) and
+ * syscall(SYS_seccomp) (libseccomp's), tell the run-time first (mp_runtime_before_seccomp); a
+ * filter installed by a raw system call instruction is not seen. Both hooks pass every call on
+ * unchanged. */
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "preload/runtime/runtime.h"
+
+/* The system call itself, as glibc's syscall() makes it (its x86_64 version is these few
+ * instructions): -1 with errno for a result in [-4095, -1]. */
+static long raw_syscall6(long n, long a, long b, long c, long d, long e, long f)
+{
+    long ret;
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = e;
+    register long r9 __asm__("r9") = f;
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "0"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+    if ((unsigned long)ret > -4096UL) {
+        errno = (int)-ret;
+        return -1;
+    }
+    return ret;
+}
+
+/* The kernel reads both as 32-bit values: so are they compared (a caller may pass an int). */
+static int installs_filter(long n, long a)
+{
+    const unsigned op = (unsigned)a;
+    return ((int)n == SYS_seccomp && (op == SECCOMP_SET_MODE_FILTER || op == SECCOMP_SET_MODE_STRICT)) ||
+           ((int)n == SYS_prctl && (int)op == PR_SET_SECCOMP);
+}
+
+MP_EXPORT long syscall(long n, ...)
+{
+    va_list ap;
+    va_start(ap, n);
+    const long a = va_arg(ap, long), b = va_arg(ap, long), c = va_arg(ap, long);
+    const long d = va_arg(ap, long), e = va_arg(ap, long), f = va_arg(ap, long);
+    va_end(ap);
+    if (__builtin_expect(installs_filter(n, a), 0))
+        mp_runtime_before_seccomp();
+    return raw_syscall6(n, a, b, c, d, e, f);
+}
+
+MP_EXPORT int prctl(int option, ...)
+{
+    va_list ap;
+    va_start(ap, option);
+    const unsigned long a = va_arg(ap, unsigned long), b = va_arg(ap, unsigned long);
+    const unsigned long c = va_arg(ap, unsigned long), d = va_arg(ap, unsigned long);
+    va_end(ap);
+    if (option == PR_SET_SECCOMP)
+        mp_runtime_before_seccomp();
+    return (int)raw_syscall6(SYS_prctl, option, (long)a, (long)b, (long)c, (long)d, 0);
+}

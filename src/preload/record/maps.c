@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -48,23 +49,64 @@ static void parse_line(const char *l, const char *end, struct mp_map *m)
     m->anon = n == 0 || m->name[0] == '[';
 }
 
-/* Calls fn with each mapping, in the file's order (by address), until fn returns nonzero.
- * Returns the number of mappings passed to fn, or -1 when the file cannot be read. */
-static long maps_each(int (*fn)(const struct mp_map *m, void *arg), void *arg)
+/* The file opened at start-up (mp_maps_keep_fd), for when it can no longer be opened by name: a
+ * program that calls chroot (daemons do) leaves /proc behind. Used only while it is still that
+ * file (a program may close the number and open its own file there). */
+static int kept_fd = -1;
+static dev_t kept_dev;
+static ino_t kept_ino;
+
+void mp_maps_keep_fd(int fd)
+{
+    struct stat st;
+    /* the old one is closed only if it still is ours (the program may have reused the number) */
+    if (kept_fd >= 0 && kept_fd != fd && syscall(SYS_fstat, kept_fd, &st) == 0 &&
+        st.st_dev == kept_dev && st.st_ino == kept_ino)
+        syscall(SYS_close, kept_fd);
+    kept_fd = -1;
+    if (fd < 0 || syscall(SYS_fstat, fd, &st) != 0)
+        return;
+    kept_dev = st.st_dev;
+    kept_ino = st.st_ino;
+    kept_fd = fd;
+}
+
+int mp_maps_kept_fd(void) { return kept_fd; }
+
+static int open_maps(int *own)
 {
     int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    *own = fd >= 0;
+    if (fd >= 0 || kept_fd < 0)
+        return fd;
+    struct stat st;
+    if (syscall(SYS_fstat, kept_fd, &st) != 0 || st.st_dev != kept_dev || st.st_ino != kept_ino)
+        return -1;
+    return kept_fd;
+}
+
+/* Calls fn with each mapping, in the file's order (by address), until fn returns nonzero.
+ * Returns the number of mappings passed to fn, or -1 when the file cannot be read. Reads with
+ * pread from offset 0, so the kept descriptor serves any number of readers in turn. */
+static long maps_each(int (*fn)(const struct mp_map *m, void *arg), void *arg)
+{
+    int own;
+    int fd = open_maps(&own);
     if (fd < 0)
         return -1;
     char buf[16384];
     struct mp_map m;
     size_t have = 0;
     long count = 0;
+    off_t off = 0;
     for (;;) {
-        ssize_t r = syscall(SYS_read, fd, buf + have, sizeof buf - have);
+        ssize_t r = syscall(SYS_pread64, fd, buf + have, sizeof buf - have, off);
         if (r < 0) {
-            syscall(SYS_close, fd);
+            if (own)
+                syscall(SYS_close, fd);
             return -1;
         }
+        off += r;
         have += (size_t)r;
         size_t start = 0;
         for (size_t i = 0; i < have; i++) {
@@ -74,7 +116,8 @@ static long maps_each(int (*fn)(const struct mp_map *m, void *arg), void *arg)
             count++;
             start = i + 1;
             if (fn(&m, arg)) {
-                syscall(SYS_close, fd);
+                if (own)
+                    syscall(SYS_close, fd);
                 return count;
             }
         }
@@ -85,7 +128,8 @@ static long maps_each(int (*fn)(const struct mp_map *m, void *arg), void *arg)
         if (have == sizeof buf) /* absurdly long line: drop it */
             have = 0;
     }
-    syscall(SYS_close, fd);
+    if (own)
+        syscall(SYS_close, fd);
     return count;
 }
 

@@ -19,4 +19,10 @@ long mp_maps_read(struct mp_map *out, size_t max);
 /* Find the mapping containing addr. 0 and [*lo, *hi) on success, -1 if none. */
 int mp_maps_find(uintptr_t addr, uintptr_t *lo, uintptr_t *hi);
 
+/* A descriptor of /proc/self/maps opened at start-up (and again in a fork child; -1: none), used
+ * when the file cannot be opened by name any more (after chroot) while it is still that file.
+ * Replaces (closes) the one kept before. */
+void mp_maps_keep_fd(int fd);
+int mp_maps_kept_fd(void);
+
 #endif

@@ -77,8 +77,19 @@ static int ldso_cb(struct dl_phdr_info *info, size_t size, void *data)
 
 extern void *__tls_get_addr(void *); /* defined by ld.so, whatever its file name */
 
+/* The executable's path (dl_iterate_phdr names it ""), read at start-up: after a chroot there is
+ * no /proc/self/exe to read. */
+static char exe[4096];
+
+static void remember_exe(void)
+{
+    ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[k > 0 ? k : 0] = 0;
+}
+
 void mp_modules_init(void)
 {
+    remember_exe();
     dl_iterate_phdr(self_cb, (void *)(uintptr_t)mp_modules_init);
     dl_iterate_phdr(ldso_cb, (void *)(uintptr_t)__tls_get_addr);
 }
@@ -180,12 +191,9 @@ static int collect_cb(struct dl_phdr_info *info, size_t size, void *data)
     if (m->hi <= m->lo)
         return 0;
     const char *name = info->dlpi_name;
-    static char exe[4096];
     if (!name || !name[0]) {
-        if (c->n == 0 || !exe[0]) {
-            ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
-            exe[k > 0 ? k : 0] = 0;
-        }
+        if (!exe[0])
+            remember_exe();
         name = exe;
     }
     if (strstr(name, "linux-vdso") || !strncmp(name, "[vdso]", 6))

@@ -198,6 +198,28 @@ static void step_follow_exec(void)
     }
 }
 
+/* /proc/self/maps kept open for the leak scan of a program that calls chroot (record/maps.h):
+ * near the descriptor limit, or not at all (a low number is the program's to have). In a fork
+ * child that cannot open it (forked after the chroot) the parent's stays: it shows the mappings
+ * the child started with (the scan survives a mapping gone since: it reads under a fault
+ * handler). */
+static void keep_maps_fd(void)
+{
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && mp_maps_kept_fd() >= 0)
+        return;
+    if (fd >= 0) {
+        const int high = mp_outfd_move_high(fd);
+        if (high == fd) {
+            syscall(SYS_close, fd);
+            fd = -1;
+        } else {
+            fd = high;
+        }
+    }
+    mp_maps_keep_fd(fd);
+}
+
 /* The main thread's stack, for the unwinder's bounds: the mapping that holds __libc_stack_end
  * ([stack]), as far down as it may grow (RLIMIT_STACK, at most MAIN_STACK_MAX: with an unlimited
  * limit the kernel lays out mappings from the bottom of the address space up, far below). Without
@@ -285,6 +307,7 @@ int mp_runtime_ensure(void)
                               : !strcmp(mp_opt.stack_cache, "no") ? MP_STACK_CACHE_OFF
                                                                   : MP_STACK_CACHE_AUTO);
     step_main_stack();
+    keep_maps_fd();
     mp_heap_init();
     mp_misuse_init();
     mp_safepoint_init();
@@ -797,6 +820,7 @@ static void fork_child(void)
     if (mp_runtime_phase < MP_PHASE_TRACKING)
         return;
     mp_runtime_pid = getpid();
+    keep_maps_fd(); /* the inherited one shows the parent's mappings (kept if no other) */
     thread_numbers_child_after_fork();
     mp_report_stack_child_after_fork();
     if (mp_opt.child_silent_after_fork)

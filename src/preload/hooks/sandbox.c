@@ -1,4 +1,10 @@
-/* Seccomp filters. A program that confines itself with a seccomp filter (sshd's privilege-separated
+/* Confinement the program puts itself in: chroot, and seccomp filters.
+ *
+ * chroot: the new root usually has no /proc, and the leak scan's roots come from
+ * /proc/self/maps; the run-time keeps it open from start-up, and a fork child opens its own here,
+ * before the chroot (mp_runtime_before_chroot).
+ *
+ * Seccomp filters. A program that confines itself with a seccomp filter (sshd's privilege-separated
  * child, browsers' content processes, anything built on libseccomp) allows the system calls its own
  * code makes, and kills (or fails) any other: memplumber's own calls (the live-report poll, the
  * stack cache's timing, page checks on foreign stacks, a report at exit) would end a program that
@@ -65,4 +71,10 @@ MP_EXPORT int prctl(int option, ...)
     if (option == PR_SET_SECCOMP)
         mp_runtime_before_seccomp();
     return (int)raw_syscall6(SYS_prctl, option, (long)a, (long)b, (long)c, (long)d, 0);
+}
+
+MP_EXPORT int chroot(const char *path)
+{
+    mp_runtime_before_chroot();
+    return (int)raw_syscall6(SYS_chroot, (long)path, 0, 0, 0, 0, 0);
 }

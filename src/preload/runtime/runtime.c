@@ -199,15 +199,19 @@ static void step_follow_exec(void)
 }
 
 /* /proc/self/maps kept open for the leak scan of a program that calls chroot (record/maps.h):
- * near the descriptor limit, or not at all (a low number is the program's to have). In a fork
- * child that cannot open it (forked after the chroot) the parent's stays: it shows the mappings
- * the child started with (the scan survives a mapping gone since: it reads under a fault
- * handler). */
+ * near the descriptor limit, or not at all (a low number is the program's to have). Opened at
+ * start-up, and again when a fork child calls chroot (mp_runtime_before_chroot): a fork child's
+ * inherited one shows the parent's mappings. A child that cannot open it (forked after the
+ * chroot) keeps the parent's: the mappings it started with (the scan survives a mapping gone
+ * since: it reads under a fault handler). */
+static pid_t maps_fd_pid;
+
 static void keep_maps_fd(void)
 {
     int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
     if (fd < 0 && mp_maps_kept_fd() >= 0)
         return;
+    maps_fd_pid = mp_runtime_pid;
     if (fd >= 0) {
         const int high = mp_outfd_move_high(fd);
         if (high == fd) {
@@ -820,7 +824,6 @@ static void fork_child(void)
     if (mp_runtime_phase < MP_PHASE_TRACKING)
         return;
     mp_runtime_pid = getpid();
-    keep_maps_fd(); /* the inherited one shows the parent's mappings (kept if no other) */
     thread_numbers_child_after_fork();
     mp_report_stack_child_after_fork();
     if (mp_opt.child_silent_after_fork)
@@ -833,7 +836,17 @@ static void fork_child(void)
     mp_live_child_after_fork();
 }
 
-/* ---- seccomp ---- */
+/* ---- confinement ---- */
+
+void mp_runtime_before_chroot(void)
+{
+    if (mp_runtime_phase < MP_PHASE_TRACKING || maps_fd_pid == mp_runtime_pid)
+        return;
+    int g = mp_guard_enter();
+    keep_maps_fd();
+    mp_guard_leave(g);
+}
+
 
 void mp_runtime_before_seccomp(void)
 {

@@ -126,4 +126,8 @@ extern int mp_sandboxed;
  * mp_sandboxed. */
 void mp_runtime_before_seccomp(void);
 
+/* The program is about to chroot (hooks/sandbox.c): a fork child opens /proc/self/maps for itself
+ * while it still can (the leak scan's roots come from it). */
+void mp_runtime_before_chroot(void);
+
 #endif

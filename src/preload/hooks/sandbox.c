@@ -1,8 +1,8 @@
 /* Confinement the program puts itself in: chroot, and seccomp filters.
  *
- * chroot: the new root usually has no /proc, and the leak scan's roots come from
- * /proc/self/maps; the run-time keeps it open from start-up, and a fork child opens its own here,
- * before the chroot (mp_runtime_before_chroot).
+ * chroot (and pivot_root through syscall()): the new root usually has no /proc, and the leak
+ * scan's roots come from /proc/self/maps; the run-time keeps it open from start-up, and a fork
+ * child opens its own here, before the chroot (mp_runtime_before_chroot).
  *
  * Seccomp filters. A program that confines itself with a seccomp filter (sshd's privilege-separated
  * child, browsers' content processes, anything built on libseccomp) allows the system calls its own
@@ -58,6 +58,8 @@ MP_EXPORT long syscall(long n, ...)
     va_end(ap);
     if (__builtin_expect(installs_filter(n, a), 0))
         mp_runtime_before_seccomp();
+    else if (__builtin_expect((int)n == SYS_chroot || (int)n == SYS_pivot_root, 0))
+        mp_runtime_before_chroot();
     return raw_syscall6(n, a, b, c, d, e, f);
 }
 

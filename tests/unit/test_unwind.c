@@ -812,6 +812,22 @@ static void test_stack_cache(void)
 
 /* Garbage stacks: must return without crashing. The buffer lives on this thread's stack so that
  * everything between it and the stack top is mapped, as the contract requires. */
+/* Walks from r with the memo off, then on (which records): 1 when both give the same frames
+ * (n in *np, at least the first frame, at most MAXF), into out. */
+static int walk_memo_off_on(const struct mp_unwind_regs *r, uintptr_t *out, int *np)
+{
+    uintptr_t ref[MAXF];
+    mp_unwind_set_memo(0);
+    int nref = mp_unwind(r, ref, MAXF);
+    mp_unwind_set_memo(1);
+    int n = mp_unwind(r, out, MAXF);
+    *np = n;
+    int same = n == nref;
+    for (int i = 0; same && i < n; i++)
+        same = out[i] == ref[i];
+    return same && n >= 1 && n <= MAXF && out[0] == r->pc;
+}
+
 /* Return addresses garbage may hold: a real chain's, and a few functions of libc. */
 static int garbage_code(uintptr_t *code)
 {
@@ -863,20 +879,11 @@ static NOINLINE void test_garbage(void)
         /* memo off, then on (which records), then mutate a few words: memo on must still
          * agree with a fresh walk */
         for (int round = 0; round < 3; round++) {
-            uintptr_t ref[MAXF];
-            mp_unwind_set_memo(0);
-            int nref = mp_unwind(&r, ref, MAXF);
-            mp_unwind_set_memo(1);
-            int n = mp_unwind(&r, out, MAXF);
+            int n;
+            if (!walk_memo_off_on(&r, out, &n) && bad++ < 3)
+                printf("  garbage trial %d round %d: %d frames, unlike the walk without memo\n",
+                       trial, round, n);
             total_frames += n;
-            int same = n == nref;
-            for (int i = 0; same && i < n; i++)
-                same = out[i] == ref[i];
-            if (n < 1 || n > MAXF || out[0] != r.pc || !same) {
-                if (bad++ < 3)
-                    printf("  garbage trial %d round %d: %d frames, memo off %d\n", trial, round,
-                           n, nref);
-            }
             for (int i = 0; i < 3; i++)
                 buf[rnd() % W] = (rnd() & 1) ? rnd() : (uintptr_t)&buf[rnd() % W];
         }
@@ -925,18 +932,11 @@ static NOINLINE void test_foreign_garbage(void)
         r.pc = code[rnd() % ncode] + (trial & 1 ? rnd() % 200 : 0);
         r.sp = (uintptr_t)&buf[W - 1 - rnd() % 64]; /* near the top: the next steps leave it */
         r.bp = (trial & 2) ? (uintptr_t)base + 2 * pg + rnd() % pg : (uintptr_t)&buf[rnd() % W];
-        uintptr_t ref[MAXF], out[MAXF];
-        mp_unwind_set_memo(0);
-        int nref = mp_unwind(&r, ref, MAXF);
-        mp_unwind_set_memo(1);
-        int n = mp_unwind(&r, out, MAXF);
+        uintptr_t out[MAXF];
+        int n;
+        if (!walk_memo_off_on(&r, out, &n) && bad++ < 3)
+            printf("  foreign garbage trial %d: %d frames, unlike the walk without memo\n", trial, n);
         total_frames += n;
-        int same = n == nref;
-        for (int i = 0; same && i < n; i++)
-            same = out[i] == ref[i];
-        if (n < 1 || n > MAXF || out[0] != r.pc || !same)
-            if (bad++ < 3)
-                printf("  foreign garbage trial %d: %d frames, memo off %d\n", trial, n, nref);
     }
     munmap(base, 3 * pg);
     printf("  foreign garbage: 3000 walks (twice), %d frames in all\n", total_frames);

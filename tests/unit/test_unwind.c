@@ -769,11 +769,38 @@ static void on_sc_timer(int sig __attribute__((unused)))
     sc_handler_runs++;
 }
 
+/* One function called from two call sites in turn (a realloc loop: grow(p, n) then grow(p, n + 1);
+ * a node and its string): both captures start at the same pc and sp, and part one frame further
+ * out. The memo keeps one of the two walks, the cache answers the other through its shortcut. */
+extern unsigned long mp_unwind_stat_short_try, mp_unwind_stat_short_hit;
+
+static NOINLINE void two_sites_leaf(void)
+{
+    tree_capture();
+    __asm__ volatile("" ::: "memory");
+}
+
+static NOINLINE void two_sites(int n)
+{
+    for (int i = 0; i < n; i++) {
+        two_sites_leaf();
+        sink_v += i;
+        two_sites_leaf();
+        sink_v -= i;
+    }
+}
+
 static void test_stack_cache(void)
 {
     unsigned long hits = mp_unwind_stat_sc_hit;
     mp_unwind_set_stack_cache(MP_STACK_CACHE_ON);
     sc_testing = 1;
+    unsigned long short_hits = mp_unwind_stat_short_hit, short_tries = mp_unwind_stat_short_try;
+    two_sites(5000);
+    printf("  stack cache: two call sites in turn: %lu of %lu shortcuts right\n",
+           mp_unwind_stat_short_hit - short_hits, mp_unwind_stat_short_try - short_tries);
+    check(mp_unwind_stat_short_hit - short_hits > 4000,
+          "stack cache: a function's two call sites in turn are answered by the shortcut");
     for (int i = 0; i < 30000; i++)
         tree(1 + (int)(rnd() % 8));
     /* deep stacks that differ only far from the leaf: 14 levels alike (t_plain), 1-3 random
@@ -804,8 +831,9 @@ static void test_stack_cache(void)
     check(sc_handler_runs > 50, "stack cache: the timer's handler captured");
     sc_testing = 0;
     mp_unwind_set_stack_cache(MP_STACK_CACHE_AUTO);
-    printf("  stack cache: %lu answers from the cache, %lu in all without a walk, %d stacks\n",
-           mp_unwind_stat_sc_hit - hits, sc_answers, sc_ids);
+    printf("  stack cache: %lu answers from the cache, %lu in all without a walk, %d stacks, "
+           "shortcuts right %lu of %lu\n", mp_unwind_stat_sc_hit - hits, sc_answers, sc_ids,
+           mp_unwind_stat_short_hit - short_hits, mp_unwind_stat_short_try - short_tries);
     check(mp_unwind_stat_sc_hit - hits > 10000, "stack cache: stacks seen before are answered");
     check(sc_bad == 0, "stack cache: every id handed back names the capture's own frames");
 }

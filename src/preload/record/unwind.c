@@ -1073,20 +1073,33 @@ struct memo {
     uint32_t busy, gen;
     uint32_t cur;       /* w[cur] holds the previous walk */
     uint32_t serial;    /* bumped by every recorded walk (see mp_unwind_attach_id) */
+    /* The stack cache's last answer on this path: where its capture started and the entry
+     * (set * SC_WAYS + way, and its tag then). Two call sites of one function in turn (a realloc
+     * loop, a node and its string) start at the same pc and sp with different stacks: the memo
+     * keeps the walk of one, the cache answers the other, each time after three dependent
+     * steps and a set of eight lines. A capture that starts where the last answer did and is
+     * not the memo's stack checks that entry first. A hint only: the entry's own check
+     * decides, as for any lookup. */
+    uint64_t sc_short_key;
+    uintptr_t sc_short_sp;
+    uint32_t sc_short_way, sc_short_tag;
+    uint8_t sc_short_wrong, sc_short_skip;
     struct anchor anchor;
     struct memo_walk w[2];
 };
 
 #ifdef MP_UNWIND_STATS /* debugging aid: -DMP_UNWIND_STATS, read by tests with extern */
-unsigned long mp_unwind_stat_sc_hit, mp_unwind_stat_sc_miss, mp_unwind_stat_sc_rec;
+unsigned long mp_unwind_stat_sc_hit, mp_unwind_stat_sc_miss, mp_unwind_stat_sc_rec,
+    mp_unwind_stat_short_try, mp_unwind_stat_short_hit;
 unsigned long mp_unwind_stat_slow, mp_unwind_stat_match, mp_unwind_stat_replayed,
     mp_unwind_stat_replay_break, mp_unwind_stat_anchored, mp_unwind_stat_anchor_missed;
 #ifdef MP_UNWIND_STATS_PRINT /* -DMP_UNWIND_STATS_PRINT too: the counters on stderr at exit */
 #include <stdio.h>
 __attribute__((destructor)) static void print_unwind_stats(void)
 {
-    fprintf(stderr, "stack cache: hits %lu misses %lu kept %lu\n", mp_unwind_stat_sc_hit,
-            mp_unwind_stat_sc_miss, mp_unwind_stat_sc_rec);
+    fprintf(stderr, "stack cache: hits %lu misses %lu kept %lu, shortcuts right %lu of %lu\n",
+            mp_unwind_stat_sc_hit, mp_unwind_stat_sc_miss, mp_unwind_stat_sc_rec,
+            mp_unwind_stat_short_hit, mp_unwind_stat_short_try);
     fprintf(stderr, "unwind stats: slow %lu match %lu replayed %lu breaks %lu anchored %lu anchor_missed %lu\n",
             mp_unwind_stat_slow, mp_unwind_stat_match, mp_unwind_stat_replayed,
             mp_unwind_stat_replay_break, mp_unwind_stat_anchored, mp_unwind_stat_anchor_missed);
@@ -1847,12 +1860,43 @@ static inline int sc_use(void)
     return sc_trial(j);
 }
 
+/* The hash of entry e's words, read from the stack at sp (e->span <= limit - sp checked). */
+__attribute__((no_sanitize_address)) static inline uint64_t sc_words(const struct sc_entry *e, uintptr_t sp)
+{
+    const int nw = e->nw;
+    const uint8_t *d = e->d;
+    uint64_t c = 0;
+    if (e->flags & SC_NEAR) {
+        for (int i = 0; i < nw; i++)
+            c += sc_word(load_word(sp + (uintptr_t)d[i] * 8), i);
+        return c;
+    }
+    const uint32_t bpm = e->bpm;
+    uintptr_t ra = sp - 8;
+    for (int i = 0; i < nw; i++) {
+        uintptr_t a;
+        if ((bpm >> i) & 1) {
+            a = ra + (uintptr_t)((intptr_t)(int8_t)*d++ * 8);
+        } else {
+            unsigned x = *d++;
+            if (!x) {
+                x = d[0] | (unsigned)d[1] << 8;
+                d += 2;
+            }
+            ra += (uintptr_t)x * 8;
+            a = ra;
+        }
+        c += sc_word(load_word(a), i);
+    }
+    return c;
+}
+
 /* sc_lookup's work, with the cache table known to exist and held. */
 __attribute__((no_sanitize_address)) static inline uint32_t sc_lookup_in(const struct cache_entry *table,
                                                                         uint64_t key, uintptr_t sp,
                                                                         uintptr_t bp, int max,
                                                                         uintptr_t limit, int *total,
-                                                                        uint64_t *hp)
+                                                                        uint64_t *hp, uint32_t *way)
 {
     struct sc_table *const t = tls_sc;
     /* the first steps, as the walk takes them */
@@ -1891,35 +1935,9 @@ __attribute__((no_sanitize_address)) static inline uint32_t sc_lookup_in(const s
         if (e->span > limit - sp)
             continue;
         if (e->os != os1) {
-            const int nw = e->nw;
-            const uint8_t *d = e->d;
-            c = 0;
-            if (e->flags & SC_NEAR) {
-                for (int i = 0; i < nw; i++)
-                    c += sc_word(load_word(sp + (uintptr_t)d[i] * 8), i);
-                os1 = e->os;
-                goto check;
-            }
-            const uint32_t bpm = e->bpm;
-            uintptr_t ra = sp - 8;
-            for (int i = 0; i < nw; i++) {
-                uintptr_t a;
-                if ((bpm >> i) & 1) {
-                    a = ra + (uintptr_t)((intptr_t)(int8_t)*d++ * 8);
-                } else {
-                    unsigned x = *d++;
-                    if (!x) {
-                        x = d[0] | (unsigned)d[1] << 8;
-                        d += 2;
-                    }
-                    ra += (uintptr_t)x * 8;
-                    a = ra;
-                }
-                c += sc_word(load_word(a), i);
-            }
+            c = sc_words(e, sp);
             os1 = e->os;
         }
-    check:;
         const int b0 = e->flags & SC_BP0;
         if (!have[b0]) {
             start[b0] = sc_start(key, sp, bp, max, (unsigned)b0, gen);
@@ -1927,6 +1945,7 @@ __attribute__((no_sanitize_address)) static inline uint32_t sc_lookup_in(const s
         }
         if (mp_mix_finish(start[b0] + c) == e->check) {
             *total = e->total;
+            *way = x * SC_WAYS + (uint32_t)w;
             return e->id;
         }
     }
@@ -1941,16 +1960,46 @@ __attribute__((no_sanitize_address)) static inline uint32_t sc_lookup(const stru
                                                                      uint64_t key, uintptr_t sp,
                                                                      uintptr_t bp, int max,
                                                                      uintptr_t limit, int *total,
-                                                                     uint64_t *hp)
+                                                                     uint64_t *hp, uint32_t *way)
 {
     if ((uintptr_t)tls_sc <= 1 || tls_sc_busy || !__atomic_load_n(&memo_enabled, __ATOMIC_RELAXED))
         return 0;
     tls_sc_busy = 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    const uint32_t id = sc_lookup_in(table, key, sp, bp, max, limit, total, hp);
+    const uint32_t id = sc_lookup_in(table, key, sp, bp, max, limit, total, hp, way);
     tls_sc_hits += id != 0;
     if (++tls_sc_lookups == SC_COUNT_FLUSH)
         sc_count_flush();
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    tls_sc_busy = 0;
+    return id;
+}
+
+/* The entry the cache last answered from on this memo's path (struct memo, sc_short), checked for
+ * a capture that starts where that answer's did: its stack id and frame count, or 0. */
+__attribute__((no_sanitize_address)) static inline uint32_t sc_short_check(const struct memo *memo,
+                                                                          uint64_t key, uintptr_t sp,
+                                                                          uintptr_t bp, int max,
+                                                                          uintptr_t limit, int *total)
+{
+    struct sc_table *const t = tls_sc;
+    if ((uintptr_t)t <= 1 || tls_sc_busy)
+        return 0;
+    tls_sc_busy = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    uint32_t id = 0;
+    const struct sc_entry *const e = &t->e[0][0] + memo->sc_short_way;
+    if (e->tag == memo->sc_short_tag && e->span <= limit - sp &&
+        mp_mix_finish(sc_start(key, sp, bp, max, e->flags & SC_BP0,
+                               __atomic_load_n(&memo_gen, __ATOMIC_RELAXED)) +
+                      sc_words(e, sp)) == e->check) {
+        *total = e->total;
+        id = e->id;
+        /* counted as a lookup answered (a wrong shortcut is counted by the lookup after it) */
+        tls_sc_hits++;
+        if (++tls_sc_lookups == SC_COUNT_FLUSH)
+            sc_count_flush();
+    }
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     tls_sc_busy = 0;
     return id;
@@ -2153,7 +2202,30 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
          * answered (deep frees on 11-17 frame stacks: about 6% of the run). */
         if (sc_on) {
             int total;
-            const uint32_t id = sc_lookup(table, key, sp, bp, max, limit, &total, &sc_h);
+            uint32_t id = 0, way = UINT32_MAX;
+            /* Where stacks that start alike come in turn (a recursive walk's paths), the last
+             * answer is rarely this one: after two wrong shortcuts running, one in 16 is tried
+             * until one is right again. */
+            if (memo->sc_short_key == key && memo->sc_short_sp == sp &&
+                (memo->sc_short_wrong < 2 || !(++memo->sc_short_skip & 15))) {
+                id = sc_short_check(memo, key, sp, bp, max, limit, &total);
+                STAT(short_try);
+                if (id) {
+                    STAT(short_hit);
+                    memo->sc_short_wrong = 0;
+                } else if (memo->sc_short_wrong < 2) {
+                    memo->sc_short_wrong++;
+                }
+            }
+            if (!id) {
+                id = sc_lookup(table, key, sp, bp, max, limit, &total, &sc_h, &way);
+                if (id) {
+                    memo->sc_short_key = key;
+                    memo->sc_short_sp = sp;
+                    memo->sc_short_way = way;
+                    memo->sc_short_tag = (&tls_sc->e[0][0])[way].tag;
+                }
+            }
             if (id) {
                 STAT(sc_hit);
                 info->same_id = id;

@@ -2201,7 +2201,7 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
          * whose suffix was verified again at every capture of a deep program that the cache
          * answered (deep frees on 11-17 frame stacks: about 6% of the run). */
         if (sc_on) {
-            int total;
+            int total = 0;
             uint32_t id = 0, way = UINT32_MAX;
             /* Where stacks that start alike come in turn (a recursive walk's paths), the last
              * answer is rarely this one: after two wrong shortcuts running, one in 16 is tried

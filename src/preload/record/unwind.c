@@ -1896,7 +1896,8 @@ __attribute__((no_sanitize_address)) static inline uint32_t sc_lookup_in(const s
                                                                         uint64_t key, uintptr_t sp,
                                                                         uintptr_t bp, int max,
                                                                         uintptr_t limit, int *total,
-                                                                        uint64_t *hp, uint32_t *way)
+                                                                        uint64_t *hp, uint32_t *way,
+                                                                        uint32_t *way_tag)
 {
     struct sc_table *const t = tls_sc;
     /* the first steps, as the walk takes them */
@@ -1946,6 +1947,7 @@ __attribute__((no_sanitize_address)) static inline uint32_t sc_lookup_in(const s
         if (mp_mix_finish(start[b0] + c) == e->check) {
             *total = e->total;
             *way = x * SC_WAYS + (uint32_t)w;
+            *way_tag = tag;
             return e->id;
         }
     }
@@ -1960,13 +1962,14 @@ __attribute__((no_sanitize_address)) static inline uint32_t sc_lookup(const stru
                                                                      uint64_t key, uintptr_t sp,
                                                                      uintptr_t bp, int max,
                                                                      uintptr_t limit, int *total,
-                                                                     uint64_t *hp, uint32_t *way)
+                                                                     uint64_t *hp, uint32_t *way,
+                                                                     uint32_t *way_tag)
 {
     if ((uintptr_t)tls_sc <= 1 || tls_sc_busy || !__atomic_load_n(&memo_enabled, __ATOMIC_RELAXED))
         return 0;
     tls_sc_busy = 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    const uint32_t id = sc_lookup_in(table, key, sp, bp, max, limit, total, hp, way);
+    const uint32_t id = sc_lookup_in(table, key, sp, bp, max, limit, total, hp, way, way_tag);
     tls_sc_hits += id != 0;
     if (++tls_sc_lookups == SC_COUNT_FLUSH)
         sc_count_flush();
@@ -2202,7 +2205,7 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
          * answered (deep frees on 11-17 frame stacks: about 6% of the run). */
         if (sc_on) {
             int total = 0;
-            uint32_t id = 0, way = UINT32_MAX;
+            uint32_t id = 0, way = UINT32_MAX, way_tag = 0;
             /* Where stacks that start alike come in turn (a recursive walk's paths), the last
              * answer is rarely this one: after two wrong shortcuts running, one in 16 is tried
              * until one is right again. */
@@ -2218,12 +2221,12 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
                 }
             }
             if (!id) {
-                id = sc_lookup(table, key, sp, bp, max, limit, &total, &sc_h, &way);
+                id = sc_lookup(table, key, sp, bp, max, limit, &total, &sc_h, &way, &way_tag);
                 if (id) {
                     memo->sc_short_key = key;
                     memo->sc_short_sp = sp;
                     memo->sc_short_way = way;
-                    memo->sc_short_tag = (&tls_sc->e[0][0])[way].tag;
+                    memo->sc_short_tag = way_tag; /* the tag it answered with (read under busy) */
                 }
             }
             if (id) {

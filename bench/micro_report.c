@@ -4,7 +4,8 @@
  * PCs (stacks share frames, as real ones do; P = N*F makes every PC distinct: the worst case).
  * Prints the time to symbolize every stack, then to write text, JSON, SARIF and HTML.
  *   gcc -std=gnu11 -O2 -g -D_GNU_SOURCE -Isrc -Iinclude bench/micro_report.c src/report/[a-z]*.c \
- *       src/common/[a-z]*.c -ldw -lelf -ldl -lpthread -o build/micro_report
+ *       src/report/html_page.S src/common/[a-z]*.c -ldw -lelf -lz -ldl -lpthread \
+ *       -o build/micro_report
  *   build/micro_report [records=10000] [frames=30] [distinct_pcs=3000]
  * Depends on the report sources only. */
 #include <elf.h>
@@ -125,6 +126,7 @@ int main(int argc, char **argv)
     in.opt.leak_check = 2;
     in.opt.text_prefix_pid = 1;
     in.opt.err_fd = 2;
+    in.opt.xml_fd = -1;
 
     printf("%zu records x %u frames, %zu distinct PCs, %zu modules\n", nrec, nfr,
            npool < nrec * nfr ? npool : nrec * nfr, nmods);

@@ -146,7 +146,7 @@ int main(int argc, char **argv)
     size_t size;
     if (pthread_getattr_np(pthread_self(), &a) == 0) {
         pthread_attr_getstack(&a, &addr, &size);
-        mp_unwind_set_stack_top((uintptr_t)addr + size);
+        mp_unwind_set_stack((uintptr_t)addr, (uintptr_t)addr + size);
     }
     void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
     if (h)

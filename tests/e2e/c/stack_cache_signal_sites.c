@@ -116,6 +116,10 @@ int main(void)
     setitimer(ITIMER_PROF, &it, NULL);
     long i = 0;
     for (; i < 2000 || hruns < 100; i++) {
+        if (i == 20000000) {
+            fprintf(stderr, "the profiling timer ran the handler %d times in 20M chains\n", (int)hruns);
+            return 1;
+        }
         /* odd i: 9 steps, the last at site A (84 bytes); even i: 14 steps, the last at site B
          * (124 bytes); i % 10 == 1 and i % 10 == 0 are kept while i < 2000: 200 blocks each;
          * i % 10 == 2 ends at site C (200 bytes), kept too */

@@ -1900,6 +1900,17 @@ __attribute__((no_sanitize_address)) static inline uint32_t sc_lookup_in(const s
                                                                         uint32_t *way_tag)
 {
     struct sc_table *const t = tls_sc;
+    const uint32_t gen = __atomic_load_n(&memo_gen, __ATOMIC_RELAXED);
+    /* The caller's shortcut (struct memo, sc_short_way), if any: that entry first. */
+    if (*way != UINT32_MAX) {
+        const struct sc_entry *const e = &t->e[0][0] + *way;
+        if (e->tag == *way_tag && e->span <= limit - sp &&
+            mp_mix_finish(sc_start(key, sp, bp, max, e->flags & SC_BP0, gen) + sc_words(e, sp)) ==
+                e->check) {
+            *total = e->total;
+            return e->id;
+        }
+    }
     /* the first steps, as the walk takes them */
     uint64_t h = key ^ (sp * SC_K1), k = key;
     uintptr_t s = sp;
@@ -1925,7 +1936,6 @@ __attribute__((no_sanitize_address)) static inline uint32_t sc_lookup_in(const s
     /* Ways with one tag are paths that part after the hashed steps (a recursive function's two
      * call sites further out), and most of them read the same slots: the words are read and
      * hashed once for all the ways with the same slots. */
-    const uint32_t gen = __atomic_load_n(&memo_gen, __ATOMIC_RELAXED);
     uint64_t start[2] = {0, 0};
     int have[2] = {0, 0}, os1 = -1;
     uint64_t c = 0;
@@ -1955,7 +1965,8 @@ __attribute__((no_sanitize_address)) static inline uint32_t sc_lookup_in(const s
 }
 
 /* A capture starting at (key, sp, bp) that the cache knows: its stack id and frame count, or 0
- * with *hp the hash for sc_record. tls_sc_busy is held meanwhile, so that a signal handler's
+ * with *hp the hash for sc_record. *way and *way_tag: in, a shortcut to try first (way
+ * UINT32_MAX: none); out, the entry that answered. tls_sc_busy is held meanwhile, so that a signal handler's
  * capture neither reads nor records into the table under this lookup (its record could rewrite
  * the entry being compared). */
 __attribute__((no_sanitize_address)) static inline uint32_t sc_lookup(const struct cache_entry *table,
@@ -1973,36 +1984,6 @@ __attribute__((no_sanitize_address)) static inline uint32_t sc_lookup(const stru
     tls_sc_hits += id != 0;
     if (++tls_sc_lookups == SC_COUNT_FLUSH)
         sc_count_flush();
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    tls_sc_busy = 0;
-    return id;
-}
-
-/* The entry the cache last answered from on this memo's path (struct memo, sc_short), checked for
- * a capture that starts where that answer's did: its stack id and frame count, or 0. */
-__attribute__((no_sanitize_address)) static inline uint32_t sc_short_check(const struct memo *memo,
-                                                                          uint64_t key, uintptr_t sp,
-                                                                          uintptr_t bp, int max,
-                                                                          uintptr_t limit, int *total)
-{
-    struct sc_table *const t = tls_sc;
-    if ((uintptr_t)t <= 1 || tls_sc_busy)
-        return 0;
-    tls_sc_busy = 1;
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    uint32_t id = 0;
-    const struct sc_entry *const e = &t->e[0][0] + memo->sc_short_way;
-    if (e->tag == memo->sc_short_tag && e->span <= limit - sp &&
-        mp_mix_finish(sc_start(key, sp, bp, max, e->flags & SC_BP0,
-                               __atomic_load_n(&memo_gen, __ATOMIC_RELAXED)) +
-                      sc_words(e, sp)) == e->check) {
-        *total = e->total;
-        id = e->id;
-        /* counted as a lookup answered (a wrong shortcut is counted by the lookup after it) */
-        tls_sc_hits++;
-        if (++tls_sc_lookups == SC_COUNT_FLUSH)
-            sc_count_flush();
-    }
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     tls_sc_busy = 0;
     return id;
@@ -2205,31 +2186,32 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
          * answered (deep frees on 11-17 frame stacks: about 6% of the run). */
         if (sc_on) {
             int total = 0;
-            uint32_t id = 0, way = UINT32_MAX, way_tag = 0;
+            uint32_t way = UINT32_MAX, way_tag = 0;
             /* Where stacks that start alike come in turn (a recursive walk's paths), the last
              * answer is rarely this one: after two wrong shortcuts running, one in 16 is tried
              * until one is right again. */
-            if (memo->sc_short_key == key && memo->sc_short_sp == sp &&
-                (memo->sc_short_wrong < 2 || !(++memo->sc_short_skip & 15))) {
-                id = sc_short_check(memo, key, sp, bp, max, limit, &total);
-                STAT(short_try);
-                if (id) {
-                    STAT(short_hit);
-                    memo->sc_short_wrong = 0;
-                } else if (memo->sc_short_wrong < 2) {
-                    memo->sc_short_wrong++;
-                }
+            const int short_try = memo->sc_short_key == key && memo->sc_short_sp == sp &&
+                                  (memo->sc_short_wrong < 2 || !(++memo->sc_short_skip & 15));
+            if (short_try) {
+                way = memo->sc_short_way;
+                way_tag = memo->sc_short_tag;
             }
-            if (!id) {
-                id = sc_lookup(table, key, sp, bp, max, limit, &total, &sc_h, &way, &way_tag);
-                if (id) {
-                    memo->sc_short_key = key;
-                    memo->sc_short_sp = sp;
-                    memo->sc_short_way = way;
-                    memo->sc_short_tag = way_tag; /* the tag it answered with (read under busy) */
-                }
+            const uint32_t short_way = way;
+            const uint32_t id = sc_lookup(table, key, sp, bp, max, limit, &total, &sc_h, &way, &way_tag);
+            if (short_try) {
+                /* the shortcut's entry cannot answer after its own check failed: same way, right */
+                const int right = id && way == short_way;
+                STAT(short_try);
+                if (right)
+                    STAT(short_hit);
+                memo->sc_short_wrong = right ? 0 : memo->sc_short_wrong + (memo->sc_short_wrong < 2);
             }
             if (id) {
+                /* the tag is the one the lookup matched while it held the cache */
+                memo->sc_short_key = key;
+                memo->sc_short_sp = sp;
+                memo->sc_short_way = way;
+                memo->sc_short_tag = way_tag;
                 STAT(sc_hit);
                 info->same_id = id;
                 __atomic_signal_fence(__ATOMIC_SEQ_CST);

@@ -25,7 +25,17 @@
  *              deep's N pairs in one thread, run by C coroutines (makecontext/swapcontext, as
  *              coroutine libraries and servers built on them do) on 64 KiB stacks from mmap with
  *              a guard page below, taking turns every 64 pairs: allocations and frees happen on
- *              stacks that are not the thread's own */
+ *              stacks that are not the thread's own
+ *   rtree N    N nodes in all, built and torn down as binary trees of depth 12 and 13 by
+ *              recursion (parsers, scene graphs, ASTs): each node and its name (16-79 B) are
+ *              allocated at its own depth from its own path of left/right calls, so a tree has
+ *              as many distinct allocation stacks as nodes (about 32,000 in all), and each
+ *              node is freed on the way back up of a second recursion
+ *   dispatch N N requests through 4-19 levels of calls made through a table of 8 handler
+ *              functions (an interpreter, an event loop's callbacks), on a path that depends on
+ *              the request's kind (512) and depth (about 8,000 distinct stacks): the innermost
+ *              handler allocates a request (16-4,350 B) into one of 4,096 slots or frees the one
+ *              there, so blocks are freed from another path than the one that allocated them */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -411,6 +421,93 @@ static void strbufs(long n)
         puts("");
 }
 
+/* rtree: the recursion that builds, and the one that tears down */
+struct rnode {
+    struct rnode *l, *r;
+    char *name;
+    long v;
+};
+
+static __attribute__((noinline)) struct rnode *rbuild(int d, long *ctr)
+{
+    struct rnode *n = malloc(sizeof *n);
+    n->v = (*ctr)++;
+    n->name = malloc(16 + (size_t)(n->v & 63));
+    memset(n->name, 'a', 16);
+    n->l = d ? rbuild(d - 1, ctr) : NULL;
+    n->r = d ? rbuild(d - 1, ctr) : NULL;
+    return n;
+}
+
+static __attribute__((noinline)) long rteardown(struct rnode *n)
+{
+    if (!n)
+        return 0;
+    long s = n->v + rteardown(n->l) + rteardown(n->r);
+    free(n->name);
+    free(n);
+    return s;
+}
+
+static void rtrees(long n)
+{
+    long made = 0, sum = 0;
+    for (int i = 0; made < n; i++) {
+        long c = 0;
+        sum += rteardown(rbuild(12 + (i & 1), &c));
+        made += c;
+    }
+    if (sum == 1)
+        puts("");
+}
+
+/* dispatch: handlers that call each other through a table */
+typedef long (*handler_fn)(int depth, uint64_t key, void **slot);
+static handler_fn handlers[8];
+
+static inline long handle(int depth, uint64_t key, void **slot)
+{
+    return handlers[key & 7](depth, key, slot);
+}
+
+#define HANDLER(name, base)                                                                         \
+    static __attribute__((noinline)) long name(int depth, uint64_t key, void **slot)                \
+    {                                                                                               \
+        if (depth == 0) {                                                                           \
+            if (*slot) {                                                                            \
+                free(*slot);                                                                        \
+                *slot = NULL;                                                                       \
+                return 1;                                                                           \
+            }                                                                                       \
+            *slot = malloc((base) + (size_t)(key >> 8 & 255));                                      \
+            memset(*slot, 0, 16);                                                                   \
+            return 2;                                                                               \
+        }                                                                                           \
+        return handle(depth - 1, key * 0x9E3779B97F4A7C15ull >> 3 | key << 61, slot) + 1;           \
+    }
+HANDLER(hd0, 16) HANDLER(hd1, 48) HANDLER(hd2, 100) HANDLER(hd3, 200)
+HANDLER(hd4, 24) HANDLER(hd5, 1000) HANDLER(hd6, 64) HANDLER(hd7, 4095)
+
+static void dispatches(long n)
+{
+    const handler_fn h[8] = {hd0, hd1, hd2, hd3, hd4, hd5, hd6, hd7};
+    memcpy(handlers, h, sizeof h);
+    static void *slots[4096];
+    uint64_t s = 424242;
+    long sum = 0;
+    for (long i = 0; i < n; i++) {
+        const uint64_t x = rng(&s);
+        /* the path depends on the kind of request (512 kinds) and its depth: about 8,000
+         * distinct stacks, each taken over and over */
+        const unsigned slot = (unsigned)(x >> 40) & 4095;
+        sum += handle(4 + (int)(x % 16), (slot & 511) * 0x2545F4914F6CDD1Dull + (x % 16), &slots[slot]);
+    }
+    for (int i = 0; i < 4096; i++)
+        free(slots[i]);
+    if (sum == 1)
+        puts("");
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "deep";
@@ -437,8 +534,12 @@ int main(int argc, char **argv)
         strbufs(n);
     else if (!strcmp(mode, "coro"))
         coros(n, t, lo, hi);
+    else if (!strcmp(mode, "rtree"))
+        rtrees(n);
+    else if (!strcmp(mode, "dispatch"))
+        dispatches(n);
     else {
-        fprintf(stderr, "patterns: unknown mode '%s' (deep, chain, xthread, held, realloc, strbuf, coro)\n", mode);
+        fprintf(stderr, "patterns: unknown mode '%s' (deep, chain, xthread, held, realloc, strbuf, coro, rtree, dispatch)\n", mode);
         return 2;
     }
     printf("patterns %s: %ld\n", mode, n);

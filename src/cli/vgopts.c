@@ -8,9 +8,14 @@
  * The same table prints the manual's "valgrind's options" section (--help-valgrind). */
 #include "cli/vgopts.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "common/kinds.h"
 
@@ -57,8 +62,9 @@ static const struct vg_opt vg_table[] = {
     {"--log-fd", "N", "2", VG_MAP, "log_fd: the text report goes to this file descriptor"},
     {"--log-file", "TEXT", NULL, VG_MAP,
      "log_file: the text report goes to this file; %p = pid, %q{VAR} = $VAR, as in valgrind"},
-    {"--log-socket", "TEXT", NULL, VG_REFUSE,
-     "refused: memplumber cannot write to a socket; use --log-file or --log-fd"},
+    {"--log-socket", "TEXT", NULL, VG_MAP,
+     "log_fd: the text report goes to a TCP connection to IP[:PORT] (port 1500 by default) made "
+     "before the program starts; to stderr when it cannot be made, as in valgrind"},
     {"--enable-debuginfod", "yes|no", "yes", VG_NOEFFECT, "has no effect (debug information is "
      "read from the files installed on the machine)"},
     /* ---- core: error reporting ---- */
@@ -66,8 +72,9 @@ static const struct vg_opt vg_table[] = {
      "xml: write valgrind's XML (protocol 4) to --xml-file or --xml-fd, as valgrind does"},
     {"--xml-fd", "N", NULL, VG_MAP, "xml_fd: where --xml=yes writes"},
     {"--xml-file", "TEXT", NULL, VG_MAP, "xml_file: where --xml=yes writes (%p, %q{VAR})"},
-    {"--xml-socket", "TEXT", NULL, VG_REFUSE,
-     "refused: memplumber cannot write to a socket; use --xml-file or --xml-fd"},
+    {"--xml-socket", "TEXT", NULL, VG_MAP,
+     "xml_fd: the XML goes to a TCP connection to IP[:PORT] (port 1500 by default) made before "
+     "the program starts, as IDEs ask (KDevelop, Qt Creator); to stderr when it cannot be made"},
     {"--xml-user-comment", "TEXT", NULL, VG_NOEFFECT, "has no effect (no <usercomment> is written)"},
     {"--demangle", "yes|no", "yes", VG_NOEFFECT, "has no effect (names are always demangled)"},
     {"--num-callers", "N", "12", VG_OWN, "depth: frames per stack, 1 to 500 (memplumber's default: 30)"},
@@ -306,8 +313,55 @@ char *mp_vgopt_expand_env(const char *opt, const char *path)
 
 /* ---- applying ---- */
 
-static int xml_on, xml_dest_given;
+static int xml_on, xml_dest_given, xml_sock = -1;
 static char xml_given[64];
+
+/* --log-socket / --xml-socket: IPv4-ADDRESS[:PORT], as valgrind takes them. The connection is
+ * made here, before the program starts, and handed to it as a descriptor placed high (where a
+ * program's lowest-first numbers do not reach); the preload library writes to it like any
+ * --log-fd/--xml-fd. When it cannot be made, valgrind writes to stderr instead: so does this
+ * (returns 2), with one line saying why. A malformed address is an error. */
+static int connect_socket(const char *arg, const char *v)
+{
+    char host[64];
+    unsigned long port = 1500;
+    const char *colon = strchr(v, ':');
+    size_t hl = colon ? (size_t)(colon - v) : strlen(v);
+    if (colon) {
+        char *end;
+        errno = 0;
+        port = strtoul(colon + 1, &end, 10);
+        if (errno || end == colon + 1 || *end || port == 0 || port > 65535)
+            mp_args_die("option '%s': '%s' is not a port number (1-65535); the form is "
+                        "IPv4-ADDRESS[:PORT], e.g. 127.0.0.1:1500", arg, colon + 1);
+    }
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    if (hl == 0 || hl >= sizeof host)
+        mp_args_die("option '%s': the form is IPv4-ADDRESS[:PORT], e.g. 127.0.0.1:1500", arg);
+    memcpy(host, v, hl);
+    host[hl] = 0;
+    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+        mp_args_die("option '%s': '%s' is not an IPv4 address (valgrind takes a numeric address, "
+                    "e.g. 127.0.0.1:1500)", arg, host);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
+        int high = fcntl(fd, F_DUPFD, 100);
+        if (high >= 0) {
+            close(fd);
+            fd = high;
+        }
+        return fd; /* inherited by the program (no close-on-exec) */
+    }
+    const int e = errno;
+    if (fd >= 0)
+        close(fd);
+    fflush(stdout);
+    fprintf(stderr, "memplumber: warning: %s: cannot connect to %s:%lu (%s); writing to stderr "
+            "instead, as valgrind does\n", arg, host, port, strerror(e));
+    return 2;
+}
 
 static void set_kinds_bit(struct mp_args *a, unsigned kind, int on)
 {
@@ -372,6 +426,19 @@ int mp_vgopt_apply(struct mp_args *a, const char *arg)
         set(a, "trace_children_skip_by_arg", v, arg);
     } else if (!strcmp(n, "--child-silent-after-fork")) {
         set(a, "child_silent_after_fork", v, arg);
+    } else if (!strcmp(n, "--log-socket")) {
+        char fd[16];
+        snprintf(fd, sizeof fd, "%d", connect_socket(arg, v));
+        set(a, "log_fd", fd, arg);
+        set(a, "log_file", "", arg);
+    } else if (!strcmp(n, "--xml-socket")) {
+        char fd[16];
+        snprintf(fd, sizeof fd, "%d", connect_socket(arg, v));
+        set(a, "xml_fd", fd, arg);
+        set(a, "xml_file", "", arg);
+        xml_sock = atoi(fd);
+        xml_dest_given = 1;
+        snprintf(xml_given, sizeof xml_given, "%.60s", arg);
     } else if (!strcmp(n, "--log-fd")) {
         set(a, "log_fd", v, arg);
         set(a, "log_file", "", arg); /* the last destination given wins, as in valgrind */
@@ -440,6 +507,8 @@ void mp_vgopt_finish(struct mp_args *a)
                 xml_given);
         set(a, "xml_file", "", "--xml=no");
         set(a, "xml_fd", "0", "--xml=no");
+        if (xml_sock > 2)
+            close(xml_sock); /* not handed to the program for nothing */
     }
 }
 

@@ -5,6 +5,7 @@
 #include "common/repfile.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,11 +21,17 @@
 
 /* ---- messages ---- */
 
+/* Where the options being parsed come from, when not the command line: "$VALGRIND_OPTS",
+ * "~/.valgrindrc (/home/u/.valgrindrc)"; every error names it. */
+static const char *origin;
+
 void mp_args_die(const char *fmt, ...)
 {
     va_list ap;
     fflush(stdout);
     fputs("memplumber: error: ", stderr);
+    if (origin)
+        fprintf(stderr, "in %s: ", origin);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
@@ -274,6 +281,8 @@ static const char *const HELP_EXAMPLES[] = {
 static const char *const HELP_ENV[][2] = {
     {"MEMPLUMBER_LIB", "path of libmemplumber.so (default: next to this binary, or ../lib)"},
     {"MEMPLUMBER_OPTIONS", "options applied before those of the command line"},
+    {"VALGRIND_OPTS", "valgrind options read after ~/.valgrindrc and before ./.valgrindrc and "
+                      "the command line, as valgrind does (not with --command-line-only=yes)"},
 };
 static const char HELP_EXIT[] =
     "The program's (see --error-exitcode); 2 for memplumber's own errors; 127 if the program is "
@@ -573,7 +582,8 @@ static void die_unknown(const char *arg)
     struct suggestion s;
     const char *best = n ? suggest(name, n, &s) : NULL;
     fflush(stdout);
-    fprintf(stderr, "memplumber: error: unknown option '%.*s'", (int)((size_t)(name - arg) + n), arg);
+    fprintf(stderr, "memplumber: error: %s%s%sunknown option '%.*s'", origin ? "in " : "",
+            origin ? origin : "", origin ? ": " : "", (int)((size_t)(name - arg) + n), arg);
     if (best)
         fprintf(stderr, "; did you mean %s?", best);
     fputs("\nsee memplumber --help for the list of options\n", stderr);
@@ -606,6 +616,202 @@ static void set_option(struct mp_args *a, const struct mp_option_desc *d, const 
     a->set[opt_index(d)] = 1;
 }
 
+/* One option at argv[i] (not "--", not the program): applied to a. Returns how many
+ * arguments it took (2 when its value is the next one). */
+static int parse_one(struct mp_args *a, int argc, char **argv, int i)
+{
+    const char *arg = argv[i];
+    if (!strcmp(arg, "-h") || !strcmp(arg, "--help") || !strcmp(arg, "--help-debug") ||
+        !strcmp(arg, "--help-dyn-options")) {
+        print_help();
+        exit(0);
+    }
+    if (!strcmp(arg, "--version")) {
+        printf("memplumber %s\n", MP_CLI_VERSION);
+        exit(0);
+    }
+    if (!strncmp(arg, "--help-man=", 11)) {
+        print_man(arg + 11);
+        exit(0);
+    }
+    if (!strcmp(arg, "--help-valgrind")) {
+        mp_vgopt_print_table(stdout);
+        exit(0);
+    }
+    if (mp_vgopt_apply(a, arg))
+        return 1;
+    if (arg[1] != '-')
+        die_unknown(arg);
+
+    const char *name = arg + 2;
+    const char *eqs = strchr(name, '=');
+    size_t nlen = eqs ? (size_t)(eqs - name) : strlen(name);
+    const struct mp_option_desc *d = nlen ? mp_options_find(name, nlen, 1) : NULL;
+
+    if (!d && nlen > 3 && !strncmp(name, "no", 2) && (name[2] == '-' || name[2] == '_')) {
+        const struct mp_option_desc *pos = mp_options_find(name + 3, nlen - 3, 1);
+        if (pos && pos->type == MP_OT_BOOL) {
+            if (eqs)
+                mp_args_die("option '%.*s' takes no value (write --%.*s, or --%.*s=yes|no)",
+                            (int)(nlen + 2), arg, (int)nlen, name, (int)(nlen - 3), name + 3);
+            set_option(a, pos, arg, "no");
+            return 1;
+        }
+        if (pos) {
+            char dn[128];
+            mp_args_die("option '%.*s': --%s is not a yes/no option, so it has no --no- "
+                        "form; see memplumber --help",
+                        (int)(nlen + 2), arg, dashed(pos->name, dn, sizeof dn));
+        }
+    }
+    if (!d)
+        die_unknown(arg);
+
+    if (eqs) {
+        set_option(a, d, arg, eqs + 1);
+    } else if (d->type == MP_OT_BOOL) {
+        set_option(a, d, arg, "yes");
+    } else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2)) {
+        set_option(a, d, arg, argv[i + 1]);
+        return 2;
+    } else {
+        mp_args_die("option '%s' needs a value: %s=%s", arg, arg, metavar(d));
+    }
+    return 1;
+}
+
+/* ---- ~/.valgrindrc, $VALGRIND_OPTS, ./.valgrindrc ---- */
+
+/* Split text into words at white space, as valgrind does: a '...' or "..." part may hold
+ * spaces (the quotes are dropped). Each word must be one of valgrind's options, with its value
+ * after '='; it is applied as on the command line, errors naming where. */
+static void apply_words(struct mp_args *a, char *text, const char *where)
+{
+    origin = where;
+    for (char *cp = text;;) {
+        while (*cp == ' ' || (*cp >= '\t' && *cp <= '\r'))
+            cp++;
+        if (!*cp)
+            break;
+        char *word = cp, *out = cp;
+        char quoted = 0;
+        while (*cp && (quoted || !(*cp == ' ' || (*cp >= '\t' && *cp <= '\r')))) {
+            if (*cp == quoted)
+                quoted = 0;
+            else if (!quoted && (*cp == '\'' || *cp == '"'))
+                quoted = *cp;
+            else
+                *out++ = *cp;
+            cp++;
+        }
+        int more = *cp != 0;
+        *out = 0;
+        if (quoted)
+            mp_args_die("'%s': the quote %c is not closed", word, quoted);
+        if (word[0] != '-' || !mp_vgopt_is_valgrind_option(word)) {
+            const char *e = strchr(word, '=');
+            if (word[0] == '-' && word[1] == '-' &&
+                mp_options_find(word + 2, e ? (size_t)(e - word - 2) : strlen(word) - 2, 1))
+                mp_args_die("'%s' is a memplumber option, not one of valgrind's; only valgrind's "
+                            "options are read from here (give memplumber's on the command line "
+                            "or in MEMPLUMBER_OPTIONS)", word);
+            if (word[0] == '-')
+                die_unknown(word);
+            mp_args_die("'%s' is not an option; only valgrind's options (--name=value) are read "
+                        "from here", word);
+        }
+        char *one[2] = {NULL, word};
+        parse_one(a, 2, one, 1);
+        if (!more)
+            break;
+        cp++;
+    }
+    origin = NULL;
+}
+
+/* The text of dir/.valgrindrc when valgrind would read it: a regular file owned by the user,
+ * not writable by others (CVE-2008-4865). Malloc'ed, or NULL (with a note when the file exists
+ * but is refused, as valgrind says). */
+static char *read_valgrindrc(const char *dir, const char *shown)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/.valgrindrc", dir);
+    int fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    const char *why = NULL;
+    if (fstat(fd, &st))
+        why = strerror(errno);
+    else if (!S_ISREG(st.st_mode))
+        why = "it is not a regular file";
+    else if (st.st_uid != geteuid())
+        why = "it is not owned by the current user";
+    else if (st.st_mode & S_IWOTH)
+        why = "it is world-writable";
+    if (why) {
+        close(fd);
+        fflush(stdout);
+        fprintf(stderr, "memplumber: note: %s was not read: %s (valgrind does not read it "
+                "either)\n", shown, why);
+        return NULL;
+    }
+    size_t cap = (size_t)st.st_size + 1, len = 0;
+    char *text = xmalloc(cap);
+    for (;;) {
+        if (len + 1 >= cap) {
+            cap *= 2;
+            text = realloc(text, cap);
+            if (!text)
+                mp_args_die("out of memory");
+        }
+        ssize_t n = read(fd, text + len, cap - len - 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            mp_args_die("cannot read %s: %s", shown, strerror(errno));
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    close(fd);
+    text[len] = 0;
+    return text;
+}
+
+/* valgrind's order: ~/.valgrindrc, $VALGRIND_OPTS, ./.valgrindrc (read only when $HOME is set
+ * and is not the current directory), all before the command line. */
+static void apply_valgrind_sources(struct mp_args *a)
+{
+    const char *home = getenv("HOME");
+    char where[PATH_MAX + 64];
+    if (home && home[0]) {
+        char *t = read_valgrindrc(home, "~/.valgrindrc");
+        if (t) {
+            snprintf(where, sizeof where, "~/.valgrindrc (%s/.valgrindrc)", home);
+            apply_words(a, t, where);
+            free(t);
+        }
+    }
+    const char *env = getenv("VALGRIND_OPTS");
+    if (env) {
+        char *t = xstrdup(env);
+        apply_words(a, t, "$VALGRIND_OPTS");
+        free(t);
+    }
+    if (home) {
+        struct stat hs, cs;
+        if (stat(".", &cs) == 0 && !(stat(home, &hs) == 0 && hs.st_dev == cs.st_dev &&
+                                     hs.st_ino == cs.st_ino)) {
+            char *t = read_valgrindrc(".", "./.valgrindrc");
+            if (t) {
+                apply_words(a, t, "./.valgrindrc");
+                free(t);
+            }
+        }
+    }
+}
+
 void mp_args_parse(struct mp_args *a, int argc, char **argv)
 {
     int i;
@@ -613,7 +819,9 @@ void mp_args_parse(struct mp_args *a, int argc, char **argv)
     a->set = xmalloc(mp_option_count);
     memset(a->set, 0, mp_option_count);
 
-    for (i = 1; i < argc; i++) {
+    if (!mp_vgopt_command_line_only(argc, argv))
+        apply_valgrind_sources(a);
+    for (i = 1; i < argc;) {
         const char *arg = argv[i];
         if (!strcmp(arg, "--")) {
             i++;
@@ -621,62 +829,7 @@ void mp_args_parse(struct mp_args *a, int argc, char **argv)
         }
         if (arg[0] != '-' || arg[1] == 0)
             break; /* the program */
-        if (!strcmp(arg, "-h") || !strcmp(arg, "--help") || !strcmp(arg, "--help-debug") ||
-            !strcmp(arg, "--help-dyn-options")) {
-            print_help();
-            exit(0);
-        }
-        if (!strcmp(arg, "--version")) {
-            printf("memplumber %s\n", MP_CLI_VERSION);
-            exit(0);
-        }
-        if (!strncmp(arg, "--help-man=", 11)) {
-            print_man(arg + 11);
-            exit(0);
-        }
-        if (!strcmp(arg, "--help-valgrind")) {
-            mp_vgopt_print_table(stdout);
-            exit(0);
-        }
-        if (mp_vgopt_apply(a, arg))
-            continue;
-        if (arg[1] != '-')
-            die_unknown(arg);
-
-        const char *name = arg + 2;
-        const char *eqs = strchr(name, '=');
-        size_t nlen = eqs ? (size_t)(eqs - name) : strlen(name);
-        const struct mp_option_desc *d = nlen ? mp_options_find(name, nlen, 1) : NULL;
-
-        if (!d && nlen > 3 && !strncmp(name, "no", 2) && (name[2] == '-' || name[2] == '_')) {
-            const struct mp_option_desc *pos = mp_options_find(name + 3, nlen - 3, 1);
-            if (pos && pos->type == MP_OT_BOOL) {
-                if (eqs)
-                    mp_args_die("option '%.*s' takes no value (write --%.*s, or --%.*s=yes|no)",
-                                (int)(nlen + 2), arg, (int)nlen, name, (int)(nlen - 3), name + 3);
-                set_option(a, pos, arg, "no");
-                continue;
-            }
-            if (pos) {
-                char dn[128];
-                mp_args_die("option '%.*s': --%s is not a yes/no option, so it has no --no- "
-                            "form; see memplumber --help",
-                            (int)(nlen + 2), arg, dashed(pos->name, dn, sizeof dn));
-            }
-        }
-        if (!d)
-            die_unknown(arg);
-
-        if (eqs) {
-            set_option(a, d, arg, eqs + 1);
-        } else if (d->type == MP_OT_BOOL) {
-            set_option(a, d, arg, "yes");
-        } else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2)) {
-            set_option(a, d, arg, argv[i + 1]);
-            i++;
-        } else {
-            mp_args_die("option '%s' needs a value: %s=%s", arg, arg, metavar(d));
-        }
+        i += parse_one(a, argc, argv, i);
     }
     mp_vgopt_finish(a);
     if (i >= argc) {

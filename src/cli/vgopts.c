@@ -61,7 +61,9 @@ static const struct vg_opt vg_table[] = {
     {"--time-stamp", "yes|no", "no", VG_NOEFFECT, "has no effect (no time stamps in the report)"},
     {"--log-fd", "N", "2", VG_MAP, "log_fd: the text report goes to this file descriptor"},
     {"--log-file", "TEXT", NULL, VG_MAP,
-     "log_file: the text report goes to this file; %p = pid, %q{VAR} = $VAR, as in valgrind"},
+     "log_file: the text report goes to this file; %p = pid, %q{VAR} = $VAR, %n = a sequence "
+     "number (1, 2, ... for each %n of --log-file then --xml-file), %% = %, as in valgrind; any "
+     "other %X and an empty name are refused"},
     {"--log-socket", "TEXT", NULL, VG_MAP,
      "log_fd: the text report goes to a TCP connection to IP[:PORT] (port 1500 by default) made "
      "before the program starts; to stderr when it cannot be made, as in valgrind"},
@@ -71,7 +73,8 @@ static const struct vg_opt vg_table[] = {
     {"--xml", "yes|no", "no", VG_MAP,
      "xml: write valgrind's XML (protocol 4) to --xml-file or --xml-fd, as valgrind does"},
     {"--xml-fd", "N", NULL, VG_MAP, "xml_fd: where --xml=yes writes"},
-    {"--xml-file", "TEXT", NULL, VG_MAP, "xml_file: where --xml=yes writes (%p, %q{VAR})"},
+    {"--xml-file", "TEXT", NULL, VG_MAP,
+     "xml_file: where --xml=yes writes (%p, %q{VAR}, %n, %% as in --log-file)"},
     {"--xml-socket", "TEXT", NULL, VG_MAP,
      "xml_fd: the XML goes to a TCP connection to IP[:PORT] (port 1500 by default) made before "
      "the program starts, as IDEs ask (KDevelop, Qt Creator); to stderr when it cannot be made"},
@@ -83,7 +86,10 @@ static const struct vg_opt vg_table[] = {
      "its repeats counted)"},
     {"--exit-on-first-error", "yes|no", "no", VG_NOEFFECT,
      "has no effect (heap errors never stop the program; see --abort-on-error)"},
-    {"--error-exitcode", "N", "0", VG_OWN, "error_exitcode"},
+    {"--error-exitcode", "INT", "0", VG_MAP,
+     "error_exitcode; as in valgrind, 0 or a negative number turns it off and a number above "
+     "255 is taken modulo 256 (the status the system keeps); one that is then 0 also turns it "
+     "off, with a note (valgrind would exit with status 0 on errors)"},
     {"--error-markers", "TEXT", NULL, VG_NOEFFECT, "has no effect (no marker lines are written)"},
     {"--show-error-list", "yes|no", "no", VG_NOEFFECT,
      "has no effect (each error is printed when it happens; -v lists the suppressions used)"},
@@ -189,6 +195,52 @@ static const struct vg_opt vg_table[] = {
     {"--show-mismatched-frees", "yes|no", "yes", VG_NOEFFECT,
      "has no effect (mismatched frees are always reported)"},
     {"--show-realloc-size-zero", "yes|no", "yes", VG_NOEFFECT, "has no effect"},
+    /* ---- debugging options (valgrind --help-debug) ---- */
+    {"--command-line-only", "yes|no", "no", VG_MAP,
+     "yes: ~/.valgrindrc, $VALGRIND_OPTS and ./.valgrindrc are not read, as in valgrind (only "
+     "when given on the command line)"},
+    {"-d", "", NULL, VG_NOEFFECT, "has no effect (valgrind's own debugging output)"},
+    {"--stats", "yes|no", "no", VG_NOEFFECT, "has no effect (valgrind's own statistics)"},
+    {"--sanity-level", "N", "1", VG_NOEFFECT, "has no effect (valgrind's own sanity checks)"},
+    {"--trace-flags", "TEXT", "00000000", VG_NOEFFECT, "has no effect (no code translation)"},
+    {"--profile-flags", "TEXT", "00000000", VG_NOEFFECT, "has no effect (no code translation)"},
+    {"--profile-interval", "N", "0", VG_NOEFFECT, "has no effect (no code translation)"},
+    {"--trace-notbelow", "N", "999999999", VG_NOEFFECT, "has no effect (no code translation)"},
+    {"--trace-notabove", "N", "0", VG_NOEFFECT, "has no effect (no code translation)"},
+    {"--trace-syscalls", "yes|no", "no", VG_NOEFFECT, "has no effect (use strace)"},
+    {"--trace-signals", "yes|no", "no", VG_NOEFFECT, "has no effect (valgrind's own tracing)"},
+    {"--trace-symtab", "yes|no", "no", VG_NOEFFECT, "has no effect (valgrind's own tracing)"},
+    {"--trace-symtab-patt", "TEXT", NULL, VG_NOEFFECT, "has no effect (valgrind's own tracing)"},
+    {"--trace-cfi", "yes|no", "no", VG_NOEFFECT, "has no effect (valgrind's own tracing)"},
+    {"--debug-dump", "syms|line|frames", NULL, VG_NOEFFECT, "has no effect (use readelf)"},
+    {"--trace-redir", "yes|no", "no", VG_NOEFFECT, "has no effect (valgrind's own tracing)"},
+    {"--trace-sched", "yes|no", "no", VG_NOEFFECT, "has no effect (valgrind's own tracing)"},
+    {"--profile-heap", "yes|no", "no", VG_NOEFFECT, "has no effect (valgrind's own memory)"},
+    {"--core-redzone-size", "N", NULL, VG_NOEFFECT, "has no effect (no redzones)"},
+    {"--wait-for-gdb", "yes|no", "no", VG_NOEFFECT,
+     "has no effect (attach gdb to the program's pid, or run it under gdb)"},
+    {"--sym-offsets", "yes|no", "no", VG_NOEFFECT, "has no effect (frames show file and line)"},
+    {"--vex-iropt-verbosity", "N", "0", VG_NOEFFECT, "has no effect (no code translation)"},
+    {"--vex-iropt-level", "N", "2", VG_NOEFFECT, "has no effect (no code translation)"},
+    {"--vex-iropt-unroll-thresh", "N", "120", VG_NOEFFECT, "has no effect (no code translation)"},
+    {"--vex-guest-max-insns", "N", "50", VG_NOEFFECT, "has no effect (no code translation)"},
+    {"--vex-guest-chase", "yes|no", "yes", VG_NOEFFECT, "has no effect (no code translation)"},
+    {"--vex-iropt-register-updates",
+     "sp-at-mem-access|unwindregs-at-mem-access|allregs-at-mem-access|allregs-at-each-insn",
+     "unwindregs-at-mem-access", VG_NOEFFECT,
+     "has no effect (the program runs natively: its registers are always precise)"},
+    {"--px-default",
+     "sp-at-mem-access|unwindregs-at-mem-access|allregs-at-mem-access|allregs-at-each-insn",
+     "unwindregs-at-mem-access", VG_NOEFFECT,
+     "has no effect (the program runs natively: its registers are always precise)"},
+    {"--px-file-backed",
+     "sp-at-mem-access|unwindregs-at-mem-access|allregs-at-mem-access|allregs-at-each-insn",
+     "unwindregs-at-mem-access", VG_NOEFFECT,
+     "has no effect (the program runs natively: its registers are always precise)"},
+    {"--vex-regalloc-version", "2|3", "3", VG_NOEFFECT, "has no effect (no code translation)"},
+    {"--dump-error", "N", "0", VG_NOEFFECT, "has no effect (no code translation)"},
+    {"--trace-malloc", "yes|no", "no", VG_NOEFFECT, "has no effect (valgrind's own tracing)"},
+    {"--xtree-compress-strings", "yes|no", "yes", VG_NOEFFECT, "has no effect (no xtree files)"},
 };
 
 #define NVG (sizeof vg_table / sizeof vg_table[0])
@@ -240,6 +292,18 @@ static void check_value(const struct vg_opt *o, const char *v)
             mp_args_die("option '%s=%s': the value is not a non-negative decimal number", o->name, v);
         return;
     }
+    if (!strcmp(want, "INT")) {
+        /* valgrind's integer options: an optional '-' and decimal digits, within an int */
+        const char *d = v + (v[0] == '-');
+        errno = 0;
+        long long n = *d && strspn(d, "0123456789") == strlen(d) ? strtoll(v, NULL, 10) : 0;
+        if (!*d || strspn(d, "0123456789") != strlen(d))
+            mp_args_die("option '%s=%s': the value is not a decimal number", o->name, v);
+        if (errno || n > 2147483647LL || n < -2147483648LL)
+            mp_args_die("option '%s=%s': the value is out of range (valgrind takes a 32-bit "
+                        "number; use 1 to 255)", o->name, v);
+        return;
+    }
     if (!strcmp(want, "HEX")) {
         if (!is_hex(v))
             mp_args_die("option '%s=%s': the value is not a hexadecimal number (e.g. 0x55)", o->name, v);
@@ -270,16 +334,39 @@ static void note(const struct vg_opt *o, const char *arg)
     fprintf(stderr, "memplumber: note: %s %s\n", arg, o->what);
 }
 
-char *mp_vgopt_expand_env(const char *opt, const char *path)
+/* valgrind's expansion of a --log-file/--xml-file name: %q{VAR} = $VAR, %% = '%', %n = *seq (then
+ * incremented), %p kept for the library (which replaces it in each process); any other %X is
+ * refused, as valgrind does. */
+char *mp_vgopt_expand_path(const char *opt, const char *path, unsigned *seq)
 {
     size_t cap = strlen(path) + 1, len = 0;
     char *out = malloc(cap);
+    char num[16];
     if (!out)
         mp_args_die("out of memory");
+    if (!path[0])
+        mp_args_die("option '%s=': no file name given (as valgrind, memplumber needs one; leave "
+                    "the option out to write to stderr)", opt);
     for (const char *s = path; *s;) {
         const char *add = s;
         size_t n = 1;
-        if (s[0] == '%' && s[1] == 'q' && s[2] == '{') {
+        if (s[0] != '%') {
+            s++;
+        } else if (s[1] == 'p') {
+            n = 2;
+            s += 2;
+        } else if (s[1] == '%') {
+            if (s[2] == 'p')
+                mp_args_die("option '%s=%s': '%%%%p' would name a file with a literal '%%p', which "
+                            "memplumber cannot write: its library replaces every %%p by the pid",
+                            opt, path);
+            s += 2;
+        } else if (s[1] == 'n') {
+            snprintf(num, sizeof num, "%u", (*seq)++);
+            add = num;
+            n = strlen(num);
+            s += 2;
+        } else if (s[1] == 'q' && s[2] == '{') {
             const char *end = strchr(s + 3, '}');
             if (!end)
                 mp_args_die("option '%s=%s': %%q{ has no closing '}'", opt, path);
@@ -295,8 +382,16 @@ char *mp_vgopt_expand_env(const char *opt, const char *path)
                             opt, path, var, var);
             n = strlen(add);
             s = end + 1;
+        } else if (s[1] == 'q') {
+            mp_args_die("option '%s=%s': expected '{' after %%q (%%q{VAR} is the value of the "
+                        "environment variable VAR)", opt, path);
+        } else if (!s[1]) {
+            mp_args_die("option '%s=%s': the name ends with a lone '%%'; write %%%% for a '%%'",
+                        opt, path);
         } else {
-            s++;
+            mp_args_die("option '%s=%s': '%%%.1s' is not valid after '%%'; use %%p (the pid), "
+                        "%%n (a sequence number), %%q{VAR} (an environment variable) or %%%% (a "
+                        "'%%'), as in valgrind", opt, path, s[1] ? s + 1 : "");
         }
         if (len + n + 1 > cap) {
             cap = (len + n + 1) * 2;
@@ -315,6 +410,19 @@ char *mp_vgopt_expand_env(const char *opt, const char *path)
 
 static int xml_on, xml_dest_given, xml_sock = -1;
 static char xml_given[64];
+/* --log-file and --xml-file as given, and as first expanded: %n is numbered once the whole
+ * command line is known (valgrind numbers the log file's %n first, then the XML file's). */
+static char *log_raw, *log_set, *xml_raw, *xml_set;
+
+static void keep(char **raw, char **set_as, const char *v, const char *expanded)
+{
+    free(*raw);
+    free(*set_as);
+    *raw = v ? strdup(v) : NULL;
+    *set_as = expanded ? strdup(expanded) : NULL;
+    if ((v && !*raw) || (expanded && !*set_as))
+        mp_args_die("out of memory");
+}
 
 /* --log-socket / --xml-socket: IPv4-ADDRESS[:PORT], as valgrind takes them. The connection is
  * made here, before the program starts, and handed to it as a descriptor placed high (where a
@@ -442,26 +550,35 @@ int mp_vgopt_apply(struct mp_args *a, const char *arg)
     } else if (!strcmp(n, "--log-fd")) {
         set(a, "log_fd", v, arg);
         set(a, "log_file", "", arg); /* the last destination given wins, as in valgrind */
+        keep(&log_raw, &log_set, NULL, NULL);
     } else if (!strcmp(n, "--log-file")) {
-        char *p = mp_vgopt_expand_env(n, v);
+        unsigned seq = 1;
+        char *p = mp_vgopt_expand_path(n, v, &seq);
         set(a, "log_file", p, arg);
         set(a, "log_fd", "2", arg);
+        keep(&log_raw, &log_set, v, p);
         free(p);
     } else if (!strcmp(n, "--xml")) {
         xml_on = !strcmp(v, "yes");
     } else if (!strcmp(n, "--xml-fd")) {
         set(a, "xml_fd", v, arg);
         set(a, "xml_file", "", arg);
+        keep(&xml_raw, &xml_set, NULL, NULL);
         xml_dest_given = 1;
         snprintf(xml_given, sizeof xml_given, "%.60s", arg);
     } else if (!strcmp(n, "--xml-file")) {
-        char *p = mp_vgopt_expand_env(n, v);
+        unsigned seq = 1;
+        char *p = mp_vgopt_expand_path(n, v, &seq);
         set(a, "xml_file", p, arg);
+        keep(&xml_raw, &xml_set, v, p);
         free(p);
         set(a, "xml_fd", "0", arg);
         xml_dest_given = 1;
         snprintf(xml_given, sizeof xml_given, "%.60s", arg);
     } else if (!strcmp(n, "--suppressions")) {
+        if (!v[0])
+            mp_args_die("option '--suppressions=': no file name given (valgrind refuses it too); "
+                        "give a suppression file, or leave the option out");
         /* Repeated: one more file, as in valgrind. */
         const struct mp_option_desc *d = mp_options_find("suppressions", 12, 0);
         int had = a->set[d - mp_option_table] && a->opts.suppressions[0];
@@ -472,6 +589,19 @@ int mp_vgopt_apply(struct mp_args *a, const char *arg)
         snprintf(list, need, "%s%s%s", had ? a->opts.suppressions : "", had ? "," : "", v);
         set(a, "suppressions", list, arg);
         free(list);
+    } else if (!strcmp(n, "--error-exitcode")) {
+        long long code = strtoll(v, NULL, 10);
+        char buf[16];
+        if (code > 255 && code % 256 == 0) {
+            fflush(stdout);
+            fprintf(stderr, "memplumber: note: %s is 0 modulo 256, the exit status the system "
+                    "keeps: valgrind would exit with status 0 when it finds errors; memplumber "
+                    "turns --error-exitcode off (the program's own status is kept)\n", arg);
+        }
+        snprintf(buf, sizeof buf, "%lld", code <= 0 ? 0 : code % 256);
+        set(a, "error_exitcode", buf, arg);
+    } else if (!strcmp(n, "--command-line-only")) {
+        /* read by mp_args_parse before anything else (mp_vgopt_command_line_only) */
     } else if (!strcmp(n, "--gen-suppressions")) {
         set(a, "gen_suppressions", strcmp(v, "no") ? "yes" : "no", arg);
     } else if (!strcmp(n, "--run-cxx-freeres")) {
@@ -495,9 +625,29 @@ int mp_vgopt_apply(struct mp_args *a, const char *arg)
     return 1;
 }
 
+/* Number the %n of the final --log-file, then of the final --xml-file, from 1, as valgrind
+ * does; only where the option still holds what --log-file/--xml-file set (a later
+ * destination replaces it). */
+static void renumber(struct mp_args *a, const char *opt, const char *field, const char *cur,
+                     const char *raw, const char *set_as, unsigned *seq)
+{
+    if (!raw || !set_as || strcmp(cur, set_as) || !strstr(raw, "%n"))
+        return;
+    char *p = mp_vgopt_expand_path(opt, raw, seq);
+    char given[64];
+    snprintf(given, sizeof given, "%s=%.40s", opt, raw);
+    set(a, field, p, given);
+    free(p);
+}
+
 void mp_vgopt_finish(struct mp_args *a)
 {
-    (void)a;
+    unsigned seq = 1;
+    renumber(a, "--log-file", "log_file", a->opts.log_file, log_raw, log_set, &seq);
+    if (xml_on)
+        renumber(a, "--xml-file", "xml_file", a->opts.xml_file, xml_raw, xml_set, &seq);
+    keep(&log_raw, &log_set, NULL, NULL);
+    keep(&xml_raw, &xml_set, NULL, NULL);
     if (xml_on && !xml_dest_given)
         mp_args_die("--xml=yes needs a destination: add --xml-file=FILE or --xml-fd=N (as "
                     "valgrind requires)");
@@ -535,12 +685,43 @@ void mp_vgopt_print_man(FILE *f)
         const struct vg_opt *o = &vg_table[i];
         fputs(".TP\n.B ", f);
         mp_roff_text(f, o->name);
+        /* A long list of choices does not fit a tag line: named VALUE there, listed below. */
+        int long_list = strlen(o->values) > 40;
         if (o->values[0]) {
             fputs("=", f);
-            mp_roff_text(f, o->values);
+            mp_roff_text(f, long_list ? "VALUE" : o->values);
         }
         fprintf(f, "\n(%s) ", how[o->how]);
+        if (long_list) {
+            fputs("VALUE is one of: ", f);
+            for (const char *v = o->values; *v;) {
+                size_t n = strcspn(v, "|");
+                char part[128];
+                snprintf(part, sizeof part, "%.*s%s", (int)n, v, v[n] ? ", " : "; ");
+                mp_roff_text(f, part);
+                v += n + (v[n] == '|');
+            }
+        }
         mp_roff_text(f, o->what);
         fputc('\n', f);
     }
+}
+
+int mp_vgopt_command_line_only(int argc, char **argv)
+{
+    int only = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--") || argv[i][0] != '-')
+            break;
+        if (!strcmp(argv[i], "--command-line-only=yes"))
+            only = 1;
+        else if (!strcmp(argv[i], "--command-line-only=no"))
+            only = 0;
+    }
+    return only;
+}
+
+int mp_vgopt_is_valgrind_option(const char *arg)
+{
+    return lookup(arg, strcspn(arg, "=")) != NULL;
 }

@@ -21,9 +21,18 @@ void mp_vgopt_finish(struct mp_args *a);
  * manual's table is this output: memplumber --help-valgrind). */
 void mp_vgopt_print_table(FILE *f);
 
-/* Expand valgrind's %q{VAR} (the value of environment variable VAR) in a path; %p is kept for
- * the library. Returns a malloc'ed string; exits 2 if VAR is unset (as valgrind does). */
-char *mp_vgopt_expand_env(const char *opt, const char *path);
+/* Expand a --log-file/--xml-file name as valgrind does: %q{VAR} (the value of environment
+ * variable VAR), %% ('%'), %n (*seq, then incremented); %p is kept for the library. Returns a
+ * malloc'ed string; exits 2 on an empty name, an unset VAR or any other %X (as valgrind does). */
+char *mp_vgopt_expand_path(const char *opt, const char *path, unsigned *seq);
+
+/* 1 if argv[1..] up to the program holds --command-line-only=yes (the last of =yes/=no wins),
+ * as valgrind reads it: then ~/.valgrindrc, $VALGRIND_OPTS and ./.valgrindrc are not read. */
+int mp_vgopt_command_line_only(int argc, char **argv);
+
+/* 1 if arg names one of valgrind's options (any in the table), whatever memplumber does with
+ * it: the only options ~/.valgrindrc, $VALGRIND_OPTS and ./.valgrindrc may hold. */
+int mp_vgopt_is_valgrind_option(const char *arg);
 
 /* The table as tagged paragraphs of the man page (roff). */
 void mp_vgopt_print_man(FILE *f);

@@ -375,6 +375,43 @@ static int is_tool_kind(const char *s, size_t n)
            !memchr(s, ' ', n);
 }
 
+/* The suppression kinds memcheck knows (valgrind's memcheck/mc_errors.c,
+ * MC_(recognised_suppression)): valgrind 3.19's, plus those later versions added (ReallocZero,
+ * BadAlign, BadSize, SizeMismatch, AlignMismatch), so that a file written for a newer valgrind
+ * still loads. Any other Memcheck kind is a fatal error in valgrind, and here. */
+static const char *const MEMCHECK_KINDS[] = {
+    "Param",   "User",    "CoreMem", "Addr1",  "Addr2",      "Addr4",       "Addr8",
+    "Addr16",  "Addr32",  "Jump",    "Free",   "Leak",       "Overlap",     "Mempool",
+    "Cond",    "Value0",  "Value1",  "Value2", "Value4",     "Value8",      "Value16",
+    "Value32", "FishyValue", "ReallocZero", "BadAlign", "BadSize", "SizeMismatch",
+    "AlignMismatch",
+};
+
+/* ASCII only: the library calls this too, before the program's locale exists. */
+static int eq_nocase(const char *s, size_t n, const char *lit)
+{
+    if (strlen(lit) != n)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char a = s[i], b = lit[i];
+        if (a >= 'A' && a <= 'Z')
+            a = (char)(a + 32);
+        if (b >= 'A' && b <= 'Z')
+            b = (char)(b + 32);
+        if (a != b)
+            return 0;
+    }
+    return 1;
+}
+
+static int memcheck_kind(const char *k, size_t n)
+{
+    for (size_t i = 0; i < sizeof MEMCHECK_KINDS / sizeof MEMCHECK_KINDS[0]; i++)
+        if (eq(k, n, MEMCHECK_KINDS[i]))
+            return 1;
+    return 0;
+}
+
 static int parse_valgrind(struct parser *p)
 {
     enum { OUT, NAME, KIND, BODY, OPAQUE } state = OUT;
@@ -458,6 +495,24 @@ static int parse_valgrind(struct parser *p)
                     memcheck = 1;
                 i = j + 1;
             }
+            if (memcheck && !memcheck_kind(kind, kn)) {
+                m_where(&p->m, p->file, p->l.no);
+                m_put(&p->m, "unknown Memcheck suppression kind ");
+                m_quote(&p->m, kind, kn);
+                for (size_t i = 0; i < sizeof MEMCHECK_KINDS / sizeof MEMCHECK_KINDS[0]; i++)
+                    if (eq_nocase(kind, kn, MEMCHECK_KINDS[i])) {
+                        m_put(&p->m, " (did you mean '");
+                        m_put(&p->m, MEMCHECK_KINDS[i]);
+                        m_put(&p->m, "'?)");
+                    }
+                m_put(&p->m, "; valgrind stops on it too. Memcheck's kinds are:");
+                for (size_t i = 0; i < sizeof MEMCHECK_KINDS / sizeof MEMCHECK_KINDS[0]; i++) {
+                    m_put(&p->m, i ? ", " : " ");
+                    m_put(&p->m, MEMCHECK_KINDS[i]);
+                }
+                m_put(&p->m, " (memplumber uses Leak and Free)");
+                return -1;
+            }
             cur = add_supp(p);
             cur->format = MP_SUPP_VALGRIND;
             cur->name = st_str(&p->st, name, name_n);
@@ -466,7 +521,9 @@ static int parse_valgrind(struct parser *p)
                         : eq(kind, kn, "Leak") ? MP_SUPP_LEAK
                         : eq(kind, kn, "Free") ? MP_SUPP_ERROR
                                                : MP_SUPP_OTHER;
-            param_line = memcheck && eq(kind, kn, "Param");
+            /* Param names the system call parameter on the next line, FishyValue the
+             * function and argument ("malloc(size)"); neither is a frame. */
+            param_line = memcheck && (eq(kind, kn, "Param") || eq(kind, kn, "FishyValue"));
             npats = 0;
             first_pat = NULL;
             body_started = 0;

@@ -12,7 +12,9 @@ M=$ROOT/build/memplumber
 [ -x "$M" ] || { echo "skip: $M is missing (make)"; exit 77; }
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-unset MEMPLUMBER_OPTIONS LD_PRELOAD MEMPLUMBER_ROOT_PID MEMPLUMBER_LIB
+unset MEMPLUMBER_OPTIONS LD_PRELOAD MEMPLUMBER_ROOT_PID MEMPLUMBER_LIB VALGRIND_OPTS
+export HOME=$T/home  # no ~/.valgrindrc of the user's
+mkdir -p "$HOME"
 export MEMPLUMBER_SYMBOL_CACHE=no
 pass=0
 fail=0
@@ -49,7 +51,9 @@ then ok; else bad "docs/MANUAL.md lacks the table of memplumber --help-valgrind 
 
 # 2. every option of valgrind --help is in the table and accepted
 if command -v valgrind >/dev/null; then
-    opts=$(valgrind --help 2>&1 | grep -oE -- '(^| )--?[a-z0-9][a-z0-9-]*' | sed 's/^ //' | sort -u)
+    # --help-debug: the options of --help and valgrind's debugging options (-d, --vex-*, ...)
+    opts=$(valgrind --help-debug 2>&1 | grep -oE -- '(^| )--?[a-z0-9][a-z0-9-]*' | sed 's/^ //' |
+        grep -vx -- '--syms' | sort -u)
     n=0
     for o in $opts; do
         case $o in -h|--help|--help-debug|--help-dyn-options|--version) continue ;; esac
@@ -74,11 +78,13 @@ if command -v valgrind >/dev/null; then
         --xml) arg="--xml=yes --xml-file=$T/x.xml" ;;
         --log-file|--xml-file|--xtree-leak-file|--xtree-memory-file|--vgdb-prefix) arg=$o=$T/f.out ;;
         --error-exitcode) arg=$o=0 ;;
+        --debug-dump) arg=$o=syms ;;
+        --vex-iropt-register-updates|--px-default|--px-file-backed) arg=$o=allregs-at-mem-access ;;
         esac
         # shellcheck disable=SC2086
         if "$M" $arg -- true >"$T/o" 2>"$T/e"; then n=$((n + 1)); ok; else bad "valgrind option '$arg' refused: $(cat "$T/e")"; fi
     done
-    [ $n -gt 80 ] || bad "only $n of valgrind's options tried"
+    [ $n -gt 110 ] || bad "only $n of valgrind's options tried"
 else
     echo "note: valgrind not installed: its option list is not compared"
 fi
@@ -129,6 +135,91 @@ grep -q "77 bytes" "$T"/c3.* && bad "--trace-children-skip-by-arg still observed
 [ "$(cat "$T"/f1.* | grep -c 'ERROR SUMMARY')" = 2 ] && ok || bad "the forked child wrote no report without --child-silent-after-fork"
 "$M" --child-silent-after-fork=yes --log-file="$T/f2.%p" "$T/leak" fork 2>/dev/null
 [ "$(cat "$T"/f2.* | grep -c 'ERROR SUMMARY')" = 1 ] && ok || bad "--child-silent-after-fork=yes: $(cat "$T"/f2.*)"
+
+# 5. ~/.valgrindrc, $VALGRIND_OPTS, ./.valgrindrc: read in that order before the command line,
+#    unless --command-line-only=yes; ./.valgrindrc only when safe (valgrind's rules)
+W=$T/wd; mkdir -p "$W"
+lk() { # run memplumber in $W on the leaking program; sets rc, e
+    (cd "$W" && "$M" "$@" "$T/leak" >/dev/null 2>"$T/e"); rc=$?; e=$(cat "$T/e")
+}
+VALGRIND_OPTS='--leak-check=full --error-exitcode=9' lk
+[ $rc = 9 ] && ok || bad "\$VALGRIND_OPTS not applied: rc $rc, $e"
+VALGRIND_OPTS='--error-exitcode=9' lk --error-exitcode=4
+[ $rc = 4 ] && ok || bad "the command line does not win over \$VALGRIND_OPTS: rc $rc"
+VALGRIND_OPTS='--error-exitcode=9' lk --command-line-only=yes
+[ $rc = 0 ] && ok || bad "--command-line-only=yes still read \$VALGRIND_OPTS: rc $rc"
+VALGRIND_OPTS='--error-exitcode=9' lk --command-line-only=yes --command-line-only=no
+[ $rc = 9 ] && ok || bad "--command-line-only=no (last) did not read \$VALGRIND_OPTS: rc $rc"
+echo '--error-exitcode=12' >"$HOME/.valgrindrc"
+lk; [ $rc = 12 ] && ok || bad "~/.valgrindrc not applied: rc $rc, $e"
+echo '--error-exitcode=11' >"$W/.valgrindrc"
+VALGRIND_OPTS='--error-exitcode=10' lk
+[ $rc = 11 ] && ok || bad "./.valgrindrc should come last (after \$VALGRIND_OPTS, ~/.valgrindrc): rc $rc"
+rm "$W/.valgrindrc"
+VALGRIND_OPTS='--error-exitcode=10' lk
+[ $rc = 10 ] && ok || bad "\$VALGRIND_OPTS should come after ~/.valgrindrc: rc $rc"
+rm "$HOME/.valgrindrc"
+printf '%s\n' '--error-exitcode=11' >"$W/.valgrindrc"; chmod o+w "$W/.valgrindrc"
+lk; [ $rc = 0 ] && grep -q "./.valgrindrc was not read: it is world-writable" "$T/e" && ok ||
+    bad "a world-writable ./.valgrindrc: rc $rc, $e"
+rm -f "$W/.valgrindrc"; mkdir "$W/.valgrindrc"
+lk; [ $rc = 0 ] && grep -q "not a regular file" "$T/e" && ok || bad "a ./.valgrindrc directory: rc $rc, $e"
+rmdir "$W/.valgrindrc"
+# quotes as in valgrind: 'a b' is one word
+VALGRIND_OPTS="--log-file='$T/sp ace.txt'" lk
+grep -q "77 bytes" "$T/sp ace.txt" 2>/dev/null && ok || bad "a quoted name in \$VALGRIND_OPTS: $e"
+# errors name where they come from, before the program runs
+for v in '--leak-check=bogus' '--bogus' '--json=x.json' 'prog'; do
+    rm -f "$T/ran"
+    (cd "$W" && VALGRIND_OPTS=$v "$M" sh -c "touch '$T/ran'" 2>"$T/e"); rc=$?
+    [ $rc = 2 ] && grep -q 'in \$VALGRIND_OPTS: ' "$T/e" && [ ! -e "$T/ran" ] && ok ||
+        bad "VALGRIND_OPTS=$v: rc $rc, ran: $([ -e "$T/ran" ] && echo yes), $(cat "$T/e")"
+done
+echo '--num-callers=0' >"$HOME/.valgrindrc"
+lk; [ $rc = 2 ] && grep -q "in ~/.valgrindrc ($HOME/.valgrindrc): " "$T/e" && ok || bad "bad ~/.valgrindrc: rc $rc, $e"
+rm "$HOME/.valgrindrc"
+
+# 6. --log-file/--xml-file: %n numbered (log file first), %% is '%', other %X and empty refused
+mkdir "$T/n"
+"$M" --log-file="$T/n/log.%n.%%.txt" --xml=yes --xml-file="$T/n/x.%n.xml" "$T/leak" 2>/dev/null
+[ -s "$T/n/log.1.%.txt" ] && [ -s "$T/n/x.2.xml" ] && ok || bad "%n/%%: wrote $(ls "$T/n")"
+for a in "--log-file=$T/log.%x.txt" "--log-file=$T/log%" "--log-file=$T/%q" "--xml=yes --xml-file=$T/x.%d" \
+         "--log-file=" "--xml=yes --xml-file=" "--suppressions="; do
+    rm -f "$T/ran"
+    # shellcheck disable=SC2086
+    "$M" $a sh -c "touch '$T/ran'" 2>"$T/e"; rc=$?
+    [ $rc = 2 ] && [ ! -e "$T/ran" ] && grep -q "memplumber: error: option '--" "$T/e" && ok ||
+        bad "$a: rc $rc, $(cat "$T/e")"
+done
+grep -q "use %p (the pid), %n" <("$M" --log-file="$T/x.%x" true 2>&1) && ok || bad "%x: the message lists no valid ones"
+ls "$T" | grep -q 'log\.%x' && bad "--log-file=log.%x.txt created a file" || ok
+
+# a Memcheck kind memcheck does not know stops the command, as it stops valgrind
+printf '{\n typo\n Memcheck:leak\n ...\n fun:main\n}\n' >"$T/typo.supp"
+rm -f "$T/ran"; "$M" --suppressions="$T/typo.supp" sh -c "touch '$T/ran'" 2>"$T/e"; rc=$?
+[ $rc = 2 ] && [ ! -e "$T/ran" ] && grep -q "typo.supp:3: unknown Memcheck suppression kind 'leak' (did you mean 'Leak'?)" "$T/e" &&
+    grep -q "FishyValue, ReallocZero" "$T/e" && ok || bad "Memcheck:leak: rc $rc, $(cat "$T/e")"
+printf '{\n race\n Helgrind:Race\n fun:main\n}\n' >"$T/hg.supp"
+"$M" --suppressions="$T/hg.supp" --leak-check=no true 2>"$T/e" && ok || bad "Helgrind:Race refused: $(cat "$T/e")"
+
+# 7. --error-exitcode as valgrind reads it: <= 0 off, above 255 modulo 256
+"$M" -q --error-exitcode=257 "$T/leak" 2>/dev/null; rc=$?
+[ $rc = 1 ] && ok || bad "--error-exitcode=257: rc $rc, want 1 (valgrind's)"
+"$M" -q --error-exitcode=-1 "$T/leak" 2>/dev/null; rc=$?
+[ $rc = 0 ] && ok || bad "--error-exitcode=-1: rc $rc, want 0 (off, as valgrind)"
+"$M" -q --error-exitcode=256 "$T/leak" 2>"$T/e"; rc=$?
+[ $rc = 0 ] && grep -q "0 modulo 256" "$T/e" && ok || bad "--error-exitcode=256: rc $rc, $(cat "$T/e")"
+"$M" --error-exitcode=99999999999 true 2>"$T/e"; rc=$?
+[ $rc = 2 ] && grep -q "out of range" "$T/e" && ok || bad "--error-exitcode=99999999999: rc $rc"
+
+# 8. valgrind's debugging options: one note each, the program runs
+for o in -d --vex-iropt-register-updates=allregs-at-mem-access --px-default=allregs-at-mem-access \
+         --vex-iropt-level=1 --sym-offsets=yes --trace-flags=10000000; do
+    "$M" $o --leak-check=no true 2>"$T/e"; rc=$?
+    [ $rc = 0 ] && [ "$(grep -c "note: $o has no effect" "$T/e")" = 1 ] && ok || bad "$o: rc $rc, $(cat "$T/e")"
+done
+"$M" --px-default=bogus true 2>"$T/e"; rc=$?
+[ $rc = 2 ] && ok || bad "--px-default=bogus accepted"
 
 # G_SLICE=always-malloc for the program by default, kept when set, not with --no-malloc-env
 [ "$(env -u G_SLICE "$M" --leak-check=no sh -c 'echo "$G_SLICE"' 2>/dev/null)" = always-malloc ] && ok || bad "G_SLICE not set for the program"

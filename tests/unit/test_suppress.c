@@ -267,6 +267,29 @@ static void test_parse_native(void)
     drop();
 }
 
+/* Every kind memcheck knows loads (valgrind 3.19's and later ones'); FishyValue's line after
+ * the kind names a function and argument, as Param's names a parameter, not a frame. */
+static void test_memcheck_kinds(void)
+{
+    static const char *const kinds[] = {
+        "Param", "User", "CoreMem", "Addr1", "Addr2", "Addr4", "Addr8", "Addr16", "Addr32",
+        "Jump", "Free", "Leak", "Overlap", "Mempool", "Cond", "Value0", "Value1", "Value2",
+        "Value4", "Value8", "Value16", "Value32", "FishyValue", "ReallocZero", "BadAlign",
+        "BadSize", "SizeMismatch", "AlignMismatch"};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        char text[256];
+        int extra = !strcmp(kinds[i], "Param") || !strcmp(kinds[i], "FishyValue");
+        snprintf(text, sizeof text, "{\n n\n Memcheck:%s\n%s fun:main\n}\n", kinds[i],
+                 extra ? " malloc(size)\n" : "");
+        struct mp_supp_set set;
+        mp_suppress_init(&set);
+        int rc = parse_into(&set, "k.supp", text);
+        CHECK(rc == 0, "Memcheck:%s refused: %s", kinds[i], err);
+        if (rc == 0 && set.head)
+            CHECK_UL(set.head->npats, 1);
+    }
+}
+
 static void test_errors(void)
 {
     /* valgrind format */
@@ -332,6 +355,23 @@ static void test_errors(void)
            __LINE__);
     refuse("{\n n\n Helgrind:Race\n whatever\n", "s.supp:1: '{' without a matching '}'",
            __LINE__);
+    /* Memcheck kinds: exactly memcheck's (valgrind stops on any other, as a typo would
+     * otherwise leave the leak it was meant to hide reported). */
+#define MC_KINDS                                                                               \
+    "Memcheck's kinds are: Param, User, CoreMem, Addr1, Addr2, Addr4, Addr8, Addr16, Addr32, "  \
+    "Jump, Free, Leak, Overlap, Mempool, Cond, Value0, Value1, Value2, Value4, Value8, Value16, " \
+    "Value32, FishyValue, ReallocZero, BadAlign, BadSize, SizeMismatch, AlignMismatch "         \
+    "(memplumber uses Leak and Free)"
+    refuse("{\n n\n Memcheck:leak\n fun:main\n}\n",
+           "s.supp:3: unknown Memcheck suppression kind 'leak' (did you mean 'Leak'?); valgrind "
+           "stops on it too. " MC_KINDS, __LINE__);
+    refuse("{\n n\n Memcheck:Leek\n fun:main\n}\n",
+           "s.supp:3: unknown Memcheck suppression kind 'Leek'; valgrind stops on it too. " MC_KINDS,
+           __LINE__);
+    refuse("{\n ok\n Memcheck:Leak\n fun:a\n}\n{\n n\n Helgrind,Memcheck:Race\n fun:main\n}\n",
+           "s.supp:8: unknown Memcheck suppression kind 'Race'; valgrind stops on it too. " MC_KINDS,
+           __LINE__);
+#undef MC_KINDS
     /* format detection */
     refuse("\n# hello\nsuppress malloc\n",
            "s.supp:3: cannot tell the format from 'suppress malloc': a valgrind suppression "
@@ -753,6 +793,7 @@ int main(void)
     test_parse_valgrind();
     test_parse_native();
     test_errors();
+    test_memcheck_kinds();
     test_storage_bound();
     test_files();
     test_match_frames();

@@ -1085,7 +1085,10 @@ char *mp_args_env_options(const struct mp_args *a, const char *inherited)
             continue;
         format_value(&a->opts, i, val, sizeof val);
         format_value(&def, i, dval, sizeof dval);
-        if (!strcmp(val, dval) && !in_env[i])
+        /* leak_check and follow_exec given at their default still say something the default
+         * does not (options.h, given): they are passed whenever given. */
+        if (!strcmp(val, dval) && !in_env[i] && i != MP_OPTIDX_leak_check &&
+            i != MP_OPTIDX_follow_exec)
             continue;
         fprintf(f, "%s%s=%s", any ? ":" : "", mp_option_table[i].name, val);
         any = 1;

@@ -31,7 +31,8 @@ void mp_args_check_files(struct mp_args *a);
 
 /* The MEMPLUMBER_OPTIONS value for the child: inherited (the value already in the environment,
  * or NULL) followed by the options given on the command line that differ from the defaults or
- * that inherited also sets, so that the command line wins. Validates inherited first (exit 2 on
+ * that inherited also sets, so that the command line wins (leak_check and follow_exec: whenever
+ * given, see options.h). Validates inherited first (exit 2 on
  * a bad value: the library would refuse it). Returns a malloc'ed string, or NULL when both are
  * empty. */
 char *mp_args_env_options(const struct mp_args *a, const char *inherited);

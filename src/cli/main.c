@@ -2,7 +2,7 @@
  *
  * Validates the options (args.c) and the program (target.c) before anything runs, then forks
  * and execs the program with libmemplumber.so in LD_PRELOAD, the options in MEMPLUMBER_OPTIONS
- * and the child's pid in MEMPLUMBER_ROOT_PID, and waits for it. While waiting it ignores
+ * the child's pid in MEMPLUMBER_ROOT_PID and MEMPLUMBER_EXECED=0, and waits for it. While waiting it ignores
  * SIGINT/SIGQUIT (the terminal sends them to the whole process group, the program decides) and
  * forwards SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2. It exits with the program's status, or dies of
  * the signal that killed the program. The CLI is single-threaded, so the child may use malloc
@@ -132,6 +132,9 @@ static int run(char **cmd)
         sigprocmask(SIG_SETMASK, &oldmask, NULL);
         snprintf(buf, sizeof buf, "%d", (int)getpid());
         setenv("MEMPLUMBER_ROOT_PID", buf, 1);
+        /* 0: the first program image; the library turns it into 1 in place, so that the
+         * programs it and its children start with exec know they were (report_entry.c). */
+        setenv("MEMPLUMBER_EXECED", "0", 1);
         execvp(cmd[0], cmd);
         int e = errno;
         fprintf(stderr, "memplumber: error: cannot run '%s': %s\n", cmd[0], strerror(e));

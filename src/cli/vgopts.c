@@ -45,14 +45,16 @@ static const struct vg_opt vg_table[] = {
      "verbosity=2: also the suppressions used, scan timings and memplumber's memory"},
     {"--verbose", "", NULL, VG_MAP, "as -v"},
     {"--trace-children", "yes|no", "no", VG_OWN,
-     "follow_exec (note: memplumber follows exec by default, valgrind does not)"},
+     "follow_exec (note: memplumber follows exec by default, valgrind does not; error_exitcode "
+     "applies in exec'd programs only with --trace-children=yes)"},
     {"--trace-children-skip", "TEXT", NULL, VG_MAP,
      "trace_children_skip: programs (path or name, with * and ?) started by exec that are "
      "not observed, nor their children"},
     {"--trace-children-skip-by-arg", "TEXT", NULL, VG_MAP,
      "trace_children_skip_by_arg: as --trace-children-skip, matched against every argument"},
     {"--child-silent-after-fork", "yes|no", "no", VG_MAP,
-     "child_silent_after_fork: a forked child that does not exec writes no report"},
+     "child_silent_after_fork: a forked child that does not exec writes no report (its leak "
+     "check still runs for --error-exitcode)"},
     {"--vgdb", "no|yes|full", "yes", VG_NOEFFECT, "has no effect (no gdbserver; use gdb directly, "
      "with --abort-on-error)"},
     {"--vgdb-error", "N", "999999999", VG_NOEFFECT, "has no effect (no gdbserver)"},
@@ -84,8 +86,8 @@ static const struct vg_opt vg_table[] = {
     {"--error-limit", "yes|no", "yes", VG_NOEFFECT,
      "has no effect (memplumber has no error limit: each distinct error is reported once and "
      "its repeats counted)"},
-    {"--exit-on-first-error", "yes|no", "no", VG_NOEFFECT,
-     "has no effect (heap errors never stop the program; see --abort-on-error)"},
+    {"--exit-on-first-error", "yes|no", "no", VG_OWN,
+     "exit_on_first_error (needs --error-exitcode=N, as in valgrind)"},
     {"--error-exitcode", "INT", "0", VG_MAP,
      "error_exitcode; as in valgrind, 0 or a negative number turns it off and a number above "
      "255 is taken modulo 256 (the status the system keeps); one that is then 0 also turns it "
@@ -157,7 +159,8 @@ static const struct vg_opt vg_table[] = {
     {"--progress-interval", "N", "0", VG_NOEFFECT, "has no effect"},
     /* ---- memcheck ---- */
     {"--leak-check", "no|summary|yes|full", "summary", VG_OWN,
-     "leak_check (yes = full; memplumber's default is full)"},
+     "leak_check (yes = full; memplumber's default prints full records, but loss records "
+     "count as errors only under an explicit full, as valgrind's default is summary)"},
     {"--leak-resolution", "low|med|high", "high", VG_NOEFFECT,
      "has no effect (loss records are always merged by the whole stack, as with high)"},
     {"--show-leak-kinds", "TEXT", "definite,possible", VG_OWN,
@@ -659,6 +662,13 @@ void mp_vgopt_finish(struct mp_args *a)
         set(a, "xml_fd", "0", "--xml=no");
         if (xml_sock > 2)
             close(xml_sock); /* not handed to the program for nothing */
+    }
+    if (a->opts.exit_on_first_error && !a->opts.error_exitcode) {
+        /* valgrind says "Bad option" but runs, and stops at the first error with status 0 */
+        fflush(stdout);
+        fputs("memplumber: note: --exit-on-first-error=yes needs --error-exitcode=N (as in "
+              "valgrind): without it the program stops at its first error with status 0\n",
+              stderr);
     }
 }
 

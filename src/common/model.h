@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MP_REPORT_ABI 10
+#define MP_REPORT_ABI 11
 
 struct mp_count {
     uint64_t bytes, blocks;
@@ -82,6 +82,9 @@ struct mp_report_options {
     const char *pprof_path;     /* gzip-compressed profile.proto (pprof.c) */
     unsigned show_kinds;        /* bitmask of (1u << enum mp_leak_kind) printed in the text report */
     int leak_check;             /* 0 no, 1 summary, 2 full */
+    int leak_errors;            /* under leak_check 2, loss records of errors_kinds count as
+                                 * errors (ERROR SUMMARY, error_exitcode): leak_check=full given,
+                                 * XML or baseline; valgrind's default is summary */
     int text_prefix_pid;        /* prefix every text line with ==pid== */
     const char *suppressions;   /* suppression files, absolute paths separated by ','; NULL/"" none */
     int gen_suppressions;       /* text: a valgrind suppression after each loss record / error */
@@ -89,7 +92,7 @@ struct mp_report_options {
     struct mp_report_result *result; /* if set, filled with the totals after suppressions */
     int show_below_main;        /* keep libc's start-up frames below main in stacks */
     const char *symbol_cache;   /* directory of the symbol cache (report/symcache.h); NULL = off */
-    unsigned errors_kinds;      /* loss records of these kinds count as errors (leak_check 2) */
+    unsigned errors_kinds;      /* loss records of these kinds count as errors (leak_errors) */
     const char *xml_path;       /* valgrind XML (protocol 4) file; NULL/"" = none */
     int xml_fd;                 /* valgrind XML to this descriptor; -1 = none */
     int err_fd;                 /* memplumber's messages (a checked copy of stderr); -1: none */
@@ -109,7 +112,6 @@ struct mp_report_result {
     /* With opt.baseline: only what is not in the baseline. baseline_used 0: no baseline. */
     int baseline_used;
     uint64_t new_leak_errors;   /* as leak_errors */
-    uint64_t new_lost_blocks;   /* definitely + indirectly lost blocks */
     uint64_t new_errors;        /* as errors */
 };
 
@@ -156,7 +158,8 @@ struct mp_report_input {
 int mp_report_write(const struct mp_report_input *in);
 /* Called once right after dlopen: resolve whatever would need dlsym/dlopen at report time. */
 int mp_report_prepare(void);
-/* Print one heap-misuse error as it happens (text only), symbolized. */
+/* Print one heap-misuse error as it happens (text only), symbolized. Returns 1 when it was
+ * written, 0 when not (suppressed, no text descriptor), -1 on failure. */
 int mp_report_error_now(const struct mp_report_input *in, const struct mp_error_record *err);
 
 #endif

@@ -206,6 +206,7 @@ static void walk(struct io *io, struct mp_report_input *in)
     string(io, &o->pprof_path, "pprof_path");
     FIELD(io, o->show_kinds);
     FIELD(io, o->leak_check);
+    FIELD(io, o->leak_errors);
     FIELD(io, o->text_prefix_pid);
     string(io, &o->suppressions, "suppressions");
     FIELD(io, o->gen_suppressions);

@@ -87,7 +87,7 @@ static void say(const char *fmt, ...)
 uint64_t mp_report_leak_errors(const struct mp_report_ctx *ctx)
 {
     uint64_t c = 0;
-    if (ctx->in->opt.leak_check < 2)
+    if (ctx->in->opt.leak_check < 2 || !ctx->in->opt.leak_errors)
         return 0;
     for (size_t i = 0; i < ctx->norder; i++) {
         unsigned k = ctx->in->records[ctx->order[i]].kind;
@@ -368,11 +368,9 @@ MP_EXPORT int mp_report_write(const struct mp_report_input *in)
                 const struct mp_loss_record *r = &ctx.in->records[ctx.order[i]];
                 if (ctx.rec_status[ctx.order[i]] != 1)
                     continue;
-                if (ctx.in->opt.leak_check >= 2 && r->kind < 32 &&
+                if (ctx.in->opt.leak_check >= 2 && ctx.in->opt.leak_errors && r->kind < 32 &&
                     (ctx.in->opt.errors_kinds & (1u << r->kind)))
                     res->new_leak_errors++;
-                if (r->kind == MP_LEAK_DEFINITE || r->kind == MP_LEAK_INDIRECT)
-                    res->new_lost_blocks += r->blocks;
             }
             for (size_t i = 0; ctx.in->errors && i < ctx.in->nerrors; i++)
                 if (ctx.err_status[i] == 1)
@@ -453,8 +451,7 @@ MP_EXPORT int mp_report_error_now(const struct mp_report_input *in,
             struct mp_out o;
             mp_out_init(&o, in->opt.text_fd);
             mp_text_write_error(&ctx, &o, err);
-            if (mp_out_close(&o))
-                rc = -1;
+            rc = mp_out_close(&o) ? -1 : 1;
             ctx.in = saved;
         }
         mp_report_ctx_free(&ctx);

@@ -34,7 +34,8 @@ struct mp_report_ctx {
 /* Set up ctx for in (symbolizer, record order). Returns 0 or -1 (out of memory). */
 int mp_report_ctx_init(struct mp_report_ctx *ctx, const struct mp_report_input *in);
 void mp_report_ctx_free(struct mp_report_ctx *ctx);
-/* Loss records (not suppressed) of opt.errors_kinds under leak_check=full: valgrind counts each
+/* Loss records (not suppressed) of opt.errors_kinds under leak_check=full with opt.leak_errors
+ * (0 otherwise): valgrind counts each
  * as one error from one context in the ERROR SUMMARY. */
 uint64_t mp_report_leak_errors(const struct mp_report_ctx *ctx);
 /* The frames of stack index `stack` (0 or out of range: none), symbolized on first use. */

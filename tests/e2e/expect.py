@@ -406,7 +406,13 @@ def vg_shim(args):
            '--keep-debuginfo=yes', '--trace-children=yes', '--xml=yes',
            '--xml-file=%s/vg.%%p.xml' % xdir, '--log-file=%s/vg.%%p.log' % xdir]
     if exitcode is not None:
-        cmd += ['--error-exitcode=%s' % exitcode, '--errors-for-leak-kinds=definite,indirect']
+        # valgrind counts loss records as errors only under an explicit --leak-check=full (its
+        # default is summary) or --xml=yes; the shim's own XML forces full, so otherwise no
+        # loss record may count.
+        lc = opts.get('leak-check')
+        kinds = opts.get('errors-for-leak-kinds', 'definite,possible')
+        cmd += ['--error-exitcode=%s' % exitcode, '--errors-for-leak-kinds=%s' % (
+            kinds if lc in ('full', 'yes') or opts.get('xml') == 'yes' else 'none')]
     for k in ('malloc-fill', 'free-fill'):  # valgrind's own options, same spelling
         if k in opts:
             cmd.append('--%s=%s' % (k, opts[k]))

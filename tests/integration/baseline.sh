@@ -1,7 +1,8 @@
 #!/bin/bash
 # Only new leaks fail CI: --baseline=OLD.json with --error-exitcode, as a CI job sees it. A
 # program run natively exits 0; under memplumber with --error-exitcode=7 and no baseline it
-# exits 7 (its leaks); with a baseline of an earlier run of itself it exits 0 and every loss
+# exits 7 (its leaks) under --leak-check=full, and 0 without it (as valgrind, whose default is
+# summary: loss records are no errors then); with a baseline of an earlier run of itself it exits 0 and every loss
 # record and error is reported known (text, JSON, SARIF baselineState, valgrind XML); a new leak
 # or a new heap error makes it exit 7 and is reported new; a rebuild with lines inserted above
 # the allocations (other line numbers, other addresses) still matches the baseline; a missing,
@@ -71,7 +72,8 @@ run() {
 
 ./prog n; [ $? = 0 ] || bad "the program run natively does not exit 0"
 run 0 old --json=old.json ./prog
-run 7 nobase --error-exitcode=7 ./prog
+run 0 nobase --error-exitcode=7 ./prog
+run 7 nobasefull --leak-check=full --error-exitcode=7 ./prog
 run 0 same --baseline=old.json --error-exitcode=7 --json=same.json --sarif=same.sarif --xml=yes --xml-file=same.xml ./prog
 grep -q 'definitely lost in loss record .* \[known: in the baseline\]' same.out || bad "same: the text does not say the record is known: $(grep 'loss record' same.out)"
 grep -q 'BASELINE: 0 new loss records, 2 known; 0 new error contexts, 0 known' same.out || bad "same: BASELINE line: $(grep BASELINE same.out)"
@@ -85,9 +87,14 @@ run 0 noexit --baseline=old.json ./prog ne
 # The same leaks after a rebuild that moved every line and address.
 run 0 moved --baseline=old.json --error-exitcode=7 --json=moved.json ./prog2
 grep -q '\[new' moved.out && bad "moved: a record is new after lines were inserted above it: $(grep 'loss record' moved.out)"
-# leak_check=summary: the gate counts new definitely/indirectly lost blocks.
+# The baseline's gate counts new loss records under the default leak_check (failing on new
+# leaks is its point) and under full; under an explicit summary (or no) loss records are never
+# errors, as in valgrind: only a new heap error fails.
+run 7 fullnew --baseline=old.json --leak-check=full --error-exitcode=7 ./prog n
 run 0 sumsame --baseline=old.json --leak-check=summary --error-exitcode=7 ./prog
-run 7 sumnew --baseline=old.json --leak-check=summary --error-exitcode=7 ./prog n
+run 0 sumnew --baseline=old.json --leak-check=summary --error-exitcode=7 ./prog n
+grep -q 'ERROR SUMMARY: 0 errors' sumnew.out || bad "sumnew: ERROR SUMMARY: $(grep 'ERROR SUMMARY' sumnew.out)"
+run 7 sumnewerr --baseline=old.json --leak-check=summary --error-exitcode=7 ./prog e
 
 python3 - <<'EOF' || fail=1
 import json

@@ -273,12 +273,18 @@ expect_eq "MEMPLUMBER_ROOT_PID is the program's pid" "$s" "$r"
 
 run --num-callers=12 --leak-check=full --show-reachable --no-trace-children --error-exitcode 7 "${SHOW[@]}"
 IFS='|' read -r o p r s <<<"$out"
-expect_eq "only non-default options, canonical names" \
-    "depth=12:show_reachable=yes:error_exitcode=7:follow_exec=no" "$o"
+expect_eq "only non-default options (and leak_check, follow_exec whenever given), canonical names" \
+    "depth=12:leak_check=full:show_reachable=yes:error_exitcode=7:follow_exec=no" "$o"
 
 run --show-reachable=yes --trace-children=no --run-libc-freeres=no --leak-check=yes "${SHOW[@]}"
 IFS='|' read -r o p r s <<<"$out"
-expect_eq "valgrind spellings" "show_reachable=yes:follow_exec=no:freeres=no" "$o"
+expect_eq "valgrind spellings" "leak_check=full:show_reachable=yes:follow_exec=no:freeres=no" "$o"
+
+# An explicit default leak_check / follow_exec is passed: it makes loss records errors / lets
+# error_exitcode apply in exec'd programs, which the default does not.
+run --trace-children=yes "${SHOW[@]}"
+IFS='|' read -r o p r s <<<"$out"
+expect_eq "explicit --trace-children=yes passed" "follow_exec=yes" "$o"
 
 run --show-reachable --no-show-reachable --show-leak-kinds=all --leak-check=summary "${SHOW[@]}"
 IFS='|' read -r o p r s <<<"$out"

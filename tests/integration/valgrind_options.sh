@@ -139,8 +139,8 @@ grep -q "77 bytes" "$T"/c3.* && bad "--trace-children-skip-by-arg still observed
 # 5. ~/.valgrindrc, $VALGRIND_OPTS, ./.valgrindrc: read in that order before the command line,
 #    unless --command-line-only=yes; ./.valgrindrc only when safe (valgrind's rules)
 W=$T/wd; mkdir -p "$W"
-lk() { # run memplumber in $W on the leaking program; sets rc, e
-    (cd "$W" && "$M" "$@" "$T/leak" >/dev/null 2>"$T/e"); rc=$?; e=$(cat "$T/e")
+lk() { # run memplumber in $W on the leaking program (leaks count as errors: full); sets rc, e
+    (cd "$W" && "$M" --leak-check=full "$@" "$T/leak" >/dev/null 2>"$T/e"); rc=$?; e=$(cat "$T/e")
 }
 VALGRIND_OPTS='--leak-check=full --error-exitcode=9' lk
 [ $rc = 9 ] && ok || bad "\$VALGRIND_OPTS not applied: rc $rc, $e"
@@ -203,11 +203,11 @@ printf '{\n race\n Helgrind:Race\n fun:main\n}\n' >"$T/hg.supp"
 "$M" --suppressions="$T/hg.supp" --leak-check=no true 2>"$T/e" && ok || bad "Helgrind:Race refused: $(cat "$T/e")"
 
 # 7. --error-exitcode as valgrind reads it: <= 0 off, above 255 modulo 256
-"$M" -q --error-exitcode=257 "$T/leak" 2>/dev/null; rc=$?
+"$M" -q --leak-check=full --error-exitcode=257 "$T/leak" 2>/dev/null; rc=$?
 [ $rc = 1 ] && ok || bad "--error-exitcode=257: rc $rc, want 1 (valgrind's)"
-"$M" -q --error-exitcode=-1 "$T/leak" 2>/dev/null; rc=$?
+"$M" -q --leak-check=full --error-exitcode=-1 "$T/leak" 2>/dev/null; rc=$?
 [ $rc = 0 ] && ok || bad "--error-exitcode=-1: rc $rc, want 0 (off, as valgrind)"
-"$M" -q --error-exitcode=256 "$T/leak" 2>"$T/e"; rc=$?
+"$M" -q --leak-check=full --error-exitcode=256 "$T/leak" 2>"$T/e"; rc=$?
 [ $rc = 0 ] && grep -q "0 modulo 256" "$T/e" && ok || bad "--error-exitcode=256: rc $rc, $(cat "$T/e")"
 "$M" --error-exitcode=99999999999 true 2>"$T/e"; rc=$?
 [ $rc = 2 ] && grep -q "out of range" "$T/e" && ok || bad "--error-exitcode=99999999999: rc $rc"

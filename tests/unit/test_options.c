@@ -96,6 +96,9 @@ static void test_defaults(void)
         mp_options_defaults(&a);
         mp_options_defaults(&b);
         int r = set(&a, d->name, d->def);
+        /* the value is the default's; only the option's given flag tells them apart */
+        CHECK(a.given[i] == 1, "%s=%s: not marked given", d->name, d->def);
+        b.given[i] = 1;
         CHECK(r == 0 && !memcmp(&a, &b, sizeof a), "%s=%s (its default) gives r=%d, changed=%d: %s",
               d->name, d->def, r, memcmp(&a, &b, sizeof a) != 0, err);
     }
@@ -214,6 +217,21 @@ static void test_size(void)
 
 static void test_leak_check(void)
 {
+    {
+        /* given: an explicit full is not the default full (loss records become errors) */
+        struct mp_options g;
+        mp_options_defaults(&g);
+        CHECK_UL(MP_OPT_GIVEN(&g, leak_check), 0);
+        CHECK_UL(MP_OPT_GIVEN(&g, follow_exec), 0);
+        char e[512];
+        CHECK(mp_options_parse(&g, "leak_check=full:trace-children=yes", e, sizeof e) == 0, "%s", e);
+        CHECK_UL(g.leak_check, 2);
+        CHECK_UL(MP_OPT_GIVEN(&g, leak_check), 1);
+        CHECK_UL(MP_OPT_GIVEN(&g, follow_exec), 1);
+        CHECK_UL(MP_OPT_GIVEN(&g, depth), 0);
+        CHECK(mp_options_parse(&g, "depth=0", e, sizeof e) == -1, "depth=0 accepted");
+        CHECK_UL(MP_OPT_GIVEN(&g, depth), 0);
+    }
     struct mp_options o;
     mp_options_defaults(&o);
     ACCEPT(&o, "leak_check", "summary");

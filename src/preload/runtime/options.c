@@ -254,7 +254,7 @@ const struct mp_option_desc *mp_options_find(const char *name, size_t namelen, i
     return NULL;
 }
 
-int mp_options_set(struct mp_options *o, const char *name, size_t namelen, const char *val,
+static int set_one(struct mp_options *o, const char *name, size_t namelen, const char *val,
                    size_t vallen, char *err, size_t errlen)
 {
     const struct mp_option_desc *d = mp_options_find(name, namelen, 1);
@@ -341,6 +341,14 @@ int mp_options_set(struct mp_options *o, const char *name, size_t namelen, const
     return -1;
 }
 
+int mp_options_set(struct mp_options *o, const char *name, size_t namelen, const char *val,
+                   size_t vallen, char *err, size_t errlen)
+{
+    if (set_one(o, name, namelen, val, vallen, err, errlen))
+        return -1; /* a refused value leaves o as it was */
+    o->given[mp_options_find(name, namelen, 1) - mp_option_table] = 1;
+    return 0;
+}
 
 int mp_options_parse(struct mp_options *o, const char *spec, char *err, size_t errlen)
 {

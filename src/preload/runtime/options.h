@@ -19,6 +19,14 @@ enum mp_opt_type { MP_OT_BOOL, MP_OT_UINT, MP_OT_SIZE, MP_OT_STR, MP_OT_LEAKCHEC
 #define MP_OT_FIELD_LEAKCHECK int
 #define MP_OT_FIELD_KINDS unsigned
 
+/* Index of each option in options.inc (and mp_option_table): MP_OPTIDX_name. */
+enum mp_option_index {
+#define MP_OPTION(type, name, def, alias, help) MP_OPTIDX_##name,
+#include "preload/runtime/options.inc"
+#undef MP_OPTION
+    MP_OPTION_COUNT
+};
+
 struct mp_options {
 #define MP_OPT_FIELD_STR(name) char name[MP_OPT_STR_MAX];
 #define MP_OPT_FIELD_BOOL(name) int name;
@@ -29,7 +37,14 @@ struct mp_options {
 #define MP_OPTION(type, name, def, alias, help) MP_OPT_FIELD_##type(name)
 #include "preload/runtime/options.inc"
 #undef MP_OPTION
+    /* given[MP_OPTIDX_name]: the option was set (mp_options_set), not left at its default.
+     * An option given explicitly at its default value can mean more than the default:
+     * leak_check=full makes loss records errors, follow_exec=yes lets error_exitcode apply in
+     * programs started with exec. */
+    unsigned char given[MP_OPTION_COUNT];
 };
+
+#define MP_OPT_GIVEN(o, name) ((o)->given[MP_OPTIDX_##name])
 
 struct mp_option_desc {
     const char *name;       /* snake_case */

@@ -156,6 +156,18 @@ void mp_report_read_env(void)
             v = v * 10 + (*c - '0');
         mp_env_root_pid = v;
     }
+    /* The memplumber command starts the program with MEMPLUMBER_EXECED=0; the first image
+     * writes 1 in place (the string lives in its environment, on its stack, no allocation), so
+     * every image exec starts after it, in this process or a child, sees 1. Such a program was
+     * not asked for unless follow_exec=yes was given (valgrind's default is
+     * --trace-children=no): it reports, but its exit status stays its own. */
+    char *ex = getenv("MEMPLUMBER_EXECED");
+    if (ex && ex[0] == '0' && !ex[1])
+        ex[0] = '1';
+    else if (ex && ex[0] == '1' && !ex[1] && !(MP_OPT_GIVEN(&mp_opt, follow_exec) && mp_opt.follow_exec)) {
+        mp_opt.error_exitcode = 0;
+        mp_opt.exit_on_first_error = 0;
+    }
 }
 
 static int is_root_process(void)
@@ -163,11 +175,15 @@ static int is_root_process(void)
     return mp_env_root_pid < 0 || mp_env_root_pid == (long)getpid();
 }
 
-static int silenced;
+/* silenced: a program trace_children_skip names, not observed at all (no report, no error
+ * message, no exit status of ours). silent_child: a fork child under child_silent_after_fork:
+ * it writes nothing, but as in valgrind its leak check still runs at exit (silently, only when
+ * error_exitcode can use it) and error_exitcode applies to its status. */
+static int silenced, silent_child;
 
 void mp_report_silence(void)
 {
-    silenced = 1;
+    silent_child = 1;
 }
 
 /* Shell-style match of s against pat: '*' any run, '?' one character. */
@@ -304,6 +320,30 @@ static const char *symbol_cache_dir(void)
 
 static unsigned report_mode(void);
 
+static int xml_on(void)
+{
+    return mp_opt.xml_file[0] || mp_opt.xml_fd;
+}
+
+/* The leak check's level: leak_check, except that an XML report makes it full whatever was
+ * given, as valgrind's memcheck does under --xml=yes (the XML lists every loss record). */
+static int leak_check_level(void)
+{
+    return xml_on() ? 2 : mp_opt.leak_check;
+}
+
+/* Do loss records count as errors (ERROR SUMMARY, error_exitcode)? In valgrind only under
+ * --leak-check=full, and its default is summary: memplumber's default prints the records as
+ * full does, but counts them only when leak_check=full was given (command line or
+ * MEMPLUMBER_OPTIONS), under XML (full forced), or with a baseline (memplumber's own: its point
+ * is to fail on new leaks). Never under summary or no. */
+static int leak_records_are_errors(void)
+{
+    if (leak_check_level() < 2)
+        return 0;
+    return MP_OPT_GIVEN(&mp_opt, leak_check) || xml_on() || mp_opt.baseline[0];
+}
+
 static void fill_common(struct mp_report_input *in, const char *reason)
 {
     memset(in, 0, sizeof *in);
@@ -314,7 +354,8 @@ static void fill_common(struct mp_report_input *in, const char *reason)
     in->reason = reason;
     in->opt.text_fd = 2;
     in->opt.show_kinds = mp_opt.show_leak_kinds;
-    in->opt.leak_check = mp_opt.leak_check;
+    in->opt.leak_check = leak_check_level();
+    in->opt.leak_errors = leak_records_are_errors();
     in->opt.text_prefix_pid = 1;
     in->opt.show_below_main = mp_opt.show_below_main;
     in->opt.symbol_cache = symbol_cache_dir();
@@ -437,7 +478,7 @@ static void write_errors_locked(void)
         uint64_t unshown = n < ERR_BATCH ? mp_misuse_take_overflow() : 0;
         if (!n && !unshown)
             break;
-        if (silenced)
+        if (silenced || silent_child)
             continue;
         struct quiet q;
         quiet_begin(&q);
@@ -455,12 +496,24 @@ static void write_errors_locked(void)
         in.modules = mods;
         in.nmodules = nmods;
         int lib = n && fd >= 0 && load_report_lib() && lib_error_now;
+        size_t shown = fd < 0 ? n : 0; /* not written: suppressed or not, it cannot be told */
         for (size_t i = 0; i < n && fd >= 0; i++) {
-            if (lib)
-                lib_error_now(&in, &batch[i]);
-            else
+            if (lib) {
+                if (lib_error_now(&in, &batch[i]) > 0)
+                    shown++;
+            } else {
                 mp_fdprintf(fd, "==%d== %s at %p\n", in.pid, mp_error_kind_name(batch[i].kind),
                             (void *)batch[i].address);
+                shown++;
+            }
+        }
+        if (shown && mp_opt.exit_on_first_error) {
+            /* valgrind's --exit-on-first-error: the process ends here with error_exitcode's
+             * status, no leak report, and (as in valgrind) the program's stdio buffers unwritten */
+            if (fd >= 0)
+                mp_fdprintf(fd, "==%d== \n==%d== Exit program on first error "
+                                "(--exit-on-first-error=yes)\n", in.pid, in.pid);
+            syscall(SYS_exit_group, (int)mp_opt.error_exitcode);
         }
         if (unshown && fd >= 0)
             mp_fdprintf(fd, "==%d== memplumber: more than %d different heap errors: later ones "
@@ -660,7 +713,7 @@ static struct mp_mutex report_lock = MP_MUTEX_INIT;
 /* Does the text report print any loss record (so that symbols are needed)? */
 static int text_needs_symbols(const struct mp_loss_record *recs, size_t n)
 {
-    if (mp_opt.leak_check < 2)
+    if (leak_check_level() < 2)
         return 0;
     for (size_t i = 0; i < n; i++)
         if (recs[i].kind < 32 && (mp_opt.show_leak_kinds & (1u << recs[i].kind)))
@@ -673,7 +726,7 @@ static int text_needs_symbols(const struct mp_loss_record *recs, size_t n)
 static uint64_t leak_errors(const struct mp_loss_record *recs, size_t n)
 {
     uint64_t c = 0;
-    if (mp_opt.leak_check < 2)
+    if (!leak_records_are_errors())
         return 0;
     for (size_t i = 0; i < n; i++)
         if (recs[i].kind < 32 && (mp_opt.errors_for_leak_kinds & (1u << recs[i].kind)))
@@ -698,7 +751,7 @@ static void write_text_here(int fd, struct mp_report_input *in, struct mp_loss_r
     in->opt.unsymbolized = why;
     mp_summary_from_model(&sum, in);
     mp_summary_head(&sum, mp_summary_fd_put, &k);
-    if (mp_opt.leak_check >= 2) {
+    if (leak_check_level() >= 2) {
         if (why) {
             write_records_unsymbolized(&sum, in, recs, in->nrecords, &k);
         } else {
@@ -952,6 +1005,8 @@ static int report_start(const char *reason, enum mp_report_when when,
         return -1; /* a seccomp filter: any system call of ours may end the process */
     if (getpid() != mp_runtime_pid || silenced)
         return -1; /* a vfork child shares our memory: never report from it */
+    if (silent_child && (when != MP_REPORT_AT_EXIT || !mp_opt.error_exitcode))
+        return -1; /* nothing to write, and no status to decide */
     if (mp_tls.state != MP_IN_PROGRAM) {
         /* exit() or _exit() from a signal handler that interrupted the allocator or memplumber
          * itself (or a fatal signal there): their locks may be held by the code below us;
@@ -1245,8 +1300,14 @@ static void stage_route(struct report_run *run)
         report_path(mp_opt.pprof, run->pprof, sizeof run->pprof);
     }
     report_path(mp_opt.xml_file, run->xml, sizeof run->xml);
-    in->opt.xml_path = run->xml;
     in->opt.xml_fd = mp_opt.xml_fd ? (int)mp_opt.xml_fd : -1;
+    if (silent_child) {
+        /* child_silent_after_fork: the check counts, nothing is written */
+        run->json[0] = run->sarif[0] = run->html[0] = run->pprof[0] = run->xml[0] = 0;
+        in->opt.xml_fd = -1;
+        in->opt.err_fd = -1;
+    }
+    in->opt.xml_path = run->xml;
     in->opt.json_path = run->json;
     in->opt.sarif_path = run->sarif;
     in->opt.html_path = run->html;
@@ -1318,7 +1379,7 @@ static void stage_render(struct report_run *run)
     run->log_fd = text_fd();
     in->opt.text_fd = run->log_fd;
     int needs_symbols = text_needs_symbols(run->recs, nrec);
-    int need_lib = lib_write || run->xml[0] || mp_opt.xml_fd || any_file(run) || mp_opt.suppressions[0] ||
+    int need_lib = lib_write || run->xml[0] || in->opt.xml_fd >= 0 || any_file(run) || mp_opt.suppressions[0] ||
                    mp_opt.gen_suppressions || needs_symbols || mp_opt.baseline[0] ||
                    (req && !req->use_config) || in->only_new;
     if (mp_opt.verbosity == 0 && !needs_symbols && !in->error_count)
@@ -1326,7 +1387,14 @@ static void stage_render(struct report_run *run)
     if (req && !req->use_config)
         in->opt.text_fd = req->text_fd;
     run->rc = 0;
-    if (in->opt.text_fd < 0 && !any_file(run)) {
+    if (silent_child) {
+        /* only the counts: suppressions and a baseline need the report library */
+        in->opt.text_fd = -1;
+        if ((mp_opt.suppressions[0] || mp_opt.baseline[0]) && load_report_lib())
+            run->rc = lib_write(in);
+        else
+            run->result.valid = 0;
+    } else if (in->opt.text_fd < 0 && !any_file(run)) {
         /* The program closed stderr and reused its number, and there is no report file. */
     } else if (!need_lib) {
         if (in->opt.text_fd >= 0)
@@ -1351,14 +1419,14 @@ static void stage_finish(struct report_run *run)
 {
     if (run->final)
         limits_restore();
-    if (mp_opt.verbosity >= 2)
+    if (mp_opt.verbosity >= 2 && !silent_child)
         mp_fdprintf(mp_err_fd(), "memplumber: scan of %llu blocks (%llu root bytes, %llu heap bytes): %llu ms; "
                        "report: %llu ms; tool memory mapped: %llu KiB; internal blocks: %llu (%llu bytes)\n",
                     (unsigned long long)run->stats.blocks, (unsigned long long)run->stats.root_bytes,
                     (unsigned long long)run->stats.heap_bytes_scanned, ms_between(&run->t0, &run->t1),
                     ms_between(&run->t1, &run->t2), (unsigned long long)(mp_arena_mapped_bytes() >> 10),
                     (unsigned long long)internal_blocks, (unsigned long long)internal_bytes);
-    if (mp_opt.verbosity >= 2) {
+    if (mp_opt.verbosity >= 2 && !silent_child) {
         mp_fdprintf(mp_err_fd(), "memplumber: stack depot: %u distinct stacks\n", mp_depot_count() - 1);
         struct mp_stack_cache_stats sc;
         mp_unwind_stack_cache_stats(&sc);
@@ -1381,20 +1449,15 @@ static void stage_finish(struct report_run *run)
     mp_mutex_unlock(&report_lock);
     mp_guard_leave(run->guard);
 
-    /* Suppressed leaks and errors do not count (the report library applied them). Under
-     * leak_check=full, as in valgrind, the loss records of errors_for_leak_kinds; otherwise
-     * definitely and indirectly lost blocks. */
+    /* What the ERROR SUMMARY counts, as in valgrind: heap errors and the loss records that are
+     * errors (leak_records_are_errors: never under leak_check=summary or no), suppressed ones
+     * left out (the report library applied the suppressions). */
     const struct mp_report_result *res = &run->result;
-    uint64_t bad_blocks;
-    if (mp_opt.leak_check >= 2)
-        bad_blocks = res->valid ? res->leak_errors : local_leak_errors;
-    else
-        bad_blocks = res->valid ? res->lost[MP_LEAK_DEFINITE].blocks + res->lost[MP_LEAK_INDIRECT].blocks
-                                : totals[MP_LEAK_DEFINITE].blocks + totals[MP_LEAK_INDIRECT].blocks;
+    uint64_t bad_blocks = res->valid ? res->leak_errors : local_leak_errors;
     uint64_t bad_errors = res->valid ? res->errors : run->nerr_total;
     /* --baseline: only what the baseline does not hold. */
     if (res->valid && res->baseline_used) {
-        bad_blocks = mp_opt.leak_check >= 2 ? res->new_leak_errors : res->new_lost_blocks;
+        bad_blocks = res->new_leak_errors;
         bad_errors = res->new_errors;
     }
     if (run->at_exit && mp_opt.error_exitcode && (bad_blocks || bad_errors)) {

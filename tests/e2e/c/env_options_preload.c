@@ -1,7 +1,10 @@
 /* Without the CLI: LD_PRELOAD=libmemplumber.so and MEMPLUMBER_OPTIONS=json=FILE:error_exitcode=9
- * give the same report, and the exit status set by the options.
+ * give the same report, and the exit status set by the options: the leak counts as an error
+ * once leak_check=full is given there (not by default, as in valgrind).
  * VALGRIND:   skip the preload library's own option parsing
  * RUN:        LD_PRELOAD=%lib MEMPLUMBER_OPTIONS=json=%t.json:error_exitcode=9 %bin
+ * EXIT:       0
+ * RUN:        LD_PRELOAD=%lib MEMPLUMBER_OPTIONS=json=%t.json:error_exitcode=9:leak_check=full %bin
  * EXIT:       9
  * EXPECT:     definitely_lost bytes=48 blocks=1 frame0=leak_env file=env_options_preload.c
  * EXPECT:     summary.definitely_lost.blocks=1

@@ -4,7 +4,7 @@
  * memplumber-format line through MEMPLUMBER_OPTIONS alone, with --verbosity=2 naming the
  * suppression used; then --gen-suppressions prints a block per record.
  * VALGRIND:   skip the vg-shim does not pass --suppressions on to valgrind
- * RUN:        %memplumber --suppressions=%S/suppressed_leak.supp --json %t.json -- %bin
+ * RUN:        %memplumber --leak-check=full --suppressions=%S/suppressed_leak.supp --json %t.json -- %bin
  * EXPECT:     definitely_lost bytes=32 blocks=1 frame0=leak_other file=suppressed_leak.c
  * EXPECT-NOT: definitely_lost frame0=leak_known
  * EXPECT:     summary.suppressed.bytes=48

@@ -11,6 +11,11 @@
  * Returns the fd (blocking mode, close-on-exec), or -1 with the reason in why. */
 int mp_open_report_file(const char *path, int append, unsigned mode, char *why, size_t whylen);
 
+/* A report whose writing failed (a full disk, RLIMIT_FSIZE): a truncated JSON, SARIF or HTML
+ * file would be read as a broken report. A regular file is emptied through fd and its name
+ * removed while it still names the same file; other kinds (/dev/null, a terminal) are left. */
+void mp_discard_report_file(int fd, const char *path);
+
 /* "a FIFO (named pipe)", "a directory", ... for st_mode & S_IFMT. */
 const char *mp_file_type_name(mode_t type);
 

@@ -321,13 +321,16 @@ static int write_file(struct mp_report_ctx *ctx, const char *path, const char *w
     writer(ctx, &o);
     int rc = mp_out_close(&o);
     int e = errno;
+    const int discarded = rc != 0; /* never leave a cut-short report behind */
+    if (discarded)
+        mp_discard_report_file(fd, path);
     if (close(fd) != 0 && rc == 0 && errno != EINTR) {
-        rc = -1;
+        rc = -1; /* a delayed write error (NFS): the file is complete as far as we know */
         e = errno;
     }
     if (rc) {
-        say("memplumber: error: cannot write %s report to '%s': %s\n", what, path,
-            strerror_r(e, ebuf, sizeof ebuf));
+        say("memplumber: error: cannot write %s report to '%s': %s%s\n", what, path,
+            strerror_r(e, ebuf, sizeof ebuf), discarded ? " (the partial file was removed)" : "");
         return -1;
     }
     return 0;

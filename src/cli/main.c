@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/types.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -135,6 +136,16 @@ static int run(char **cmd)
         /* 0: the first program image; the library turns it into 1 in place, so that the
          * programs it and its children start with exec know they were (report_entry.c). */
         setenv("MEMPLUMBER_EXECED", "0", 1);
+        /* The stderr the user sees: programs started with exec whose stderr is another file
+         * (a script's `2>err.txt`, a captured pipe) keep their text report out of it. */
+        struct stat es;
+        if (fstat(2, &es) == 0) {
+            snprintf(buf, sizeof buf, "%llx:%llx", (unsigned long long)es.st_dev,
+                     (unsigned long long)es.st_ino);
+            setenv("MEMPLUMBER_STDERR_ID", buf, 1);
+        } else {
+            unsetenv("MEMPLUMBER_STDERR_ID");
+        }
         execvp(cmd[0], cmd);
         int e = errno;
         fprintf(stderr, "memplumber: error: cannot run '%s': %s\n", cmd[0], strerror(e));

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/auxv.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -137,6 +138,24 @@ static char env_cache_dir[1200];
  * mp_report_read_env); written to only while it is still that file. */
 static struct mp_fdid user_log_fd = {.fd = -1};
 
+/* A program started by exec from the observed one (not asked for with follow_exec=yes) whose
+ * stderr is not the file the memplumber command's stderr was (MEMPLUMBER_STDERR_ID, dev:ino in
+ * hex): its text report and heap-error lines are not written there (a log_file still gets
+ * them). valgrind, which does not follow exec by default, writes nothing there either. */
+static int stderr_foreign;
+
+static int stderr_is_users(const char *id)
+{
+    struct stat st;
+    if (!id || !*id)
+        return 1; /* not started by the command (LD_PRELOAD by hand): as before */
+    if (fstat(2, &st) != 0)
+        return 1; /* no stderr: nothing would be written anyway */
+    char want[64];
+    mp_fmt(want, sizeof want, "%llx:%llx", (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+    return !strcmp(want, id);
+}
+
 void mp_report_read_env(void)
 {
     const char *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
@@ -167,6 +186,9 @@ void mp_report_read_env(void)
     else if (ex && ex[0] == '1' && !ex[1] && !(MP_OPT_GIVEN(&mp_opt, follow_exec) && mp_opt.follow_exec)) {
         mp_opt.error_exitcode = 0;
         mp_opt.exit_on_first_error = 0;
+        /* Nor does it write its text into a stderr that is not the user's: a script that runs
+         * it with `2>err.txt`, or captures its stderr, must read what it reads natively. */
+        stderr_foreign = !stderr_is_users(getenv("MEMPLUMBER_STDERR_ID"));
     }
 }
 
@@ -389,7 +411,7 @@ static int text_fd(void)
     if (!mp_opt.log_file[0] || log_failed) {
         if (mp_opt.log_fd != 2 && user_log_fd.fd >= 0 && mp_outfd_same(&user_log_fd))
             return user_log_fd.fd;
-        return mp_err_fd();
+        return stderr_foreign && mp_opt.log_fd == 2 ? -1 : mp_err_fd();
     }
     if (log_id.fd >= 0 && mp_outfd_same(&log_id))
         return log_id.fd;

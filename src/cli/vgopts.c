@@ -39,7 +39,7 @@ static const struct vg_opt vg_table[] = {
     {"--help-dyn-options", "", NULL, VG_MAP, "print memplumber's help"},
     {"--version", "", NULL, VG_OWN, "print memplumber's version"},
     {"-q", "", NULL, VG_MAP,
-     "verbosity=0: no text report unless it shows a leak record or a heap error"},
+     "verbosity=0: only loss records and heap errors, no preamble or summaries (as valgrind -q)"},
     {"--quiet", "", NULL, VG_MAP, "as -q"},
     {"-v", "", NULL, VG_MAP,
      "verbosity=2: also the suppressions used, scan timings and memplumber's memory"},

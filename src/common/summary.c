@@ -69,22 +69,70 @@ void mp_summary_from_model(struct mp_summary *s, const struct mp_report_input *i
     s->reason = in->reason;
     s->unsymbolized = in->opt.unsymbolized;
     s->leak_check = in->opt.leak_check;
+    s->verbosity = in->opt.verbosity;
     s->only_new = in->only_new;
     s->prev_seq = in->prev_seq;
     s->min_age_s = in->min_age_s;
     memcpy(s->lost, in->lost, sizeof s->lost);
     memcpy(s->lost_increase, in->lost_increase, sizeof s->lost_increase);
     s->suppressed = in->suppressed;
+    s->in_use = in->suppressed;
+    for (int k = 0; k < MP_LEAK_NKINDS; k++) {
+        s->in_use.bytes += in->lost[k].bytes;
+        s->in_use.blocks += in->lost[k].blocks;
+    }
     s->total_allocated = in->total_allocated;
     s->total_freed = in->total_freed;
     s->errors = in->error_count;
     s->error_contexts = in->errors ? in->nerrors : 0;
 }
 
+/* A report at the end of the process (exit, fatal signal), not one asked for while it runs. */
+static int at_exit(const struct mp_summary *s)
+{
+    return !s->reason || !s->reason[0] || !strcmp(s->reason, "exit") ||
+           !strncmp(s->reason, "fatal signal", 12);
+}
+
+/* valgrind's escaping of the command line: bytes outside printable ASCII become '_', and a
+ * space, backslash, '<' or '>' gets a backslash before it. */
+static void add_arg(struct line *l, const char *a)
+{
+    for (; *a && l->at + 3 < sizeof l->buf; a++) {
+        unsigned char c = (unsigned char)*a;
+        if (c < 32 || c > 127)
+            c = '_';
+        if (c == ' ' || c == '\\' || c == '<' || c == '>')
+            l->buf[l->at++] = '\\';
+        l->buf[l->at++] = (char)c;
+    }
+    l->buf[l->at] = 0;
+}
+
+void mp_summary_preamble(const struct mp_summary *s, int argc, char *const *argv,
+                         mp_summary_put_fn put, void *sink)
+{
+    if (!s->verbosity)
+        return;
+    struct line l;
+    begin(s, &l);
+    add(&l, "memplumber, a memory leak detector");
+    end(&l, put, sink);
+    begin(s, &l);
+    add(&l, "Command:");
+    for (int i = 0; argv && i < argc && argv[i]; i++) {
+        add(&l, " ");
+        add_arg(&l, argv[i]);
+    }
+    end(&l, put, sink);
+    empty(s, put, sink);
+}
+
 void mp_summary_head(const struct mp_summary *s, mp_summary_put_fn put, void *sink)
 {
     struct line l;
-    empty(s, put, sink);
+    if (s->verbosity)
+        empty(s, put, sink);
     if (s->reason && s->reason[0] && strcmp(s->reason, "exit") != 0) {
         begin(s, &l);
         add(&l, "memplumber report (");
@@ -115,11 +163,26 @@ void mp_summary_head(const struct mp_summary *s, mp_summary_put_fn put, void *si
         end(&l, put, sink);
         empty(s, put, sink);
     }
+    if (!s->verbosity)
+        return;
+    begin(s, &l);
+    add(&l, "HEAP SUMMARY:");
+    end(&l, put, sink);
+    begin(s, &l);
+    add(&l, "%s%'llu bytes in %'llu blocks", at_exit(s) ? "    in use at exit: " : "        in use now: ",
+        (unsigned long long)s->in_use.bytes, (unsigned long long)s->in_use.blocks);
+    end(&l, put, sink);
+    begin(s, &l);
+    add(&l, "  total heap usage: %'llu allocs, %'llu frees, %'llu bytes allocated",
+        (unsigned long long)s->total_allocated.blocks, (unsigned long long)s->total_freed.blocks,
+        (unsigned long long)s->total_allocated.bytes);
+    end(&l, put, sink);
+    empty(s, put, sink);
 }
 
 void mp_summary_hidden(const struct mp_summary *s, mp_summary_put_fn put, void *sink)
 {
-    if (!s->hidden_records)
+    if (!s->hidden_records || !s->verbosity)
         return;
     struct line l;
     begin(s, &l);
@@ -148,39 +211,71 @@ static void count_line(const struct mp_summary *s, const char *label, const stru
 void mp_summary_counts(const struct mp_summary *s, mp_summary_put_fn put, void *sink)
 {
     struct line l;
-    if (s->leak_check >= 1) {
-        if (s->leak_check == 1 && s->lost[MP_LEAK_DEFINITE].blocks + s->lost[MP_LEAK_INDIRECT].blocks +
-                                     s->lost[MP_LEAK_POSSIBLE].blocks) {
+    if (!s->verbosity)
+        return;
+    if (s->leak_check < 1) {
+        /* valgrind writes this at verbosity 1 only */
+        if (s->verbosity == 1) {
             begin(s, &l);
-            add(&l, "Rerun with --leak-check=full to see details of leaked memory");
+            add(&l, "For a detailed leak analysis, rerun with: --leak-check=full");
             end(&l, put, sink);
             empty(s, put, sink);
         }
+        return;
+    }
+    if (!s->in_use.blocks && !s->only_new && !s->min_age_s) {
         begin(s, &l);
-        add(&l, "LEAK SUMMARY:");
+        add(&l, "All heap blocks were freed -- no leaks are possible");
         end(&l, put, sink);
-        static const char *const labels[MP_LEAK_NKINDS] = {
-            [MP_LEAK_DEFINITE] = "   definitely lost: ", [MP_LEAK_INDIRECT] = "   indirectly lost: ",
-            [MP_LEAK_POSSIBLE] = "     possibly lost: ", [MP_LEAK_REACHABLE] = "   still reachable: "};
-        for (int k = 0; k < MP_LEAK_NKINDS; k++)
-            count_line(s, labels[k], &s->lost[k], s->only_new ? &s->lost_increase[k] : NULL, put, sink);
-        count_line(s, "        suppressed: ", &s->suppressed, NULL, put, sink);
+        empty(s, put, sink);
+        return;
     }
     begin(s, &l);
-    add(&l, "total heap usage: %'llu allocs, %'llu frees, %'llu bytes allocated",
-        (unsigned long long)s->total_allocated.blocks, (unsigned long long)s->total_freed.blocks,
-        (unsigned long long)s->total_allocated.bytes);
+    add(&l, "LEAK SUMMARY:");
     end(&l, put, sink);
+    static const char *const labels[MP_LEAK_NKINDS] = {
+        [MP_LEAK_DEFINITE] = "   definitely lost: ", [MP_LEAK_INDIRECT] = "   indirectly lost: ",
+        [MP_LEAK_POSSIBLE] = "     possibly lost: ", [MP_LEAK_REACHABLE] = "   still reachable: "};
+    for (int k = 0; k < MP_LEAK_NKINDS; k++)
+        count_line(s, labels[k], &s->lost[k], s->only_new ? &s->lost_increase[k] : NULL, put, sink);
+    count_line(s, "        suppressed: ", &s->suppressed, NULL, put, sink);
+    uint64_t shown_blocks = 0;
+    for (int k = 0; k < MP_LEAK_NKINDS; k++)
+        shown_blocks += s->lost[k].blocks;
+    if (s->leak_check == 1 && shown_blocks) {
+        begin(s, &l);
+        add(&l, "Rerun with --leak-check=full to see details of leaked memory");
+        end(&l, put, sink);
+    }
+    empty(s, put, sink);
 }
 
 void mp_summary_errors(const struct mp_summary *s, mp_summary_put_fn put, void *sink)
 {
     struct line l;
+    if (!s->verbosity)
+        return;
     begin(s, &l);
     add(&l, "ERROR SUMMARY: %'llu errors from %zu contexts (suppressed: %'llu from %'llu)",
         (unsigned long long)s->errors, s->error_contexts, (unsigned long long)s->supp_matched,
         (unsigned long long)s->supp_used);
     end(&l, put, sink);
+}
+
+int mp_summary_record_cmp(const struct mp_loss_record *x, const struct mp_loss_record *y)
+{
+    uint64_t tx = x->bytes + x->indirect_bytes, ty = y->bytes + y->indirect_bytes;
+    if (tx != ty)
+        return tx < ty ? -1 : 1;
+    /* valgrind's states: Reachable < Possible < IndirectLeak < Unreached; ours run the other way
+     * (kinds.h: definite 0 .. reachable 3). */
+    if (x->kind != y->kind)
+        return x->kind > y->kind ? -1 : 1;
+    if (x->blocks != y->blocks)
+        return x->blocks < y->blocks ? -1 : 1;
+    if (x->stack != y->stack)
+        return x->stack < y->stack ? -1 : 1;
+    return 0;
 }
 
 void mp_summary_fd_flush(struct mp_summary_fd_sink *k)

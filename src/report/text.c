@@ -113,22 +113,13 @@ static void put_record(struct mp_report_ctx *ctx, struct mp_out *o,
     line_empty(ctx, o);
 }
 
-/* Largest total first, then the report's own order (ctx->order is sorted by direct bytes). */
+/* valgrind's order reversed (the loop below counts down), then the report's own order. */
 static int by_total(const void *a, const void *b, void *arg)
 {
     const struct mp_loss_record *r = arg;
-    const struct mp_loss_record *x = &r[*(const uint32_t *)a], *y = &r[*(const uint32_t *)b];
-    uint64_t tx = x->bytes + x->indirect_bytes, ty = y->bytes + y->indirect_bytes;
-    if (tx != ty)
-        return tx > ty ? -1 : 1;
-    if (x->bytes != y->bytes)
-        return x->bytes > y->bytes ? -1 : 1;
-    if (x->blocks != y->blocks)
-        return x->blocks > y->blocks ? -1 : 1;
-    if (x->kind != y->kind)
-        return x->kind < y->kind ? -1 : 1;
-    if (x->stack != y->stack)
-        return x->stack < y->stack ? -1 : 1;
+    int c = mp_summary_record_cmp(&r[*(const uint32_t *)b], &r[*(const uint32_t *)a]);
+    if (c)
+        return c;
     return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
 }
 
@@ -145,8 +136,9 @@ void mp_text_write(struct mp_report_ctx *ctx, struct mp_out *o)
     mp_summary_from_model(&sum, in);
     mp_summary_head(&sum, out_put, o);
     if (opt->leak_check >= 2) {
-        /* valgrind numbers loss records in increasing total size (direct + indirect): a
-         * definitely lost record that owns indirect blocks comes after them. */
+        /* valgrind numbers loss records in increasing total size (direct + indirect), ties by
+         * kind (mp_summary_record_cmp): a definitely lost record that owns indirect blocks comes
+         * after them. */
         uint32_t *order = malloc((ctx->norder ? ctx->norder : 1) * sizeof *order);
         if (order) {
             memcpy(order, ctx->order, ctx->norder * sizeof *order);

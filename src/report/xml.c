@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "report/report.h"
+#include "common/summary.h"
 
 /* XML character data: escapes, and no control characters (not allowed in XML 1.0). */
 static void put_text(struct mp_out *o, const char *s)
@@ -156,18 +157,9 @@ static void put_leak(struct mp_report_ctx *ctx, struct mp_out *o, const struct m
 static int by_total(const void *a, const void *b, void *arg)
 {
     const struct mp_loss_record *r = arg;
-    const struct mp_loss_record *x = &r[*(const uint32_t *)a], *y = &r[*(const uint32_t *)b];
-    uint64_t tx = x->bytes + x->indirect_bytes, ty = y->bytes + y->indirect_bytes;
-    if (tx != ty)
-        return tx < ty ? -1 : 1;
-    if (x->bytes != y->bytes)
-        return x->bytes < y->bytes ? -1 : 1;
-    if (x->blocks != y->blocks)
-        return x->blocks < y->blocks ? -1 : 1;
-    if (x->kind != y->kind)
-        return x->kind > y->kind ? -1 : 1;
-    if (x->stack != y->stack)
-        return x->stack > y->stack ? -1 : 1;
+    int c = mp_summary_record_cmp(&r[*(const uint32_t *)a], &r[*(const uint32_t *)b]);
+    if (c)
+        return c;
     return *(const uint32_t *)a > *(const uint32_t *)b ? -1 : 1;
 }
 

@@ -305,6 +305,7 @@ static void build_model(struct mp_report_input *in)
     in->opt.leak_check = 2;
     in->opt.leak_errors = 1; /* leak_check=full given: loss records are errors */
     in->opt.text_prefix_pid = 1;
+    in->opt.verbosity = 1;
 }
 
 /* ---- tests ---- */
@@ -399,13 +400,20 @@ static void test_full_report(void)
           "unsymbolized frame");
     CHECK(has(t, "possibly lost in loss record 3 of 4 (allocated by new[])"), "possible");
     CHECK(!strstr(t, "still reachable in loss record"), "reachable hidden by default");
+    static const char head[] = "==4242==\n"
+                               "==4242== HEAP SUMMARY:\n"
+                               "==4242==     in use at exit: 72,891 bytes in 8 blocks\n"
+                               "==4242==   total heap usage: 10 allocs, 9 frees, 73,000 bytes allocated\n"
+                               "==4242==\n"
+                               "==4242== 32 bytes in 2 blocks are indirectly lost in loss record 1 of 4";
+    CHECK(!strncmp(t, head, sizeof head - 1), "heap summary first:\n%s", t);
     CHECK(has(t, "==4242== LEAK SUMMARY:\n"
                  "==4242==    definitely lost: 48 bytes in 3 blocks\n"
                  "==4242==    indirectly lost: 32 bytes in 2 blocks\n"
                  "==4242==      possibly lost: 100 bytes in 1 blocks\n"
                  "==4242==    still reachable: 72,704 bytes in 1 blocks\n"
                  "==4242==         suppressed: 7 bytes in 1 blocks\n"
-                 "==4242== total heap usage: 10 allocs, 9 frees, 73,000 bytes allocated\n"
+                 "==4242==\n"
                  "==4242== ERROR SUMMARY: 5 errors"),
           "summary block:\n%s", t);
     CHECK(has(t, "\n==4242==\n"), "empty prefixed line");

@@ -3,8 +3,12 @@
  * the preload library when it writes the report itself: valgrind's lines, exactly; the reason
  * line only for reports other than "exit"; the line saying why stacks are not symbolized; the
  * growth of each count in a report of what is new; the hidden-records line only when records
- * were hidden; no "Rerun" advice under leak_check=full; the fd sink writes everything, also more
- * than its buffer, and writes nothing to a descriptor of -1. */
+ * were hidden; no "Rerun" advice under leak_check=full; the HEAP SUMMARY ("in use at exit" counts
+ * the suppressed blocks too); "All heap blocks were freed" instead of a LEAK SUMMARY when no block
+ * is in use; leak_check=no's advice and no LEAK SUMMARY; nothing but the notes at verbosity 0
+ * (-q); the preamble's "Command:" line escaped as valgrind escapes it; valgrind's loss record
+ * order (cmp_LossRecords: total, then kind, then blocks); the fd sink writes everything, also
+ * more than its buffer, and writes nothing to a descriptor of -1. */
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -44,11 +48,13 @@ int main(void)
     in.pid = 42;
     in.reason = "exit";
     in.opt.text_prefix_pid = 1;
+    in.opt.verbosity = 1;
     in.opt.leak_check = 1;
     in.lost[MP_LEAK_DEFINITE] = (struct mp_count){1234567, 3};
     in.lost[MP_LEAK_REACHABLE] = (struct mp_count){10, 1};
     in.total_allocated = (struct mp_count){2000000, 9};
     in.total_freed = (struct mp_count){0, 5};
+    in.suppressed = (struct mp_count){100, 2};
     struct mp_summary s;
     mp_summary_from_model(&s, &in);
     s.errors = 2;
@@ -56,16 +62,110 @@ int main(void)
     struct buf b;
     all(&s, &b);
     CHECK_STR(b.s, "==42==\n"
-                   "==42== Rerun with --leak-check=full to see details of leaked memory\n"
+                   "==42== HEAP SUMMARY:\n"
+                   "==42==     in use at exit: 1,234,677 bytes in 6 blocks\n"
+                   "==42==   total heap usage: 9 allocs, 5 frees, 2,000,000 bytes allocated\n"
                    "==42==\n"
                    "==42== LEAK SUMMARY:\n"
                    "==42==    definitely lost: 1,234,567 bytes in 3 blocks\n"
                    "==42==    indirectly lost: 0 bytes in 0 blocks\n"
                    "==42==      possibly lost: 0 bytes in 0 blocks\n"
                    "==42==    still reachable: 10 bytes in 1 blocks\n"
-                   "==42==         suppressed: 0 bytes in 0 blocks\n"
-                   "==42== total heap usage: 9 allocs, 5 frees, 2,000,000 bytes allocated\n"
+                   "==42==         suppressed: 100 bytes in 2 blocks\n"
+                   "==42== Rerun with --leak-check=full to see details of leaked memory\n"
+                   "==42==\n"
                    "==42== ERROR SUMMARY: 2 errors from 1 contexts (suppressed: 0 from 0)\n");
+
+    /* only reachable blocks: still the advice to rerun (valgrind counts them too) */
+    struct mp_report_input r1 = in;
+    r1.lost[MP_LEAK_DEFINITE] = (struct mp_count){0, 0};
+    mp_summary_from_model(&s, &r1);
+    all(&s, &b);
+    CHECK(strstr(b.s, "==42==         suppressed: 100 bytes in 2 blocks\n"
+                      "==42== Rerun with --leak-check=full to see details of leaked memory\n") != NULL,
+          "rerun advice with reachable blocks only");
+
+    /* nothing in use at exit: valgrind's "no leaks are possible", no LEAK SUMMARY */
+    struct mp_report_input z = in;
+    memset(z.lost, 0, sizeof z.lost);
+    z.suppressed = (struct mp_count){0, 0};
+    z.total_freed = z.total_allocated;
+    mp_summary_from_model(&s, &z);
+    all(&s, &b);
+    CHECK_STR(b.s, "==42==\n"
+                   "==42== HEAP SUMMARY:\n"
+                   "==42==     in use at exit: 0 bytes in 0 blocks\n"
+                   "==42==   total heap usage: 9 allocs, 9 frees, 2,000,000 bytes allocated\n"
+                   "==42==\n"
+                   "==42== All heap blocks were freed -- no leaks are possible\n"
+                   "==42==\n"
+                   "==42== ERROR SUMMARY: 0 errors from 0 contexts (suppressed: 0 from 0)\n");
+
+    /* leak_check=no: HEAP SUMMARY and valgrind's advice, no LEAK SUMMARY */
+    struct mp_report_input no = in;
+    no.opt.leak_check = 0;
+    mp_summary_from_model(&s, &no);
+    all(&s, &b);
+    CHECK_STR(b.s, "==42==\n"
+                   "==42== HEAP SUMMARY:\n"
+                   "==42==     in use at exit: 1,234,677 bytes in 6 blocks\n"
+                   "==42==   total heap usage: 9 allocs, 5 frees, 2,000,000 bytes allocated\n"
+                   "==42==\n"
+                   "==42== For a detailed leak analysis, rerun with: --leak-check=full\n"
+                   "==42==\n"
+                   "==42== ERROR SUMMARY: 0 errors from 0 contexts (suppressed: 0 from 0)\n");
+
+    /* -q (verbosity 0): no summary line at all, in every mode */
+    for (int lc = 0; lc <= 2; lc++) {
+        struct mp_report_input q = in;
+        q.opt.verbosity = 0;
+        q.opt.leak_check = lc;
+        mp_summary_from_model(&s, &q);
+        s.hidden_records = 1;
+        all(&s, &b);
+        CHECK_STR(b.s, "");
+        b.n = 0;
+        b.s[0] = 0;
+        char *argv[] = {"./prog", NULL};
+        mp_summary_preamble(&s, 1, argv, put, &b);
+        CHECK_STR(b.s, "");
+    }
+
+    /* the preamble: memplumber's name (not valgrind's), the command line escaped as valgrind
+     * escapes it (space, backslash, < and > get a backslash; bytes outside ASCII become '_') */
+    {
+        mp_summary_from_model(&s, &in);
+        b.n = 0;
+        b.s[0] = 0;
+        char *argv[] = {"./prog", "a b", "c\\d", "<in>", "\xc3\xa9\t", NULL};
+        mp_summary_preamble(&s, 5, argv, put, &b);
+        CHECK_STR(b.s, "==42== memplumber, a memory leak detector\n"
+                       "==42== Command: ./prog a\\ b c\\\\d \\<in\\> ___\n"
+                       "==42==\n");
+    }
+
+    /* valgrind's loss record order: total bytes, then reachable < possible < indirect <
+     * definite, then fewer blocks first, then the older stack */
+    {
+        struct mp_loss_record def = {.kind = MP_LEAK_DEFINITE, .bytes = 16, .indirect_bytes = 16, .blocks = 1, .stack = 1};
+        struct mp_loss_record pos = {.kind = MP_LEAK_POSSIBLE, .bytes = 32, .blocks = 1, .stack = 2};
+        struct mp_loss_record reach = {.kind = MP_LEAK_REACHABLE, .bytes = 32, .blocks = 4, .stack = 3};
+        struct mp_loss_record ind = {.kind = MP_LEAK_INDIRECT, .bytes = 32, .blocks = 1, .stack = 4};
+        struct mp_loss_record small = {.kind = MP_LEAK_DEFINITE, .bytes = 8, .blocks = 9, .stack = 5};
+        CHECK(mp_summary_record_cmp(&pos, &def) < 0 && mp_summary_record_cmp(&def, &pos) > 0,
+              "possible before definite at equal totals");
+        CHECK(mp_summary_record_cmp(&reach, &pos) < 0, "reachable before possible, blocks ignored");
+        CHECK(mp_summary_record_cmp(&pos, &ind) < 0 && mp_summary_record_cmp(&ind, &def) < 0,
+              "possible < indirect < definite");
+        CHECK(mp_summary_record_cmp(&small, &reach) < 0, "smaller total first");
+        struct mp_loss_record pos2 = pos;
+        pos2.blocks = 2;
+        pos2.stack = 0;
+        CHECK(mp_summary_record_cmp(&pos, &pos2) < 0, "fewer blocks first");
+        pos2.blocks = 1;
+        CHECK(mp_summary_record_cmp(&pos2, &pos) < 0 && mp_summary_record_cmp(&pos, &pos) == 0,
+              "older stack first");
+    }
 
     /* full, on demand, new records only, unsymbolized, hidden records, no pid prefix */
     in.opt.leak_check = 2;
@@ -86,6 +186,10 @@ int main(void)
                    "\n"
                    "Loss records new or grown since report 3 of this process\n"
                    "\n"
+                   "HEAP SUMMARY:\n"
+                   "        in use now: 1,234,677 bytes in 6 blocks\n"
+                   "  total heap usage: 9 allocs, 5 frees, 2,000,000 bytes allocated\n"
+                   "\n"
                    "1 loss record of kinds not shown (10 bytes); to see them, rerun with --show-leak-kinds=all\n"
                    "\n"
                    "LEAK SUMMARY:\n"
@@ -93,9 +197,21 @@ int main(void)
                    "   indirectly lost: 0 (+0) bytes in 0 (+0) blocks\n"
                    "     possibly lost: 0 (+0) bytes in 0 (+0) blocks\n"
                    "   still reachable: 10 (+0) bytes in 1 (+0) blocks\n"
-                   "        suppressed: 0 bytes in 0 blocks\n"
-                   "total heap usage: 9 allocs, 5 frees, 2,000,000 bytes allocated\n"
+                   "        suppressed: 100 bytes in 2 blocks\n"
+                   "\n"
                    "ERROR SUMMARY: 0 errors from 0 contexts (suppressed: 0 from 0)\n");
+
+    /* a report at a fatal signal is at exit too; the notes stay at verbosity 0 */
+    in.reason = "fatal signal 11 (SIGSEGV)";
+    in.only_new = 0;
+    in.opt.unsymbolized = NULL;
+    mp_summary_from_model(&s, &in);
+    all(&s, &b);
+    CHECK(strstr(b.s, "    in use at exit: 1,234,677 bytes in 6 blocks\n") != NULL, "fatal: at exit");
+    in.opt.verbosity = 0;
+    mp_summary_from_model(&s, &in);
+    all(&s, &b);
+    CHECK_STR(b.s, "memplumber report (fatal signal 11 (SIGSEGV))\n\n");
 
     /* the fd sink: everything arrives, in order, also past its buffer */
     int p[2];

@@ -479,6 +479,30 @@ static void quiet_end(struct quiet *q)
 
 static struct mp_mutex emit_lock = MP_MUTEX_INIT;
 
+/* valgrind's preamble ("Command: PROG ARGS", common/summary.h), once per process, before the
+ * first line written to the text output: the first heap error, else the report. A fork child
+ * writes none when it writes where its parent does (stderr, or the log file its parent has
+ * open), as under valgrind, which writes it again only for a log file of the child's own. */
+static int preamble_done;
+
+/* With emit_lock held. */
+static void write_preamble(int fd)
+{
+    if (preamble_done || fd < 0 || silenced)
+        return;
+    preamble_done = 1;
+    struct mp_summary sum;
+    memset(&sum, 0, sizeof sum);
+    sum.pid = (int)getpid();
+    sum.prefix_pid = 1;
+    sum.verbosity = (unsigned)mp_opt.verbosity;
+    struct mp_summary_fd_sink k;
+    k.fd = fd;
+    k.at = 0;
+    mp_summary_preamble(&sum, mp_saved_argc, mp_saved_argv, mp_summary_fd_put, &k);
+    mp_summary_fd_flush(&k);
+}
+
 /* ---- heap-misuse errors: written at a safe point, never where they were recorded ----
  * check/misuse.c records an error in the hook (lock-free); these functions write the records not
  * written yet, in the order of first occurrence, each as valgrind's text record with a
@@ -517,6 +541,8 @@ static void write_errors_locked(void)
         in.nstacks = nstacks;
         in.modules = mods;
         in.nmodules = nmods;
+        if (n && fd >= 0)
+            write_preamble(fd);
         int lib = n && fd >= 0 && load_report_lib() && lib_error_now;
         size_t shown = fd < 0 ? n : 0; /* not written: suppressed or not, it cannot be told */
         for (size_t i = 0; i < n && fd >= 0; i++) {
@@ -579,6 +605,8 @@ void mp_report_errors_unlock(void)
 void mp_report_errors_child_after_fork(void)
 {
     mp_mutex_init(&emit_lock);
+    /* a log file not opened yet: the child opens its own (a %p in its name), so writes one */
+    preamble_done = !(mp_opt.log_file[0] && log_id.fd < 0 && !log_tried && !log_failed);
 }
 
 /* ---- aggregation of blocks into loss records ---- */
@@ -792,20 +820,11 @@ static void write_text_here(int fd, struct mp_report_input *in, struct mp_loss_r
     mp_summary_fd_flush(&k);
 }
 
-/* valgrind's order: increasing total (direct + indirect), the largest next to the summary
- * (the report library's text.c orders the same way). */
+/* valgrind's order (mp_summary_record_cmp; the report library's text.c orders the same way):
+ * increasing total, the largest next to the summary. */
 static int rec_before(const struct mp_loss_record *x, const struct mp_loss_record *y)
 {
-    uint64_t tx = x->bytes + x->indirect_bytes, ty = y->bytes + y->indirect_bytes;
-    if (tx != ty)
-        return tx < ty;
-    if (x->bytes != y->bytes)
-        return x->bytes < y->bytes;
-    if (x->blocks != y->blocks)
-        return x->blocks < y->blocks;
-    if (x->kind != y->kind)
-        return x->kind > y->kind;
-    return x->stack > y->stack;
+    return mp_summary_record_cmp(x, y) < 0;
 }
 
 /* Heap sort in place: no allocation, O(n log n) for any number of records. */
@@ -1404,10 +1423,12 @@ static void stage_render(struct report_run *run)
     int need_lib = lib_write || run->xml[0] || in->opt.xml_fd >= 0 || any_file(run) || mp_opt.suppressions[0] ||
                    mp_opt.gen_suppressions || needs_symbols || mp_opt.baseline[0] ||
                    (req && !req->use_config) || in->only_new;
-    if (mp_opt.verbosity == 0 && !needs_symbols && !in->error_count)
-        in->opt.text_fd = -1; /* quiet: nothing worth a text report */
+    if (mp_opt.verbosity == 0 && !needs_symbols)
+        in->opt.text_fd = -1; /* quiet: only loss records would be written, and there are none */
     if (req && !req->use_config)
         in->opt.text_fd = req->text_fd;
+    else
+        write_preamble(in->opt.text_fd);
     run->rc = 0;
     if (silent_child) {
         /* only the counts: suppressions and a baseline need the report library */

@@ -203,6 +203,9 @@ void mp_live_fill_report(struct mp_report_input *in)
 /* ---- the report thread ---- */
 
 static int helper_pipe[2] = {-1, -1};
+/* glibc's count of running threads (GLIBC_PRIVATE, glibc 2.34 and later): the last thread to
+ * end while it is above zero does not call exit(0). The report thread is taken out of it. */
+static unsigned int *nptl_nthreads;
 static int listen_fd = -1; /* the rendezvous, listening (non-blocking) */
 static int helper_state; /* 0 none, 1 starting, 2 running */
 static int watch_state;  /* 0 none, 1 started */
@@ -236,6 +239,15 @@ int mp_live_in_create;
 static void serve(int conn);
 static int take_request(void);
 
+/* The report thread never ends: glibc does not count it among the running threads (see
+ * start_helper), so its end would be counted as one of the program's. With nothing left to
+ * serve it sleeps (every signal blocked) until the process ends. */
+__attribute__((noreturn)) static void park(void)
+{
+    for (;;)
+        syscall(SYS_pause);
+}
+
 /* The report thread: serves the requests the watch thread hands over (pipe) and those it
  * accepts itself at the rendezvous (when no watch thread runs). */
 static void *helper_main(void *arg)
@@ -253,7 +265,7 @@ static void *helper_main(void *arg)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            return NULL;
+            park();
         if (lfd >= 0 && (pfd[1].revents & (POLLNVAL | POLLERR | POLLHUP)))
             __atomic_store_n(&listen_fd, -1, __ATOMIC_RELAXED);
         else if (lfd >= 0 && (pfd[1].revents & POLLIN)) {
@@ -269,11 +281,11 @@ static void *helper_main(void *arg)
             if (r < 0 && errno == EINTR)
                 continue;
             if (r != (ssize_t)sizeof fd)
-                return NULL;
+                park();
             serve(fd);
             close(fd);
         } else if (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL))
-            return NULL;
+            park();
     }
     return NULL;
 }
@@ -315,6 +327,13 @@ static void start_helper(void)
         rc = mp_real_pthread_create(&t, &a, helper_main, NULL);
     }
     pthread_attr_destroy(&a);
+    /* glibc counts the thread as running, and calls exit(0) only when the last counted thread
+     * ends: with it counted, a program whose main thread calls pthread_exit would never end
+     * after its last thread did (native: exit(0) on that thread, which also writes the exit
+     * report). Taken out of the count, the process ends exactly as it does natively; the
+     * thread blocks every signal, so it never takes a process-directed one either. */
+    if (rc == 0 && nptl_nthreads)
+        __atomic_sub_fetch(nptl_nthreads, 1, __ATOMIC_ACQ_REL);
     /* Wait until the thread has published its tid: until then it is listed in /proc/self/task
      * like one of the program's threads, and an exit in that window would count it as one
      * (no __libc_freeres, the joined threads' DTVs then reported possibly lost). It blocks its
@@ -678,6 +697,7 @@ static void find_libc_clock(void)
     if (!h)
         return;
     libc_clock = (clock_fn)dlsym(h, "clock_gettime");
+    nptl_nthreads = (unsigned int *)dlsym(h, "__nptl_nthreads");
     dlclose(h);
 }
 

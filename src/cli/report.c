@@ -316,7 +316,9 @@ int mp_report_command(int argc, char **argv)
     if (connect(s, (struct sockaddr *)&addr, alen) != 0)
         fail("process %ld (%s) has libmemplumber.so loaded but does not answer: no memplumber "
              "rendezvous for it (%s). It may be another user's, run in another network namespace, "
-             "have closed memplumber's descriptor, or use an older libmemplumber.so",
+             "have closed or replaced memplumber's descriptor, run under a descriptor limit "
+             "below 128 (memplumber then keeps no descriptor of its own), or use an older "
+             "libmemplumber.so",
              pid, comm, strerror(errno));
     struct ucred cr;
     socklen_t clen = sizeof cr;

@@ -212,15 +212,7 @@ static void keep_maps_fd(void)
     if (fd < 0 && mp_maps_kept_fd() >= 0)
         return;
     maps_fd_pid = mp_runtime_pid;
-    if (fd >= 0) {
-        const int high = mp_outfd_move_high(fd);
-        if (high == fd) {
-            syscall(SYS_close, fd);
-            fd = -1;
-        } else {
-            fd = high;
-        }
-    }
+    fd = mp_outfd_place_high(fd);
     mp_maps_keep_fd(fd);
 }
 

@@ -141,7 +141,11 @@ static void wake(long pid, const char *comm)
              "cannot be woken safely: %s. Start it with --report-thread=yes "
              "(or report_thread=yes in MEMPLUMBER_OPTIONS), or ask again once it allocates memory",
              pid, comm, why);
-    syscall(SYS_tgkill, (pid_t)pid, (pid_t)tid, sig);
+    /* sigqueue'd with memplumber's value: the process takes only this form as a wake request
+     * (a plain kill of the signal gets the program's disposition) */
+    siginfo_t si;
+    mp_live_wake_info(&si, sig, (int)getpid(), (unsigned)getuid());
+    syscall(SYS_rt_tgsigqueueinfo, (pid_t)pid, (pid_t)tid, sig, &si);
 }
 
 static void usage_die(const char *fmt, const char *arg)

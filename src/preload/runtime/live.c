@@ -402,20 +402,13 @@ void mp_live_thread_created(void)
  * report thread started (a real-time signal next to the scan's stop signal). */
 #define WAKE_SIGNAL MP_LIVE_WAKE_SIGNAL
 
-static void wake_handler(int sig, siginfo_t *si, void *uc)
+/* A wake request (exit.c identifies it: sent by memplumber, see MP_LIVE_WAKE_VALUE), in a signal
+ * handler: start the report thread, only where starting a thread is safe: not inside the
+ * allocator, memplumber or pthread_create (the sender asks again). */
+static void wake_request(void)
 {
-    (void)sig;
-    (void)uc;
-    int saved = errno;
-    /* Only the watch thread's request counts, and only where starting a thread is safe: not
-     * inside the allocator, memplumber or pthread_create (the watch thread asks again). */
-    /* `memplumber report` (another process, after checking this is memplumber's handler's
-     * signal) wakes an idle program that has no report thread yet the same way. */
-    if (si && (si->si_code == SI_TKILL || si->si_code == SI_USER) &&
-        (si->si_code == SI_USER || si->si_pid == getpid()) && mp_tls.state == MP_IN_PROGRAM &&
-        !__atomic_load_n(&mp_live_in_create, __ATOMIC_ACQUIRE))
+    if (mp_tls.state == MP_IN_PROGRAM && !__atomic_load_n(&mp_live_in_create, __ATOMIC_ACQUIRE))
         start_helper();
-    errno = saved;
 }
 
 /* Serve one request on the report thread. */
@@ -552,16 +545,10 @@ static int ensure_helper(int conn)
     if (__atomic_load_n(&helper_state, __ATOMIC_ACQUIRE) == 2)
         return 0;
     int sig = WAKE_SIGNAL;
-    struct {
-        void *handler;
-        unsigned long flags;
-        void *restorer;
-        uint64_t mask;
-    } cur;
-    if (syscall(SYS_rt_sigaction, sig, NULL, &cur, 8) != 0 || cur.handler != (void *)wake_handler) {
-        refuse(conn, "the program installed its own handler for signal %d, which memplumber needs "
-                     "to start its report thread in a single-threaded process (pid %d); start it "
-                     "with --report-thread=yes",
+    if (!mp_signals_wake_ready()) {
+        refuse(conn, "the program ignores signal %d, which memplumber needs to start its report "
+                     "thread in a single-threaded process (pid %d); start it with "
+                     "--report-thread=yes",
                sig, (int)getpid());
         return -1;
     }
@@ -574,7 +561,9 @@ static int ensure_helper(int conn)
     }
     /* Ask, and ask again while the main thread is somewhere a thread cannot be started from. */
     for (int tries = 0; tries < 100; tries++) {
-        if (tries % 5 == 0 && syscall(SYS_tgkill, getpid(), main_tid, sig) != 0)
+        siginfo_t si;
+        mp_live_wake_info(&si, sig, (int)getpid(), (unsigned)getuid());
+        if (tries % 5 == 0 && syscall(SYS_rt_tgsigqueueinfo, getpid(), main_tid, sig, &si) != 0)
             break;
         sleep_ms(20);
         if (__atomic_load_n(&helper_state, __ATOMIC_ACQUIRE) == 2)
@@ -793,12 +782,7 @@ void mp_live_init(void)
             snap_every_ms = 0;
         next_snap_ms = snap_every_ms;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = wake_handler;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigfillset(&sa.sa_mask);
-    sigaction(WAKE_SIGNAL, &sa, NULL);
+    mp_signals_wake_init(WAKE_SIGNAL, wake_request);
     live_start();
 }
 

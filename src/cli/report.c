@@ -141,7 +141,11 @@ static void wake(long pid, const char *comm)
              "cannot be woken safely: %s. Start it with --report-thread=yes "
              "(or report_thread=yes in MEMPLUMBER_OPTIONS), or ask again once it allocates memory",
              pid, comm, why);
-    syscall(SYS_tgkill, (pid_t)pid, (pid_t)tid, sig);
+    /* sigqueue'd with memplumber's value: the process takes only this form as a wake request
+     * (a plain kill of the signal gets the program's disposition) */
+    siginfo_t si;
+    mp_live_wake_info(&si, sig, (int)getpid(), (unsigned)getuid());
+    syscall(SYS_rt_tgsigqueueinfo, (pid_t)pid, (pid_t)tid, sig, &si);
 }
 
 static void usage_die(const char *fmt, const char *arg)
@@ -316,7 +320,9 @@ int mp_report_command(int argc, char **argv)
     if (connect(s, (struct sockaddr *)&addr, alen) != 0)
         fail("process %ld (%s) has libmemplumber.so loaded but does not answer: no memplumber "
              "rendezvous for it (%s). It may be another user's, run in another network namespace, "
-             "have closed memplumber's descriptor, or use an older libmemplumber.so",
+             "have closed or replaced memplumber's descriptor, run under a descriptor limit "
+             "below 128 (memplumber then keeps no descriptor of its own), or use an older "
+             "libmemplumber.so",
              pid, comm, strerror(errno));
     struct ucred cr;
     socklen_t clen = sizeof cr;

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <signal.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -46,6 +47,21 @@ enum { MP_LIVE_OK = 0, MP_LIVE_FAILED = 1, MP_LIVE_REFUSED = 2, MP_LIVE_ACCEPTED
  * with its pid, that has a handler for it (SigCgt) and a thread that does not block it, and only
  * when the request was not taken up within half a second. */
 #define MP_LIVE_WAKE_SIGNAL (SIGRTMIN + 5 <= SIGRTMAX ? SIGRTMAX - 3 : SIGPWR)
+
+/* A wake request is sent with rt_tgsigqueueinfo (si_code SI_QUEUE) and this value: any other
+ * delivery of the signal (kill, raise, the program's own sigqueue) gets the program's
+ * disposition, the default action included. */
+#define MP_LIVE_WAKE_VALUE 0x656b61776c706dULL /* "mplwake" */
+
+static inline void mp_live_wake_info(siginfo_t *si, int sig, int pid, unsigned uid)
+{
+    memset(si, 0, sizeof *si);
+    si->si_signo = sig;
+    si->si_code = SI_QUEUE;
+    si->si_pid = pid;
+    si->si_uid = uid;
+    si->si_value.sival_ptr = (void *)(uintptr_t)MP_LIVE_WAKE_VALUE;
+}
 
 struct mp_live_reply {
     uint32_t magic;

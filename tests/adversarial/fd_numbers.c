@@ -1,5 +1,6 @@
 // The descriptors a program gets are the lowest free ones, and /proc/self/task lists only its
-// own threads: memplumber's descriptors sit at 900 and up, and it starts no thread of its own
+// own threads: memplumber's descriptors sit at the top of the
+// descriptor range, and it starts no thread of its own
 // in a program that has not asked for one (snapshots, report_thread).
 #define _GNU_SOURCE
 #include <dirent.h>

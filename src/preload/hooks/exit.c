@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "common/fmt.h"
+#include "common/live_proto.h"
 #include "common/lock.h"
 #include "preload/runtime/guard.h"
 #include "preload/hooks/real.h"
@@ -147,9 +148,33 @@ static int ignored_fault(int sig)
            prog_act[sig].sa_handler == SIG_IGN;
 }
 
+/* The wake signal (live.c, MP_LIVE_WAKE_SIGNAL): memplumber's handler stays installed under the
+ * program's SIG_DFL and under a handler of the program's (through prog_trampoline), so that
+ * memplumber keeps receiving its wake requests; every other delivery gets the program's
+ * disposition (the default action kills the process, after the exit report, as for the fatal
+ * signals above). A wake request is one memplumber sent (the watch thread, `memplumber report`):
+ * sigqueue'd (SI_QUEUE) with MP_LIVE_WAKE_VALUE by a process of this user or root. Under the
+ * program's SIG_IGN the signal is ignored for real, and no wake request can be taken. */
+static int wake_sig;
+static void (*wake_fn)(void);
+
+static int is_wake(int sig, const siginfo_t *si)
+{
+    if (!wake_sig || sig != wake_sig || !si || si->si_code != SI_QUEUE ||
+        (uintptr_t)si->si_value.sival_ptr != (uintptr_t)MP_LIVE_WAKE_VALUE)
+        return 0;
+    uid_t u = si->si_uid;
+    return u == 0 || u == getuid() || u == geteuid();
+}
+
 static void fatal_handler(int sig, siginfo_t *si, void *ucv)
 {
     int saved = errno;
+    if (is_wake(sig, si)) {
+        wake_fn();
+        errno = saved;
+        return;
+    }
     if (ignored_fault(sig) && (!si || si->si_code <= 0))
         return;
     fatal_report(sig, ucv);
@@ -187,6 +212,12 @@ static void prog_trampoline(int sig, siginfo_t *si, void *ucv)
 {
     if (sig <= 0 || sig >= NSIG_MP)
         return;
+    if (is_wake(sig, si)) {
+        int saved = errno;
+        wake_fn();
+        errno = saved;
+        return;
+    }
     struct sigaction a = prog_act[sig];
     if (a.sa_flags & SA_RESETHAND) {
         /* lock-free: a handler may interrupt the holder of sig_lock */
@@ -210,7 +241,7 @@ static void prog_trampoline(int sig, siginfo_t *si, void *ucv)
 /* Install the program's handler act for sig: through prog_trampoline when it needs it. */
 static int install_program_handler(int sig, const struct sigaction *act)
 {
-    if (!(act->sa_flags & SA_RESETHAND) && sig != SIGABRT) {
+    if (!(act->sa_flags & SA_RESETHAND) && sig != SIGABRT && sig != wake_sig) {
         wrapped[sig] = 0;
         return real_sigaction()(sig, act, NULL);
     }
@@ -241,6 +272,46 @@ void mp_signals_init(void)
         else if (cur.sa_handler != SIG_IGN)
             install_program_handler(sig, &cur); /* set before us (a preloaded library's) */
     }
+}
+
+void mp_signals_wake_init(int sig, void (*fn)(void))
+{
+    if (!real_sigaction() || sig <= 0 || sig >= NSIG_MP || sig == (int)mp_opt.report_signal)
+        return;
+    mp_mutex_lock(&sig_lock);
+    if (!managed[sig]) {
+        struct sigaction cur;
+        if (real_sigaction()(sig, NULL, &cur)) {
+            mp_mutex_unlock(&sig_lock);
+            return;
+        }
+        prog_act[sig] = cur;
+        managed[sig] = 1;
+    }
+    wake_fn = fn;
+    __atomic_store_n(&wake_sig, sig, __ATOMIC_RELEASE);
+    if (prog_act[sig].sa_handler == SIG_DFL) {
+        if (!ours[sig])
+            install_ours(sig);
+    } else if (prog_act[sig].sa_handler != SIG_IGN && !wrapped[sig]) {
+        install_program_handler(sig, &prog_act[sig]); /* set before us: now through the trampoline */
+    }
+    mp_mutex_unlock(&sig_lock);
+}
+
+int mp_signals_wake_ready(void)
+{
+    int sig = __atomic_load_n(&wake_sig, __ATOMIC_ACQUIRE);
+    /* what the kernel has installed (raw: called on the watch thread) */
+    struct {
+        void *handler;
+        unsigned long flags;
+        void *restorer;
+        uint64_t mask;
+    } cur;
+    if (!sig || syscall(SYS_rt_sigaction, sig, NULL, &cur, 8) != 0)
+        return 0;
+    return cur.handler == (void *)fatal_handler || cur.handler == (void *)prog_trampoline;
 }
 
 void mp_signals_hand_back(void)

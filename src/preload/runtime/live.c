@@ -31,6 +31,7 @@
 #include "common/live_proto.h"
 #include "common/lock.h"
 #include "preload/runtime/guard.h"
+#include "preload/runtime/outfd.h"
 #include "preload/record/heap.h"
 #include "preload/hooks/real.h"
 #include "preload/runtime/report_entry.h"
@@ -203,31 +204,70 @@ void mp_live_fill_report(struct mp_report_input *in)
 /* ---- the report thread ---- */
 
 static int helper_pipe[2] = {-1, -1};
+/* glibc's count of running threads (GLIBC_PRIVATE, glibc 2.34 and later): the last thread to
+ * end while it is above zero does not call exit(0). The report thread is taken out of it. */
+static unsigned int *nptl_nthreads;
 static int listen_fd = -1; /* the rendezvous, listening (non-blocking) */
 static int helper_state; /* 0 none, 1 starting, 2 running */
 static int watch_state;  /* 0 none, 1 started */
 
-/* fd moved to 900 or above: far from the descriptors the program uses (programs expect the
- * lowest free one from open, and some close 3..N). */
-static int high_fd(int fd)
+/* memplumber's descriptors here (the rendezvous, the report thread's pipe) sit at the top of the
+ * descriptor range (outfd.h), far from the numbers the program gets, and each is recorded with
+ * its identity: a program may still put a file of its own at that number (dup2, bash's
+ * `exec N>file`), after closing ours or not. Before every poll, accept, write or close the number
+ * must still hold memplumber's file; if not, memplumber forgets it and never touches the
+ * number again (the program's descriptor). */
+static struct mp_fdid listen_id = {.fd = -1}, pipe_id[2] = {{.fd = -1}, {.fd = -1}};
+
+/* Is the recorded descriptor still memplumber's? Forgets it if not. Only fstat: runs on the
+ * watch thread too. */
+static int still_ours(struct mp_fdid *id)
 {
-    if (fd < 0 || fd >= 900)
-        return fd;
-    int hi = fcntl(fd, F_DUPFD_CLOEXEC, 900);
-    if (hi < 0)
-        return fd;
-    close(fd);
-    return hi;
+    if (id->fd < 0)
+        return 0;
+    if (mp_outfd_same(id))
+        return 1;
+    id->fd = -1;
+    return 0;
 }
 
-/* The report thread's pipe, far from the program's descriptors too. */
+/* The rendezvous descriptor if it is still ours, else -1 (and forgotten). */
+static int our_listen_fd(void)
+{
+    int lfd = __atomic_load_n(&listen_fd, __ATOMIC_ACQUIRE);
+    if (lfd < 0)
+        return -1;
+    if (!still_ours(&listen_id)) {
+        __atomic_store_n(&listen_fd, -1, __ATOMIC_RELEASE);
+        return -1;
+    }
+    return lfd;
+}
+
+static void forget_listen(void)
+{
+    __atomic_store_n(&listen_fd, -1, __ATOMIC_RELEASE);
+}
+
+/* The report thread's pipe at the top of the range, or none. */
 static int make_helper_pipe(void)
 {
     int p[2];
     if (pipe2(p, O_CLOEXEC))
         return -1;
-    helper_pipe[0] = high_fd(p[0]);
-    helper_pipe[1] = high_fd(p[1]);
+    int r = mp_outfd_place_high(p[0]);
+    int w = mp_outfd_place_high(p[1]);
+    if (r < 0 || w < 0) {
+        if (r >= 0)
+            close(r);
+        if (w >= 0)
+            close(w);
+        return -1;
+    }
+    helper_pipe[0] = r;
+    helper_pipe[1] = w;
+    mp_outfd_record(&pipe_id[0], r, NULL);
+    mp_outfd_record(&pipe_id[1], w, NULL);
     return 0;
 }
 
@@ -235,6 +275,15 @@ int mp_live_in_create;
 
 static void serve(int conn);
 static int take_request(void);
+
+/* The report thread never ends: glibc does not count it among the running threads (see
+ * start_helper), so its end would be counted as one of the program's. With nothing left to
+ * serve it sleeps (every signal blocked) until the process ends. */
+__attribute__((noreturn)) static void park(void)
+{
+    for (;;)
+        syscall(SYS_pause);
+}
 
 /* The report thread: serves the requests the watch thread hands over (pipe) and those it
  * accepts itself at the rendezvous (when no watch thread runs). */
@@ -247,15 +296,18 @@ static void *helper_main(void *arg)
     __atomic_store_n(&mp_threads_hidden_tid[1], (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
     syscall(SYS_futex, &mp_threads_hidden_tid[1], FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
     for (;;) {
-        int lfd = __atomic_load_n(&listen_fd, __ATOMIC_RELAXED);
-        struct pollfd pfd[2] = {{helper_pipe[0], POLLIN, 0}, {lfd, POLLIN, 0}};
-        int n = poll(pfd, lfd >= 0 ? 2 : 1, -1);
+        int lfd = our_listen_fd();
+        int pfd0 = still_ours(&pipe_id[0]) ? helper_pipe[0] : -1;
+        if (lfd < 0 && pfd0 < 0)
+            park();
+        struct pollfd pfd[2] = {{pfd0, POLLIN, 0}, {lfd, POLLIN, 0}};
+        int n = poll(pfd, 2, -1); /* a negative descriptor is left out */
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            return NULL;
+            park();
         if (lfd >= 0 && (pfd[1].revents & (POLLNVAL | POLLERR | POLLHUP)))
-            __atomic_store_n(&listen_fd, -1, __ATOMIC_RELAXED);
+            forget_listen();
         else if (lfd >= 0 && (pfd[1].revents & POLLIN)) {
             int conn = take_request();
             if (conn >= 0) {
@@ -263,17 +315,23 @@ static void *helper_main(void *arg)
                 close(conn);
             }
         }
+        if (pfd0 < 0)
+            continue;
         if (pfd[0].revents & POLLIN) {
             int fd;
-            ssize_t r = read(helper_pipe[0], &fd, sizeof fd);
+            if (!still_ours(&pipe_id[0]))
+                continue;
+            ssize_t r = read(pfd0, &fd, sizeof fd);
             if (r < 0 && errno == EINTR)
                 continue;
-            if (r != (ssize_t)sizeof fd)
-                return NULL;
+            if (r != (ssize_t)sizeof fd) {
+                pipe_id[0].fd = -1;
+                continue;
+            }
             serve(fd);
             close(fd);
         } else if (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL))
-            return NULL;
+            pipe_id[0].fd = -1;
     }
     return NULL;
 }
@@ -315,6 +373,13 @@ static void start_helper(void)
         rc = mp_real_pthread_create(&t, &a, helper_main, NULL);
     }
     pthread_attr_destroy(&a);
+    /* glibc counts the thread as running, and calls exit(0) only when the last counted thread
+     * ends: with it counted, a program whose main thread calls pthread_exit would never end
+     * after its last thread did (native: exit(0) on that thread, which also writes the exit
+     * report). Taken out of the count, the process ends exactly as it does natively; the
+     * thread blocks every signal, so it never takes a process-directed one either. */
+    if (rc == 0 && nptl_nthreads)
+        __atomic_sub_fetch(nptl_nthreads, 1, __ATOMIC_ACQ_REL);
     /* Wait until the thread has published its tid: until then it is listed in /proc/self/task
      * like one of the program's threads, and an exit in that window would count it as one
      * (no __libc_freeres, the joined threads' DTVs then reported possibly lost). It blocks its
@@ -337,20 +402,13 @@ void mp_live_thread_created(void)
  * report thread started (a real-time signal next to the scan's stop signal). */
 #define WAKE_SIGNAL MP_LIVE_WAKE_SIGNAL
 
-static void wake_handler(int sig, siginfo_t *si, void *uc)
+/* A wake request (exit.c identifies it: sent by memplumber, see MP_LIVE_WAKE_VALUE), in a signal
+ * handler: start the report thread, only where starting a thread is safe: not inside the
+ * allocator, memplumber or pthread_create (the sender asks again). */
+static void wake_request(void)
 {
-    (void)sig;
-    (void)uc;
-    int saved = errno;
-    /* Only the watch thread's request counts, and only where starting a thread is safe: not
-     * inside the allocator, memplumber or pthread_create (the watch thread asks again). */
-    /* `memplumber report` (another process, after checking this is memplumber's handler's
-     * signal) wakes an idle program that has no report thread yet the same way. */
-    if (si && (si->si_code == SI_TKILL || si->si_code == SI_USER) &&
-        (si->si_code == SI_USER || si->si_pid == getpid()) && mp_tls.state == MP_IN_PROGRAM &&
-        !__atomic_load_n(&mp_live_in_create, __ATOMIC_ACQUIRE))
+    if (mp_tls.state == MP_IN_PROGRAM && !__atomic_load_n(&mp_live_in_create, __ATOMIC_ACQUIRE))
         start_helper();
-    errno = saved;
 }
 
 /* Serve one request on the report thread. */
@@ -487,16 +545,10 @@ static int ensure_helper(int conn)
     if (__atomic_load_n(&helper_state, __ATOMIC_ACQUIRE) == 2)
         return 0;
     int sig = WAKE_SIGNAL;
-    struct {
-        void *handler;
-        unsigned long flags;
-        void *restorer;
-        uint64_t mask;
-    } cur;
-    if (syscall(SYS_rt_sigaction, sig, NULL, &cur, 8) != 0 || cur.handler != (void *)wake_handler) {
-        refuse(conn, "the program installed its own handler for signal %d, which memplumber needs "
-                     "to start its report thread in a single-threaded process (pid %d); start it "
-                     "with --report-thread=yes",
+    if (!mp_signals_wake_ready()) {
+        refuse(conn, "the program ignores signal %d, which memplumber needs to start its report "
+                     "thread in a single-threaded process (pid %d); start it with "
+                     "--report-thread=yes",
                sig, (int)getpid());
         return -1;
     }
@@ -509,7 +561,9 @@ static int ensure_helper(int conn)
     }
     /* Ask, and ask again while the main thread is somewhere a thread cannot be started from. */
     for (int tries = 0; tries < 100; tries++) {
-        if (tries % 5 == 0 && syscall(SYS_tgkill, getpid(), main_tid, sig) != 0)
+        siginfo_t si;
+        mp_live_wake_info(&si, sig, (int)getpid(), (unsigned)getuid());
+        if (tries % 5 == 0 && syscall(SYS_rt_tgsigqueueinfo, getpid(), main_tid, sig, &si) != 0)
             break;
         sleep_ms(20);
         if (__atomic_load_n(&helper_state, __ATOMIC_ACQUIRE) == 2)
@@ -526,12 +580,15 @@ static int ensure_helper(int conn)
  * runs on the watch thread too. */
 static int take_request(void)
 {
-    int lfd = __atomic_load_n(&listen_fd, __ATOMIC_RELAXED);
+    int lfd = our_listen_fd();
     if (lfd < 0)
         return -1;
     int conn = (int)syscall(SYS_accept4, lfd, NULL, NULL, SOCK_CLOEXEC);
-    if (conn < 0)
+    if (conn < 0) {
+        if (errno == ENOTSOCK || errno == EINVAL || errno == EBADF || errno == EOPNOTSUPP)
+            forget_listen(); /* not (or no longer) a listening socket: stop polling it */
         return -1;
+    }
     struct ucred cr;
     socklen_t len = sizeof cr;
     if (syscall(SYS_getsockopt, conn, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 ||
@@ -554,7 +611,8 @@ static void accept_one(void)
     int conn = take_request();
     if (conn < 0)
         return;
-    if (ensure_helper(conn) || syscall(SYS_write, helper_pipe[1], &conn, sizeof conn) != sizeof conn)
+    if (ensure_helper(conn) || !still_ours(&pipe_id[1]) ||
+        syscall(SYS_write, helper_pipe[1], &conn, sizeof conn) != sizeof conn)
         syscall(SYS_close, conn);
 }
 
@@ -572,12 +630,13 @@ static int watch_main(void *arg)
             if ((long)(next_snap_ms - now) < wait)
                 wait = (long)(next_snap_ms - now);
         }
-        struct pollfd pfd = {listen_fd, POLLIN, 0};
+        int lfd = our_listen_fd();
+        struct pollfd pfd = {lfd, POLLIN, 0};
         struct timespec ts = {wait / 1000, wait % 1000 * 1000000L};
-        long r = syscall(SYS_ppoll, &pfd, listen_fd >= 0 ? 1 : 0, &ts, NULL, 8);
+        long r = syscall(SYS_ppoll, &pfd, lfd >= 0 ? 1 : 0, &ts, NULL, 8);
         mp_live_clock_now();
         if (r > 0 && (pfd.revents & (POLLNVAL | POLLERR | POLLHUP)))
-            listen_fd = -1; /* the program closed our descriptor: no more requests */
+            forget_listen(); /* the program closed our descriptor: no more requests */
         else if (r > 0 && (pfd.revents & POLLIN))
             accept_one();
     }
@@ -622,14 +681,20 @@ static void open_rendezvous(void)
 {
     struct sockaddr_un a;
     socklen_t len = mp_live_addr(&a, my_uid, (int)getpid());
-    int fd = high_fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    /* At the top of the descriptor range; under a low descriptor limit none at all (the
+     * command then says the process does not answer). */
+    int fd = mp_outfd_place_high(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (fd < 0)
         return;
     if (bind(fd, (struct sockaddr *)&a, len) || listen(fd, 8)) {
         close(fd);
         return;
     }
-    listen_fd = fd;
+    mp_outfd_record(&listen_id, fd, NULL);
+    if (listen_id.fd >= 0)
+        listen_fd = fd;
+    else
+        close(fd);
 }
 
 static void live_start(void)
@@ -657,8 +722,14 @@ void mp_live_poll(void)
     if (lfd < 0 || __atomic_load_n(&helper_state, __ATOMIC_ACQUIRE))
         return;
     struct pollfd pfd = {lfd, POLLIN, 0};
-    if (syscall(SYS_poll, &pfd, 1, 0) == 1 && (pfd.revents & POLLIN))
-        start_helper();
+    /* The identity is checked only when the number shows something (a poll costs no more than
+     * before): polling a descriptor of the program's reads nothing from it. */
+    if (syscall(SYS_poll, &pfd, 1, 0) == 1 && our_listen_fd() >= 0) {
+        if (pfd.revents & (POLLNVAL | POLLERR | POLLHUP))
+            forget_listen();
+        else if (pfd.revents & POLLIN)
+            start_helper();
+    }
 }
 
 /* A poll costs two system calls (the clock, then poll on the rendezvous): a few microseconds
@@ -678,6 +749,7 @@ static void find_libc_clock(void)
     if (!h)
         return;
     libc_clock = (clock_fn)dlsym(h, "clock_gettime");
+    nptl_nthreads = (unsigned int *)dlsym(h, "__nptl_nthreads");
     dlclose(h);
 }
 
@@ -710,12 +782,7 @@ void mp_live_init(void)
             snap_every_ms = 0;
         next_snap_ms = snap_every_ms;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = wake_handler;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigfillset(&sa.sa_mask);
-    sigaction(WAKE_SIGNAL, &sa, NULL);
+    mp_signals_wake_init(WAKE_SIGNAL, wake_request);
     live_start();
 }
 
@@ -729,13 +796,17 @@ void mp_live_child_after_fork(void)
     helper_state = 0;
     watch_state = 0;
     mp_live_in_create = 0;
-    if (listen_fd >= 0)
+    /* Closed only if the numbers still hold memplumber's files: the program may have put its
+     * own there (its descriptor, which the child uses). */
+    if (listen_fd >= 0 && still_ours(&listen_id))
         close(listen_fd);
     listen_fd = -1;
-    if (helper_pipe[0] >= 0) {
-        close(helper_pipe[0]);
-        close(helper_pipe[1]);
-        helper_pipe[0] = helper_pipe[1] = -1;
+    listen_id.fd = -1;
+    for (int i = 0; i < 2; i++) {
+        if (helper_pipe[i] >= 0 && still_ours(&pipe_id[i]))
+            close(helper_pipe[i]);
+        helper_pipe[i] = -1;
+        pipe_id[i].fd = -1;
     }
     mp_report_child_after_fork();
     live_start();

@@ -17,11 +17,15 @@
  *  - the report thread, a real pthread that writes the reports asked for. Started together with
  *    the watch thread by mp_live_poll, when the program creates its first thread (it is
  *    multi-threaded then anyway), at start-up with report_thread=yes, or, when the watch thread
- *    runs for snapshots, on the first request: the watch thread sends the main thread a signal
- *    whose handler starts it (only when the handler is still memplumber's and the main thread
- *    does not block it; otherwise the request is refused with the reason).
- * The rendezvous socket (and the report thread's pipe) sit at descriptors 900 and up, so the
- * program's own open() calls get the numbers they get natively. */
+ *    runs for snapshots, on the first request: the watch thread sends the main thread a wake
+ *    request (the wake signal, sigqueue'd with MP_LIVE_WAKE_VALUE; exit.c tells it from the
+ *    program's own deliveries of that signal) whose handler starts it (only when the handler is
+ *    still memplumber's and the main thread does not block it; otherwise the request is refused
+ *    with the reason). The report thread is taken out of glibc's thread count and never ends:
+ *    it never keeps the process alive after the program's last thread.
+ * The rendezvous socket (and the report thread's pipe) sit at the top of the descriptor range
+ * (outfd.h), so the program's own open() calls get the numbers they get natively; each is
+ * checked to still be memplumber's file before it is polled, accepted from, written or closed. */
 #ifndef MP_LIVE_H
 #define MP_LIVE_H
 

@@ -39,23 +39,54 @@ int mp_outfd_same(const struct mp_fdid *id)
     return st.st_dev == id->dev && st.st_ino == id->ino && (st.st_mode & S_IFMT) == id->type;
 }
 
-static int high_fd_base(void)
+/* The top of the numbers memplumber places its descriptors at: the soft limit, at most 1024
+ * (the kernel's table grows to the highest number used, and select() takes numbers below
+ * 1024); 0 when the limit is below MP_OUTFD_MIN_LIMIT. */
+static int fd_top(void)
 {
-    /* At most 1024: the kernel's table grows to the highest number used. */
     struct rlimit rl;
-    long hi = 1024;
-    if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY && (long)rl.rlim_cur < hi)
-        hi = (long)rl.rlim_cur;
-    return hi - 16 > 3 ? (int)(hi - 16) : 3;
+    long top = 1024;
+    if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY && (long)rl.rlim_cur < top)
+        top = (long)rl.rlim_cur;
+    return top >= MP_OUTFD_MIN_LIMIT ? (int)top : 0;
+}
+
+/* fd moved to the highest free number from top-1 down (F_DUPFD never replaces an open
+ * descriptor: it takes the lowest free one at or above its argument); -1 when there is none
+ * (fd left as it is). */
+static int to_top(int fd)
+{
+    int top = fd_top();
+    for (int n = top - 1; top && n >= top - MP_OUTFD_SPAN; n--) {
+        if (fd >= n)
+            return fd;
+        int high = fcntl(fd, F_DUPFD_CLOEXEC, n);
+        if (high == n) {
+            syscall(SYS_close, fd);
+            return high;
+        }
+        if (high >= 0) /* n is taken, and the limit is above top: one lower */
+            syscall(SYS_close, high);
+    }
+    return -1;
+}
+
+int mp_outfd_place_high(int fd)
+{
+    if (fd < 0)
+        return -1;
+    int high = to_top(fd);
+    if (high < 0)
+        syscall(SYS_close, fd);
+    return high;
 }
 
 int mp_outfd_move_high(int fd)
 {
-    int high = fcntl(fd, F_DUPFD_CLOEXEC, high_fd_base());
-    if (high < 0)
+    if (fd < 0)
         return fd;
-    syscall(SYS_close, fd);
-    return high;
+    int high = to_top(fd);
+    return high < 0 ? fd : high;
 }
 
 void mp_outfd_init(void)
@@ -72,11 +103,10 @@ void mp_outfd_init(void)
         return;
     if (stderr_orig.type != S_IFCHR && stderr_orig.type != S_IFREG)
         stderr_orig.path[0] = 0;
-    /* Near the descriptor limit, where programs allocating descriptors lowest-first do not
-     * reach. */
-    int fd = fcntl(2, F_DUPFD_CLOEXEC, high_fd_base() + 8);
-    if (fd < 0)
-        fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+    /* At the top of the descriptor range, where programs allocating descriptors lowest-first
+     * do not reach; under a limit too low for that, no copy at all (fd 2 is used while it is
+     * still the same file, see mp_err_fd): a low number is the program's to have. */
+    int fd = mp_outfd_place_high(fcntl(2, F_DUPFD_CLOEXEC, 3));
     mp_outfd_record(&stderr_copy, fd, stderr_orig.path);
 }
 
@@ -105,7 +135,9 @@ int mp_err_fd(void)
         syscall(SYS_close, fd);
         return -1;
     }
-    fd = mp_outfd_move_high(fd);
+    fd = mp_outfd_place_high(fd);
+    if (fd < 0)
+        return -1;
     fcntl(fd, F_SETFL, O_APPEND);
     mp_outfd_record(&stderr_reopened, fd, stderr_orig.path);
     return fd;

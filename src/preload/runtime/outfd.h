@@ -28,9 +28,21 @@ int mp_outfd_same(const struct mp_fdid *id);
 /* Record fd (just opened by memplumber, with the name it was opened by, or NULL). */
 void mp_outfd_record(struct mp_fdid *id, int fd, const char *path);
 
-/* Move a descriptor memplumber opened to a number near the descriptor limit (where the
- * program's lowest-first numbers do not reach); returns the new number (fd itself if it cannot
- * be moved). */
+/* memplumber's descriptors sit at the top of the descriptor range: the highest free numbers
+ * below the soft RLIMIT_NOFILE (at most 1024), within MP_OUTFD_SPAN of it, where the program's
+ * lowest-first numbers do not reach. Under a soft limit below MP_OUTFD_MIN_LIMIT memplumber
+ * keeps no descriptor of its own while the program runs (every number is the program's): no
+ * rendezvous for `memplumber report`, no copy of stderr, no kept /proc/self/maps. */
+#define MP_OUTFD_MIN_LIMIT 128
+#define MP_OUTFD_SPAN 16
+
+/* Move a descriptor memplumber opened to the top of the range; returns the new number, or -1
+ * (fd closed) when there is no room there (or the limit is below MP_OUTFD_MIN_LIMIT). For
+ * descriptors memplumber keeps open while the program runs. */
+int mp_outfd_place_high(int fd);
+
+/* The same for a descriptor used for a moment (a report file): fd itself when it cannot be
+ * moved. */
 int mp_outfd_move_high(int fd);
 
 /* A descriptor that still reaches the stderr the program started with, or -1 when none does

@@ -212,15 +212,7 @@ static void keep_maps_fd(void)
     if (fd < 0 && mp_maps_kept_fd() >= 0)
         return;
     maps_fd_pid = mp_runtime_pid;
-    if (fd >= 0) {
-        const int high = mp_outfd_move_high(fd);
-        if (high == fd) {
-            syscall(SYS_close, fd);
-            fd = -1;
-        } else {
-            fd = high;
-        }
-    }
+    fd = mp_outfd_place_high(fd);
     mp_maps_keep_fd(fd);
 }
 
@@ -801,10 +793,30 @@ static void thread_numbers_child_after_fork(void)
 
 /* ---- fork ---- */
 
+/* Between fork_prepare and fork_parent/fork_child this thread holds every table lock. A signal
+ * whose handler reports (a fatal signal: memplumber's handler writes the final report) arriving
+ * in that window would wait for those locks forever: a child that signals its parent at once
+ * (kill(getppid(), SIGTERM)) hung it about one time in ten, the parent still inside fork. So
+ * the thread blocks every signal for the window; what arrives is delivered microseconds later,
+ * when fork_parent (or fork_child) puts the program's mask back, before fork returns. */
+static __thread uint64_t fork_saved_mask __attribute__((tls_model("initial-exec")));
+static __thread int fork_masked __attribute__((tls_model("initial-exec")));
+
+static void fork_mask_restore(void)
+{
+    if (!fork_masked)
+        return;
+    fork_masked = 0;
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &fork_saved_mask, NULL, sizeof fork_saved_mask);
+}
+
 static void fork_prepare(void)
 {
     if (mp_runtime_phase < MP_PHASE_TRACKING)
         return;
+    uint64_t all = ~(uint64_t)0;
+    if (syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, &fork_saved_mask, sizeof all) == 0)
+        fork_masked = 1;
     mp_depot_lock();
     mp_report_errors_lock();
     mp_heap_lock_all();
@@ -817,6 +829,7 @@ static void fork_parent(void)
     mp_heap_unlock_all();
     mp_report_errors_unlock();
     mp_depot_unlock();
+    fork_mask_restore();
 }
 
 static void fork_child(void)
@@ -834,6 +847,7 @@ static void fork_child(void)
     mp_depot_child_after_fork();
     mp_unwind_child_after_fork();
     mp_live_child_after_fork();
+    fork_mask_restore();
 }
 
 /* ---- confinement ---- */

@@ -105,6 +105,11 @@ void mp_signals_before_exec(void);
 /* A seccomp filter is coming (mp_runtime_before_seccomp): the fatal signals memplumber handles go
  * back to the program's dispositions, and its later sigaction calls go straight through. */
 void mp_signals_hand_back(void);
+/* The wake signal (live.c): fn is called for each wake request memplumber sent (in a signal
+ * handler); the program's sigaction sees and sets its own disposition of the signal. */
+void mp_signals_wake_init(int sig, void (*fn)(void));
+/* 1 while a wake request would reach fn (the program has not set SIG_IGN, no seccomp hand-back). */
+int mp_signals_wake_ready(void);
 void mp_signals_after_exec_failed(void);
 void mp_exits_resolve(void);
 int mp_exit_roots(struct mp_report_roots *out);

@@ -51,6 +51,8 @@ static int fd_top(void)
     return top >= MP_OUTFD_MIN_LIMIT ? (int)top : 0;
 }
 
+int mp_outfd_can_keep(void) { return fd_top() != 0; }
+
 /* fd moved to the highest free number from top-1 down (F_DUPFD never replaces an open
  * descriptor: it takes the lowest free one at or above its argument); -1 when there is none
  * (fd left as it is). */

@@ -36,6 +36,10 @@ void mp_outfd_record(struct mp_fdid *id, int fd, const char *path);
 #define MP_OUTFD_MIN_LIMIT 128
 #define MP_OUTFD_SPAN 16
 
+/* Whether the descriptor limit leaves room for memplumber to keep a descriptor open at the
+ * top of the range (else it keeps none: the low numbers are the program's). */
+int mp_outfd_can_keep(void);
+
 /* Move a descriptor memplumber opened to the top of the range; returns the new number, or -1
  * (fd closed) when there is no room there (or the limit is below MP_OUTFD_MIN_LIMIT). For
  * descriptors memplumber keeps open while the program runs. */

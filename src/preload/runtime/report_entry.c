@@ -441,6 +441,19 @@ static int text_fd(void)
     return log_id.fd;
 }
 
+void mp_report_open_log_early(void)
+{
+    /* As valgrind opens its log file at start: a child the program forks inherits it and adds
+     * its report after its parent's text, in the same file (CTest reads only the file it named),
+     * instead of FILE.PID; and the file is truncated once, before anything is written to it. A
+     * name with %p is each process's own, and a descriptor limit with no room at the top would
+     * give the file one of the program's low numbers: then it is opened at first use. */
+    if (!mp_opt.log_file[0] || silenced || !is_root_process() || strstr(mp_opt.log_file, "%p") ||
+        !mp_outfd_can_keep())
+        return;
+    (void)text_fd();
+}
+
 /* Writing reports never raises SIGPIPE or SIGXFSZ in the program (stderr on a pipe whose reader
  * is gone, a file size limit): both are blocked in the writing thread, and those the writes
  * raised are taken off before unblocking. A failed write is memplumber's problem. */

@@ -18,6 +18,8 @@ void mp_report_read_env(void);
  * user started, if its exec path or an argument matches, go silent and stop following exec
  * (the caller then takes the library out of LD_PRELOAD). */
 int mp_report_apply_skip(int argc, char *const *argv); /* 1 if skipped */
+/* At start-up, after mp_report_apply_skip: open the log file now (see report_entry.c). */
+void mp_report_open_log_early(void);
 
 /* From now on this process writes no report and no error message (--child-silent-after-fork,
  * skipped children). */

@@ -351,6 +351,8 @@ __attribute__((constructor)) static void mp_constructor(int argc, char **argv, c
     mp_runtime_ensure();
     if (mp_report_apply_skip(argc, argv))
         step_follow_exec();
+    else if (mp_runtime_phase == MP_PHASE_TRACKING)
+        mp_report_open_log_early();
 }
 
 /* ---- stacks ---- */

@@ -176,5 +176,21 @@ fi
 "$M" --xml-file="$T/no.xml" true 2>"$T/e"
 [ -e "$T/no.xml" ] && { echo "FAIL: --xml-file without --xml=yes wrote XML"; fail=1; }
 grep -q "has no effect without --xml=yes" "$T/e" || { echo "FAIL: no note for --xml-file without --xml=yes"; fail=1; }
+# XML mode with valgrind's defaults: no text on stderr (IDEs show stderr as the program's own
+# output), and the loss records of valgrind's default kinds only (definite, possible): XML readers
+# count every <error>. An explicit --log-file still gets the text; --show-leak-kinds still decides.
+"$M" --xml=yes --xml-file="$T/def.xml" "$T/prog" 2>"$T/def.err"
+grep -q "==[0-9]*==" "$T/def.err" && { echo "FAIL: --xml=yes: text report on stderr:"; head -5 "$T/def.err"; fail=1; }
+kinds() { python3 -c 'import sys, xml.etree.ElementTree as ET; print(" ".join(sorted(e.findtext("kind") for e in ET.parse(sys.argv[1]).getroot().findall("error"))))' "$1"; }
+mk=$(kinds "$T/def.xml")
+case " $mk " in *Leak_IndirectlyLost*|*Leak_StillReachable*) echo "FAIL: --xml=yes by default lists kinds valgrind does not: $mk"; fail=1 ;; esac
+case " $mk " in *Leak_DefinitelyLost*) ;; *) echo "FAIL: --xml=yes by default: no definitely lost record: $mk"; fail=1 ;; esac
+if command -v valgrind >/dev/null; then
+    valgrind --xml=yes --xml-file="$T/def.vg.xml" "$T/prog" >/dev/null 2>&1
+    vk=$(kinds "$T/def.vg.xml")
+    [ "$mk" = "$vk" ] || { echo "FAIL: --xml=yes defaults: memplumber's kinds '$mk', valgrind's '$vk'"; fail=1; }
+fi
+"$M" --xml=yes --xml-file="$T/log.xml" --log-file="$T/x.log" "$T/prog" 2>/dev/null
+grep -q "definitely lost" "$T/x.log" || { echo "FAIL: --xml=yes --log-file: no text in the log file"; fail=1; }
 [ $fail = 0 ] && echo "ok: $(wc -l <"$T/mp.xml.txt") errors read the same as valgrind's"
 exit $fail

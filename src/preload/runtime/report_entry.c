@@ -144,6 +144,13 @@ static struct mp_fdid user_log_fd = {.fd = -1};
  * them). valgrind, which does not follow exec by default, writes nothing there either. */
 static int stderr_foreign;
 
+/* --xml=yes (an XML file or descriptor): as valgrind in XML mode, the text report and the heap
+ * errors go only to a log file or descriptor given explicitly, not to stderr (an IDE that reads
+ * the XML shows the program's stderr as the program's output), and the loss records shown are
+ * valgrind's default kinds, definite and possible, unless show_leak_kinds was given (XML readers
+ * count every <error>, Leak_IndirectlyLost ones included). */
+static int xml_mode(void) { return mp_opt.xml_file[0] || mp_opt.xml_fd; }
+
 static int stderr_is_users(const char *id)
 {
     struct stat st;
@@ -375,7 +382,9 @@ static void fill_common(struct mp_report_input *in, const char *reason)
     in->argv = mp_saved_argv;
     in->reason = reason;
     in->opt.text_fd = 2;
-    in->opt.show_kinds = mp_opt.show_leak_kinds;
+    in->opt.show_kinds = xml_mode() && !MP_OPT_GIVEN(&mp_opt, show_leak_kinds)
+                             ? (1u << MP_LEAK_DEFINITE) | (1u << MP_LEAK_POSSIBLE)
+                             : mp_opt.show_leak_kinds;
     in->opt.leak_check = leak_check_level();
     in->opt.leak_errors = leak_records_are_errors();
     in->opt.text_prefix_pid = 1;
@@ -411,7 +420,7 @@ static int text_fd(void)
     if (!mp_opt.log_file[0] || log_failed) {
         if (mp_opt.log_fd != 2 && user_log_fd.fd >= 0 && mp_outfd_same(&user_log_fd))
             return user_log_fd.fd;
-        return stderr_foreign && mp_opt.log_fd == 2 ? -1 : mp_err_fd();
+        return (stderr_foreign || xml_mode()) && mp_opt.log_fd == 2 ? -1 : mp_err_fd();
     }
     if (log_id.fd >= 0 && mp_outfd_same(&log_id))
         return log_id.fd;
@@ -1450,8 +1459,9 @@ static void stage_render(struct report_run *run)
             run->rc = lib_write(in);
         else
             run->result.valid = 0;
-    } else if (in->opt.text_fd < 0 && !any_file(run)) {
-        /* The program closed stderr and reused its number, and there is no report file. */
+    } else if (in->opt.text_fd < 0 && !any_file(run) && !run->xml[0] && in->opt.xml_fd < 0) {
+        /* No text destination (the program closed stderr and reused its number; XML mode)
+         * and no report file. */
     } else if (!need_lib) {
         if (in->opt.text_fd >= 0)
             write_text_here(in->opt.text_fd, in, run->recs, NULL);

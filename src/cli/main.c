@@ -5,8 +5,9 @@
  * and the child's pid in MEMPLUMBER_ROOT_PID, and waits for it. While waiting it ignores
  * SIGINT/SIGQUIT (the terminal sends them to the whole process group, the program decides) and
  * forwards SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2. It exits with the program's status, or dies of
- * the signal that killed the program. The CLI is single-threaded, so the child may use malloc
- * and setenv between fork and exec. */
+ * the signal that killed the program. A program that links a sanitizer runtime runs without
+ * the library (target.c says why). The CLI is single-threaded, so the child may use malloc and
+ * setenv between fork and exec. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -89,7 +90,8 @@ static void die_of_signal(int sig)
 
 /* ---- running the program ---- */
 
-static int run(char **cmd)
+/* observed: set MEMPLUMBER_ROOT_PID (the library is in LD_PRELOAD). */
+static int run(char **cmd, int observed)
 {
     sigset_t block, oldmask;
     struct sigaction fw, ign, saved_fw[NFORWARDED], saved_ign[NIGNORED];
@@ -130,8 +132,10 @@ static int run(char **cmd)
         for (size_t k = 0; k < NIGNORED; k++)
             sigaction(ignored[k], &saved_ign[k], NULL);
         sigprocmask(SIG_SETMASK, &oldmask, NULL);
-        snprintf(buf, sizeof buf, "%d", (int)getpid());
-        setenv("MEMPLUMBER_ROOT_PID", buf, 1);
+        if (observed) {
+            snprintf(buf, sizeof buf, "%d", (int)getpid());
+            setenv("MEMPLUMBER_ROOT_PID", buf, 1);
+        }
         execvp(cmd[0], cmd);
         int e = errno;
         fprintf(stderr, "memplumber: error: cannot run '%s': %s\n", cmd[0], strerror(e));
@@ -183,7 +187,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "memplumber: error: cannot run '%s': %s\n", prog, strerror(err));
         return err == ENOENT ? 127 : 126;
     }
-    mp_target_warn_unobservable(path, prog);
+    if (mp_target_warn_unobservable(path, prog)) {
+        /* A sanitizer owns malloc: run the program as it is, environment untouched. */
+        free(path);
+        free(options);
+        free(a.set);
+        return run(argv + a.prog, 0);
+    }
     free(path);
 
     char *lib = mp_target_find_library();
@@ -205,5 +215,5 @@ int main(int argc, char **argv)
     free(options);
     free(a.set);
 
-    return run(argv + a.prog);
+    return run(argv + a.prog, 1);
 }

@@ -2,17 +2,20 @@
  *
  * Validates the options (args.c) and the program (target.c) before anything runs, then forks
  * and execs the program with libmemplumber.so in LD_PRELOAD, the options in MEMPLUMBER_OPTIONS
- * the child's pid in MEMPLUMBER_ROOT_PID and MEMPLUMBER_EXECED=0, and waits for it. While waiting it ignores
- * SIGINT/SIGQUIT (the terminal sends them to the whole process group, the program decides) and
- * forwards SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2. It exits with the program's status, or dies of
- * the signal that killed the program. The CLI is single-threaded, so the child may use malloc
- * and setenv between fork and exec. */
+ * and the child's pid in MEMPLUMBER_ROOT_PID (with MEMPLUMBER_EXECED=0 and MEMPLUMBER_STDERR_ID),
+ * and waits for it, passing on the signals sent to
+ * it (see "signals" below). It exits with the program's status, or dies of the signal that
+ * killed the program. A program that links a sanitizer runtime runs without the library
+ * (target.c says why). The CLI is single-threaded, so the child may use malloc and setenv
+ * between fork and exec. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -25,24 +28,104 @@
 #include "common/render_proto.h"
 #include "cli/target.h"
 
-/* ---- signals ---- */
-
-static const int forwarded[] = {SIGTERM, SIGHUP, SIGUSR1, SIGUSR2};
-static const int ignored[] = {SIGINT, SIGQUIT};
-#define NFORWARDED (sizeof forwarded / sizeof forwarded[0])
-#define NIGNORED (sizeof ignored / sizeof ignored[0])
+/* ---- signals ----
+ *
+ * While the program runs, the command takes over every signal that can be caught (all but
+ * SIGKILL, SIGSTOP, SIGCHLD and SIGCONT) and, when a process sent it (kill, sigqueue, tgkill),
+ * passes it on to the program, so that `kill -SIG` on the command's pid does what it does on
+ * the program run directly. Signals the kernel sends to the whole foreground process group
+ * (the terminal's Ctrl-C, Ctrl-\, Ctrl-Z, hangup, window size, background tty access) already
+ * reach the program, which is in that group: they are not passed on, or the program would get
+ * them twice. Stops are mirrored rather than forwarded: when the program stops, the command
+ * stops itself with the same signal so that the shell sees the job stopped, and when the
+ * command is continued it continues the program if nobody else did. */
 
 static volatile pid_t child_pid;
+static pid_t self_pid;
+
+/* Signals the kernel sends to a process group rather than to one process. */
+static int group_signal(int sig)
+{
+    return sig == SIGINT || sig == SIGQUIT || sig == SIGHUP || sig == SIGWINCH ||
+           sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU || sig == SIGIO || sig == SIGURG;
+}
+
+static struct sigaction saved[NSIG]; /* the dispositions the command started with */
+
+/* What sig would have done to the command had it not been caught, now (from a handler: the
+ * signal is blocked there): nothing if it was ignored, else its default action. */
+static void default_action(int sig)
+{
+    struct sigaction dfl;
+    sigset_t set;
+    if (saved[sig].sa_handler == SIG_IGN)
+        return;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(sig, &dfl, NULL);
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    raise(sig);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
 
 static void forward(int sig, siginfo_t *si, void *uc)
 {
     int saved = errno;
     (void)uc;
-    /* A terminal hangup (sent by the kernel) reaches the whole foreground process group, the
-     * program included: forwarding it would deliver it twice. */
-    if (child_pid > 0 && !(sig == SIGHUP && si && si->si_code == SI_KERNEL))
-        kill(child_pid, sig);
+    pid_t child = child_pid;
+    int sent = si->si_code == SI_USER || si->si_code == SI_QUEUE || si->si_code == SI_TKILL;
+    int timer = sig == SIGALRM || sig == SIGVTALRM || sig == SIGPROF;
+    if (sent && si->si_pid == self_pid)
+        default_action(sig); /* the command's own abort(), or a SIGPIPE on its own write */
+    else if (sent && child > 0) {
+        if (si->si_code == SI_QUEUE)
+            sigqueue(child, sig, si->si_value); /* keep the value a real-time signal carries */
+        else
+            kill(child, sig);
+    } else if (timer && child > 0)
+        kill(child, sig); /* a timer inherited through exec: the program's (see run) */
+    else if (!group_signal(sig) && !timer)
+        default_action(sig); /* a fault or a resource limit of the command itself */
     errno = saved;
+}
+
+/* 1 if the process is stopped by a signal (not by a tracer). */
+static int is_stopped(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    return p && p[1] == ' ' && p[2] == 'T';
+}
+
+/* The program stopped with sig: stop the command likewise so that the shell sees the job
+ * stopped, then, once continued, continue the program unless the SIGCONT reached it too (the
+ * shell's fg and bg signal the whole process group). */
+static void mirror_stop(pid_t pid, int sig)
+{
+    if (!is_stopped(pid))
+        return; /* already continued */
+    if (sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU)
+        sig = SIGSTOP;
+    struct sigaction dfl, old;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    if (sig != SIGSTOP)
+        sigaction(sig, &dfl, &old);
+    raise(sig);
+    if (sig != SIGSTOP)
+        sigaction(sig, &old, NULL);
+    if (is_stopped(pid))
+        kill(pid, SIGCONT);
 }
 
 static const char *signal_name(int sig, char *buf, size_t len)
@@ -90,75 +173,116 @@ static void die_of_signal(int sig)
 
 /* ---- running the program ---- */
 
-static int run(char **cmd)
+/* Whether the command takes sig over while the program runs (see above). */
+static int taken_over(int sig)
 {
-    sigset_t block, oldmask;
-    struct sigaction fw, ign, saved_fw[NFORWARDED], saved_ign[NIGNORED];
+    return sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD && sig != SIGCONT;
+}
 
-    /* Block the signals we take over until the child has restored them and the parent knows
-     * the child's pid: a signal arriving around fork is then delivered afterwards, in each
+/* observed: set MEMPLUMBER_ROOT_PID (the library is in LD_PRELOAD). */
+static int run(char **cmd, int observed)
+{
+    static char caught[NSIG];
+    sigset_t all, oldmask, waiting;
+    struct sigaction fw;
+    static const int timers[] = {ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF};
+    struct itimerval itv[3], zero;
+
+    /* Block everything until the child has restored the dispositions and the parent knows the
+     * child's pid: a signal arriving around fork is then delivered afterwards, in each
      * process, to the right disposition. */
-    sigemptyset(&block);
-    for (size_t k = 0; k < NFORWARDED; k++)
-        sigaddset(&block, forwarded[k]);
-    for (size_t k = 0; k < NIGNORED; k++)
-        sigaddset(&block, ignored[k]);
-    sigprocmask(SIG_BLOCK, &block, &oldmask);
+    self_pid = getpid();
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &oldmask);
 
     memset(&fw, 0, sizeof fw);
     fw.sa_sigaction = forward;
     fw.sa_flags = SA_SIGINFO | SA_RESTART;
     sigemptyset(&fw.sa_mask);
-    memset(&ign, 0, sizeof ign);
-    ign.sa_handler = SIG_IGN;
-    sigemptyset(&ign.sa_mask);
-    for (size_t k = 0; k < NFORWARDED; k++) {
-        sigaction(forwarded[k], &fw, &saved_fw[k]);
-        if (saved_fw[k].sa_handler == SIG_IGN) /* e.g. under nohup: keep ignoring it */
-            sigaction(forwarded[k], &saved_fw[k], NULL);
+    waiting = oldmask;
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (!taken_over(sig) || sigaction(sig, NULL, &saved[sig]))
+            continue; /* glibc's own real-time signals (32, 33) refuse, and are not sent */
+        /* Inherited as ignored (SIGHUP under nohup, SIGINT in a background job): still
+         * forwarded, since the program may install a handler; it inherits the SIG_IGN. */
+        if (sigaction(sig, &fw, NULL))
+            continue;
+        caught[sig] = 1;
+        /* A signal the caller blocks is forwarded too, and waits blocked in the program. */
+        sigdelset(&waiting, sig);
     }
-    for (size_t k = 0; k < NIGNORED; k++)
-        sigaction(ignored[k], &ign, &saved_ign[k]);
+    /* Interval timers (alarm() included) survive exec: the program would have inherited them,
+     * so it gets them, and the command drops its copy. */
+    memset(&zero, 0, sizeof zero);
+    for (int k = 0; k < 3; k++)
+        if (getitimer(timers[k], &itv[k]))
+            memset(&itv[k], 0, sizeof itv[k]);
 
     fflush(NULL);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0)
         mp_args_die("cannot start '%s': fork: %s", cmd[0], strerror(errno));
     if (pid == 0) {
         char buf[32];
-        for (size_t k = 0; k < NFORWARDED; k++)
-            sigaction(forwarded[k], &saved_fw[k], NULL);
-        for (size_t k = 0; k < NIGNORED; k++)
-            sigaction(ignored[k], &saved_ign[k], NULL);
+        for (int sig = 1; sig < NSIG; sig++)
+            if (caught[sig])
+                sigaction(sig, &saved[sig], NULL);
+        for (int k = 0; k < 3; k++)
+            if (itv[k].it_value.tv_sec || itv[k].it_value.tv_usec)
+                setitimer(timers[k], &itv[k], NULL);
+        /* If the command is killed by SIGKILL (the one signal it cannot pass on), the program
+         * dies too, as it would natively and as it does under valgrind (one process). */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            raise(SIGKILL);
         sigprocmask(SIG_SETMASK, &oldmask, NULL);
-        snprintf(buf, sizeof buf, "%d", (int)getpid());
-        setenv("MEMPLUMBER_ROOT_PID", buf, 1);
-        /* 0: the first program image; the library turns it into 1 in place, so that the
-         * programs it and its children start with exec know they were (report_entry.c). */
-        setenv("MEMPLUMBER_EXECED", "0", 1);
-        /* The stderr the user sees: programs started with exec whose stderr is another file
-         * (a script's `2>err.txt`, a captured pipe) keep their text report out of it. */
-        struct stat es;
-        if (fstat(2, &es) == 0) {
-            snprintf(buf, sizeof buf, "%llx:%llx", (unsigned long long)es.st_dev,
-                     (unsigned long long)es.st_ino);
-            setenv("MEMPLUMBER_STDERR_ID", buf, 1);
-        } else {
-            unsetenv("MEMPLUMBER_STDERR_ID");
+        if (observed) {
+            snprintf(buf, sizeof buf, "%d", (int)getpid());
+            setenv("MEMPLUMBER_ROOT_PID", buf, 1);
+            /* 0: the first program image; the library turns it into 1 in place, so that the
+             * programs it and its children start with exec know they were (report_entry.c). */
+            setenv("MEMPLUMBER_EXECED", "0", 1);
+            /* The stderr the user sees: programs started with exec whose stderr is another
+             * file (a script's `2>err.txt`, a captured pipe) keep their text report out of it. */
+            struct stat es;
+            if (fstat(2, &es) == 0) {
+                snprintf(buf, sizeof buf, "%llx:%llx", (unsigned long long)es.st_dev,
+                         (unsigned long long)es.st_ino);
+                setenv("MEMPLUMBER_STDERR_ID", buf, 1);
+            } else {
+                unsetenv("MEMPLUMBER_STDERR_ID");
+            }
         }
         execvp(cmd[0], cmd);
         int e = errno;
         fprintf(stderr, "memplumber: error: cannot run '%s': %s\n", cmd[0], strerror(e));
         _exit(e == ENOENT ? 127 : 126);
     }
+    for (int k = 0; k < 3; k++)
+        if (itv[k].it_value.tv_sec || itv[k].it_value.tv_usec)
+            setitimer(timers[k], &zero, NULL);
     child_pid = pid;
-    sigprocmask(SIG_SETMASK, &oldmask, NULL);
+    sigprocmask(SIG_SETMASK, &waiting, NULL);
 
     int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR)
+    for (;;) {
+        if (waitpid(pid, &st, WUNTRACED) < 0) {
+            if (errno == EINTR)
+                continue;
             mp_args_die("waiting for '%s': %s", cmd[0], strerror(errno));
+        }
+        if (!WIFSTOPPED(st))
+            break;
+        mirror_stop(pid, WSTOPSIG(st));
+    }
+    /* Back to the dispositions and mask the command started with. */
+    sigprocmask(SIG_BLOCK, &all, NULL);
     child_pid = 0;
+    for (int sig = 1; sig < NSIG; sig++)
+        if (caught[sig])
+            sigaction(sig, &saved[sig], NULL);
+    sigprocmask(SIG_SETMASK, &oldmask, NULL);
 
     if (WIFEXITED(st))
         return WEXITSTATUS(st);
@@ -197,7 +321,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "memplumber: error: cannot run '%s': %s\n", prog, strerror(err));
         return err == ENOENT ? 127 : 126;
     }
-    mp_target_warn_unobservable(path, prog);
+    if (mp_target_warn_unobservable(path, prog)) {
+        /* A sanitizer owns malloc: run the program as it is, environment untouched. */
+        free(path);
+        free(options);
+        free(a.set);
+        return run(argv + a.prog, 0);
+    }
     free(path);
 
     char *lib = mp_target_find_library();
@@ -219,5 +349,5 @@ int main(int argc, char **argv)
     free(options);
     free(a.set);
 
-    return run(argv + a.prog);
+    return run(argv + a.prog, 1);
 }

@@ -1085,10 +1085,11 @@ char *mp_args_env_options(const struct mp_args *a, const char *inherited)
             continue;
         format_value(&a->opts, i, val, sizeof val);
         format_value(&def, i, dval, sizeof dval);
-        /* leak_check and follow_exec given at their default still say something the default
-         * does not (options.h, given): they are passed whenever given. */
+        /* leak_check, follow_exec, show_leak_kinds and log_fd given at their default still say
+         * something the default does not (options.h, given; XML mode follows valgrind's leak
+         * kinds and keeps text off stderr unless they are given): passed whenever given. */
         if (!strcmp(val, dval) && !in_env[i] && i != MP_OPTIDX_leak_check &&
-            i != MP_OPTIDX_follow_exec)
+            i != MP_OPTIDX_follow_exec && i != MP_OPTIDX_show_leak_kinds && i != MP_OPTIDX_log_fd)
             continue;
         fprintf(f, "%s%s=%s", any ? ":" : "", mp_option_table[i].name, val);
         any = 1;

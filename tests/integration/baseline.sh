@@ -74,10 +74,10 @@ run() {
 run 0 old --json=old.json ./prog
 run 0 nobase --error-exitcode=7 ./prog
 run 7 nobasefull --leak-check=full --error-exitcode=7 ./prog
-run 0 same --baseline=old.json --error-exitcode=7 --json=same.json --sarif=same.sarif --xml=yes --xml-file=same.xml ./prog
+run 0 same --baseline=old.json --error-exitcode=7 --json=same.json --sarif=same.sarif --xml=yes --xml-file=same.xml --log-fd=2 ./prog
 grep -q 'definitely lost in loss record .* \[known: in the baseline\]' same.out || bad "same: the text does not say the record is known: $(grep 'loss record' same.out)"
 grep -q 'BASELINE: 0 new loss records, 2 known; 0 new error contexts, 0 known' same.out || bad "same: BASELINE line: $(grep BASELINE same.out)"
-run 7 newleak --baseline=old.json --error-exitcode=7 --json=newleak.json --sarif=newleak.sarif --xml=yes --xml-file=newleak.xml ./prog n
+run 7 newleak --baseline=old.json --error-exitcode=7 --json=newleak.json --sarif=newleak.sarif --xml=yes --xml-file=newleak.xml --log-fd=2 ./prog n
 grep -q '32 bytes in 1 blocks are definitely lost in loss record .* \[new: not in the baseline\]' newleak.out || bad "newleak: the new record is not marked new: $(grep 'loss record' newleak.out)"
 grep -q '6 bytes in 1 blocks are definitely lost in loss record .* \[known: in the baseline\]' newleak.out || bad "newleak: the old record is not marked known"
 grep -q 'blocks are definitely lost in loss record [0-9]* of [0-9]* \[new: not in the baseline\]</text>' newleak.xml || bad "newleak: the XML does not say which record is new"

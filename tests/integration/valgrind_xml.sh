@@ -192,5 +192,7 @@ if command -v valgrind >/dev/null; then
 fi
 "$M" --xml=yes --xml-file="$T/log.xml" --log-file="$T/x.log" "$T/prog" 2>/dev/null
 grep -q "definitely lost" "$T/x.log" || { echo "FAIL: --xml=yes --log-file: no text in the log file"; fail=1; }
+"$M" --xml=yes --xml-file="$T/fd2.xml" --log-fd=2 "$T/prog" 2>"$T/fd2.err"
+grep -q "definitely lost" "$T/fd2.err" || { echo "FAIL: --xml=yes --log-fd=2: no text on stderr"; fail=1; }
 [ $fail = 0 ] && echo "ok: $(wc -l <"$T/mp.xml.txt") errors read the same as valgrind's"
 exit $fail

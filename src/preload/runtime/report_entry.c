@@ -145,7 +145,7 @@ static struct mp_fdid user_log_fd = {.fd = -1};
 static int stderr_foreign;
 
 /* --xml=yes (an XML file or descriptor): as valgrind in XML mode, the text report and the heap
- * errors go only to a log file or descriptor given explicitly, not to stderr (an IDE that reads
+ * errors go only to a log file or descriptor given explicitly (--log-fd=2 included), not to stderr (an IDE that reads
  * the XML shows the program's stderr as the program's output), and the loss records shown are
  * valgrind's default kinds, definite and possible, unless show_leak_kinds was given (XML readers
  * count every <error>, Leak_IndirectlyLost ones included). */
@@ -420,7 +420,9 @@ static int text_fd(void)
     if (!mp_opt.log_file[0] || log_failed) {
         if (mp_opt.log_fd != 2 && user_log_fd.fd >= 0 && mp_outfd_same(&user_log_fd))
             return user_log_fd.fd;
-        return (stderr_foreign || xml_mode()) && mp_opt.log_fd == 2 ? -1 : mp_err_fd();
+        return (stderr_foreign || (xml_mode() && !MP_OPT_GIVEN(&mp_opt, log_fd))) && mp_opt.log_fd == 2
+                   ? -1
+                   : mp_err_fd();
     }
     if (log_id.fd >= 0 && mp_outfd_same(&log_id))
         return log_id.fd;

@@ -32,6 +32,7 @@
 #include "common/lock.h"
 #include "preload/runtime/guard.h"
 #include "preload/runtime/outfd.h"
+#include "preload/runtime/own_thread.h"
 #include "preload/record/heap.h"
 #include "preload/hooks/real.h"
 #include "preload/runtime/report_entry.h"
@@ -204,9 +205,6 @@ void mp_live_fill_report(struct mp_report_input *in)
 /* ---- the report thread ---- */
 
 static int helper_pipe[2] = {-1, -1};
-/* glibc's count of running threads (GLIBC_PRIVATE, glibc 2.34 and later): the last thread to
- * end while it is above zero does not call exit(0). The report thread is taken out of it. */
-static unsigned int *nptl_nthreads;
 static int listen_fd = -1; /* the rendezvous, listening (non-blocking) */
 static int helper_state; /* 0 none, 1 starting, 2 running */
 static int watch_state;  /* 0 none, 1 started */
@@ -276,15 +274,6 @@ int mp_live_in_create;
 static void serve(int conn);
 static int take_request(void);
 
-/* The report thread never ends: glibc does not count it among the running threads (see
- * start_helper), so its end would be counted as one of the program's. With nothing left to
- * serve it sleeps (every signal blocked) until the process ends. */
-__attribute__((noreturn)) static void park(void)
-{
-    for (;;)
-        syscall(SYS_pause);
-}
-
 /* The report thread: serves the requests the watch thread hands over (pipe) and those it
  * accepts itself at the rendezvous (when no watch thread runs). */
 static void *helper_main(void *arg)
@@ -293,19 +282,18 @@ static void *helper_main(void *arg)
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
-    __atomic_store_n(&mp_threads_hidden_tid[1], (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
-    syscall(SYS_futex, &mp_threads_hidden_tid[1], FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    mp_own_thread_hide(&mp_threads_hidden_tid[1]);
     for (;;) {
         int lfd = our_listen_fd();
         int pfd0 = still_ours(&pipe_id[0]) ? helper_pipe[0] : -1;
         if (lfd < 0 && pfd0 < 0)
-            park();
+            mp_own_thread_park(); /* never returns: uncounted (own_thread.h) */
         struct pollfd pfd[2] = {{pfd0, POLLIN, 0}, {lfd, POLLIN, 0}};
         int n = poll(pfd, 2, -1); /* a negative descriptor is left out */
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            park();
+            mp_own_thread_park();
         if (lfd >= 0 && (pfd[1].revents & (POLLNVAL | POLLERR | POLLHUP)))
             forget_listen();
         else if (lfd >= 0 && (pfd[1].revents & POLLIN)) {
@@ -349,45 +337,9 @@ static void start_helper(void)
         mp_guard_leave(g);
         return;
     }
-    pthread_t t;
-    pthread_attr_t a;
-    pthread_attr_init(&a);
-    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    /* Its stack is tool memory, which the leak scan leaves out: a stack glibc maps would be read
-     * as a root, all 8 MiB of it, at every report of every multi-threaded program (the thread is
-     * hidden, so not scanned from its stack pointer), and pointers left on it by a report it
-     * served would keep leaked blocks reachable. The lowest page is a guard. */
-    char *stack = mp_pages_alloc(HELPER_STACK + 4096);
-    if (stack) {
-        mprotect(stack, 4096, PROT_NONE);
-        pthread_attr_setstack(&a, stack + 4096, HELPER_STACK);
-    }
-    int rc = mp_real_pthread_create(&t, &a, helper_main, NULL);
-    if (rc && stack) {
-        /* the program's static TLS does not fit in it (glibc puts it at the top of a given
-         * stack): a stack of glibc's then, read by the scan */
-        mp_pages_free(stack, HELPER_STACK + 4096);
-        pthread_attr_destroy(&a);
-        pthread_attr_init(&a);
-        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-        rc = mp_real_pthread_create(&t, &a, helper_main, NULL);
-    }
-    pthread_attr_destroy(&a);
-    /* glibc counts the thread as running, and calls exit(0) only when the last counted thread
-     * ends: with it counted, a program whose main thread calls pthread_exit would never end
-     * after its last thread did (native: exit(0) on that thread, which also writes the exit
-     * report). Taken out of the count, the process ends exactly as it does natively; the
-     * thread blocks every signal, so it never takes a process-directed one either. */
-    if (rc == 0 && nptl_nthreads)
-        __atomic_sub_fetch(nptl_nthreads, 1, __ATOMIC_ACQ_REL);
-    /* Wait until the thread has published its tid: until then it is listed in /proc/self/task
-     * like one of the program's threads, and an exit in that window would count it as one
-     * (no __libc_freeres, the joined threads' DTVs then reported possibly lost). It blocks its
-     * signals and stores its tid before anything else; the wait is bounded all the same. */
-    for (int i = 0; rc == 0 && i < 200 && !__atomic_load_n(&mp_threads_hidden_tid[1], __ATOMIC_ACQUIRE); i++) {
-        struct timespec ts = {0, 10 * 1000000L};
-        syscall(SYS_futex, &mp_threads_hidden_tid[1], FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
-    }
+    /* Out of glibc's count, on a stack of tool memory, hidden from the program's thread list
+     * before it may run a report (own_thread.h). */
+    int rc = mp_own_thread_start(helper_main, HELPER_STACK, &mp_threads_hidden_tid[1]);
     __atomic_store_n(&helper_state, rc == 0 ? 2 : 0, __ATOMIC_RELEASE);
     mp_guard_leave(g);
 }
@@ -749,7 +701,6 @@ static void find_libc_clock(void)
     if (!h)
         return;
     libc_clock = (clock_fn)dlsym(h, "clock_gettime");
-    nptl_nthreads = (unsigned int *)dlsym(h, "__nptl_nthreads");
     dlclose(h);
 }
 

@@ -13,6 +13,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@
 #include "preload/check/misuse.h"
 #include "preload/record/modules.h"
 #include "preload/runtime/outfd.h"
+#include "preload/runtime/own_thread.h"
 #include "common/arena.h"
 #include "common/suppress.h"
 #include "preload/hooks/real.h"
@@ -39,6 +41,7 @@
 #include "preload/runtime/report_spawn.h"
 #include "preload/runtime/safepoint.h"
 #include "preload/record/unwind.h"
+#include "preload/scan/threads.h"
 
 __thread struct mp_tls mp_tls __attribute__((tls_model("initial-exec")));
 
@@ -313,6 +316,7 @@ int mp_runtime_ensure(void)
      * stays in exit()'s list, registered before _dl_fini, so it runs after every destructor. */
     if (mp_opt.report_on_exit)
         __cxa_atexit(at_exit_report_cb, NULL, NULL);
+    mp_own_thread_init();
     install_report_signal();
     if (mp_opt.report_on_exit)
         at_quick_exit(quick_exit_report);
@@ -839,6 +843,7 @@ static void fork_child(void)
     if (mp_runtime_phase < MP_PHASE_TRACKING)
         return;
     mp_runtime_pid = getpid();
+    __atomic_store_n(&mp_threads_hidden_tid[2], 0, __ATOMIC_RELAXED); /* no report_signal thread */
     thread_numbers_child_after_fork();
     mp_report_stack_child_after_fork();
     if (mp_opt.child_silent_after_fork)
@@ -899,17 +904,23 @@ static void quick_exit_report(void)
     at_exit_report();
 }
 
-/* On-demand reports: the signal handler only writes a byte to a pipe (async-signal-safe); a
- * helper thread, blocked on the pipe, writes the report. */
-static int report_pipe[2] = {-1, -1};
+/* On-demand reports (report_signal): the signal handler only counts the request and wakes a
+ * helper thread with a futex (async-signal-safe), which writes the report. No descriptor: a pipe
+ * took the program's lowest free numbers (its first open() no longer returned 3) and could be
+ * closed and reused by it (close_range, closefrom), after which the handler wrote into the
+ * program's file. The thread is one of memplumber's own (own_thread.h): out of glibc's thread
+ * count, so a program whose main() calls pthread_exit still ends with its last thread; never
+ * returning; hidden from the program's thread list (glibc's clean-up at exit still runs); on a
+ * stack of tool memory (what its reports leave there keeps no leaked block reachable). */
+static unsigned int report_requests; /* the futex word: requests so far */
+#define REPORT_THREAD_STACK ((size_t)2 << 20) /* as the live report thread's */
 
 static void on_report_signal(int sig)
 {
     (void)sig;
     int saved = errno;
-    char c = 1;
-    if (report_pipe[1] >= 0)
-        (void)!write(report_pipe[1], &c, 1);
+    __atomic_add_fetch(&report_requests, 1, __ATOMIC_RELEASE);
+    syscall(SYS_futex, &report_requests, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
     errno = saved;
 }
 
@@ -919,38 +930,32 @@ static void *report_thread(void *arg)
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
+    mp_own_thread_hide(&mp_threads_hidden_tid[2]);
+    unsigned int done = 0; /* requests made before the thread ran are answered at once */
     for (;;) {
-        char buf[64];
-        ssize_t r = read(report_pipe[0], buf, sizeof buf);
-        if (r < 0 && errno == EINTR)
+        unsigned int now = __atomic_load_n(&report_requests, __ATOMIC_ACQUIRE);
+        if (now == done) {
+            /* returns at once if a request came since the load (the word changed) */
+            syscall(SYS_futex, &report_requests, FUTEX_WAIT_PRIVATE, now, NULL, NULL, 0);
             continue;
-        if (r <= 0)
-            return NULL; /* the program closed our descriptor: no more on-demand reports */
-        if (mp_runtime_phase == MP_PHASE_TRACKING)
+        }
+        done = now; /* several signals before the report starts make one report */
+        if (__atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) == MP_PHASE_TRACKING)
             mp_runtime_report("on demand (signal)", 0);
     }
-    return NULL;
+    mp_own_thread_park(); /* not reached: it must never return (own_thread.h) */
 }
 
 static void install_report_signal(void)
 {
     if (!mp_opt.report_signal)
         return;
-    if (pipe2(report_pipe, O_CLOEXEC | O_NONBLOCK))
-        return;
-    /* The reading end blocks; only the writer (the signal handler) must never block. */
-    fcntl(report_pipe[0], F_SETFL, 0);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_report_signal;
     sa.sa_flags = SA_RESTART;
     sigaction((int)mp_opt.report_signal, &sa, NULL);
-    pthread_t t;
-    pthread_attr_t a;
-    pthread_attr_init(&a);
-    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    mp_real_pthread_create(&t, &a, report_thread, NULL);
-    pthread_attr_destroy(&a);
+    mp_own_thread_start(report_thread, REPORT_THREAD_STACK, &mp_threads_hidden_tid[2]);
 }
 
 /* The public API (include/memplumber.h). */

@@ -15,7 +15,7 @@
 
 #define STOP_SIGNAL (SIGRTMIN + 4 <= SIGRTMAX ? SIGRTMAX - 2 : SIGPWR)
 
-pid_t mp_threads_hidden_tid[2];
+pid_t mp_threads_hidden_tid[3];
 
 static struct mp_thread_ctx *slots;
 static int nslots;
@@ -99,7 +99,8 @@ static int list_tids(pid_t *tids, int max)
                 for (const char *c = d->name; *c; c++)
                     t = t * 10 + (*c - '0');
                 if (t != __atomic_load_n(&mp_threads_hidden_tid[0], __ATOMIC_RELAXED) &&
-                    t != __atomic_load_n(&mp_threads_hidden_tid[1], __ATOMIC_RELAXED))
+                    t != __atomic_load_n(&mp_threads_hidden_tid[1], __ATOMIC_RELAXED) &&
+                    t != __atomic_load_n(&mp_threads_hidden_tid[2], __ATOMIC_RELAXED))
                     tids[n++] = t;
             }
             off += d->reclen;

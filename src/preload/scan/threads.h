@@ -30,10 +30,11 @@ void mp_threads_register_stack(uintptr_t lo, uintptr_t hi, uintptr_t tcb);
 void mp_threads_foreach_stack(void (*fn)(uintptr_t lo, uintptr_t hi, uintptr_t tcb, void *ctx),
                               void *ctx);
 
-/* memplumber's watch thread and report thread (live.c): never stopped, never counted (0 = none).
+/* memplumber's watch thread and report thread (live.c), and the report_signal thread
+ * (runtime.c): never stopped, never counted (0 = none).
  * They touch none of the program's data, and the exit report's glibc clean-up (run only when
  * the program is down to one thread) must not be skipped because of them. */
-extern pid_t mp_threads_hidden_tid[2];
+extern pid_t mp_threads_hidden_tid[3];
 
 /* Number of threads of the process now (/proc/self/task), the caller included, not counting
  * threads that have begun to exit (a thread just joined may still be listed). */

@@ -779,9 +779,13 @@ static int looks_like_heap_info(uintptr_t a)
     return pagesize >= 4096 && !(pagesize & (pagesize - 1)) && pagesize <= HEAP_MAX;
 }
 
+/* A device mapping, which valgrind does not read either (reading one may hang). Not /dev/zero:
+ * shared anonymous memory (mmap MAP_SHARED|MAP_ANONYMOUS, what forked workers share) is listed
+ * as "/dev/zero (deleted)", and valgrind scans it like any anonymous mapping. */
 static int is_device(const char *name)
 {
-    return !strncmp(name, "/dev/", 5) && strcmp(name, "/dev/zero") && strncmp(name, "/dev/shm/", 9);
+    return !strncmp(name, "/dev/", 5) && strcmp(name, "/dev/zero") &&
+           strcmp(name, "/dev/zero (deleted)") && strncmp(name, "/dev/shm/", 9);
 }
 
 static void scan_roots(const struct mp_thread_ctx *threads, int nthreads, uintptr_t self_sp,

@@ -986,6 +986,9 @@ struct report_job {
     const struct mp_report_request *req; /* memplumber report PID, memplumber_report_new */
     int rc;                   /* what mp_runtime_report_req returns */
     uintptr_t alt_lo, alt_hi; /* the program's alternate signal stack, when self_sp is on it */
+    /* The reporting thread's alternate signal stack, whether self_sp is on it or not, and
+     * self_sp when it is (from there up it is live): mp_scan_self_altstack. */
+    uintptr_t own_alt_lo, own_alt_hi, own_alt_live;
 };
 
 /* The reporting thread runs a signal handler on the program's alternate stack (exit() from a
@@ -1102,10 +1105,16 @@ static int report_start(const char *reason, enum mp_report_when when,
         job.find_exit_frame = when == MP_REPORT_AT_EXIT;
     }
     stack_t ss;
-    if (sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK) &&
-        job.self_sp >= (uintptr_t)ss.ss_sp && job.self_sp < (uintptr_t)ss.ss_sp + ss.ss_size) {
-        job.alt_lo = (uintptr_t)ss.ss_sp;
-        job.alt_hi = (uintptr_t)ss.ss_sp + ss.ss_size;
+    if (sigaltstack(NULL, &ss) == 0 && !(ss.ss_flags & SS_DISABLE) && ss.ss_size) {
+        job.own_alt_lo = (uintptr_t)ss.ss_sp;
+        job.own_alt_hi = (uintptr_t)ss.ss_sp + ss.ss_size;
+        if (job.self_sp >= job.own_alt_lo && job.self_sp < job.own_alt_hi) {
+            job.own_alt_live = job.self_sp;
+            if (ss.ss_flags & SS_ONSTACK) {
+                job.alt_lo = job.own_alt_lo;
+                job.alt_hi = job.own_alt_hi;
+            }
+        }
     }
     mp_on_report_stack(report_body, &job);
     return job.rc;
@@ -1253,6 +1262,7 @@ static void stage_stop(struct report_run *run)
 
 static void stage_scan(struct report_run *run)
 {
+    mp_scan_self_altstack(run->job->own_alt_lo, run->job->own_alt_hi, run->job->own_alt_live);
     mp_scan_run(stopped_threads, run->nthreads, run->job->self_sp, run->job->regs, run->job->nregs,
                 mp_opt.heuristics, &run->stats);
 }

@@ -764,6 +764,27 @@ static void exclude_dead_stack(uintptr_t lo, uintptr_t hi, uintptr_t tcb, void *
     exclude(mlo, tcb > mlo && tcb < mhi ? tcb : mhi);
 }
 
+/* Alternate signal stacks: while a thread does not run on its own, everything on it is a frame
+ * of a handler that has returned (valgrind marks those inaccessible as the handler's frames and
+ * then the kernel's signal frame are popped): not a root. On it, only from its stack pointer up
+ * (the mapping-level rule does that too when the alternate stack is a mapping of its own; not
+ * when it is a static buffer or part of a larger mapping). */
+static uintptr_t self_alt_lo, self_alt_hi, self_alt_live;
+
+void mp_scan_self_altstack(uintptr_t lo, uintptr_t hi, uintptr_t live_lo)
+{
+    self_alt_lo = lo;
+    self_alt_hi = hi;
+    self_alt_live = live_lo;
+}
+
+static void exclude_altstack(uintptr_t lo, uintptr_t hi, uintptr_t sp)
+{
+    if (lo >= hi)
+        return;
+    exclude(lo, sp > lo && sp < hi ? sp : hi);
+}
+
 #define HEAP_MAX ((uintptr_t)64 << 20)
 
 /* glibc's heap_info at the start of a non-main arena heap: ar_ptr, prev, size, mprotect_size,
@@ -838,6 +859,10 @@ static void scan_roots(const struct mp_thread_ctx *threads, int nthreads, uintpt
     }
     struct dead_ctx dc = {threads, nthreads, self_sp};
     mp_threads_foreach_stack(exclude_dead_stack, &dc);
+    for (int t = 0; t < nthreads; t++)
+        if (threads[t].stopped)
+            exclude_altstack(threads[t].alt_lo, threads[t].alt_hi, threads[t].sp);
+    exclude_altstack(self_alt_lo, self_alt_hi, self_alt_live);
     sort_excl();
     mp_modules_allocator_data(&S.alloc_data_lo, &S.alloc_data_hi);
 
@@ -978,6 +1003,7 @@ void mp_scan_run(const struct mp_thread_ctx *threads, int nthreads, uintptr_t se
         cliques();
     }
 
+    self_alt_lo = self_alt_hi = self_alt_live = 0;
     if (S.smaps)
         mp_pages_free(S.smaps, mapcap * sizeof *S.smaps);
     S.smaps = NULL;

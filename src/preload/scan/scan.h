@@ -29,6 +29,11 @@ void mp_scan_run(const struct mp_thread_ctx *threads, int nthreads, uintptr_t se
                  const uintptr_t *self_regs, int nself_regs, int heuristics,
                  struct mp_scan_stats *stats);
 
+/* For the next mp_scan_run only: the calling thread's alternate signal stack [lo, hi) (0, 0:
+ * none), and where its live part starts when the caller runs on it (live_lo, else 0). The stale
+ * frames below are not roots (valgrind sees a returned handler's frames as inaccessible). */
+void mp_scan_self_altstack(uintptr_t lo, uintptr_t hi, uintptr_t live_lo);
+
 /* After mp_scan_run, until the next one: the bytes of the blocks that the definitely lost block
  * idx made indirectly lost (0 for any other block). */
 uint64_t mp_scan_indirect_bytes(uint32_t idx);

@@ -55,6 +55,11 @@ static void stop_handler(int sig, siginfo_t *si, void *ucv)
         for (int r = 0; r < MP_NREGS; r++)
             slots[i].regs[r] = (uintptr_t)uc->uc_mcontext.gregs[map[r]];
         slots[i].sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+        stack_t ss;
+        if (syscall(SYS_sigaltstack, NULL, &ss) == 0 && !(ss.ss_flags & SS_DISABLE) && ss.ss_size) {
+            slots[i].alt_lo = (uintptr_t)ss.ss_sp;
+            slots[i].alt_hi = (uintptr_t)ss.ss_sp + ss.ss_size;
+        }
         int intr = interrupted_syscall(uc);
         __atomic_store_n(&slots[i].stopped, 1, __ATOMIC_RELEASE);
         __atomic_add_fetch(&acks, 1, __ATOMIC_ACQ_REL);

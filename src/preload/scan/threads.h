@@ -18,6 +18,9 @@ struct mp_thread_ctx {
     int stopped;
     uintptr_t sp;
     uintptr_t regs[MP_NREGS];
+    /* The thread's alternate signal stack, [alt_lo, alt_hi) (0, 0: none). Unless sp is on it,
+     * what it holds is the stale frames of handlers that have returned: not a root. */
+    uintptr_t alt_lo, alt_hi;
 };
 
 /* Remember the stack of a thread memplumber saw start ([lo, hi) from pthread_getattr_np) and its

@@ -6,6 +6,23 @@
 
 #define MP_MUTEX_NAP_NS 200000 /* 0.2 ms */
 
+/* The nap is its own system call instruction, at a known address (mp_mutex_wait_site): a
+ * report's stop signal that interrupts it (EINTR) only sends the loop round again, and the stop
+ * handler (scan/threads.c) must tell this wait of memplumber's from a wait of the program's,
+ * which it keeps from seeing an EINTR. */
+__attribute__((noinline, noclone)) static void futex_nap(int *word, int val, const struct timespec *ts)
+{
+    long ret;
+    register long r10 __asm__("r10") = (long)ts;
+    __asm__ volatile(".globl mp_mutex_wait_site\n\t.hidden mp_mutex_wait_site\n"
+                     "mp_mutex_wait_site:\n\tsyscall"
+                     : "=a"(ret)
+                     : "0"((long)SYS_futex), "D"(word), "S"((long)FUTEX_WAIT_PRIVATE), "d"((long)val),
+                       "r"(r10)
+                     : "rcx", "r11", "memory");
+    (void)ret;
+}
+
 void mp_mutex_lock_slow(struct mp_mutex *m)
 {
     for (int i = 0; i < 64; i++) {
@@ -16,7 +33,7 @@ void mp_mutex_lock_slow(struct mp_mutex *m)
     __atomic_add_fetch(&m->waiters, 1, __ATOMIC_SEQ_CST);
     while (!mp_mutex_trylock(m)) {
         const struct timespec nap = {0, MP_MUTEX_NAP_NS};
-        syscall(SYS_futex, &m->v, FUTEX_WAIT_PRIVATE, 1, &nap, NULL, 0);
+        futex_nap(&m->v, 1, &nap);
     }
     __atomic_sub_fetch(&m->waiters, 1, __ATOMIC_RELAXED);
 }

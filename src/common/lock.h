@@ -31,6 +31,8 @@ static inline int mp_mutex_trylock(struct mp_mutex *m)
 }
 
 void mp_mutex_lock_slow(struct mp_mutex *m);
+/* The system call instruction of mp_mutex_lock_slow's futex wait (x86_64: 2 bytes long). */
+extern const char mp_mutex_wait_site[];
 void mp_mutex_wake(struct mp_mutex *m);
 
 static inline void mp_mutex_lock(struct mp_mutex *m)

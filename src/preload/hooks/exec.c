@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "preload/hooks/real.h"
+#include "preload/runtime/outfd.h"
 #include "preload/runtime/runtime.h"
 
 typedef int (*execve_fn)(const char *, char *const[], char *const[]);
@@ -116,6 +117,7 @@ MP_EXPORT int execle(const char *path, const char *arg, ...)
         real_ = (type)mp_real_next(name);                                                      \
     if (!real_)                                                                                \
         return failed;                                                                         \
+    mp_outfd_before_exec();                                                                    \
     mp_signals_before_exec();                                                                  \
     __typeof__(real_(__VA_ARGS__)) rc_ = real_(__VA_ARGS__);                                   \
     mp_signals_after_exec_failed();                                                            \

@@ -314,6 +314,8 @@ int mp_signals_wake_ready(void)
     return cur.handler == (void *)fatal_handler || cur.handler == (void *)prog_trampoline;
 }
 
+static void sync_from_kernel(int sig);
+
 void mp_signals_hand_back(void)
 {
     if (!real_sigaction())
@@ -325,12 +327,31 @@ void mp_signals_hand_back(void)
     for (int sig = 1; sig < NSIG_MP; sig++) {
         if (!managed[sig])
             continue;
+        sync_from_kernel(sig);
         if (ours[sig] || wrapped[sig])
             real_sigaction()(sig, &prog_act[sig], NULL);
         managed[sig] = ours[sig] = wrapped[sig] = 0;
     }
     mp_mutex_unlock(&sig_lock);
     pthread_sigmask(SIG_SETMASK, &prev, NULL);
+}
+
+/* A disposition the program installed behind sigaction's back (the rt_sigaction system call
+ * made raw, as language runtimes do, or through syscall()) replaced memplumber's handler or the
+ * trampoline: what the kernel has is then the program's disposition, as natively, and
+ * memplumber's record of it is out of date. Called with sig_lock held. */
+static void sync_from_kernel(int sig)
+{
+    struct sigaction cur;
+    if (real_sigaction()(sig, NULL, &cur) != 0)
+        return;
+    void *expect = ours[sig]      ? (void *)fatal_handler
+                   : wrapped[sig] ? (void *)prog_trampoline
+                                  : (void *)prog_act[sig].sa_handler;
+    if ((void *)cur.sa_handler == expect)
+        return;
+    prog_act[sig] = cur;
+    ours[sig] = wrapped[sig] = 0;
 }
 
 /* Set or read the program's disposition of a managed signal. */
@@ -340,6 +361,7 @@ static int managed_sigaction(int sig, const struct sigaction *act, struct sigact
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &prev); /* a handler calling sigaction cannot deadlock us */
     mp_mutex_lock(&sig_lock);
+    sync_from_kernel(sig);
     struct sigaction was = prog_act[sig];
     int rc = 0;
     if (act) {

@@ -62,6 +62,7 @@ static int self_cb(struct dl_phdr_info *info, size_t size, void *data)
 }
 
 static void exec_range(struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi);
+static void find_allocator_data(void);
 
 static int ldso_cb(struct dl_phdr_info *info, size_t size, void *data)
 {
@@ -92,6 +93,7 @@ void mp_modules_init(void)
     remember_exe();
     dl_iterate_phdr(self_cb, (void *)(uintptr_t)mp_modules_init);
     dl_iterate_phdr(ldso_cb, (void *)(uintptr_t)__tls_get_addr);
+    find_allocator_data();
 }
 
 
@@ -251,16 +253,28 @@ static int alloc_cb(struct dl_phdr_info *info, size_t size, void *data)
     return 1;
 }
 
-void mp_modules_allocator_data(uintptr_t *lo, uintptr_t *hi)
+/* Found once, at start-up: the scan asks for it while the other threads are stopped, and dladdr
+ * and dl_iterate_phdr take the loader's locks, which a stopped thread may hold (one inside dlopen,
+ * or walking the loaded objects to throw a C++ exception): the exit report then waited forever.
+ * The object that defines the real malloc is loaded before the program starts and never
+ * unloaded. */
+static uintptr_t alloc_data_lo, alloc_data_hi;
+
+static void find_allocator_data(void)
 {
     struct alloc_find f = {0, 0, 0};
     Dl_info di;
-    *lo = *hi = 0;
     if (!mp_real.malloc || !dladdr((void *)mp_real.malloc, &di) || !di.dli_fbase)
         return;
     f.base = (uintptr_t)di.dli_fbase;
     /* dlpi_addr is the load bias; for a shared object it equals the base address. */
     dl_iterate_phdr(alloc_cb, &f);
-    *lo = f.lo;
-    *hi = f.hi;
+    alloc_data_lo = f.lo;
+    alloc_data_hi = f.hi;
+}
+
+void mp_modules_allocator_data(uintptr_t *lo, uintptr_t *hi)
+{
+    *lo = alloc_data_lo;
+    *hi = alloc_data_hi;
 }

@@ -36,7 +36,8 @@ static inline size_t mp_modules_native_calloc_size(size_t nmemb, size_t size, ui
 /* Data range of libmemplumber.so (the scan does not treat it as a root). */
 void mp_modules_self_data(uintptr_t *lo, uintptr_t *hi);
 
-/* Writable data of the object that defines the real malloc (glibc: main_arena lives there). */
+/* Writable data of the object that defines the real malloc (glibc: main_arena lives there),
+ * found at start-up (mp_modules_init): safe to ask while the other threads are stopped. */
 void mp_modules_allocator_data(uintptr_t *lo, uintptr_t *hi);
 
 /* Around dlclose(handle): remember the object if it goes away. */

@@ -73,6 +73,49 @@ static int to_top(int fd)
     return -1;
 }
 
+/* The descriptors memplumber opened for itself and keeps (placed or moved high), by number, with
+ * the file each was: exec must not hand them to the new image (mp_outfd_before_exec). */
+#define OWN_MAX 32
+static struct {
+    int fd;
+    dev_t dev;
+    ino_t ino;
+} own[OWN_MAX];
+static int own_next;
+
+static void own_note(int fd)
+{
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st))
+        return;
+    int slot = -1;
+    for (int i = 0; i < OWN_MAX && slot < 0; i++)
+        if (own[i].fd == fd + 1) /* stored +1: 0 is an empty slot */
+            slot = i;
+    if (slot < 0)
+        slot = __atomic_fetch_add(&own_next, 1, __ATOMIC_RELAXED) % OWN_MAX;
+    own[slot].dev = st.st_dev;
+    own[slot].ino = st.st_ino;
+    __atomic_store_n(&own[slot].fd, fd + 1, __ATOMIC_RELEASE);
+}
+
+/* A program that clears FD_CLOEXEC on every descriptor before exec (to hand its whole table
+ * to the new image) cleared it on memplumber's too, and the new image started with them open
+ * (`ls /proc/self/fd` listed five more): each one memplumber still holds (same file) gets it
+ * back. */
+void mp_outfd_before_exec(void)
+{
+    for (int i = 0; i < OWN_MAX; i++) {
+        int fd = __atomic_load_n(&own[i].fd, __ATOMIC_ACQUIRE) - 1;
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) || st.st_dev != own[i].dev || st.st_ino != own[i].ino)
+            continue;
+        long fl = syscall(SYS_fcntl, fd, F_GETFD);
+        if (fl >= 0 && !(fl & FD_CLOEXEC))
+            syscall(SYS_fcntl, fd, F_SETFD, fl | FD_CLOEXEC);
+    }
+}
+
 int mp_outfd_place_high(int fd)
 {
     if (fd < 0)
@@ -80,6 +123,7 @@ int mp_outfd_place_high(int fd)
     int high = to_top(fd);
     if (high < 0)
         syscall(SYS_close, fd);
+    own_note(high);
     return high;
 }
 
@@ -88,6 +132,7 @@ int mp_outfd_move_high(int fd)
     if (fd < 0)
         return fd;
     int high = to_top(fd);
+    own_note(high);
     return high < 0 ? fd : high;
 }
 

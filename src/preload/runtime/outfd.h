@@ -49,6 +49,10 @@ int mp_outfd_place_high(int fd);
  * moved. */
 int mp_outfd_move_high(int fd);
 
+/* Before exec (and the spawns that exec): FD_CLOEXEC back on each descriptor memplumber placed
+ * high and still holds, in case the program cleared it. */
+void mp_outfd_before_exec(void);
+
 /* A descriptor that still reaches the stderr the program started with, or -1 when none does
  * (the program closed it and reused the numbers, and the file cannot be reopened by name).
  * Checked at each call. */

@@ -1,5 +1,6 @@
 /* Safe points for writing heap-misuse errors (see safepoint.h). */
 #include "preload/runtime/safepoint.h"
+#include "preload/runtime/outfd.h"
 
 #include <dlfcn.h>
 #include <elf.h>
@@ -144,6 +145,7 @@ void mp_safepoint_after_error(uintptr_t *fp)
 
 void mp_runtime_before_exec(void)
 {
+    mp_outfd_before_exec();
     /* exec ends this image: like exit, write what waits unless this thread interrupted the
      * allocator or memplumber (its locks may be held). A vfork child shares our memory and
      * writes nothing (mp_report_write_errors checks the pid). */

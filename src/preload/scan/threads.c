@@ -2,6 +2,8 @@
  * (atomics, futex, raw syscalls). */
 #include "preload/scan/threads.h"
 
+#include "common/lock.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +37,12 @@ static int interrupted_syscall(const ucontext_t *uc)
 {
     uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
     if (uc->uc_mcontext.gregs[REG_RAX] != -EINTR || (rip & 0xfff) < 2)
+        return 0;
+    /* memplumber's own lock wait (a malloc of the program's that came while the report held the
+     * block table): the EINTR only sends it round its loop, and the thread must go on after the
+     * final report, as natively. Parked there, it kept whatever it held for good (the loader's
+     * locks, inside dlopen): the rest of exit, or the report itself, waited for them forever. */
+    if (rip - 2 == (uintptr_t)mp_mutex_wait_site)
         return 0;
     const unsigned char *p = (const unsigned char *)rip - 2;
     return p[0] == 0x0f && p[1] == 0x05;

@@ -226,6 +226,23 @@ static int taken_over(int sig)
     return sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD && sig != SIGCONT;
 }
 
+/* 1 if prog (found as execvp finds it) is an executable file that starts with "#!". */
+static int script_exists(const char *prog)
+{
+    int err;
+    char *path = mp_target_resolve(prog, &err);
+    if (!path)
+        return 0;
+    char head[2] = {0, 0};
+    FILE *f = fopen(path, "re");
+    free(path);
+    if (!f)
+        return 0;
+    size_t n = fread(head, 1, 2, f);
+    fclose(f);
+    return n == 2 && head[0] == '#' && head[1] == '!';
+}
+
 /* observed: set MEMPLUMBER_ROOT_PID (the library is in LD_PRELOAD). */
 static int run(char **cmd, int observed)
 {
@@ -303,6 +320,12 @@ static int run(char **cmd, int observed)
         }
         execvp(cmd[0], cmd);
         int e = errno;
+        if (e == ENOENT && script_exists(cmd[0])) {
+            /* the script is there, its #! interpreter is not: 126, as bash and valgrind */
+            fprintf(stderr, "memplumber: error: cannot run '%s': bad interpreter: %s\n", cmd[0],
+                    strerror(e));
+            _exit(126);
+        }
         fprintf(stderr, "memplumber: error: cannot run '%s': %s\n", cmd[0], strerror(e));
         _exit(e == ENOENT ? 127 : 126);
     }

@@ -19,6 +19,7 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/args.h"
@@ -91,8 +92,8 @@ static void forward(int sig, siginfo_t *si, void *uc)
     errno = saved;
 }
 
-/* 1 if the process is stopped by a signal (not by a tracer). */
-static int is_stopped(pid_t pid)
+/* The state letter of /proc/PID/stat, 0 when the process is gone. */
+static char proc_state(pid_t pid)
 {
     char path[64], buf[512];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
@@ -103,7 +104,47 @@ static int is_stopped(pid_t pid)
     fclose(f);
     buf[n] = 0;
     char *p = strrchr(buf, ')');
-    return p && p[1] == ' ' && p[2] == 'T';
+    return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* 1 if the process is stopped by a signal (not by a tracer). */
+static int is_stopped(pid_t pid)
+{
+    return proc_state(pid) == 'T';
+}
+
+/* While the command mirrors a stop of the program, a small process of its own waits for the
+ * program to go on without it: a SIGCONT sent to the program alone (kill -CONT PROGRAM_PID, a
+ * debugger, a supervisor) or its death while stopped (kill -9) cannot reach the stopped command,
+ * which would then stay stopped for ever with the program gone: with valgrind, program and
+ * checker are one process and one SIGCONT resumes both. The watcher continues the command once
+ * the command is stopped and the program no longer is; it blocks every signal (the command's
+ * handlers would pass them to the program) and dies with the command. Returns its pid, or -1. */
+static pid_t start_stop_watcher(pid_t prog)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old);
+    pid_t self = getpid();
+    pid_t w = fork();
+    if (w != 0) {
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        return w;
+    }
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != self)
+        _exit(0);
+    for (;;) {
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+        char cmd = proc_state(self);
+        if (cmd == 0 || cmd == 'Z')
+            _exit(0);
+        if (cmd == 'T' && proc_state(prog) != 'T') {
+            kill(self, SIGCONT);
+            _exit(0);
+        }
+    }
 }
 
 /* The program stopped with sig: stop the command likewise so that the shell sees the job
@@ -121,9 +162,15 @@ static void mirror_stop(pid_t pid, int sig)
     sigemptyset(&dfl.sa_mask);
     if (sig != SIGSTOP)
         sigaction(sig, &dfl, &old);
+    pid_t watcher = start_stop_watcher(pid);
     raise(sig);
     if (sig != SIGSTOP)
         sigaction(sig, &old, NULL);
+    if (watcher > 0) {
+        kill(watcher, SIGKILL);
+        while (waitpid(watcher, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
     if (is_stopped(pid))
         kill(pid, SIGCONT);
 }
@@ -177,6 +224,23 @@ static void die_of_signal(int sig)
 static int taken_over(int sig)
 {
     return sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD && sig != SIGCONT;
+}
+
+/* 1 if prog (found as execvp finds it) is an executable file that starts with "#!". */
+static int script_exists(const char *prog)
+{
+    int err;
+    char *path = mp_target_resolve(prog, &err);
+    if (!path)
+        return 0;
+    char head[2] = {0, 0};
+    FILE *f = fopen(path, "re");
+    free(path);
+    if (!f)
+        return 0;
+    size_t n = fread(head, 1, 2, f);
+    fclose(f);
+    return n == 2 && head[0] == '#' && head[1] == '!';
 }
 
 /* observed: set MEMPLUMBER_ROOT_PID (the library is in LD_PRELOAD). */
@@ -256,6 +320,12 @@ static int run(char **cmd, int observed)
         }
         execvp(cmd[0], cmd);
         int e = errno;
+        if (e == ENOENT && script_exists(cmd[0])) {
+            /* the script is there, its #! interpreter is not: 126, as bash and valgrind */
+            fprintf(stderr, "memplumber: error: cannot run '%s': bad interpreter: %s\n", cmd[0],
+                    strerror(e));
+            _exit(126);
+        }
         fprintf(stderr, "memplumber: error: cannot run '%s': %s\n", cmd[0], strerror(e));
         _exit(e == ENOENT ? 127 : 126);
     }

@@ -75,11 +75,90 @@ static int in_sigwait(long pid, const char *tid)
     return got && atol(line) == SYS_rt_sigtimedwait && line[0] != '-';
 }
 
-/* The process's signal mask and handler state for sig, from /proc: the id of a thread that can
- * take sig (the process has a handler for it (SigCgt), the thread does not block it and does
- * not wait for signals in sigwait), else 0 with the reason in why. */
-static long can_wake(long pid, int sig, char *why, size_t whylen)
+/* Is the thread blocked in a system call that any signal handler makes return EINTR, whatever
+ * SA_RESTART says (signal(7): nanosleep, poll, select, epoll_wait, pause, sigsuspend, System V
+ * message and semaphore waits, io_getevents)? Waking it would hand the program an EINTR that
+ * natively never comes: its sleep(30) would return at once, its event loop see an error. The
+ * same list as the scan's (preload/scan/threads.c). The syscall file is exact but needs ptrace
+ * access (Yama's ptrace_scope=1 refuses it to a non-parent); wchan, readable by the same user,
+ * is the fallback. Sets *what to the call's name. */
+static int in_interruptible_wait(long pid, const char *tid, const char **what)
 {
+    static const struct {
+        long nr;
+        const char *name;
+    } calls[] = {
+        {SYS_nanosleep, "nanosleep()"},   {SYS_clock_nanosleep, "nanosleep()"},
+        {SYS_poll, "poll()"},             {SYS_ppoll, "poll()"},
+        {SYS_select, "select()"},         {SYS_pselect6, "select()"},
+        {SYS_epoll_wait, "epoll_wait()"}, {SYS_epoll_pwait, "epoll_wait()"},
+#ifdef SYS_epoll_pwait2
+        {SYS_epoll_pwait2, "epoll_wait()"},
+#endif
+        {SYS_pause, "pause()"},           {SYS_rt_sigsuspend, "sigsuspend()"},
+        {SYS_msgrcv, "msgrcv()"},         {SYS_msgsnd, "msgsnd()"},
+        {SYS_semop, "semop()"},           {SYS_semtimedop, "semop()"},
+        {SYS_io_getevents, "io_getevents()"},
+#ifdef SYS_io_pgetevents
+        {SYS_io_pgetevents, "io_getevents()"},
+#endif
+    };
+    /* kernel functions a thread sleeps in for those calls (names vary across versions;
+     * poll_schedule_timeout serves poll and select) */
+    static const struct {
+        const char *prefix, *name;
+    } wchans[] = {
+        {"hrtimer_nanosleep", "nanosleep()"}, {"do_nanosleep", "nanosleep()"},
+        {"poll_schedule_timeout", "poll() or select()"}, {"do_sys_poll", "poll()"},
+        {"do_select", "select()"}, {"core_sys_select", "select()"},
+        {"do_epoll_wait", "epoll_wait()"}, {"ep_poll", "epoll_wait()"},
+        {"sys_pause", "pause()"}, {"__x64_sys_pause", "pause()"},
+        {"sigsuspend()", "sigsuspend()"}, {"__x64_sys_rt_sigsuspend", "sigsuspend()"},
+        {"do_msgrcv", "msgrcv()"}, {"do_msgsnd", "msgsnd()"}, {"do_semtimedop", "semop()"},
+        {"read_events", "io_getevents()"},
+    };
+    char path[320], line[256];
+    snprintf(path, sizeof path, "/proc/%ld/task/%s/syscall", pid, tid);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        int got = fgets(line, sizeof line, f) != NULL;
+        fclose(f);
+        if (got && line[0] >= '0' && line[0] <= '9') {
+            long nr = atol(line);
+            for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
+                if (calls[i].nr == nr) {
+                    *what = calls[i].name;
+                    return 1;
+                }
+            return 0;
+        }
+        if (got && (!strncmp(line, "running", 7) || line[0] == '-'))
+            return 0; /* running, or not in a system call */
+    }
+    snprintf(path, sizeof path, "/proc/%ld/task/%s/wchan", pid, tid);
+    f = fopen(path, "r");
+    if (!f)
+        return 0;
+    int got = fgets(line, sizeof line, f) != NULL;
+    fclose(f);
+    if (!got)
+        return 0;
+    for (size_t i = 0; i < sizeof wchans / sizeof wchans[0]; i++)
+        if (!strncmp(line, wchans[i].prefix, strlen(wchans[i].prefix))) {
+            *what = wchans[i].name;
+            return 1;
+        }
+    return 0;
+}
+
+/* The process's signal mask and handler state for sig, from /proc: the id of a thread that can
+ * take sig (the process has a handler for it (SigCgt), the thread does not block it, does not
+ * wait for signals in sigwait and does not wait in a call the signal would make return EINTR),
+ * else 0 with the reason in why; *retry is set when the reason may pass (a thread waiting in
+ * such a call may be running the next moment). */
+static long can_wake(long pid, int sig, char *why, size_t whylen, int *retry)
+{
+    *retry = 0;
     char path[96], line[256];
     unsigned long long bit = 1ull << (sig - 1);
     snprintf(path, sizeof path, "/proc/%ld/status", pid);
@@ -99,6 +178,7 @@ static long can_wake(long pid, int sig, char *why, size_t whylen)
     struct dirent *e;
     long open_thread = 0;
     int waiting = 0;
+    const char *interruptible = NULL;
     while (d && (e = readdir(d)) && !open_thread) {
         if (e->d_name[0] == '.')
             continue;
@@ -115,11 +195,19 @@ static long can_wake(long pid, int sig, char *why, size_t whylen)
             waiting = 1;
             open = 0;
         }
+        if (open && in_interruptible_wait(pid, e->d_name, &interruptible))
+            open = 0;
         if (open)
             open_thread = atol(e->d_name);
     }
     if (d)
         closedir(d);
+    if (!open_thread && interruptible) {
+        snprintf(why, whylen, "every thread of it that could take signal %d waits in %s, which the "
+                 "signal would make return early (EINTR) as it never does natively", sig, interruptible);
+        *retry = 1;
+        return 0;
+    }
     if (!open_thread) {
         snprintf(why, whylen, waiting ? "every thread of it blocks signal %d or waits for signals in sigwait()"
                                       : "every thread of it blocks signal %d", sig);
@@ -131,11 +219,13 @@ static long can_wake(long pid, int sig, char *why, size_t whylen)
 /* Wake an idle process that has taken no request up (see the protocol): the signal goes to one
  * thread that takes it in memplumber's handler, never to the process as a whole (the kernel
  * could hand it to a thread waiting in sigwait, that is to the program). */
-static void wake(long pid, const char *comm)
+static void wake(long pid, const char *comm, int last)
 {
-    char why[160];
-    int sig = MP_LIVE_WAKE_SIGNAL;
-    long tid = can_wake(pid, sig, why, sizeof why);
+    char why[256];
+    int sig = MP_LIVE_WAKE_SIGNAL, retry;
+    long tid = can_wake(pid, sig, why, sizeof why, &retry);
+    if (!tid && retry && !last)
+        return; /* ask again at the next tick */
     if (!tid)
         fail("process %ld (%s) has no memplumber thread running to take the request, is idle, and "
              "cannot be woken safely: %s. Start it with --report-thread=yes "
@@ -194,6 +284,43 @@ static void comm_of(int pid, char *buf, size_t len)
     if (fgets(buf, (int)len, f))
         buf[strcspn(buf, "\n")] = 0;
     fclose(f);
+}
+
+/* The state letter of /proc/PID/stat (R, S, D, T, t, Z, ...), 0 when there is no such process. */
+static char proc_state(long pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* Stops with the reason when the process cannot take a request up: it has exited (a zombie
+ * whose parent has not collected it has no memory left to scan), or it is stopped (by SIGSTOP,
+ * Ctrl-Z or a debugger) and would take the request only once continued: waiting for that could
+ * take the whole --timeout. */
+static void check_state(long pid, const char *comm, int exited_only)
+{
+    char s = proc_state(pid);
+    if (s == 0)
+        fail("process %ld (%s) has exited", pid, comm);
+    if (s == 'Z' || s == 'X')
+        fail("process %ld (%s) has exited (its parent has not collected its status yet): "
+             "there is nothing left to report on", pid, comm);
+    if (exited_only)
+        return;
+    if (s == 'T')
+        fail("process %ld (%s) is stopped (SIGSTOP, SIGTSTP or Ctrl-Z): it cannot take the "
+             "request up until it is continued (kill -CONT %ld); ask again then", pid, comm, pid);
+    if (s == 't')
+        fail("process %ld (%s) is stopped by a debugger or tracer: continue it there, then ask "
+             "again", pid, comm);
 }
 
 /* 1 if /proc/PID/maps lists libmemplumber.so, 0 if not; exits when it cannot be read. */
@@ -307,10 +434,12 @@ int mp_report_command(int argc, char **argv)
     if (stat(procdir, &st) != 0)
         fail("no process with pid %ld", pid);
     comm_of((int)pid, comm, sizeof comm);
+    check_state(pid, comm, 1);
     if (!has_library((int)pid, comm))
         fail("process %ld (%s) is not running under memplumber: libmemplumber.so is not loaded in "
              "it. Start the program with 'memplumber PROGRAM' (or LD_PRELOAD=libmemplumber.so)",
              pid, comm);
+    check_state(pid, comm, 0);
 
     int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (s < 0)
@@ -356,8 +485,9 @@ int mp_report_command(int argc, char **argv)
         if (n < 0 && errno == EINTR)
             continue;
         if (n == 0) {
+            check_state(pid, comm, 0);
             if (woken < 3) {
-                wake(pid, comm);
+                wake(pid, comm, woken == 2);
                 woken++;
             }
             continue;

@@ -176,6 +176,12 @@ expect_rc "program not executable" 126
 expect_err "program not executable" "Permission denied"
 run "$T"
 expect_rc "program is a directory" 126
+# a script whose #! interpreter does not exist: 126 with "bad interpreter", as bash and valgrind
+printf '#!/nonexistent/memplumber-test-interp\necho hi\n' >"$T/badinterp"
+chmod 755 "$T/badinterp"
+run "$T/badinterp"
+expect_rc "script with a missing interpreter" 126
+expect_err "script with a missing interpreter" "bad interpreter: No such file or directory"
 
 # ---- exit status and signals ----
 run sh -c 'exit 3'

@@ -1113,14 +1113,29 @@ __attribute__((destructor)) static void print_unwind_stats(void)
 #endif
 
 /* Two memos per thread: allocation and free paths alternate in most programs, and each would
- * otherwise evict the other's walk. The caller picks one with mp_unwind_memo_slot. */
-static __thread struct memo tls_memo[2] __attribute__((tls_model("initial-exec")));
+ * otherwise evict the other's walk. The caller picks one with mp_unwind_memo_slot. With them, the
+ * walk of a capture whose memo is not kept (re-entry, memo off): written, never read.
+ * They are 6 KiB, kept in tool memory, not in TLS: glibc carves the static TLS of every thread out
+ * of the thread's stack, so a thread started on a small stack (PTHREAD_STACK_MIN, 16 KiB, or a
+ * stack of the program's own) lost that much of it under memplumber and could overflow where it
+ * did not natively. Each thread takes its block at its first capture (a system call, or one from
+ * the pool of ended threads) and gives it back when a thread memplumber started ends. */
+struct memos {
+    struct memo m[2];
+    struct memo_walk scratch;
+    struct memos *next; /* in the pool */
+};
+static __thread struct memos *tls_memos __attribute__((tls_model("initial-exec")));
+/* 0: none yet; 1: being taken (a signal handler's capture then walks without one); 2: none for
+ * good (no memory, or the thread ended) */
+static __thread uint8_t tls_memos_state __attribute__((tls_model("initial-exec")));
+static struct memos *memos_pool;
 __thread int mp_unwind_memo_slot __attribute__((tls_model("initial-exec")));
 static uint32_t memo_gen = 1;   /* 0 in a fresh thread's memo never matches */
 static int memo_enabled = 1;
 
-/* The walk of a capture whose memo is not kept (re-entry, memo off): written, never read. */
-static __thread struct memo_walk memo_scratch __attribute__((tls_model("initial-exec")));
+/* Where a capture without memos writes its walk: written by any thread, never read. */
+static struct memo_walk memo_dead;
 
 void mp_unwind_set_memo(int enabled) { __atomic_store_n(&memo_enabled, enabled, __ATOMIC_RELAXED); }
 
@@ -1705,8 +1720,54 @@ __attribute__((noinline)) static struct sc_table *sc_take(void)
 
 static void sc_count_flush(void);
 
+/* The calling thread's memos, at its first capture (see struct memos); NULL when it has none. */
+static __attribute__((noinline)) struct memos *memos_take(void)
+{
+    if (tls_memos_state)
+        return NULL;
+    tls_memos_state = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    struct memos *ms = NULL;
+    if (__atomic_load_n(&memos_pool, __ATOMIC_RELAXED) && sc_pool_trylock()) {
+        ms = memos_pool;
+        if (ms)
+            memos_pool = ms->next;
+        sc_pool_unlock();
+    }
+    if (ms)
+        memset(ms, 0, sizeof *ms);
+    else
+        ms = mp_pages_alloc(sizeof *ms); /* zeroed */
+    tls_memos = ms;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    tls_memos_state = ms ? 0 : 2;
+    return ms;
+}
+
+/* The thread's memos back to the pool (its end; no capture of it runs). */
+static void memos_give_back(void)
+{
+    struct memos *ms = tls_memos;
+    if (!ms || ms->m[0].busy || ms->m[1].busy)
+        return;
+    tls_memos_state = 2; /* a destructor that allocates after this walks without memos */
+    tls_memos = NULL;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    for (int i = 0; i < 1000; i++) {
+        if (sc_pool_trylock()) {
+            ms->next = memos_pool;
+            memos_pool = ms;
+            sc_pool_unlock();
+            return;
+        }
+        __builtin_ia32_pause();
+    }
+    /* the pool stayed locked: the block is not reused */
+}
+
 void mp_unwind_thread_end(void)
 {
+    memos_give_back();
     struct sc_table *t = tls_sc;
     if (tls_sc_busy)
         return;
@@ -2143,14 +2204,18 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
 
     /* A: the previous walk (m entries, A->f[J..m-1] verified), B: this walk, entry n-1 written
      * per step. join_sp: the sp where A's verified suffix starts (UINTPTR_MAX: none). */
-    struct memo *const memo = &tls_memo[mp_unwind_memo_slot & 1];
+    struct memos *ms = tls_memos;
+    if (__builtin_expect(!ms, 0))
+        ms = memos_take();
+    struct memo *const memo = ms ? &ms->m[mp_unwind_memo_slot & 1] : NULL;
     uint64_t sc_h = 0;
-    const int sc_on = info && sc_use();
-    struct memo_walk *A = NULL, *B = &memo_scratch;
+    const int sc_on = info && memo && sc_use();
+    struct memo_walk *const scratch = ms ? &ms->scratch : &memo_dead;
+    struct memo_walk *A = NULL, *B = scratch;
     int m = 0, J = 0;
     uintptr_t join_sp = UINTPTR_MAX, anchor_sp = UINTPTR_MAX;
     uint32_t cur = 0;
-    if (!memo->busy && __atomic_load_n(&memo_enabled, __ATOMIC_RELAXED)) {
+    if (memo && !memo->busy && __atomic_load_n(&memo_enabled, __ATOMIC_RELAXED)) {
         memo->busy = 1;
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         cur = memo->cur & 1;
@@ -2320,7 +2385,7 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
         same = 0;
     }
 
-    if (B != &memo_scratch) {
+    if (B != scratch) {
         if (n - 1 < MEMO_MAX) {
             Bf[n - 1].key = key;
             Bf[n - 1].sp = sp;
@@ -2362,7 +2427,10 @@ void mp_unwind_attach_id(uint32_t token, uint32_t id)
 {
     if (!(token >> 31))
         return;
-    struct memo *const memo = &tls_memo[(token >> 30) & 1];
+    struct memos *const ms = tls_memos;
+    if (!ms)
+        return;
+    struct memo *const memo = &ms->m[(token >> 30) & 1];
     if (memo->busy)
         return;
     memo->busy = 1;

@@ -1,7 +1,9 @@
 /* Allocation patterns churn.c does not have. Build: -O2 -g -fomit-frame-pointer (Debian's default).
  * usage: patterns MODE [N] [THREADS]
  *   deep N T [LO HI]
- *              N malloc/free pairs per run split over T threads, each thread on its own blocks:
+ *              N malloc/free pairs per run split over T threads, each thread on its own blocks
+ *              (T = 0: on the main thread of a program that starts no thread, where glibc's
+ *              malloc and memplumber take no lock):
  *              sizes 16-256 B, 512 distinct call paths of LO to HI levels (default 4 to 7: 7-10
  *              frames with the leaf and the thread's start), each path taken at every depth;
  *              the leaf allocates a block, keeps it in a small per-thread window, and frees the
@@ -120,6 +122,14 @@ static void deep(long n, int nthreads, unsigned lo, unsigned hi)
     levels[4] = level4; levels[5] = level5; levels[6] = level6; levels[7] = level7;
     pthread_t t[64];
     struct djob jobs[64];
+    if (nthreads == 0) {
+        jobs[0].iters = n;
+        jobs[0].seed = 0x9E3779B97F4A7C15ull;
+        jobs[0].lo = lo;
+        jobs[0].hi = hi;
+        deep_run(&jobs[0]);
+        return;
+    }
     for (int i = 0; i < nthreads; i++) {
         jobs[i].iters = n / nthreads;
         jobs[i].seed = 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1);
@@ -513,7 +523,7 @@ int main(int argc, char **argv)
     const char *mode = argc > 1 ? argv[1] : "deep";
     long n = argc > 2 ? atol(argv[2]) : 1000000;
     int t = argc > 3 ? atoi(argv[3]) : 1;
-    if (t < 1 || t > 64)
+    if (t < (strcmp(mode, "deep") ? 1 : 0) || t > 64)
         t = 1;
     unsigned lo = argc > 4 ? (unsigned)atoi(argv[4]) : 4, hi = argc > 5 ? (unsigned)atoi(argv[5]) : 7;
     if (lo < 1 || hi < lo || hi > 21) {

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/single_threaded.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -344,9 +346,25 @@ static void start_helper(void)
     mp_guard_leave(g);
 }
 
+/* A soft RLIMIT_NPROC below this (a process not run by root) is a budget of tasks the program
+ * counts on: memplumber's report thread, started with the program's first thread, took one of
+ * them, and the program's last pthread_create failed with EAGAIN where it succeeded natively. */
+#define NPROC_TIGHT 1024
+
+static int nproc_tight(void)
+{
+    struct rlimit rl;
+    if (syscall(SYS_getrlimit, RLIMIT_NPROC, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return 0;
+    return rl.rlim_cur < NPROC_TIGHT && geteuid() != 0;
+}
+
 void mp_live_thread_created(void)
 {
-    if (__atomic_load_n(&helper_state, __ATOMIC_ACQUIRE) == 0 && mp_tls.state == MP_IN_PROGRAM)
+    /* under a tight task limit the report thread starts only when a request comes (an
+     * allocating thread's look at the rendezvous, mp_live_poll) */
+    if (__atomic_load_n(&helper_state, __ATOMIC_ACQUIRE) == 0 && mp_tls.state == MP_IN_PROGRAM &&
+        !nproc_tight())
         start_helper();
 }
 
@@ -359,7 +377,11 @@ void mp_live_thread_created(void)
  * allocator, memplumber or pthread_create (the sender asks again). */
 static void wake_request(void)
 {
-    if (mp_tls.state == MP_IN_PROGRAM && !__atomic_load_n(&mp_live_in_create, __ATOMIC_ACQUIRE))
+    /* A threaded program started the report thread with its first thread, unless its task
+     * limit is tight: it then takes requests up as it allocates, and is not woken to start one
+     * from a handler (another of its threads could hold a lock pthread_create takes). */
+    if (mp_tls.state == MP_IN_PROGRAM && !__atomic_load_n(&mp_live_in_create, __ATOMIC_ACQUIRE) &&
+        (__libc_single_threaded || !nproc_tight()))
         start_helper();
 }
 

@@ -110,12 +110,30 @@ static void fmt_kinds(unsigned v, char *buf, size_t len)
         }
 }
 
+static void fmt_heur(unsigned v, char *buf, size_t len)
+{
+    size_t at = 0;
+    buf[0] = 0;
+    if ((v & MP_HEUR_ALL) == MP_HEUR_ALL || !(v & MP_HEUR_ALL)) {
+        snprintf(buf, len, "%s", v ? "all" : "none");
+        return;
+    }
+    for (unsigned h = 0; h < MP_HEUR_N; h++)
+        if (v & (1u << h)) {
+            int n = snprintf(buf + at, len - at, "%s%s", at ? "," : "", mp_heuristic_name(h));
+            if (n < 0 || (size_t)n >= len - at)
+                return;
+            at += (size_t)n;
+        }
+}
+
 #define FMT_STR(f) fmt_str(f, buf, len)
 #define FMT_BOOL(f) fmt_bool(f, buf, len)
 #define FMT_UINT(f) fmt_ulong(f, buf, len)
 #define FMT_SIZE(f) fmt_ulong(f, buf, len)
 #define FMT_LEAKCHECK(f) fmt_leakcheck(f, buf, len)
 #define FMT_KINDS(f) fmt_kinds(f, buf, len)
+#define FMT_HEUR(f) fmt_heur(f, buf, len)
 
 /* The value of option idx in o, in the canonical spelling MEMPLUMBER_OPTIONS accepts. */
 static void format_value(const struct mp_options *o, unsigned idx, char *buf, size_t len)
@@ -137,6 +155,7 @@ static void format_value(const struct mp_options *o, unsigned idx, char *buf, si
 #define STRF_SIZE(f) NULL
 #define STRF_LEAKCHECK(f) NULL
 #define STRF_KINDS(f) NULL
+#define STRF_HEUR(f) NULL
 
 /* The text field of option idx, or NULL if the option is not a string. */
 static const char *str_field(const struct mp_options *o, unsigned idx)
@@ -191,6 +210,8 @@ static const char *metavar(const struct mp_option_desc *d)
         return "full|summary|no";
     case MP_OT_KINDS:
         return "KIND[,KIND...]";
+    case MP_OT_HEUR:
+        return "HEUR[,HEUR...]";
     }
     return "VALUE";
 }
@@ -333,6 +354,8 @@ static void print_help(void)
         dashed(d->name, dn, sizeof dn);
         if (d->type == MP_OT_BOOL)
             printf("  --%s[=yes|no], --no-%s", dn, dn);
+        else if (d->type == MP_OT_HEUR)
+            printf("  --%s[=%s], --no-%s", dn, metavar(d), dn);
         else
             printf("  --%s=%s", dn, metavar(d));
         if (d->alias && strcmp(dashed(d->alias, da, sizeof da), dn))
@@ -437,6 +460,8 @@ static void print_man(const char *docdir)
         size_t at;
         if (d->type == MP_OT_BOOL)
             at = (size_t)snprintf(tag, sizeof tag, "--%s[=yes|no], --no-%s", dn, dn);
+        else if (d->type == MP_OT_HEUR)
+            at = (size_t)snprintf(tag, sizeof tag, "--%s[=%s], --no-%s", dn, metavar(d), dn);
         else
             at = (size_t)snprintf(tag, sizeof tag, "--%s=%s", dn, metavar(d));
         if (at < sizeof tag && d->alias && strcmp(dashed(d->alias, da, sizeof da), dn))
@@ -562,7 +587,7 @@ static const char *suggest(const char *name, size_t namelen, struct suggestion *
             char sp[128];
             dashed(spell[k], sp, sizeof sp);
             consider(s, given, sp);
-            if (d->type == MP_OT_BOOL) {
+            if (d->type == MP_OT_BOOL || d->type == MP_OT_HEUR) {
                 snprintf(cand, sizeof cand, "no-%s", sp);
                 consider(s, given, cand);
             }
@@ -650,11 +675,12 @@ static int parse_one(struct mp_args *a, int argc, char **argv, int i)
 
     if (!d && nlen > 3 && !strncmp(name, "no", 2) && (name[2] == '-' || name[2] == '_')) {
         const struct mp_option_desc *pos = mp_options_find(name + 3, nlen - 3, 1);
-        if (pos && pos->type == MP_OT_BOOL) {
+        if (pos && (pos->type == MP_OT_BOOL || pos->type == MP_OT_HEUR)) {
             if (eqs)
-                mp_args_die("option '%.*s' takes no value (write --%.*s, or --%.*s=yes|no)",
-                            (int)(nlen + 2), arg, (int)nlen, name, (int)(nlen - 3), name + 3);
-            set_option(a, pos, arg, "no");
+                mp_args_die("option '%.*s' takes no value (write --%.*s, or --%.*s=%s)",
+                            (int)(nlen + 2), arg, (int)nlen, name, (int)(nlen - 3), name + 3,
+                            pos->type == MP_OT_BOOL ? "yes|no" : "none");
+            set_option(a, pos, arg, pos->type == MP_OT_BOOL ? "no" : "none");
             return 1;
         }
         if (pos) {
@@ -671,6 +697,8 @@ static int parse_one(struct mp_args *a, int argc, char **argv, int i)
         set_option(a, d, arg, eqs + 1);
     } else if (d->type == MP_OT_BOOL) {
         set_option(a, d, arg, "yes");
+    } else if (d->type == MP_OT_HEUR && !strcmp(name, "heuristics")) {
+        set_option(a, d, arg, "all"); /* the earlier yes/no option's bare form */
     } else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2)) {
         set_option(a, d, arg, argv[i + 1]);
         return 2;

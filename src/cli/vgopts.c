@@ -167,9 +167,9 @@ static const struct vg_opt vg_table[] = {
      "show_leak_kinds (memplumber's default adds indirect)"},
     {"--errors-for-leak-kinds", "TEXT", "definite,possible", VG_OWN,
      "errors_for_leak_kinds: the loss records counted as errors (ERROR SUMMARY, --error-exitcode)"},
-    {"--leak-check-heuristics", "TEXT", "all", VG_MAP,
-     "heuristics: none turns them off; any other set turns all four on (memplumber applies them "
-     "together)"},
+    {"--leak-check-heuristics", "TEXT", "all", VG_OWN,
+     "heuristics: the set of stdstring, length64, newarray, multipleinheritance applied, or all, "
+     "or none; blocks reachable through each are counted in the LEAK SUMMARY as valgrind's"},
     {"--show-reachable", "yes|no", "no", VG_OWN,
      "show_reachable: yes adds reachable to the kinds shown (with the default kinds: all, as "
      "valgrind's yes)"},
@@ -609,8 +609,6 @@ int mp_vgopt_apply(struct mp_args *a, const char *arg)
         set(a, "gen_suppressions", strcmp(v, "no") ? "yes" : "no", arg);
     } else if (!strcmp(n, "--run-cxx-freeres")) {
         set(a, "freeres", v, arg);
-    } else if (!strcmp(n, "--leak-check-heuristics")) {
-        set(a, "heuristics", strcmp(v, "none") ? "yes" : "no", arg);
     } else if (!strcmp(n, "--show-possibly-lost")) {
         set_kinds_bit(a, MP_LEAK_POSSIBLE, !strcmp(v, "yes"));
     } else if (!strcmp(n, "--freelist-vol")) {

@@ -60,3 +60,41 @@ int mp_leak_kinds_parse(const char *s, size_t n, unsigned *out, const char **bad
     *out = m;
     return 0;
 }
+
+int mp_heuristics_parse(const char *s, size_t n, unsigned *out)
+{
+    static const char *const all[] = {"all", "yes", "1", "true", "on"};
+    static const char *const none[] = {"none", "no", "0", "false", "off"};
+    for (unsigned i = 0; i < sizeof all / sizeof all[0]; i++) {
+        if (word_is(s, n, all[i])) {
+            *out = MP_HEUR_ALL;
+            return 0;
+        }
+        if (word_is(s, n, none[i])) {
+            *out = 0;
+            return 0;
+        }
+    }
+    unsigned m = 0;
+    int words = 0;
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i;
+        while (j < n && s[j] != ',')
+            j++;
+        if (j > i) {
+            unsigned h = 0;
+            while (h < MP_HEUR_N && !word_is(s + i, j - i, mp_heuristic_name(h)))
+                h++;
+            if (h == MP_HEUR_N)
+                return -1; /* all and none too: valgrind takes them alone only */
+            m |= 1u << h;
+            words++;
+        }
+        i = j + 1;
+    }
+    if (!words)
+        return -1;
+    *out = m;
+    return 0;
+}

@@ -49,6 +49,23 @@ enum mp_error_kind {
     MP_ERR_NKINDS
 };
 
+/* valgrind's --leak-check-heuristics, in its order (the order it tries them and prints them):
+ * bit h of a heuristics set is heuristic h. */
+enum mp_heuristic {
+    MP_HEUR_STDSTRING = 0,
+    MP_HEUR_LENGTH64 = 1,
+    MP_HEUR_NEWARRAY = 2,
+    MP_HEUR_MULTIPLEINHERITANCE = 3,
+    MP_HEUR_N
+};
+#define MP_HEUR_ALL ((1u << MP_HEUR_N) - 1)
+
+static inline const char *mp_heuristic_name(unsigned h)
+{
+    static const char *const n[] = {"stdstring", "length64", "newarray", "multipleinheritance"};
+    return h < MP_HEUR_N ? n[h] : "unknown";
+}
+
 static inline const char *mp_leak_kind_name(unsigned k)
 {
     static const char *const n[] = {"definitely_lost", "indirectly_lost", "possibly_lost",
@@ -91,5 +108,12 @@ static inline const char *mp_error_kind_name(unsigned k)
 /* "definite,possible" (also all, none; spaces and case ignored) -> bitmask of 1 << kind.
  * Returns 0, or -1 with the offending word in *bad, *badn. (kinds.c) */
 int mp_leak_kinds_parse(const char *s, size_t n, unsigned *out, const char **bad, size_t *badn);
+
+/* A heuristics set as valgrind's --leak-check-heuristics takes it: a comma-separated list of
+ * stdstring, length64, newarray, multipleinheritance (empty items skipped, as valgrind does),
+ * or all, or none alone; also the yes/no spellings of memplumber's earlier boolean option (yes,
+ * 1, true, on = all; no, 0, false, off = none). Case ignored. Returns 0 with the bitmask of
+ * 1 << enum mp_heuristic in *out, or -1. (kinds.c) */
+int mp_heuristics_parse(const char *s, size_t n, unsigned *out);
 
 #endif

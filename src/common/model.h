@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MP_REPORT_ABI 11
+#define MP_REPORT_ABI 12
 
 struct mp_count {
     uint64_t bytes, blocks;
@@ -125,6 +125,10 @@ struct mp_report_input {
     struct mp_count lost[4];    /* indexed by enum mp_leak_kind */
     struct mp_count suppressed;
     struct mp_count total_allocated, total_freed;
+    /* Per enum mp_heuristic (common/kinds.h): blocks made reachable by an interior pointer of that
+     * shape, whatever their kind and suppressed or not, as valgrind counts them ("of which
+     * reachable via heuristic" in the LEAK SUMMARY). */
+    struct mp_count heuristic[4];
     uint64_t error_count;       /* sum of error counts */
 
     const struct mp_loss_record *records;

@@ -228,6 +228,7 @@ static void walk(struct io *io, struct mp_report_input *in)
     FIELD(io, in->only_new);
     FIELD(io, in->prev_seq);
     FIELD(io, in->lost_increase);
+    FIELD(io, in->heuristic);
     FIELD(io, in->min_age_s);
     FIELD(io, in->snapshots_on);
     FIELD(io, in->snapshot_interval_s);

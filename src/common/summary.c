@@ -76,6 +76,7 @@ void mp_summary_from_model(struct mp_summary *s, const struct mp_report_input *i
     memcpy(s->lost, in->lost, sizeof s->lost);
     memcpy(s->lost_increase, in->lost_increase, sizeof s->lost_increase);
     s->suppressed = in->suppressed;
+    memcpy(s->heuristic, in->heuristic, sizeof s->heuristic);
     s->in_use = in->suppressed;
     for (int k = 0; k < MP_LEAK_NKINDS; k++) {
         s->in_use.bytes += in->lost[k].bytes;
@@ -238,6 +239,29 @@ void mp_summary_counts(const struct mp_summary *s, mp_summary_put_fn put, void *
         [MP_LEAK_POSSIBLE] = "     possibly lost: ", [MP_LEAK_REACHABLE] = "   still reachable: "};
     for (int k = 0; k < MP_LEAK_NKINDS; k++)
         count_line(s, labels[k], &s->lost[k], s->only_new ? &s->lost_increase[k] : NULL, put, sink);
+    /* valgrind's lines under "still reachable" when some block was reached through a heuristic:
+     *     of which reachable via heuristic:
+     *       newarray           : 72 bytes in 1 blocks */
+    int any_heur = 0;
+    for (unsigned h = 0; h < MP_HEUR_N; h++)
+        any_heur |= s->heuristic[h].blocks != 0;
+    if (any_heur) {
+        begin(s, &l);
+        add(&l, "                      of which reachable via heuristic:");
+        end(&l, put, sink);
+        for (unsigned h = 0; h < MP_HEUR_N; h++) {
+            if (!s->heuristic[h].blocks)
+                continue;
+            /* valgrind's "%-19s: " (mp_fmt has no string widths) */
+            char label[64] = "                        ";
+            size_t at = strlen(label), n = strlen(mp_heuristic_name(h));
+            memcpy(label + at, mp_heuristic_name(h), n);
+            for (at += n; n < 19; n++)
+                label[at++] = ' ';
+            memcpy(label + at, ": ", 3);
+            count_line(s, label, &s->heuristic[h], NULL, put, sink);
+        }
+    }
     count_line(s, "        suppressed: ", &s->suppressed, NULL, put, sink);
     uint64_t shown_blocks = 0;
     for (int k = 0; k < MP_LEAK_NKINDS; k++)

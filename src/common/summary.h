@@ -31,6 +31,7 @@ struct mp_summary {
     size_t hidden_records;      /* loss records of kinds not shown (leak_check 2) */
     uint64_t hidden_bytes;
     struct mp_count lost[4], lost_increase[4], suppressed;
+    struct mp_count heuristic[4]; /* per enum mp_heuristic: "of which reachable via heuristic" */
     struct mp_count total_allocated, total_freed;
     struct mp_count in_use;     /* every live block: the four kinds and the suppressed */
     uint64_t errors;            /* ERROR SUMMARY: errors (occurrences and counted loss records) */

@@ -413,7 +413,7 @@ def vg_shim(args):
         kinds = opts.get('errors-for-leak-kinds', 'definite,possible')
         cmd += ['--error-exitcode=%s' % exitcode, '--errors-for-leak-kinds=%s' % (
             kinds if lc in ('full', 'yes') or opts.get('xml') == 'yes' else 'none')]
-    for k in ('malloc-fill', 'free-fill'):  # valgrind's own options, same spelling
+    for k in ('malloc-fill', 'free-fill', 'leak-check-heuristics'):  # valgrind's own, same spelling
         if k in opts:
             cmd.append('--%s=%s' % (k, opts[k]))
     rc = subprocess.call(cmd + prog)

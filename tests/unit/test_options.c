@@ -78,7 +78,7 @@ static void test_defaults(void)
     CHECK_UL(o.error_exitcode, 0);
     CHECK_UL(o.follow_exec, 1);
     CHECK_UL(o.freeres, 1);
-    CHECK_UL(o.heuristics, 1);
+    CHECK_UL(o.heuristics, MP_HEUR_ALL);
     CHECK_UL(o.abort_on_error, 0);
     CHECK_UL(o.quarantine_size, 16UL << 20);
     CHECK_UL(o.report_signal, 0);
@@ -134,7 +134,6 @@ static void test_bool(void)
     }
     REFUSE("show_reachable", "maybe", "show_reachable", "use yes or no");
     REFUSE("abort_on_error", "", "abort_on_error", "yes or no");
-    REFUSE("heuristics", "2", "heuristics", "yes or no");
     REFUSE("freeres", "yess", "freeres", "yes or no");
     REFUSE("report_on_exit", "y", "report_on_exit", "yes or no");
     REFUSE("report_on_exit", "yes ", "report_on_exit", "yes or no");
@@ -282,6 +281,54 @@ static void test_kinds(void)
     for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++)
         REFUSE("show_leak_kinds", bad[i], "show_leak_kinds",
                "definite, indirect, possible, reachable");
+}
+
+/* heuristics: valgrind's --leak-check-heuristics set; the yes/no spellings of the earlier
+ * boolean option still mean all and none. */
+static void test_heuristics(void)
+{
+#define H(x) (1u << MP_HEUR_##x)
+    static const struct {
+        const char *text;
+        unsigned mask;
+    } ok[] = {
+        {"all", MP_HEUR_ALL},
+        {"none", 0},
+        {"stdstring", H(STDSTRING)},
+        {"length64", H(LENGTH64)},
+        {"newarray", H(NEWARRAY)},
+        {"multipleinheritance", H(MULTIPLEINHERITANCE)},
+        {"stdstring,newarray", H(STDSTRING) | H(NEWARRAY)},
+        {"multipleinheritance,length64,length64", H(MULTIPLEINHERITANCE) | H(LENGTH64)},
+        {"stdstring,length64,newarray,multipleinheritance", MP_HEUR_ALL},
+        {"newarray,", H(NEWARRAY)}, /* valgrind skips empty items */
+        {"yes", MP_HEUR_ALL},
+        {"on", MP_HEUR_ALL},
+        {"1", MP_HEUR_ALL},
+        {"no", 0},
+        {"false", 0},
+        {"0", 0},
+    };
+#undef H
+    struct mp_options o;
+    mp_options_defaults(&o);
+    for (unsigned i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        o.heuristics = 99;
+        ACCEPT(&o, "heuristics", ok[i].text);
+        CHECK(o.heuristics == ok[i].mask, "heuristics=%s: expected %u, actual %u", ok[i].text,
+              ok[i].mask, o.heuristics);
+        o.heuristics = 99;
+        ACCEPT(&o, "leak-check-heuristics", ok[i].text);
+        CHECK(o.heuristics == ok[i].mask, "leak-check-heuristics=%s: expected %u, actual %u",
+              ok[i].text, ok[i].mask, o.heuristics);
+    }
+    /* valgrind refuses all and none inside a list, and unknown names */
+    static const char *const bad[] = {"", ",", "2", "bogus", "all,none", "stdstring,all",
+                                      "none,newarray", "stdstring,bogus", "std-string",
+                                      "stdstring newarray"};
+    for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        REFUSE("heuristics", bad[i], "heuristics",
+               "stdstring, length64, newarray, multipleinheritance, or all, or none");
 }
 
 static void test_aliases(void)
@@ -557,6 +604,7 @@ int main(void)
     test_size();
     test_leak_check();
     test_kinds();
+    test_heuristics();
     test_aliases();
     test_unknown();
     test_parse();

@@ -9,7 +9,9 @@
  *   - an interior pointer makes a block possibly lost, and blocks reached from it only possibly;
  *     a pointer one past the end or stored misaligned does not count;
  *   - the heuristics accept length64 / new[] interior pointers (reachable with heuristics on,
- *     possibly lost with them off); a pointer anywhere inside a big block counts (possible);
+ *     possibly lost with them off), each heuristic only when in the set (a length64 block also
+ *     fits newarray, as in valgrind), and the blocks are counted under the first heuristic of
+ *     valgrind's order that fits; a pointer anywhere inside a big block counts (possible);
  *   - the caller's registers and a stopped thread's saved registers are roots; the registers of
  *     a thread that did not stop are not (its stack mapping is scanned instead);
  *   - pointers held only in tool memory (mp_pages_alloc) are not roots;
@@ -28,6 +30,7 @@
 
 #include "check.h"
 #include "common/arena.h"
+#include "common/kinds.h"
 #include "preload/runtime/guard.h"
 #include "preload/record/heap.h"
 #include "preload/record/maps.h"
@@ -190,7 +193,7 @@ static uintptr_t stack_top(void)
     return 0;
 }
 
-static __attribute__((noinline)) void scan(int heuristics, const char *phase)
+static __attribute__((noinline)) void scan(unsigned heuristics, const char *phase)
 {
     struct mp_thread_ctx th[2];
     memset(th, 0, sizeof th);
@@ -224,8 +227,19 @@ static __attribute__((noinline)) void scan(int heuristics, const char *phase)
     EXPECT(R, MP_ST_REACHABLE);
     EXPECT(S, MP_ST_REACHABLE);
     EXPECT(T, MP_ST_UNREACHED);
-    EXPECT(L, heuristics ? MP_ST_REACHABLE : MP_ST_POSSIBLE);
-    EXPECT(L2, heuristics ? MP_ST_REACHABLE : MP_ST_POSSIBLE);
+    const unsigned len64 = 1u << MP_HEUR_LENGTH64, newarr = 1u << MP_HEUR_NEWARRAY;
+    EXPECT(L, heuristics & (len64 | newarr) ? MP_ST_REACHABLE : MP_ST_POSSIBLE);
+    EXPECT(L2, heuristics & newarr ? MP_ST_REACHABLE : MP_ST_POSSIBLE);
+    /* L counts under length64 when it is in the set (tried before newarray), else newarray. */
+    CHECK(stats.heur_blocks[MP_HEUR_LENGTH64] == (heuristics & len64 ? 1u : 0u),
+          "%s: %llu blocks via length64", phase,
+          (unsigned long long)stats.heur_blocks[MP_HEUR_LENGTH64]);
+    unsigned want_na = (heuristics & newarr ? 1u : 0u) + ((heuristics & newarr) && !(heuristics & len64));
+    CHECK(stats.heur_blocks[MP_HEUR_NEWARRAY] == want_na, "%s: %llu blocks via newarray, want %u",
+          phase, (unsigned long long)stats.heur_blocks[MP_HEUR_NEWARRAY], want_na);
+    CHECK(stats.heur_blocks[MP_HEUR_STDSTRING] == 0 &&
+              stats.heur_blocks[MP_HEUR_MULTIPLEINHERITANCE] == 0,
+          "%s: blocks counted under stdstring or multipleinheritance", phase);
     EXPECT(Z, MP_ST_REACHABLE);
     EXPECT(BIG, MP_ST_POSSIBLE);
     EXPECT(P, MP_ST_REACHABLE);
@@ -244,8 +258,11 @@ int main(void)
 {
     mp_heap_init();
     build();
-    scan(1, "heuristics on");
+    scan(MP_HEUR_ALL, "heuristics on");
     scan(0, "heuristics off");
-    scan(1, "heuristics on again");
+    scan(1u << MP_HEUR_LENGTH64, "length64 only");
+    scan(1u << MP_HEUR_NEWARRAY, "newarray only");
+    scan((1u << MP_HEUR_STDSTRING) | (1u << MP_HEUR_MULTIPLEINHERITANCE), "stdstring,multipleinheritance");
+    scan(MP_HEUR_ALL, "heuristics on again");
     return CHECK_DONE();
 }

@@ -34,6 +34,7 @@ void mp_options_defaults(struct mp_options *o)
 #define MP_DEF_SIZE(name, def) o->name = (def);
 #define MP_DEF_LEAKCHECK(name, def) o->name = (def);
 #define MP_DEF_KINDS(name, def) o->name = (def);
+#define MP_DEF_HEUR(name, def) o->name = (def);
 #define MP_OPTION(type, name, def, alias, help) MP_DEF_##type(name, def)
 #include "preload/runtime/options.inc"
 #undef MP_OPTION
@@ -325,6 +326,13 @@ static int set_one(struct mp_options *o, const char *name, size_t namelen, const
 #define MP_SET_KINDS(field)                                                                 \
     if (mp_leak_kinds_parse(val, vallen, &k, &bad_word, &bad_len)) {                                                    \
         errmsg(err, errlen, nm, nmlen, val, vallen, "is not valid; use a comma-separated list of definite, indirect, possible, reachable, or all, or none"); \
+        return -1;                                                                        \
+    }                                                                                     \
+    o->field = k;                                                                         \
+    return 0;
+#define MP_SET_HEUR(field)                                                                  \
+    if (mp_heuristics_parse(val, vallen, &k)) {                                            \
+        errmsg(err, errlen, nm, nmlen, val, vallen, "is not valid; use a comma-separated list of stdstring, length64, newarray, multipleinheritance, or all, or none"); \
         return -1;                                                                        \
     }                                                                                     \
     o->field = k;                                                                         \

@@ -11,13 +11,15 @@
 /* Deepest stack option depth accepts (valgrind's --num-callers limit). */
 #define MP_MAX_DEPTH 500
 
-enum mp_opt_type { MP_OT_BOOL, MP_OT_UINT, MP_OT_SIZE, MP_OT_STR, MP_OT_LEAKCHECK, MP_OT_KINDS };
+enum mp_opt_type { MP_OT_BOOL, MP_OT_UINT, MP_OT_SIZE, MP_OT_STR, MP_OT_LEAKCHECK, MP_OT_KINDS,
+                   MP_OT_HEUR };
 
 #define MP_OT_FIELD_BOOL int
 #define MP_OT_FIELD_UINT unsigned long
 #define MP_OT_FIELD_SIZE unsigned long
 #define MP_OT_FIELD_LEAKCHECK int
 #define MP_OT_FIELD_KINDS unsigned
+#define MP_OT_FIELD_HEUR unsigned
 
 /* Index of each option in options.inc (and mp_option_table): MP_OPTIDX_name. */
 enum mp_option_index {
@@ -34,6 +36,7 @@ struct mp_options {
 #define MP_OPT_FIELD_SIZE(name) unsigned long name;
 #define MP_OPT_FIELD_LEAKCHECK(name) int name;
 #define MP_OPT_FIELD_KINDS(name) unsigned name;
+#define MP_OPT_FIELD_HEUR(name) unsigned name;
 #define MP_OPTION(type, name, def, alias, help) MP_OPT_FIELD_##type(name)
 #include "preload/runtime/options.inc"
 #undef MP_OPTION

@@ -1288,7 +1288,7 @@ static void stage_scan(struct report_run *run)
 {
     mp_scan_self_altstack(run->job->own_alt_lo, run->job->own_alt_hi, run->job->own_alt_live);
     mp_scan_run(stopped_threads, run->nthreads, run->job->self_sp, run->job->regs, run->job->nregs,
-                mp_opt.heuristics, &run->stats);
+                (unsigned)mp_opt.heuristics, &run->stats);
 }
 
 static void stage_classify(struct report_run *run)
@@ -1329,6 +1329,10 @@ static void stage_model(struct report_run *run)
     cur_seq = run->at_exit ? 0 : seq;
     for (int k = 0; k < MP_LEAK_NKINDS; k++)
         in->lost[k] = totals[k];
+    for (int h = 0; h < 4; h++) {
+        in->heuristic[h].bytes = run->stats.heur_bytes[h];
+        in->heuristic[h].blocks = run->stats.heur_blocks[h];
+    }
     in->total_allocated.blocks = run->nalloc;
     in->total_allocated.bytes = run->balloc;
     in->total_freed.blocks = run->nfree;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/arena.h"
+#include "common/kinds.h"
 #include "preload/record/heap.h"
 #include "preload/record/maps.h"
 #include "preload/record/modules.h"
@@ -74,7 +75,7 @@ static struct scan_state {
     struct frame *fstack; /* frame stack of the flood */
     size_t ftop, fcap;
 
-    int use_heuristics;
+    unsigned heuristics; /* set of 1 << enum mp_heuristic */
     /* The last block an interior pointer resolved to: pointers into an allocator arena or an
      * array come in runs, and each would otherwise search the bitmap backwards again. */
     uintptr_t last_lo, last_hi;
@@ -401,28 +402,35 @@ static int looks_like_vtable(uintptr_t v)
     return 0;
 }
 
-static int heuristic_ok(uintptr_t p, const struct mp_block *b)
+/* Which heuristic of the set accepts interior pointer p into b: MP_HEUR_x + 1, or 0 for none.
+ * Tried in valgrind's order (heuristic_reachedness): the first that fits is the one a block
+ * is counted under ("of which reachable via heuristic"). */
+static unsigned heuristic_ok(uintptr_t p, const struct mp_block *b)
 {
-    if (!S.use_heuristics)
+    const unsigned set = S.heuristics;
+    if (!set)
         return 0;
     const uint64_t *w = (const uint64_t *)b->addr;
     /* stdstring (COW layout: length, capacity, refcount, chars) */
-    if (p == b->addr + 24 && b->size >= 24) {
+    if ((set & (1u << MP_HEUR_STDSTRING)) && p == b->addr + 24 && b->size >= 24) {
         uint64_t cap = w[1];
         if (3 * 8 + cap + 1 == b->size && w[0] <= cap)
-            return 1;
+            return MP_HEUR_STDSTRING + 1;
     }
     /* length64 */
-    if (p == b->addr + 8 && b->size >= 8 && w[0] > 0 && b->size - 8 == w[0])
-        return 1;
+    if ((set & (1u << MP_HEUR_LENGTH64)) && p == b->addr + 8 && b->size >= 8 && w[0] > 0 &&
+        b->size - 8 == w[0])
+        return MP_HEUR_LENGTH64 + 1;
     /* newarray: element count before the elements */
-    if (p == b->addr + 8 && b->size >= 8 && w[0] > 0 && (b->size - 8) % w[0] == 0)
-        return 1;
+    if ((set & (1u << MP_HEUR_NEWARRAY)) && p == b->addr + 8 && b->size >= 8 && w[0] > 0 &&
+        (b->size - 8) % w[0] == 0)
+        return MP_HEUR_NEWARRAY + 1;
     /* multiple inheritance: both the block start and p hold vtable pointers. The block's first
      * word is tested first, and its verdict kept for the next pointer into the same block:
      * blocks full of interior pointers (allocator arenas of interpreters) rarely start with a
      * vtable, and p's word is then never read (a cache miss per pointer). */
-    if (!(p & 7) && p + 8 <= b->addr + b->size && b->size >= 8) {
+    if ((set & (1u << MP_HEUR_MULTIPLEINHERITANCE)) && !(p & 7) && p + 8 <= b->addr + b->size &&
+        b->size >= 8) {
         if (S.vt_block != b->addr) {
             uintptr_t first = w[0];
             S.vt_first_ok = !(first & 7) && first >= 4096 && looks_like_vtable(first);
@@ -431,7 +439,7 @@ static int heuristic_ok(uintptr_t p, const struct mp_block *b)
         if (S.vt_first_ok) {
             uintptr_t inner = *(const uintptr_t *)p;
             if (!(inner & 7) && inner >= 4096 && looks_like_vtable(inner))
-                return 1;
+                return MP_HEUR_MULTIPLEINHERITANCE + 1;
         }
     }
     return 0;
@@ -524,6 +532,88 @@ uint64_t mp_scan_indirect_bytes(uint32_t idx)
     return e ? e->bytes : 0;
 }
 
+/* ---- the heuristic each block was reached through (valgrind's LC_Extra.heuristic) ----
+ * Set when a heuristic accepts an interior pointer to a block not yet reachable (from a possibly
+ * lost source too, as in valgrind, where such a block is then still counted), replaced (maybe by
+ * none) by the next interior pointer to it while it is not reachable, cleared when a start
+ * pointer reaches it once reachable. Few blocks ever get one: a small open-addressing table,
+ * behind a bit filter so that pointers to reachable blocks, the common case, rarely probe it. */
+struct heur_slot {
+    uint32_t key; /* block index + 1; 0 = empty */
+    uint32_t h;   /* MP_HEUR_x + 1, or 0: none (any more) */
+};
+static struct heur_slot *heur;
+static size_t heur_cap, heur_used;
+static uint64_t heur_filter[1024]; /* bit (hash of index) % 65536: some slot may hold it */
+
+static inline unsigned heur_fbit(uint32_t idx)
+{
+    return (unsigned)(((uint64_t)idx * 0x9E3779B97F4A7C15ull) >> 48);
+}
+
+static inline int heur_maybe(uint32_t idx)
+{
+    unsigned f = heur_fbit(idx);
+    return heur_used && (heur_filter[f >> 6] >> (f & 63) & 1);
+}
+
+static struct heur_slot *heur_find(uint32_t idx)
+{
+    if (!heur_cap)
+        return NULL;
+    for (size_t j = ind_pos(idx, heur_cap);; j = (j + 1) & (heur_cap - 1)) {
+        if (heur[j].key == idx + 1)
+            return &heur[j];
+        if (!heur[j].key)
+            return NULL;
+    }
+}
+
+static void heur_set(uint32_t idx, unsigned h)
+{
+    struct heur_slot *e = heur_maybe(idx) ? heur_find(idx) : NULL;
+    if (e) {
+        e->h = h;
+        return;
+    }
+    if (!h)
+        return;
+    if ((heur_used + 1) * 2 > heur_cap) {
+        size_t ncap = heur_cap ? heur_cap * 2 : 256;
+        struct heur_slot *n = mp_pages_alloc(ncap * sizeof *n);
+        if (!n)
+            return; /* the block then goes uncounted in "of which reachable via heuristic" */
+        for (size_t i = 0; i < heur_cap; i++)
+            if (heur[i].key) {
+                size_t j = ind_pos(heur[i].key - 1, ncap);
+                while (n[j].key)
+                    j = (j + 1) & (ncap - 1);
+                n[j] = heur[i];
+            }
+        if (heur)
+            mp_pages_free(heur, heur_cap * sizeof *heur);
+        heur = n;
+        heur_cap = ncap;
+    }
+    size_t j = ind_pos(idx, heur_cap);
+    while (heur[j].key)
+        j = (j + 1) & (heur_cap - 1);
+    heur[j].key = idx + 1;
+    heur[j].h = h;
+    heur_used++;
+    unsigned f = heur_fbit(idx);
+    heur_filter[f >> 6] |= 1ull << (f & 63);
+}
+
+static void heur_reset(void)
+{
+    if (heur)
+        mp_pages_free(heur, heur_cap * sizeof *heur);
+    heur = NULL;
+    heur_cap = heur_used = 0;
+    memset(heur_filter, 0, sizeof heur_filter);
+}
+
 /* A candidate pointer found in memory whose source is definite (or not). */
 static inline void consider(uintptr_t p, int prior_definite, uint32_t clique)
 {
@@ -543,11 +633,20 @@ static inline void consider(uintptr_t p, int prior_definite, uint32_t clique)
         }
         return;
     }
-    if (s == MP_ST_REACHABLE)
+    if (s == MP_ST_REACHABLE) {
+        if (is_start && heur_maybe(idx))
+            heur_set(idx, 0);
         return;
+    }
     if (S.scanning_alloc_data && !is_start && p + 8 >= b.addr + b.size)
         return;
-    int via_start = is_start || heuristic_ok(p, &b);
+    int via_start = is_start;
+    if (!is_start && S.heuristics) {
+        unsigned h = heuristic_ok(p, &b);
+        if (h || heur_maybe(idx))
+            heur_set(idx, h);
+        via_start = h != 0;
+    }
     if (via_start && prior_definite) {
         mp_heap_set_state(idx, MP_ST_REACHABLE);
         push(idx);
@@ -934,7 +1033,7 @@ static void cliques(void)
 /* ---- entry ---- */
 
 void mp_scan_run(const struct mp_thread_ctx *threads, int nthreads, uintptr_t self_sp,
-                 const uintptr_t *self_regs, int nself_regs, int heuristics,
+                 const uintptr_t *self_regs, int nself_regs, unsigned heuristics,
                  struct mp_scan_stats *stats)
 {
     memset(stats, 0, sizeof *stats);
@@ -944,7 +1043,8 @@ void mp_scan_run(const struct mp_thread_ctx *threads, int nthreads, uintptr_t se
     ind = NULL;
     ind_cap = ind_used = 0;
     S.st = stats;
-    S.use_heuristics = heuristics;
+    S.heuristics = heuristics & MP_HEUR_ALL;
+    heur_reset();
     S.heap_lo = UINTPTR_MAX;
     S.regions = mp_pages_alloc(NREGIONS * sizeof *S.regions);
     S.region_slot = mp_pages_alloc(NREGIONS * sizeof *S.region_slot);
@@ -1002,6 +1102,15 @@ void mp_scan_run(const struct mp_thread_ctx *threads, int nthreads, uintptr_t se
         drain(MP_HEAP_NONE);
         cliques();
     }
+    /* valgrind counts every block whose heuristic field is set, whatever its state. */
+    for (size_t i = 0; i < heur_cap; i++)
+        if (heur[i].key && heur[i].h) {
+            struct mp_block b;
+            mp_heap_get(heur[i].key - 1, &b);
+            stats->heur_bytes[heur[i].h - 1] += b.size;
+            stats->heur_blocks[heur[i].h - 1]++;
+        }
+    heur_reset();
 
     self_alt_lo = self_alt_hi = self_alt_live = 0;
     if (S.smaps)

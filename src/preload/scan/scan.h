@@ -22,11 +22,16 @@ struct mp_scan_stats {
     uint64_t blocks;
     uint64_t root_bytes;
     uint64_t heap_bytes_scanned;
+    /* Per enum mp_heuristic: the blocks an interior pointer of that shape made reachable,
+     * valgrind's "of which reachable via heuristic" (counted as valgrind counts them). */
+    uint64_t heur_bytes[4], heur_blocks[4];
 };
 
-/* self_sp: the caller's stack pointer at the report entry (its deeper frames are not roots). */
+/* self_sp: the caller's stack pointer at the report entry (its deeper frames are not roots).
+ * heuristics: the set (1 << enum mp_heuristic) of interior-pointer shapes that count as start
+ * pointers. */
 void mp_scan_run(const struct mp_thread_ctx *threads, int nthreads, uintptr_t self_sp,
-                 const uintptr_t *self_regs, int nself_regs, int heuristics,
+                 const uintptr_t *self_regs, int nself_regs, unsigned heuristics,
                  struct mp_scan_stats *stats);
 
 /* For the next mp_scan_run only: the calling thread's alternate signal stack [lo, hi) (0, 0:

@@ -1,6 +1,6 @@
 /* new[] of a class with a destructor returns a pointer 8 bytes into the block (after the element
  * count). The only pointer, in a global, is that interior one: valgrind's "newarray" heuristic
- * (memplumber: heuristics=yes, the default) makes the block still reachable, not possibly lost.
+ * (in the default set, all) makes the block still reachable, not possibly lost.
  * RUN:        %memplumber --json %t.json -- %bin
  * EXPECT:     still_reachable bytes=72 blocks=1 allocator=new[] frame0=make_array*
  * EXPECT-NOT: possibly_lost

@@ -24,6 +24,9 @@ Header lines of PROGRAM.c (all optional):
   // ULIMIT-V: KiB for ulimit -v in both runs
   // LIBS: more linker arguments (e.g. -lstdc++ to call operator new[]/delete from C)
   // REPORT-STDERR: yes: the text report (LEAK SUMMARY) must reach stderr
+  // NEEDS-LIB: a shared library's file name (libjemalloc.so.2), found with ldconfig -p: the
+  //      program is linked with it, and its path is in $LIB_<name> (libjemalloc_so_2) for RUN;
+  //      the test skips (77) when it is not installed
 """
 import json
 import os
@@ -51,6 +54,22 @@ def header(path):
     return h
 
 
+def find_lib(name):
+    """The path of an installed shared library (ldconfig's cache), or None."""
+    try:
+        out = subprocess.run(['ldconfig', '-p'], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
+    except OSError:
+        out = b''
+    for line in out.decode('utf-8', 'replace').split('\n'):
+        m = re.match(r'^\s*(\S+) \(([^)]*)\) => (\S+)$', line)
+        if m and m.group(1) == name and 'x86-64' in m.group(2) and os.path.exists(m.group(3)):
+            return m.group(3)
+    for d in ('/usr/lib/x86_64-linux-gnu', '/lib/x86_64-linux-gnu', '/usr/lib64', '/usr/lib'):
+        if os.path.exists(os.path.join(d, name)):
+            return os.path.join(d, name)
+    return None
+
+
 def one(h, exe, mode, work):
     os.makedirs(work)
     for s in h.get('SETUP', []):
@@ -64,6 +83,8 @@ def one(h, exe, mode, work):
     for k in ('LD_PRELOAD', 'MEMPLUMBER_OPTIONS', 'MEMPLUMBER_ROOT_PID'):
         env.pop(k, None)
     status_file = os.path.join(os.path.dirname(work), mode + '.status')
+    for name, path in h.get('_libs', {}).items():
+        env['LIB_' + re.sub(r'[^A-Za-z0-9]', '_', name)] = path
     env['PROG'] = exe
     env['STATUS_FILE'] = status_file
     if mode == 'mp':
@@ -108,11 +129,18 @@ def main():
     if not os.path.exists(LIB):
         print('no %s: run make' % LIB)
         return 77
+    h['_libs'] = {}
+    for name in ' '.join(h.get('NEEDS-LIB', [])).split():
+        path = find_lib(name)
+        if not path:
+            print('skipped: %s is not installed' % name)
+            return 77
+        h['_libs'][name] = path
     tmp = tempfile.mkdtemp(prefix='mp-adv-%s-' % stem)
     fails = []
     try:
         exe = os.path.join(tmp, stem)
-        libs = ' '.join(h.get('LIBS', [])).split()
+        libs = ' '.join(h.get('LIBS', [])).split() + list(h['_libs'].values())
         if src.endswith('.cc'):     # C++ (exceptions, std::thread): g++, libstdc++
             comp = ['g++', '-std=gnu++17']
         else:

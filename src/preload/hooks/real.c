@@ -18,6 +18,20 @@ void *mp_real_next(const char *name)
     return p;
 }
 
+/* Is fn defined in glibc's libc.so.6? */
+static int in_libc(void *fn)
+{
+    Dl_info di;
+    int yes = 0;
+    int g = mp_guard_enter();
+    if (dladdr(fn, &di) && di.dli_fname) {
+        const char *base = strrchr(di.dli_fname, '/');
+        yes = strcmp(base ? base + 1 : di.dli_fname, "libc.so.6") == 0;
+    }
+    mp_guard_leave(g);
+    return yes;
+}
+
 int mp_real_resolve(void)
 {
     if (__atomic_load_n(&mp_real_state, __ATOMIC_ACQUIRE) == MP_REAL_READY)
@@ -36,14 +50,8 @@ int mp_real_resolve(void)
     r.malloc_usable_size = mp_real_next("malloc_usable_size");
     if (!r.malloc || !r.free || !r.calloc || !r.realloc)
         return -1;
-    r.realloc_is_libc = 0;
-    Dl_info di;
-    int g = mp_guard_enter();
-    if (dladdr((void *)r.realloc, &di) && di.dli_fname) {
-        const char *base = strrchr(di.dli_fname, '/');
-        r.realloc_is_libc = strcmp(base ? base + 1 : di.dli_fname, "libc.so.6") == 0;
-    }
-    mp_guard_leave(g);
+    r.realloc_is_libc = in_libc((void *)r.realloc);
+    r.foreign = !in_libc((void *)r.free);
     mp_real = r;
     __atomic_store_n(&mp_real_state, MP_REAL_READY, __ATOMIC_RELEASE);
     return 0;

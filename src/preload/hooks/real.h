@@ -19,6 +19,12 @@ struct mp_real {
     /* realloc is glibc's own (defined in libc.so.6, not in an allocator or a malloc-debugging
      * library loaded after memplumber): mp_heap_realloc may then hold a shard lock around it */
     int realloc_is_libc;
+    /* free is not glibc's: the real allocator is another one (jemalloc, tcmalloc, linked or
+     * preloaded after memplumber), with entry points of its own that memplumber does not see
+     * (mallocx, rallocx, tc_malloc, tc_realloc...). A block memplumber does not know may then be
+     * a valid block of that allocator: free, realloc and malloc_usable_size pass it on as the
+     * program asked instead of calling it an invalid pointer (see runtime.c). */
+    int foreign;
 };
 
 extern struct mp_real mp_real;

@@ -510,6 +510,8 @@ int mp_runtime_on_free(void *p, unsigned free_kind, size_t sized, int has_size, 
     }
     if (mp_bootstrap_owns(p))
         return 0;
+    if (mp_real.foreign)
+        return 1; /* a block of the allocator's own entry points (real.h): free it as asked */
     mp_misuse_report_bad_free(p, free_kind, 0, fp);
     mp_safepoint_after_error(fp);
     return 0;
@@ -601,6 +603,17 @@ void mp_runtime_free_slow(void *p, unsigned free_kind, uintptr_t *fp)
         mp_real.free(p);
 }
 
+/* realloc of a block memplumber does not know while the real allocator is not glibc's
+ * (real.h): one of that allocator's own blocks (mallocx, tc_malloc). The real realloc does what
+ * it does natively; the block it returns is recorded like any realloc's. */
+static void *foreign_realloc(void *p, size_t n, uintptr_t *fp)
+{
+    void *q = MP_REAL(mp_real.realloc(p, n));
+    if (q)
+        mp_runtime_on_alloc(q, n, MP_ALLOC_REALLOC, fp);
+    return q;
+}
+
 void *mp_runtime_realloc(void *p, size_t n, uintptr_t *fp)
 {
     if (!p) {
@@ -656,6 +669,8 @@ void *mp_runtime_realloc(void *p, size_t n, uintptr_t *fp)
     if (n == 0) {
         /* glibc semantics: realloc(p, 0) frees p and returns NULL. */
         if (!mp_heap_remove((uintptr_t)p, &b)) {
+            if (mp_real.foreign)
+                return foreign_realloc(p, n, fp);
             mp_misuse_report_bad_free(p, MP_FREE_FREE, 1, fp);
             mp_safepoint_after_error(fp);
             errno = ENOMEM;
@@ -676,6 +691,8 @@ void *mp_runtime_realloc(void *p, size_t n, uintptr_t *fp)
     int rc = mp_heap_realloc((uintptr_t)p, n, id, MP_ALLOC_REALLOC,
                              mp_real.realloc_is_libc ? mp_real.realloc : NULL, &q, &b);
     if (rc == MP_HEAP_REALLOC_BAD) {
+        if (mp_real.foreign)
+            return foreign_realloc(p, n, fp);
         mp_misuse_report_bad_free(p, MP_FREE_FREE, 1, fp);
         mp_safepoint_after_error(fp);
         errno = ENOMEM;
@@ -713,6 +730,8 @@ size_t mp_runtime_usable_size(void *p, uintptr_t *fp)
         return mp_real.malloc_usable_size ? mp_real.malloc_usable_size(p) : 0;
     struct mp_block b;
     if (!mp_heap_find((uintptr_t)p, &b)) {
+        if (mp_real.foreign && mp_real.malloc_usable_size)
+            return MP_REAL(mp_real.malloc_usable_size(p)); /* the allocator's own block (real.h) */
         mp_misuse_report_usable_size(p, fp);
         mp_safepoint_after_error(fp);
         return 0;

@@ -286,6 +286,29 @@ static void comm_of(int pid, char *buf, size_t len)
     fclose(f);
 }
 
+/* The process's own pid, as getpid() returns it there (the last NSpid of /proc/PID/status): it
+ * differs from PID for a process in a PID namespace of its own (unshare -p, a container that
+ * shares this network namespace). Its rendezvous is named with that pid; SO_PEERCRED still shows
+ * PID here. PID itself when /proc does not say. */
+static long own_pid_of(long pid)
+{
+    char path[64], line[256];
+    long inner = pid;
+    snprintf(path, sizeof path, "/proc/%ld/status", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return pid;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "NSpid:", 6)) {
+            char *p = line + 6, *end;
+            for (long v; (v = strtol(p, &end, 10)) > 0 && end != p; p = end)
+                inner = v;
+            break;
+        }
+    fclose(f);
+    return inner;
+}
+
 /* The state letter of /proc/PID/stat (R, S, D, T, t, Z, ...), 0 when there is no such process. */
 static char proc_state(long pid)
 {
@@ -445,14 +468,15 @@ int mp_report_command(int argc, char **argv)
     if (s < 0)
         fail("socket: %s", strerror(errno));
     struct sockaddr_un addr;
-    socklen_t alen = mp_live_addr(&addr, (unsigned)geteuid(), (int)pid);
+    long inner = own_pid_of(pid);
+    socklen_t alen = mp_live_addr(&addr, (unsigned)geteuid(), (int)inner);
     if (connect(s, (struct sockaddr *)&addr, alen) != 0)
-        fail("process %ld (%s) has libmemplumber.so loaded but does not answer: no memplumber "
+        fail("process %ld (%s%s) has libmemplumber.so loaded but does not answer: no memplumber "
              "rendezvous for it (%s). It may be another user's, run in another network namespace, "
              "have closed or replaced memplumber's descriptor, run under a descriptor limit "
              "below 128 (memplumber then keeps no descriptor of its own), or use an older "
              "libmemplumber.so",
-             pid, comm, strerror(errno));
+             pid, comm, inner != pid ? ", in a PID namespace of its own" : "", strerror(errno));
     struct ucred cr;
     socklen_t clen = sizeof cr;
     if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cr, &clen) != 0)

@@ -64,10 +64,22 @@ int mp_open_report_file(const char *path, int append, unsigned mode, char *why, 
         errno = EINVAL;
         return -1;
     }
-    int fd = (int)syscall(SYS_openat, AT_FDCWD, path,
-                          O_WRONLY | O_CREAT | (passed ? 0 : O_NOFOLLOW) | O_NONBLOCK | O_NOCTTY | O_CLOEXEC |
+    /* The handed-over descriptor itself is used (a duplicate), not reopened through its
+     * /proc/self/fd link: a program that changed its user (setuid to nobody after start) may not
+     * reopen a file the command's user created, and its /proc/self/fd is not its own any more. */
+    int fd = -1;
+    if (passed) {
+        int n = 0;
+        const char *d = path + 14;
+        while (*d >= '0' && *d <= '9')
+            n = n * 10 + (*d++ - '0');
+        fd = *d || d == path + 14 ? (errno = EBADF, -1) : fcntl(n, F_DUPFD_CLOEXEC, n);
+    } else {
+        fd = (int)syscall(SYS_openat, AT_FDCWD, path,
+                          O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC |
                               (append ? O_APPEND : 0),
                           mode);
+    }
     if (fd < 0) {
         int e = errno;
         if (e == ELOOP)
@@ -92,6 +104,10 @@ int mp_open_report_file(const char *path, int append, unsigned mode, char *why, 
         errno = e;
         return -1;
     }
+    /* the duplicate shares its offset with the handed-over descriptor: a report written twice
+     * to it (a retry, a second writer) starts at the beginning again */
+    if (passed && !append && S_ISREG(st.st_mode))
+        lseek(fd, 0, SEEK_SET);
     fcntl(fd, F_SETFL, append ? O_APPEND : 0);
     return fd;
 }

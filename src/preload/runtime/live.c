@@ -72,6 +72,8 @@ struct stack_acc {
     double n, st, sy, sty, stt; /* least squares of live bytes over time (t from first_ms) */
     uint64_t first_ms;
     int64_t first_bytes, last_bytes;
+    int64_t high_bytes; /* the most live seen, and when (its growth may have stopped since) */
+    uint64_t high_ms;
     uint32_t ups, downs;
 };
 
@@ -128,10 +130,16 @@ static void sample_locked(uint64_t now_ms)
                 continue;
             a->first_ms = now_ms;
             a->first_bytes = y;
+            a->high_bytes = y;
+            a->high_ms = now_ms;
         } else if (y > a->last_bytes) {
             a->ups++;
         } else if (y < a->last_bytes) {
             a->downs++;
+        }
+        if (y > a->high_bytes) {
+            a->high_bytes = y;
+            a->high_ms = now_ms;
         }
         double t = (double)(now_ms - a->first_ms) / 1000.0, v = (double)y;
         a->n += 1;
@@ -151,8 +159,11 @@ static void sample(uint64_t now_ms)
 }
 
 /* The stacks whose live bytes keep growing: a positive least-squares slope over at least three
- * samples, more rises than falls, and more live now than when first seen. Largest slope first. */
-static size_t rank_growth(void)
+ * samples, more rises than falls, more live now than when first seen, and a new high in the
+ * later half of the time the stack has been watched (growth that levelled off, a cache filled
+ * at start-up, is no longer a suspect: the slope alone would keep it one for good). Largest
+ * slope first. */
+static size_t rank_growth(uint64_t now_ms)
 {
     size_t n = 0;
     struct mp_heap_stack_live *c = mp_heap_stack_live;
@@ -162,6 +173,8 @@ static size_t rank_growth(void)
     for (uint32_t id = 1; id <= max && id < MP_HEAP_STACK_LIVE_MAX; id++) {
         const struct stack_acc *a = &acc[id];
         if (a->n < 3 || a->ups <= a->downs || a->last_bytes <= a->first_bytes)
+            continue;
+        if ((now_ms - a->high_ms) * 2 > now_ms - a->first_ms)
             continue;
         double den = a->n * a->stt - a->st * a->st;
         if (den <= 0)
@@ -196,10 +209,11 @@ void mp_live_fill_report(struct mp_report_input *in)
     if (!snapshots_on)
         return;
     mp_mutex_lock(&snap_lock);
-    sample_locked(since_start_ms()); /* the report's own moment ends the series */
+    uint64_t now_ms = since_start_ms();
+    sample_locked(now_ms); /* the report's own moment ends the series */
     in->snapshots = snaps;
     in->nsnapshots = nsnap;
-    in->ngrowth = rank_growth();
+    in->ngrowth = rank_growth(now_ms);
     in->growth = growth;
     mp_mutex_unlock(&snap_lock);
 }

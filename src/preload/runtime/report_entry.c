@@ -633,6 +633,26 @@ void mp_report_errors_child_after_fork(void)
     preamble_done = !(mp_opt.log_file[0] && log_id.fd < 0 && !log_tried && !log_failed);
 }
 
+static struct mp_mutex report_lock = MP_MUTEX_INIT;
+/* Does this thread hold report_lock? (A signal handler that forks on it must not wait for it.) */
+static __thread int report_lock_mine __attribute__((tls_model("initial-exec")));
+
+/* Fork protocol: fork_prepare takes report_lock (before the table locks, the order a report
+ * takes them in), so that a fork never copies a report in progress on another thread: the child
+ * would inherit the lock held by a thread it does not have and hang in its own exit report. A
+ * fork while a report is written therefore waits until that report is done. */
+void mp_report_fork_lock(void)
+{
+    if (!report_lock_mine)
+        mp_mutex_lock(&report_lock);
+}
+
+void mp_report_fork_unlock(void)
+{
+    if (!report_lock_mine)
+        mp_mutex_unlock(&report_lock);
+}
+
 /* ---- aggregation of blocks into loss records ---- */
 
 struct agg_slot {
@@ -679,6 +699,9 @@ static void prev_keep(void)
 
 void mp_report_child_after_fork(void)
 {
+    /* held by fork_prepare (or by this thread's report, interrupted by a handler that forked) */
+    mp_mutex_init(&report_lock);
+    report_lock_mine = 0;
     seq_counter = 0;
     prev_seq_no = 0;
     if (prev)
@@ -781,8 +804,6 @@ static uintptr_t exit_frame_sp(uintptr_t from)
 }
 
 /* ---- the report ---- */
-
-static struct mp_mutex report_lock = MP_MUTEX_INIT;
 
 /* Does the text report print any loss record (so that symbols are needed)? */
 static int text_needs_symbols(const struct mp_loss_record *recs, size_t n)
@@ -1237,6 +1258,7 @@ static void stage_prepare(struct report_run *run)
         job->self_sp = exit_frame_sp(job->self_sp);
     run->guard = mp_guard_enter();
     mp_mutex_lock(&report_lock);
+    report_lock_mine = 1;
     if (run->final)
         limits_lift();
     /* The process's last report: the address space kept for it is needed now (the scan's
@@ -1552,6 +1574,7 @@ static void stage_finish(struct report_run *run)
         mp_pages_free(run->stacks, run->nstacks * sizeof *run->stacks + sizeof *run->stacks);
     if (run->mods)
         mp_pages_free(run->mods, 4096 * sizeof(struct mp_module));
+    report_lock_mine = 0;
     mp_mutex_unlock(&report_lock);
     mp_guard_leave(run->guard);
 

@@ -40,6 +40,9 @@ struct mp_report_request {
 int mp_runtime_report_req(const char *reason, int at_exit, const struct mp_report_request *req);
 /* A forked child starts its own report sequence and has no previous check. */
 void mp_report_child_after_fork(void);
+/* fork_prepare / fork_parent: no fork while a report runs on another thread */
+void mp_report_fork_lock(void);
+void mp_report_fork_unlock(void);
 
 /* Write the heap-misuse errors recorded and not written yet (text, symbolized; the report
  * library is loaded if needed). Only at a safe point: see runtime/safepoint.h. */

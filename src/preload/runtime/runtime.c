@@ -839,6 +839,9 @@ static void fork_prepare(void)
 {
     if (mp_runtime_phase < MP_PHASE_TRACKING)
         return;
+    /* first, with the program's signal mask: a report that holds it may be stopping the
+     * threads, this one among them, while it waits */
+    mp_report_fork_lock();
     uint64_t all = ~(uint64_t)0;
     if (syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, &fork_saved_mask, sizeof all) == 0)
         fork_masked = 1;
@@ -854,6 +857,7 @@ static void fork_parent(void)
     mp_heap_unlock_all();
     mp_report_errors_unlock();
     mp_depot_unlock();
+    mp_report_fork_unlock();
     fork_mask_restore();
 }
 

@@ -975,7 +975,8 @@ static void scan_roots(const struct mp_thread_ctx *threads, int nthreads, uintpt
         if (self_sp >= m->lo && self_sp < m->hi)
             lo = self_sp;
         for (int t = 0; t < nthreads; t++)
-            if (threads[t].stopped && threads[t].sp >= m->lo && threads[t].sp < m->hi)
+            if ((threads[t].stopped || threads[t].sp_known) && threads[t].sp >= m->lo &&
+                threads[t].sp < m->hi)
                 lo = threads[t].sp > lo ? threads[t].sp : lo;
         scan_root(lo, m->hi);
     }

@@ -261,6 +261,35 @@ static int unrestartable_wait(long nr)
     }
 }
 
+/* The user stack pointer of a thread blocked in a system call: the next to last field of
+ * /proc/self/task/TID/syscall ("NR ARG1 ... ARG6 SP PC"); 0 when unknown. */
+static uintptr_t task_syscall_sp(pid_t tid)
+{
+    char buf[256];
+    long n = read_task_file(tid, "syscall", buf, sizeof buf);
+    if (n <= 0 || buf[0] < '0' || buf[0] > '9')
+        return 0;
+    uintptr_t f[9];
+    int nf = 0;
+    for (const char *p = buf; *p && nf < 9;) {
+        while (*p == ' ')
+            p++;
+        if (!*p || *p == '\n')
+            break;
+        uintptr_t v = 0;
+        if (p[0] == '0' && p[1] == 'x')
+            for (p += 2; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++)
+                v = v * 16 + (uintptr_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+        else
+            for (; *p >= '0' && *p <= '9'; p++)
+                v = v * 10 + (uintptr_t)(*p - '0');
+        if (*p && *p != ' ' && *p != '\n')
+            return 0;
+        f[nf++] = v;
+    }
+    return nf == 9 ? f[7] : 0;
+}
+
 int mp_threads_count(void)
 {
     static pid_t tids[MP_MAX_THREADS];
@@ -335,8 +364,17 @@ int mp_threads_stop(struct mp_thread_ctx *out, int max, int final)
         if (task_blocks(out[i].tid, STOP_SIGNAL))
             continue;
         const long nr = task_syscall(out[i].tid);
-        if (nr == SYS_rt_sigtimedwait || (!final && unrestartable_wait(nr)))
+        if (nr == SYS_rt_sigtimedwait || (!final && unrestartable_wait(nr))) {
+            /* left running, blocked: its stack below the stack pointer (less the red zone) is
+             * dead frames, whose stale pointers would keep lost blocks reachable, and reading
+             * the whole mapping (8 MiB a thread) made the other threads wait that long */
+            uintptr_t sp = task_syscall_sp(out[i].tid);
+            if (sp > 128) {
+                out[i].sp = sp - 128;
+                out[i].sp_known = 1;
+            }
             continue;
+        }
         if (syscall(SYS_tgkill, pid, out[i].tid, STOP_SIGNAL) == 0)
             sent++;
     }

@@ -16,6 +16,9 @@
 struct mp_thread_ctx {
     pid_t tid;
     int stopped;
+    /* sp: the stack pointer of a stopped thread, or of one left running because it waits in a
+     * system call (then sp_known: from /proc/self/task/TID/syscall, its registers unknown) */
+    int sp_known;
     uintptr_t sp;
     uintptr_t regs[MP_NREGS];
     /* The thread's alternate signal stack, [alt_lo, alt_hi) (0, 0: none). Unless sp is on it,

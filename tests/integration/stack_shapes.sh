@@ -83,14 +83,14 @@ NOINLINE int rec(int d, size_t n)
 static int (*volatile rec_ptr)(int, size_t) = rec;
 
 /* signal handler: allocates on the thread's stack, through the kernel's signal frame */
-static volatile size_t sig_size;
+static __thread volatile size_t sig_size; /* each thread's own, as jb: the workers run at once */
 static void on_usr1(int sig)
 {
     (void)sig;
     rec_ptr(2, sig_size);
 }
 
-static jmp_buf jb;
+static __thread jmp_buf jb; /* shared, a worker's longjmp took another's registers and stack */
 NOINLINE void jump_deep(int d)
 {
     volatile char pad[64];

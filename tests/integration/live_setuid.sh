@@ -13,6 +13,12 @@ if [ "$(id -u)" != 0 ] || ! id nobody >/dev/null 2>&1; then
 fi
 cc -O1 -g -o "$T/daemon" tests/integration/live_setuid.c || exit 1
 chmod 755 "$T"
+# The daemon loads the report library after it became nobody: from a checkout nobody cannot read
+# (a clone in a private directory) it could give neither symbols nor JSON. The command and both
+# libraries are run from a copy in the test's directory, which nobody can read.
+mkdir "$T/bin" && cp "$ROOT/build/memplumber" "$ROOT/build/libmemplumber.so" \
+    "$ROOT/build/libmemplumber-report.so" "$T/bin/" && chmod 755 "$T/bin" "$T/bin/"* || exit 1
+MP=$T/bin/memplumber
 mkdir "$T/run" && chmod 777 "$T/run"
 rm -f "$T/ready"
 "$MP" --report-on-exit=no --report-thread=yes -- "$T/daemon" "$T/run/ready" "$T/run/stop" >"$T/d.out" 2>"$T/d.err" &

@@ -93,19 +93,7 @@ static void forward(int sig, siginfo_t *si, void *uc)
 }
 
 /* The state letter of /proc/PID/stat, 0 when the process is gone. */
-static char proc_state(pid_t pid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    char *p = strrchr(buf, ')');
-    return p && p[1] == ' ' ? p[2] : 0;
-}
+static char proc_state(pid_t pid) { return mp_report_proc_state((long)pid); }
 
 /* 1 if the process is stopped by a signal (not by a tracer). */
 static int is_stopped(pid_t pid)

@@ -309,8 +309,7 @@ static long own_pid_of(long pid)
     return inner;
 }
 
-/* The state letter of /proc/PID/stat (R, S, D, T, t, Z, ...), 0 when there is no such process. */
-static char proc_state(long pid)
+char mp_report_proc_state(long pid)
 {
     char path[64], buf[512];
     snprintf(path, sizeof path, "/proc/%ld/stat", pid);
@@ -330,7 +329,7 @@ static char proc_state(long pid)
  * take the whole --timeout. */
 static void check_state(long pid, const char *comm, int exited_only)
 {
-    char s = proc_state(pid);
+    char s = mp_report_proc_state(pid);
     if (s == 0)
         fail("process %ld (%s) has exited", pid, comm);
     if (s == 'Z' || s == 'X')

@@ -1,6 +1,7 @@
 // A daemon: fork, setsid, fork again, chdir("/"), umask(0), every descriptor closed and 0-2
 // reopened on /dev/null; the grandchild allocates, writes a file by absolute path and tells the
-// original parent through a pipe it kept. The report paths are relative (log_file): they are
+// original parent through a pipe it kept (and keeps until it has ended: the parent waits for that,
+// or the checker could read the grandchild's report while it is being written). The report paths are relative (log_file): they are
 // taken from the directory memplumber started in, not from "/".
 // OPTIONS: log_file=mp.%p.log
 // RUN: $PROG "$PWD"
@@ -44,6 +45,11 @@ int main(int argc, char **argv)
     waitpid(c, NULL, 0);
     char b;
     ssize_t n = read(p[0], &b, 1);
+    /* the pipe closes when the daemon has ended, after its exit report: the reports all exist
+     * when this process ends (the checker reads them then) */
+    char rest;
+    while (read(p[0], &rest, 1) > 0)
+        ;
     printf("daemon said %c (%zd)\n", n == 1 ? b : '-', n);
     return 0;
 }

@@ -78,31 +78,12 @@ static int in_sigwait(long pid, const char *tid)
 /* Is the thread blocked in a system call that any signal handler makes return EINTR, whatever
  * SA_RESTART says (signal(7): nanosleep, poll, select, epoll_wait, pause, sigsuspend, System V
  * message and semaphore waits, io_getevents)? Waking it would hand the program an EINTR that
- * natively never comes: its sleep(30) would return at once, its event loop see an error. The
- * same list as the scan's (preload/scan/threads.c). The syscall file is exact but needs ptrace
+ * natively never comes: its sleep(30) would return at once, its event loop see an error (the
+ * list: mp_live_eintr_call, shared with the scan). The syscall file is exact but needs ptrace
  * access (Yama's ptrace_scope=1 refuses it to a non-parent); wchan, readable by the same user,
  * is the fallback. Sets *what to the call's name. */
 static int in_interruptible_wait(long pid, const char *tid, const char **what)
 {
-    static const struct {
-        long nr;
-        const char *name;
-    } calls[] = {
-        {SYS_nanosleep, "nanosleep()"},   {SYS_clock_nanosleep, "nanosleep()"},
-        {SYS_poll, "poll()"},             {SYS_ppoll, "poll()"},
-        {SYS_select, "select()"},         {SYS_pselect6, "select()"},
-        {SYS_epoll_wait, "epoll_wait()"}, {SYS_epoll_pwait, "epoll_wait()"},
-#ifdef SYS_epoll_pwait2
-        {SYS_epoll_pwait2, "epoll_wait()"},
-#endif
-        {SYS_pause, "pause()"},           {SYS_rt_sigsuspend, "sigsuspend()"},
-        {SYS_msgrcv, "msgrcv()"},         {SYS_msgsnd, "msgsnd()"},
-        {SYS_semop, "semop()"},           {SYS_semtimedop, "semop()"},
-        {SYS_io_getevents, "io_getevents()"},
-#ifdef SYS_io_pgetevents
-        {SYS_io_pgetevents, "io_getevents()"},
-#endif
-    };
     /* kernel functions a thread sleeps in for those calls (names vary across versions;
      * poll_schedule_timeout serves poll and select) */
     static const struct {
@@ -124,13 +105,8 @@ static int in_interruptible_wait(long pid, const char *tid, const char **what)
         int got = fgets(line, sizeof line, f) != NULL;
         fclose(f);
         if (got && line[0] >= '0' && line[0] <= '9') {
-            long nr = atol(line);
-            for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
-                if (calls[i].nr == nr) {
-                    *what = calls[i].name;
-                    return 1;
-                }
-            return 0;
+            *what = mp_live_eintr_call(atol(line));
+            return *what != NULL;
         }
         if (got && (!strncmp(line, "running", 7) || line[0] == '-'))
             return 0; /* running, or not in a system call */

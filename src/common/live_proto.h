@@ -16,9 +16,54 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 
 #include "common/fmt.h"
+
+/* The system calls that any signal handler makes return EINTR, whatever SA_RESTART says
+ * (signal(7): nanosleep, poll, select, epoll_wait, pause, sigsuspend, System V message and
+ * semaphore waits, io_getevents): the name a user knows the call by, or NULL for another call. A
+ * thread blocked in one is neither woken by the command (report.c) nor stopped by a report taken
+ * while the program runs (scan/threads.c): natively its sleep(30) never returns early. */
+static inline const char *mp_live_eintr_call(long nr)
+{
+    switch (nr) {
+    case SYS_nanosleep:
+    case SYS_clock_nanosleep:
+        return "nanosleep()";
+    case SYS_poll:
+    case SYS_ppoll:
+        return "poll()";
+    case SYS_select:
+    case SYS_pselect6:
+        return "select()";
+    case SYS_epoll_wait:
+    case SYS_epoll_pwait:
+#ifdef SYS_epoll_pwait2
+    case SYS_epoll_pwait2:
+#endif
+        return "epoll_wait()";
+    case SYS_pause:
+        return "pause()";
+    case SYS_rt_sigsuspend:
+        return "sigsuspend()";
+    case SYS_msgrcv:
+        return "msgrcv()";
+    case SYS_msgsnd:
+        return "msgsnd()";
+    case SYS_semop:
+    case SYS_semtimedop:
+        return "semop()";
+    case SYS_io_getevents:
+#ifdef SYS_io_pgetevents
+    case SYS_io_pgetevents:
+#endif
+        return "io_getevents()";
+    default:
+        return NULL;
+    }
+}
 
 #define MP_LIVE_REQ_MAGIC 0x51524c4dU   /* "MLRQ" */
 #define MP_LIVE_REPLY_MAGIC 0x50524c4dU /* "MLRP" */

@@ -2,6 +2,7 @@
  * (atomics, futex, raw syscalls). */
 #include "preload/scan/threads.h"
 
+#include "common/live_proto.h"
 #include "common/lock.h"
 
 #include <dirent.h>
@@ -231,35 +232,7 @@ static long task_syscall(pid_t tid)
  * program an EINTR that natively never comes (an event loop's epoll_wait, a worker's poll or
  * nanosleep). Such a thread is not stopped for those reports: like one that blocks the signal,
  * its stack is read whole and its registers are not. */
-static int unrestartable_wait(long nr)
-{
-    switch (nr) {
-    case SYS_poll:
-    case SYS_ppoll:
-    case SYS_select:
-    case SYS_pselect6:
-    case SYS_epoll_wait:
-    case SYS_epoll_pwait:
-#ifdef SYS_epoll_pwait2
-    case SYS_epoll_pwait2:
-#endif
-    case SYS_nanosleep:
-    case SYS_clock_nanosleep:
-    case SYS_pause:
-    case SYS_rt_sigsuspend:
-    case SYS_msgrcv:
-    case SYS_msgsnd:
-    case SYS_semop:
-    case SYS_semtimedop:
-    case SYS_io_getevents:
-#ifdef SYS_io_pgetevents
-    case SYS_io_pgetevents:
-#endif
-        return 1;
-    default:
-        return 0;
-    }
-}
+static int unrestartable_wait(long nr) { return mp_live_eintr_call(nr) != NULL; }
 
 /* The user stack pointer of a thread blocked in a system call: the next to last field of
  * /proc/self/task/TID/syscall ("NR ARG1 ... ARG6 SP PC"); 0 when unknown. */

@@ -14,7 +14,12 @@
 #include <dlfcn.h>
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,9 +131,80 @@ struct mp_symbolizer {
     const char *cache_dir;      /* symbol cache directory; NULL = off */
 };
 
+/* Separate debug files are looked for on this machine only, where gdb and valgrind look: by
+ * build ID under /usr/lib/debug/.build-id, then by .gnu_debuglink next to the object, in .debug/
+ * there and under /usr/lib/debug (a file found by its debug link must carry the object's build
+ * ID), and a dwz file named by an absolute .gnu_debugaltlink. Not dwfl_standard_find_debuginfo:
+ * when it finds nothing it asks libdebuginfod, which loads libcurl and its TLS and SSH libraries
+ * into the observed program at its exit; their symbols bind to the program's own exports where
+ * it has them (node exports OpenSSL's, torn down by then: SIGSEGV after the report), and with
+ * DEBUGINFOD_URLS set every exit would wait for servers on the network. */
+#define DEBUG_ROOT "/usr/lib/debug"
+
+static int open_debug_candidate(const char *path, const unsigned char *id, int id_len, char **name)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (id) {
+        /* the file a debug link names may belong to another build: its build ID must match */
+        int ok = 0;
+        Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+        if (elf) {
+            const void *fid;
+            ssize_t n = dwelf_elf_gnu_build_id(elf, &fid);
+            ok = n == id_len && memcmp(fid, id, (size_t)n) == 0;
+            elf_end(elf);
+        }
+        if (!ok) {
+            close(fd);
+            return -1;
+        }
+    }
+    *name = strdup(path);
+    return fd;
+}
+
+static int find_debuginfo_local(Dwfl_Module *mod, void **userdata, const char *modname,
+                                Dwarf_Addr base, const char *file_name, const char *debuglink_file,
+                                GElf_Word debuglink_crc, char **debuginfo_file_name)
+{
+    (void)userdata, (void)modname, (void)base, (void)debuglink_crc;
+    const unsigned char *id = NULL;
+    GElf_Addr id_vaddr;
+    int id_len = dwfl_module_build_id(mod, &id, &id_vaddr);
+    char path[PATH_MAX];
+    if (debuglink_file && debuglink_file[0] == '/')   /* a dwz file (.gnu_debugaltlink) */
+        return open_debug_candidate(debuglink_file, NULL, 0, debuginfo_file_name);
+    if (id_len > 1 && id_len <= 64) {
+        int at = snprintf(path, sizeof path, DEBUG_ROOT "/.build-id/%02x/", id[0]);
+        for (int i = 1; i < id_len; i++)
+            at += snprintf(path + at, sizeof path - (size_t)at, "%02x", id[i]);
+        snprintf(path + at, sizeof path - (size_t)at, ".debug");
+        int fd = open_debug_candidate(path, NULL, 0, debuginfo_file_name);
+        if (fd >= 0)
+            return fd;
+    }
+    if (!debuglink_file || !file_name || id_len <= 0 || strchr(debuglink_file, '/'))
+        return -1; /* without a build ID a debug link cannot be checked: not followed */
+    const char *slash = strrchr(file_name, '/');
+    int dlen = slash ? (int)(slash - file_name) : 0;
+    const char *forms[] = {"%.*s/%s", "%.*s/.debug/%s", DEBUG_ROOT "%.*s/%s"};
+    for (size_t f = 0; f < sizeof forms / sizeof *forms; f++) {
+        if ((size_t)snprintf(path, sizeof path, forms[f], dlen, file_name, debuglink_file) >= sizeof path)
+            continue;
+        if (!strcmp(path, file_name))
+            continue;
+        int fd = open_debug_candidate(path, id, id_len, debuginfo_file_name);
+        if (fd >= 0)
+            return fd;
+    }
+    return -1;
+}
+
 static const Dwfl_Callbacks dwfl_callbacks = {
     .find_elf = dwfl_build_id_find_elf,
-    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .find_debuginfo = find_debuginfo_local,
     .section_address = dwfl_offline_section_address,
     .debuginfo_path = NULL,     /* default: ":.debug:/usr/lib/debug" */
 };

@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include "common/arena.h"
+#include "common/fmt.h"
 #include "common/lock.h"
 #include "preload/runtime/guard.h"
 #include "preload/hooks/real.h"
+#include "preload/record/maps.h"
 #include "preload/runtime/runtime.h"
 
 uintptr_t mp_self_text_lo, mp_self_text_hi;
@@ -23,9 +25,10 @@ struct retired {
 static struct retired *retired_list;
 static struct mp_mutex modules_lock = MP_MUTEX_INIT;
 
-/* The object being closed, captured before dlclose. */
+/* The object being closed, captured before dlclose: path as the loader names it (to tell whether
+ * it is still loaded after), abs as the report names it (absolute_name). */
 static struct {
-    char path[4096];
+    char path[4096], abs[4096];
     uintptr_t base, lo, hi;
     int valid;
 } closing;
@@ -119,6 +122,28 @@ static void exec_range(struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi)
     }
 }
 
+/* A module the program loaded by a relative name (dlopen("./plugin.so")): the loader keeps the
+ * name as given, but the report's symbolizer opens only absolute paths, and the program may have
+ * changed its directory since, or the report be rendered by the memplumber command elsewhere.
+ * The kernel knows the file: the link /proc/self/map_files/LO-HI of the mapping that holds the
+ * module's code. Returns buf, or name when it is absolute or cannot be resolved (a file deleted
+ * since is left as named). */
+static const char *absolute_name(const char *name, uintptr_t code, char *buf, size_t cap)
+{
+    uintptr_t lo, hi;
+    char link[80];
+    if (name[0] == '/' || cap < 2 || mp_maps_find(code, &lo, &hi))
+        return name;
+    mp_fmt(link, sizeof link, "/proc/self/map_files/%lx-%lx", (unsigned long)lo, (unsigned long)hi);
+    ssize_t n = readlink(link, buf, cap - 1);
+    if (n <= 0 || buf[0] != '/' || (size_t)n >= cap - 1)
+        return name;
+    buf[n] = 0;
+    if (n > 10 && !strcmp(buf + n - 10, " (deleted)"))
+        return name;
+    return buf;
+}
+
 static int find_base_cb(struct dl_phdr_info *info, size_t size, void *data)
 {
     if (info->dlpi_addr != closing.base || !info->dlpi_name)
@@ -151,6 +176,10 @@ void mp_modules_before_dlclose(void *handle)
     closing.lo = closing.hi = 0;
     dl_iterate_phdr(fill_closing_cb, NULL);
     closing.valid = closing.hi > closing.lo;
+    const char *abs = closing.valid ? absolute_name(closing.path, closing.lo, closing.abs, sizeof closing.abs)
+                                    : closing.path;
+    if (abs != closing.abs)
+        memcpy(closing.abs, closing.path, n + 1);
 }
 
 void mp_modules_after_dlclose(void)
@@ -162,11 +191,11 @@ void mp_modules_after_dlclose(void)
     if (still)
         return;
     struct retired *r = mp_arena_alloc(sizeof *r);
-    size_t n = strlen(closing.path);
+    size_t n = strlen(closing.abs);
     char *path = mp_arena_alloc(n + 1);
     if (!r || !path)
         return;
-    memcpy(path, closing.path, n + 1);
+    memcpy(path, closing.abs, n + 1);
     r->m.path = path;
     r->m.base = closing.base;
     r->m.lo = closing.lo;
@@ -200,6 +229,11 @@ static int collect_cb(struct dl_phdr_info *info, size_t size, void *data)
     }
     if (strstr(name, "linux-vdso") || !strncmp(name, "[vdso]", 6))
         return 0;
+    if (name[0] != '/') {
+        char *buf = mp_arena_alloc(4096);
+        if (buf)
+            name = absolute_name(name, m->lo, buf, 4096);
+    }
     size_t len = strlen(name);
     char *p = mp_arena_alloc(len + 1);
     if (!p)

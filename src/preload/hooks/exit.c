@@ -554,7 +554,7 @@ __attribute__((noreturn)) static void abort_fallback(void)
 {
     for (;;) {
         syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), SIGABRT);
-        syscall(SYS_exit_group, 127);
+        mp_raw_exit_group(127);
     }
 }
 
@@ -683,7 +683,7 @@ void mp_exit_entry(int status, const uintptr_t *save, int which)
         if (f)
             f(status);
         for (;;)
-            syscall(SYS_exit_group, status);
+            mp_raw_exit_group(status);
     }
     if (which != EXIT_EXIT && getpid() == mp_runtime_pid) /* not a vfork child: it shares our memory */
         __atomic_store_n(&mp_exit_no_flush, 1, __ATOMIC_RELEASE);
@@ -709,7 +709,7 @@ void mp_exit_entry(int status, const uintptr_t *save, int which)
             f(status);
     }
     for (;;)
-        syscall(SYS_exit_group, status);
+        mp_raw_exit_group(status);
 }
 
 #if defined(__x86_64__)

@@ -11,7 +11,11 @@
  * runs natively. So the two ways a filter is installed through libc, prctl(PR_SET_SECCOMP) and
  * syscall(SYS_seccomp) (libseccomp's), tell the run-time first (mp_runtime_before_seccomp); a
  * filter installed by a raw system call instruction is not seen. Both hooks pass every call on
- * unchanged. */
+ * unchanged.
+ *
+ * syscall(SYS_exit_group, status) ends the process as _exit(status) does (it is the system call
+ * _exit makes), so it goes through memplumber's _exit: the program gets its report, as under
+ * valgrind, where before it ended without one. */
 #include <errno.h>
 #include <linux/seccomp.h>
 #include <stdarg.h>
@@ -60,6 +64,8 @@ MP_EXPORT long syscall(long n, ...)
         mp_runtime_before_seccomp();
     else if (__builtin_expect((int)n == SYS_chroot || (int)n == SYS_pivot_root, 0))
         mp_runtime_before_chroot();
+    else if (__builtin_expect((int)n == SYS_exit_group, 0))
+        _exit((int)a); /* what glibc's _exit does: the report is written as for _exit */
     return raw_syscall6(n, a, b, c, d, e, f);
 }
 

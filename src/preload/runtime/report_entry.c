@@ -585,7 +585,7 @@ static void write_errors_locked(void)
             if (fd >= 0)
                 mp_fdprintf(fd, "==%d== \n==%d== Exit program on first error "
                                 "(--exit-on-first-error=yes)\n", in.pid, in.pid);
-            syscall(SYS_exit_group, (int)mp_opt.error_exitcode);
+            mp_raw_exit_group((int)mp_opt.error_exitcode);
         }
         if (unshown && fd >= 0)
             mp_fdprintf(fd, "==%d== memplumber: more than %d different heap errors: later ones "
@@ -1591,7 +1591,7 @@ static void stage_finish(struct report_run *run)
     }
     if (run->at_exit && mp_opt.error_exitcode && (bad_blocks || bad_errors)) {
         flush_program_output();
-        syscall(SYS_exit_group, (int)mp_opt.error_exitcode);
+        mp_raw_exit_group((int)mp_opt.error_exitcode);
     }
     if (run->final)
         __atomic_store_n(&final_done, 1, __ATOMIC_RELEASE);

@@ -67,7 +67,7 @@ static void die_bad_options(const char *msg)
 {
     mp_fdprintf(2, "memplumber: error: MEMPLUMBER_OPTIONS: %s\n", msg);
     mp_fdprintf(2, "memplumber: the program was not started; see 'memplumber --help'\n");
-    syscall(SYS_exit_group, 2);
+    mp_raw_exit_group(2);
 }
 
 static void step_options(void)
@@ -166,7 +166,7 @@ static void step_suppressions(void)
         mp_fdprintf(2, "memplumber: error: %s\n", err);
         mp_fdprintf(2, "memplumber: the program was not started; fix the file or the "
                        "suppressions option\n");
-        syscall(SYS_exit_group, 2);
+        mp_raw_exit_group(2);
     }
     if (fits && outlen)
         memcpy(mp_opt.suppressions, out, outlen + 1);
@@ -290,7 +290,7 @@ int mp_runtime_ensure(void)
     int g = mp_guard_enter();
     if (mp_real_resolve()) {
         mp_fdprintf(2, "memplumber: error: cannot find the real malloc/free (dlsym RTLD_NEXT)\n");
-        syscall(SYS_exit_group, 2);
+        mp_raw_exit_group(2);
     }
     mp_runtime_pid = getpid();
     mp_outfd_init();

@@ -25,6 +25,52 @@ void mp_discard_report_file(int fd, const char *path)
         syscall(SYS_unlinkat, AT_FDCWD, path, 0);
 }
 
+int mp_open_report_tmp(const char *path, unsigned mode, char *tmp, size_t tmplen)
+{
+    struct stat st;
+    if (!path[0] || !strncmp(path, "/proc/self/fd/", 14))
+        return -1;
+    if (!lstat(path, &st) && !S_ISREG(st.st_mode))
+        return -1;
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    const size_t dlen = slash ? (size_t)(slash - path) + 1 : 0;
+    if (!base[0] || dlen >= tmplen)
+        return -1;
+    memcpy(tmp, path, dlen); /* mp_fmt has no precision: the directory part is copied */
+    if (mp_fmt(tmp + dlen, tmplen - dlen, ".%s.%d.tmp", base, (int)getpid()) >= tmplen - dlen)
+        return -1;
+    for (int tries = 0; tries < 2; tries++) {
+        int fd = (int)syscall(SYS_openat, AT_FDCWD, tmp,
+                              O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, mode);
+        if (fd >= 0)
+            return fd;
+        /* left by a process of the same pid that died while writing: ours to replace */
+        if (errno != EEXIST || lstat(tmp, &st) || !S_ISREG(st.st_mode) ||
+            syscall(SYS_unlinkat, AT_FDCWD, tmp, 0))
+            break;
+    }
+    return -1;
+}
+
+int mp_commit_report_tmp(const char *tmp, const char *path)
+{
+    if (!syscall(SYS_renameat, AT_FDCWD, tmp, AT_FDCWD, path))
+        return 0;
+    int e = errno;
+    syscall(SYS_unlinkat, AT_FDCWD, tmp, 0);
+    errno = e;
+    return -1;
+}
+
+void mp_discard_report_tmp(const char *tmp, const char *path)
+{
+    struct stat st;
+    syscall(SYS_unlinkat, AT_FDCWD, tmp, 0);
+    if (!lstat(path, &st) && S_ISREG(st.st_mode))
+        syscall(SYS_unlinkat, AT_FDCWD, path, 0);
+}
+
 const char *mp_file_type_name(mode_t t)
 {
     switch (t) {

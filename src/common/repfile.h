@@ -16,6 +16,22 @@ int mp_open_report_file(const char *path, int append, unsigned mode, char *why, 
  * removed while it still names the same file; other kinds (/dev/null, a terminal) are left. */
 void mp_discard_report_file(int fd, const char *path);
 
+/* A report written whole (JSON, SARIF, HTML, XML, pprof) goes to a temporary file in the same
+ * directory (".NAME.PID.tmp", created with O_EXCL, never following a link) that is renamed over
+ * path once complete: a reader (a CI step collecting reports, a tool polling for the file while
+ * a daemon still writes its report) never sees a partial file. Returns the temporary file's fd
+ * (its name in tmp), or -1 when path does not take that way: a descriptor handed over
+ * (/proc/self/fd/N), anything but a regular file at path, or a directory where the temporary
+ * file cannot be made; the caller then opens path itself with mp_open_report_file. */
+int mp_open_report_tmp(const char *path, unsigned mode, char *tmp, size_t tmplen);
+
+/* Put the complete temporary file in place (0), or remove it (-1, errno set). */
+int mp_commit_report_tmp(const char *tmp, const char *path);
+
+/* A write that failed: the temporary file is removed, and so is an older report at path (a report
+ * file that exists is complete and this run's, as when the file was written in place). */
+void mp_discard_report_tmp(const char *tmp, const char *path);
+
 /* "a FIFO (named pipe)", "a directory", ... for st_mode & S_IFMT. */
 const char *mp_file_type_name(mode_t type);
 

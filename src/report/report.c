@@ -311,7 +311,11 @@ static int write_file(struct mp_report_ctx *ctx, const char *path, const char *w
         return 0;
     char why[512];
     unsigned mode = ctx->in->opt.report_mode ? ctx->in->opt.report_mode : 0600;
-    int fd = mp_open_report_file(path, 0, mode, why, sizeof why);
+    char tmp[4096];
+    int fd = mp_open_report_tmp(path, mode, tmp, sizeof tmp); /* renamed into place when whole */
+    const int via_tmp = fd >= 0;
+    if (!via_tmp)
+        fd = mp_open_report_file(path, 0, mode, why, sizeof why);
     if (fd < 0) {
         say("memplumber: error: cannot write %s report to '%s': %s\n", what, path, why);
         return -1;
@@ -322,11 +326,19 @@ static int write_file(struct mp_report_ctx *ctx, const char *path, const char *w
     int rc = mp_out_close(&o);
     int e = errno;
     const int discarded = rc != 0; /* never leave a cut-short report behind */
-    if (discarded)
+    if (discarded && !via_tmp)
         mp_discard_report_file(fd, path);
     if (close(fd) != 0 && rc == 0 && errno != EINTR) {
         rc = -1; /* a delayed write error (NFS): the file is complete as far as we know */
         e = errno;
+    }
+    if (via_tmp) {
+        if (discarded)
+            mp_discard_report_tmp(tmp, path);
+        else if (mp_commit_report_tmp(tmp, path) && !rc) {
+            rc = -1;
+            e = errno;
+        }
     }
     if (rc) {
         say("memplumber: error: cannot write %s report to '%s': %s%s\n", what, path,

@@ -2,6 +2,7 @@
  * with mp_fmt into a buffered descriptor sink (common/summary.h), no allocation. */
 #include "preload/runtime/report_plain.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -87,7 +88,11 @@ static void put_count(struct mp_summary_fd_sink *k, const char *name, const stru
 int mp_report_plain_json(const struct mp_report_input *in, const struct mp_loss_record *recs,
                          size_t nrecs, const char *path, const char *why, char *err, size_t errlen)
 {
-    int fd = mp_open_report_file(path, 0, in->opt.report_mode, err, errlen);
+    char tmp[4096];
+    int fd = mp_open_report_tmp(path, in->opt.report_mode, tmp, sizeof tmp); /* see repfile.h */
+    const int via_tmp = fd >= 0;
+    if (!via_tmp)
+        fd = mp_open_report_file(path, 0, in->opt.report_mode, err, errlen);
     if (fd < 0)
         return -1;
     struct mp_summary_fd_sink k;
@@ -174,5 +179,9 @@ int mp_report_plain_json(const struct mp_report_input *in, const struct mp_loss_
     put(&k, ng ? "\n  ]\n}\n" : "]\n}\n");
     mp_summary_fd_flush(&k);
     syscall(SYS_close, fd);
+    if (via_tmp && mp_commit_report_tmp(tmp, path)) {
+        mp_fmt(err, errlen, "%s", strerrordesc_np(errno));
+        return -1;
+    }
     return 0;
 }

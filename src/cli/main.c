@@ -303,7 +303,10 @@ static int run(char **cmd, int observed)
                          (unsigned long long)es.st_ino);
                 setenv("MEMPLUMBER_STDERR_ID", buf, 1);
             } else {
-                unsetenv("MEMPLUMBER_STDERR_ID");
+                /* No stderr at all (`2>&-`, cron): none is the user's, so a program exec'd
+                 * with a file of the script's at fd 2 keeps its report out of it. Unset, the
+                 * library would take every stderr for the user's (LD_PRELOAD by hand). */
+                setenv("MEMPLUMBER_STDERR_ID", "none", 1);
             }
         }
         execvp(cmd[0], cmd);

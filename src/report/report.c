@@ -311,7 +311,7 @@ static int write_file(struct mp_report_ctx *ctx, const char *path, const char *w
         return 0;
     char why[512];
     unsigned mode = ctx->in->opt.report_mode ? ctx->in->opt.report_mode : 0600;
-    int fd = mp_open_report_file(path, 0, mode, why, sizeof why);
+    int fd = mp_open_report_file(path, MP_REPFILE_WHOLE, mode, why, sizeof why);
     if (fd < 0) {
         say("memplumber: error: cannot write %s report to '%s': %s\n", what, path, why);
         return -1;

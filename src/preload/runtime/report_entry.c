@@ -437,7 +437,8 @@ static int text_fd(void)
     log_id.fd = -1;
     /* Truncated when first opened (as valgrind does: a rerun does not add to an old report),
      * appended to when opened again. */
-    int fd = path[0] ? mp_open_report_file(path, log_id.path[0] != 0, report_mode(), why, sizeof why)
+    int fd = path[0] ? mp_open_report_file(path, log_id.path[0] != 0 ? MP_REPFILE_APPEND : 0,
+                                                   report_mode(), why, sizeof why)
                      : -1;
     if (fd < 0) {
         if (!path[0])

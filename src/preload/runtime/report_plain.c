@@ -87,7 +87,7 @@ static void put_count(struct mp_summary_fd_sink *k, const char *name, const stru
 int mp_report_plain_json(const struct mp_report_input *in, const struct mp_loss_record *recs,
                          size_t nrecs, const char *path, const char *why, char *err, size_t errlen)
 {
-    int fd = mp_open_report_file(path, 0, in->opt.report_mode, err, errlen);
+    int fd = mp_open_report_file(path, MP_REPFILE_WHOLE, in->opt.report_mode, err, errlen);
     if (fd < 0)
         return -1;
     struct mp_summary_fd_sink k;

@@ -383,6 +383,7 @@ MP_EXPORT int mp_report_write(const struct mp_report_input *in)
     if (in->opt.text_fd >= 0) {
         struct mp_out o;
         mp_out_init(&o, in->opt.text_fd);
+        o.lines = 1;
         mp_text_write(&ctx, &o);
         if (mp_out_close(&o)) {
             char ebuf[256];
@@ -453,6 +454,7 @@ MP_EXPORT int mp_report_error_now(const struct mp_report_input *in,
             }
             struct mp_out o;
             mp_out_init(&o, in->opt.text_fd);
+            o.lines = 1;
             mp_text_write_error(&ctx, &o, err);
             rc = mp_out_close(&o) ? -1 : 1;
             ctx.in = saved;

@@ -37,7 +37,8 @@
  * the program run directly. Signals the kernel sends to the whole foreground process group
  * (the terminal's Ctrl-C, Ctrl-\, Ctrl-Z, hangup, window size, background tty access) already
  * reach the program, which is in that group: they are not passed on, or the program would get
- * them twice. Stops are mirrored rather than forwarded: when the program stops, the command
+ * them twice; nor are the signals the program sends itself (kill(0, sig) reaches it directly).
+ * Stops are mirrored rather than forwarded: when the program stops, the command
  * stops itself with the same signal so that the shell sees the job stopped, and when the
  * command is continued it continues the program if nobody else did. */
 
@@ -80,6 +81,10 @@ static void forward(int sig, siginfo_t *si, void *uc)
     int timer = sig == SIGALRM || sig == SIGVTALRM || sig == SIGPROF;
     if (sent && si->si_pid == self_pid)
         default_action(sig); /* the command's own abort(), or a SIGPIPE on its own write */
+    else if (sent && child > 0 && si->si_pid == child)
+        ; /* the program's own: a kill(0, sig) of its group already reached it (passed back, a
+           * handler ran twice and a server's "second SIGTERM: stop now" fired), and a signal
+           * for its parent was never meant for itself */
     else if (sent && child > 0) {
         if (si->si_code == SI_QUEUE)
             sigqueue(child, sig, si->si_value); /* keep the value a real-time signal carries */
@@ -303,7 +308,10 @@ static int run(char **cmd, int observed)
                          (unsigned long long)es.st_ino);
                 setenv("MEMPLUMBER_STDERR_ID", buf, 1);
             } else {
-                unsetenv("MEMPLUMBER_STDERR_ID");
+                /* No stderr at all (`2>&-`, cron): none is the user's, so a program exec'd
+                 * with a file of the script's at fd 2 keeps its report out of it. Unset, the
+                 * library would take every stderr for the user's (LD_PRELOAD by hand). */
+                setenv("MEMPLUMBER_STDERR_ID", "none", 1);
             }
         }
         execvp(cmd[0], cmd);

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <time.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -91,8 +93,22 @@ const char *mp_file_type_name(mode_t t)
     }
 }
 
-int mp_open_report_file(const char *path, int append, unsigned mode, char *why, size_t whylen)
+/* Wait for another process's report to the same file, for a few seconds at most: a holder that
+ * is stopped must not keep this process from ending. Without the lock (timed out, a file system
+ * without flock) the file is written as before. */
+static void lock_whole(int fd)
 {
+    for (int i = 0; i < 300; i++) {
+        if (!syscall(SYS_flock, fd, LOCK_EX | LOCK_NB) || errno != EWOULDBLOCK)
+            return;
+        struct timespec ts = {0, 10 * 1000000L};
+        syscall(SYS_nanosleep, &ts, NULL);
+    }
+}
+
+int mp_open_report_file(const char *path, int flags, unsigned mode, char *why, size_t whylen)
+{
+    int append = flags & MP_REPFILE_APPEND;
     struct stat st;
     why[0] = 0;
     /* A descriptor handed over by the memplumber command ('memplumber report PID' opens the
@@ -143,6 +159,8 @@ int mp_open_report_file(const char *path, int append, unsigned mode, char *why, 
         errno = EINVAL;
         return -1;
     }
+    if ((flags & MP_REPFILE_WHOLE) && !passed && !append && S_ISREG(st.st_mode))
+        lock_whole(fd);
     if (!append && S_ISREG(st.st_mode) && ftruncate(fd, 0)) {
         int e = errno;
         mp_fmt(why, whylen, "%s", strerrordesc_np(e));

@@ -3,6 +3,7 @@
 #include "report/out.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@ void mp_out_init(struct mp_out *o, int fd)
     o->fd = fd;
     o->err = 0;
     o->json_in_html = 0;
+    o->lines = 0;
     o->len = 0;
     o->buf = malloc(OUT_BUF_SIZE);
     o->cap = OUT_BUF_SIZE;
@@ -42,11 +44,37 @@ static void write_all(struct mp_out *o, const char *p, size_t n)
     }
 }
 
-static void flush(struct mp_out *o)
+/* Write what the buffer holds. A text report (lines set) goes to a stderr or a log file that
+ * the processes of a program share (forked children ending together): each write is whole
+ * lines, at most PIPE_BUF bytes (what a pipe writes atomically; an O_APPEND file takes each
+ * write whole), and a line not finished yet stays in the buffer unless all is set. Written in
+ * 64 KiB pieces, two reports were cut into each other mid-line. */
+static void flush_some(struct mp_out *o, int all)
 {
-    write_all(o, o->buf, o->len);
-    o->len = 0;
+    size_t end = o->len;
+    if (o->lines && !all) {
+        while (end > 0 && o->buf[end - 1] != '\n')
+            end--;
+        if (end == 0)
+            end = o->len; /* one line longer than the buffer */
+    }
+    size_t at = 0;
+    while (at < end && !o->err) {
+        size_t n = end - at;
+        if (o->lines && n > PIPE_BUF) {
+            size_t k = PIPE_BUF;
+            while (k > 0 && o->buf[at + k - 1] != '\n')
+                k--;
+            n = k ? k : PIPE_BUF;
+        }
+        write_all(o, o->buf + at, n);
+        at += n;
+    }
+    memmove(o->buf, o->buf + end, o->len - end);
+    o->len -= end;
 }
+
+static void flush(struct mp_out *o) { flush_some(o, 1); }
 
 int mp_out_close(struct mp_out *o)
 {
@@ -63,6 +91,8 @@ int mp_out_close(struct mp_out *o)
 
 void mp_out_write(struct mp_out *o, const void *p, size_t n)
 {
+    if (o->len + n > o->cap)
+        flush_some(o, 0);
     if (o->len + n > o->cap) {
         flush(o);
         if (n > o->cap) {
@@ -81,6 +111,8 @@ void mp_out_puts(struct mp_out *o, const char *s)
 
 void mp_out_putc(struct mp_out *o, char c)
 {
+    if (o->len == o->cap)
+        flush_some(o, 0);
     if (o->len == o->cap)
         flush(o);
     o->buf[o->len++] = c;

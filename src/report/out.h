@@ -13,6 +13,7 @@ struct mp_out {
     int fd;
     int err;            /* first errno seen, 0 = none */
     int json_in_html;   /* JSON strings also escape < > & (\u003c...): JSON inside <script> */
+    int lines;          /* text for a stream others share: written in whole lines (see out.c) */
     size_t len, cap;
     char *buf;
     char small[256];    /* used when the buffer cannot be allocated */

@@ -315,7 +315,7 @@ static int write_file(struct mp_report_ctx *ctx, const char *path, const char *w
     int fd = mp_open_report_tmp(path, mode, tmp, sizeof tmp); /* renamed into place when whole */
     const int via_tmp = fd >= 0;
     if (!via_tmp)
-        fd = mp_open_report_file(path, 0, mode, why, sizeof why);
+        fd = mp_open_report_file(path, MP_REPFILE_WHOLE, mode, why, sizeof why);
     if (fd < 0) {
         say("memplumber: error: cannot write %s report to '%s': %s\n", what, path, why);
         return -1;
@@ -395,6 +395,7 @@ MP_EXPORT int mp_report_write(const struct mp_report_input *in)
     if (in->opt.text_fd >= 0) {
         struct mp_out o;
         mp_out_init(&o, in->opt.text_fd);
+        o.lines = 1;
         mp_text_write(&ctx, &o);
         if (mp_out_close(&o)) {
             char ebuf[256];
@@ -465,6 +466,7 @@ MP_EXPORT int mp_report_error_now(const struct mp_report_input *in,
             }
             struct mp_out o;
             mp_out_init(&o, in->opt.text_fd);
+            o.lines = 1;
             mp_text_write_error(&ctx, &o, err);
             rc = mp_out_close(&o) ? -1 : 1;
             ctx.in = saved;

@@ -4,7 +4,7 @@
 # leaking helper with `2>err.txt`, or captures its stderr (`x=$(helper 2>&1)`), reads exactly
 # what it reads natively; a helper whose stderr is the user's still shows its report there;
 # --trace-children=yes writes it into the helper's stderr as valgrind does; a --log-file with %p
-# gets every process's report. Exit 0 = pass, 1 = fail, 77 = skipped.
+# gets every process's report; with memplumber's own stderr closed no stderr is the user's. Exit 0 = pass, 1 = fail, 77 = skipped.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 ROOT=$(pwd -P)
@@ -52,5 +52,10 @@ grep -q "33 bytes in 1 blocks are definitely lost" err2.txt ||
 grep -l "33 bytes in 1 blocks are definitely lost" "$T"/log.* >/dev/null 2>&1 ||
     { echo "FAIL: --log-file=%p: no log holds the helper's report"; fail=1; }
 [ "$(cat err3.txt)" = "helper's own line" ] || { echo "FAIL: --log-file: err3.txt changed: $(cat err3.txt)"; fail=1; }
+# memplumber itself started with stderr closed (cron, a daemon's supervisor): no stderr is the
+# user's, so a helper's stderr, a file of the script's, gets only what it gets natively
+"$M" sh -c './helper 2>err4.txt; true' >/dev/null 2>&-
+[ "$(cat err4.txt)" = "helper's own line" ] ||
+    { echo "FAIL: stderr closed: the helper's report went into err4.txt: $(head -3 err4.txt)"; fail=1; }
 [ $fail = 0 ] && echo "ok: exec'd programs' reports stay out of stderr that is not the user's"
 exit $fail

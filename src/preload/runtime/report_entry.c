@@ -140,7 +140,7 @@ static struct mp_fdid user_log_fd = {.fd = -1};
 
 /* A program started by exec from the observed one (not asked for with follow_exec=yes) whose
  * stderr is not the file the memplumber command's stderr was (MEMPLUMBER_STDERR_ID, dev:ino in
- * hex): its text report and heap-error lines are not written there (a log_file still gets
+ * hex, or "none" when the command ran without one, which no stderr matches): its text report and heap-error lines are not written there (a log_file still gets
  * them). valgrind, which does not follow exec by default, writes nothing there either. */
 static int stderr_foreign;
 
@@ -437,7 +437,8 @@ static int text_fd(void)
     log_id.fd = -1;
     /* Truncated when first opened (as valgrind does: a rerun does not add to an old report),
      * appended to when opened again. */
-    int fd = path[0] ? mp_open_report_file(path, log_id.path[0] != 0, report_mode(), why, sizeof why)
+    int fd = path[0] ? mp_open_report_file(path, log_id.path[0] != 0 ? MP_REPFILE_APPEND : 0,
+                                                   report_mode(), why, sizeof why)
                      : -1;
     if (fd < 0) {
         if (!path[0])

@@ -92,7 +92,7 @@ int mp_report_plain_json(const struct mp_report_input *in, const struct mp_loss_
     int fd = mp_open_report_tmp(path, in->opt.report_mode, tmp, sizeof tmp); /* see repfile.h */
     const int via_tmp = fd >= 0;
     if (!via_tmp)
-        fd = mp_open_report_file(path, 0, in->opt.report_mode, err, errlen);
+        fd = mp_open_report_file(path, MP_REPFILE_WHOLE, in->opt.report_mode, err, errlen);
     if (fd < 0)
         return -1;
     struct mp_summary_fd_sink k;

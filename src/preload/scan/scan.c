@@ -884,6 +884,43 @@ static void exclude_altstack(uintptr_t lo, uintptr_t hi, uintptr_t sp)
     exclude(lo, sp > lo && sp < hi ? sp : hi);
 }
 
+/* The span of blocks inside [lo, hi), chunk headers and the free chunks between them included:
+ * the allocator's memory, not a root. */
+static void exclude_block_span(uintptr_t lo, uintptr_t hi)
+{
+    uintptr_t first = next_start(lo, hi);
+    if (!first)
+        return;
+    uintptr_t last = prev_start(hi - 1, lo);
+    uint32_t idx = last ? mp_heap_index_of(last) : MP_HEAP_NONE;
+    if (idx == MP_HEAP_NONE)
+        return;
+    struct mp_block lb;
+    mp_heap_get(idx, &lb);
+    uintptr_t end = last + (lb.size ? lb.size : 1);
+    exclude(first - 16 >= lo ? first - 16 : lo, end < hi ? end : hi);
+}
+
+/* [heap] is glibc's main arena, except what the program took from the break itself with sbrk or
+ * brk (record/maps.h): that is the program's data and a root, as valgrind scans it (its malloc
+ * never uses the break). A block inside such a range would be another allocator's that calls
+ * sbrk (not glibc's): its span stays out, as in an anonymous mapping. */
+static void exclude_heap_but_program(uintptr_t lo, uintptr_t hi)
+{
+    const struct mp_brk_range *r;
+    size_t nr = mp_maps_program_break(&r);
+    uintptr_t cur = lo;
+    for (size_t i = 0; i < nr && cur < hi; i++) {
+        uintptr_t rlo = r[i].lo > cur ? r[i].lo : cur, rhi = r[i].hi < hi ? r[i].hi : hi;
+        if (rlo >= rhi)
+            continue;
+        exclude(cur, rlo);
+        exclude_block_span(rlo, rhi);
+        cur = rhi;
+    }
+    exclude(cur, hi);
+}
+
 #define HEAP_MAX ((uintptr_t)64 << 20)
 
 /* glibc's heap_info at the start of a non-main arena heap: ar_ptr, prev, size, mprotect_size,
@@ -924,7 +961,7 @@ static void scan_roots(const struct mp_thread_ctx *threads, int nthreads, uintpt
     for (long i = 0; i < n; i++) {
         struct mp_map *m = &maps[i];
         if (!strcmp(m->name, "[heap]"))
-            exclude(m->lo, m->hi);
+            exclude_heap_but_program(m->lo, m->hi);
         /* glibc's non-main arenas: heaps aligned to HEAP_MAX_SIZE (64 MiB) that start with a
          * heap_info. The kernel may merge such a heap with a neighbouring anonymous mapping
          * (a thread stack), so look at every 64 MiB boundary inside anonymous mappings. */
@@ -940,22 +977,9 @@ static void scan_roots(const struct mp_thread_ctx *threads, int nthreads, uintpt
      * nor an arena heap. Blocks live only in the allocator's memory, so the span of blocks inside
      * an anonymous mapping (chunk headers and the free chunks between them included) is the
      * allocator's, not a root: otherwise a list kept there would reach itself. */
-    for (long i = 0; i < n; i++) {
-        struct mp_map *m = &maps[i];
-        if (m->name[0] || (m->prot & 3) != 3)
-            continue;
-        uintptr_t first = next_start(m->lo, m->hi);
-        if (!first)
-            continue;
-        uintptr_t last = prev_start(m->hi - 1, m->lo);
-        uint32_t idx = last ? mp_heap_index_of(last) : MP_HEAP_NONE;
-        if (idx == MP_HEAP_NONE)
-            continue;
-        struct mp_block lb;
-        mp_heap_get(idx, &lb);
-        uintptr_t end = last + (lb.size ? lb.size : 1);
-        exclude(first - 16 >= m->lo ? first - 16 : m->lo, end < m->hi ? end : m->hi);
-    }
+    for (long i = 0; i < n; i++)
+        if (!maps[i].name[0] && (maps[i].prot & 3) == 3)
+            exclude_block_span(maps[i].lo, maps[i].hi);
     struct dead_ctx dc = {threads, nthreads, self_sp};
     mp_threads_foreach_stack(exclude_dead_stack, &dc);
     for (int t = 0; t < nthreads; t++)

@@ -884,15 +884,54 @@ static void exclude_altstack(uintptr_t lo, uintptr_t hi, uintptr_t sp)
     exclude(lo, sp > lo && sp < hi ? sp : hi);
 }
 
+/* The pages of a block glibc mapped for it alone (an mmapped chunk: the size field has
+ * IS_MMAPPED, and the chunk less prev_size, the offset memalign left, spans whole pages inside
+ * [lo, hi)), in *clo and *chi; 0 for any other block. */
+static int mmapped_chunk(uintptr_t addr, uintptr_t lo, uintptr_t hi, uintptr_t *clo, uintptr_t *chi)
+{
+    if (addr < lo + 16 || (addr & 15))
+        return 0;
+    const uintptr_t p = addr - 16, off = ((const uintptr_t *)p)[0], sz = ((const uintptr_t *)p)[1];
+    if (!(sz & 2) || off > p - lo || ((p - off) & 4095) || ((off + (sz & ~(uintptr_t)7)) & 4095) ||
+        (sz & ~(uintptr_t)7) > hi - p)
+        return 0;
+    *clo = p - off;
+    *chi = p + (sz & ~(uintptr_t)7);
+    return 1;
+}
+
 /* The span of blocks inside [lo, hi), chunk headers and the free chunks between them included:
- * the allocator's memory, not a root. */
+ * the allocator's memory, not a root. Blocks glibc mapped on their own (big ones, and small ones
+ * once an arena cannot grow) are mappings the kernel merges with their neighbours, the program's
+ * own included, so they do not bound a span: each run of them at either end is left out by
+ * itself, and a page of the program's next to them stays a root, as valgrind reads it. */
 static void exclude_block_span(uintptr_t lo, uintptr_t hi)
 {
+    uintptr_t clo, chi, run_lo = 0, run_hi = 0;
     uintptr_t first = next_start(lo, hi);
+    while (first && mmapped_chunk(first, lo, hi, &clo, &chi)) {
+        if (clo != run_hi) {
+            exclude(run_lo, run_hi);
+            run_lo = clo;
+        }
+        run_hi = chi;
+        first = next_start(chi, hi);
+    }
+    exclude(run_lo, run_hi);
     if (!first)
         return;
     uintptr_t last = prev_start(hi - 1, lo);
-    uint32_t idx = last ? mp_heap_index_of(last) : MP_HEAP_NONE;
+    run_lo = run_hi = 0;
+    while (last > first && mmapped_chunk(last, lo, hi, &clo, &chi)) {
+        if (chi != run_lo) {
+            exclude(run_lo, run_hi);
+            run_hi = chi;
+        }
+        run_lo = clo;
+        last = prev_start(clo - 1, lo);
+    }
+    exclude(run_lo, run_hi);
+    uint32_t idx = last >= first ? mp_heap_index_of(last) : MP_HEAP_NONE;
     if (idx == MP_HEAP_NONE)
         return;
     struct mp_block lb;

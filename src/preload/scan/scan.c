@@ -834,9 +834,11 @@ static int exclude_big_spans(uint32_t idx, const struct mp_block *b, void *ctx)
 
 /* Stacks of finished threads (kept mapped by glibc for reuse): excluded unless a live thread's
  * stack pointer is inside (then it is that thread's stack, scanned from its stack pointer). The
- * thread descriptor at the top of the mapping (from tcb up) stays a root: glibc's stack cache
- * still owns it, and it holds the thread's DTV (a block glibc frees only in __libc_freeres, which
- * is skipped while other threads run: without this it would be "definitely lost"). */
+ * thread descriptor at the top of the mapping stays a root: glibc's stack cache still owns it,
+ * and it holds the thread's DTV (a block glibc frees only in __libc_freeres, which is skipped
+ * while other threads run: without this it would be "definitely lost"); so does the static TLS
+ * right below it, whose __thread variables valgrind still reads (tcb is the lowest address of
+ * the two, threads.h). */
 struct dead_ctx {
     const struct mp_thread_ctx *threads;
     int nthreads;

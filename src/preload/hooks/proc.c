@@ -1,6 +1,7 @@
 /* Process events that keep the runtime coherent: thread start (stack bounds for the unwinder),
  * dlclose (keep the object's name for stacks captured before it went away), _exit/_Exit (write
- * the report: exit() reaches it through atexit, these do not). */
+ * the report: exit() reaches it through atexit, these do not), the system break moved by the
+ * program itself (sbrk, brk). */
 #include <dlfcn.h>
 #include <errno.h>
 #include <link.h>
@@ -207,4 +208,28 @@ MP_EXPORT int dlclose(void *handle)
     mp_unwind_flush();
     mp_guard_leave(g);
     return rc;
+}
+
+/* glibc's malloc moves the break through __sbrk inside libc, which these do not see: they catch
+ * only the program's own calls. brk is done through __sbrk (libc exports no other name for it),
+ * which keeps glibc's idea of the break (__curbrk) up to date as brk does. Where the break is
+ * afterwards is asked again: the kernel may refuse a move below the heap's start while brk still
+ * returns 0. */
+extern void *__sbrk(intptr_t increment);
+
+MP_EXPORT void *sbrk(intptr_t increment)
+{
+    void *old = __sbrk(increment);
+    if (old != (void *)-1 && increment)
+        mp_runtime_after_break((uintptr_t)old, (uintptr_t)__sbrk(0));
+    return old;
+}
+
+MP_EXPORT int brk(void *addr)
+{
+    char *old = __sbrk(0);
+    if (old == (void *)-1 || __sbrk((char *)addr - old) == (void *)-1)
+        return -1;
+    mp_runtime_after_break((uintptr_t)old, (uintptr_t)__sbrk(0));
+    return 0;
 }

@@ -73,6 +73,40 @@ void mp_maps_keep_fd(int fd)
 
 int mp_maps_kept_fd(void) { return kept_fd; }
 
+/* A handful of ranges: each rise of the break that does not continue the previous one starts a
+ * new range (glibc's malloc grew the heap in between); when they are all used the last one
+ * stretches over the gap, which only makes more memory a root. */
+#define BRK_MAX 32
+static struct mp_brk_range brk_ranges[BRK_MAX];
+static size_t brk_n;
+
+void mp_maps_note_break(uintptr_t old, uintptr_t now)
+{
+    if (now < old) {
+        while (brk_n && brk_ranges[brk_n - 1].lo >= now)
+            brk_n--;
+        if (brk_n && brk_ranges[brk_n - 1].hi > now)
+            brk_ranges[brk_n - 1].hi = now;
+        return;
+    }
+    if (now == old)
+        return;
+    /* The break only moves up from where it is, so a new range lies above every kept one. */
+    if (brk_n && (brk_ranges[brk_n - 1].hi == old || brk_n == BRK_MAX)) {
+        brk_ranges[brk_n - 1].hi = now;
+        return;
+    }
+    brk_ranges[brk_n].lo = old;
+    brk_ranges[brk_n].hi = now;
+    brk_n++;
+}
+
+size_t mp_maps_program_break(const struct mp_brk_range **out)
+{
+    *out = brk_ranges;
+    return brk_n;
+}
+
 static int open_maps(int *own)
 {
     int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);

@@ -25,4 +25,19 @@ int mp_maps_find(uintptr_t addr, uintptr_t *lo, uintptr_t *hi);
 void mp_maps_keep_fd(int fd);
 int mp_maps_kept_fd(void);
 
+/* Memory the program took from the system break itself (sbrk, brk: the hooks see only the
+ * program's calls, not glibc malloc's own). It lies inside [heap], which is otherwise the
+ * allocator's, and it is the program's data: a leak scan root, as in valgrind. */
+struct mp_brk_range {
+    uintptr_t lo, hi;
+};
+
+/* The program moved the break from old to now: a rise adds [old, now), a fall drops what lies
+ * at or above now. */
+void mp_maps_note_break(uintptr_t old, uintptr_t now);
+
+/* The program's ranges, in address order (no lock: sbrk is not thread-safe itself, so programs
+ * serialise their calls, and the scan reads them while the threads are stopped). */
+size_t mp_maps_program_break(const struct mp_brk_range **out);
+
 #endif

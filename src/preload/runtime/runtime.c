@@ -891,6 +891,12 @@ void mp_runtime_before_chroot(void)
     mp_guard_leave(g);
 }
 
+/* ---- the system break ---- */
+
+void mp_runtime_after_break(uintptr_t old, uintptr_t now)
+{
+    mp_maps_note_break(old, now);
+}
 
 void mp_runtime_before_seccomp(void)
 {

@@ -135,4 +135,8 @@ void mp_runtime_before_seccomp(void);
  * while it still can (the leak scan's roots come from it). */
 void mp_runtime_before_chroot(void);
 
+/* The program moved the system break itself (hooks/proc.c: sbrk, brk) from old to now: what it
+ * took is its own memory, a root of the leak scan. */
+void mp_runtime_after_break(uintptr_t old, uintptr_t now);
+
 #endif

@@ -834,9 +834,11 @@ static int exclude_big_spans(uint32_t idx, const struct mp_block *b, void *ctx)
 
 /* Stacks of finished threads (kept mapped by glibc for reuse): excluded unless a live thread's
  * stack pointer is inside (then it is that thread's stack, scanned from its stack pointer). The
- * thread descriptor at the top of the mapping (from tcb up) stays a root: glibc's stack cache
- * still owns it, and it holds the thread's DTV (a block glibc frees only in __libc_freeres, which
- * is skipped while other threads run: without this it would be "definitely lost"). */
+ * thread descriptor at the top of the mapping stays a root: glibc's stack cache still owns it,
+ * and it holds the thread's DTV (a block glibc frees only in __libc_freeres, which is skipped
+ * while other threads run: without this it would be "definitely lost"); so does the static TLS
+ * right below it, whose __thread variables valgrind still reads (tcb is the lowest address of
+ * the two, threads.h). */
 struct dead_ctx {
     const struct mp_thread_ctx *threads;
     int nthreads;
@@ -884,6 +886,82 @@ static void exclude_altstack(uintptr_t lo, uintptr_t hi, uintptr_t sp)
     exclude(lo, sp > lo && sp < hi ? sp : hi);
 }
 
+/* The pages of a block glibc mapped for it alone (an mmapped chunk: the size field has
+ * IS_MMAPPED, and the chunk less prev_size, the offset memalign left, spans whole pages inside
+ * [lo, hi)), in *clo and *chi; 0 for any other block. */
+static int mmapped_chunk(uintptr_t addr, uintptr_t lo, uintptr_t hi, uintptr_t *clo, uintptr_t *chi)
+{
+    if (addr < lo + 16 || (addr & 15))
+        return 0;
+    const uintptr_t p = addr - 16, off = ((const uintptr_t *)p)[0], sz = ((const uintptr_t *)p)[1];
+    if (!(sz & 2) || off > p - lo || ((p - off) & 4095) || ((off + (sz & ~(uintptr_t)7)) & 4095) ||
+        (sz & ~(uintptr_t)7) > hi - p)
+        return 0;
+    *clo = p - off;
+    *chi = p + (sz & ~(uintptr_t)7);
+    return 1;
+}
+
+/* The span of blocks inside [lo, hi), chunk headers and the free chunks between them included:
+ * the allocator's memory, not a root. Blocks glibc mapped on their own (big ones, and small ones
+ * once an arena cannot grow) are mappings the kernel merges with their neighbours, the program's
+ * own included, so they do not bound a span: each run of them at either end is left out by
+ * itself, and a page of the program's next to them stays a root, as valgrind reads it. */
+static void exclude_block_span(uintptr_t lo, uintptr_t hi)
+{
+    uintptr_t clo, chi, run_lo = 0, run_hi = 0;
+    uintptr_t first = next_start(lo, hi);
+    while (first && mmapped_chunk(first, lo, hi, &clo, &chi)) {
+        if (clo != run_hi) {
+            exclude(run_lo, run_hi);
+            run_lo = clo;
+        }
+        run_hi = chi;
+        first = next_start(chi, hi);
+    }
+    exclude(run_lo, run_hi);
+    if (!first)
+        return;
+    uintptr_t last = prev_start(hi - 1, lo);
+    run_lo = run_hi = 0;
+    while (last > first && mmapped_chunk(last, lo, hi, &clo, &chi)) {
+        if (chi != run_lo) {
+            exclude(run_lo, run_hi);
+            run_hi = chi;
+        }
+        run_lo = clo;
+        last = prev_start(clo - 1, lo);
+    }
+    exclude(run_lo, run_hi);
+    uint32_t idx = last >= first ? mp_heap_index_of(last) : MP_HEAP_NONE;
+    if (idx == MP_HEAP_NONE)
+        return;
+    struct mp_block lb;
+    mp_heap_get(idx, &lb);
+    uintptr_t end = last + (lb.size ? lb.size : 1);
+    exclude(first - 16 >= lo ? first - 16 : lo, end < hi ? end : hi);
+}
+
+/* [heap] is glibc's main arena, except what the program took from the break itself with sbrk or
+ * brk (record/maps.h): that is the program's data and a root, as valgrind scans it (its malloc
+ * never uses the break). A block inside such a range would be another allocator's that calls
+ * sbrk (not glibc's): its span stays out, as in an anonymous mapping. */
+static void exclude_heap_but_program(uintptr_t lo, uintptr_t hi)
+{
+    const struct mp_brk_range *r;
+    size_t nr = mp_maps_program_break(&r);
+    uintptr_t cur = lo;
+    for (size_t i = 0; i < nr && cur < hi; i++) {
+        uintptr_t rlo = r[i].lo > cur ? r[i].lo : cur, rhi = r[i].hi < hi ? r[i].hi : hi;
+        if (rlo >= rhi)
+            continue;
+        exclude(cur, rlo);
+        exclude_block_span(rlo, rhi);
+        cur = rhi;
+    }
+    exclude(cur, hi);
+}
+
 #define HEAP_MAX ((uintptr_t)64 << 20)
 
 /* glibc's heap_info at the start of a non-main arena heap: ar_ptr, prev, size, mprotect_size,
@@ -924,7 +1002,7 @@ static void scan_roots(const struct mp_thread_ctx *threads, int nthreads, uintpt
     for (long i = 0; i < n; i++) {
         struct mp_map *m = &maps[i];
         if (!strcmp(m->name, "[heap]"))
-            exclude(m->lo, m->hi);
+            exclude_heap_but_program(m->lo, m->hi);
         /* glibc's non-main arenas: heaps aligned to HEAP_MAX_SIZE (64 MiB) that start with a
          * heap_info. The kernel may merge such a heap with a neighbouring anonymous mapping
          * (a thread stack), so look at every 64 MiB boundary inside anonymous mappings. */
@@ -940,22 +1018,9 @@ static void scan_roots(const struct mp_thread_ctx *threads, int nthreads, uintpt
      * nor an arena heap. Blocks live only in the allocator's memory, so the span of blocks inside
      * an anonymous mapping (chunk headers and the free chunks between them included) is the
      * allocator's, not a root: otherwise a list kept there would reach itself. */
-    for (long i = 0; i < n; i++) {
-        struct mp_map *m = &maps[i];
-        if (m->name[0] || (m->prot & 3) != 3)
-            continue;
-        uintptr_t first = next_start(m->lo, m->hi);
-        if (!first)
-            continue;
-        uintptr_t last = prev_start(m->hi - 1, m->lo);
-        uint32_t idx = last ? mp_heap_index_of(last) : MP_HEAP_NONE;
-        if (idx == MP_HEAP_NONE)
-            continue;
-        struct mp_block lb;
-        mp_heap_get(idx, &lb);
-        uintptr_t end = last + (lb.size ? lb.size : 1);
-        exclude(first - 16 >= m->lo ? first - 16 : m->lo, end < m->hi ? end : m->hi);
-    }
+    for (long i = 0; i < n; i++)
+        if (!maps[i].name[0] && (maps[i].prot & 3) == 3)
+            exclude_block_span(maps[i].lo, maps[i].hi);
     struct dead_ctx dc = {threads, nthreads, self_sp};
     mp_threads_foreach_stack(exclude_dead_stack, &dc);
     for (int t = 0; t < nthreads; t++)

@@ -8,8 +8,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <linux/futex.h>
 #include <signal.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -385,8 +387,29 @@ static struct {
 static int nknown;
 static struct mp_mutex stacks_lock = MP_MUTEX_INIT;
 
+struct tls_low {
+    uintptr_t lo, low;
+};
+
+static int lowest_tls(struct dl_phdr_info *info, size_t size, void *p)
+{
+    struct tls_low *t = p;
+    const uintptr_t d = (uintptr_t)info->dlpi_tls_data;
+    if (size >= offsetof(struct dl_phdr_info, dlpi_tls_data) + sizeof info->dlpi_tls_data && d >= t->lo &&
+        d < t->low)
+        t->low = d;
+    return 0;
+}
+
 void mp_threads_register_stack(uintptr_t lo, uintptr_t hi, uintptr_t tcb)
 {
+    /* The static TLS blocks sit right below the descriptor: once the thread has ended (not
+     * joined yet, or joined and its stack cached but not reused) valgrind still reads its
+     * __thread variables, so they stay roots too. Their lowest address, for this thread (the one
+     * that is starting: dlpi_tls_data is the calling thread's). */
+    struct tls_low t = {lo, tcb};
+    dl_iterate_phdr(lowest_tls, &t);
+    tcb = t.low;
     mp_mutex_lock(&stacks_lock);
     int found = 0;
     for (int i = 0; i < nknown; i++)

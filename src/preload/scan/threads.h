@@ -30,7 +30,9 @@ struct mp_thread_ctx {
  * thread descriptor (pthread_self(): glibc's struct pthread, at the top of that mapping, above
  * the static TLS). glibc keeps the stacks of finished threads mapped for reuse; the scan must not
  * read their stale frames as roots (valgrind sees them as inaccessible), but the descriptor stays
- * live data: glibc's stack cache links it, and it points to the thread's DTV. */
+ * live data: glibc's stack cache links it, and it points to the thread's DTV; so does the static
+ * TLS below it (valgrind reads a finished thread's __thread variables). Called by the starting
+ * thread itself; fn is then given, as tcb, the lowest address that stays a root. */
 void mp_threads_register_stack(uintptr_t lo, uintptr_t hi, uintptr_t tcb);
 /* Call fn for every registered stack. */
 void mp_threads_foreach_stack(void (*fn)(uintptr_t lo, uintptr_t hi, uintptr_t tcb, void *ctx),

@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <link.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/arena.h"
@@ -18,8 +19,38 @@ uintptr_t mp_self_text_lo, mp_self_text_hi;
 uintptr_t mp_ldso_text_lo, mp_ldso_text_hi;
 static uintptr_t self_data_lo, self_data_hi;
 
+/* Which file a path named when its object was unloaded: the report reads names from the path,
+ * and a plugin reloaded in place (a new build copied or moved over it, then dlopen'd again,
+ * often at the same address) would lend its functions' names to the old object's frames. */
+struct file_id {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+    int known;
+};
+
+static void file_id_of(const char *path, struct file_id *out)
+{
+    struct stat st;
+    out->known = stat(path, &st) == 0;
+    if (!out->known)
+        return;
+    out->dev = st.st_dev;
+    out->ino = st.st_ino;
+    out->size = st.st_size;
+    out->mtime = st.st_mtim;
+}
+
+static int file_id_same(const struct file_id *a, const struct file_id *b)
+{
+    return a->known && b->known && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+           a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
 struct retired {
     struct mp_module m;
+    struct file_id id; /* the file at m.path when the object was unloaded */
     struct retired *next;
 };
 static struct retired *retired_list;
@@ -30,6 +61,7 @@ static struct mp_mutex modules_lock = MP_MUTEX_INIT;
 static struct {
     char path[4096], abs[4096];
     uintptr_t base, lo, hi;
+    struct file_id id;
     int valid;
 } closing;
 
@@ -175,6 +207,7 @@ void mp_modules_before_dlclose(void *handle)
     closing.base = lm->l_addr;
     closing.lo = closing.hi = 0;
     dl_iterate_phdr(fill_closing_cb, NULL);
+    file_id_of(closing.path, &closing.id);
     closing.valid = closing.hi > closing.lo;
     const char *abs = closing.valid ? absolute_name(closing.path, closing.lo, closing.abs, sizeof closing.abs)
                                     : closing.path;
@@ -201,6 +234,7 @@ void mp_modules_after_dlclose(void)
     r->m.lo = closing.lo;
     r->m.hi = closing.hi;
     r->m.unload_gen = __atomic_add_fetch(&mp_module_gen, 1, __ATOMIC_RELAXED);
+    r->id = closing.id;
     mp_mutex_lock(&modules_lock);
     r->next = retired_list;
     retired_list = r;
@@ -256,8 +290,16 @@ size_t mp_modules_collect(struct mp_module **out)
     }
     dl_iterate_phdr(collect_cb, &c);
     mp_mutex_lock(&modules_lock);
-    for (struct retired *r = retired_list; r && c.n < cap; r = r->next)
-        c.out[c.n++] = r->m;
+    for (struct retired *r = retired_list; r && c.n < cap; r = r->next) {
+        /* A file no longer the one unloaded (replaced or gone): no names from it, as valgrind
+         * (its frames show as ???), rather than another build's. */
+        struct file_id now;
+        file_id_of(r->m.path, &now);
+        c.out[c.n] = r->m;
+        if (!file_id_same(&r->id, &now))
+            c.out[c.n].path = "";
+        c.n++;
+    }
     mp_mutex_unlock(&modules_lock);
     *out = c.out;
     return c.n;

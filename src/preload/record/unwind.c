@@ -14,6 +14,8 @@
 #include "preload/record/mix.h"
 
 #include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
 #include <link.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -536,9 +538,11 @@ static int phdr_callback(struct dl_phdr_info *info, size_t size, void *data)
     return 1;
 }
 
-/* .eh_frame_hdr of the object containing pc. *in_object says whether any object contains pc. */
-static const uint8_t *find_eh_frame_hdr(uintptr_t pc, int *in_object)
+/* .eh_frame_hdr of the object containing pc. *in_object says whether any object contains pc;
+ * *obj is its link map (NULL when not known). */
+static const uint8_t *find_eh_frame_hdr(uintptr_t pc, int *in_object, struct link_map **obj)
 {
+    *obj = NULL;
     if (_dl_find_object) {
         struct dl_find_object dfo;
         if (_dl_find_object((void *)pc, &dfo) != 0) {
@@ -546,12 +550,136 @@ static const uint8_t *find_eh_frame_hdr(uintptr_t pc, int *in_object)
             return NULL;
         }
         *in_object = 1;
+        *obj = dfo.dlfo_link_map;
         return dfo.dlfo_eh_frame;
     }
     struct phdr_search s = { pc, NULL, 0 };
     dl_iterate_phdr(phdr_callback, &s);
     *in_object = s.found;
     return s.hdr;
+}
+
+/* Objects linked with --no-eh-frame-hdr have their .eh_frame loaded but no PT_GNU_EH_FRAME to
+ * find it by (valgrind and gdb read it from the file): without it, a walk stopped at the first
+ * frame in such an object. The section's place comes from the file's section headers, read
+ * once per object with raw system calls (errno stays as the program left it; nothing when
+ * memplumber must make none), and is kept until a dlclose (mp_unwind_flush). */
+static int no_syscalls; /* mp_unwind_stop_syscalls, below */
+
+static long raw_syscall4(long n, long a, long b, long c, long d)
+{
+    long ret;
+    register long r10 __asm__("r10") = d;
+    __asm__ volatile("syscall" : "=a"(ret) : "0"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
+                     : "rcx", "r11", "memory");
+    return ret;
+}
+
+static int read_at(int fd, void *buf, size_t len, uint64_t off)
+{
+    return raw_syscall4(SYS_pread64, fd, (long)buf, (long)len, (long)off) == (long)len;
+}
+
+/* [*lo, *hi) of the .eh_frame section of the file at path, loaded at base. */
+static int eh_frame_of_file(const char *path, uintptr_t base, uintptr_t *lo, uintptr_t *hi)
+{
+    long fd = raw_syscall4(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    int ok = 0;
+    ElfW(Ehdr) eh;
+    ElfW(Shdr) sh, names;
+    if (read_at((int)fd, &eh, sizeof eh, 0) && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+        eh.e_shentsize == sizeof sh && eh.e_shstrndx < eh.e_shnum && eh.e_shnum < 4096 &&
+        read_at((int)fd, &names, sizeof names, eh.e_shoff + (uint64_t)eh.e_shstrndx * sizeof sh)) {
+        for (unsigned i = 1; i < eh.e_shnum && !ok; i++) {
+            char name[10];
+            if (!read_at((int)fd, &sh, sizeof sh, eh.e_shoff + (uint64_t)i * sizeof sh))
+                break;
+            if (sh.sh_type == SHT_PROGBITS && (sh.sh_flags & SHF_ALLOC) && sh.sh_size >= 8 &&
+                sh.sh_name < names.sh_size &&
+                read_at((int)fd, name, sizeof name, names.sh_offset + sh.sh_name) &&
+                memcmp(name, ".eh_frame", 10) == 0) {
+                *lo = base + sh.sh_addr;
+                *hi = *lo + sh.sh_size;
+                ok = 1;
+            }
+        }
+    }
+    raw_syscall4(SYS_close, fd, 0, 0, 0);
+    return ok;
+}
+
+#define NOHDR_OBJS 16
+static struct {
+    struct link_map *obj; /* published last; NULL: a free slot */
+    uintptr_t lo, hi;     /* lo == hi: the file had no .eh_frame */
+    uint32_t gen;         /* memo_gen when found: a dlclose (flush) retires it */
+} nohdr[NOHDR_OBJS];
+static uint32_t memo_gen = 1; /* "Memo" below: bumped by every flush */
+
+static int find_eh_frame_nohdr(struct link_map *obj, uintptr_t *lo, uintptr_t *hi)
+{
+    uint32_t gen = __atomic_load_n(&memo_gen, __ATOMIC_ACQUIRE);
+    for (int i = 0; i < NOHDR_OBJS; i++)
+        if (__atomic_load_n(&nohdr[i].obj, __ATOMIC_ACQUIRE) == obj && nohdr[i].gen == gen) {
+            *lo = nohdr[i].lo;
+            *hi = nohdr[i].hi;
+            return *lo < *hi;
+        }
+    if (!obj || __atomic_load_n(&no_syscalls, __ATOMIC_ACQUIRE))
+        return 0;
+    /* the executable's l_name is "" */
+    const char *path = obj->l_name && obj->l_name[0] ? obj->l_name : "/proc/self/exe";
+    uintptr_t l = 0, h = 0;
+    eh_frame_of_file(path, obj->l_addr, &l, &h);
+    /* a slot that is free or retired by a flush; two threads at once may both fill one (the
+     * same answer), and when all are taken the file is read again next time */
+    for (int i = 0; i < NOHDR_OBJS; i++) {
+        struct link_map *o = __atomic_load_n(&nohdr[i].obj, __ATOMIC_ACQUIRE);
+        if (o && nohdr[i].gen == gen)
+            continue;
+        if (!__atomic_compare_exchange_n(&nohdr[i].obj, &o, NULL, 0, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_RELAXED))
+            continue;
+        nohdr[i].lo = l;
+        nohdr[i].hi = h;
+        nohdr[i].gen = gen;
+        __atomic_store_n(&nohdr[i].obj, obj, __ATOMIC_RELEASE);
+        break;
+    }
+    *lo = l;
+    *hi = h;
+    return l < h;
+}
+
+/* Linear scan of an .eh_frame section [lo, hi) for the FDE covering target. */
+static int find_fde_in_section(uintptr_t lo, uintptr_t hi, uintptr_t target, struct fde_info *out)
+{
+    const uint8_t *p = (const uint8_t *)lo;
+    while ((uintptr_t)p + 8 <= hi) {
+        const uint8_t *body, *end, *idf;
+        uint64_t id;
+        if (!rd_record_head(p, &body, &end, &id, &idf) || (uintptr_t)end > hi)
+            return 0;
+        if (id != 0 && parse_fde(p, 0, out) && target >= out->pc_begin && target < out->pc_end)
+            return 1;
+        p = end;
+    }
+    return 0;
+}
+
+/* The FDE covering target, from the .eh_frame_hdr of its object or, without one, from its
+ * .eh_frame (above). *in_object says whether any object contains target. */
+static int find_fde(uintptr_t target, int *in_object, struct fde_info *out)
+{
+    struct link_map *obj;
+    const uint8_t *hdr = find_eh_frame_hdr(target, in_object, &obj);
+    if (hdr)
+        return find_fde_in_hdr(hdr, target, out);
+    uintptr_t lo, hi;
+    return *in_object && find_eh_frame_nohdr(obj, &lo, &hi) &&
+           find_fde_in_section(lo, hi, target, out);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -795,8 +923,7 @@ void mp_unwind_set_stop_function(uintptr_t addr)
 {
     int in_object = 0;
     struct fde_info fde;
-    const uint8_t *hdr = find_eh_frame_hdr(addr, &in_object);
-    if (!hdr || !find_fde_in_hdr(hdr, addr, &fde))
+    if (!find_fde(addr, &in_object, &fde))
         return;
     __atomic_store_n(&stop_hi, fde.pc_end, __ATOMIC_RELAXED);
     __atomic_store_n(&stop_lo, fde.pc_begin, __ATOMIC_RELEASE);
@@ -819,8 +946,7 @@ void mp_unwind_add_anchor_function(uintptr_t addr, int at_caller)
 {
     int in_object = 0;
     struct fde_info fde;
-    const uint8_t *hdr = find_eh_frame_hdr(addr, &in_object);
-    if (!hdr || !find_fde_in_hdr(hdr, addr, &fde))
+    if (!find_fde(addr, &in_object, &fde))
         return;
     int k = __atomic_load_n(&anchor_fns, __ATOMIC_ACQUIRE);
     for (int i = 0; i < k; i++)
@@ -858,9 +984,8 @@ static int compute_rule(uintptr_t pc, int exact, struct rule *out, int *cacheabl
     *cacheable = 1;
     uintptr_t target = exact ? pc : pc - 1;
     int in_object = 0;
-    const uint8_t *hdr = find_eh_frame_hdr(target, &in_object);
     struct fde_info fde;
-    if (!hdr || !find_fde_in_hdr(hdr, target, &fde)) {
+    if (!find_fde(target, &in_object, &fde)) {
         out->kind = K_NOINFO;
         *cacheable = in_object; /* code outside any object (JIT, garbage) may appear later */
         return 1;
@@ -1131,7 +1256,7 @@ static __thread struct memos *tls_memos __attribute__((tls_model("initial-exec")
 static __thread uint8_t tls_memos_state __attribute__((tls_model("initial-exec")));
 static struct memos *memos_pool;
 __thread int mp_unwind_memo_slot __attribute__((tls_model("initial-exec")));
-static uint32_t memo_gen = 1;   /* 0 in a fresh thread's memo never matches */
+/* memo_gen (0 in a fresh thread's memo never matches) is defined above, by the FDE search */
 static int memo_enabled = 1;
 
 /* Where a capture without memos writes its walk: written by any thread, never read. */

@@ -416,8 +416,10 @@ struct pending {
 };
 
 #define NPENDING 64
+#define PENDING_REALLOC_OLD 200 /* a free kind of its own: remove the record, free nothing */
 static __thread struct pending pending_q[NPENDING] __attribute__((tls_model("initial-exec")));
 static __thread int pending_n __attribute__((tls_model("initial-exec")));
+static __thread int pending_head __attribute__((tls_model("initial-exec"))); /* next to drain */
 
 static void pending_push(void *p, size_t size, unsigned kind, unsigned op)
 {
@@ -431,18 +433,50 @@ static void pending_push(void *p, size_t size, unsigned kind, unsigned op)
     }
 }
 
+/* In the order the events happened: a handler that mallocs a block and frees it queues the
+ * allocation before the free, and a realloc queues the old block's removal before the new
+ * block (often at the same address). Drained newest first, the free found nothing in the table
+ * and was dropped (the block never reached the real free), then the allocation entered a block
+ * that no longer existed: a false leak with no stack for every such pair. Each entry is claimed
+ * (pending_head moves) before it is processed, so a handler that drains from inside this loop
+ * takes the entries after it and never one twice. Entries are only queued while this thread is
+ * inside the tool (never at the reset below, where it is in the program), so resetting the
+ * queue when it is all taken loses nothing: pending_n first, so a handler that runs between the
+ * two stores finds nothing to take. */
 static void pending_drain(void)
 {
-    while (pending_n > 0 && mp_tls.state == MP_IN_PROGRAM) {
-        struct pending e = pending_q[--pending_n];
+    while (pending_head < pending_n && mp_tls.state == MP_IN_PROGRAM) {
+        struct pending e = pending_q[pending_head];
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        /* No stale copy of the address: this TLS is scanned as a root, and a block leaked
+         * later would be found through it (still reachable). */
+        pending_q[pending_head++].p = NULL;
         if (e.op == MP_PENDING_FREE) {
+            /* kind 200: the old block of a realloc, already released by the real realloc
+             * (and maybe the new block's address): only its record goes. */
             struct mp_block b;
-            if (mp_heap_remove((uintptr_t)e.p, &b))
-                mp_real.free(e.p);
+            if (mp_heap_remove((uintptr_t)e.p, &b) && e.kind != PENDING_REALLOC_OLD)
+                MP_REAL_VOID(mp_real.free(e.p));
         } else {
             mp_heap_insert((uintptr_t)e.p, e.size, 0, e.kind);
         }
     }
+    if (pending_head == pending_n) {
+        pending_n = 0;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        pending_head = 0;
+    }
+}
+
+/* Before a hook's own table operation: the queued events happened before it, and the real
+ * allocator may already have handed out again an address they name (the old block of a queued
+ * realloc, freed for real at once). Recorded after the current event, the queued allocation of
+ * that address replaced the current one's record and the queued removal then dropped it: the
+ * program's next free or realloc of the block was reported as invalid. */
+static inline void pending_drain_first(void)
+{
+    if (__builtin_expect(pending_n, 0))
+        pending_drain();
 }
 
 /* Allocations made by libc/ld.so while memplumber initialises (pthread_atfork, atexit, dlsym):
@@ -481,10 +515,9 @@ void mp_runtime_on_alloc(void *p, size_t size, unsigned alloc_kind, uintptr_t *f
     if (__builtin_expect(fill_new >= 0, 0) && alloc_kind != MP_ALLOC_CALLOC &&
         alloc_kind != MP_ALLOC_REALLOC)
         memset(p, fill_new, size);
+    pending_drain_first();
     uint32_t id = capture(fp);
     int rc = mp_heap_insert((uintptr_t)p, size, id, alloc_kind);
-    if (__builtin_expect(pending_n, 0))
-        pending_drain();
     if (__builtin_expect(rc > 0, 0))
         mp_live_poll_hint();
     mp_safepoint_poll(fp);
@@ -495,6 +528,7 @@ int mp_runtime_on_free(void *p, unsigned free_kind, size_t sized, int has_size, 
     struct mp_block b;
     mp_heap_prefetch((uintptr_t)p);
     __builtin_prefetch((const char *)p - 16); /* glibc's chunk header */
+    pending_drain_first();
     uint32_t fs = mp_misuse_free_stack(fp);
     if (__builtin_expect(mp_heap_remove((uintptr_t)p, &b), 1)) {
         if (__builtin_expect(!mp_misuse_free_ok(&b, free_kind, sized, has_size), 0)) {
@@ -504,8 +538,6 @@ int mp_runtime_on_free(void *p, unsigned free_kind, size_t sized, int has_size, 
         if (__builtin_expect(fill_freed >= 0, 0))
             memset(p, fill_freed, b.size);
         mp_misuse_remember_free_as(&b, fs, fp);
-        if (__builtin_expect(pending_n, 0))
-            pending_drain();
         return 1; /* no safe-point poll here: the free path stays as it was (allocations poll) */
     }
     if (mp_bootstrap_owns(p))
@@ -637,10 +669,9 @@ void *mp_runtime_realloc(void *p, size_t n, uintptr_t *fp)
         if (mp_runtime_phase == MP_PHASE_TRACKING && (mp_tls.state == MP_IN_CRITICAL || mp_tls.state == MP_IN_REAL)) {
             void *q = mp_real.realloc(p, n);
             if (q || !n) {
-                pending_push(p, 0, MP_FREE_FREE, MP_PENDING_FREE);
                 /* The old block is gone from the allocator's point of view; do not free it
                  * again when the queue drains: it is only removed from the table. */
-                pending_q[pending_n - 1].kind = 200;
+                pending_push(p, 0, PENDING_REALLOC_OLD, MP_PENDING_FREE);
                 if (q)
                     pending_push(q, n, MP_ALLOC_REALLOC, MP_PENDING_ALLOC);
             }
@@ -665,6 +696,7 @@ void *mp_runtime_realloc(void *p, size_t n, uintptr_t *fp)
         }
         return q;
     }
+    pending_drain_first();
     struct mp_block b;
     if (n == 0) {
         /* glibc semantics: realloc(p, 0) frees p and returns NULL. */
@@ -710,8 +742,6 @@ void *mp_runtime_realloc(void *p, size_t n, uintptr_t *fp)
         return NULL;
     if (q != p)
         mp_misuse_remember_free(&b, fp);
-    if (__builtin_expect(pending_n, 0))
-        pending_drain();
     if (__builtin_expect(rc > 0, 0))
         mp_live_poll_hint();
     mp_safepoint_poll(fp);
@@ -728,6 +758,7 @@ size_t mp_runtime_usable_size(void *p, uintptr_t *fp)
         return 0;
     if (mp_tls.state != MP_IN_PROGRAM || mp_runtime_phase != MP_PHASE_TRACKING)
         return mp_real.malloc_usable_size ? mp_real.malloc_usable_size(p) : 0;
+    pending_drain_first();
     struct mp_block b;
     if (!mp_heap_find((uintptr_t)p, &b)) {
         if (mp_real.foreign && mp_real.malloc_usable_size)

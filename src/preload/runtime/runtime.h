@@ -8,7 +8,12 @@
 
 #include "preload/runtime/options.h"
 
-#define MP_EXPORT __attribute__((visibility("default")))
+/* Every function the program calls into. force_align_arg_pointer: the x86-64 ABI wants rsp
+ * 16-byte aligned at a call, and GCC's code relies on it (movaps to stack slots), but glibc's
+ * own malloc, free and friends work with any alignment, so hand-written assembly and JIT code
+ * that call them with rsp off by 8 run natively. Realigning at the entry costs one `and` (the
+ * frame pointer already saves rsp) and keeps fp[1] and fp+2 what the unwinder expects. */
+#define MP_EXPORT __attribute__((visibility("default"), force_align_arg_pointer))
 
 /* The run-time's phase (mp_runtime_phase): it only moves forward. */
 enum mp_phase {

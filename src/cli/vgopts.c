@@ -296,11 +296,13 @@ static void check_value(const struct vg_opt *o, const char *v)
         return;
     }
     if (!strcmp(want, "INT")) {
-        /* valgrind's integer options: an optional '-' and decimal digits, within an int */
-        const char *d = v + (v[0] == '-');
+        /* valgrind's integer options: an optional sign and decimal digits, within an int. As
+         * valgrind reads them (strtoll), an empty value is 0: a script's --error-exitcode=$CODE
+         * with CODE empty turns the option off; a sign alone is refused. */
+        const char *d = v + (v[0] == '-' || v[0] == '+');
         errno = 0;
         long long n = *d && strspn(d, "0123456789") == strlen(d) ? strtoll(v, NULL, 10) : 0;
-        if (!*d || strspn(d, "0123456789") != strlen(d))
+        if ((!*d && *v) || strspn(d, "0123456789") != strlen(d))
             mp_args_die("option '%s=%s': the value is not a decimal number", o->name, v);
         if (errno || n > 2147483647LL || n < -2147483648LL)
             mp_args_die("option '%s=%s': the value is out of range (valgrind takes a 32-bit "

@@ -103,6 +103,15 @@ grep -q note "$T/e" && bad "--track-origins=no (valgrind's default) printed a no
 [ $rc = 2 ] && grep -q "use one of none|stack|all|all-non-file" "$T/e" && ok || bad "--smc-check=bogus: rc $rc, $(cat "$T/e")"
 "$M" --num-callers=500 --leak-check=no true 2>"$T/e" && ok || bad "--num-callers=500: $(cat "$T/e")"
 "$M" --num-callers=501 true 2>"$T/e" && bad "--num-callers=501 accepted" || ok
+# valgrind reads an integer as strtoll does: a sign, and nothing at all is 0 (a script's
+# --error-exitcode=$CODE with CODE empty turns it off); ++3 and 3x are refused.
+"$M" --error-exitcode= --leak-check=full "$T/leak" 2>"$T/e"; rc=$?
+[ $rc = 0 ] && ok || bad "--error-exitcode= (empty, valgrind: off): rc $rc, $(head -2 "$T/e")"
+"$M" --error-exitcode=+3 --leak-check=full "$T/leak" 2>"$T/e"; rc=$?
+[ $rc = 3 ] && ok || bad "--error-exitcode=+3: rc $rc, $(head -2 "$T/e")"
+for v in ++3 3x - +; do
+    "$M" --error-exitcode=$v true 2>"$T/e" && bad "--error-exitcode=$v accepted" || ok
+done
 
 # 4. mapped options act
 "$M" -q --leak-check=full "$T/leak" 2>"$T/e"

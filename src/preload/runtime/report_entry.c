@@ -144,6 +144,10 @@ static struct mp_fdid user_log_fd = {.fd = -1};
  * them). valgrind, which does not follow exec by default, writes nothing there either. */
 static int stderr_foreign;
 
+/* A program started by exec that valgrind would not have traced (follow_exec=yes not given):
+ * see mp_report_read_env and runtime.c's bad free. */
+int mp_exec_unasked;
+
 /* --xml=yes (an XML file or descriptor): as valgrind in XML mode, the text report and the heap
  * errors go only to a log file or descriptor given explicitly (--log-fd=2 included), not to stderr (an IDE that reads
  * the XML shows the program's stderr as the program's output), and the loss records shown are
@@ -191,6 +195,7 @@ void mp_report_read_env(void)
     if (ex && ex[0] == '0' && !ex[1])
         ex[0] = '1';
     else if (ex && ex[0] == '1' && !ex[1] && !(MP_OPT_GIVEN(&mp_opt, follow_exec) && mp_opt.follow_exec)) {
+        mp_exec_unasked = 1;
         mp_opt.error_exitcode = 0;
         mp_opt.exit_on_first_error = 0;
         /* Nor does it write its text into a stderr that is not the user's: a script that runs

@@ -13,6 +13,9 @@ extern uintptr_t mp_exit_sp_hint;
 
 /* Read the environment the report needs (__libc_freeres clears it before the exit report). */
 void mp_report_read_env(void);
+/* 1 in a program started by exec below the one the user started, when follow_exec=yes was not
+ * given: valgrind (--trace-children=no) would have run it natively. */
+extern int mp_exec_unasked;
 
 /* Valgrind's --trace-children-skip(-by-arg): in a process started by exec below the one the
  * user started, if its exec path or an argument matches, go silent and stop following exec

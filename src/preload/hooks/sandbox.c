@@ -18,12 +18,14 @@
  * valgrind, where before it ended without one. */
 #include <errno.h>
 #include <linux/seccomp.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "preload/runtime/live.h"
 #include "preload/runtime/runtime.h"
 
 /* The system call itself, as glibc's syscall() makes it (its x86_64 version is these few
@@ -45,6 +47,37 @@ static long raw_syscall6(long n, long a, long b, long c, long d, long e, long f)
     return ret;
 }
 
+/* Namespaces. unshare of a user namespace (or with CLONE_THREAD, CLONE_SIGHAND, CLONE_VM) and
+ * setns into a user or mount namespace need a process whose only thread is the caller: a program
+ * that joined its threads first (sandboxes and container tools check, then unshare) was refused
+ * with EINVAL because memplumber's report thread still ran. On EINVAL with such flags the call
+ * is made again once after the report thread has ended (mp_live_stop_report_thread). */
+static int needs_one_thread(long n, long a, long b)
+{
+    const unsigned one = CLONE_NEWUSER | CLONE_THREAD | CLONE_SIGHAND | CLONE_VM;
+    if ((int)n == SYS_unshare)
+        return ((unsigned)a & one) != 0;
+    return (int)b == 0 || ((unsigned)b & (CLONE_NEWUSER | CLONE_NEWNS)) != 0; /* SYS_setns */
+}
+
+static long ns_call(long n, long a, long b)
+{
+    long rc = raw_syscall6(n, a, b, 0, 0, 0, 0);
+    if (rc == -1 && errno == EINVAL && needs_one_thread(n, a, b) && mp_live_stop_report_thread())
+        rc = raw_syscall6(n, a, b, 0, 0, 0, 0);
+    return rc;
+}
+
+MP_EXPORT int unshare(int flags)
+{
+    return (int)ns_call(SYS_unshare, flags, 0);
+}
+
+MP_EXPORT int setns(int fd, int nstype)
+{
+    return (int)ns_call(SYS_setns, fd, nstype);
+}
+
 /* The kernel reads both as 32-bit values: so are they compared (a caller may pass an int). */
 static int installs_filter(long n, long a)
 {
@@ -64,6 +97,8 @@ MP_EXPORT long syscall(long n, ...)
         mp_runtime_before_seccomp();
     else if (__builtin_expect((int)n == SYS_chroot || (int)n == SYS_pivot_root, 0))
         mp_runtime_before_chroot();
+    else if (__builtin_expect((int)n == SYS_unshare || (int)n == SYS_setns, 0))
+        return ns_call(n, a, b);
     else if (__builtin_expect((int)n == SYS_exit_group, 0))
         _exit((int)a); /* what glibc's _exit does: the report is written as for _exit */
     return raw_syscall6(n, a, b, c, d, e, f);

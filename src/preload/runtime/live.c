@@ -287,6 +287,9 @@ static int make_helper_pipe(void)
 
 int mp_live_in_create;
 
+/* Written into the report thread's pipe instead of a request's descriptor: end now. */
+#define HELPER_EXIT (-2)
+
 static void serve(int conn);
 static int take_request(void);
 
@@ -332,6 +335,9 @@ static void *helper_main(void *arg)
                 pipe_id[0].fd = -1;
                 continue;
             }
+            if (fd == HELPER_EXIT) /* mp_live_stop_report_thread: gone, for the kernel too */
+                for (;;)
+                    syscall(SYS_exit, 0);
             serve(fd);
             close(fd);
         } else if (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL))
@@ -525,6 +531,30 @@ static void refuse(int conn, const char *fmt, int a, int b)
     r.status = MP_LIVE_REFUSED;
     mp_fmt(r.message, sizeof r.message, fmt, a, b);
     syscall(SYS_write, conn, &r, sizeof r);
+}
+
+/* The report thread ends, for the kernel too (see live.h); a later request starts another. The
+ * thread leaves by the exit system call, not through glibc (it was never counted as one of the
+ * program's threads, see own_thread.h); its stack, tool memory, is not given back. */
+int mp_live_stop_report_thread(void)
+{
+    if (__atomic_load_n(&helper_state, __ATOMIC_ACQUIRE) != 2)
+        return 0;
+    const pid_t tid = __atomic_load_n(&mp_threads_hidden_tid[1], __ATOMIC_ACQUIRE);
+    const int cmd = HELPER_EXIT;
+    if (tid <= 0 || !still_ours(&pipe_id[1]) ||
+        syscall(SYS_write, helper_pipe[1], &cmd, sizeof cmd) != (long)sizeof cmd)
+        return 0;
+    /* A report it is writing is finished first; two seconds at most. */
+    for (int i = 0; i < 200; i++) {
+        if (syscall(SYS_tgkill, getpid(), tid, 0) != 0 && errno == ESRCH) {
+            __atomic_store_n(&mp_threads_hidden_tid[1], 0, __ATOMIC_RELEASE);
+            __atomic_store_n(&helper_state, 0, __ATOMIC_RELEASE);
+            return 1;
+        }
+        sleep_ms(10);
+    }
+    return 0;
 }
 
 /* Get the report thread running; 0, or -1 after refusing the request with the reason. */

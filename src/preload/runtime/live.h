@@ -42,6 +42,13 @@ void mp_live_child_after_fork(void);
 void mp_live_thread_created(void);
 extern int mp_live_in_create;
 
+/* A program that joined its threads may then need to be single-threaded again for the kernel
+ * (unshare or setns of a user namespace, setns of a mount namespace): memplumber's report thread,
+ * started with the program's first thread, would make that fail with EINVAL. The hooks for those
+ * calls (hooks/sandbox.c) retry once after this has ended it. 1 if the report thread was running
+ * and has ended (a later report request starts it again), 0 otherwise. */
+int mp_live_stop_report_thread(void);
+
 /* Advances the clock and takes up a waiting report request when no memplumber thread runs yet.
  * Called by mp_live_poll_hint on every MP_LIVE_POLL_EVERY-th hint of a thread; the hints come
  * from the block table (mp_heap_insert returns 1 on every 16th allocation recorded in a shard),

@@ -41,6 +41,12 @@ int main(int argc, char **argv)
         char *volatile q = malloc(40);
         free(q + 8); /* "free(): invalid pointer" natively */
     }
+    else if (argc > 1 && !strcmp(argv[1], "realloc"))
+        {
+        char *volatile q = malloc(40);
+        q = realloc(q + 8, 100); /* "realloc(): invalid pointer" natively */
+        printf("%s\n", q ? "moved" : "failed");
+    }
     puts("after");
     return 0;
 }
@@ -87,6 +93,7 @@ for opts in "--leak-check=full --error-exitcode=1" "-q --leak-check=summary" \
     cmp_native "double, $opts" double $opts
 done
 cmp_native "interior, --error-exitcode=1" interior --leak-check=full --error-exitcode=1
+cmp_native "realloc of an interior pointer, --error-exitcode=1" realloc --leak-check=full --error-exitcode=1
 cmp_native "plain, --error-exitcode=1" plain --leak-check=full --error-exitcode=1
 # valgrind is slow to start (3 s behind the wrapper): compared once.
 cmp_vg "double, --error-exitcode=1" double --leak-check=full --error-exitcode=1

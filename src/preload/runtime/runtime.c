@@ -710,6 +710,8 @@ void *mp_runtime_realloc(void *p, size_t n, uintptr_t *fp)
                 return foreign_realloc(p, n, fp);
             mp_misuse_report_bad_free(p, MP_FREE_FREE, 1, fp);
             mp_safepoint_after_error(fp);
+            if (mp_exec_unasked)
+                return foreign_realloc(p, n, fp); /* its native fate: see mp_runtime_on_free */
             errno = ENOMEM;
             return NULL;
         }
@@ -732,6 +734,8 @@ void *mp_runtime_realloc(void *p, size_t n, uintptr_t *fp)
             return foreign_realloc(p, n, fp);
         mp_misuse_report_bad_free(p, MP_FREE_FREE, 1, fp);
         mp_safepoint_after_error(fp);
+        if (mp_exec_unasked)
+            return foreign_realloc(p, n, fp); /* its native fate: see mp_runtime_on_free */
         errno = ENOMEM;
         return NULL;
     }

@@ -290,6 +290,16 @@ static void check_value(const struct vg_opt *o, const char *v)
     const char *want = o->values;
     if (!strcmp(want, "TEXT"))
         return;
+    if (!strcmp(want, "N") && o->how == VG_NOEFFECT) {
+        /* read as valgrind reads most of its numbers (strtoll, the whole value): an optional
+         * sign and decimal digits, an empty value being 0 (--max-stackframe=-1 and
+         * --main-stacksize= pass there); this build does nothing with them anyway */
+        const char *d = v + (v[0] == '-' || v[0] == '+');
+        errno = 0;
+        if ((!*d && *v) || strspn(d, "0123456789") != strlen(d) || (*d && (strtoll(v, NULL, 10), errno)))
+            mp_args_die("option '%s=%s': the value is not a decimal number", o->name, v);
+        return;
+    }
     if (!strcmp(want, "N")) {
         if (!*v || strspn(v, "0123456789") != strlen(v))
             mp_args_die("option '%s=%s': the value is not a non-negative decimal number", o->name, v);

@@ -112,6 +112,14 @@ grep -q note "$T/e" && bad "--track-origins=no (valgrind's default) printed a no
 for v in ++3 3x - +; do
     "$M" --error-exitcode=$v true 2>"$T/e" && bad "--error-exitcode=$v accepted" || ok
 done
+# The numbers of options without effect here are read the same way (valgrind passes
+# --max-stackframe=-1 and an empty --main-stacksize=), and refused as valgrind refuses them.
+for o in --max-stackframe=-1 --main-stacksize= --max-stackframe=+5; do
+    "$M" -q $o true 2>"$T/e" && ok || bad "$o refused (valgrind takes it): $(head -1 "$T/e")"
+done
+for o in --max-stackframe=x --max-stackframe=- --main-stacksize=1k; do
+    "$M" -q $o true 2>"$T/e" && bad "$o accepted (valgrind refuses it)" || ok
+done
 
 # 4. mapped options act
 "$M" -q --leak-check=full "$T/leak" 2>"$T/e"

@@ -30,11 +30,13 @@ enum mp_alloc_kind {
 
 /* How a block is released; used for mismatch checks. */
 enum mp_free_kind {
-    MP_FREE_FREE = 0,       /* free, realloc */
+    MP_FREE_FREE = 0,       /* free */
     MP_FREE_DELETE,
     MP_FREE_DELETE_ARRAY,
     MP_FREE_DELETE_ALIGNED,
     MP_FREE_DELETE_ARRAY_ALIGNED,
+    MP_FREE_REALLOC,        /* realloc, as malloc's blocks are released too: a new'd block's is a
+                               mismatch (valgrind's), named so */
     MP_FREE_NKINDS
 };
 
@@ -91,7 +93,7 @@ static inline const char *mp_alloc_kind_name(unsigned k)
 static inline const char *mp_free_kind_name(unsigned k)
 {
     static const char *const n[] = {"free", "delete", "delete[]", "delete(align_val_t)",
-                                    "delete[](align_val_t)"};
+                                    "delete[](align_val_t)", "realloc"};
     return k < MP_FREE_NKINDS ? n[k] : "unknown";
 }
 

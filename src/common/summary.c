@@ -280,7 +280,9 @@ void mp_summary_errors(const struct mp_summary *s, mp_summary_put_fn put, void *
     if (!s->verbosity)
         return;
     begin(s, &l);
-    add(&l, "ERROR SUMMARY: %'llu errors from %zu contexts (suppressed: %'llu from %'llu)",
+    /* Plain numbers here, unlike the byte and block counts above: valgrind writes this line with
+     * %u ("1500 errors"), and scripts and CI parse it with [0-9]+. */
+    add(&l, "ERROR SUMMARY: %llu errors from %zu contexts (suppressed: %llu from %llu)",
         (unsigned long long)s->errors, s->error_contexts, (unsigned long long)s->supp_matched,
         (unsigned long long)s->supp_used);
     end(&l, put, sink);

@@ -1050,6 +1050,7 @@ static const char *const *free_names(unsigned err_kind, unsigned free_kind)
     case MP_FREE_DELETE_ARRAY: return N_DELETE_ARRAY;
     case MP_FREE_DELETE_ALIGNED: return N_DELETE_ALIGNED;
     case MP_FREE_DELETE_ARRAY_ALIGNED: return N_DELETE_ARRAY_ALIGNED;
+    case MP_FREE_REALLOC: return N_REALLOC;
     default: return N_NONE;
     }
 }
@@ -1109,6 +1110,7 @@ const char *mp_suppress_free_frame(unsigned err_kind, unsigned free_kind)
     case MP_FREE_DELETE_ALIGNED: return "fun:_ZdlPv*";
     case MP_FREE_DELETE_ARRAY:
     case MP_FREE_DELETE_ARRAY_ALIGNED: return "fun:_ZdaPv*";
+    case MP_FREE_REALLOC: return "fun:realloc*";
     default: return "fun:*";
     }
 }

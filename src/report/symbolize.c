@@ -977,12 +977,30 @@ void mp_symbolize_set_cache_dir(struct mp_symbolizer *s, const char *dir)
     s->cache_dir = dir && *dir ? dir : NULL;
 }
 
+/* Is pc (a return address) in the executable's entry code, _start? Its call of
+ * __libc_start_main is the last instruction before a hlt, a few dozen bytes from the entry. */
+static int in_entry_code(struct sym_object *o, uintptr_t pc)
+{
+    if (object_open(o))
+        return 0;
+    GElf_Addr bias = 0;
+    GElf_Ehdr eh;
+    Elf *elf = dwfl_module_getelf(o->mod, &bias);
+    if (!elf || !gelf_getehdr(elf, &eh) || !eh.e_entry)
+        return 0;
+    uintptr_t entry = (uintptr_t)(eh.e_entry + bias);
+    return pc - 1 >= entry && pc - 1 < entry + 64;
+}
+
 /* Where a main-thread stack ends when main has no name (a stripped executable): the outermost
  * frame is in the executable (_start), then comes a run of frames in libc (the start-up code
  * that calls main), and the frame above that run, back in the executable, is main. Returns the
  * index of that frame, or npcs - 1 (keep everything). Found from the modules alone, so that
  * libc's start-up frames are never symbolized: that would load libc's debug information, the
- * costliest part of a report (about 100 ms with libc6-dbg installed). */
+ * costliest part of a report (about 100 ms with libc6-dbg installed). The outermost frame must
+ * be _start itself: a walk that already ended at main (the unwinder stops there) has the same
+ * shape when main called into libc and libc called the program back (a qsort comparator, a
+ * signal handler run by raise), and the callback is not main. */
 static uint32_t below_main_cut(struct mp_symbolizer *s, const uintptr_t *pcs, uint32_t npcs,
                                uint32_t gen)
 {
@@ -998,7 +1016,8 @@ static uint32_t below_main_cut(struct mp_symbolizer *s, const uintptr_t *pcs, ui
         if (!e)
             return npcs - 1;
         if (e->obj == start->obj)
-            return libc != NO_OBJ ? i : npcs - 1;
+            return libc != NO_OBJ && in_entry_code(&s->objs[start->obj], pcs[npcs - 1]) ? i
+                                                                                       : npcs - 1;
         if (libc == NO_OBJ) {
             const char *path = s->objs[e->obj].path, *base = strrchr(path, '/');
             if (strncmp(base ? base + 1 : path, "libc.so", 7))

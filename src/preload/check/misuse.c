@@ -315,6 +315,8 @@ int mp_misuse_free_ok(const struct mp_block *b, unsigned free_kind, size_t sized
     case MP_ALLOC_NEW_ARRAY_ALIGNED: want = MP_FREE_DELETE_ARRAY_ALIGNED; break;
     default: want = MP_FREE_FREE;
     }
+    if (free_kind == MP_FREE_REALLOC)
+        free_kind = MP_FREE_FREE; /* realloc releases what free releases */
     if (want != free_kind)
         return 0;
     if (has_size && sized != b->size)

@@ -651,6 +651,17 @@ static void *foreign_realloc(void *p, size_t n, uintptr_t *fp)
     return q;
 }
 
+/* realloc of a block from operator new or new[]: valgrind reports a mismatched free and carries
+ * on (so does memplumber: the realloc is done, its result is a malloc block). b is the old block,
+ * already out of the table or updated by the realloc; only its kind and stacks are read. */
+static void realloc_check_kind(const struct mp_block *b, uintptr_t *fp)
+{
+    if (__builtin_expect(b->kind >= MP_ALLOC_NEW && b->kind < MP_ALLOC_NKINDS, 0)) {
+        mp_misuse_report_mismatch(b, MP_FREE_REALLOC, 0, 0, fp);
+        mp_safepoint_after_error(fp);
+    }
+}
+
 void *mp_runtime_realloc(void *p, size_t n, uintptr_t *fp)
 {
     if (!p) {
@@ -715,6 +726,7 @@ void *mp_runtime_realloc(void *p, size_t n, uintptr_t *fp)
             errno = ENOMEM;
             return NULL;
         }
+        realloc_check_kind(&b, fp);
         mp_misuse_remember_free(&b, fp);
         MP_REAL_VOID(mp_real.free(p));
         return NULL;
@@ -745,6 +757,7 @@ void *mp_runtime_realloc(void *p, size_t n, uintptr_t *fp)
             mp_heap_prefetch((uintptr_t)q);
         rc = mp_heap_realloc_end((uintptr_t)p, (uintptr_t)q, n, id, MP_ALLOC_REALLOC);
     }
+    realloc_check_kind(&b, fp);
     if (q && fill_new >= 0 && n > b.size)
         memset((char *)q + b.size, fill_new, n - b.size); /* the part the program never wrote */
     if (!q)

@@ -9,7 +9,7 @@
  * EXIT:       9
  * STDOUT:     reached the end
  * STDERR:     more than 4096 different heap errors
- * STDERR:     ERROR SUMMARY: 5,000 errors from 4096 contexts
+ * STDERR:     ERROR SUMMARY: 5000 errors from 4096 contexts
  * EXPECT:     error: double_free count=1
  * EXPECT-NOT: error: invalid_free
  */

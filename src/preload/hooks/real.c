@@ -10,10 +10,63 @@
 struct mp_real mp_real;
 int mp_real_state;
 
+/* Two copies of this library in one process (an installed one and a build tree's, both in
+ * LD_PRELOAD: the loader keeps both, their paths differ). The first in symbol order owns the
+ * program's functions; the later ones never initialise (runtime.c), so their hooks must not be
+ * this copy's "next" functions either: they would track the same blocks again, and their fork
+ * and exit paths run on state that was never set up. What RTLD_NEXT finds in another copy is
+ * passed over by asking that copy for its own next definition (the exported function below,
+ * which does the same in turn, so any number of copies is walked through). */
+typedef void *(*next_fn)(const char *);
+static void *lookup_next(const char *name);
+
+__attribute__((visibility("default"))) void *__memplumber_real_next(const char *name);
+void *__memplumber_real_next(const char *name)
+{
+    return lookup_next(name);
+}
+
+/* glibc's own definitions (the usual case) need no further look. Another object is asked for
+ * the marker through a handle of its own: dlopen of a loaded object (RTLD_NOLOAD) loads nothing,
+ * and the handle goes back with the dlclose that follows ours, never with our own dlclose hook,
+ * which looks up its next definition here. */
+static void *lookup_next(const char *name)
+{
+    void *p = dlsym(RTLD_NEXT, name);
+    Dl_info di, self, odi;
+    if (!p || !dladdr(p, &di) || !di.dli_fname || !dladdr((void *)lookup_next, &self) ||
+        di.dli_fbase == self.dli_fbase)
+        return p;
+    const char *base = strrchr(di.dli_fname, '/');
+    if (!strcmp(base ? base + 1 : di.dli_fname, "libc.so.6"))
+        return p;
+    void *h = dlopen(di.dli_fname, RTLD_NOLOAD | RTLD_LAZY);
+    if (!h)
+        return p;
+    next_fn other = (next_fn)dlsym(h, "__memplumber_real_next");
+    int (*close_next)(void *) = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+    if (close_next)
+        close_next(h);
+    if (other && dladdr((void *)other, &odi) && odi.dli_fbase == di.dli_fbase)
+        return other(name);
+    return p;
+}
+
+int mp_real_other_copy_first(void)
+{
+    int g = mp_guard_enter();
+    void *first = dlsym(RTLD_DEFAULT, "__memplumber_real_next");
+    Dl_info di, self;
+    int other = first && dladdr(first, &di) && dladdr((void *)lookup_next, &self) &&
+                di.dli_fbase != self.dli_fbase;
+    mp_guard_leave(g);
+    return other;
+}
+
 void *mp_real_next(const char *name)
 {
     int g = mp_guard_enter();
-    void *p = dlsym(RTLD_NEXT, name);
+    void *p = lookup_next(name);
     mp_guard_leave(g);
     return p;
 }

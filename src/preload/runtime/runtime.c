@@ -292,6 +292,15 @@ int mp_runtime_ensure(void)
         mp_fdprintf(2, "memplumber: error: cannot find the real malloc/free (dlsym RTLD_NEXT)\n");
         mp_raw_exit_group(2);
     }
+    if (mp_real_other_copy_first()) {
+        /* Another copy of this library comes first (two installs both in LD_PRELOAD): it owns
+         * the program's functions and skips ours (real.c). Initialising here would add a second
+         * set of fork and exit handlers and a second report of nothing; a hook of ours reached
+         * anyway passes straight through. */
+        mp_guard_leave(g);
+        __atomic_store_n(&mp_runtime_phase, MP_PHASE_OFF, __ATOMIC_RELEASE);
+        return 0;
+    }
     mp_runtime_pid = getpid();
     mp_outfd_init();
     mp_report_stack_init();
@@ -353,6 +362,8 @@ __attribute__((constructor)) static void mp_constructor(int argc, char **argv, c
         mp_saved_argv = copy;
     }
     mp_runtime_ensure();
+    if (mp_runtime_phase == MP_PHASE_OFF)
+        return;
     if (mp_report_apply_skip(argc, argv))
         step_follow_exec();
     else if (mp_runtime_phase == MP_PHASE_TRACKING)
@@ -797,7 +808,7 @@ void *mp_runtime_new_failed(size_t n, size_t align, unsigned kind, int nothrow, 
             /* The handler may throw; only the C++ runtime's nothrow new can catch that. */
             g = mp_guard_enter();
             void *(*real_nt)(size_t, const void *) =
-                (void *(*)(size_t, const void *))dlsym(RTLD_NEXT, kind == MP_ALLOC_NEW_ARRAY ? "_ZnamRKSt9nothrow_t" : "_ZnwmRKSt9nothrow_t");
+                (void *(*)(size_t, const void *))mp_real_next(kind == MP_ALLOC_NEW_ARRAY ? "_ZnamRKSt9nothrow_t" : "_ZnwmRKSt9nothrow_t");
             void *p = (real_nt && !align) ? real_nt(n, NULL) : NULL;
             mp_guard_leave(g);
             if (p)

@@ -253,6 +253,14 @@ static void step_main_stack(void)
     }
 }
 
+/* valgrind puts its core's preload library (vgpreload_core-<platform>.so) first in the LD_PRELOAD
+ * of every program it runs, and takes it out again for the programs it does not follow. */
+static int under_valgrind(void)
+{
+    const char *pl = getenv("LD_PRELOAD");
+    return pl && strstr(pl, "/vgpreload_core-");
+}
+
 static void early_flush(void);
 static void fork_prepare(void);
 static void fork_parent(void);
@@ -297,6 +305,17 @@ int mp_runtime_ensure(void)
          * the program's functions and skips ours (real.c). Initialising here would add a second
          * set of fork and exit handlers and a second report of nothing; a hook of ours reached
          * anyway passes straight through. */
+        mp_guard_leave(g);
+        __atomic_store_n(&mp_runtime_phase, MP_PHASE_OFF, __ATOMIC_RELEASE);
+        return 0;
+    }
+    if (under_valgrind()) {
+        /* valgrind runs this program on its own CPU and replaces malloc itself: our hooks see
+         * nothing (a report would say "no leaks are possible"), and valgrind would flag our
+         * exit-time stack reads as errors of the program's, changing its --error-exitcode
+         * status. valgrind has the program; we stay out of the way. */
+        mp_fdprintf(2, "memplumber: not observing this process: it runs under valgrind, which "
+                       "replaces malloc itself (run the program under one of the two)\n");
         mp_guard_leave(g);
         __atomic_store_n(&mp_runtime_phase, MP_PHASE_OFF, __ATOMIC_RELEASE);
         return 0;

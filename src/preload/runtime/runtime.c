@@ -13,6 +13,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
@@ -261,6 +262,27 @@ static int under_valgrind(void)
     return pl && strstr(pl, "/vgpreload_core-");
 }
 
+/* A library in front of ours in LD_PRELOAD that defines malloc itself (jemalloc or tcmalloc added
+ * by a script to whatever LD_PRELOAD held) takes the program's calls: we see only what it passes
+ * on to us, nothing for an allocator of its own, and a report of nothing reads as "no leaks are
+ * possible". An executable that defines malloc (its link map has no name) is the program's
+ * choice, not a preload order. */
+static void warn_malloc_owner(void)
+{
+    void *m = dlsym(RTLD_DEFAULT, "malloc");
+    Dl_info di, self;
+    struct link_map *lm = NULL;
+    if (!mp_opt.verbosity || !m || !dladdr1(m, &di, (void **)&lm, RTLD_DL_LINKMAP) || !lm ||
+        !lm->l_name || !lm->l_name[0] || !dladdr((void *)warn_malloc_owner, &self) ||
+        di.dli_fbase == self.dli_fbase)
+        return;
+    const char *base = strrchr(lm->l_name, '/');
+    mp_fdprintf(2, "memplumber: warning: malloc in this process is %s's, which comes before "
+                   "libmemplumber.so in LD_PRELOAD: memplumber sees only the allocations it passes "
+                   "on (none, if it is an allocator of its own); put libmemplumber.so first\n",
+                base ? base + 1 : lm->l_name);
+}
+
 static void early_flush(void);
 static void fork_prepare(void);
 static void fork_parent(void);
@@ -325,6 +347,7 @@ int mp_runtime_ensure(void)
     mp_report_stack_init();
     mp_report_reserve_init();
     step_options();
+    warn_malloc_owner();
     step_suppressions();
     mp_report_read_env(); /* now: __libc_freeres clears the environment before the exit report */
     step_follow_exec();

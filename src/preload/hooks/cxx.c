@@ -55,7 +55,7 @@ static __attribute__((noinline, cold)) int pass_decide(void)
     }
     if (replaced)
         for (int i = 0; i < NCXX; i++)
-            cxx_next[i] = dlsym(RTLD_NEXT, cxx_names[i]);
+            cxx_next[i] = mp_real_next(cxx_names[i]);
     mp_guard_leave(g);
     __atomic_store_n(&pass_state, replaced ? PASS_YES : PASS_NO, __ATOMIC_RELEASE);
     return replaced;

@@ -37,8 +37,12 @@ extern int mp_real_state;
 /* Resolve every function; hook-safe; idempotent. Returns 0, or -1 if malloc/free are missing. */
 int mp_real_resolve(void);
 
-/* Look up the next definition of a symbol (RTLD_NEXT), under the guard. */
+/* Look up the next definition of a symbol (RTLD_NEXT, past other copies of this library), under
+ * the guard. */
 void *mp_real_next(const char *name);
+
+/* Is another copy of this library before this one in symbol order (it owns the program)? */
+int mp_real_other_copy_first(void);
 
 /* The real pthread_create, bypassing memplumber's wrapper (hooks_proc.c): for memplumber's own
  * threads, which must not be tracked as the program's. */

@@ -23,6 +23,7 @@
 #include "common/fmt.h"
 #include "common/kinds.h"
 #include "common/lock.h"
+#include "preload/hooks/real.h"
 #include "preload/record/depot.h"
 #include "preload/runtime/guard.h"
 #include "preload/record/heap.h"
@@ -789,7 +790,7 @@ static uintptr_t exit_frame_sp(uintptr_t from)
 {
     if (mp_exit_sp_hint)
         return mp_exit_sp_hint;
-    void *e = dlsym(RTLD_NEXT, "exit"); /* libc's, not a wrapper of it */
+    void *e = mp_real_next("exit"); /* libc's, not a wrapper of it */
     Dl_info di;
     const ElfW(Sym) *sym = NULL;
     if (!e || !dladdr1(e, &di, (void **)&sym, RTLD_DL_SYMENT) || !sym || !sym->st_size)

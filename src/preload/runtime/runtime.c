@@ -13,6 +13,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
@@ -253,6 +254,35 @@ static void step_main_stack(void)
     }
 }
 
+/* valgrind puts its core's preload library (vgpreload_core-<platform>.so) first in the LD_PRELOAD
+ * of every program it runs, and takes it out again for the programs it does not follow. */
+static int under_valgrind(void)
+{
+    const char *pl = getenv("LD_PRELOAD");
+    return pl && strstr(pl, "/vgpreload_core-");
+}
+
+/* A library in front of ours in LD_PRELOAD that defines malloc itself (jemalloc or tcmalloc added
+ * by a script to whatever LD_PRELOAD held) takes the program's calls: we see only what it passes
+ * on to us, nothing for an allocator of its own, and a report of nothing reads as "no leaks are
+ * possible". An executable that defines malloc (its link map has no name) is the program's
+ * choice, not a preload order. */
+static void warn_malloc_owner(void)
+{
+    void *m = dlsym(RTLD_DEFAULT, "malloc");
+    Dl_info di, self;
+    struct link_map *lm = NULL;
+    if (!mp_opt.verbosity || !m || !dladdr1(m, &di, (void **)&lm, RTLD_DL_LINKMAP) || !lm ||
+        !lm->l_name || !lm->l_name[0] || !dladdr((void *)warn_malloc_owner, &self) ||
+        di.dli_fbase == self.dli_fbase)
+        return;
+    const char *base = strrchr(lm->l_name, '/');
+    mp_fdprintf(2, "memplumber: warning: malloc in this process is %s's, which comes before "
+                   "libmemplumber.so in LD_PRELOAD: memplumber sees only the allocations it passes "
+                   "on (none, if it is an allocator of its own); put libmemplumber.so first\n",
+                base ? base + 1 : lm->l_name);
+}
+
 static void early_flush(void);
 static void fork_prepare(void);
 static void fork_parent(void);
@@ -292,11 +322,32 @@ int mp_runtime_ensure(void)
         mp_fdprintf(2, "memplumber: error: cannot find the real malloc/free (dlsym RTLD_NEXT)\n");
         mp_raw_exit_group(2);
     }
+    if (mp_real_other_copy_first()) {
+        /* Another copy of this library comes first (two installs both in LD_PRELOAD): it owns
+         * the program's functions and skips ours (real.c). Initialising here would add a second
+         * set of fork and exit handlers and a second report of nothing; a hook of ours reached
+         * anyway passes straight through. */
+        mp_guard_leave(g);
+        __atomic_store_n(&mp_runtime_phase, MP_PHASE_OFF, __ATOMIC_RELEASE);
+        return 0;
+    }
+    if (under_valgrind()) {
+        /* valgrind runs this program on its own CPU and replaces malloc itself: our hooks see
+         * nothing (a report would say "no leaks are possible"), and valgrind would flag our
+         * exit-time stack reads as errors of the program's, changing its --error-exitcode
+         * status. valgrind has the program; we stay out of the way. */
+        mp_fdprintf(2, "memplumber: not observing this process: it runs under valgrind, which "
+                       "replaces malloc itself (run the program under one of the two)\n");
+        mp_guard_leave(g);
+        __atomic_store_n(&mp_runtime_phase, MP_PHASE_OFF, __ATOMIC_RELEASE);
+        return 0;
+    }
     mp_runtime_pid = getpid();
     mp_outfd_init();
     mp_report_stack_init();
     mp_report_reserve_init();
     step_options();
+    warn_malloc_owner();
     step_suppressions();
     mp_report_read_env(); /* now: __libc_freeres clears the environment before the exit report */
     step_follow_exec();
@@ -353,6 +404,8 @@ __attribute__((constructor)) static void mp_constructor(int argc, char **argv, c
         mp_saved_argv = copy;
     }
     mp_runtime_ensure();
+    if (mp_runtime_phase == MP_PHASE_OFF)
+        return;
     if (mp_report_apply_skip(argc, argv))
         step_follow_exec();
     else if (mp_runtime_phase == MP_PHASE_TRACKING)
@@ -814,7 +867,7 @@ void *mp_runtime_new_failed(size_t n, size_t align, unsigned kind, int nothrow, 
             /* The handler may throw; only the C++ runtime's nothrow new can catch that. */
             g = mp_guard_enter();
             void *(*real_nt)(size_t, const void *) =
-                (void *(*)(size_t, const void *))dlsym(RTLD_NEXT, kind == MP_ALLOC_NEW_ARRAY ? "_ZnamRKSt9nothrow_t" : "_ZnwmRKSt9nothrow_t");
+                (void *(*)(size_t, const void *))mp_real_next(kind == MP_ALLOC_NEW_ARRAY ? "_ZnamRKSt9nothrow_t" : "_ZnwmRKSt9nothrow_t");
             void *p = (real_nt && !align) ? real_nt(n, NULL) : NULL;
             mp_guard_leave(g);
             if (p)

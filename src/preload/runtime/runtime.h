@@ -21,6 +21,7 @@ enum mp_phase {
     MP_PHASE_INIT = 1,     /* one thread initialises; others wait, memplumber's own calls pass */
     MP_PHASE_TRACKING = 2, /* every allocation and free is recorded */
     MP_PHASE_STOPPED = 3,  /* after the exit report: frees of tracked blocks still leave the table */
+    MP_PHASE_OFF = 4,      /* another copy of the library observes this process: pass through */
 };
 extern int mp_runtime_phase;
 extern struct mp_options mp_opt;

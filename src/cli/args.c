@@ -1001,6 +1001,8 @@ static void check_suppressions(struct mp_args *a, unsigned idx)
             mp_args_die("cannot read the suppression file '%s': %s", item, strerror(errno));
         if (S_ISDIR(st.st_mode))
             mp_args_die("cannot read the suppression file '%s': it is a directory", item);
+        if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) /* before fopen: a FIFO would block */
+            mp_args_die("cannot read the suppression file '%s': " MP_SUPP_PIPE_WHY, item);
         if (!(f = fopen(abs, "r")))
             mp_args_die("cannot read the suppression file '%s': %s", item, strerror(errno));
         fclose(f);

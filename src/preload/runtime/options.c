@@ -160,6 +160,14 @@ static int range_ok(const char *nm, unsigned long u, char *err, size_t errlen, c
         errmsg(err, errlen, nm, n, val, vallen, "cannot be caught (SIGKILL/SIGSTOP); use e.g. 12 for SIGUSR2");
         return 0;
     }
+    /* glibc keeps 32 and 33 for thread cancellation and set*id: sigaction refuses them, so
+     * the signal would kill the program (32) or do nothing (33) instead of writing a report. */
+    if (!strcmp(nm, "report_signal") && (u == 32 || u == 33)) {
+        errmsg(err, errlen, nm, n, val, vallen,
+               "is kept by glibc for its threads (no handler can be installed); use e.g. 12 for "
+               "SIGUSR2, or a real-time signal from 34");
+        return 0;
+    }
     if (!strcmp(nm, "verbosity") && u > 2) {
         errmsg(err, errlen, nm, n, val, vallen, "is out of range; use 0, 1 or 2");
         return 0;

@@ -202,8 +202,9 @@ static int str_ok(const char *nm, size_t nmlen, const char *val, size_t vallen, 
                "is not a file mode; use octal digits from 0 to 0777, e.g. 0600 or 644");
         return 0;
     }
+    /* none: the documented way to say "no fill" (mp_options_byte leaves the fill off) */
     if ((!strcmp(nm, "malloc_fill") || !strcmp(nm, "free_fill")) && vallen &&
-        mp_options_byte(val, vallen, NULL)) {
+        !eq(val, vallen, "none") && mp_options_byte(val, vallen, NULL)) {
         errmsg(err, errlen, nm, nmlen, val, vallen,
                "is not a byte; use 0x00 to 0xff (hexadecimal) or 0 to 255");
         return 0;

@@ -1069,6 +1069,23 @@ void mp_args_check_files(struct mp_args *a)
             free(given);
         }
     }
+    /* Two reports to one file: the second would overwrite the first at exit, so one report the
+     * user asked for would be lost without a word. (/dev/null and other devices may be shared.) */
+    for (unsigned i = 0; i < mp_option_count; i++) {
+        const char *v = str_field(&a->opts, i);
+        struct stat st;
+        if (!a->set[i] || !v || !v[0] || !report_label(mp_option_table[i].name) ||
+            (!stat(v, &st) && S_ISCHR(st.st_mode)))
+            continue;
+        for (unsigned j = i + 1; j < mp_option_count; j++) {
+            const char *w = str_field(&a->opts, j);
+            if (a->set[j] && w && report_label(mp_option_table[j].name) && !strcmp(v, w))
+                mp_args_die("the %s and the %s would both be written to '%s', and one would "
+                            "overwrite the other; give each report a file of its own",
+                            report_label(mp_option_table[i].name),
+                            report_label(mp_option_table[j].name), v);
+        }
+    }
 }
 
 /* ---- MEMPLUMBER_OPTIONS for the child ---- */

@@ -5,7 +5,8 @@
 #   the file again in every process and at each report, and a pipe gives its text only once,
 #   so the suppressions were silently lost (and a FIFO nobody writes to hung the start);
 # - report signals 32 and 33, which glibc keeps for itself (no handler can be installed: 32
-#   killed the program, 33 did nothing).
+#   killed the program, 33 did nothing);
+# - two reports given the same file (one overwrote the other at exit, without a word).
 # Exit 0 = pass, 1 = fail, 77 = skipped.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -64,6 +65,22 @@ done
 timeout 20 "$M" --report-signal=34 "${RAN[@]}" >/dev/null 2>"$T/err"
 rc=$?
 [ "$rc" = 0 ] && [ -e "$T/ran" ] || bad "--report-signal=34: refused (status $rc): $(head -c 300 "$T/err")"
+rm -f "$T/ran"
+
+# two reports to one file: one would overwrite the other at exit
+timeout 20 "$M" --json="$T/r" --html="$T/r" "${RAN[@]}" >/dev/null 2>"$T/err"
+rc=$?
+check "--json and --html to one file" "give each report a file of its own"
+(cd "$T" && timeout 20 "$M" --log-file=r.%p --xml=yes --xml-file="$T/r.%p" "${RAN[@]}" >/dev/null 2>"$T/err")
+rc=$?
+check "--log-file and --xml-file to one file" "give each report a file of its own"
+timeout 20 env MEMPLUMBER_OPTIONS="json=$T/r:pprof=$T/r" LD_PRELOAD=$LIB "${RAN[@]}" >/dev/null 2>"$T/err"
+rc=$?
+check "MEMPLUMBER_OPTIONS json and pprof to one file" "give each report a file of its own"
+# /dev/null may take several
+timeout 20 "$M" --json=/dev/null --html=/dev/null "${RAN[@]}" >/dev/null 2>"$T/err"
+rc=$?
+[ "$rc" = 0 ] && [ -e "$T/ran" ] || bad "--json=/dev/null --html=/dev/null: refused (status $rc): $(head -c 300 "$T/err")"
 
 [ $fail = 0 ] && echo "pass"
 exit $fail

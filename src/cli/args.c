@@ -1001,6 +1001,8 @@ static void check_suppressions(struct mp_args *a, unsigned idx)
             mp_args_die("cannot read the suppression file '%s': %s", item, strerror(errno));
         if (S_ISDIR(st.st_mode))
             mp_args_die("cannot read the suppression file '%s': it is a directory", item);
+        if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) /* before fopen: a FIFO would block */
+            mp_args_die("cannot read the suppression file '%s': " MP_SUPP_PIPE_WHY, item);
         if (!(f = fopen(abs, "r")))
             mp_args_die("cannot read the suppression file '%s': %s", item, strerror(errno));
         fclose(f);
@@ -1065,6 +1067,23 @@ void mp_args_check_files(struct mp_args *a)
             reset_value(a, i, abs, given);
             free(abs);
             free(given);
+        }
+    }
+    /* Two reports to one file: the second would overwrite the first at exit, so one report the
+     * user asked for would be lost without a word. (/dev/null and other devices may be shared.) */
+    for (unsigned i = 0; i < mp_option_count; i++) {
+        const char *v = str_field(&a->opts, i);
+        struct stat st;
+        if (!a->set[i] || !v || !v[0] || !report_label(mp_option_table[i].name) ||
+            (!stat(v, &st) && S_ISCHR(st.st_mode)))
+            continue;
+        for (unsigned j = i + 1; j < mp_option_count; j++) {
+            const char *w = str_field(&a->opts, j);
+            if (a->set[j] && w && report_label(mp_option_table[j].name) && !strcmp(v, w))
+                mp_args_die("the %s and the %s would both be written to '%s', and one would "
+                            "overwrite the other; give each report a file of its own",
+                            report_label(mp_option_table[i].name),
+                            report_label(mp_option_table[j].name), v);
         }
     }
 }

@@ -320,7 +320,8 @@ static void check_value(const struct vg_opt *o, const char *v)
         return;
     }
     if (!strcmp(want, "HEX")) {
-        if (!is_hex(v))
+        /* none: memplumber's own value for the fill options (no fill) */
+        if (!is_hex(v) && strcmp(v, "none"))
             mp_args_die("option '%s=%s': the value is not a hexadecimal number (e.g. 0x55)", o->name, v);
         return;
     }
@@ -633,7 +634,12 @@ int mp_vgopt_apply(struct mp_args *a, const char *arg)
                     arg, target);
             return 1;
         }
-        set(a, target, v, arg);
+        /* valgrind reads the byte as hexadecimal with or without 0x (--malloc-fill=55 is 0x55);
+         * memplumber's own option reads digits alone as decimal, so say 0x. */
+        char hex[64];
+        int bare = strcmp(v, "none") && !(v[0] == '0' && (v[1] == 'x' || v[1] == 'X'));
+        snprintf(hex, sizeof hex, "%s%.40s", bare ? "0x" : "", v);
+        set(a, target, hex, arg);
     }
     return 1;
 }

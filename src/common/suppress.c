@@ -798,7 +798,9 @@ int mp_suppress_read_file(const char *path, const char *display, char *buf, size
     *len = 0;
     if (!display)
         display = path;
-    long fd = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: opening a FIFO nobody writes to would wait forever; the pipe is refused
+     * below anyway. It changes nothing for regular files. */
+    long fd = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
         int e = errno;
         m_put(&m, "cannot read the suppression file '");
@@ -813,6 +815,13 @@ int mp_suppress_read_file(const char *path, const char *display, char *buf, size
         m_put(&m, "cannot read the suppression file '");
         m_put(&m, display);
         m_put(&m, "': it is a directory");
+        return -1;
+    }
+    if (S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode)) {
+        syscall(SYS_close, fd);
+        m_put(&m, "cannot read the suppression file '");
+        m_put(&m, display);
+        m_put(&m, "': " MP_SUPP_PIPE_WHY);
         return -1;
     }
     size_t got = 0;

@@ -17,6 +17,12 @@
 /* Largest suppression file accepted, by every caller alike (so that the CLI and the library
  * accept exactly the same files). */
 #define MP_SUPP_FILE_MAX (1u << 20)
+/* Why a pipe (bash's <(...), a FIFO) or a socket cannot be a suppression file: the file is read
+ * again in every process observed and at each report, and a pipe gives its text only once, so
+ * the suppressions would be lost without a word. */
+#define MP_SUPP_PIPE_WHY                                                                       \
+    "it is a pipe, which can be read only once, and memplumber reads the file in every "      \
+    "process and again at each report; write the suppressions to a regular file and give that"
 
 enum mp_supp_format { MP_SUPP_VALGRIND = 0, MP_SUPP_NATIVE = 1 };
 

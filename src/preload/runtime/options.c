@@ -160,6 +160,14 @@ static int range_ok(const char *nm, unsigned long u, char *err, size_t errlen, c
         errmsg(err, errlen, nm, n, val, vallen, "cannot be caught (SIGKILL/SIGSTOP); use e.g. 12 for SIGUSR2");
         return 0;
     }
+    /* glibc keeps 32 and 33 for thread cancellation and set*id: sigaction refuses them, so
+     * the signal would kill the program (32) or do nothing (33) instead of writing a report. */
+    if (!strcmp(nm, "report_signal") && (u == 32 || u == 33)) {
+        errmsg(err, errlen, nm, n, val, vallen,
+               "is kept by glibc for its threads (no handler can be installed); use e.g. 12 for "
+               "SIGUSR2, or a real-time signal from 34");
+        return 0;
+    }
     if (!strcmp(nm, "verbosity") && u > 2) {
         errmsg(err, errlen, nm, n, val, vallen, "is out of range; use 0, 1 or 2");
         return 0;
@@ -194,8 +202,9 @@ static int str_ok(const char *nm, size_t nmlen, const char *val, size_t vallen, 
                "is not a file mode; use octal digits from 0 to 0777, e.g. 0600 or 644");
         return 0;
     }
+    /* none: the documented way to say "no fill" (mp_options_byte leaves the fill off) */
     if ((!strcmp(nm, "malloc_fill") || !strcmp(nm, "free_fill")) && vallen &&
-        mp_options_byte(val, vallen, NULL)) {
+        !eq(val, vallen, "none") && mp_options_byte(val, vallen, NULL)) {
         errmsg(err, errlen, nm, nmlen, val, vallen,
                "is not a byte; use 0x00 to 0xff (hexadecimal) or 0 to 255");
         return 0;

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -99,6 +100,23 @@ static void step_options(void)
         size_t need = mp_fmt(tmp, sizeof tmp, "%s/%s", cwd, p);
         if (need < sizeof tmp)
             memcpy(p, tmp, need + 1);
+    }
+    /* Two reports to one file: the second would overwrite the first at exit (the memplumber
+     * command refuses it too). Devices such as /dev/null may be shared. */
+    static const char *const labels[] = {"log_file", "json", "sarif", "html", "pprof", "xml_file"};
+    for (unsigned i = 0; i < 6; i++) {
+        struct stat st;
+        if (!paths[i][0] || (!stat(paths[i], &st) && S_ISCHR(st.st_mode)))
+            continue;
+        for (unsigned j = i + 1; j < 6; j++) {
+            if (strcmp(paths[i], paths[j]))
+                continue;
+            char msg[MP_OPT_STR_MAX + 256];
+            mp_fmt(msg, sizeof msg, "%s and %s name the same file '%s': one report would "
+                   "overwrite the other; give each report a file of its own", labels[i],
+                   labels[j], paths[i]);
+            die_bad_options(msg);
+        }
     }
     /* The baseline is read at report time: a missing file costs no run (the memplumber command
      * checks its contents too). */

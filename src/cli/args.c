@@ -967,6 +967,24 @@ static void check_report_path(const char *label, const char *given, const char *
     free(gdir);
 }
 
+/* A report path that names the program itself (--json=./prog, a slip of the keyboard): the report
+ * would replace the program's file when it ends. Refused before the program starts. */
+void mp_args_check_not_program(const struct mp_args *a, const char *program)
+{
+    struct stat ps, st;
+    if (stat(program, &ps))
+        return;
+    for (unsigned i = 0; i < mp_option_count; i++) {
+        const char *v = str_field(&a->opts, i);
+        const char *label = report_label(mp_option_table[i].name);
+        if (!a->set[i] || !v || !v[0] || !label || stat(v, &st))
+            continue;
+        if (st.st_dev == ps.st_dev && st.st_ino == ps.st_ino)
+            mp_args_die("cannot write the %s to '%s': it is the program being run (%s); name "
+                        "another file for the report", label, v, program);
+    }
+}
+
 /* suppressions=FILE[,FILE...]: each must be a readable, valid suppression file; rewritten with
  * absolute paths. */
 /* The baseline is read and checked now: a wrong file would otherwise show only at exit, after a

@@ -28,6 +28,8 @@ void mp_args_parse(struct mp_args *a, int argc, char **argv);
 /* Make report paths and suppression files absolute against the current directory and check
  * that they can be written / read, before the program starts. Exits 2 on failure. */
 void mp_args_check_files(struct mp_args *a);
+/* Die when a report path names the program about to run (program: its resolved path). */
+void mp_args_check_not_program(const struct mp_args *a, const char *program);
 
 /* The MEMPLUMBER_OPTIONS value for the child: inherited (the value already in the environment,
  * or NULL) followed by the options given on the command line that differ from the defaults or

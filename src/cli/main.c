@@ -387,6 +387,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "memplumber: error: cannot run '%s': %s\n", prog, strerror(err));
         return err == ENOENT ? 127 : 126;
     }
+    mp_args_check_not_program(&a, path);
     if (mp_target_warn_unobservable(path, prog)) {
         /* A sanitizer owns malloc: run the program as it is, environment untouched. */
         free(path);

@@ -6,7 +6,8 @@
 #   so the suppressions were silently lost (and a FIFO nobody writes to hung the start);
 # - report signals 32 and 33, which glibc keeps for itself (no handler can be installed: 32
 #   killed the program, 33 did nothing);
-# - two reports given the same file (one overwrote the other at exit, without a word).
+# - two reports given the same file (one overwrote the other at exit, without a word);
+# - a report path naming the program being run (the report replaced the program's file).
 # Exit 0 = pass, 1 = fail, 77 = skipped.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -81,6 +82,18 @@ check "MEMPLUMBER_OPTIONS json and pprof to one file" "give each report a file o
 timeout 20 "$M" --json=/dev/null --html=/dev/null "${RAN[@]}" >/dev/null 2>"$T/err"
 rc=$?
 [ "$rc" = 0 ] && [ -e "$T/ran" ] || bad "--json=/dev/null --html=/dev/null: refused (status $rc): $(head -c 300 "$T/err")"
+rm -f "$T/ran"
+
+# a report path that names the program itself (--json=./prog): the report would replace it
+printf '#!/bin/sh\ntouch "%s/ran"\n' "$T" >"$T/prog" && chmod +x "$T/prog"
+cp "$T/prog" "$T/prog.orig"
+(cd "$T" && timeout 20 "$M" --json=./prog ./prog >/dev/null 2>"$T/err")
+rc=$?
+check "--json naming the program" "it is the program being run"
+cmp -s "$T/prog" "$T/prog.orig" || bad "--json naming the program: the program's file was changed"
+(cd "$T" && timeout 20 "$M" --xml=yes --xml-file="$T/prog" -- prog >/dev/null 2>"$T/err") # not in PATH
+rc=$?
+[ "$rc" = 127 ] || bad "--xml-file naming a file that is not the program run: status $rc"
 
 [ $fail = 0 ] && echo "pass"
 exit $fail

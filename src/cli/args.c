@@ -1087,6 +1087,11 @@ void mp_args_check_files(struct mp_args *a)
             free(given);
         }
     }
+    /* A --log-fd that is not open in the program (nothing was given that number): the text goes
+     * to stderr, and valgrind says so; so does this. */
+    if (a->set[MP_OPTIDX_log_fd] && a->opts.log_fd != 2 && fcntl((int)a->opts.log_fd, F_GETFD) < 0)
+        fprintf(stderr, "memplumber: note: --log-fd=%u is not an open file descriptor; the text "
+                        "report goes to stderr\n", (unsigned)a->opts.log_fd);
     /* Two reports to one file: the second would overwrite the first at exit, so one report the
      * user asked for would be lost without a word. (/dev/null and other devices may be shared.) */
     for (unsigned i = 0; i < mp_option_count; i++) {

@@ -121,6 +121,11 @@ for o in --max-stackframe=x --max-stackframe=- --main-stacksize=1k; do
     "$M" -q $o true 2>"$T/e" && bad "$o accepted (valgrind refuses it)" || ok
 done
 
+# --log-fd naming no open descriptor: the text goes to stderr, and a note says so (as valgrind's)
+"$M" -q --log-fd=250 --leak-check=full "$T/leak" 2>"$T/e"
+grep -q "note: --log-fd=250 is not an open file descriptor" "$T/e" && grep -q "definitely lost" "$T/e" &&
+    ok || bad "--log-fd=250 (not open): $(head -3 "$T/e")"
+
 # 4. mapped options act
 "$M" -q --leak-check=full "$T/leak" 2>"$T/e"
 grep -q "77 bytes in 1 blocks are definitely lost" "$T/e" && ok || bad "-q hid a leak: $(cat "$T/e")"

@@ -440,6 +440,10 @@ static void test_parse(void)
     CHECK_UL((unsigned long)(long)mp_options_parse(&o, "depth", err, sizeof err),
              (unsigned long)-1L);
     CHECK_HAS(err, "'depth' has no value");
+    /* a name without '=' that is no option at all: said to be unknown, with the valid ones */
+    mp_options_defaults(&o);
+    CHECK_UL((unsigned long)(long)mp_options_parse(&o, "jsn", err, sizeof err), (unsigned long)-1L);
+    CHECK_HAS(err, "unknown option 'jsn'");
 
     mp_options_defaults(&o);
     CHECK_UL((unsigned long)(long)mp_options_parse(&o, "depth=5:depth=0:json=x", err, sizeof err),

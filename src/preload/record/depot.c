@@ -46,7 +46,11 @@ struct stack_hash {
 
 static struct mp_mutex depot_lock = MP_MUTEX_INIT;
 static struct index *cur_index;
-static struct record **records; /* id -> record, reserved for MAX_IDS, touched lazily */
+/* id -> record, in pages of PAGE_IDS pointers mapped as ids reach them. One table for all
+ * MAX_IDS would reserve 128 MiB of address space at the first allocation: under an
+ * address-space limit (ulimit -v) the program's own new/malloc would fail that much earlier. */
+#define PAGE_IDS (1u << 16)
+static struct record **record_pages[MAX_IDS / PAGE_IDS];
 static uint32_t next_id = 1;
 static uint32_t used_slots;
 
@@ -120,12 +124,10 @@ mp_stack_id mp_depot_put(const uintptr_t *pcs, uint32_t n, uint32_t gen)
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     mp_mutex_lock(&depot_lock);
     uint32_t id = 0;
-    if (!records)
-        records = mp_pages_alloc(sizeof(struct record *) * MAX_IDS);
     if (!cur_index)
         __atomic_store_n(&cur_index, new_index(4096), __ATOMIC_RELEASE);
     ix = cur_index;
-    if (!records || !ix)
+    if (!ix)
         goto out;
     uint32_t slot = 0;
     id = probe(ix, h, &slot);
@@ -133,6 +135,14 @@ mp_stack_id mp_depot_put(const uintptr_t *pcs, uint32_t n, uint32_t gen)
         goto out;
     if (next_id >= MAX_IDS)
         goto out;
+    struct record ***page = &record_pages[next_id / PAGE_IDS];
+    if (!*page) {
+        /* published before next_id moves past the page's first id (readers check next_id) */
+        struct record **p = mp_pages_alloc(sizeof(struct record *) * PAGE_IDS);
+        if (!p)
+            goto out;
+        __atomic_store_n(page, p, __ATOMIC_RELEASE);
+    }
     /* memplumber's own frames (the thread-start trampoline) are not the program's: dropped from
      * the record, once per distinct stack rather than on every capture. */
     uint32_t kept = 0;
@@ -146,9 +156,10 @@ mp_stack_id mp_depot_put(const uintptr_t *pcs, uint32_t n, uint32_t gen)
     for (uint32_t i = 0, k = 0; i < n; i++)
         if (!mp_modules_is_self(pcs[i]))
             r->pcs[k++] = pcs[i];
-    id = next_id++;
+    id = next_id;
     r->id = id;
-    __atomic_store_n(&records[id], r, __ATOMIC_RELEASE);
+    __atomic_store_n(&(*page)[id % PAGE_IDS], r, __ATOMIC_RELEASE);
+    __atomic_store_n(&next_id, id + 1, __ATOMIC_RELEASE);
     if ((used_slots + 1) * 2 > ix->cap) {
         struct index *nx = new_index(ix->cap * 2);
         if (nx) {
@@ -178,9 +189,12 @@ out:
 
 const uintptr_t *mp_depot_get(mp_stack_id id, uint32_t *n, uint32_t *gen)
 {
-    if (!id || !records || id >= __atomic_load_n(&next_id, __ATOMIC_ACQUIRE))
+    if (!id || id >= __atomic_load_n(&next_id, __ATOMIC_ACQUIRE))
         return NULL;
-    const struct record *r = __atomic_load_n(&records[id], __ATOMIC_ACQUIRE);
+    struct record **page = __atomic_load_n(&record_pages[id / PAGE_IDS], __ATOMIC_ACQUIRE);
+    if (!page)
+        return NULL;
+    const struct record *r = __atomic_load_n(&page[id % PAGE_IDS], __ATOMIC_ACQUIRE);
     if (!r)
         return NULL;
     *n = r->n;

@@ -2,6 +2,7 @@
 #include "common/fmt.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -128,6 +129,27 @@ size_t mp_fmt(char *buf, size_t n, const char *fmt, ...)
     return r;
 }
 
+/* A stderr the program made O_NONBLOCK (or stdout under 2>&1: the same open file, so our copy
+ * of it too), with a slow reader: a write says EAGAIN when the pipe is full. Wait for room, as a
+ * blocking write would; giving up there cut the report mid-way. A reader that takes nothing for
+ * 10 seconds is given up on for good (every later write of this process gives up at once), so
+ * that the program still ends, as it would natively. */
+int mp_wait_writable(int fd)
+{
+    static int gave_up;
+    if (errno != EAGAIN && errno != EWOULDBLOCK)
+        return 0;
+    if (__atomic_load_n(&gave_up, __ATOMIC_RELAXED))
+        return 0;
+    struct pollfd pf = {.fd = fd, .events = POLLOUT};
+    int r = poll(&pf, 1, 10000);
+    if (r > 0 || (r < 0 && errno == EINTR))
+        return 1;
+    __atomic_store_n(&gave_up, 1, __ATOMIC_RELAXED);
+    errno = EAGAIN;
+    return 0;
+}
+
 int mp_write_all(int fd, const char *buf, size_t len)
 {
     int saved = errno;
@@ -135,6 +157,8 @@ int mp_write_all(int fd, const char *buf, size_t len)
         ssize_t w = write(fd, buf, len);
         if (w < 0) {
             if (errno == EINTR)
+                continue;
+            if (mp_wait_writable(fd))
                 continue;
             errno = saved;
             return -1;

@@ -13,6 +13,9 @@ size_t mp_vfmt(char *buf, size_t n, const char *fmt, va_list ap);
 
 /* Write the whole buffer to fd, retrying on EINTR and short writes. 0 or -1. */
 int mp_write_all(int fd, const char *buf, size_t len);
+/* After a write that failed: 1 when errno is EAGAIN and fd has room again (write again), else 0
+ * with errno kept (see fmt.c). */
+int mp_wait_writable(int fd);
 
 /* Format and write to fd (at most 4 KiB per call). */
 void mp_fdprintf(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

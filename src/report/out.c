@@ -1,6 +1,7 @@
 /* Buffered fd writer and the escaping helpers shared by the report writers (see out.h).
  * write(2) with EINTR retry; nothing here touches stdio streams. libc only. */
 #include "report/out.h"
+#include "common/fmt.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -33,6 +34,9 @@ static void write_all(struct mp_out *o, const char *p, size_t n)
         ssize_t w = write(o->fd, p, n);
         if (w < 0) {
             if (errno == EINTR)
+                continue;
+            /* a non-blocking stderr that is full: wait for room (common/fmt.c) */
+            if (mp_wait_writable(o->fd))
                 continue;
             o->err = errno;
         } else if (w == 0) {

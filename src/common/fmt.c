@@ -132,7 +132,7 @@ size_t mp_fmt(char *buf, size_t n, const char *fmt, ...)
 /* A stderr the program made O_NONBLOCK (or stdout under 2>&1: the same open file, so our copy
  * of it too), with a slow reader: a write says EAGAIN when the pipe is full. Wait for room, as a
  * blocking write would; giving up there cut the report mid-way. A reader that takes nothing for
- * 10 seconds is given up on for good (every later write of this process gives up at once), so
+ * 3 seconds is given up on for good (every later write of this process gives up at once), so
  * that the program still ends, as it would natively. */
 int mp_wait_writable(int fd)
 {
@@ -142,7 +142,7 @@ int mp_wait_writable(int fd)
     if (__atomic_load_n(&gave_up, __ATOMIC_RELAXED))
         return 0;
     struct pollfd pf = {.fd = fd, .events = POLLOUT};
-    int r = poll(&pf, 1, 10000);
+    int r = poll(&pf, 1, 3000);
     if (r > 0 || (r < 0 && errno == EINTR))
         return 1;
     __atomic_store_n(&gave_up, 1, __ATOMIC_RELAXED);

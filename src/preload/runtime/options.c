@@ -384,8 +384,10 @@ int mp_options_parse(struct mp_options *o, const char *spec, char *err, size_t e
         size_t eqpos = 0;
         while (eqpos < len && item[eqpos] != '=')
             eqpos++;
-        if (eqpos == len && !mp_options_find(item, len, 1))
-            return mp_options_set(o, item, len, "", 0, err, errlen) ? -1 : -1; /* unknown: says so */
+        if (eqpos == len && !mp_options_find(item, len, 1)) {
+            (void)mp_options_set(o, item, len, "", 0, err, errlen); /* writes "unknown option" */
+            return -1;
+        }
         if (eqpos == len) {
             size_t at = 0;
             at = cat(err, errlen, at, "option '", 16);

@@ -2,6 +2,7 @@
 #   make                 build/memplumber, build/libmemplumber.so, build/libmemplumber-report.so
 #   make test            the whole test suite (tests/run)
 #   make bench           side-by-side benchmarks (bench/run); QUICK=1 for a one-minute run
+#   make bench-instructions  instructions per workload under callgrind (bench/instructions)
 #   make install PREFIX=/usr/local [DESTDIR=/tmp/stage]   binaries, libraries, memplumber.h, the man
 #                        page, memplumber.pc, bash completion, the docs; make uninstall removes them
 #   make stress          long stress and fuzz runs (not part of make test)
@@ -81,6 +82,17 @@ $(BUILD)/obj/cli/%.o: src/%.c
 $(BUILD)/libmemplumber.so: $(PRELOAD_OBJ)
 	$(CC) -shared -Wl,-z,nodelete -Wl,--no-undefined -o $@ $^ -ldl -lpthread
 
+# build/prof/libmemplumber.so: the same library built to run under valgrind's callgrind, for
+# bench/instructions (the normal build stays out of valgrind's guests). Never installed.
+PROF_OBJ := $(patsubst src/%.c,$(BUILD)/obj/prof/%.o,$(PRELOAD_SRC) $(COMMON_SRC))
+$(BUILD)/obj/prof/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PRELOAD_CFLAGS) -DMP_PROFILE_UNDER_VALGRIND -c $< -o $@
+$(BUILD)/obj/prof/preload/record/unwind.o: PRELOAD_CFLAGS += -fomit-frame-pointer -fno-tree-slp-vectorize
+$(BUILD)/prof/libmemplumber.so: $(PROF_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-z,nodelete -Wl,--no-undefined -o $@ $^ -ldl -lpthread
+
 # libmemplumber-report.so: symbolizer and report writers, dlopen'ed only when a report is written.
 $(BUILD)/libmemplumber-report.so: $(REPORT_OBJ)
 	$(CC) -shared -Wl,--no-undefined -o $@ $^ -ldw -lelf -lz -ldl
@@ -88,13 +100,17 @@ $(BUILD)/libmemplumber-report.so: $(REPORT_OBJ)
 $(BUILD)/memplumber: $(CLI_OBJ)
 	$(CC) -o $@ $^ -ldl
 
--include $(PRELOAD_OBJ:.o=.d) $(REPORT_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(PRELOAD_OBJ:.o=.d) $(PROF_OBJ:.o=.d) $(REPORT_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 
 test: all
 	tests/run
 
 bench: all
 	bench/run $(if $(QUICK),--quick,)
+
+# Instruction counts of the allocation-pattern workloads under callgrind (bench/instructions).
+bench-instructions: all
+	bench/instructions
 
 stress: all
 	tests/stress/run
@@ -159,5 +175,5 @@ uninstall:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all test bench stress verdicts sanitize install uninstall clean FORCE
+.PHONY: all test bench bench-instructions stress verdicts sanitize install uninstall clean FORCE
 FORCE:

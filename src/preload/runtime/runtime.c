@@ -276,6 +276,9 @@ static void step_main_stack(void)
  * of every program it runs, and takes it out again for the programs it does not follow. */
 static int under_valgrind(void)
 {
+#ifdef MP_PROFILE_UNDER_VALGRIND /* a build for callgrind's instruction counts (bench/README.md) */
+    return 0;
+#endif
     const char *pl = getenv("LD_PRELOAD");
     return pl && strstr(pl, "/vgpreload_core-");
 }

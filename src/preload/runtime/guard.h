@@ -11,6 +11,7 @@
 #ifndef MP_GUARD_H
 #define MP_GUARD_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/syscall.h>
 
@@ -44,21 +45,34 @@ struct mp_tls {
     unsigned allocs;        /* poll hints seen by this thread (live.h: polled every 64th) */
     uint64_t last_poll;     /* coarse clock (ns) at this thread's last poll (live.c) */
     unsigned vg_tid;        /* valgrind's number for this thread (runtime.c); 0: main/unknown */
+    int cancel_prev;        /* the program's cancel state when it entered memplumber's code */
 };
 
 extern __thread struct mp_tls mp_tls __attribute__((tls_model("initial-exec")));
 
-/* Enter/leave memplumber's own code. Returns the previous state, to be restored. */
+/* Enter/leave memplumber's own code. Returns the previous state, to be restored.
+ * Coming from the program's code, thread cancellation is disabled meanwhile: memplumber's code
+ * calls functions that are cancellation points (write, open, close, poll, nanosleep), and a
+ * pending cancel acted on there would unwind the thread out of the middle of memplumber's work
+ * with its locks and its report stack still taken (the other threads then wait for them forever).
+ * The program's own state comes back on the way out; a cancel still pending acts at the program's
+ * next cancellation point, as it would have natively. No system call: a flag in the thread. */
 static inline int mp_guard_enter(void)
 {
     int s = mp_tls.state;
     mp_tls.state = MP_IN_TOOL;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (s == MP_IN_PROGRAM)
+        pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &mp_tls.cancel_prev);
     return s;
 }
 
 static inline void mp_guard_leave(int prev)
 {
+    if (prev == MP_IN_PROGRAM && mp_tls.cancel_prev == PTHREAD_CANCEL_ENABLE) {
+        int ignored;
+        pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &ignored);
+    }
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     mp_tls.state = prev;
 }

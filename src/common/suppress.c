@@ -968,7 +968,7 @@ static int native_match(const char *t, const char *const *names, const struct mp
         if (((*names)[0] != '_' || (*names)[1] != 'Z') && mp_suppress_template(t, *names))
             return 1;
     for (size_t i = 0; i < nf; i++) {
-        if (f[i].function && !f[i].module && !f[i].file && !strcmp(f[i].function, "(below main)"))
+        if (f[i].function && !f[i].file && !strcmp(f[i].function, "(below main)"))
             continue;
         if (mp_suppress_template(t, f[i].module) || mp_suppress_template(t, f[i].function) ||
             mp_suppress_template(t, f[i].file))

@@ -73,6 +73,9 @@ void mp_report_supp_gen_leak(struct mp_report_ctx *ctx, struct mp_out *o,
                              const struct mp_loss_record *r);
 void mp_report_supp_gen_error(struct mp_report_ctx *ctx, struct mp_out *o,
                               const struct mp_error_record *e);
+/* The ERROR SUMMARY's "(suppressed: N from M)", valgrind's way: N suppressed error occurrences
+ * (heap errors by occurrence, loss records once each, only those that would count as errors)
+ * from M contexts. */
 void mp_report_supp_counts(const struct mp_report_ctx *ctx, uint64_t *matched, uint64_t *used);
 void mp_report_supp_used(struct mp_report_ctx *ctx, struct mp_out *o,
                          void (*line_begin)(struct mp_report_ctx *, struct mp_out *));

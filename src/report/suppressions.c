@@ -37,6 +37,10 @@ struct mp_report_supp {
     struct mp_error_record *errors;
     struct mp_supp_set *set;        /* the process-wide set (cache below); NULL none */
     uint64_t matched, used;
+    /* The ERROR SUMMARY's "(suppressed: N from M)" as valgrind counts it: suppressed heap-error
+     * occurrences and loss records counted as errors (leak_check=full, kind in
+     * errors_for_leak_kinds), N, from M contexts (each error record, each loss record). */
+    uint64_t supp_errors, supp_contexts;
     struct symtab *tabs;
     size_t ntabs;
     struct mp_supp_frame *fbuf;
@@ -225,6 +229,26 @@ static uint32_t upto_main(const struct mp_frame *f, uint32_t n, int *below)
     return n;
 }
 
+/* The object valgrind shows for the "(below main)" frame: what called main, which is glibc's
+ * __libc_start_call_main in libc.so.6, so that suppressions ending "fun:main / obj:*libc.so*"
+ * (common in hand-written files) match as in valgrind. The frame after main when the stack has
+ * it (show_below_main), else the process's libc: the unwinder stops at main. */
+static const char *below_main_module(const struct mp_report_input *in, const struct mp_frame *f,
+                                     uint32_t nmain, uint32_t total)
+{
+    if (nmain < total && f[nmain].module)
+        return f[nmain].module;
+    for (size_t i = 0; in->modules && i < in->nmodules; i++) {
+        const char *p = in->modules[i].path, *b;
+        if (!p || in->modules[i].unload_gen)
+            continue;
+        b = strrchr(p, '/');
+        if (!strncmp(b ? b + 1 : p, "libc.so", 7))
+            return p;
+    }
+    return NULL;
+}
+
 /* The matcher's view of a stack; valid until the next call. */
 static const struct mp_supp_frame *frames_of(struct mp_report_ctx *ctx, uint32_t stack,
                                              size_t *n, int want_mangled)
@@ -233,6 +257,7 @@ static const struct mp_supp_frame *frames_of(struct mp_report_ctx *ctx, uint32_t
     uint32_t nf;
     int below;
     const struct mp_frame *f = mp_report_ctx_stack(ctx, stack, &nf);
+    uint32_t total = nf;
     *n = 0;
     nf = upto_main(f, nf, &below);
     if (!nf)
@@ -249,12 +274,26 @@ static const struct mp_supp_frame *frames_of(struct mp_report_ctx *ctx, uint32_t
                                              want_mangled ? mangled_name(rs, &f[i]) : NULL,
                                              f[i].file, f[i].line, f[i].module};
     if (below)
-        rs->fbuf[nf++] = (struct mp_supp_frame){"(below main)", NULL, NULL, 0, NULL};
+        rs->fbuf[nf++] = (struct mp_supp_frame){"(below main)", NULL, NULL, 0,
+                                                below_main_module(ctx->in, f, nf, total)};
     *n = nf;
     return rs->fbuf;
 }
 
 /* ---- applying them to a report ---- */
+
+/* A suppressed loss record of this kind counts in the ERROR SUMMARY's suppressed part only when
+ * an unsuppressed one would count as an error (as mp_report_leak_errors): valgrind writes
+ * "suppressed: 3 from 3" for three definite or possible records, not for indirect or reachable
+ * ones under the default errors_for_leak_kinds, nor for any under leak_check=summary. */
+static void count_leak(struct mp_report_supp *rs, const struct mp_report_input *in, unsigned kind)
+{
+    if (in->opt.leak_check < 2 || !in->opt.leak_errors || kind >= 32 ||
+        !(in->opt.errors_kinds & (1u << kind)))
+        return;
+    rs->supp_errors++;
+    rs->supp_contexts++;
+}
 
 int mp_report_supp_apply(struct mp_report_ctx *ctx)
 {
@@ -265,7 +304,10 @@ int mp_report_supp_apply(struct mp_report_ctx *ctx)
     ctx->supp = rs;
     size_t nrec = in->records ? in->nrecords : 0, nerr = in->errors ? in->nerrors : 0;
     for (size_t i = 0; i < nrec; i++)
-        rs->matched += in->records[i].suppressed != 0;  /* suppressed by the model already */
+        if (in->records[i].suppressed) {  /* suppressed by the model already */
+            rs->matched++;
+            count_leak(rs, in, in->records[i].kind);
+        }
     rs->set = load(in->opt.suppressions);
     if (!rs->set)
         return 0;
@@ -290,6 +332,7 @@ int mp_report_supp_apply(struct mp_report_ctx *ctx)
         if (!s)
             continue;
         r->suppressed = 1;
+        count_leak(rs, in, r->kind);
         s->used++;
         s->bytes += r->bytes;
         s->blocks += r->blocks;
@@ -315,6 +358,8 @@ int mp_report_supp_apply(struct mp_report_ctx *ctx)
         uint64_t c = e->count ? e->count : 1;
         s->used += c;
         rs->matched += c;
+        rs->supp_errors += c;
+        rs->supp_contexts++;
         adj->error_count -= c < adj->error_count ? c : adj->error_count;
     }
     adj->records = rs->records;
@@ -357,8 +402,8 @@ void mp_report_supp_free(struct mp_report_ctx *ctx)
 
 void mp_report_supp_counts(const struct mp_report_ctx *ctx, uint64_t *matched, uint64_t *used)
 {
-    *matched = ctx->supp ? ctx->supp->matched : 0;
-    *used = ctx->supp ? ctx->supp->used : 0;
+    *matched = ctx->supp ? ctx->supp->supp_errors : 0;
+    *used = ctx->supp ? ctx->supp->supp_contexts : 0;
 }
 
 void mp_report_supp_used(struct mp_report_ctx *ctx, struct mp_out *o,

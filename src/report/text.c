@@ -4,7 +4,7 @@
  * detailed record, the LEAK SUMMARY counts everything. Heap errors (mp_text_write_error) use
  * valgrind's headlines plus our kind name. Every line starts with "==PID== " when
  * opt.text_prefix_pid (an empty line is just "==PID=="). The ERROR SUMMARY ends with valgrind's
- * "(suppressed: N from M)": suppressed loss records and error occurrences, from M suppressions;
+ * "(suppressed: N from M)" as valgrind counts it (suppressions.c: mp_report_supp_counts);
  * opt.gen_suppressions follows each record / error with a valgrind suppression (unprefixed,
  * ready to paste) and verbosity 2 lists the suppressions used. Depends on report.h only. */
 #include "report/report.h"

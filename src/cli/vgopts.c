@@ -114,7 +114,7 @@ static const struct vg_opt vg_table[] = {
      "suppressions: may be given several times, as in valgrind; valgrind and LeakSanitizer "
      "formats"},
     {"--gen-suppressions", "no|yes|all", "no", VG_MAP,
-     "gen_suppressions: yes and all both print a suppression after every record (never asks)"},
+     "gen_suppressions: yes and all both print a suppression after every record (never asks); with --xml=yes, also a suppression element in each error element, as in valgrind"},
     {"--input-fd", "N", "0", VG_NOEFFECT, "has no effect (memplumber never asks questions)"},
     {"--dsymutil", "yes|no", "yes", VG_NOEFFECT, "has no effect (macOS only)"},
     {"--max-stackframe", "N", "2000000", VG_NOEFFECT, "has no effect"},

@@ -495,57 +495,119 @@ void mp_report_supp_unused(struct mp_report_ctx *ctx, struct mp_out *o,
 
 /* ---- --gen-suppressions ---- */
 
-static void gen_name(struct mp_out *o, const char *prefix, const char *s)
+/* How a suppression's names are written: as text to paste (control characters as '?'), as XML
+ * character data, or inside the XML's <![CDATA[...]]> (which a "]]>" would end early). */
+enum gen_mode { GEN_TEXT, GEN_XML, GEN_CDATA };
+
+static void gen_name(struct mp_out *o, const char *prefix, const char *s, enum gen_mode m)
 {
     mp_out_puts(o, prefix);
-    for (; *s; s++)
-        mp_out_putc(o, (unsigned char)*s < 0x20 ? '?' : *s);
-    mp_out_putc(o, '\n');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20)
+            mp_out_putc(o, '?');
+        else if (m == GEN_XML && c == '&')
+            mp_out_puts(o, "&amp;");
+        else if (m == GEN_XML && c == '<')
+            mp_out_puts(o, "&lt;");
+        else if (m == GEN_XML && c == '>')
+            mp_out_puts(o, "&gt;");
+        else if (m == GEN_CDATA && !strncmp(s, "]]>", 3)) {
+            mp_out_puts(o, "]]]]><![CDATA[>");  /* split the terminator across two sections */
+            s += 2;
+        } else
+            mp_out_putc(o, (char)c);
+    }
 }
 
-/* Valgrind's layout, no ==pid== prefix, so that it can be pasted as it is. */
+/* One frame line of a generated suppression: "fun:NAME", "obj:PATH" or "..." (tag NULL). Text:
+ * "   fun:NAME"; XML: "    <sframe> <fun>NAME</fun> </sframe>", as valgrind writes them. */
+static void gen_frame(struct mp_out *o, const char *tag, const char *name, enum gen_mode m)
+{
+    if (m != GEN_XML) {
+        if (!tag) {
+            mp_out_puts(o, "   ...\n");
+            return;
+        }
+        mp_out_printf(o, "   %s:", tag);
+        gen_name(o, "", name, m);
+        mp_out_putc(o, '\n');
+        return;
+    }
+    mp_out_printf(o, "    <sframe> <%s>", tag ? tag : "obj");
+    gen_name(o, "", tag ? name : "...", m);
+    mp_out_printf(o, "</%s> </sframe>\n", tag ? tag : "obj");
+}
+
+/* Valgrind's layout. Text (and the XML's rawtext): no ==pid== prefix, so that it can be pasted
+ * as it is. XML (--xml=yes with --gen-suppressions): the <suppression> element valgrind puts in
+ * each <error>, which IDEs (Qt Creator, CLion, KDevelop) read to offer "suppress this error". */
 static void gen(struct mp_report_ctx *ctx, struct mp_out *o, const char *kind_line,
-                const char *leak_kind, const char *first, uint32_t stack)
+                const char *leak_kind, const char *first, uint32_t stack, enum gen_mode m)
 {
     struct mp_report_supp *rs = ctx->supp;
     uint32_t n;
     int below;
     const struct mp_frame *f = mp_report_ctx_stack(ctx, stack, &n);
     n = upto_main(f, n, &below);
-    mp_out_puts(o, "{\n   <insert_a_suppression_name_here>\n   ");
-    mp_out_puts(o, kind_line);
-    mp_out_putc(o, '\n');
-    if (leak_kind)
-        mp_out_printf(o, "   match-leak-kinds: %s\n", leak_kind);
-    mp_out_printf(o, "   %s\n", first);
+    if (m == GEN_XML) {
+        mp_out_printf(o, "  <suppression>\n    <sname>insert_a_suppression_name_here</sname>\n"
+                         "    <skind>%s</skind>\n", kind_line);
+        if (leak_kind)
+            mp_out_printf(o, "    <skaux>match-leak-kinds: %s</skaux>\n", leak_kind);
+    } else {
+        mp_out_printf(o, "{\n   <insert_a_suppression_name_here>\n   %s\n", kind_line);
+        if (leak_kind)
+            mp_out_printf(o, "   match-leak-kinds: %s\n", leak_kind);
+    }
+    /* first is "fun:malloc", "fun:_Znwm*", ...: the allocator or free function valgrind shows */
+    const char *colon = strchr(first, ':');
+    char tag[8] = "fun";
+    if (colon && (size_t)(colon - first) < sizeof tag) {
+        memcpy(tag, first, (size_t)(colon - first));
+        tag[colon - first] = 0;
+    }
+    gen_frame(o, tag, colon ? colon + 1 : first, m);
     for (uint32_t i = 0; i < n; i++) {
-        const char *m = rs ? mangled_name(rs, &f[i]) : NULL;
-        if (m)
-            gen_name(o, "   fun:", m);
+        const char *mg = rs ? mangled_name(rs, &f[i]) : NULL;
+        if (mg)
+            gen_frame(o, "fun", mg, m);
         else if (f[i].function)
-            gen_name(o, "   fun:", f[i].function);
+            gen_frame(o, "fun", f[i].function, m);
         else if (f[i].module)
-            gen_name(o, "   obj:", f[i].module);
+            gen_frame(o, "obj", f[i].module, m);
         else
-            mp_out_puts(o, "   obj:*\n");
+            gen_frame(o, "obj", "*", m);
     }
     if (below)
-        mp_out_puts(o, "   fun:(below main)\n");
+        gen_frame(o, "fun", "(below main)", m);
     if (!n)
-        mp_out_puts(o, "   ...\n");
-    mp_out_puts(o, "}\n");
+        gen_frame(o, NULL, NULL, m);
+    if (m != GEN_XML) {
+        mp_out_puts(o, "}\n");
+        return;
+    }
+    mp_out_puts(o, "    <rawtext>\n<![CDATA[\n");
+    gen(ctx, o, kind_line, leak_kind, first, stack, GEN_CDATA);
+    mp_out_puts(o, "]]>\n    </rawtext>\n  </suppression>\n");
+}
+
+static const char *leak_word(unsigned kind)
+{
+    static const char *const words[] = {"definite", "indirect", "possible", "reachable"};
+    return kind < MP_LEAK_NKINDS ? words[kind] : "all";
 }
 
 void mp_report_supp_gen_leak(struct mp_report_ctx *ctx, struct mp_out *o,
-                             const struct mp_loss_record *r)
+                             const struct mp_loss_record *r, int xml)
 {
-    static const char *const words[] = {"definite", "indirect", "possible", "reachable"};
-    gen(ctx, o, "Memcheck:Leak", r->kind < MP_LEAK_NKINDS ? words[r->kind] : "all",
-        mp_suppress_alloc_frame(r->allocator), r->stack);
+    gen(ctx, o, "Memcheck:Leak", leak_word(r->kind), mp_suppress_alloc_frame(r->allocator),
+        r->stack, xml ? GEN_XML : GEN_TEXT);
 }
 
 void mp_report_supp_gen_error(struct mp_report_ctx *ctx, struct mp_out *o,
-                              const struct mp_error_record *e)
+                              const struct mp_error_record *e, int xml)
 {
-    gen(ctx, o, "Memcheck:Free", NULL, mp_suppress_free_frame(e->kind, e->free_kind), e->stack);
+    gen(ctx, o, "Memcheck:Free", NULL, mp_suppress_free_frame(e->kind, e->free_kind), e->stack,
+        xml ? GEN_XML : GEN_TEXT);
 }

@@ -231,5 +231,15 @@ else
     left=$(kinds "$T/gen2.xml")
     [ -z "$left" ] || { echo "FAIL: the XML's suppressions fed back leave: $left"; fail=1; }
 fi
+# --xml-fd naming a descriptor that is not open: valgrind writes the XML to stderr (it says
+# "failed to move XML file descriptor into safe range, using stderr"); the XML used to be lost.
+"$M" --xml=yes --xml-fd=9 --leak-check=full "$T/prog" 9>&- 2>"$T/fd9.err" >/dev/null
+sed -n '/^<?xml/,$p' "$T/fd9.err" >"$T/fd9.xml"
+grep -q 'xml-fd=9 is not an open file descriptor' "$T/fd9.err" ||
+    { echo "FAIL: --xml-fd=9 (closed): no note"; fail=1; }
+case " $(kinds "$T/fd9.xml" 2>/dev/null) " in
+*Leak_DefinitelyLost*) ;;
+*) echo "FAIL: --xml-fd=9 (closed): no XML on stderr:"; head -5 "$T/fd9.err"; fail=1 ;;
+esac
 [ $fail = 0 ] && echo "ok: $(wc -l <"$T/mp.xml.txt") errors read the same as valgrind's"
 exit $fail

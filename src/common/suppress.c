@@ -417,7 +417,7 @@ static int parse_valgrind(struct parser *p)
     enum { OUT, NAME, KIND, BODY, OPAQUE } state = OUT;
     const char *s;
     size_t n;
-    unsigned open_line = 0, name_line = 0, npats = 0;
+    unsigned open_line = 0, name_line = 0, npats = 0, nframes = 0;
     int param_line = 0, body_started = 0;
     struct mp_supp *cur = NULL;
     struct mp_supp_pat *first_pat = NULL;
@@ -525,6 +525,7 @@ static int parse_valgrind(struct parser *p)
              * function and argument ("malloc(size)"); neither is a frame. */
             param_line = memcheck && (eq(kind, kn, "Param") || eq(kind, kn, "FishyValue"));
             npats = 0;
+            nframes = 0;
             first_pat = NULL;
             body_started = 0;
             state = memcheck ? BODY : OPAQUE;
@@ -544,6 +545,18 @@ static int parse_valgrind(struct parser *p)
                     m_quote(&p->m, name, name_n);
                     m_put(&p->m, " has no frame lines; give at least one (fun:NAME, obj:PATH, "
                                  "src:FILE or ...)");
+                    return -1;
+                }
+                if (!nframes) {
+                    /* Only "...": it would match every stack. valgrind stops on it ("must
+                     * contain at least one location line which is not ..."), so a file that
+                     * works here must not hide every leak where valgrind refuses it. */
+                    m_where(&p->m, p->file, p->l.no);
+                    m_put(&p->m, "suppression ");
+                    m_quote(&p->m, name, name_n);
+                    m_put(&p->m, " has only '...' frame lines, which would match every stack "
+                                 "(valgrind refuses it too); give at least one fun:NAME, "
+                                 "obj:PATH or src:FILE line (fun:* to match any function)");
                     return -1;
                 }
                 cur->pats = first_pat;
@@ -596,6 +609,7 @@ static int parse_valgrind(struct parser *p)
                 if (!first_pat)
                     first_pat = pat;
                 npats++;
+                nframes += pat->kind != MP_SUPP_ANY;
             }
             break;
         }

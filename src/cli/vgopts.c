@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/kinds.h"
@@ -595,6 +596,15 @@ int mp_vgopt_apply(struct mp_args *a, const char *arg)
         if (!v[0])
             mp_args_die("option '--suppressions=': no file name given (valgrind refuses it too); "
                         "give a suppression file, or leave the option out");
+        /* valgrind reads the whole value as one file; memplumber's list separates files with
+         * ','. A file whose name has a ',' would be split into names that do not exist ("cannot
+         * read the suppression file 'odd'"), so say what is wrong. */
+        struct stat st;
+        if (strchr(v, ',') && !stat(v, &st))
+            mp_args_die("option '%s': memplumber separates suppression files with ',', so it "
+                        "cannot read '%s' as one file (valgrind does); link or copy it to a path "
+                        "without ','",
+                        arg, v);
         /* Repeated: one more file, as in valgrind. */
         const struct mp_option_desc *d = mp_options_find("suppressions", 12, 0);
         int had = a->set[d - mp_option_table] && a->opts.suppressions[0];

@@ -113,5 +113,16 @@ ERROR SUMMARY: 3 errors from 1 contexts (suppressed: 3 from 3)" \
 check "suppressed: 209 bytes in 6 blocks
 ERROR SUMMARY: 3 errors from 1 contexts (suppressed: 0 from 0)" \
     --leak-check=summary "--suppressions=$T/all.supp"
+# A suppression file whose name has a ',' (valgrind reads --suppressions=VALUE as one file;
+# memplumber's list separates files with ','): refused, saying why, instead of "cannot read the
+# suppression file 'odd'".
+mkdir -p "$T/odd,dir"
+cp "$T/all.supp" "$T/odd,dir/a,b.supp"
+"$M" "--suppressions=$T/odd,dir/a,b.supp" "$T/prog" >/dev/null 2>"$T/err"
+rc=$?
+if [ $rc != 2 ] || ! grep -q "separates suppression files with ',', so it cannot read '$T/odd,dir/a,b.supp' as one file" "$T/err"; then
+    echo "FAIL: --suppressions= a file with ',' in its name: status $rc, $(head -c 300 "$T/err")"
+    fail=1
+fi
 [ $fail = 0 ] && echo pass
 exit $fail

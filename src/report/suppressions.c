@@ -449,6 +449,29 @@ int mp_report_supp_used_at(struct mp_report_ctx *ctx, size_t i, const char **nam
     return 0;
 }
 
+/* Is s the same suppression (kind, leak kinds, frame lines) as an earlier one that matched? Then
+ * s never gets a chance: the first match wins. Pasted --gen-suppressions output has such copies
+ * (one per error context, and contexts may share their frames); they are not stale entries, and
+ * valgrind does not mention them either. */
+static int copy_of_used(const struct mp_supp_set *set, const struct mp_supp *s)
+{
+    for (const struct mp_supp *e = set->head; e && e != s; e = e->next) {
+        if (!e->used || e->format != s->format || e->type != s->type || e->kinds != s->kinds ||
+            e->npats != s->npats)
+            continue;
+        unsigned i = 0;
+        for (; i < s->npats; i++) {
+            const struct mp_supp_pat *a = &e->pats[i], *b = &s->pats[i];
+            if (a->kind != b->kind || a->line != b->line || !a->glob != !b->glob ||
+                (a->glob && strcmp(a->glob, b->glob)))
+                break;
+        }
+        if (i == s->npats)
+            return 1;
+    }
+    return 0;
+}
+
 /* Suppressions that matched nothing, at the exit report only (an on-demand report sees part of
  * the run): a warning each, at most 10, then how many more. Into the text report (o), else to
  * memplumber's messages. LeakSanitizer lists the suppressions used, valgrind -v too; an entry
@@ -462,7 +485,7 @@ void mp_report_supp_unused(struct mp_report_ctx *ctx, struct mp_out *o,
         return;
     size_t shown = 0, more = 0;
     for (const struct mp_supp *s = rs->set->head; s; s = s->next) {
-        if (s->used || s->type == MP_SUPP_OTHER)
+        if (s->used || s->type == MP_SUPP_OTHER || copy_of_used(rs->set, s))
             continue;
         if (shown == 10) {
             more++;

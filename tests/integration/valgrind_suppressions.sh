@@ -113,6 +113,27 @@ ERROR SUMMARY: 3 errors from 1 contexts (suppressed: 3 from 3)" \
 check "suppressed: 209 bytes in 6 blocks
 ERROR SUMMARY: 3 errors from 1 contexts (suppressed: 0 from 0)" \
     --leak-check=summary "--suppressions=$T/all.supp"
+# --gen-suppressions output pasted as it is: two leaks made in main at two lines give two
+# identical entries; the second never matches (the first wins), which is no stale entry and
+# must not be warned about as one ("matched nothing"); valgrind says nothing either.
+cat >"$T/two.c" <<'C'
+#include <stdlib.h>
+int main(void)
+{
+    char *volatile a = malloc(10);
+    a = 0;
+    char *volatile b = malloc(20);
+    b = 0;
+    return 0;
+}
+C
+gcc -O0 -g -o "$T/two" "$T/two.c" || { echo "skip: cannot build the test program"; exit 77; }
+"$M" --leak-check=full --gen-suppressions=all "$T/two" 2>&1 >/dev/null | grep -v '^==' >"$T/two.supp"
+"$M" --leak-check=full --suppressions="$T/two.supp" "$T/two" >/dev/null 2>"$T/err"
+if [ "$(grep -c '^{' "$T/two.supp")" != 2 ] || ! grep -q 'suppressed: 30 bytes in 2 blocks' "$T/err" ||
+    grep -q 'matched nothing' "$T/err"; then
+    echo "FAIL: generated suppressions with a duplicate fed back:"; cat "$T/two.supp" "$T/err"; fail=1
+fi
 # A suppression file whose name has a ',' (valgrind reads --suppressions=VALUE as one file;
 # memplumber's list separates files with ','): refused, saying why, instead of "cannot read the
 # suppression file 'odd'".

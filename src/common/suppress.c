@@ -960,8 +960,23 @@ static int frames_match(const struct mp_supp_pat *pats, unsigned np, const struc
 /* Does the first frame line name one of the functions valgrind would show as frame 0? */
 static int names_allocator(const struct mp_supp_pat *p, const char *const *names)
 {
-    if (p->kind == MP_SUPP_OBJ)
-        return strstr(p->glob, "vgpreload") != NULL;  /* valgrind's own replacement library */
+    if (p->kind == MP_SUPP_OBJ) {
+        /* valgrind's own replacement library, where its allocator frame is: named, or matched
+         * by a wider glob (obj:* or obj:/usr/...) at one of the places distributions install it. */
+        static const char *const vgpreload[] = {
+            "/usr/libexec/valgrind/vgpreload_memcheck-amd64-linux.so",
+            "/usr/lib/x86_64-linux-gnu/valgrind/vgpreload_memcheck-amd64-linux.so",
+            "/usr/lib/valgrind/vgpreload_memcheck-amd64-linux.so",
+            "/usr/lib64/valgrind/vgpreload_memcheck-amd64-linux.so",
+            "/usr/local/libexec/valgrind/vgpreload_memcheck-amd64-linux.so",
+            "/usr/local/lib/valgrind/vgpreload_memcheck-amd64-linux.so", NULL};
+        if (strstr(p->glob, "vgpreload"))
+            return 1;
+        for (const char *const *v = vgpreload; *v; v++)
+            if (mp_suppress_glob(p->glob, *v))
+                return 1;
+        return 0;
+    }
     if (p->kind != MP_SUPP_FUN)
         return 0;
     for (; *names; names++)

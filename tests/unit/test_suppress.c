@@ -631,6 +631,14 @@ static void test_match_frames(void)
     CHECK(leak(VG(" src:prog.c\n src:*/util/*\n"), DEF, MAL, s, n), "src:");
     CHECK(leak(VG(" src:prog.c:10\n"), DEF, MAL, s, n), "src:FILE:LINE");
     CHECK(!leak(VG(" src:prog.c:11\n"), DEF, MAL, s, n), "src: wrong line");
+    /* A first obj: line that matches valgrind's allocator frame (in vgpreload_memcheck) stands
+     * for it, as valgrind matches it there: obj:* then the caller's frame. */
+    CHECK(leak(VG(" obj:*\n src:prog.c:10\n fun:helper*\n"), DEF, MAL, s, n),
+          "obj:* for the allocator frame");
+    CHECK(leak(VG(" obj:/usr/*\n fun:leak_known\n"), DEF, MAL, s, n),
+          "obj:/usr/* for the allocator frame");
+    CHECK(!leak(VG(" obj:*/libc.so*\n fun:leak_known\n"), DEF, MAL, s, n),
+          "obj: of another library is not the allocator frame");
     /* Unknown names are "???". */
     struct mp_supp_frame unk[] = {F(NULL, NULL, 0, NULL), F("main", NULL, 0, NULL)};
     CHECK(leak(VG(" fun:???\n fun:main\n"), DEF, MAL, unk, 2), "fun:???");

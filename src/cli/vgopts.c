@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/kinds.h"
@@ -114,7 +115,7 @@ static const struct vg_opt vg_table[] = {
      "suppressions: may be given several times, as in valgrind; valgrind and LeakSanitizer "
      "formats"},
     {"--gen-suppressions", "no|yes|all", "no", VG_MAP,
-     "gen_suppressions: yes and all both print a suppression after every record (never asks)"},
+     "gen_suppressions: yes and all both print a suppression after every record (never asks); with --xml=yes, also a suppression element in each error element, as in valgrind"},
     {"--input-fd", "N", "0", VG_NOEFFECT, "has no effect (memplumber never asks questions)"},
     {"--dsymutil", "yes|no", "yes", VG_NOEFFECT, "has no effect (macOS only)"},
     {"--max-stackframe", "N", "2000000", VG_NOEFFECT, "has no effect"},
@@ -595,6 +596,15 @@ int mp_vgopt_apply(struct mp_args *a, const char *arg)
         if (!v[0])
             mp_args_die("option '--suppressions=': no file name given (valgrind refuses it too); "
                         "give a suppression file, or leave the option out");
+        /* valgrind reads the whole value as one file; memplumber's list separates files with
+         * ','. A file whose name has a ',' would be split into names that do not exist ("cannot
+         * read the suppression file 'odd'"), so say what is wrong. */
+        struct stat st;
+        if (strchr(v, ',') && !stat(v, &st))
+            mp_args_die("option '%s': memplumber separates suppression files with ',', so it "
+                        "cannot read '%s' as one file (valgrind does); link or copy it to a path "
+                        "without ','",
+                        arg, v);
         /* Repeated: one more file, as in valgrind. */
         const struct mp_option_desc *d = mp_options_find("suppressions", 12, 0);
         int had = a->set[d - mp_option_table] && a->opts.suppressions[0];

@@ -417,7 +417,7 @@ static int parse_valgrind(struct parser *p)
     enum { OUT, NAME, KIND, BODY, OPAQUE } state = OUT;
     const char *s;
     size_t n;
-    unsigned open_line = 0, name_line = 0, npats = 0;
+    unsigned open_line = 0, name_line = 0, npats = 0, nframes = 0;
     int param_line = 0, body_started = 0;
     struct mp_supp *cur = NULL;
     struct mp_supp_pat *first_pat = NULL;
@@ -525,6 +525,7 @@ static int parse_valgrind(struct parser *p)
              * function and argument ("malloc(size)"); neither is a frame. */
             param_line = memcheck && (eq(kind, kn, "Param") || eq(kind, kn, "FishyValue"));
             npats = 0;
+            nframes = 0;
             first_pat = NULL;
             body_started = 0;
             state = memcheck ? BODY : OPAQUE;
@@ -544,6 +545,18 @@ static int parse_valgrind(struct parser *p)
                     m_quote(&p->m, name, name_n);
                     m_put(&p->m, " has no frame lines; give at least one (fun:NAME, obj:PATH, "
                                  "src:FILE or ...)");
+                    return -1;
+                }
+                if (!nframes) {
+                    /* Only "...": it would match every stack. valgrind stops on it ("must
+                     * contain at least one location line which is not ..."), so a file that
+                     * works here must not hide every leak where valgrind refuses it. */
+                    m_where(&p->m, p->file, p->l.no);
+                    m_put(&p->m, "suppression ");
+                    m_quote(&p->m, name, name_n);
+                    m_put(&p->m, " has only '...' frame lines, which would match every stack "
+                                 "(valgrind refuses it too); give at least one fun:NAME, "
+                                 "obj:PATH or src:FILE line (fun:* to match any function)");
                     return -1;
                 }
                 cur->pats = first_pat;
@@ -596,6 +609,7 @@ static int parse_valgrind(struct parser *p)
                 if (!first_pat)
                     first_pat = pat;
                 npats++;
+                nframes += pat->kind != MP_SUPP_ANY;
             }
             break;
         }
@@ -946,8 +960,23 @@ static int frames_match(const struct mp_supp_pat *pats, unsigned np, const struc
 /* Does the first frame line name one of the functions valgrind would show as frame 0? */
 static int names_allocator(const struct mp_supp_pat *p, const char *const *names)
 {
-    if (p->kind == MP_SUPP_OBJ)
-        return strstr(p->glob, "vgpreload") != NULL;  /* valgrind's own replacement library */
+    if (p->kind == MP_SUPP_OBJ) {
+        /* valgrind's own replacement library, where its allocator frame is: named, or matched
+         * by a wider glob (obj:* or obj:/usr/...) at one of the places distributions install it. */
+        static const char *const vgpreload[] = {
+            "/usr/libexec/valgrind/vgpreload_memcheck-amd64-linux.so",
+            "/usr/lib/x86_64-linux-gnu/valgrind/vgpreload_memcheck-amd64-linux.so",
+            "/usr/lib/valgrind/vgpreload_memcheck-amd64-linux.so",
+            "/usr/lib64/valgrind/vgpreload_memcheck-amd64-linux.so",
+            "/usr/local/libexec/valgrind/vgpreload_memcheck-amd64-linux.so",
+            "/usr/local/lib/valgrind/vgpreload_memcheck-amd64-linux.so", NULL};
+        if (strstr(p->glob, "vgpreload"))
+            return 1;
+        for (const char *const *v = vgpreload; *v; v++)
+            if (mp_suppress_glob(p->glob, *v))
+                return 1;
+        return 0;
+    }
     if (p->kind != MP_SUPP_FUN)
         return 0;
     for (; *names; names++)
@@ -968,7 +997,7 @@ static int native_match(const char *t, const char *const *names, const struct mp
         if (((*names)[0] != '_' || (*names)[1] != 'Z') && mp_suppress_template(t, *names))
             return 1;
     for (size_t i = 0; i < nf; i++) {
-        if (f[i].function && !f[i].module && !f[i].file && !strcmp(f[i].function, "(below main)"))
+        if (f[i].function && !f[i].file && !strcmp(f[i].function, "(below main)"))
             continue;
         if (mp_suppress_template(t, f[i].module) || mp_suppress_template(t, f[i].function) ||
             mp_suppress_template(t, f[i].file))

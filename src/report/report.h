@@ -69,10 +69,15 @@ const char *mp_report_basename(const char *path);
 int mp_report_supp_apply(struct mp_report_ctx *ctx);
 int mp_report_supp_error_suppressed(struct mp_report_ctx *ctx, const struct mp_error_record *err);
 void mp_report_supp_free(struct mp_report_ctx *ctx);
+/* --gen-suppressions: a valgrind suppression for a record / an error, as text to paste (xml 0)
+ * or as the <suppression> element of valgrind's XML (xml 1). */
 void mp_report_supp_gen_leak(struct mp_report_ctx *ctx, struct mp_out *o,
-                             const struct mp_loss_record *r);
+                             const struct mp_loss_record *r, int xml);
 void mp_report_supp_gen_error(struct mp_report_ctx *ctx, struct mp_out *o,
-                              const struct mp_error_record *e);
+                              const struct mp_error_record *e, int xml);
+/* The ERROR SUMMARY's "(suppressed: N from M)", valgrind's way: N suppressed error occurrences
+ * (heap errors by occurrence, loss records once each, only those that would count as errors)
+ * from M contexts. */
 void mp_report_supp_counts(const struct mp_report_ctx *ctx, uint64_t *matched, uint64_t *used);
 void mp_report_supp_used(struct mp_report_ctx *ctx, struct mp_out *o,
                          void (*line_begin)(struct mp_report_ctx *, struct mp_out *));

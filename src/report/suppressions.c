@@ -37,6 +37,10 @@ struct mp_report_supp {
     struct mp_error_record *errors;
     struct mp_supp_set *set;        /* the process-wide set (cache below); NULL none */
     uint64_t matched, used;
+    /* The ERROR SUMMARY's "(suppressed: N from M)" as valgrind counts it: suppressed heap-error
+     * occurrences and loss records counted as errors (leak_check=full, kind in
+     * errors_for_leak_kinds), N, from M contexts (each error record, each loss record). */
+    uint64_t supp_errors, supp_contexts;
     struct symtab *tabs;
     size_t ntabs;
     struct mp_supp_frame *fbuf;
@@ -225,6 +229,26 @@ static uint32_t upto_main(const struct mp_frame *f, uint32_t n, int *below)
     return n;
 }
 
+/* The object valgrind shows for the "(below main)" frame: what called main, which is glibc's
+ * __libc_start_call_main in libc.so.6, so that suppressions ending "fun:main / obj:*libc.so*"
+ * (common in hand-written files) match as in valgrind. The frame after main when the stack has
+ * it (show_below_main), else the process's libc: the unwinder stops at main. */
+static const char *below_main_module(const struct mp_report_input *in, const struct mp_frame *f,
+                                     uint32_t nmain, uint32_t total)
+{
+    if (nmain < total && f[nmain].module)
+        return f[nmain].module;
+    for (size_t i = 0; in->modules && i < in->nmodules; i++) {
+        const char *p = in->modules[i].path, *b;
+        if (!p || in->modules[i].unload_gen)
+            continue;
+        b = strrchr(p, '/');
+        if (!strncmp(b ? b + 1 : p, "libc.so", 7))
+            return p;
+    }
+    return NULL;
+}
+
 /* The matcher's view of a stack; valid until the next call. */
 static const struct mp_supp_frame *frames_of(struct mp_report_ctx *ctx, uint32_t stack,
                                              size_t *n, int want_mangled)
@@ -233,6 +257,7 @@ static const struct mp_supp_frame *frames_of(struct mp_report_ctx *ctx, uint32_t
     uint32_t nf;
     int below;
     const struct mp_frame *f = mp_report_ctx_stack(ctx, stack, &nf);
+    uint32_t total = nf;
     *n = 0;
     nf = upto_main(f, nf, &below);
     if (!nf)
@@ -249,12 +274,26 @@ static const struct mp_supp_frame *frames_of(struct mp_report_ctx *ctx, uint32_t
                                              want_mangled ? mangled_name(rs, &f[i]) : NULL,
                                              f[i].file, f[i].line, f[i].module};
     if (below)
-        rs->fbuf[nf++] = (struct mp_supp_frame){"(below main)", NULL, NULL, 0, NULL};
+        rs->fbuf[nf++] = (struct mp_supp_frame){"(below main)", NULL, NULL, 0,
+                                                below_main_module(ctx->in, f, nf, total)};
     *n = nf;
     return rs->fbuf;
 }
 
 /* ---- applying them to a report ---- */
+
+/* A suppressed loss record of this kind counts in the ERROR SUMMARY's suppressed part only when
+ * an unsuppressed one would count as an error (as mp_report_leak_errors): valgrind writes
+ * "suppressed: 3 from 3" for three definite or possible records, not for indirect or reachable
+ * ones under the default errors_for_leak_kinds, nor for any under leak_check=summary. */
+static void count_leak(struct mp_report_supp *rs, const struct mp_report_input *in, unsigned kind)
+{
+    if (in->opt.leak_check < 2 || !in->opt.leak_errors || kind >= 32 ||
+        !(in->opt.errors_kinds & (1u << kind)))
+        return;
+    rs->supp_errors++;
+    rs->supp_contexts++;
+}
 
 int mp_report_supp_apply(struct mp_report_ctx *ctx)
 {
@@ -265,7 +304,10 @@ int mp_report_supp_apply(struct mp_report_ctx *ctx)
     ctx->supp = rs;
     size_t nrec = in->records ? in->nrecords : 0, nerr = in->errors ? in->nerrors : 0;
     for (size_t i = 0; i < nrec; i++)
-        rs->matched += in->records[i].suppressed != 0;  /* suppressed by the model already */
+        if (in->records[i].suppressed) {  /* suppressed by the model already */
+            rs->matched++;
+            count_leak(rs, in, in->records[i].kind);
+        }
     rs->set = load(in->opt.suppressions);
     if (!rs->set)
         return 0;
@@ -290,6 +332,7 @@ int mp_report_supp_apply(struct mp_report_ctx *ctx)
         if (!s)
             continue;
         r->suppressed = 1;
+        count_leak(rs, in, r->kind);
         s->used++;
         s->bytes += r->bytes;
         s->blocks += r->blocks;
@@ -315,6 +358,8 @@ int mp_report_supp_apply(struct mp_report_ctx *ctx)
         uint64_t c = e->count ? e->count : 1;
         s->used += c;
         rs->matched += c;
+        rs->supp_errors += c;
+        rs->supp_contexts++;
         adj->error_count -= c < adj->error_count ? c : adj->error_count;
     }
     adj->records = rs->records;
@@ -357,8 +402,8 @@ void mp_report_supp_free(struct mp_report_ctx *ctx)
 
 void mp_report_supp_counts(const struct mp_report_ctx *ctx, uint64_t *matched, uint64_t *used)
 {
-    *matched = ctx->supp ? ctx->supp->matched : 0;
-    *used = ctx->supp ? ctx->supp->used : 0;
+    *matched = ctx->supp ? ctx->supp->supp_errors : 0;
+    *used = ctx->supp ? ctx->supp->supp_contexts : 0;
 }
 
 void mp_report_supp_used(struct mp_report_ctx *ctx, struct mp_out *o,
@@ -404,6 +449,29 @@ int mp_report_supp_used_at(struct mp_report_ctx *ctx, size_t i, const char **nam
     return 0;
 }
 
+/* Is s the same suppression (kind, leak kinds, frame lines) as an earlier one that matched? Then
+ * s never gets a chance: the first match wins. Pasted --gen-suppressions output has such copies
+ * (one per error context, and contexts may share their frames); they are not stale entries, and
+ * valgrind does not mention them either. */
+static int copy_of_used(const struct mp_supp_set *set, const struct mp_supp *s)
+{
+    for (const struct mp_supp *e = set->head; e && e != s; e = e->next) {
+        if (!e->used || e->format != s->format || e->type != s->type || e->kinds != s->kinds ||
+            e->npats != s->npats)
+            continue;
+        unsigned i = 0;
+        for (; i < s->npats; i++) {
+            const struct mp_supp_pat *a = &e->pats[i], *b = &s->pats[i];
+            if (a->kind != b->kind || a->line != b->line || !a->glob != !b->glob ||
+                (a->glob && strcmp(a->glob, b->glob)))
+                break;
+        }
+        if (i == s->npats)
+            return 1;
+    }
+    return 0;
+}
+
 /* Suppressions that matched nothing, at the exit report only (an on-demand report sees part of
  * the run): a warning each, at most 10, then how many more. Into the text report (o), else to
  * memplumber's messages. LeakSanitizer lists the suppressions used, valgrind -v too; an entry
@@ -417,7 +485,7 @@ void mp_report_supp_unused(struct mp_report_ctx *ctx, struct mp_out *o,
         return;
     size_t shown = 0, more = 0;
     for (const struct mp_supp *s = rs->set->head; s; s = s->next) {
-        if (s->used || s->type == MP_SUPP_OTHER)
+        if (s->used || s->type == MP_SUPP_OTHER || copy_of_used(rs->set, s))
             continue;
         if (shown == 10) {
             more++;
@@ -450,57 +518,119 @@ void mp_report_supp_unused(struct mp_report_ctx *ctx, struct mp_out *o,
 
 /* ---- --gen-suppressions ---- */
 
-static void gen_name(struct mp_out *o, const char *prefix, const char *s)
+/* How a suppression's names are written: as text to paste (control characters as '?'), as XML
+ * character data, or inside the XML's <![CDATA[...]]> (which a "]]>" would end early). */
+enum gen_mode { GEN_TEXT, GEN_XML, GEN_CDATA };
+
+static void gen_name(struct mp_out *o, const char *prefix, const char *s, enum gen_mode m)
 {
     mp_out_puts(o, prefix);
-    for (; *s; s++)
-        mp_out_putc(o, (unsigned char)*s < 0x20 ? '?' : *s);
-    mp_out_putc(o, '\n');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20)
+            mp_out_putc(o, '?');
+        else if (m == GEN_XML && c == '&')
+            mp_out_puts(o, "&amp;");
+        else if (m == GEN_XML && c == '<')
+            mp_out_puts(o, "&lt;");
+        else if (m == GEN_XML && c == '>')
+            mp_out_puts(o, "&gt;");
+        else if (m == GEN_CDATA && !strncmp(s, "]]>", 3)) {
+            mp_out_puts(o, "]]]]><![CDATA[>");  /* split the terminator across two sections */
+            s += 2;
+        } else
+            mp_out_putc(o, (char)c);
+    }
 }
 
-/* Valgrind's layout, no ==pid== prefix, so that it can be pasted as it is. */
+/* One frame line of a generated suppression: "fun:NAME", "obj:PATH" or "..." (tag NULL). Text:
+ * "   fun:NAME"; XML: "    <sframe> <fun>NAME</fun> </sframe>", as valgrind writes them. */
+static void gen_frame(struct mp_out *o, const char *tag, const char *name, enum gen_mode m)
+{
+    if (m != GEN_XML) {
+        if (!tag) {
+            mp_out_puts(o, "   ...\n");
+            return;
+        }
+        mp_out_printf(o, "   %s:", tag);
+        gen_name(o, "", name, m);
+        mp_out_putc(o, '\n');
+        return;
+    }
+    mp_out_printf(o, "    <sframe> <%s>", tag ? tag : "obj");
+    gen_name(o, "", tag ? name : "...", m);
+    mp_out_printf(o, "</%s> </sframe>\n", tag ? tag : "obj");
+}
+
+/* Valgrind's layout. Text (and the XML's rawtext): no ==pid== prefix, so that it can be pasted
+ * as it is. XML (--xml=yes with --gen-suppressions): the <suppression> element valgrind puts in
+ * each <error>, which IDEs (Qt Creator, CLion, KDevelop) read to offer "suppress this error". */
 static void gen(struct mp_report_ctx *ctx, struct mp_out *o, const char *kind_line,
-                const char *leak_kind, const char *first, uint32_t stack)
+                const char *leak_kind, const char *first, uint32_t stack, enum gen_mode m)
 {
     struct mp_report_supp *rs = ctx->supp;
     uint32_t n;
     int below;
     const struct mp_frame *f = mp_report_ctx_stack(ctx, stack, &n);
     n = upto_main(f, n, &below);
-    mp_out_puts(o, "{\n   <insert_a_suppression_name_here>\n   ");
-    mp_out_puts(o, kind_line);
-    mp_out_putc(o, '\n');
-    if (leak_kind)
-        mp_out_printf(o, "   match-leak-kinds: %s\n", leak_kind);
-    mp_out_printf(o, "   %s\n", first);
+    if (m == GEN_XML) {
+        mp_out_printf(o, "  <suppression>\n    <sname>insert_a_suppression_name_here</sname>\n"
+                         "    <skind>%s</skind>\n", kind_line);
+        if (leak_kind)
+            mp_out_printf(o, "    <skaux>match-leak-kinds: %s</skaux>\n", leak_kind);
+    } else {
+        mp_out_printf(o, "{\n   <insert_a_suppression_name_here>\n   %s\n", kind_line);
+        if (leak_kind)
+            mp_out_printf(o, "   match-leak-kinds: %s\n", leak_kind);
+    }
+    /* first is "fun:malloc", "fun:_Znwm*", ...: the allocator or free function valgrind shows */
+    const char *colon = strchr(first, ':');
+    char tag[8] = "fun";
+    if (colon && (size_t)(colon - first) < sizeof tag) {
+        memcpy(tag, first, (size_t)(colon - first));
+        tag[colon - first] = 0;
+    }
+    gen_frame(o, tag, colon ? colon + 1 : first, m);
     for (uint32_t i = 0; i < n; i++) {
-        const char *m = rs ? mangled_name(rs, &f[i]) : NULL;
-        if (m)
-            gen_name(o, "   fun:", m);
+        const char *mg = rs ? mangled_name(rs, &f[i]) : NULL;
+        if (mg)
+            gen_frame(o, "fun", mg, m);
         else if (f[i].function)
-            gen_name(o, "   fun:", f[i].function);
+            gen_frame(o, "fun", f[i].function, m);
         else if (f[i].module)
-            gen_name(o, "   obj:", f[i].module);
+            gen_frame(o, "obj", f[i].module, m);
         else
-            mp_out_puts(o, "   obj:*\n");
+            gen_frame(o, "obj", "*", m);
     }
     if (below)
-        mp_out_puts(o, "   fun:(below main)\n");
+        gen_frame(o, "fun", "(below main)", m);
     if (!n)
-        mp_out_puts(o, "   ...\n");
-    mp_out_puts(o, "}\n");
+        gen_frame(o, NULL, NULL, m);
+    if (m != GEN_XML) {
+        mp_out_puts(o, "}\n");
+        return;
+    }
+    mp_out_puts(o, "    <rawtext>\n<![CDATA[\n");
+    gen(ctx, o, kind_line, leak_kind, first, stack, GEN_CDATA);
+    mp_out_puts(o, "]]>\n    </rawtext>\n  </suppression>\n");
+}
+
+static const char *leak_word(unsigned kind)
+{
+    static const char *const words[] = {"definite", "indirect", "possible", "reachable"};
+    return kind < MP_LEAK_NKINDS ? words[kind] : "all";
 }
 
 void mp_report_supp_gen_leak(struct mp_report_ctx *ctx, struct mp_out *o,
-                             const struct mp_loss_record *r)
+                             const struct mp_loss_record *r, int xml)
 {
-    static const char *const words[] = {"definite", "indirect", "possible", "reachable"};
-    gen(ctx, o, "Memcheck:Leak", r->kind < MP_LEAK_NKINDS ? words[r->kind] : "all",
-        mp_suppress_alloc_frame(r->allocator), r->stack);
+    gen(ctx, o, "Memcheck:Leak", leak_word(r->kind), mp_suppress_alloc_frame(r->allocator),
+        r->stack, xml ? GEN_XML : GEN_TEXT);
 }
 
 void mp_report_supp_gen_error(struct mp_report_ctx *ctx, struct mp_out *o,
-                              const struct mp_error_record *e)
+                              const struct mp_error_record *e, int xml)
 {
-    gen(ctx, o, "Memcheck:Free", NULL, mp_suppress_free_frame(e->kind, e->free_kind), e->stack);
+    gen(ctx, o, "Memcheck:Free", NULL, mp_suppress_free_frame(e->kind, e->free_kind), e->stack,
+        xml ? GEN_XML : GEN_TEXT);
 }

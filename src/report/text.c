@@ -4,7 +4,7 @@
  * detailed record, the LEAK SUMMARY counts everything. Heap errors (mp_text_write_error) use
  * valgrind's headlines plus our kind name. Every line starts with "==PID== " when
  * opt.text_prefix_pid (an empty line is just "==PID=="). The ERROR SUMMARY ends with valgrind's
- * "(suppressed: N from M)": suppressed loss records and error occurrences, from M suppressions;
+ * "(suppressed: N from M)" as valgrind counts it (suppressions.c: mp_report_supp_counts);
  * opt.gen_suppressions follows each record / error with a valgrind suppression (unprefixed,
  * ready to paste) and verbosity 2 lists the suppressions used. Depends on report.h only. */
 #include "report/report.h"
@@ -151,7 +151,7 @@ void mp_text_write(struct mp_report_ctx *ctx, struct mp_out *o)
             if (r->kind < 32 && (opt->show_kinds & (1u << r->kind))) {
                 put_record(ctx, o, r, ctx->norder - i + 1, ctx->norder);
                 if (opt->gen_suppressions)
-                    mp_report_supp_gen_leak(ctx, o, r);
+                    mp_report_supp_gen_leak(ctx, o, r, 0);
             } else {
                 sum.hidden_records++;
                 sum.hidden_bytes += r->bytes;
@@ -265,5 +265,5 @@ void mp_text_write_error(struct mp_report_ctx *ctx, struct mp_out *o,
     }
     line_empty(ctx, o);
     if (ctx->in->opt.gen_suppressions)
-        mp_report_supp_gen_error(ctx, o, e);
+        mp_report_supp_gen_error(ctx, o, e, 0);
 }

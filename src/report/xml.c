@@ -3,7 +3,8 @@
  * args, status RUNNING then FINISHED, one <error> per heap-misuse error (<kind> InvalidFree or
  * MismatchedFree, <what>, the stacks with <auxwhat>) and, under leak_check=full, one per loss
  * record of a kind shown (<kind> Leak_DefinitelyLost..., <xwhat> with <text>, <leakedbytes>,
- * <leakedblocks>), then <errorcounts> (heap errors: count per unique) and <suppcounts>.
+ * <leakedblocks>), each with valgrind's <suppression> element under opt.gen_suppressions, then
+ * <errorcounts> (heap errors: count per unique) and <suppcounts>.
  * Frames carry <ip>, <obj>, <fn>, <dir>, <file>, <line> as far as they are known. Records come
  * in valgrind's order (increasing total size), numbered as the text report numbers them. */
 #include <stdio.h>
@@ -125,6 +126,8 @@ static void put_error(struct mp_report_ctx *ctx, struct mp_out *o, const struct 
                  (unsigned long long)e->address);
         put_elem(o, "  ", "auxwhat", buf);
     }
+    if (ctx->in->opt.gen_suppressions)
+        mp_report_supp_gen_error(ctx, o, e, 1);
     mp_out_puts(o, "</error>\n\n");
 }
 
@@ -151,6 +154,8 @@ static void put_leak(struct mp_report_ctx *ctx, struct mp_out *o, const struct m
                   (unsigned long long)(r->bytes + r->indirect_bytes), (unsigned long long)r->blocks);
     mp_out_puts(o, "  </xwhat>\n");
     put_stack(ctx, o, r->stack);
+    if (ctx->in->opt.gen_suppressions)
+        mp_report_supp_gen_leak(ctx, o, r, 1);
     mp_out_puts(o, "</error>\n\n");
 }
 

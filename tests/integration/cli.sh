@@ -82,6 +82,15 @@ expect_rc "-h" 0
 run --version
 expect_rc "--version" 0
 expect_eq "--version output" "memplumber 0.1.0" "$out"
+# Put first in PATH as "valgrind" (the drop-in use), --version answers in valgrind's shape, which
+# build scripts parse to gate their memcheck runs (git's test-lib.sh: major and minor from
+# "valgrind-X.Y.Z", 3.10 or later; FindValgrind modules: "valgrind-([0-9.]+)").
+mkdir -p "$T/vgbin" && ln -sf "$M" "$T/vgbin/valgrind"
+vout=$(PATH="$T/vgbin:$PATH" valgrind --version)
+expect_eq "--version as valgrind" "valgrind-3.19.0-memplumber-0.1.0" "$vout"
+vmaj=$(echo "$vout" | sed -ne 's/[^-]*-\([0-9]*\).*/\1/p')
+vmin=$(echo "$vout" | sed -ne 's/[^.]*.\([0-9]*\).*/\1/p')
+expect_eq "--version as valgrind, read as git's test-lib.sh reads it" "3 19" "$vmaj $vmin"
 
 # ---- refused command lines: exit 2, program not started ----
 run --jsn=x.json "${RAN[@]}"

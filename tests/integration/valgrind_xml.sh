@@ -194,5 +194,52 @@ fi
 grep -q "definitely lost" "$T/x.log" || { echo "FAIL: --xml=yes --log-file: no text in the log file"; fail=1; }
 "$M" --xml=yes --xml-file="$T/fd2.xml" --log-fd=2 "$T/prog" 2>"$T/fd2.err"
 grep -q "definitely lost" "$T/fd2.err" || { echo "FAIL: --xml=yes --log-fd=2: no text on stderr"; fail=1; }
+# --gen-suppressions=all with --xml=yes (CLion's and Qt Creator's command lines): as valgrind,
+# every <error> carries a <suppression> (sname, skind, skaux for leaks, sframe with fun/obj,
+# rawtext), which IDEs offer as "suppress this error"; it used to be missing. The rawtexts, fed
+# back as a suppression file, hide every record and error.
+cat >"$T/supp.py" <<'EOF'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+n = 0
+for e in root.findall('error'):
+    s = e.findall('suppression')
+    assert len(s) == 1, 'error %s: %d <suppression>' % (e.findtext('unique'), len(s))
+    s = s[0]
+    kind = e.findtext('kind')
+    assert s.findtext('sname'), 'no sname'
+    assert s.findtext('skind') == ('Memcheck:Leak' if kind.startswith('Leak_') else 'Memcheck:Free'), s.findtext('skind')
+    if kind.startswith('Leak_'):
+        assert (s.findtext('skaux') or '').startswith('match-leak-kinds: '), 'no skaux'
+    frames = [f.findtext('fun') or f.findtext('obj') for f in s.findall('sframe')]
+    assert frames and all(frames), 'sframes: %r' % frames
+    raw = s.findtext('rawtext').strip()
+    assert raw.startswith('{') and raw.endswith('}'), raw
+    for f in frames:
+        assert ('fun:' + f) in raw or ('obj:' + f) in raw, 'sframe %s not in rawtext' % f
+    print(raw)
+    n += 1
+assert n > 0, 'no <error>'
+EOF
+"$M" --tool=memcheck --xml=yes --xml-file="$T/gen.xml" --gen-suppressions=all --leak-check=full \
+    --show-leak-kinds=all "$T/prog" 2>/dev/null
+if ! python3 "$T/supp.py" "$T/gen.xml" >"$T/gen.supp" 2>"$T/e"; then
+    echo "FAIL: --xml=yes --gen-suppressions=all: $(tail -1 "$T/e")"; fail=1
+else
+    "$M" --xml=yes --xml-file="$T/gen2.xml" --leak-check=full --show-leak-kinds=all \
+        --suppressions="$T/gen.supp" "$T/prog" 2>/dev/null
+    left=$(kinds "$T/gen2.xml")
+    [ -z "$left" ] || { echo "FAIL: the XML's suppressions fed back leave: $left"; fail=1; }
+fi
+# --xml-fd naming a descriptor that is not open: valgrind writes the XML to stderr (it says
+# "failed to move XML file descriptor into safe range, using stderr"); the XML used to be lost.
+"$M" --xml=yes --xml-fd=9 --leak-check=full "$T/prog" 9>&- 2>"$T/fd9.err" >/dev/null
+sed -n '/^<?xml/,$p' "$T/fd9.err" >"$T/fd9.xml"
+grep -q 'xml-fd=9 is not an open file descriptor' "$T/fd9.err" ||
+    { echo "FAIL: --xml-fd=9 (closed): no note"; fail=1; }
+case " $(kinds "$T/fd9.xml" 2>/dev/null) " in
+*Leak_DefinitelyLost*) ;;
+*) echo "FAIL: --xml-fd=9 (closed): no XML on stderr:"; head -5 "$T/fd9.err"; fail=1 ;;
+esac
 [ $fail = 0 ] && echo "ok: $(wc -l <"$T/mp.xml.txt") errors read the same as valgrind's"
 exit $fail

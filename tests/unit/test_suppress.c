@@ -227,7 +227,7 @@ static void test_parse_valgrind(void)
     CHECK_UL(parse_into(&set, "e.supp", "# nothing\n\n   \n#{\n"), 0);
     CHECK_UL(set.count, 0);
     /* The storage bound for tiny texts. */
-    CHECK_UL(parse_into(&set, "e.supp", "{\nn\nMemcheck:Leak\n...\n}"), 0);
+    CHECK_UL(parse_into(&set, "e.supp", "{\nn\nMemcheck:Leak\nfun:x\n}"), 0);
     CHECK_UL(set.count, 1);
     drop();
 }
@@ -325,6 +325,17 @@ static void test_errors(void)
     refuse("{\n n\n Memcheck:Leak\n match-leak-kinds: all\n}\n",
            "s.supp:5: suppression 'n' has no frame lines; give at least one (fun:NAME, obj:PATH, "
            "src:FILE or ...)",
+           __LINE__);
+    /* only "...": valgrind refuses it; accepted, it would hide every record */
+    refuse("{\n n\n Memcheck:Leak\n match-leak-kinds: all\n ...\n}\n",
+           "s.supp:6: suppression 'n' has only '...' frame lines, which would match every stack "
+           "(valgrind refuses it too); give at least one fun:NAME, obj:PATH or src:FILE line "
+           "(fun:* to match any function)",
+           __LINE__);
+    refuse("{\n n\n Memcheck:Free\n ...\n ...\n}\n",
+           "s.supp:6: suppression 'n' has only '...' frame lines, which would match every stack "
+           "(valgrind refuses it too); give at least one fun:NAME, obj:PATH or src:FILE line "
+           "(fun:* to match any function)",
            __LINE__);
     refuse("{\n}\n",
            "s.supp:2: empty suppression; write '{', a name, Tool:Kind (e.g. Memcheck:Leak), frame "
@@ -606,8 +617,9 @@ static void test_match_frames(void)
     CHECK(leak(VG(" ...\n fun:leak_known\n"), DEF, MAL, s, n), "... matches no frame");
     CHECK(leak(VG(" fun:leak_known\n ...\n fun:main\n"), DEF, MAL, s, n), "... in the middle");
     CHECK(leak(VG(" fun:leak_known\n ...\n"), DEF, MAL, s, n), "... at the end");
-    CHECK(leak(VG(" ...\n"), DEF, MAL, s, n), "... alone");
-    CHECK(leak(VG(" ...\n"), DEF, MAL, NULL, 0), "... alone, empty stack");
+    /* (... alone is refused, as by valgrind: test_parse_valgrind) */
+    CHECK(leak(VG(" fun:*\n ...\n"), DEF, MAL, s, n), "fun:* then ...");
+    CHECK(leak(VG(" fun:*\n ...\n"), DEF, MAL, NULL, 0), "fun:* then ..., empty stack");
     CHECK(!leak(VG(" ...\n fun:main\n"), DEF, MAL, NULL, 0), "empty stack");
     CHECK(!leak(VG(" ...\n fun:nothere\n"), DEF, MAL, s, n), "... then a missing frame");
     CHECK(leak(VG(" ...\n fun:helper*\n ...\n fun:(below main)\n"), DEF, MAL, s, n),
@@ -619,6 +631,14 @@ static void test_match_frames(void)
     CHECK(leak(VG(" src:prog.c\n src:*/util/*\n"), DEF, MAL, s, n), "src:");
     CHECK(leak(VG(" src:prog.c:10\n"), DEF, MAL, s, n), "src:FILE:LINE");
     CHECK(!leak(VG(" src:prog.c:11\n"), DEF, MAL, s, n), "src: wrong line");
+    /* A first obj: line that matches valgrind's allocator frame (in vgpreload_memcheck) stands
+     * for it, as valgrind matches it there: obj:* then the caller's frame. */
+    CHECK(leak(VG(" obj:*\n src:prog.c:10\n fun:helper*\n"), DEF, MAL, s, n),
+          "obj:* for the allocator frame");
+    CHECK(leak(VG(" obj:/usr/*\n fun:leak_known\n"), DEF, MAL, s, n),
+          "obj:/usr/* for the allocator frame");
+    CHECK(!leak(VG(" obj:*/libc.so*\n fun:leak_known\n"), DEF, MAL, s, n),
+          "obj: of another library is not the allocator frame");
     /* Unknown names are "???". */
     struct mp_supp_frame unk[] = {F(NULL, NULL, 0, NULL), F("main", NULL, 0, NULL)};
     CHECK(leak(VG(" fun:???\n fun:main\n"), DEF, MAL, unk, 2), "fun:???");
@@ -714,7 +734,7 @@ static void test_match_kinds_types(void)
     CHECK(error("error:helper.c\n", MP_ERR_USABLE_SIZE_INVALID, MP_FREE_FREE, s, n), "error:");
     /* The first match wins, in file order. */
     struct mp_supp *m = leak(VG(" fun:nope\n") "{\n second\n Memcheck:Leak\n fun:leak_known\n}\n"
-                             "{\n third\n Memcheck:Leak\n ...\n}\n",
+                             "{\n third\n Memcheck:Leak\n fun:*\n ...\n}\n",
                              DEF, MAL, s, n);
     CHECK(m && !strcmp(m->name, "second") && m->line == 7, "first match: %s:%u",
           m ? m->name : "none", m ? m->line : 0);

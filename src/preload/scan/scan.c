@@ -861,6 +861,9 @@ static void exclude_dead_stack(uintptr_t lo, uintptr_t hi, uintptr_t tcb, void *
             return;
         if (c->threads[t].sp >= mlo && c->threads[t].sp < mhi)
             return;
+        /* Inside a handler on its alternate stack: this is the stack it interrupted. */
+        if (c->threads[t].sp_other >= mlo && c->threads[t].sp_other < mhi)
+            return;
     }
     exclude(mlo, tcb > mlo && tcb < mhi ? tcb : mhi);
 }
@@ -1043,6 +1046,8 @@ static void scan_roots(const struct mp_thread_ctx *threads, int nthreads, uintpt
             if ((threads[t].stopped || threads[t].sp_known) && threads[t].sp >= m->lo &&
                 threads[t].sp < m->hi)
                 lo = threads[t].sp > lo ? threads[t].sp : lo;
+            else if (threads[t].stopped && threads[t].sp_other >= m->lo && threads[t].sp_other < m->hi)
+                lo = threads[t].sp_other > lo ? threads[t].sp_other : lo;
         scan_root(lo, m->hi);
     }
     for (int r = 0; r < nself_regs; r++)

@@ -855,6 +855,17 @@ static void exclude_dead_stack(uintptr_t lo, uintptr_t hi, uintptr_t tcb, void *
     (void)hi;
     if (c->self_sp >= mlo && c->self_sp < mhi)
         return;
+    /* The stack of a live thread that runs on another one (a coroutine's, a green thread's):
+     * its descriptor is still in use. Its frames from before the switch are live, from a stack
+     * pointer saved where the scan cannot know: the whole stack is read (as valgrind reads it,
+     * but for stale frames below the switch). */
+    uintptr_t self_tp;
+    __asm__ volatile("mov %%fs:0, %0" : "=r"(self_tp));
+    if (self_tp >= mlo && self_tp < mhi)
+        return;
+    for (int t = 0; t < c->nthreads; t++)
+        if (c->threads[t].stopped && c->threads[t].tp >= mlo && c->threads[t].tp < mhi)
+            return;
     for (int t = 0; t < c->nthreads; t++) {
         /* A thread that did not answer the stop signal may be running on it: keep it. */
         if (!c->threads[t].stopped)

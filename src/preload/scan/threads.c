@@ -96,6 +96,7 @@ static void stop_handler(int sig, siginfo_t *si, void *ucv)
             slots[i].alt_lo = (uintptr_t)ss.ss_sp;
             slots[i].alt_hi = (uintptr_t)ss.ss_sp + ss.ss_size;
         }
+        __asm__ volatile("mov %%fs:0, %0" : "=r"(slots[i].tp));
         slots[i].sp_other = interrupted_below_altstack(uc, slots[i].sp, slots[i].alt_lo,
                                                        slots[i].alt_hi);
         int intr = interrupted_syscall(uc);

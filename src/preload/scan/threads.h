@@ -28,6 +28,9 @@ struct mp_thread_ctx {
      * pointer the outermost handler interrupted, on the thread's own stack (red zone included),
      * found from the kernel's signal frame; 0 if none. That stack is live from there up. */
     uintptr_t sp_other;
+    /* The thread pointer (glibc's thread descriptor, at the top of the stack glibc mapped for
+     * the thread): that stack is the live thread's even while it runs on another one. */
+    uintptr_t tp;
 };
 
 /* Remember the stack of a thread memplumber saw start ([lo, hi) from pthread_getattr_np) and its

@@ -876,7 +876,44 @@ static void exclude_dead_stack(uintptr_t lo, uintptr_t hi, uintptr_t tcb, void *
         if (c->threads[t].sp_other >= mlo && c->threads[t].sp_other < mhi)
             return;
     }
-    exclude(mlo, tcb > mlo && tcb < mhi ? tcb : mhi);
+    /* Only the thread's stack: one the program gave it (pthread_attr_setstack) can be an array
+     * among its globals, whose mapping holds everything else of the data segment. */
+    uintptr_t elo = lo > mlo ? lo : mlo;
+    exclude(elo, tcb > elo && tcb < mhi ? tcb : mhi);
+}
+
+/* The lowest address of the registered thread stack that holds sp (0: none). Below sp there is
+ * nothing live on it; below that stack, in the same mapping, may be the program's globals. */
+struct stack_of {
+    uintptr_t sp, lo;
+};
+
+static void find_stack_of(uintptr_t lo, uintptr_t hi, uintptr_t tcb, void *vctx)
+{
+    struct stack_of *c = vctx;
+    (void)tcb;
+    if (c->sp >= lo && c->sp < hi)
+        c->lo = lo;
+}
+
+static uintptr_t registered_stack_lo(uintptr_t sp)
+{
+    struct stack_of c = {sp, 0};
+    if (sp)
+        mp_threads_foreach_stack(find_stack_of, &c);
+    return c.lo;
+}
+
+/* The live part of a stack starts at sp: in a registered thread stack, [its start, sp) is not a
+ * root (that may be the middle of a mapping); 0 when sp is in no registered stack (then the
+ * mapping holding sp is read from sp up, as a stack of its own). */
+static int exclude_below_sp(uintptr_t sp)
+{
+    uintptr_t lo = registered_stack_lo(sp);
+    if (!lo)
+        return 0;
+    exclude(lo, sp);
+    return 1;
 }
 
 /* Alternate signal stacks: while a thread does not run on its own, everything on it is a frame
@@ -1000,6 +1037,8 @@ static int is_device(const char *name)
            strcmp(name, "/dev/zero (deleted)") && strncmp(name, "/dev/shm/", 9);
 }
 
+static unsigned char threads_registered[MP_MAX_THREADS];
+
 static void scan_roots(const struct mp_thread_ctx *threads, int nthreads, uintptr_t self_sp,
                        const uintptr_t *self_regs, int nself_regs)
 {
@@ -1041,6 +1080,14 @@ static void scan_roots(const struct mp_thread_ctx *threads, int nthreads, uintpt
         if (threads[t].stopped)
             exclude_altstack(threads[t].alt_lo, threads[t].alt_hi, threads[t].sp);
     exclude_altstack(self_alt_lo, self_alt_hi, self_alt_live);
+    int self_registered = exclude_below_sp(self_sp);
+    for (int t = 0; t < nthreads; t++) {
+        threads_registered[t] = 0;
+        if ((threads[t].stopped || threads[t].sp_known) && exclude_below_sp(threads[t].sp))
+            threads_registered[t] |= 1;
+        if (threads[t].stopped && exclude_below_sp(threads[t].sp_other))
+            threads_registered[t] |= 2;
+    }
     sort_excl();
     mp_modules_allocator_data(&S.alloc_data_lo, &S.alloc_data_hi);
 
@@ -1051,13 +1098,15 @@ static void scan_roots(const struct mp_thread_ctx *threads, int nthreads, uintpt
             continue;
         uintptr_t lo = m->lo;
         /* A stack: scan only from the stack pointer up. */
-        if (self_sp >= m->lo && self_sp < m->hi)
+        if (!self_registered && self_sp >= m->lo && self_sp < m->hi)
             lo = self_sp;
         for (int t = 0; t < nthreads; t++)
             if ((threads[t].stopped || threads[t].sp_known) && threads[t].sp >= m->lo &&
-                threads[t].sp < m->hi)
-                lo = threads[t].sp > lo ? threads[t].sp : lo;
-            else if (threads[t].stopped && threads[t].sp_other >= m->lo && threads[t].sp_other < m->hi)
+                threads[t].sp < m->hi) {
+                if (!(threads_registered[t] & 1))
+                    lo = threads[t].sp > lo ? threads[t].sp : lo;
+            } else if (threads[t].stopped && threads[t].sp_other >= m->lo &&
+                       threads[t].sp_other < m->hi && !(threads_registered[t] & 2))
                 lo = threads[t].sp_other > lo ? threads[t].sp_other : lo;
         scan_root(lo, m->hi);
     }

@@ -1039,6 +1039,23 @@ static int is_device(const char *name)
 
 static unsigned char threads_registered[MP_MAX_THREADS];
 
+/* A module's writable data: its file-backed private mapping (.data), or the anonymous mapping
+ * right after one (.bss past the file's last page). A stack pointer in there that is in no
+ * registered thread stack is on a stack the program keeps in a static array (a coroutine's)
+ * among its globals, whose bounds the scan does not know: the mapping is read whole, not from
+ * that stack pointer up. */
+static int module_data(const struct mp_map *maps, long i)
+{
+    const struct mp_map *m = &maps[i];
+    if (m->shared)
+        return 0;
+    if (!m->anon && m->name[0] == '/')
+        return 1;
+    const struct mp_map *p = i > 0 ? &maps[i - 1] : NULL;
+    return !m->name[0] && p && p->hi == m->lo && !p->anon && p->name[0] == '/' &&
+           (p->prot & 3) == 3 && !p->shared;
+}
+
 static void scan_roots(const struct mp_thread_ctx *threads, int nthreads, uintptr_t self_sp,
                        const uintptr_t *self_regs, int nself_regs)
 {
@@ -1097,10 +1114,11 @@ static void scan_roots(const struct mp_thread_ctx *threads, int nthreads, uintpt
             !strcmp(m->name, "[vsyscall]"))
             continue;
         uintptr_t lo = m->lo;
+        const int whole = module_data(maps, i);
         /* A stack: scan only from the stack pointer up. */
-        if (!self_registered && self_sp >= m->lo && self_sp < m->hi)
+        if (!whole && !self_registered && self_sp >= m->lo && self_sp < m->hi)
             lo = self_sp;
-        for (int t = 0; t < nthreads; t++)
+        for (int t = 0; t < nthreads && !whole; t++)
             if ((threads[t].stopped || threads[t].sp_known) && threads[t].sp >= m->lo &&
                 threads[t].sp < m->hi) {
                 if (!(threads_registered[t] & 1))

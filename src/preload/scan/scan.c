@@ -1100,10 +1100,17 @@ static void scan_roots(const struct mp_thread_ctx *threads, int nthreads, uintpt
     int self_registered = exclude_below_sp(self_sp);
     for (int t = 0; t < nthreads; t++) {
         threads_registered[t] = 0;
-        if ((threads[t].stopped || threads[t].sp_known) && exclude_below_sp(threads[t].sp))
+        /* Inside a handler on its alternate stack, the thread's stack is live from the stack
+         * pointer the handler interrupted (the alternate stack's own dead part is left out
+         * above): when that stack holds the alternate stack (a local array), the handler's
+         * stack pointer is above the interrupted frames and must not cut them. */
+        if (threads[t].stopped && threads[t].sp_other) {
+            if (exclude_below_sp(threads[t].sp_other))
+                threads_registered[t] |= 2;
+            if (registered_stack_lo(threads[t].sp))
+                threads_registered[t] |= 1;
+        } else if ((threads[t].stopped || threads[t].sp_known) && exclude_below_sp(threads[t].sp))
             threads_registered[t] |= 1;
-        if (threads[t].stopped && exclude_below_sp(threads[t].sp_other))
-            threads_registered[t] |= 2;
     }
     sort_excl();
     mp_modules_allocator_data(&S.alloc_data_lo, &S.alloc_data_hi);
@@ -1118,14 +1125,17 @@ static void scan_roots(const struct mp_thread_ctx *threads, int nthreads, uintpt
         /* A stack: scan only from the stack pointer up. */
         if (!whole && !self_registered && self_sp >= m->lo && self_sp < m->hi)
             lo = self_sp;
-        for (int t = 0; t < nthreads && !whole; t++)
-            if ((threads[t].stopped || threads[t].sp_known) && threads[t].sp >= m->lo &&
-                threads[t].sp < m->hi) {
-                if (!(threads_registered[t] & 1))
-                    lo = threads[t].sp > lo ? threads[t].sp : lo;
-            } else if (threads[t].stopped && threads[t].sp_other >= m->lo &&
-                       threads[t].sp_other < m->hi && !(threads_registered[t] & 2))
-                lo = threads[t].sp_other > lo ? threads[t].sp_other : lo;
+        for (int t = 0; t < nthreads && !whole; t++) {
+            const struct mp_thread_ctx *th = &threads[t];
+            uintptr_t cut = 0;
+            if (th->stopped && th->sp_other >= m->lo && th->sp_other < m->hi) {
+                if (!(threads_registered[t] & 2))
+                    cut = th->sp_other; /* below the handler's alternate stack, if in here */
+            } else if ((th->stopped || th->sp_known) && th->sp >= m->lo && th->sp < m->hi &&
+                       !(threads_registered[t] & 1))
+                cut = th->sp;
+            lo = cut > lo ? cut : lo;
+        }
         scan_root(lo, m->hi);
     }
     for (int r = 0; r < nself_regs; r++)

@@ -855,14 +855,65 @@ static void exclude_dead_stack(uintptr_t lo, uintptr_t hi, uintptr_t tcb, void *
     (void)hi;
     if (c->self_sp >= mlo && c->self_sp < mhi)
         return;
+    /* The stack of a live thread that runs on another one (a coroutine's, a green thread's):
+     * its descriptor is still in use. Its frames from before the switch are live, from a stack
+     * pointer saved where the scan cannot know: the whole stack is read (as valgrind reads it,
+     * but for stale frames below the switch). */
+    uintptr_t self_tp;
+    __asm__ volatile("mov %%fs:0, %0" : "=r"(self_tp));
+    if (self_tp >= mlo && self_tp < mhi)
+        return;
+    for (int t = 0; t < c->nthreads; t++)
+        if (c->threads[t].stopped && c->threads[t].tp >= mlo && c->threads[t].tp < mhi)
+            return;
     for (int t = 0; t < c->nthreads; t++) {
         /* A thread that did not answer the stop signal may be running on it: keep it. */
         if (!c->threads[t].stopped)
             return;
         if (c->threads[t].sp >= mlo && c->threads[t].sp < mhi)
             return;
+        /* Inside a handler on its alternate stack: this is the stack it interrupted. */
+        if (c->threads[t].sp_other >= mlo && c->threads[t].sp_other < mhi)
+            return;
     }
-    exclude(mlo, tcb > mlo && tcb < mhi ? tcb : mhi);
+    /* Only the thread's stack: one the program gave it (pthread_attr_setstack) can be an array
+     * among its globals, whose mapping holds everything else of the data segment. */
+    uintptr_t elo = lo > mlo ? lo : mlo;
+    exclude(elo, tcb > elo && tcb < mhi ? tcb : mhi);
+}
+
+/* The lowest address of the registered thread stack that holds sp (0: none). Below sp there is
+ * nothing live on it; below that stack, in the same mapping, may be the program's globals. */
+struct stack_of {
+    uintptr_t sp, lo;
+};
+
+static void find_stack_of(uintptr_t lo, uintptr_t hi, uintptr_t tcb, void *vctx)
+{
+    struct stack_of *c = vctx;
+    (void)tcb;
+    if (c->sp >= lo && c->sp < hi)
+        c->lo = lo;
+}
+
+static uintptr_t registered_stack_lo(uintptr_t sp)
+{
+    struct stack_of c = {sp, 0};
+    if (sp)
+        mp_threads_foreach_stack(find_stack_of, &c);
+    return c.lo;
+}
+
+/* The live part of a stack starts at sp: in a registered thread stack, [its start, sp) is not a
+ * root (that may be the middle of a mapping); 0 when sp is in no registered stack (then the
+ * mapping holding sp is read from sp up, as a stack of its own). */
+static int exclude_below_sp(uintptr_t sp)
+{
+    uintptr_t lo = registered_stack_lo(sp);
+    if (!lo)
+        return 0;
+    exclude(lo, sp);
+    return 1;
 }
 
 /* Alternate signal stacks: while a thread does not run on its own, everything on it is a frame
@@ -986,6 +1037,25 @@ static int is_device(const char *name)
            strcmp(name, "/dev/zero (deleted)") && strncmp(name, "/dev/shm/", 9);
 }
 
+static unsigned char threads_registered[MP_MAX_THREADS];
+
+/* A module's writable data: its file-backed private mapping (.data), or the anonymous mapping
+ * right after one (.bss past the file's last page). A stack pointer in there that is in no
+ * registered thread stack is on a stack the program keeps in a static array (a coroutine's)
+ * among its globals, whose bounds the scan does not know: the mapping is read whole, not from
+ * that stack pointer up. */
+static int module_data(const struct mp_map *maps, long i)
+{
+    const struct mp_map *m = &maps[i];
+    if (m->shared)
+        return 0;
+    if (!m->anon && m->name[0] == '/')
+        return 1;
+    const struct mp_map *p = i > 0 ? &maps[i - 1] : NULL;
+    return !m->name[0] && p && p->hi == m->lo && !p->anon && p->name[0] == '/' &&
+           (p->prot & 3) == 3 && !p->shared;
+}
+
 static void scan_roots(const struct mp_thread_ctx *threads, int nthreads, uintptr_t self_sp,
                        const uintptr_t *self_regs, int nself_regs)
 {
@@ -1027,6 +1097,21 @@ static void scan_roots(const struct mp_thread_ctx *threads, int nthreads, uintpt
         if (threads[t].stopped)
             exclude_altstack(threads[t].alt_lo, threads[t].alt_hi, threads[t].sp);
     exclude_altstack(self_alt_lo, self_alt_hi, self_alt_live);
+    int self_registered = exclude_below_sp(self_sp);
+    for (int t = 0; t < nthreads; t++) {
+        threads_registered[t] = 0;
+        /* Inside a handler on its alternate stack, the thread's stack is live from the stack
+         * pointer the handler interrupted (the alternate stack's own dead part is left out
+         * above): when that stack holds the alternate stack (a local array), the handler's
+         * stack pointer is above the interrupted frames and must not cut them. */
+        if (threads[t].stopped && threads[t].sp_other) {
+            if (exclude_below_sp(threads[t].sp_other))
+                threads_registered[t] |= 2;
+            if (registered_stack_lo(threads[t].sp))
+                threads_registered[t] |= 1;
+        } else if ((threads[t].stopped || threads[t].sp_known) && exclude_below_sp(threads[t].sp))
+            threads_registered[t] |= 1;
+    }
     sort_excl();
     mp_modules_allocator_data(&S.alloc_data_lo, &S.alloc_data_hi);
 
@@ -1036,13 +1121,21 @@ static void scan_roots(const struct mp_thread_ctx *threads, int nthreads, uintpt
             !strcmp(m->name, "[vsyscall]"))
             continue;
         uintptr_t lo = m->lo;
+        const int whole = module_data(maps, i);
         /* A stack: scan only from the stack pointer up. */
-        if (self_sp >= m->lo && self_sp < m->hi)
+        if (!whole && !self_registered && self_sp >= m->lo && self_sp < m->hi)
             lo = self_sp;
-        for (int t = 0; t < nthreads; t++)
-            if ((threads[t].stopped || threads[t].sp_known) && threads[t].sp >= m->lo &&
-                threads[t].sp < m->hi)
-                lo = threads[t].sp > lo ? threads[t].sp : lo;
+        for (int t = 0; t < nthreads && !whole; t++) {
+            const struct mp_thread_ctx *th = &threads[t];
+            uintptr_t cut = 0;
+            if (th->stopped && th->sp_other >= m->lo && th->sp_other < m->hi) {
+                if (!(threads_registered[t] & 2))
+                    cut = th->sp_other; /* below the handler's alternate stack, if in here */
+            } else if ((th->stopped || th->sp_known) && th->sp >= m->lo && th->sp < m->hi &&
+                       !(threads_registered[t] & 1))
+                cut = th->sp;
+            lo = cut > lo ? cut : lo;
+        }
         scan_root(lo, m->hi);
     }
     for (int r = 0; r < nself_regs; r++)

@@ -51,6 +51,31 @@ static int interrupted_syscall(const ucontext_t *uc)
     return p[0] == 0x0f && p[1] == 0x05;
 }
 
+/* A thread stopped inside a handler of the program's on its alternate signal stack: the stack
+ * pointer of the code the outermost handler there interrupted (its own stack), so that the scan
+ * reads that stack as live from there up instead of taking it for a finished thread's (whose
+ * stale frames are not roots) and missing every pointer in the interrupted frames. The kernel's
+ * signal frames hold the restorer (the return address of every handler glibc installs; this
+ * frame's is just below uc) followed by the ucontext; the highest one whose saved stack pointer
+ * is off the alternate stack is the outermost. 0 when not on it or none is found. */
+static uintptr_t interrupted_below_altstack(const ucontext_t *uc, uintptr_t sp, uintptr_t alt_lo,
+                                            uintptr_t alt_hi)
+{
+    if (sp < alt_lo || sp >= alt_hi)
+        return 0;
+    const uintptr_t restorer = *(const uintptr_t *)((uintptr_t)uc - 8);
+    uintptr_t found = 0;
+    for (uintptr_t a = sp & ~(uintptr_t)7; a + 8 + sizeof(ucontext_t) <= alt_hi; a += 8) {
+        if (*(const uintptr_t *)a != restorer)
+            continue;
+        const ucontext_t *f = (const ucontext_t *)(a + 8);
+        uintptr_t s = (uintptr_t)f->uc_mcontext.gregs[REG_RSP];
+        if (s > 128 && (s < alt_lo || s >= alt_hi))
+            found = s - 128; /* with the red zone */
+    }
+    return found;
+}
+
 static void stop_handler(int sig, siginfo_t *si, void *ucv)
 {
     int saved = errno;
@@ -71,6 +96,9 @@ static void stop_handler(int sig, siginfo_t *si, void *ucv)
             slots[i].alt_lo = (uintptr_t)ss.ss_sp;
             slots[i].alt_hi = (uintptr_t)ss.ss_sp + ss.ss_size;
         }
+        __asm__ volatile("mov %%fs:0, %0" : "=r"(slots[i].tp));
+        slots[i].sp_other = interrupted_below_altstack(uc, slots[i].sp, slots[i].alt_lo,
+                                                       slots[i].alt_hi);
         int intr = interrupted_syscall(uc);
         __atomic_store_n(&slots[i].stopped, 1, __ATOMIC_RELEASE);
         __atomic_add_fetch(&acks, 1, __ATOMIC_ACQ_REL);

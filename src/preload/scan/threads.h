@@ -24,6 +24,13 @@ struct mp_thread_ctx {
     /* The thread's alternate signal stack, [alt_lo, alt_hi) (0, 0: none). Unless sp is on it,
      * what it holds is the stale frames of handlers that have returned: not a root. */
     uintptr_t alt_lo, alt_hi;
+    /* When sp is on the alternate stack (the thread is inside a handler there): the stack
+     * pointer the outermost handler interrupted, on the thread's own stack (red zone included),
+     * found from the kernel's signal frame; 0 if none. That stack is live from there up. */
+    uintptr_t sp_other;
+    /* The thread pointer (glibc's thread descriptor, at the top of the stack glibc mapped for
+     * the thread): that stack is the live thread's even while it runs on another one. */
+    uintptr_t tp;
 };
 
 /* Remember the stack of a thread memplumber saw start ([lo, hi) from pthread_getattr_np) and its

@@ -1744,6 +1744,7 @@ __attribute__((noinline, no_sanitize_address)) static int walk_foreign(uint64_t 
 #define SC_TABLES 32
 #define SC_BP0 1u /* flags: rbp at the first frame must match */
 #define SC_NEAR 2u /* flags: d[i] is word i's place from sp in units of 8 bytes (see sc_record) */
+#define SC_MID 4u  /* flags: d holds 16-bit places from sp in units of 8 bytes (see sc_record) */
 
 /* One cache line per entry, and a set is its SC_WAYS entries side by side, with no line of tags
  * in front: a lookup loads the ways' lines at once, where a line of tags, then the entry it
@@ -2057,6 +2058,14 @@ __attribute__((no_sanitize_address)) static inline uint64_t sc_words(const struc
             c += sc_word(load_word(sp + (uintptr_t)d[i] * 8), i);
         return c;
     }
+    if (e->flags & SC_MID) {
+        for (int i = 0; i < nw; i++) {
+            uint16_t o;
+            __builtin_memcpy(&o, d + 2 * i, 2);
+            c += sc_word(load_word(sp + (uintptr_t)o * 8), i);
+        }
+        return c;
+    }
     const uint32_t bpm = e->bpm;
     uintptr_t ra = sp - 8;
     for (int i = 0; i < nw; i++) {
@@ -2270,9 +2279,21 @@ __attribute__((noinline)) static void sc_record(const struct memo_walk *W, uint6
     for (int j = 0; j < nw; j++)
         if (off[j] > 255 * 8)
             near = 0;
-    if (near)
+    if (near) {
         for (int j = 0; j < nw; j++)
             d[j] = (uint8_t)(off[j] >> 3);
+        nb = nw;
+    } else if (2 * nw <= SC_DBYTES) {
+        /* Mid form (SC_MID): two bytes a place, independent loads as in the near form, for the
+         * walks whose outer frames lie more than 2 KiB up (a program's main with a large frame,
+         * libc's start) and that have at most SC_DBYTES / 2 words. */
+        near = SC_MID;
+        for (int j = 0; j < nw; j++) {
+            const uint16_t o = (uint16_t)(off[j] >> 3);
+            __builtin_memcpy(d + 2 * j, &o, 2);
+        }
+        nb = 2 * nw;
+    }
     tls_sc_busy = 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     const unsigned way = set[0].next % SC_WAYS;
@@ -2280,7 +2301,7 @@ __attribute__((noinline)) static void sc_record(const struct memo_walk *W, uint6
     set[0].pending = 0;
     struct sc_entry *const e = &set[way];
     e->tag = 0; /* no match while written (a handler's lookup skips the cache anyway) */
-    memcpy(e->d, d, near ? (size_t)nw : (size_t)nb);
+    memcpy(e->d, d, (size_t)nb);
     e->bpm = bpm;
     const unsigned flags = need[0] ? SC_BP0 : 0;
     e->check = mp_mix_finish(sc_start(f[0].key, sp0, f[0].bp ^ BP_MASK, W->max, flags,

@@ -75,11 +75,44 @@ static int in_sigwait(long pid, const char *tid)
     return got && atol(line) == SYS_rt_sigtimedwait && line[0] != '-';
 }
 
+struct peer_fd {
+    long pid;
+};
+
+/* Is descriptor fd of process ctx->pid a socket with option `which` (SO_RCVTIMEO, SO_SNDTIMEO)
+ * set? A copy of the descriptor (pidfd_getfd, the same access as the syscall file) is asked;
+ * when none can be had, a socket counts as having one (-1): a wake signal there could hand the
+ * program an EINTR. */
+static int peer_sock_timeout(int fd, int which, void *vctx)
+{
+    const struct peer_fd *ctx = vctx;
+    char path[96], target[64];
+    snprintf(path, sizeof path, "/proc/%ld/fd/%d", ctx->pid, fd);
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    if (n < 0)
+        return 0; /* closed meanwhile */
+    target[n] = 0;
+    if (strncmp(target, "socket:", 7))
+        return 0;
+    int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)ctx->pid, 0);
+    int copy = pidfd >= 0 ? (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0) : -1;
+    if (pidfd >= 0)
+        close(pidfd);
+    if (copy < 0)
+        return -1;
+    struct timeval tv = {0, 0};
+    socklen_t len = sizeof tv;
+    int r = getsockopt(copy, SOL_SOCKET, which, &tv, &len);
+    close(copy);
+    return r != 0 ? -1 : tv.tv_sec != 0 || tv.tv_usec != 0;
+}
+
 /* Is the thread blocked in a system call that any signal handler makes return EINTR, whatever
  * SA_RESTART says (signal(7): nanosleep, poll, select, epoll_wait, pause, sigsuspend, System V
  * message and semaphore waits, io_getevents)? Waking it would hand the program an EINTR that
  * natively never comes: its sleep(30) would return at once, its event loop see an error (the
- * list: mp_live_eintr_call, shared with the scan). The syscall file is exact but needs ptrace
+ * list: mp_live_eintr_wait, shared with the scan; some calls only on a socket with a timeout,
+ * or with a timeout of their own). The syscall file is exact but needs ptrace
  * access (Yama's ptrace_scope=1 refuses it to a non-parent); wchan, readable by the same user,
  * is the fallback. Sets *what to the call's name. */
 static int in_interruptible_wait(long pid, const char *tid, const char **what)
@@ -104,8 +137,11 @@ static int in_interruptible_wait(long pid, const char *tid, const char **what)
     if (f) {
         int got = fgets(line, sizeof line, f) != NULL;
         fclose(f);
-        if (got && line[0] >= '0' && line[0] <= '9') {
-            *what = mp_live_eintr_call(atol(line));
+        long nr;
+        unsigned long arg[6];
+        if (got && mp_live_parse_syscall(line, &nr, arg)) {
+            struct peer_fd ctx = {pid};
+            *what = mp_live_eintr_wait(nr, arg, peer_sock_timeout, &ctx);
             return *what != NULL;
         }
         if (got && (!strncmp(line, "running", 7) || line[0] == '-'))

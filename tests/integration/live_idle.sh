@@ -1,7 +1,8 @@
 #!/bin/bash
 # `memplumber report PID` on a program that cannot take the request up now, and what a stop of
 # the program does to the memplumber command (tests/integration/live_idle.c):
-#  - a single-threaded program idle in nanosleep, poll, select, epoll_wait or sigsuspend: the
+#  - a single-threaded program idle in nanosleep, poll, select, epoll_wait or sigsuspend, in
+#    accept on a socket with a receive timeout (SO_RCVTIMEO) or in sem_timedwait: the
 #    signal that wakes an idle program would make that call return EINTR (natively it never
 #    does), so the command refuses with the reason and --report-thread=yes as the way out, and
 #    the program goes on waiting: it sees only the SIGTERM the test sends, prints "term" and
@@ -44,7 +45,7 @@ gone() {
     return 1
 }
 
-for w in sleep poll select epoll sigsuspend; do
+for w in sleep poll select epoll sigsuspend accept semtimed; do
     start_ready "$w" --leak-check=no -- "$T/idle" "$T/ready" "$w"
     sleep 0.3 # into the call
     out=$(timeout 20 "$MP" report "$PID" 2>&1)

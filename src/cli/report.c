@@ -163,6 +163,20 @@ static int in_interruptible_wait(long pid, const char *tid, const char **what)
     return 0;
 }
 
+/* Is the thread in execve()/execveat()? */
+static int in_exec(long pid, const char *tid)
+{
+    char path[320], line[64];
+    snprintf(path, sizeof path, "/proc/%ld/task/%s/syscall", pid, tid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    int got = fgets(line, sizeof line, f) != NULL;
+    fclose(f);
+    long nr = got && line[0] >= '0' && line[0] <= '9' ? atol(line) : -1;
+    return nr == SYS_execve || nr == SYS_execveat;
+}
+
 /* The process's signal mask and handler state for sig, from /proc: the id of a thread that can
  * take sig (the process has a handler for it (SigCgt), the thread does not block it, does not
  * wait for signals in sigwait and does not wait in a call the signal would make return EINTR),
@@ -189,7 +203,7 @@ static long can_wake(long pid, int sig, char *why, size_t whylen, int *retry)
     DIR *d = opendir(path);
     struct dirent *e;
     long open_thread = 0;
-    int waiting = 0;
+    int waiting = 0, execing = 0;
     const char *interruptible = NULL;
     while (d && (e = readdir(d)) && !open_thread) {
         if (e->d_name[0] == '.')
@@ -209,11 +223,23 @@ static long can_wake(long pid, int sig, char *why, size_t whylen, int *retry)
         }
         if (open && in_interruptible_wait(pid, e->d_name, &interruptible))
             open = 0;
+        if (open && in_exec(pid, e->d_name)) {
+            /* a signal pending at exec outlives the image, whose handlers are SIG_DFL again:
+             * memplumber's wake signal would kill the new program */
+            open = 0;
+            execing = 1;
+        }
         if (open)
             open_thread = atol(e->d_name);
     }
     if (d)
         closedir(d);
+    if (!open_thread && execing) {
+        snprintf(why, whylen, "it is replacing its program (execve), and a signal sent now would "
+                 "reach the new program");
+        *retry = 1;
+        return 0;
+    }
     if (!open_thread && interruptible) {
         snprintf(why, whylen, "every thread of it that could take signal %d waits in %s, which the "
                  "signal would make return early (EINTR) as it never does natively", sig, interruptible);
@@ -528,7 +554,7 @@ int mp_report_command(int argc, char **argv)
             continue;
         }
         if (read_reply(s, &r) != 0)
-            fail("process %ld closed the connection without a report (it may have exited)", pid);
+            fail("process %ld closed the connection without a report (it may have exited, or replaced its program with exec)", pid);
         if (r.magic == MP_LIVE_REPLY_MAGIC && r.status != MP_LIVE_ACCEPTED)
             break; /* refused before the request */
         accepted = 1;
@@ -591,7 +617,7 @@ int mp_report_command(int argc, char **argv)
         if (rc != 0 && send_errno)
             fail("cannot send the request to process %ld: %s", pid, strerror(send_errno));
         if (rc != 0)
-            fail("process %ld closed the connection without a report (it may have exited)", pid);
+            fail("process %ld closed the connection without a report (it may have exited, or replaced its program with exec)", pid);
     }
     if (r.magic != MP_LIVE_REPLY_MAGIC)
         fail("process %ld answered something that is not a memplumber reply", pid);

@@ -203,7 +203,7 @@ static long can_wake(long pid, int sig, char *why, size_t whylen, int *retry)
     DIR *d = opendir(path);
     struct dirent *e;
     long open_thread = 0;
-    int waiting = 0, execing = 0;
+    int waiting = 0, execing = 0, busy_blocked = 0;
     const char *interruptible = NULL;
     while (d && (e = readdir(d)) && !open_thread) {
         if (e->d_name[0] == '.')
@@ -211,10 +211,17 @@ static long can_wake(long pid, int sig, char *why, size_t whylen, int *retry)
         char tpath[320];
         snprintf(tpath, sizeof tpath, "/proc/%ld/task/%s/status", pid, e->d_name);
         FILE *t = fopen(tpath, "r");
-        int open = 0;
-        while (t && fgets(line, sizeof line, t))
+        int open = 0, running = 0;
+        while (t && fgets(line, sizeof line, t)) {
             if (!strncmp(line, "SigBlk:", 7) && !(strtoull(line + 7, NULL, 16) & bit))
                 open = 1;
+            if (!strncmp(line, "State:", 6) && strchr(line, 'R'))
+                running = 1;
+        }
+        /* a running thread may block it for a moment only: memplumber's sigaction blocks
+         * every signal while it changes a handler (a program that sets handlers in a loop) */
+        if (!open && running)
+            busy_blocked = 1;
         if (t)
             fclose(t);
         if (open && in_sigwait(pid, e->d_name)) {
@@ -246,6 +253,8 @@ static long can_wake(long pid, int sig, char *why, size_t whylen, int *retry)
         *retry = 1;
         return 0;
     }
+    if (!open_thread && busy_blocked)
+        *retry = 1; /* ask again at the next tick */
     if (!open_thread) {
         snprintf(why, whylen, waiting ? "every thread of it blocks signal %d or waits for signals in sigwait()"
                                       : "every thread of it blocks signal %d", sig);
@@ -262,6 +271,13 @@ static void wake(long pid, const char *comm, int last)
     char why[256];
     int sig = MP_LIVE_WAKE_SIGNAL, retry;
     long tid = can_wake(pid, sig, why, sizeof why, &retry);
+    /* what may pass (a thread blocking the signal for a moment, one about to leave a wait):
+     * look again a few times within this tick */
+    for (int k = 0; !tid && retry && k < 50; k++) {
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+        tid = can_wake(pid, sig, why, sizeof why, &retry);
+    }
     if (!tid && retry && !last)
         return; /* ask again at the next tick */
     if (!tid)

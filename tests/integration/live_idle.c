@@ -1,7 +1,7 @@
 /* A single-threaded program that leaks 77 bytes, writes its ready file, then waits in one call
  * that a signal handler interrupts with EINTR whatever SA_RESTART says (argv[2]: sleep, poll,
  * select, epoll, sigsuspend, accept on a socket with SO_RCVTIMEO, semtimed: sem_timedwait) or
- * spins (busy). Natively nothing interrupts the wait: an early
+ * spins (busy; sigloop: sets a signal handler in a loop). Natively nothing interrupts the wait: an early
  * return prints "CALL returned early: ERROR" and exits 3; a SIGTERM handler prints "term" and
  * exits 0. Used by live_idle.sh. */
 #define _GNU_SOURCE
@@ -87,6 +87,11 @@ int main(int argc, char **argv)
         clock_gettime(CLOCK_REALTIME, &d);
         d.tv_sec += 60;
         r = sem_timedwait(&s, &d);
+    } else if (!strcmp(w, "sigloop")) {
+        /* busy setting a handler, over and over (memplumber's sigaction blocks every signal
+         * for a moment each time) */
+        for (;;)
+            signal(SIGUSR1, on_term);
     } else if (!strcmp(w, "busy")) {
         for (volatile unsigned long i = 0;; i++)
             ;

@@ -6,7 +6,8 @@
 #    signal that wakes an idle program would make that call return EINTR (natively it never
 #    does), so the command refuses with the reason and --report-thread=yes as the way out, and
 #    the program goes on waiting: it sees only the SIGTERM the test sends, prints "term" and
-#    exits 0. A busy one (no system call) is woken and reported on.
+#    exits 0. A busy one (no system call) is woken and reported on, and so is one that sets a
+#    signal handler in a loop (memplumber's sigaction blocks every signal for a moment).
 #  - a stopped program (kill -STOP): refused at once with "is stopped", not after --timeout;
 #  - a program that has exited and not been collected (a zombie): "has exited";
 #  - the command mirrors the program's stop (so that a shell sees its job stopped); when the
@@ -60,6 +61,15 @@ for w in sleep poll select epoll sigsuspend accept semtimed; do
         fail "$w: the program's wait was disturbed: status $st, it printed: $(tr '\n' '|' <"$T/$w.out")"
 done
 
+# busy setting a handler in a loop: a thread that blocks signals only for a moment is woken
+start_ready sigloop -- "$T/idle" "$T/ready" sigloop
+timeout 20 "$MP" report "$PID" >"$T/sigloop.txt" 2>&1 || fail "sigloop: report exit $?: $(cat "$T/sigloop.txt")"
+grep -q "77 bytes in 1 blocks are definitely lost" "$T/sigloop.txt" || fail "sigloop: no leak in $(cat "$T/sigloop.txt")"
+kill -TERM "$PID"
+wait "$MPPID"
+st=$?
+[ "$st" = 0 ] && [ "$(cat "$T/sigloop.out")" = term ] || fail "sigloop: status $st, printed $(cat "$T/sigloop.out")"
+
 # busy: woken, reported
 start_ready busy -- "$T/idle" "$T/ready" busy
 timeout 20 "$MP" report "$PID" >"$T/busy.txt" 2>&1 || fail "busy: report exit $?: $(cat "$T/busy.txt")"
@@ -110,7 +120,7 @@ fi
 # a zombie: has exited
 LD_PRELOAD=$ROOT/build/libmemplumber.so "$T/zparent" "$T/idle" "$T/ready" none >"$T/zp.out" 2>/dev/null &
 ZP=$!
-for _ in $(seq 1 100); do Z=$(head -1 "$T/zp.out"); [ -n "$Z" ] && [ "$(state "$Z")" = Z ] && break; sleep 0.05; done
+for _ in $(seq 1 100); do Z=$(grep -xm1 "[0-9][0-9]*" "$T/zp.out"); [ -n "$Z" ] && [ "$(state "$Z")" = Z ] && break; sleep 0.05; done
 out=$(timeout 20 "$MP" report "$Z" 2>&1)
 rc=$?
 [ $rc = 1 ] && grep -q "has exited" <<<"$out" || fail "zombie: report exit $rc: $out"

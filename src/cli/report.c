@@ -363,6 +363,24 @@ static long own_pid_of(long pid)
     return inner;
 }
 
+/* The process a task belongs to (Tgid in /proc/PID/status), 0 when unknown. */
+static long tgid_of(long pid)
+{
+    char path[64], line[256];
+    long tgid = 0;
+    snprintf(path, sizeof path, "/proc/%ld/status", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "Tgid:", 5)) {
+            tgid = atol(line + 5);
+            break;
+        }
+    fclose(f);
+    return tgid;
+}
+
 char mp_report_proc_state(long pid)
 {
     char path[64], buf[512];
@@ -510,6 +528,15 @@ int mp_report_command(int argc, char **argv)
     if (stat(procdir, &st) != 0)
         fail("no process with pid %ld", pid);
     comm_of((int)pid, comm, sizeof comm);
+    /* /proc/TID exists for a thread too (top -H, ps -L show them), but only a process has a
+     * rendezvous: name the process the thread belongs to */
+    long tgid = tgid_of(pid);
+    if (tgid > 0 && tgid != pid) {
+        char pcomm[64];
+        comm_of((int)tgid, pcomm, sizeof pcomm);
+        fail("%ld is a thread (%s) of process %ld (%s), not a process: ask for %ld", pid, comm,
+             tgid, pcomm, tgid);
+    }
     check_state(pid, comm, 1);
     if (!has_library((int)pid, comm))
         fail("process %ld (%s) is not running under memplumber: libmemplumber.so is not loaded in "

@@ -75,11 +75,44 @@ static int in_sigwait(long pid, const char *tid)
     return got && atol(line) == SYS_rt_sigtimedwait && line[0] != '-';
 }
 
+struct peer_fd {
+    long pid;
+};
+
+/* Is descriptor fd of process ctx->pid a socket with option `which` (SO_RCVTIMEO, SO_SNDTIMEO)
+ * set? A copy of the descriptor (pidfd_getfd, the same access as the syscall file) is asked;
+ * when none can be had, a socket counts as having one (-1): a wake signal there could hand the
+ * program an EINTR. */
+static int peer_sock_timeout(int fd, int which, void *vctx)
+{
+    const struct peer_fd *ctx = vctx;
+    char path[96], target[64];
+    snprintf(path, sizeof path, "/proc/%ld/fd/%d", ctx->pid, fd);
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    if (n < 0)
+        return 0; /* closed meanwhile */
+    target[n] = 0;
+    if (strncmp(target, "socket:", 7))
+        return 0;
+    int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)ctx->pid, 0);
+    int copy = pidfd >= 0 ? (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0) : -1;
+    if (pidfd >= 0)
+        close(pidfd);
+    if (copy < 0)
+        return -1;
+    struct timeval tv = {0, 0};
+    socklen_t len = sizeof tv;
+    int r = getsockopt(copy, SOL_SOCKET, which, &tv, &len);
+    close(copy);
+    return r != 0 ? -1 : tv.tv_sec != 0 || tv.tv_usec != 0;
+}
+
 /* Is the thread blocked in a system call that any signal handler makes return EINTR, whatever
  * SA_RESTART says (signal(7): nanosleep, poll, select, epoll_wait, pause, sigsuspend, System V
  * message and semaphore waits, io_getevents)? Waking it would hand the program an EINTR that
  * natively never comes: its sleep(30) would return at once, its event loop see an error (the
- * list: mp_live_eintr_call, shared with the scan). The syscall file is exact but needs ptrace
+ * list: mp_live_eintr_wait, shared with the scan; some calls only on a socket with a timeout,
+ * or with a timeout of their own). The syscall file is exact but needs ptrace
  * access (Yama's ptrace_scope=1 refuses it to a non-parent); wchan, readable by the same user,
  * is the fallback. Sets *what to the call's name. */
 static int in_interruptible_wait(long pid, const char *tid, const char **what)
@@ -104,8 +137,11 @@ static int in_interruptible_wait(long pid, const char *tid, const char **what)
     if (f) {
         int got = fgets(line, sizeof line, f) != NULL;
         fclose(f);
-        if (got && line[0] >= '0' && line[0] <= '9') {
-            *what = mp_live_eintr_call(atol(line));
+        long nr;
+        unsigned long arg[6];
+        if (got && mp_live_parse_syscall(line, &nr, arg)) {
+            struct peer_fd ctx = {pid};
+            *what = mp_live_eintr_wait(nr, arg, peer_sock_timeout, &ctx);
             return *what != NULL;
         }
         if (got && (!strncmp(line, "running", 7) || line[0] == '-'))
@@ -125,6 +161,20 @@ static int in_interruptible_wait(long pid, const char *tid, const char **what)
             return 1;
         }
     return 0;
+}
+
+/* Is the thread in execve()/execveat()? */
+static int in_exec(long pid, const char *tid)
+{
+    char path[320], line[64];
+    snprintf(path, sizeof path, "/proc/%ld/task/%s/syscall", pid, tid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    int got = fgets(line, sizeof line, f) != NULL;
+    fclose(f);
+    long nr = got && line[0] >= '0' && line[0] <= '9' ? atol(line) : -1;
+    return nr == SYS_execve || nr == SYS_execveat;
 }
 
 /* The process's signal mask and handler state for sig, from /proc: the id of a thread that can
@@ -153,7 +203,7 @@ static long can_wake(long pid, int sig, char *why, size_t whylen, int *retry)
     DIR *d = opendir(path);
     struct dirent *e;
     long open_thread = 0;
-    int waiting = 0;
+    int waiting = 0, execing = 0, busy_blocked = 0;
     const char *interruptible = NULL;
     while (d && (e = readdir(d)) && !open_thread) {
         if (e->d_name[0] == '.')
@@ -161,10 +211,17 @@ static long can_wake(long pid, int sig, char *why, size_t whylen, int *retry)
         char tpath[320];
         snprintf(tpath, sizeof tpath, "/proc/%ld/task/%s/status", pid, e->d_name);
         FILE *t = fopen(tpath, "r");
-        int open = 0;
-        while (t && fgets(line, sizeof line, t))
+        int open = 0, running = 0;
+        while (t && fgets(line, sizeof line, t)) {
             if (!strncmp(line, "SigBlk:", 7) && !(strtoull(line + 7, NULL, 16) & bit))
                 open = 1;
+            if (!strncmp(line, "State:", 6) && strchr(line, 'R'))
+                running = 1;
+        }
+        /* a running thread may block it for a moment only: memplumber's sigaction blocks
+         * every signal while it changes a handler (a program that sets handlers in a loop) */
+        if (!open && running)
+            busy_blocked = 1;
         if (t)
             fclose(t);
         if (open && in_sigwait(pid, e->d_name)) {
@@ -173,17 +230,31 @@ static long can_wake(long pid, int sig, char *why, size_t whylen, int *retry)
         }
         if (open && in_interruptible_wait(pid, e->d_name, &interruptible))
             open = 0;
+        if (open && in_exec(pid, e->d_name)) {
+            /* a signal pending at exec outlives the image, whose handlers are SIG_DFL again:
+             * memplumber's wake signal would kill the new program */
+            open = 0;
+            execing = 1;
+        }
         if (open)
             open_thread = atol(e->d_name);
     }
     if (d)
         closedir(d);
+    if (!open_thread && execing) {
+        snprintf(why, whylen, "it is replacing its program (execve), and a signal sent now would "
+                 "reach the new program");
+        *retry = 1;
+        return 0;
+    }
     if (!open_thread && interruptible) {
         snprintf(why, whylen, "every thread of it that could take signal %d waits in %s, which the "
                  "signal would make return early (EINTR) as it never does natively", sig, interruptible);
         *retry = 1;
         return 0;
     }
+    if (!open_thread && busy_blocked)
+        *retry = 1; /* ask again at the next tick */
     if (!open_thread) {
         snprintf(why, whylen, waiting ? "every thread of it blocks signal %d or waits for signals in sigwait()"
                                       : "every thread of it blocks signal %d", sig);
@@ -200,6 +271,13 @@ static void wake(long pid, const char *comm, int last)
     char why[256];
     int sig = MP_LIVE_WAKE_SIGNAL, retry;
     long tid = can_wake(pid, sig, why, sizeof why, &retry);
+    /* what may pass (a thread blocking the signal for a moment, one about to leave a wait):
+     * look again a few times within this tick */
+    for (int k = 0; !tid && retry && k < 50; k++) {
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+        tid = can_wake(pid, sig, why, sizeof why, &retry);
+    }
     if (!tid && retry && !last)
         return; /* ask again at the next tick */
     if (!tid)
@@ -283,6 +361,24 @@ static long own_pid_of(long pid)
         }
     fclose(f);
     return inner;
+}
+
+/* The process a task belongs to (Tgid in /proc/PID/status), 0 when unknown. */
+static long tgid_of(long pid)
+{
+    char path[64], line[256];
+    long tgid = 0;
+    snprintf(path, sizeof path, "/proc/%ld/status", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "Tgid:", 5)) {
+            tgid = atol(line + 5);
+            break;
+        }
+    fclose(f);
+    return tgid;
 }
 
 char mp_report_proc_state(long pid)
@@ -432,6 +528,15 @@ int mp_report_command(int argc, char **argv)
     if (stat(procdir, &st) != 0)
         fail("no process with pid %ld", pid);
     comm_of((int)pid, comm, sizeof comm);
+    /* /proc/TID exists for a thread too (top -H, ps -L show them), but only a process has a
+     * rendezvous: name the process the thread belongs to */
+    long tgid = tgid_of(pid);
+    if (tgid > 0 && tgid != pid) {
+        char pcomm[64];
+        comm_of((int)tgid, pcomm, sizeof pcomm);
+        fail("%ld is a thread (%s) of process %ld (%s), not a process: ask for %ld", pid, comm,
+             tgid, pcomm, tgid);
+    }
     check_state(pid, comm, 1);
     if (!has_library((int)pid, comm))
         fail("process %ld (%s) is not running under memplumber: libmemplumber.so is not loaded in "
@@ -492,7 +597,7 @@ int mp_report_command(int argc, char **argv)
             continue;
         }
         if (read_reply(s, &r) != 0)
-            fail("process %ld closed the connection without a report (it may have exited)", pid);
+            fail("process %ld closed the connection without a report (it may have exited, or replaced its program with exec)", pid);
         if (r.magic == MP_LIVE_REPLY_MAGIC && r.status != MP_LIVE_ACCEPTED)
             break; /* refused before the request */
         accepted = 1;
@@ -555,7 +660,7 @@ int mp_report_command(int argc, char **argv)
         if (rc != 0 && send_errno)
             fail("cannot send the request to process %ld: %s", pid, strerror(send_errno));
         if (rc != 0)
-            fail("process %ld closed the connection without a report (it may have exited)", pid);
+            fail("process %ld closed the connection without a report (it may have exited, or replaced its program with exec)", pid);
     }
     if (r.magic != MP_LIVE_REPLY_MAGIC)
         fail("process %ld answered something that is not a memplumber reply", pid);

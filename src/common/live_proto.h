@@ -65,6 +65,80 @@ static inline const char *mp_live_eintr_call(long nr)
     }
 }
 
+/* Parses a line of /proc/.../task/TID/syscall ("NR ARG1 ... ARG6 SP PC", arguments in hex):
+ * 1 with *nr and arg[0..5] set, 0 when the thread is running or not in a system call. */
+static inline int mp_live_parse_syscall(const char *p, long *nr, unsigned long arg[6])
+{
+    if (*p < '0' || *p > '9')
+        return 0;
+    long n = 0;
+    for (; *p >= '0' && *p <= '9'; p++)
+        n = n * 10 + (*p - '0');
+    *nr = n;
+    for (int i = 0; i < 6; i++) {
+        unsigned long v = 0;
+        while (*p == ' ')
+            p++;
+        if (p[0] == '0' && p[1] == 'x')
+            for (p += 2; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++)
+                v = v * 16 + (unsigned long)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+        arg[i] = v;
+    }
+    return 1;
+}
+
+/* mp_live_eintr_call, and the calls that return EINTR under SA_RESTART only for some arguments
+ * (signal(7), and the kernel's sock_intr_errno and futex_wait): a socket call (accept, read,
+ * recv..., write, send..., connect) on a socket with a receive or send timeout (SO_RCVTIMEO,
+ * SO_SNDTIMEO: servers and clients that poll with a timeout set them), and a futex wait with a
+ * timeout (sem_timedwait, and programs' own futex waits, see an EINTR). sock_timeout(fd, which,
+ * ctx) says whether descriptor fd of the thread is a socket whose option `which` (SO_RCVTIMEO or
+ * SO_SNDTIMEO) is set: 1 yes, 0 no (not a socket, gone), -1 unknown (taken as yes). */
+static inline const char *mp_live_eintr_wait(long nr, const unsigned long arg[6],
+                                             int (*sock_timeout)(int fd, int which, void *ctx),
+                                             void *ctx)
+{
+    const char *name = mp_live_eintr_call(nr);
+    if (name)
+        return name;
+    int which = SO_RCVTIMEO;
+    switch (nr) {
+    case SYS_futex: {
+        const unsigned long cmd = arg[1] & 127; /* FUTEX_CMD_MASK: less PRIVATE and CLOCK_REALTIME */
+        /* FUTEX_WAIT (0) and FUTEX_WAIT_BITSET (9) with a timeout: -ERESTART_RESTARTBLOCK */
+        return (cmd == 0 || cmd == 9) && arg[3] ? "a futex wait with a timeout (sem_timedwait())" : NULL;
+    }
+    case SYS_accept:
+    case SYS_accept4:
+        name = "accept() on a socket with a receive timeout (SO_RCVTIMEO)";
+        break;
+    case SYS_read:
+    case SYS_readv:
+    case SYS_recvfrom:
+    case SYS_recvmsg:
+    case SYS_recvmmsg:
+        name = "read() or recv() on a socket with a receive timeout (SO_RCVTIMEO)";
+        break;
+    case SYS_write:
+    case SYS_writev:
+    case SYS_sendto:
+    case SYS_sendmsg:
+    case SYS_sendmmsg:
+        name = "write() or send() on a socket with a send timeout (SO_SNDTIMEO)";
+        which = SO_SNDTIMEO;
+        break;
+    case SYS_connect:
+        name = "connect() on a socket with a send timeout (SO_SNDTIMEO)";
+        which = SO_SNDTIMEO;
+        break;
+    default:
+        return NULL;
+    }
+    if (arg[0] > 0x7fffffffUL || !sock_timeout)
+        return NULL;
+    return sock_timeout((int)arg[0], which, ctx) ? name : NULL;
+}
+
 #define MP_LIVE_REQ_MAGIC 0x51524c4dU   /* "MLRQ" */
 #define MP_LIVE_REPLY_MAGIC 0x50524c4dU /* "MLRP" */
 #define MP_LIVE_VERSION 1

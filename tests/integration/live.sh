@@ -150,6 +150,16 @@ grep -Eq '^(SigPnd|ShdPnd):\s+0+$' /proc/$NATIVE/status &&
     fail "a signal is pending in the native process: $(grep Pnd /proc/$NATIVE/status)"
 kill $NATIVE
 
+# a thread's id (top -H, ps -L): named as a thread of its process, nothing sent
+start threadid
+cmd "thread"
+TID=$(ls /proc/$PID/task | grep -vx "$PID" | head -1)
+out=$("$MP" report "$TID" 2>&1)
+rc=$?
+[ $rc = 1 ] && grep -q "is a thread .* of process $PID" <<<"$out" || fail "thread id $TID: exit $rc: $out"
+stop
+[ "$STATUS" = 7 ] || fail "thread id: memplumber exited $STATUS, expected 7"
+
 # a single-threaded program that blocks every signal
 start blocked
 cmd "serve 3"

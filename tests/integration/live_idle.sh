@@ -1,11 +1,13 @@
 #!/bin/bash
 # `memplumber report PID` on a program that cannot take the request up now, and what a stop of
 # the program does to the memplumber command (tests/integration/live_idle.c):
-#  - a single-threaded program idle in nanosleep, poll, select, epoll_wait or sigsuspend: the
+#  - a single-threaded program idle in nanosleep, poll, select, epoll_wait or sigsuspend, in
+#    accept on a socket with a receive timeout (SO_RCVTIMEO) or in sem_timedwait: the
 #    signal that wakes an idle program would make that call return EINTR (natively it never
 #    does), so the command refuses with the reason and --report-thread=yes as the way out, and
 #    the program goes on waiting: it sees only the SIGTERM the test sends, prints "term" and
-#    exits 0. A busy one (no system call) is woken and reported on.
+#    exits 0. A busy one (no system call) is woken and reported on, and so is one that sets a
+#    signal handler in a loop (memplumber's sigaction blocks every signal for a moment).
 #  - a stopped program (kill -STOP): refused at once with "is stopped", not after --timeout;
 #  - a program that has exited and not been collected (a zombie): "has exited";
 #  - the command mirrors the program's stop (so that a shell sees its job stopped); when the
@@ -44,7 +46,7 @@ gone() {
     return 1
 }
 
-for w in sleep poll select epoll sigsuspend; do
+for w in sleep poll select epoll sigsuspend accept semtimed; do
     start_ready "$w" --leak-check=no -- "$T/idle" "$T/ready" "$w"
     sleep 0.3 # into the call
     out=$(timeout 20 "$MP" report "$PID" 2>&1)
@@ -58,6 +60,15 @@ for w in sleep poll select epoll sigsuspend; do
     [ "$st" = 0 ] && [ "$(cat "$T/$w.out")" = term ] ||
         fail "$w: the program's wait was disturbed: status $st, it printed: $(tr '\n' '|' <"$T/$w.out")"
 done
+
+# busy setting a handler in a loop: a thread that blocks signals only for a moment is woken
+start_ready sigloop -- "$T/idle" "$T/ready" sigloop
+timeout 20 "$MP" report "$PID" >"$T/sigloop.txt" 2>&1 || fail "sigloop: report exit $?: $(cat "$T/sigloop.txt")"
+grep -q "77 bytes in 1 blocks are definitely lost" "$T/sigloop.txt" || fail "sigloop: no leak in $(cat "$T/sigloop.txt")"
+kill -TERM "$PID"
+wait "$MPPID"
+st=$?
+[ "$st" = 0 ] && [ "$(cat "$T/sigloop.out")" = term ] || fail "sigloop: status $st, printed $(cat "$T/sigloop.out")"
 
 # busy: woken, reported
 start_ready busy -- "$T/idle" "$T/ready" busy
@@ -109,7 +120,7 @@ fi
 # a zombie: has exited
 LD_PRELOAD=$ROOT/build/libmemplumber.so "$T/zparent" "$T/idle" "$T/ready" none >"$T/zp.out" 2>/dev/null &
 ZP=$!
-for _ in $(seq 1 100); do Z=$(head -1 "$T/zp.out"); [ -n "$Z" ] && [ "$(state "$Z")" = Z ] && break; sleep 0.05; done
+for _ in $(seq 1 100); do Z=$(grep -xm1 "[0-9][0-9]*" "$T/zp.out"); [ -n "$Z" ] && [ "$(state "$Z")" = Z ] && break; sleep 0.05; done
 out=$(timeout 20 "$MP" report "$Z" 2>&1)
 rc=$?
 [ $rc = 1 ] && grep -q "has exited" <<<"$out" || fail "zombie: report exit $rc: $out"

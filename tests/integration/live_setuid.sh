@@ -5,6 +5,7 @@
 # (which fails once the process is nobody's: "cannot write JSON report to '/proc/self/fd/4':
 # Permission denied"). The reports count its 55 bytes lost; it exits 0 with its own output.
 # (--report-thread=yes: it allocates too rarely to take a request up itself, and sleeps.)
+# Then a daemon that chroots: its report without symbols, and the reason on its stderr.
 # Needs root and a user nobody (else skipped). Exit 0 = pass, 1 = fail, 77 = skipped.
 . "$(dirname "$0")/live_common.bash"
 if [ "$(id -u)" != 0 ] || ! id nobody >/dev/null 2>&1; then
@@ -41,4 +42,37 @@ wait "$MPPID"
 st=$?
 [ "$st" = 0 ] || fail "exit status $st, expected 0"
 [ "$(cat "$T/d.out")" = done ] || fail "the daemon printed: $(cat "$T/d.out")"
+
+# A daemon that chroots into an empty directory, then is asked for a report: the report library
+# cannot be loaded from inside, and its stderr says why (not "the memplumber command is not next
+# to libmemplumber.so", which it is); the JSON report is still written, without symbols.
+cat >"$T/jail.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+    (void)argc;
+    char *p = malloc(66);
+    memset(p, 1, 66);
+    p = NULL;
+    if (chroot(argv[1]) || chdir("/"))
+        return 2;
+    printf("ready\n");
+    fflush(stdout);
+    char c;
+    return (int)read(0, &c, 1) + 10; /* 10 at the end of its input */
+}
+C
+cc -O0 -g -o "$T/jail" "$T/jail.c" || exit 1
+mkdir "$T/empty"
+(sleep 3 | "$MP" --report-on-exit=no --report-thread=yes -- "$T/jail" "$T/empty" >"$T/j.out" 2>"$T/j.err") &
+JP=$!
+for _ in $(seq 1 100); do grep -q ready "$T/j.out" && break; sleep 0.05; done
+PID=$(pgrep -nx jail)
+timeout 30 "$MP" report "$PID" --json "$T/j.json" >"$T/jr.out" 2>&1
+json_lost "$T/j.json" 66 || fail "chroot: the JSON report lacks the 66 bytes lost: $(cat "$T/jr.out")"
+wait "$JP"
+grep -q "changed its root directory with chroot" "$T/j.err" || fail "chroot: the daemon's stderr: $(cat "$T/j.err")"
 finish_status

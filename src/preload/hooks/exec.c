@@ -4,7 +4,9 @@
  * execve, not through the exported one. The l-forms gather their arguments into an array on the
  * stack, as glibc does. posix_spawn's child runs none of memplumber's code. Fault signals the
  * program ignores get the real SIG_IGN back for the new image (mp_signals_before_exec), and for
- * the children of posix_spawn, system and popen (below). */
+ * the children of posix_spawn, system and popen (below). An exec waits until a report in
+ * progress on another thread is done (mp_report_exec_lock): the report's stop signal must not
+ * reach the new image. */
 #include <errno.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 
 #include "preload/hooks/real.h"
 #include "preload/runtime/outfd.h"
+#include "preload/runtime/report_entry.h"
 #include "preload/runtime/runtime.h"
 
 typedef int (*execve_fn)(const char *, char *const[], char *const[]);
@@ -30,7 +33,11 @@ typedef int (*execveat_fn)(int, const char *, char *const[], char *const[], int)
         real_ = (type)mp_real_next(name);                                                      \
     mp_runtime_before_exec();                                                                  \
     mp_signals_before_exec();                                                                  \
+    int locked_ = mp_report_exec_lock();                                                       \
     int rc_ = real_(__VA_ARGS__);                                                              \
+    int errno_ = errno;                                                                        \
+    mp_report_exec_unlock(locked_);                                                            \
+    errno = errno_;                                                                            \
     mp_signals_after_exec_failed();                                                            \
     return rc_;
 

@@ -660,6 +660,26 @@ void mp_report_fork_unlock(void)
         mp_mutex_unlock(&report_lock);
 }
 
+/* Exec protocol: an exec waits, like a fork, until a report in progress on another thread is
+ * done. That report stops the program's threads with a signal: one sent to this thread as it
+ * enters execve stays pending in the new image, where every handler is back to SIG_DFL, and
+ * the default action of a real-time signal kills the process before its first instruction.
+ * Not in a vfork child, which shares our memory: the lock would stay taken in the parent.
+ * Returns 1 when the lock was taken: mp_report_exec_unlock if the exec fails. */
+int mp_report_exec_lock(void)
+{
+    if (report_lock_mine || getpid() != mp_runtime_pid)
+        return 0;
+    mp_mutex_lock(&report_lock);
+    return 1;
+}
+
+void mp_report_exec_unlock(int locked)
+{
+    if (locked)
+        mp_mutex_unlock(&report_lock);
+}
+
 /* ---- aggregation of blocks into loss records ---- */
 
 struct agg_slot {

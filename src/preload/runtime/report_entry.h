@@ -46,6 +46,9 @@ void mp_report_child_after_fork(void);
 /* fork_prepare / fork_parent: no fork while a report runs on another thread */
 void mp_report_fork_lock(void);
 void mp_report_fork_unlock(void);
+/* exec: no exec while a report runs on another thread (its stop signal would outlive the image) */
+int mp_report_exec_lock(void);
+void mp_report_exec_unlock(int locked);
 
 /* Write the heap-misuse errors recorded and not written yet (text, symbolized; the report
  * library is loaded if needed). Only at a safe point: see runtime/safepoint.h. */

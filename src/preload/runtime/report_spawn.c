@@ -108,7 +108,9 @@ static int find_command(char *out, size_t n)
         if (syscall(SYS_faccessat, AT_FDCWD, out, X_OK) == 0)
             return 0;
     }
-    return -1;
+    /* the library's own file not there either: the program changed its root (chroot) or the
+     * installation was removed since start-up */
+    return syscall(SYS_faccessat, AT_FDCWD, di.dli_fname, F_OK) == 0 ? -1 : -2;
 }
 
 /* ---- the child ---- */
@@ -185,7 +187,14 @@ int mp_report_spawn(const struct mp_report_input *in, const char *report_lib,
                     struct mp_report_result *res, int *rc, char *why, size_t whylen)
 {
     char cmd[4096];
-    if (find_command(cmd, sizeof cmd)) {
+    int found = find_command(cmd, sizeof cmd);
+    if (found == -2) {
+        mp_fmt(why, whylen, "the memplumber command cannot be reached: libmemplumber.so's own path "
+                            "is not there any more as the program sees its files (it changed its root "
+                            "directory with chroot, or the installation was removed)");
+        return -1;
+    }
+    if (found) {
         mp_fmt(why, whylen, "the memplumber command is not next to libmemplumber.so or in ../bin");
         return -1;
     }

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -260,9 +261,27 @@ static long task_syscall(pid_t tid)
 /* Is the thread blocked in a system call that a signal handler makes return EINTR even under
  * SA_RESTART (signal(7))? Stopping it for a report taken while the program runs would hand the
  * program an EINTR that natively never comes (an event loop's epoll_wait, a worker's poll or
- * nanosleep). Such a thread is not stopped for those reports: like one that blocks the signal,
+ * nanosleep, an accept or recv on a socket with SO_RCVTIMEO, a sem_timedwait). Such a thread is not stopped for those reports: like one that blocks the signal,
  * its stack is read whole and its registers are not. */
-static int unrestartable_wait(long nr) { return mp_live_eintr_call(nr) != NULL; }
+static int own_sock_timeout(int fd, int which, void *ctx)
+{
+    (void)ctx;
+    struct timeval tv = {0, 0};
+    socklen_t len = sizeof tv;
+    if (syscall(SYS_getsockopt, fd, SOL_SOCKET, which, &tv, &len) != 0)
+        return 0; /* not a socket, or closed meanwhile */
+    return tv.tv_sec != 0 || tv.tv_usec != 0;
+}
+
+static int unrestartable_wait(pid_t tid)
+{
+    char buf[256];
+    long nr;
+    unsigned long arg[6];
+    if (read_task_file(tid, "syscall", buf, sizeof buf) <= 0 || !mp_live_parse_syscall(buf, &nr, arg))
+        return 0;
+    return mp_live_eintr_wait(nr, arg, own_sock_timeout, NULL) != NULL;
+}
 
 /* The user stack pointer of a thread blocked in a system call: the next to last field of
  * /proc/self/task/TID/syscall ("NR ARG1 ... ARG6 SP PC"); 0 when unknown. */
@@ -367,7 +386,7 @@ int mp_threads_stop(struct mp_thread_ctx *out, int max, int final)
         if (task_blocks(out[i].tid, STOP_SIGNAL))
             continue;
         const long nr = task_syscall(out[i].tid);
-        if (nr == SYS_rt_sigtimedwait || (!final && unrestartable_wait(nr))) {
+        if (nr == SYS_rt_sigtimedwait || (!final && unrestartable_wait(out[i].tid))) {
             /* left running, blocked: its stack below the stack pointer (less the red zone) is
              * dead frames, whose stale pointers would keep lost blocks reachable, and reading
              * the whole mapping (8 MiB a thread) made the other threads wait that long */

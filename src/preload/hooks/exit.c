@@ -693,10 +693,16 @@ void mp_exit_entry(int status, const uintptr_t *save, int which)
         mp_runtime_before_exit_now(status, &roots);
     } else {
         /* Two threads calling exit at once: glibc runs the exit handlers in both; the second
-         * would end the process while the first writes the report. It waits for the report. */
+         * would end the process while the first writes the report. It waits for the report.
+         * The word holds the pid that started exiting: a vfork child calling exit() (not
+         * _exit) writes it in our memory, and a fork child inherits it; neither is a thread of
+         * this process whose report will come (the parent waited 60 s for nothing). */
         static int exit_started;
-        if (__atomic_exchange_n(&exit_started, 1, __ATOMIC_ACQ_REL) && mp_opt.report_on_exit &&
-            getpid() == mp_runtime_pid)
+        pid_t me = getpid();
+        if (which == EXIT_EXIT && me == mp_runtime_pid)
+            mp_runtime_exit_handler_check(); /* a vfork child ran our exit handler */
+        if (__atomic_exchange_n(&exit_started, (int)me, __ATOMIC_ACQ_REL) == (int)me &&
+            mp_opt.report_on_exit && me == mp_runtime_pid)
             for (int i = 0; i < 60000 && !mp_final_report_done() &&
                             __atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) >= MP_PHASE_TRACKING;
                  i++) {

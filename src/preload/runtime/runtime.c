@@ -307,9 +307,17 @@ static void fork_parent(void);
 static void fork_child(void);
 static void at_exit_report(void);
 extern int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
+static int exit_handler_taken; /* set by a vfork child that ran at_exit_report_cb */
 static void at_exit_report_cb(void *arg)
 {
     (void)arg;
+    if (!__atomic_load_n(&mp_sandboxed, __ATOMIC_ACQUIRE) && getpid() != mp_runtime_pid) {
+        /* A vfork child's exit(): glibc has removed this handler from the list it shares with
+         * us, and marks the list finished; our own exit would run no handler (natively the
+         * program's own are gone too). Leave word for mp_runtime_exit_handler_check. */
+        __atomic_store_n(&exit_handler_taken, 1, __ATOMIC_RELEASE);
+        return;
+    }
     at_exit_report();
 }
 static void install_report_signal(void);
@@ -1048,6 +1056,16 @@ static void at_exit_report(void)
         return;
     struct mp_report_roots roots;
     mp_runtime_report_ex("exit", MP_REPORT_AT_EXIT, mp_exit_roots(&roots) ? &roots : NULL);
+}
+
+void mp_runtime_exit_handler_check(void)
+{
+    /* the flag first: no system call at all in the common case (under a seccomp filter, any
+     * call of ours may kill the process) */
+    if (__atomic_load_n(&exit_handler_taken, __ATOMIC_ACQUIRE) &&
+        !__atomic_load_n(&mp_sandboxed, __ATOMIC_ACQUIRE) && getpid() == mp_runtime_pid &&
+        mp_opt.report_on_exit && __atomic_exchange_n(&exit_handler_taken, 0, __ATOMIC_ACQ_REL))
+        at_exit_report();
 }
 
 /* quick_exit: registered with at_quick_exit at start-up, so it runs after the program's own

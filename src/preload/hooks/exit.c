@@ -699,8 +699,8 @@ void mp_exit_entry(int status, const uintptr_t *save, int which)
          * this process whose report will come (the parent waited 60 s for nothing). */
         static int exit_started;
         pid_t me = getpid();
-        if (which == EXIT_EXIT && me == mp_runtime_pid)
-            mp_runtime_exit_handler_check(); /* a vfork child ran our exit handler */
+        if (me == mp_runtime_pid) /* a vfork child ran our exit (quick_exit) handler */
+            mp_runtime_exit_handler_check(which == EXIT_QUICK);
         if (__atomic_exchange_n(&exit_started, (int)me, __ATOMIC_ACQ_REL) == (int)me &&
             mp_opt.report_on_exit && me == mp_runtime_pid)
             for (int i = 0; i < 60000 && !mp_final_report_done() &&

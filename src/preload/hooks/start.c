@@ -22,7 +22,7 @@ static main_fn program_main;
 static int call_main(int argc, char **argv, char **envp)
 {
     int status = program_main(argc, argv, envp);
-    mp_runtime_exit_handler_check();
+    mp_runtime_exit_handler_check(0);
     return status;
 }
 

@@ -9,6 +9,7 @@
  * (target.c says why). The CLI is single-threaded, so the child may use malloc and setenv
  * between fork and exec. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,52 @@ static void default_action(int sig)
     sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
+/* The parent of pid from /proc/PID/stat, 0 when it cannot be read (the process is gone). Only
+ * system calls: it runs in a signal handler. */
+static pid_t parent_of(pid_t pid)
+{
+    char path[40] = "/proc/", digits[24], buf[512];
+    int nd = 0, len = 6;
+    unsigned long v = (unsigned long)pid;
+    do
+        digits[nd++] = (char)('0' + v % 10);
+    while ((v /= 10) && nd < (int)sizeof digits);
+    while (nd)
+        path[len++] = digits[--nd];
+    memcpy(path + len, "/stat", 6);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    char *q = NULL;
+    for (char *c = buf; *c; c++) /* the last ')': the command name may hold one */
+        if (*c == ')')
+            q = c;
+    if (!q || q[1] != ' ' || !q[2] || q[3] != ' ')
+        return 0;
+    pid_t ppid = 0;
+    for (q += 4; *q >= '0' && *q <= '9'; q++)
+        ppid = ppid * 10 + (*q - '0');
+    return ppid;
+}
+
+/* 1 if pid is the program or one of its descendants (a worker it forked, a shell script's
+ * commands). Such a sender signalling the command sent to the whole process group (kill(0, sig),
+ * a script's `trap 'kill 0' EXIT`): the program, in that group, has it already. */
+static int from_program(pid_t pid, pid_t child)
+{
+    for (int depth = 0; depth < 64 && pid > 1 && pid != self_pid; depth++) {
+        if (pid == child)
+            return 1;
+        pid = parent_of(pid);
+    }
+    return 0;
+}
+
 static void forward(int sig, siginfo_t *si, void *uc)
 {
     int saved = errno;
@@ -81,10 +128,11 @@ static void forward(int sig, siginfo_t *si, void *uc)
     int timer = sig == SIGALRM || sig == SIGVTALRM || sig == SIGPROF;
     if (sent && si->si_pid == self_pid)
         default_action(sig); /* the command's own abort(), or a SIGPIPE on its own write */
-    else if (sent && child > 0 && si->si_pid == child)
-        ; /* the program's own: a kill(0, sig) of its group already reached it (passed back, a
-           * handler ran twice and a server's "second SIGTERM: stop now" fired), and a signal
-           * for its parent was never meant for itself */
+    else if (sent && child > 0 && from_program(si->si_pid, child))
+        ; /* the program's own, or one of its children's: a kill(0, sig) of its group already
+           * reached it (passed back, a handler ran twice and a server's "second SIGTERM: stop
+           * now" fired), and a signal for its parent was never meant for itself. A child
+           * already collected by the program is not recognised (its /proc entry is gone) */
     else if (sent && child > 0) {
         if (si->si_code == SI_QUEUE)
             sigqueue(child, sig, si->si_value); /* keep the value a real-time signal carries */

@@ -218,37 +218,75 @@ expect_err "program killed by SIGSEGV" "signal 11 (SIGSEGV)"
 
 # kill -INT on memplumber is forwarded like any signal sent with kill (Ctrl-C, which the
 # terminal sends to the program too, is not: tests/integration/signals.sh). Sent by another
-# process (a subshell): what the program sends itself is not passed back (below).
-run sh -c 'trap "exit 7" INT; (kill -INT $PPID); sleep 3 & wait'
+# process (this script): what the program or its children send is not passed back (below).
+killrun() { # SIG STATUS: memplumber in the background, sent SIG once the program's trap is set
+    rm -f "$T/ready"
+    # (a background command of a script starts with SIGINT ignored: perl sets it back)
+    perl -e '$SIG{INT} = "DEFAULT"; exec @ARGV or die' \
+        "$M" sh -c "trap 'exit $2' $1; touch '$T/ready'; sleep 3 & wait" >"$T/out" 2>"$T/err" &
+    local pid=$! i
+    for i in $(seq 500); do [ -e "$T/ready" ] && break; sleep 0.01; done
+    kill -"$1" $pid
+    wait $pid
+    rc=$?
+    err=$(cat "$T/err")
+}
+killrun INT 7
 expect_rc "SIGINT sent with kill is forwarded to the program" 7
-run sh -c 'trap "exit 5" USR1; (kill -USR1 $PPID); sleep 3 & wait'
+killrun USR1 5
 expect_rc "SIGUSR1 is forwarded to the program" 5
-run sh -c 'trap "exit 6" TERM; (kill -TERM $PPID); sleep 3 & wait'
+killrun TERM 6
 expect_rc "SIGTERM is forwarded to the program" 6
 
-# kill(0, sig) from the program (a server stopping its workers) reaches it once, as natively,
+# kill(0, sig) from the program (a server stopping its workers), or from one of its children (a
+# worker ending the whole group, a script's `trap 'kill 0' EXIT`), reaches it once, as natively,
 # not a second time through memplumber, which is in its process group: its handler ran twice.
-# Real-time signals queue, so a second copy is counted; a child's marker signal, passed on by
-# memplumber after the first (the lower number is handled first), bounds the wait.
+# Real-time signals queue, so a second copy is counted; a marker signal sent to memplumber by a
+# process that is not the program's (a grandchild whose parent has exited: reparented), passed
+# on after the first (the lower number is handled first), bounds the wait.
 cat >"$T/grpkill.c" <<'EOF'
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-int main(void)
+int main(int argc, char **argv)
 {
     sigset_t s, one;
     sigemptyset(&s);
     sigaddset(&s, SIGRTMIN);
     sigaddset(&s, SIGRTMIN + 1);
     sigprocmask(SIG_BLOCK, &s, NULL);
-    pid_t mp = getppid();
-    kill(0, SIGRTMIN);
+    pid_t mp = getppid(), worker = 0;
+    int pfd[2];
+    if (pipe(pfd))
+        return 4;
+    if (argc > 1 && !strcmp(argv[1], "child")) {
+        worker = fork(); /* signals the group, then stays alive until the count is done */
+        if (worker == 0) {
+            char c;
+            kill(0, SIGRTMIN);
+            close(pfd[1]);
+            if (read(pfd[0], &c, 1) < 0)
+                _exit(1);
+            _exit(0);
+        }
+        sigemptyset(&one);
+        sigaddset(&one, SIGRTMIN);
+        sigwaitinfo(&one, NULL);     /* the worker's copy, natively the only one */
+        kill(getpid(), SIGRTMIN);    /* so that "received 1" holds in both cases */
+    } else
+        kill(0, SIGRTMIN);
     pid_t c = fork();
     if (c == 0) {
-        kill(mp, SIGRTMIN + 1);
+        pid_t me = getpid();
+        if (fork() == 0) {
+            while (getppid() == me)
+                usleep(1000);
+            kill(mp, SIGRTMIN + 1);
+        }
         _exit(0);
     }
     waitpid(c, NULL, 0);
@@ -263,16 +301,21 @@ int main(void)
     while (sigtimedwait(&one, NULL, &zero) == SIGRTMIN)
         n++;
     printf("received %d\n", n);
+    close(pfd[1]);
+    if (worker)
+        waitpid(worker, NULL, 0);
     return 0;
 }
 EOF
 if command -v setsid >/dev/null && gcc -o "$T/grpkill" "$T/grpkill.c"; then
-    # in a session of its own: kill(0) must not reach this script
-    setsid -w "$M" "$T/grpkill" >"$T/out" 2>"$T/err"
-    rc=$?
-    err=$(cat "$T/err")
-    expect_rc "kill(0) from the program" 0
-    expect_eq "kill(0) from the program reaches it once" "received 1" "$(cat "$T/out")"
+    for who in program child; do
+        # in a session of its own: kill(0) must not reach this script
+        setsid -w "$M" "$T/grpkill" $who >"$T/out" 2>"$T/err"
+        rc=$?
+        err=$(cat "$T/err")
+        expect_rc "kill(0) from the $who" 0
+        expect_eq "kill(0) from the $who reaches the program once" "received 1" "$(cat "$T/out")"
+    done
 fi
 
 # ---- report paths ----

@@ -685,18 +685,31 @@ void mp_exit_entry(int status, const uintptr_t *save, int which)
         for (;;)
             mp_raw_exit_group(status);
     }
-    if (which != EXIT_EXIT && getpid() == mp_runtime_pid) /* not a vfork child: it shares our memory */
-        __atomic_store_n(&mp_exit_no_flush, 1, __ATOMIC_RELEASE);
+    /* The last way out taken decides: exit() from an at_quick_exit handler (or quick_exit()
+     * from an atexit handler that then reaches exit() again) flushes stdio, as natively. */
+    if (getpid() == mp_runtime_pid) /* not a vfork child: it shares our memory */
+        __atomic_store_n(&mp_exit_no_flush, which != EXIT_EXIT, __ATOMIC_RELEASE);
     if (which == EXIT_NOW) {
         struct mp_report_roots roots;
         mp_exit_roots(&roots);
         mp_runtime_before_exit_now(status, &roots);
     } else {
         /* Two threads calling exit at once: glibc runs the exit handlers in both; the second
-         * would end the process while the first writes the report. It waits for the report. */
+         * would end the process while the first writes the report. It waits for the report.
+         * The word holds the pid that started exiting: a vfork child calling exit() (not
+         * _exit) writes it in our memory, and a fork child inherits it; neither is a thread of
+         * this process whose report will come (the parent waited 60 s for nothing). Nor is
+         * this thread's own earlier exit or quick_exit, below us on the stack (exit() from an
+         * exit or at_quick_exit handler): the report comes only once we go on. */
         static int exit_started;
-        if (__atomic_exchange_n(&exit_started, 1, __ATOMIC_ACQ_REL) && mp_opt.report_on_exit &&
-            getpid() == mp_runtime_pid)
+        static __thread int exiting;
+        pid_t me = getpid();
+        if (me == mp_runtime_pid) /* a vfork child ran our exit (quick_exit) handler */
+            mp_runtime_exit_handler_check(which == EXIT_QUICK);
+        int nested = exiting;
+        exiting = 1;
+        if (__atomic_exchange_n(&exit_started, (int)me, __ATOMIC_ACQ_REL) == (int)me && !nested &&
+            mp_opt.report_on_exit && me == mp_runtime_pid)
             for (int i = 0; i < 60000 && !mp_final_report_done() &&
                             __atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) >= MP_PHASE_TRACKING;
                  i++) {

@@ -310,9 +310,21 @@ static void fork_parent(void);
 static void fork_child(void);
 static void at_exit_report(void);
 extern int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
+/* set by a vfork child that ran at_exit_report_cb, quick_exit_report */
+static int exit_handler_taken, quick_handler_taken;
 static void at_exit_report_cb(void *arg)
 {
     (void)arg;
+    if (!__atomic_load_n(&mp_sandboxed, __ATOMIC_ACQUIRE) && getpid() != mp_runtime_pid) {
+        /* A vfork child's exit(): glibc has removed this handler from the list it shares with
+         * us, and marks the list finished; our own exit would run no handler (natively the
+         * program's own are gone too). Leave word for mp_runtime_exit_handler_check. Its
+         * _dl_fini has also finalised this library, which drops our at_quick_exit handler
+         * without running it (__cxa_finalize does that to a library's quick_exit handlers). */
+        __atomic_store_n(&exit_handler_taken, 1, __ATOMIC_RELEASE);
+        __atomic_store_n(&quick_handler_taken, 1, __ATOMIC_RELEASE);
+        return;
+    }
     at_exit_report();
 }
 static void install_report_signal(void);
@@ -1053,10 +1065,26 @@ static void at_exit_report(void)
     mp_runtime_report_ex("exit", MP_REPORT_AT_EXIT, mp_exit_roots(&roots) ? &roots : NULL);
 }
 
+void mp_runtime_exit_handler_check(int quick)
+{
+    int *taken = quick ? &quick_handler_taken : &exit_handler_taken;
+    /* the flag first: no system call at all in the common case (under a seccomp filter, any
+     * call of ours may kill the process) */
+    if (__atomic_load_n(taken, __ATOMIC_ACQUIRE) &&
+        !__atomic_load_n(&mp_sandboxed, __ATOMIC_ACQUIRE) && getpid() == mp_runtime_pid &&
+        mp_opt.report_on_exit && __atomic_exchange_n(taken, 0, __ATOMIC_ACQ_REL))
+        at_exit_report();
+}
+
 /* quick_exit: registered with at_quick_exit at start-up, so it runs after the program's own
- * at_quick_exit handlers (the list runs last-registered first). */
+ * at_quick_exit handlers (the list runs last-registered first). A vfork child's quick_exit
+ * takes it off the list it shares with us, as exit() does with at_exit_report_cb. */
 static void quick_exit_report(void)
 {
+    if (!__atomic_load_n(&mp_sandboxed, __ATOMIC_ACQUIRE) && getpid() != mp_runtime_pid) {
+        __atomic_store_n(&quick_handler_taken, 1, __ATOMIC_RELEASE);
+        return;
+    }
     at_exit_report();
 }
 

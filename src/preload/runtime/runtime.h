@@ -121,6 +121,12 @@ void mp_exits_resolve(void);
 int mp_exit_roots(struct mp_report_roots *out);
 /* 1 once the final report (exit, fatal signal) has been written. */
 int mp_final_report_done(void);
+/* A vfork child (or a clone sharing our memory) that called exit() (quick: quick_exit()) ran
+ * glibc's exit handlers (at_quick_exit handlers), memplumber's final report among them, in our
+ * memory, and glibc took them off its list for good: writes the exit report now if that
+ * happened and we are the process that registered it (from exit() and quick_exit(), and after
+ * main returns). */
+void mp_runtime_exit_handler_check(int quick);
 /* Set by the entry of _exit, _Exit and quick_exit: the process ends without flushing stdio, so
  * the exit report must not flush it either, nor run __libc_freeres (whose _IO_cleanup flushes
  * every stream and moves the file offset of buffered input back) while a stream has buffered

@@ -3,7 +3,10 @@
 // logs what it reads; the workers allocate; main sends SIGUSR1, SIGHUP and a real-time signal
 // with sigqueue, then SIGTERM, on which the reader writes the log and exits with status 9.
 // memplumber's own signals (its stop signal at exit, its wake signal) must never be read from
-// the program's signalfd: the log is what it is natively.
+// the program's signalfd: the log is what it is natively. main sends each signal only after the
+// reader has logged the one before (a byte on a pipe): with two standard signals pending at once
+// the kernel hands the lower number first, so on a loaded machine a slow reader reordered the
+// log natively and under memplumber alike.
 // FILES: sig.log
 // JSON-CHECK: j["summary"]["definitely_lost"]["bytes"] >= 24
 #define _GNU_SOURCE
@@ -15,6 +18,7 @@
 #include <unistd.h>
 
 static volatile int stop_workers;
+static int ack[2];
 
 static void *worker(void *a)
 {
@@ -40,6 +44,9 @@ static void *reader(void *a)
         if (read(fd, &si, sizeof si) != sizeof si)
             continue;
         fprintf(log, "signal %u code %d value %d\n", si.ssi_signo, si.ssi_code, si.ssi_int);
+        char b = 1;
+        if (write(ack[1], &b, 1) != 1)
+            abort();
         if (si.ssi_signo == SIGTERM) {
             fclose(log);
             malloc(24);
@@ -49,8 +56,17 @@ static void *reader(void *a)
     return NULL;
 }
 
+static void acked(void)
+{
+    char b;
+    if (read(ack[0], &b, 1) != 1)
+        abort();
+}
+
 int main(void)
 {
+    if (pipe(ack))
+        return 1;
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
@@ -60,16 +76,16 @@ int main(void)
     pthread_create(&t, NULL, reader, NULL);
     usleep(50000);
     kill(getpid(), SIGUSR1);
-    usleep(20000);
+    acked();
     kill(getpid(), SIGHUP);
-    usleep(20000);
+    acked();
     union sigval v = {.sival_int = 42};
     sigqueue(getpid(), SIGRTMIN + 2, v);
-    usleep(20000);
+    acked();
     sigqueue(getpid(), SIGRTMAX - 3, v);
-    usleep(20000);
+    acked();
     sigqueue(getpid(), SIGRTMAX - 2, v);
-    usleep(20000);
+    acked();
     kill(getpid(), SIGTERM);
     for (;;)
         pause();

@@ -565,6 +565,8 @@ static inline void pending_drain_first(void)
         pending_drain();
 }
 
+int mp_in_freeres;
+
 /* Allocations made by libc/ld.so while memplumber initialises (pthread_atfork, atexit, dlsym):
  * entered in the table as internal blocks when initialisation ends. */
 #define NEARLY 256
@@ -630,6 +632,12 @@ int mp_runtime_on_free(void *p, unsigned free_kind, size_t sized, int has_size, 
         return 0;
     if (mp_real.foreign)
         return 1; /* a block of the allocator's own entry points (real.h): free it as asked */
+    /* With LD_AUDIT, ld.so allocates part of its bookkeeping before libmemplumber.so is relocated
+     * (its minimal malloc, or the real one before the preload binds), and __libc_freeres, which
+     * only memplumber runs (never natively), frees it: no error of the program's, and not ours
+     * to free either. */
+    if (__atomic_load_n(&mp_in_freeres, __ATOMIC_RELAXED))
+        return 0;
     mp_misuse_report_bad_free(p, free_kind, 0, fp);
     mp_safepoint_after_error(fp);
     /* A program valgrind would have run natively (started by exec, no --trace-children=yes)

@@ -47,6 +47,16 @@
 
 __thread struct mp_tls mp_tls __attribute__((tls_model("initial-exec")));
 
+/* Padding that makes libmemplumber.so's TLS block (PT_TLS p_memsz) a multiple of 64 bytes. glibc
+ * rounds the static TLS area to 64 bytes, and what that rounding leaves over joins the surplus a
+ * dlopen'ed library with initial-exec TLS is placed in: with a block of 1824 bytes (32 short of
+ * a multiple), a library of up to 30 bytes more than memplumber left room for loaded natively
+ * and failed under it ("cannot allocate memory in static TLS block"). A multiple of 64 leaves the
+ * program exactly its native room. Adding or removing __thread variables in the preload library
+ * changes the sum: tests/integration/static_tls.sh says by how much to change this. */
+#define MP_TLS_PAD 32
+static __thread char mp_tls_pad[MP_TLS_PAD] __attribute__((used, tls_model("initial-exec")));
+
 int mp_runtime_phase;
 struct mp_options mp_opt;
 uint32_t mp_module_gen;

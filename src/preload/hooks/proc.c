@@ -203,7 +203,18 @@ MP_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(
  * RTLD_DEEPBIND binds them. A library's own definitions (a malloc of its own) are left alone. */
 static const char *const deep_names[] = {"malloc", "free", "calloc", "realloc", "memalign",
                                          "posix_memalign", "aligned_alloc", "valloc", "pvalloc",
-                                         "malloc_usable_size", "reallocarray"};
+                                         "malloc_usable_size", "reallocarray",
+                                         /* C++: libstdc++'s would be bound, not memplumber's */
+                                         "_Znwm", "_Znam", "_ZnwmRKSt9nothrow_t", "_ZnamRKSt9nothrow_t",
+                                         "_ZnwmSt11align_val_t", "_ZnamSt11align_val_t",
+                                         "_ZnwmSt11align_val_tRKSt9nothrow_t",
+                                         "_ZnamSt11align_val_tRKSt9nothrow_t", "_ZdlPv", "_ZdaPv",
+                                         "_ZdlPvm", "_ZdaPvm", "_ZdlPvRKSt9nothrow_t",
+                                         "_ZdaPvRKSt9nothrow_t", "_ZdlPvSt11align_val_t",
+                                         "_ZdaPvSt11align_val_t", "_ZdlPvmSt11align_val_t",
+                                         "_ZdaPvmSt11align_val_t",
+                                         "_ZdlPvSt11align_val_tRKSt9nothrow_t",
+                                         "_ZdaPvSt11align_val_tRKSt9nothrow_t"};
 #define NDEEP (sizeof deep_names / sizeof deep_names[0])
 
 struct deep_obj {
@@ -322,6 +333,7 @@ void *mp_dlopen_deep(const char *file, int mode)
             next = (void *(*)(const char *, int))dlvsym(RTLD_NEXT, "dlopen", "GLIBC_2.2.5");
         if (!next)
             return NULL;
+        __atomic_store_n(&mp_dlopen_next, (void *)next, __ATOMIC_RELEASE);
     }
     void *h = next(file, mode);
     if (h && (mode & RTLD_DEEPBIND) && mp_runtime_phase == MP_PHASE_TRACKING &&

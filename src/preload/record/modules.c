@@ -223,6 +223,22 @@ void mp_modules_after_dlclose(void)
     dl_iterate_phdr(find_base_cb, &still);
     if (still)
         return;
+    /* The same file unloaded again from the same place, nothing else unloaded since (a plugin
+     * loaded and unloaded in a loop): the last entry stands for both, with the new generation.
+     * A stack of any generation picks the same file either way, and the list no longer grows by
+     * an entry per cycle (10,000 cycles: 1.3 MB of memplumber's memory that was never given
+     * back). */
+    mp_mutex_lock(&modules_lock);
+    struct retired *head = retired_list;
+    if (head && head->m.base == closing.base && head->m.lo == closing.lo &&
+        head->m.hi == closing.hi && !strcmp(head->m.path, closing.abs) &&
+        file_id_same(&head->id, &closing.id)) {
+        __atomic_store_n(&head->m.unload_gen, __atomic_add_fetch(&mp_module_gen, 1, __ATOMIC_RELAXED),
+                         __ATOMIC_RELEASE);
+        mp_mutex_unlock(&modules_lock);
+        return;
+    }
+    mp_mutex_unlock(&modules_lock);
     struct retired *r = mp_arena_alloc(sizeof *r);
     size_t n = strlen(closing.abs);
     char *path = mp_arena_alloc(n + 1);

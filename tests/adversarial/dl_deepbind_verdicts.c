@@ -5,12 +5,14 @@
 // blocks they freed stayed "definitely lost", and their own leaks were not seen. As valgrind:
 // no errors, exactly the three leaks (the program's and the two libraries'), named. A C++
 // library opened so binds operator new and delete to libstdc++'s: its new[] was "malloc".
-// Also: a library found through the executable's RUNPATH ($ORIGIN) is still found by a plain
-// dlopen (memplumber's dlopen passes the program's return address on).
+// Also: libraries found through the executable's RUNPATH ("sub", relative to the directory the
+// program runs in: check.py builds it elsewhere, so not $ORIGIN) are still found, by a plain
+// dlopen (memplumber's dlopen jumps to glibc's, which sees the program's return address) and by
+// a DEEPBIND one (made by memplumber: the caller's search list is walked for it).
 // SETUP: printf '%s\n' '#include <stdlib.h>' '#include <string.h>' 'void *lib_alloc(size_t n){ void *p = malloc(n); memset(p, 1, n); return p; }' 'void lib_free(void *p){ free(p); }' 'void *lib_realloc(void *p, size_t n){ return realloc(p, n); }' 'void *lib_calloc(size_t n){ return calloc(n, 2); }' 'void lib_leak(size_t n){ char *p = malloc(n); memset(p, 3, n); }' > lib.c && gcc -g -shared -fPIC -o liblazy.so lib.c && gcc -g -shared -fPIC -Wl,-z,now -Wl,-z,relro -o libnow.so lib.c
 // SETUP: printf '%s\n' '#include <string>' '#include <vector>' 'extern "C" void *cxx_make() { return new std::vector<std::string>(10, "a string longer than the small buffer"); }' 'extern "C" void cxx_del(void *p) { delete (std::vector<std::string> *)p; }' 'extern "C" void cxx_leak() { new int[7]; }' > cxx.cc && g++ -g -shared -fPIC -o libcxx.so cxx.cc
-// SETUP: mkdir -p sub && printf 'int in_sub(void) { return 42; }\n' > sub.c && gcc -shared -fPIC -o sub/libinsub.so sub.c
-// LIBS: -ldl -Wl,--enable-new-dtags,-rpath,$ORIGIN/sub
+// SETUP: mkdir -p sub && printf 'int in_sub(void) { return 42; }\n' > sub.c && gcc -shared -fPIC -o sub/libinsub.so sub.c && gcc -shared -fPIC -o sub/libinsub2.so sub.c
+// LIBS: -ldl -Wl,--enable-new-dtags,-rpath,sub
 // OPTIONS: show_leak_kinds=definite
 // JSON-CHECK: j["errors"] == []
 // JSON-CHECK: j["summary"]["definitely_lost"] == {"bytes": 111 + 222 + 333 + 28, "blocks": 4}
@@ -56,6 +58,8 @@ int main(void)
 {
     void *s = dlopen("libinsub.so", RTLD_NOW);
     printf("sub %s\n", s ? "found" : "not found");
+    void *s2 = dlopen("libinsub2.so", RTLD_NOW | RTLD_DEEPBIND);
+    printf("sub2 %s\n", s2 ? "found" : "not found");
     if (run("./liblazy.so", 111) || run("./libnow.so", 222))
         return 1;
     void *c = dlopen("./libcxx.so", RTLD_NOW | RTLD_DEEPBIND);

@@ -314,6 +314,50 @@ static void deep_patch(void *handle)
     }
 }
 
+/* The DEEPBIND open is made from here, so glibc takes libmemplumber.so for the caller: a bare
+ * name would be searched along memplumber's RUNPATH instead of the calling object's (a library
+ * found through the executable's RUNPATH or $ORIGIN was "not found"). The calling object's own
+ * search list (dlinfo RTLD_DI_SERINFO: its RPATH, LD_LIBRARY_PATH, its RUNPATH, $ORIGIN
+ * expanded) is walked here as glibc walks it; ld.so.cache and the default directories, the same
+ * for every caller, are left to glibc. */
+static void *deep_open(void *(*next)(const char *, int), const char *file, int mode, void *caller)
+{
+    if (!file || strchr(file, '/') || !caller)
+        return next(file, mode);
+    void *h = next(file, mode | RTLD_NOLOAD); /* loaded already (its soname): glibc's answer */
+    if (h)
+        return h;
+    Dl_info di;
+    struct link_map *lm = NULL;
+    Dl_serinfo size;
+    if (!dladdr1(caller, &di, (void **)&lm, RTLD_DL_LINKMAP) || !lm ||
+        dlinfo(lm, RTLD_DI_SERINFOSIZE, &size))
+        return next(file, mode);
+    union {
+        Dl_serinfo si;
+        char bytes[8192];
+    } u;
+    if (size.dls_size > sizeof u)
+        return next(file, mode);
+    u.si.dls_size = size.dls_size;
+    u.si.dls_cnt = size.dls_cnt;
+    if (dlinfo(lm, RTLD_DI_SERINFO, &u.si))
+        return next(file, mode);
+    for (unsigned i = 0; i < u.si.dls_cnt; i++) {
+        const Dl_serpath *sp = &u.si.dls_serpath[i];
+        char path[4096];
+        size_t dn = strlen(sp->dls_name), fn = strlen(file);
+        if ((sp->dls_flags & LA_SER_DEFAULT) || dn + fn + 2 > sizeof path)
+            continue;
+        memcpy(path, sp->dls_name, dn);
+        path[dn] = '/';
+        memcpy(path + dn + 1, file, fn + 1);
+        if (access(path, F_OK) == 0 && (h = next(path, mode)))
+            return h;
+    }
+    return next(file, mode);
+}
+
 /* dlopen: passed on by a jump (dlopen_stub below), so that glibc sees the program's return
  * address as the caller (the caller's RUNPATH and $ORIGIN find the library); only RTLD_DEEPBIND
  * opens, or one before the real dlopen is known, come through here. */
@@ -335,7 +379,8 @@ void *mp_dlopen_deep(const char *file, int mode)
             return NULL;
         __atomic_store_n(&mp_dlopen_next, (void *)next, __ATOMIC_RELEASE);
     }
-    void *h = next(file, mode);
+    /* reached by a jump from the stub: the return address is the program's */
+    void *h = deep_open(next, file, mode, __builtin_return_address(0));
     if (h && (mode & RTLD_DEEPBIND) && mp_runtime_phase == MP_PHASE_TRACKING &&
         mp_tls.state == MP_IN_PROGRAM && !mp_real.foreign)
         deep_patch(h);

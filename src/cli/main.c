@@ -284,6 +284,30 @@ static int script_exists(const char *prog)
     return n == 2 && head[0] == '#' && head[1] == '!';
 }
 
+/* With LD_AUDIT set, glibc sets up static TLS before it loads the audit modules and the
+ * preloaded libraries, so libmemplumber.so's initial-exec TLS (1.8 KiB) must then come out of the
+ * small surplus kept for dlopen (512 bytes by default, less what the audit namespace's own libc
+ * takes): the loader refused to start the program ("libmemplumber.so: cannot allocate memory in
+ * static TLS block", status 127). Ask for a larger surplus, unless the user chose one. */
+static void audit_static_tls(void)
+{
+    const char *audit = getenv("LD_AUDIT");
+    if (!audit || !audit[0])
+        return;
+    const char *old = getenv("GLIBC_TUNABLES");
+    if (old && strstr(old, "glibc.rtld.optional_static_tls"))
+        return;
+    static const char add[] = "glibc.rtld.optional_static_tls=4096";
+    size_t n = (old ? strlen(old) : 0) + sizeof add + 1;
+    char *t = malloc(n);
+    if (!t)
+        mp_args_die("out of memory");
+    snprintf(t, n, "%s%s%s", old && old[0] ? old : "", old && old[0] ? ":" : "", add);
+    if (setenv("GLIBC_TUNABLES", t, 1))
+        mp_args_die("cannot set the environment: %s", strerror(errno));
+    free(t);
+}
+
 /* observed: set MEMPLUMBER_ROOT_PID (the library is in LD_PRELOAD). */
 static int run(char **cmd, int observed)
 {
@@ -460,6 +484,7 @@ int main(int argc, char **argv)
         (options && setenv("MEMPLUMBER_OPTIONS", options, 1)))
         mp_args_die("cannot set the environment: %s", strerror(errno));
     free(preload);
+    audit_static_tls();
     free(lib);
     free(options);
     free(a.set);

@@ -22,6 +22,10 @@ struct mp_module {
     uintptr_t lo, hi;       /* [lo, hi) covered by its executable PT_LOAD segments */
     uint32_t unload_gen;    /* 0: still loaded */
 };
+/* The generation of a stack whose addresses held code of two different libraries, one loaded
+ * where the other was unloaded (mp_modules_reloaded_since): its frames in code unloaded since have
+ * no names (???, as valgrind's, which keeps one record per addresses too). */
+#define MP_GEN_AMBIGUOUS UINT32_MAX
 
 /* A deduplicated call stack: raw return addresses, innermost first. pcs[0] is the return
  * address into the caller of the allocator / free function. */

@@ -391,6 +391,8 @@ static const struct mod_entry *pick_entry(const struct mp_symbolizer *s, uintptr
             break;
         if (addr >= e->hi)
             continue;
+        if (e->unload_gen && gen == MP_GEN_AMBIGUOUS)
+            return NULL; /* code of two libraries at addr during the run: no names */
         if (e->unload_gen == 0) {
             if (!loaded || e->model_idx < loaded->model_idx)
                 loaded = e;

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -189,6 +190,218 @@ MP_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(
     }
     return rc;
 }
+
+/* ---- RTLD_DEEPBIND ----
+ * A library opened with RTLD_DEEPBIND looks its symbols up in its own scope (itself, then its
+ * dependencies: libc) before the global one, so its calls to malloc and free went to glibc's,
+ * past memplumber: a block it allocated and the program freed was an "invalid free" (and was
+ * then never freed), a block the program allocated and it freed stayed "definitely lost", and
+ * its own leaks were not seen (thousands of false errors from a test that natively runs clean;
+ * valgrind, which replaces glibc's functions themselves, sees them all). After such a dlopen,
+ * the new objects' GOT slots of the allocation family that point to glibc's functions (or will
+ * when first called) are set to what the global scope gives (memplumber's), as a dlopen without
+ * RTLD_DEEPBIND binds them. A library's own definitions (a malloc of its own) are left alone. */
+static const char *const deep_names[] = {"malloc", "free", "calloc", "realloc", "memalign",
+                                         "posix_memalign", "aligned_alloc", "valloc", "pvalloc",
+                                         "malloc_usable_size", "reallocarray",
+                                         /* C++: libstdc++'s would be bound, not memplumber's */
+                                         "_Znwm", "_Znam", "_ZnwmRKSt9nothrow_t", "_ZnamRKSt9nothrow_t",
+                                         "_ZnwmSt11align_val_t", "_ZnamSt11align_val_t",
+                                         "_ZnwmSt11align_val_tRKSt9nothrow_t",
+                                         "_ZnamSt11align_val_tRKSt9nothrow_t", "_ZdlPv", "_ZdaPv",
+                                         "_ZdlPvm", "_ZdaPvm", "_ZdlPvRKSt9nothrow_t",
+                                         "_ZdaPvRKSt9nothrow_t", "_ZdlPvSt11align_val_t",
+                                         "_ZdaPvSt11align_val_t", "_ZdlPvmSt11align_val_t",
+                                         "_ZdaPvmSt11align_val_t",
+                                         "_ZdlPvSt11align_val_tRKSt9nothrow_t",
+                                         "_ZdaPvSt11align_val_tRKSt9nothrow_t"};
+#define NDEEP (sizeof deep_names / sizeof deep_names[0])
+
+struct deep_obj {
+    uintptr_t base;
+    const char *name;
+    uintptr_t relro_lo, relro_hi;
+};
+
+static int deep_relro_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+    struct deep_obj *o = data;
+    if (info->dlpi_addr != o->base || !info->dlpi_name || strcmp(info->dlpi_name, o->name))
+        return 0;
+    for (int i = 0; i < info->dlpi_phnum; i++)
+        if (info->dlpi_phdr[i].p_type == PT_GNU_RELRO) {
+            o->relro_lo = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
+            o->relro_hi = o->relro_lo + info->dlpi_phdr[i].p_memsz;
+        }
+    return 1;
+}
+
+static void deep_set(const struct deep_obj *o, uintptr_t *slot, uintptr_t value)
+{
+    if (*slot == value)
+        return;
+    long pg = sysconf(_SC_PAGESIZE);
+    uintptr_t page = (uintptr_t)slot & ~(uintptr_t)(pg - 1);
+    int ro = (uintptr_t)slot >= o->relro_lo && (uintptr_t)slot < o->relro_hi;
+    if (ro && mprotect((void *)page, (size_t)pg, PROT_READ | PROT_WRITE))
+        return;
+    __atomic_store_n(slot, value, __ATOMIC_RELAXED);
+    if (ro)
+        mprotect((void *)page, (size_t)pg, PROT_READ);
+}
+
+static void deep_patch_relocs(const struct deep_obj *o, const ElfW(Rela) *r, size_t bytes,
+                              const ElfW(Sym) *symtab, const char *strtab, void *const *global,
+                              void *const *deep)
+{
+    for (size_t k = 0; k < bytes / sizeof *r; k++) {
+        unsigned type = ELF64_R_TYPE(r[k].r_info), si = ELF64_R_SYM(r[k].r_info);
+        if ((type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT) || !si ||
+            symtab[si].st_shndx != SHN_UNDEF)
+            continue;
+        const char *nm = strtab + symtab[si].st_name;
+        for (size_t i = 0; i < NDEEP; i++)
+            if (global[i] && deep[i] && global[i] != deep[i] && !strcmp(nm, deep_names[i])) {
+                deep_set(o, (uintptr_t *)(o->base + r[k].r_offset), (uintptr_t)global[i]);
+                break;
+            }
+    }
+}
+
+static uintptr_t dyn_ptr(const struct link_map *lm, ElfW(Addr) v)
+{
+    return v < lm->l_addr ? v + lm->l_addr : v; /* ld.so has relocated them, mostly */
+}
+
+static void deep_patch(void *handle)
+{
+    struct link_map *first = NULL;
+    if (dlinfo(handle, RTLD_DI_LINKMAP, &first) || !first)
+        return;
+    void *global[NDEEP], *deep[NDEEP];
+    for (size_t i = 0; i < NDEEP; i++) {
+        global[i] = dlsym(RTLD_DEFAULT, deep_names[i]); /* what binding without DEEPBIND gives */
+        deep[i] = dlsym(handle, deep_names[i]);         /* what the library's own scope gives */
+    }
+    /* the opened object and those after it in the chain: its dependencies loaded with it */
+    for (struct link_map *lm = first; lm; lm = lm->l_next) {
+        if (!lm->l_ld)
+            continue;
+        const ElfW(Sym) *symtab = NULL;
+        const char *strtab = NULL;
+        const ElfW(Rela) *rela = NULL, *jmprel = NULL;
+        size_t relasz = 0, pltrelsz = 0;
+        long pltrel = DT_RELA;
+        for (const ElfW(Dyn) *d = lm->l_ld; d->d_tag != DT_NULL; d++) {
+            switch (d->d_tag) {
+            case DT_SYMTAB: symtab = (const ElfW(Sym) *)dyn_ptr(lm, d->d_un.d_ptr); break;
+            case DT_STRTAB: strtab = (const char *)dyn_ptr(lm, d->d_un.d_ptr); break;
+            case DT_RELA: rela = (const ElfW(Rela) *)dyn_ptr(lm, d->d_un.d_ptr); break;
+            case DT_RELASZ: relasz = d->d_un.d_val; break;
+            case DT_JMPREL: jmprel = (const ElfW(Rela) *)dyn_ptr(lm, d->d_un.d_ptr); break;
+            case DT_PLTRELSZ: pltrelsz = d->d_un.d_val; break;
+            case DT_PLTREL: pltrel = (long)d->d_un.d_val; break;
+            }
+        }
+        if (!symtab || !strtab || pltrel != DT_RELA)
+            continue;
+        struct deep_obj o = {lm->l_addr, lm->l_name ? lm->l_name : "", 0, 0};
+        dl_iterate_phdr(deep_relro_cb, &o);
+        if (rela)
+            deep_patch_relocs(&o, rela, relasz, symtab, strtab, global, deep);
+        if (jmprel)
+            deep_patch_relocs(&o, jmprel, pltrelsz, symtab, strtab, global, deep);
+    }
+}
+
+/* The DEEPBIND open is made from here, so glibc takes libmemplumber.so for the caller: a bare
+ * name would be searched along memplumber's RUNPATH instead of the calling object's (a library
+ * found through the executable's RUNPATH or $ORIGIN was "not found"). The calling object's own
+ * search list (dlinfo RTLD_DI_SERINFO: its RPATH, LD_LIBRARY_PATH, its RUNPATH, $ORIGIN
+ * expanded) is walked here as glibc walks it; ld.so.cache and the default directories, the same
+ * for every caller, are left to glibc. */
+static void *deep_open(void *(*next)(const char *, int), const char *file, int mode, void *caller)
+{
+    if (!file || strchr(file, '/') || !caller)
+        return next(file, mode);
+    void *h = next(file, mode | RTLD_NOLOAD); /* loaded already (its soname): glibc's answer */
+    if (h)
+        return h;
+    Dl_info di;
+    struct link_map *lm = NULL;
+    Dl_serinfo size;
+    if (!dladdr1(caller, &di, (void **)&lm, RTLD_DL_LINKMAP) || !lm ||
+        dlinfo(lm, RTLD_DI_SERINFOSIZE, &size))
+        return next(file, mode);
+    union {
+        Dl_serinfo si;
+        char bytes[8192];
+    } u;
+    if (size.dls_size > sizeof u)
+        return next(file, mode);
+    u.si.dls_size = size.dls_size;
+    u.si.dls_cnt = size.dls_cnt;
+    if (dlinfo(lm, RTLD_DI_SERINFO, &u.si))
+        return next(file, mode);
+    for (unsigned i = 0; i < u.si.dls_cnt; i++) {
+        const Dl_serpath *sp = &u.si.dls_serpath[i];
+        char path[4096];
+        size_t dn = strlen(sp->dls_name), fn = strlen(file);
+        if ((sp->dls_flags & LA_SER_DEFAULT) || dn + fn + 2 > sizeof path)
+            continue;
+        memcpy(path, sp->dls_name, dn);
+        path[dn] = '/';
+        memcpy(path + dn + 1, file, fn + 1);
+        if (access(path, F_OK) == 0 && (h = next(path, mode)))
+            return h;
+    }
+    return next(file, mode);
+}
+
+/* dlopen: passed on by a jump (dlopen_stub below), so that glibc sees the program's return
+ * address as the caller (the caller's RUNPATH and $ORIGIN find the library); only RTLD_DEEPBIND
+ * opens, or one before the real dlopen is known, come through here. */
+void *mp_dlopen_next;
+void *mp_dlopen_deep(const char *file, int mode);
+void *mp_dlopen_deep(const char *file, int mode)
+{
+    void *(*next)(const char *, int) =
+        (void *(*)(const char *, int))__atomic_load_n(&mp_dlopen_next, __ATOMIC_ACQUIRE);
+    if (!next) {
+        /* Not through mp_real_next or dlsym: mp_real_next calls dlopen itself (RTLD_NOLOAD), and
+         * a dlsym interposed in front of us would take us for the next dlopen (endless
+         * recursion). dlvsym from here: the next definition after this library (glibc's, or
+         * another copy of memplumber's, which passes it on in turn). */
+        next = (void *(*)(const char *, int))dlvsym(RTLD_NEXT, "dlopen", "GLIBC_2.34");
+        if (!next)
+            next = (void *(*)(const char *, int))dlvsym(RTLD_NEXT, "dlopen", "GLIBC_2.2.5");
+        if (!next)
+            return NULL;
+        __atomic_store_n(&mp_dlopen_next, (void *)next, __ATOMIC_RELEASE);
+    }
+    /* reached by a jump from the stub: the return address is the program's */
+    void *h = deep_open(next, file, mode, __builtin_return_address(0));
+    if (h && (mode & RTLD_DEEPBIND) && mp_runtime_phase == MP_PHASE_TRACKING &&
+        mp_tls.state == MP_IN_PROGRAM && !mp_real.foreign)
+        deep_patch(h);
+    return h;
+}
+
+_Static_assert(RTLD_DEEPBIND == 8, "dlopen_stub tests RTLD_DEEPBIND as 8");
+__asm__(".text\n"
+        ".globl dlopen\n"
+        ".type dlopen, @function\n"
+        "dlopen:\n"
+        "    .cfi_startproc\n"
+        "    testl $8, %esi\n" /* RTLD_DEEPBIND */
+        "    jnz 1f\n"
+        "    movq mp_dlopen_next(%rip), %rax\n"
+        "    testq %rax, %rax\n"
+        "    jz 1f\n"
+        "    jmp *%rax\n"
+        "1:  jmp mp_dlopen_deep\n"
+        "    .cfi_endproc\n"
+        ".size dlopen, .-dlopen\n");
 
 MP_EXPORT int dlclose(void *handle)
 {

@@ -131,6 +131,10 @@ int mp_real_resolve(void)
     r.realloc_is_libc = in_libc((void *)r.realloc);
     r.foreign = !in_libc((void *)r.free);
     mp_real = r;
+    /* dlopen (proc.c) jumps straight to the real one once it is known */
+    extern void *mp_dlopen_next;
+    if (!__atomic_load_n(&mp_dlopen_next, __ATOMIC_ACQUIRE))
+        __atomic_store_n(&mp_dlopen_next, mp_real_next("dlopen"), __ATOMIC_RELEASE);
     __atomic_store_n(&mp_real_state, MP_REAL_READY, __ATOMIC_RELEASE);
     return 0;
 }

@@ -21,7 +21,7 @@
 
 struct record {
     uint32_t n, gen;
-    uint32_t id, pad;
+    uint32_t id, checked; /* checked: the generation revalidate last looked at it */
     uintptr_t pcs[];
 };
 
@@ -108,14 +108,40 @@ static void publish(struct slot *s, uint64_t hi, uint64_t lo)
     __atomic_store_n(&s->lo, lo, __ATOMIC_RELEASE);
 }
 
+/* A stack found again after a dlclose (gen moved on since its record was made): records are
+ * keyed by addresses only, and a library loaded at the address of one unloaded since would add
+ * its blocks to the old library's record, named with the old library's functions (10,000
+ * dlopen/dlclose cycles of four libraries: every block attributed to one of them). The same
+ * library loaded again keeps its names; another one makes the record ambiguous. */
+static __attribute__((noinline)) void revalidate(uint32_t id, uint32_t gen)
+{
+    if (mp_tls.state == MP_IN_CRITICAL)
+        return;
+    struct record **page = __atomic_load_n(&record_pages[id / PAGE_IDS], __ATOMIC_ACQUIRE);
+    struct record *r = page ? __atomic_load_n(&page[id % PAGE_IDS], __ATOMIC_ACQUIRE) : NULL;
+    if (!r)
+        return;
+    uint32_t c = __atomic_load_n(&r->checked, __ATOMIC_RELAXED);
+    if (c >= gen || __atomic_load_n(&r->gen, __ATOMIC_RELAXED) == MP_GEN_AMBIGUOUS)
+        return;
+    /* Each check compares with the object unloaded since the last one: the record keeps the
+     * generation it was made at (its names are the first object's), each later look is short. */
+    if (mp_modules_reloaded_since(r->pcs, r->n, c))
+        __atomic_store_n(&r->gen, MP_GEN_AMBIGUOUS, __ATOMIC_RELAXED);
+    __atomic_store_n(&r->checked, gen, __ATOMIC_RELAXED);
+}
+
 mp_stack_id mp_depot_put(const uintptr_t *pcs, uint32_t n, uint32_t gen)
 {
     const struct stack_hash h = hash_stack(pcs, n);
     struct index *ix = __atomic_load_n(&cur_index, __ATOMIC_ACQUIRE);
     if (ix) {
         uint32_t id = probe(ix, h, NULL);
-        if (id)
+        if (id) {
+            if (__builtin_expect(gen != 0, 0)) /* something was dlclose'd */
+                revalidate(id, gen);
             return id;
+        }
     }
     if (mp_tls.state == MP_IN_CRITICAL)
         return 0; /* a signal handler interrupted a critical section: no locks now */
@@ -153,6 +179,7 @@ mp_stack_id mp_depot_put(const uintptr_t *pcs, uint32_t n, uint32_t gen)
         goto out;
     r->n = kept;
     r->gen = gen;
+    r->checked = gen;
     for (uint32_t i = 0, k = 0; i < n; i++)
         if (!mp_modules_is_self(pcs[i]))
             r->pcs[k++] = pcs[i];

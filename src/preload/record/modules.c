@@ -223,6 +223,22 @@ void mp_modules_after_dlclose(void)
     dl_iterate_phdr(find_base_cb, &still);
     if (still)
         return;
+    /* The same file unloaded again from the same place, nothing else unloaded since (a plugin
+     * loaded and unloaded in a loop): the last entry stands for both, with the new generation.
+     * A stack of any generation picks the same file either way, and the list no longer grows by
+     * an entry per cycle (10,000 cycles: 1.3 MB of memplumber's memory that was never given
+     * back). */
+    mp_mutex_lock(&modules_lock);
+    struct retired *head = retired_list;
+    if (head && head->m.base == closing.base && head->m.lo == closing.lo &&
+        head->m.hi == closing.hi && !strcmp(head->m.path, closing.abs) &&
+        file_id_same(&head->id, &closing.id)) {
+        __atomic_store_n(&head->m.unload_gen, __atomic_add_fetch(&mp_module_gen, 1, __ATOMIC_RELAXED),
+                         __ATOMIC_RELEASE);
+        mp_mutex_unlock(&modules_lock);
+        return;
+    }
+    mp_mutex_unlock(&modules_lock);
     struct retired *r = mp_arena_alloc(sizeof *r);
     size_t n = strlen(closing.abs);
     char *path = mp_arena_alloc(n + 1);
@@ -237,8 +253,46 @@ void mp_modules_after_dlclose(void)
     r->id = closing.id;
     mp_mutex_lock(&modules_lock);
     r->next = retired_list;
-    retired_list = r;
+    /* published whole: mp_modules_reloaded_since reads the list without the lock */
+    __atomic_store_n(&retired_list, r, __ATOMIC_RELEASE);
     mp_mutex_unlock(&modules_lock);
+}
+
+/* The file that holds the code at addr now, by the loader's lock-free lookup (no malloc, no
+ * lock: called from allocation hooks). */
+static void current_file_id(uintptr_t addr, struct file_id *out)
+{
+    out->known = 0;
+#ifdef DLFO_STRUCT_HAS_EH_DBASE
+    struct dl_find_object fo;
+    if (_dl_find_object((void *)addr, &fo) == 0 && fo.dlfo_link_map && fo.dlfo_link_map->l_name &&
+        fo.dlfo_link_map->l_name[0])
+        file_id_of(fo.dlfo_link_map->l_name, out);
+#else
+    (void)addr;
+#endif
+}
+
+int mp_modules_reloaded_since(const uintptr_t *pcs, uint32_t n, uint32_t gen)
+{
+    struct retired *head = __atomic_load_n(&retired_list, __ATOMIC_ACQUIRE);
+    if (!head || head->m.unload_gen <= gen)
+        return 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uintptr_t pc = pcs[i] ? pcs[i] - 1 : 0;
+        /* the list is newest first: the object that held pc last, unloaded since gen */
+        const struct retired *last = NULL;
+        for (const struct retired *r = head; r && r->m.unload_gen > gen && !last; r = r->next)
+            if (pc >= r->m.lo && pc < r->m.hi)
+                last = r;
+        if (!last)
+            continue;
+        struct file_id now;
+        current_file_id(pc, &now);
+        if (!file_id_same(&last->id, &now))
+            return 1;
+    }
+    return 0;
 }
 
 struct collect {
@@ -290,7 +344,7 @@ size_t mp_modules_collect(struct mp_module **out)
     }
     dl_iterate_phdr(collect_cb, &c);
     mp_mutex_lock(&modules_lock);
-    for (struct retired *r = retired_list; r && c.n < cap; r = r->next) {
+    for (struct retired *r = __atomic_load_n(&retired_list, __ATOMIC_ACQUIRE); r && c.n < cap; r = r->next) {
         /* A file no longer the one unloaded (replaced or gone): no names from it, as valgrind
          * (its frames show as ???), rather than another build's. */
         struct file_id now;

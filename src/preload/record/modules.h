@@ -44,6 +44,12 @@ void mp_modules_allocator_data(uintptr_t *lo, uintptr_t *hi);
 void mp_modules_before_dlclose(void *handle);
 void mp_modules_after_dlclose(void);
 
+/* A stack last looked at at generation gen is captured again now, at a later one: is one of its
+ * pcs in an object unloaded since whose address range another file (not the same library loaded
+ * again) now holds? Its record then names frames of two different libraries: no names are right for
+ * all of its blocks. Lock-free, no malloc (called from the allocation path). */
+int mp_modules_reloaded_since(const uintptr_t *pcs, uint32_t n, uint32_t gen);
+
 /* All modules (loaded, then retired) into tool memory. Paths point into tool memory. */
 size_t mp_modules_collect(struct mp_module **out);
 

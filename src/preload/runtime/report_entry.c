@@ -932,6 +932,8 @@ static const struct mp_module *module_of(const struct mp_report_input *in, uintp
 {
     for (size_t i = 0; i < in->nmodules; i++) {
         const struct mp_module *m = &in->modules[i];
+        if (gen == MP_GEN_AMBIGUOUS && pc >= m->lo && pc < m->hi && m->unload_gen)
+            return NULL; /* code of two libraries at pc during the run */
         if (pc >= m->lo && pc < m->hi && (!m->unload_gen || gen < m->unload_gen))
             return m;
     }
@@ -1312,10 +1314,12 @@ static void stage_prepare(struct report_run *run)
         void (*gxx_freeres)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "_ZN9__gnu_cxx9__freeresEv");
         void (*libc_freeres)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "__libc_freeres");
         mp_guard_leave(MP_IN_PROGRAM);
+        __atomic_store_n(&mp_in_freeres, 1, __ATOMIC_RELAXED);
         if (gxx_freeres)
             gxx_freeres();
         if (libc_freeres)
             libc_freeres();
+        __atomic_store_n(&mp_in_freeres, 0, __ATOMIC_RELAXED);
         mp_guard_enter();
     }
 }

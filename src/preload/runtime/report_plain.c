@@ -55,6 +55,8 @@ static const struct mp_module *module_of(const struct mp_report_input *in, uintp
 {
     for (size_t i = 0; i < in->nmodules; i++) {
         const struct mp_module *m = &in->modules[i];
+        if (gen == MP_GEN_AMBIGUOUS && pc >= m->lo && pc < m->hi && m->unload_gen)
+            return NULL; /* code of two libraries at pc during the run */
         if (pc >= m->lo && pc < m->hi && (!m->unload_gen || gen < m->unload_gen))
             return m;
     }

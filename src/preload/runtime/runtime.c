@@ -47,6 +47,16 @@
 
 __thread struct mp_tls mp_tls __attribute__((tls_model("initial-exec")));
 
+/* Padding that makes libmemplumber.so's TLS block (PT_TLS p_memsz) a multiple of 64 bytes. glibc
+ * rounds the static TLS area to 64 bytes, and what that rounding leaves over joins the surplus a
+ * dlopen'ed library with initial-exec TLS is placed in: with a block of 1824 bytes (32 short of
+ * a multiple), a library of up to 30 bytes more than memplumber left room for loaded natively
+ * and failed under it ("cannot allocate memory in static TLS block"). A multiple of 64 leaves the
+ * program exactly its native room. Adding or removing __thread variables in the preload library
+ * changes the sum: tests/integration/static_tls.sh says by how much to change this. */
+#define MP_TLS_PAD 32
+static __thread char mp_tls_pad[MP_TLS_PAD] __attribute__((used, tls_model("initial-exec")));
+
 int mp_runtime_phase;
 struct mp_options mp_opt;
 uint32_t mp_module_gen;
@@ -565,6 +575,8 @@ static inline void pending_drain_first(void)
         pending_drain();
 }
 
+int mp_in_freeres;
+
 /* Allocations made by libc/ld.so while memplumber initialises (pthread_atfork, atexit, dlsym):
  * entered in the table as internal blocks when initialisation ends. */
 #define NEARLY 256
@@ -630,6 +642,12 @@ int mp_runtime_on_free(void *p, unsigned free_kind, size_t sized, int has_size, 
         return 0;
     if (mp_real.foreign)
         return 1; /* a block of the allocator's own entry points (real.h): free it as asked */
+    /* With LD_AUDIT, ld.so allocates part of its bookkeeping before libmemplumber.so is relocated
+     * (its minimal malloc, or the real one before the preload binds), and __libc_freeres, which
+     * only memplumber runs (never natively), frees it: no error of the program's, and not ours
+     * to free either. */
+    if (__atomic_load_n(&mp_in_freeres, __ATOMIC_RELAXED))
+        return 0;
     mp_misuse_report_bad_free(p, free_kind, 0, fp);
     mp_safepoint_after_error(fp);
     /* A program valgrind would have run natively (started by exec, no --trace-children=yes)

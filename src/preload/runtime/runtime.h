@@ -132,6 +132,9 @@ void mp_runtime_exit_handler_check(int quick);
  * every stream and moves the file offset of buffered input back) while a stream has buffered
  * data. */
 extern int mp_exit_no_flush;
+/* Set while the exit report runs __libc_freeres: a free of a block memplumber never saw is then
+ * glibc's own (ld.so's early allocations), not the program's bug. */
+extern int mp_in_freeres;
 
 /* Set (never cleared) once the program installs a seccomp filter: from then on memplumber makes
  * no system call of its own that malloc would not make (no live-report polling, no stack-cache

@@ -342,14 +342,25 @@ void mp_misuse_report_mismatch(const struct mp_block *b, unsigned free_kind, siz
     record_error(&e);
 }
 
+int mp_misuse_recently_freed(void *p)
+{
+    struct qentry q;
+    return quarantine_find((uintptr_t)p, &q);
+}
+
 void mp_misuse_report_bad_free(void *p, unsigned free_kind, int is_realloc, uintptr_t *fp)
+{
+    mp_misuse_report_bad_free_at(p, free_kind, is_realloc, mp_runtime_capture(fp));
+}
+
+void mp_misuse_report_bad_free_at(void *p, unsigned free_kind, int is_realloc, uint32_t stack)
 {
     struct mp_error_record e;
     memset(&e, 0, sizeof e);
     struct qentry q;
     e.address = (uintptr_t)p;
     e.free_kind = free_kind;
-    e.stack = mp_runtime_capture(fp);
+    e.stack = stack;
     if (quarantine_find((uintptr_t)p, &q)) {
         e.kind = is_realloc ? MP_ERR_REALLOC_FREED : MP_ERR_DOUBLE_FREE;
         e.size = q.size_kind >> 4;

@@ -249,7 +249,14 @@ void mp_text_write_error(struct mp_report_ctx *ctx, struct mp_out *o,
             put_stack(ctx, o, e->alloc_stack);
         }
     } else if (e->alloc_stack || e->size) {
-        if (e->size && e->block && e->address >= e->block + e->size) {
+        if (e->size && e->block > e->address) {
+            /* just before the block (misuse.c): valgrind's words for its red zone */
+            mp_out_puts(o, " is ");
+            mp_out_commas(o, e->block - e->address);
+            mp_out_puts(o, " bytes before a block of size ");
+            mp_out_commas(o, e->size);
+            mp_out_puts(o, " alloc'd\n");
+        } else if (e->size && e->block && e->address >= e->block + e->size) {
             /* just past the block's end (misuse.c): valgrind's words for its red zone */
             mp_out_puts(o, " is ");
             mp_out_commas(o, e->address - (e->block + e->size));

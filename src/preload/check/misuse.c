@@ -388,6 +388,24 @@ void mp_misuse_report_bad_free_at(void *p, unsigned free_kind, int is_realloc, u
                 break;
             }
         }
+        /* Not inside a block: up to 16 bytes before one (glibc's chunk header) is "N bytes
+         * before" it, as valgrind says of its red zone before a block. glibc's header also
+         * follows the block before, so an address there may be "after" that one too: within
+         * the size field (8 bytes before the next block, where delete[] of an object made by
+         * plain new lands) valgrind names the next block, further back the block before
+         * (free(p + size) is "0 bytes after"). memplumber's own blocks are not named. */
+        if (!e.block || (uintptr_t)p >= e.block + e.size) {
+            uintptr_t until = (uintptr_t)p + (e.block ? 8 : 16);
+            for (uintptr_t s = a + 8; s <= until; s += 8) {
+                if (s > (uintptr_t)p && mp_heap_find(s, &b) && b.kind != MP_ALLOC_INTERNAL) {
+                    e.block = b.addr;
+                    e.size = b.size;
+                    e.allocator = b.kind;
+                    e.alloc_stack = b.stack;
+                    break;
+                }
+            }
+        }
     }
     e.tid = mp_tls.vg_tid ? mp_tls.vg_tid : 1;
     record_error(&e);

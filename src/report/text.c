@@ -208,7 +208,7 @@ static void put_error_detail(struct mp_out *o, const struct mp_error_record *e)
             mp_out_printf(o, ": the block has %llu bytes", (unsigned long long)e->size);
         break;
     case MP_ERR_USABLE_SIZE_INVALID:
-        mp_out_puts(o, ": not a heap block");
+        mp_out_puts(o, e->free_stack ? ": a freed block" : ": not a heap block");
         break;
     default:
         break;
@@ -249,7 +249,21 @@ void mp_text_write_error(struct mp_report_ctx *ctx, struct mp_out *o,
             put_stack(ctx, o, e->alloc_stack);
         }
     } else if (e->alloc_stack || e->size) {
-        if (e->size) {
+        if (e->size && e->block > e->address) {
+            /* just before the block (misuse.c): valgrind's words for its red zone */
+            mp_out_puts(o, " is ");
+            mp_out_commas(o, e->block - e->address);
+            mp_out_puts(o, " bytes before a block of size ");
+            mp_out_commas(o, e->size);
+            mp_out_puts(o, " alloc'd\n");
+        } else if (e->size && e->block && e->address >= e->block + e->size) {
+            /* just past the block's end (misuse.c): valgrind's words for its red zone */
+            mp_out_puts(o, " is ");
+            mp_out_commas(o, e->address - (e->block + e->size));
+            mp_out_puts(o, " bytes after a block of size ");
+            mp_out_commas(o, e->size);
+            mp_out_puts(o, " alloc'd\n");
+        } else if (e->size) {
             mp_out_puts(o, " is ");
             mp_out_commas(o, e->block && e->address > e->block ? e->address - e->block : 0);
             mp_out_puts(o, " bytes inside a block of size ");

@@ -114,6 +114,19 @@ static void put_error(struct mp_report_ctx *ctx, struct mp_out *o, const struct 
             put_elem(o, "  ", "auxwhat", "Block was alloc'd at");
             put_stack(ctx, o, e->alloc_stack);
         }
+    } else if (e->alloc_stack && e->size && e->block > e->address) {
+        snprintf(buf, sizeof buf, "Address 0x%llx is %llu bytes before a block of size %llu alloc'd",
+                 (unsigned long long)e->address, (unsigned long long)(e->block - e->address),
+                 (unsigned long long)e->size);
+        put_elem(o, "  ", "auxwhat", buf);
+        put_stack(ctx, o, e->alloc_stack);
+    } else if (e->alloc_stack && e->size && e->block && e->address >= e->block + e->size) {
+        snprintf(buf, sizeof buf, "Address 0x%llx is %llu bytes after a block of size %llu alloc'd",
+                 (unsigned long long)e->address,
+                 (unsigned long long)(e->address - (e->block + e->size)),
+                 (unsigned long long)e->size);
+        put_elem(o, "  ", "auxwhat", buf);
+        put_stack(ctx, o, e->alloc_stack);
     } else if (e->alloc_stack) {
         snprintf(buf, sizeof buf, "Address 0x%llx is %llu bytes inside a block of size %llu alloc'd",
                  (unsigned long long)e->address,

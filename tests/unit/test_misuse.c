@@ -173,9 +173,14 @@ static void errors_main(void)
               e->alloc_stack == 14 && e->allocator == MP_ALLOC_CALLOC,
           "an interior pointer names its block (block %#lx size %lu)",
           e ? (unsigned long)e->block : 0ul, e ? (unsigned long)e->size : 0ul);
+    /* up to 15 bytes past the end: valgrind's red zone, "3 bytes after a block of size 200" */
     mp_misuse_report_bad_free((void *)0x50000 + 203, MP_FREE_FREE, 0, ID(43));
     e = last();
-    CHECK(e && e->kind == MP_ERR_INVALID_FREE && e->block == 0, "past the block's end: no block");
+    CHECK(e && e->kind == MP_ERR_INVALID_FREE && e->block == 0x50000 && e->size == 200,
+          "just past the block's end: the block it follows");
+    mp_misuse_report_bad_free((void *)0x50000 + 216, MP_FREE_FREE, 0, ID(46));
+    e = last();
+    CHECK(e && e->kind == MP_ERR_INVALID_FREE && e->block == 0, "16 bytes past the end: no block");
     mp_misuse_report_bad_free((void *)0x50000 + 205, MP_FREE_FREE, 1, ID(44));
     e = last();
     CHECK(e && e->kind == MP_ERR_REALLOC_INVALID, "realloc of a pointer never allocated");

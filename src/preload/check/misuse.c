@@ -342,14 +342,25 @@ void mp_misuse_report_mismatch(const struct mp_block *b, unsigned free_kind, siz
     record_error(&e);
 }
 
+int mp_misuse_recently_freed(void *p)
+{
+    struct qentry q;
+    return quarantine_find((uintptr_t)p, &q);
+}
+
 void mp_misuse_report_bad_free(void *p, unsigned free_kind, int is_realloc, uintptr_t *fp)
+{
+    mp_misuse_report_bad_free_at(p, free_kind, is_realloc, mp_runtime_capture(fp));
+}
+
+void mp_misuse_report_bad_free_at(void *p, unsigned free_kind, int is_realloc, uint32_t stack)
 {
     struct mp_error_record e;
     memset(&e, 0, sizeof e);
     struct qentry q;
     e.address = (uintptr_t)p;
     e.free_kind = free_kind;
-    e.stack = mp_runtime_capture(fp);
+    e.stack = stack;
     if (quarantine_find((uintptr_t)p, &q)) {
         e.kind = is_realloc ? MP_ERR_REALLOC_FREED : MP_ERR_DOUBLE_FREE;
         e.size = q.size_kind >> 4;
@@ -361,18 +372,38 @@ void mp_misuse_report_bad_free(void *p, unsigned free_kind, int is_realloc, uint
                                         __atomic_load_n(&mp_module_gen, __ATOMIC_RELAXED));
     } else {
         e.kind = is_realloc ? MP_ERR_REALLOC_INVALID : MP_ERR_INVALID_FREE;
-        /* An interior pointer? Name the block it falls in (searching back 16 KiB). */
+        /* An interior pointer? Name the block it falls in (searching back 16 KiB), or the one
+         * it follows closely: up to 15 bytes past a block's end is "N bytes after" it, as
+         * valgrind says of an address in the 16-byte red zone after a block (free(p + size)). */
         struct mp_block b;
         uintptr_t a = (uintptr_t)p & ~(uintptr_t)7;
         for (uintptr_t s = a; s + 16384 > a && s >= 4096; s -= 8) {
             if (s != (uintptr_t)p && mp_heap_find(s, &b)) {
-                if ((uintptr_t)p < b.addr + (b.size ? b.size : 1)) {
+                if ((uintptr_t)p < b.addr + (b.size ? b.size : 1) + 16) {
                     e.block = b.addr;
                     e.size = b.size;
                     e.allocator = b.kind;
                     e.alloc_stack = b.stack;
                 }
                 break;
+            }
+        }
+        /* Not inside a block: up to 16 bytes before one (glibc's chunk header) is "N bytes
+         * before" it, as valgrind says of its red zone before a block. glibc's header also
+         * follows the block before, so an address there may be "after" that one too: within
+         * the size field (8 bytes before the next block, where delete[] of an object made by
+         * plain new lands) valgrind names the next block, further back the block before
+         * (free(p + size) is "0 bytes after"). memplumber's own blocks are not named. */
+        if (!e.block || (uintptr_t)p >= e.block + e.size) {
+            uintptr_t until = (uintptr_t)p + (e.block ? 8 : 16);
+            for (uintptr_t s = a + 8; s <= until; s += 8) {
+                if (s > (uintptr_t)p && mp_heap_find(s, &b) && b.kind != MP_ALLOC_INTERNAL) {
+                    e.block = b.addr;
+                    e.size = b.size;
+                    e.allocator = b.kind;
+                    e.alloc_stack = b.stack;
+                    break;
+                }
             }
         }
     }
@@ -387,6 +418,17 @@ void mp_misuse_report_usable_size(void *p, uintptr_t *fp)
     e.kind = MP_ERR_USABLE_SIZE_INVALID;
     e.address = (uintptr_t)p;
     e.stack = mp_runtime_capture(fp);
+    struct qentry q;
+    if (quarantine_find((uintptr_t)p, &q)) {
+        /* a freed block: say so, with its stacks, not "not ... (recently) free'd" */
+        e.size = q.size_kind >> 4;
+        e.allocator = (unsigned)(q.size_kind & 15);
+        e.alloc_stack = q.alloc_stack;
+        e.free_stack = q.free_stack;
+        if (!e.free_stack && q.free_pc)
+            e.free_stack = mp_depot_put((const uintptr_t *)&q.free_pc, 1,
+                                        __atomic_load_n(&mp_module_gen, __ATOMIC_RELAXED));
+    }
     e.tid = mp_tls.vg_tid ? mp_tls.vg_tid : 1;
     record_error(&e);
 }

@@ -34,6 +34,11 @@ void mp_misuse_report_mismatch(const struct mp_block *b, unsigned free_kind, siz
                                int has_size, uintptr_t *fp);
 /* p is not a live block: double free (found in quarantine) or invalid free. */
 void mp_misuse_report_bad_free(void *p, unsigned free_kind, int is_realloc, uintptr_t *fp);
+/* The same with the stack already known (0: none; the error is then one context per address).
+ * Records only, lock-free: safe where the hooks cannot write (see runtime.c's pending queue). */
+void mp_misuse_report_bad_free_at(void *p, unsigned free_kind, int is_realloc, uint32_t stack);
+/* 1 if p is in the quarantine of recent frees (a free of it now is a double free). */
+int mp_misuse_recently_freed(void *p);
 void mp_misuse_report_usable_size(void *p, uintptr_t *fp);
 
 /* Non-zero while a recorded error (or the note that some were beyond the table's capacity)

@@ -620,7 +620,24 @@ void mp_report_write_errors(void)
 {
     if (__atomic_load_n(&mp_sandboxed, __ATOMIC_ACQUIRE) || getpid() != mp_runtime_pid)
         return; /* a vfork child shares our memory */
+    /* The program's asynchronous signals wait until the errors are written, as under valgrind
+     * (which delivers them between the program's instructions, never inside its malloc or
+     * free): a handler run in the middle of the write runs in memplumber's state, where a free
+     * goes straight to glibc, so a handler freeing the block whose double free is being written
+     * (or one whose address the report library got from malloc meanwhile) aborted the program
+     * in glibc or corrupted the report library's memory. They are delivered when the mask is
+     * restored, with this thread back in the program's state. Faults stay unblocked (a crash
+     * in the report library must still be seen), and so do memplumber's own signals (the stop
+     * signal of a report in another thread, the live wake signal). */
+    sigset_t all, old;
+    sigfillset(&all);
+    const int keep[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS, SIGABRT,
+                        SIGRTMAX - 2, SIGRTMAX - 3, SIGPWR};
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+        sigdelset(&all, keep[i]);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
     mp_on_report_stack(write_errors_body, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 void mp_report_errors_lock(void)

@@ -551,8 +551,16 @@ static void pending_drain(void)
             /* kind 200: the old block of a realloc, already released by the real realloc
              * (and maybe the new block's address): only its record goes. */
             struct mp_block b;
-            if (mp_heap_remove((uintptr_t)e.p, &b) && e.kind != PENDING_REALLOC_OLD)
-                MP_REAL_VOID(mp_real.free(e.p));
+            if (mp_heap_remove((uintptr_t)e.p, &b)) {
+                if (e.kind != PENDING_REALLOC_OLD)
+                    MP_REAL_VOID(mp_real.free(e.p));
+            } else if (e.kind != PENDING_REALLOC_OLD && !mp_real.foreign) {
+                /* Not a block of the table: the handler freed what the code it interrupted
+                 * was freeing (or had freed), or a pointer that is no block. A bad free, as
+                 * in the hooks, dropped; it was silently lost. Its stack is gone (the
+                 * handler has returned): the error is one context per address. */
+                mp_misuse_report_bad_free_at(e.p, e.kind, 0, 0);
+            }
         } else {
             mp_heap_insert((uintptr_t)e.p, e.size, 0, e.kind);
         }
@@ -732,7 +740,15 @@ void mp_runtime_free_slow(void *p, unsigned free_kind, uintptr_t *fp)
         /* memplumber's own code (or code it called: dlopen, libdw) frees. If the block was the
          * program's (ld.so may free what it allocated earlier), keep the table exact. */
         struct mp_block b;
-        mp_heap_remove((uintptr_t)p, &b);
+        if (!mp_heap_remove((uintptr_t)p, &b) && !mp_real.foreign && mp_misuse_recently_freed(p)) {
+            /* Not memplumber's code: a signal handler of the program's that interrupted it
+             * (writing a heap error, say) frees a block the program has freed already
+             * (typically the one whose double free is being written). glibc would abort on
+             * it: report it (recorded only, written at the next safe point) and drop it. The
+             * tool's own blocks are in the table (entered as internal), so never land here. */
+            mp_misuse_report_bad_free(p, free_kind, 0, fp);
+            return;
+        }
         mp_real.free(p);
         return;
     }

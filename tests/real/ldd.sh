@@ -18,3 +18,20 @@ compare_run ldd_list bash -c '
     env LD_TRACE_LOADED_OBJECTS=1 /bin/true | sed -E "s/ \(0x[0-9a-f]+\)//"
     LD_PRELOAD="${LD_PRELOAD:+$LD_PRELOAD:}$0" ldd /bin/true | sed -E "s/ \(0x[0-9a-f]+\)//"
 ' "$EXTRA" || exit 1
+# The same through posix_spawn (glibc's child execs without the exported exec functions).
+command -v "$PYTHON" >/dev/null 2>&1 || exit 0
+compare_run ldd_spawn "$PYTHON" -c '
+import os, re
+env = dict(os.environ, LD_TRACE_LOADED_OBJECTS="1")
+r, w = os.pipe()
+pid = os.posix_spawn("/bin/true", ["/bin/true"], env, file_actions=[(os.POSIX_SPAWN_DUP2, w, 1)])
+os.close(w)
+out = b""
+while True:
+    b = os.read(r, 65536)
+    if not b:
+        break
+    out += b
+os.waitpid(pid, 0)
+print(re.sub(r" \(0x[0-9a-f]+\)", "", out.decode()), end="")
+' || exit 1

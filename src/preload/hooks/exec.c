@@ -230,12 +230,14 @@ typedef FILE *(*popen_fn)(const char *, const char *);
 MP_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
+    LDD_ENV(envp); /* glibc's child is gone to exec before it returns */
     SPAWN(spawn_fn, "posix_spawn", ENOSYS, pid, path, fa, attr, argv, envp);
 }
 
 MP_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
                            const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
+    LDD_ENV(envp); /* glibc's child is gone to exec before it returns */
     SPAWN(spawn_fn, "posix_spawnp", ENOSYS, pid, file, fa, attr, argv, envp);
 }
 

@@ -66,7 +66,7 @@ static size_t ldd_env_size(char *const envp[], size_t *bytes)
             b += strlen(envp[n]) + 1;
         }
     }
-    if (!trace || !preload || n > 100000) /* the copy lives on the stack */
+    if (!trace || !preload || n > 4096 || b > 65536) /* the copy lives on the stack */
         return 0;
     *bytes = b;
     return n;

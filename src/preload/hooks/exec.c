@@ -13,7 +13,9 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
+#include <dlfcn.h>
 
 #include "preload/hooks/real.h"
 #include "preload/runtime/outfd.h"
@@ -41,34 +43,124 @@ typedef int (*execveat_fn)(int, const char *, char *const[], char *const[], int)
     mp_signals_after_exec_failed();                                                            \
     return rc_;
 
+extern char **environ;
+
+/* ldd: LD_TRACE_LOADED_OBJECTS in the new image's environment makes the dynamic loader print the
+ * libraries it loads and exit, running none of their code: nothing there to observe, and our
+ * library, in LD_PRELOAD, would be one more line of ldd's output (which scripts and packaging
+ * tools parse). Such an exec gets a copy of its environment, on the stack, with libmemplumber.so
+ * taken out of LD_PRELOAD; the program's own array and strings are left as they are.
+ * ldd_env_size: 0 when envp needs no change, else its number of entries, with the bytes the
+ * LD_PRELOAD strings take in *bytes. */
+static size_t ldd_env_size(char *const envp[], size_t *bytes)
+{
+    size_t n = 0, b = 0;
+    int trace = 0, preload = 0;
+    if (!envp)
+        return 0;
+    for (; envp[n]; n++) {
+        if (!strncmp(envp[n], "LD_TRACE_LOADED_OBJECTS=", 24))
+            trace = 1;
+        else if (!strncmp(envp[n], "LD_PRELOAD=", 11)) {
+            preload = 1;
+            b += strlen(envp[n]) + 1;
+        }
+    }
+    if (!trace || !preload || n > 4096 || b > 65536) /* the copy lives on the stack */
+        return 0;
+    *bytes = b;
+    return n;
+}
+
+/* Fills out[0..n] (NULL-terminated) from envp, LD_PRELOAD values rewritten into buf without the
+ * entries that name this library (matched by file name, as step_follow_exec does). */
+static void ldd_env_build(char *const envp[], char **out, char *buf)
+{
+    Dl_info di;
+    const char *self = "libmemplumber.so";
+    if (dladdr((void *)ldd_env_build, &di) && di.dli_fname) {
+        const char *slash = strrchr(di.dli_fname, '/');
+        self = slash ? slash + 1 : di.dli_fname;
+    }
+    size_t selflen = strlen(self), i;
+    for (i = 0; envp[i]; i++) {
+        out[i] = envp[i];
+        if (strncmp(envp[i], "LD_PRELOAD=", 11))
+            continue;
+        char *o = buf;
+        memcpy(o, "LD_PRELOAD=", 11);
+        o += 11;
+        const char *s = envp[i] + 11;
+        while (*s) {
+            const char *end = s;
+            while (*end && *end != ':' && *end != ' ')
+                end++;
+            size_t len = (size_t)(end - s);
+            if (len && !(len >= selflen && !memcmp(end - selflen, self, selflen))) {
+                if (o > buf + 11)
+                    *o++ = ':';
+                memcpy(o, s, len);
+                o += len;
+            }
+            s = *end ? end + 1 : end;
+        }
+        *o++ = 0;
+        out[i] = buf;
+        buf = o;
+    }
+    out[i] = NULL;
+}
+
+/* envp replaced by the copy ldd_env_build makes, when it needs one (the arrays live until the
+ * hook returns, that is past a failed exec). */
+#define LDD_ENV(envp)                                                                          \
+    size_t lddbytes_ = 0;                                                                      \
+    size_t lddn_ = ldd_env_size(envp, &lddbytes_);                                             \
+    char *lddenv_[lddn_ + 1];                                                                  \
+    char lddbuf_[lddbytes_ + 1];                                                               \
+    if (lddn_) {                                                                               \
+        ldd_env_build(envp, lddenv_, lddbuf_);                                                 \
+        envp = lddenv_;                                                                        \
+    }
+
 MP_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
+    LDD_ENV(envp);
     EXEC(execve_fn, "execve", path, argv, envp);
 }
 
 MP_EXPORT int execv(const char *path, char *const argv[])
 {
+    size_t unused;
+    if (ldd_env_size(environ, &unused)) /* execv is execve with environ */
+        return execve(path, argv, environ);
     EXEC(execv_fn, "execv", path, argv);
 }
 
 MP_EXPORT int execvp(const char *file, char *const argv[])
 {
+    size_t unused;
+    if (ldd_env_size(environ, &unused)) /* execvp is execvpe with environ */
+        return execvpe(file, argv, environ);
     EXEC(execv_fn, "execvp", file, argv);
 }
 
 MP_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
+    LDD_ENV(envp);
     EXEC(execve_fn, "execvpe", file, argv, envp);
 }
 
 MP_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
+    LDD_ENV(envp);
     EXEC(fexecve_fn, "fexecve", fd, argv, envp);
 }
 
 MP_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
                        int flags)
 {
+    LDD_ENV(envp);
     EXEC(execveat_fn, "execveat", dirfd, path, argv, envp, flags);
 }
 
@@ -138,12 +230,14 @@ typedef FILE *(*popen_fn)(const char *, const char *);
 MP_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
+    LDD_ENV(envp); /* glibc's child is gone to exec before it returns */
     SPAWN(spawn_fn, "posix_spawn", ENOSYS, pid, path, fa, attr, argv, envp);
 }
 
 MP_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
                            const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
+    LDD_ENV(envp); /* glibc's child is gone to exec before it returns */
     SPAWN(spawn_fn, "posix_spawnp", ENOSYS, pid, file, fa, attr, argv, envp);
 }
 

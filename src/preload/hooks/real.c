@@ -46,7 +46,17 @@ static void *dlsym_next(const char *name)
         }
         __atomic_store_n(&libc_dlsym, f, __ATOMIC_RELEASE);
     }
-    return f(RTLD_NEXT, name);
+    void *p = f(RTLD_NEXT, name);
+    if (!p) {
+        /* libc.so.6 itself in LD_PRELOAD in front of us (LD_PRELOAD=libc.so.6:...): nothing
+         * after us defines malloc, and the program would stop at start-up. libc's own
+         * definition is the one to call (it takes the program's calls too: the start-up
+         * warning of runtime.c says so). */
+        void *h = dlopen("libc.so.6", RTLD_NOLOAD | RTLD_LAZY); /* never unloaded: kept */
+        if (h)
+            p = f(h, name);
+    }
+    return p;
 }
 
 /* Two copies of this library in one process (an installed one and a build tree's, both in

@@ -53,6 +53,11 @@ static struct index *cur_index;
 static struct record **record_pages[MAX_IDS / PAGE_IDS];
 static uint32_t next_id = 1;
 static uint32_t used_slots;
+/* The first id made at the newest generation seen by a new record: gen << 32 | id. A stack whose
+ * id is at least that, found at that generation, was recorded after the last dlclose and needs
+ * no check (its record says checked == gen): the hit skips reading its record, which the index
+ * is laid out to avoid (one more cache miss a capture in a program that once dlclosed). */
+static uint64_t gen_first_id;
 
 /* Two hashes with their own constants and position seeds: each frame's terms are independent of
  * the others (no serial chain), summed, then finished. Frame i enters as pc ^ seed_i, so the same
@@ -138,8 +143,11 @@ mp_stack_id mp_depot_put(const uintptr_t *pcs, uint32_t n, uint32_t gen)
     if (ix) {
         uint32_t id = probe(ix, h, NULL);
         if (id) {
-            if (__builtin_expect(gen != 0, 0)) /* something was dlclose'd */
-                revalidate(id, gen);
+            if (__builtin_expect(gen != 0, 0)) { /* something was dlclose'd */
+                const uint64_t w = __atomic_load_n(&gen_first_id, __ATOMIC_ACQUIRE);
+                if ((uint32_t)(w >> 32) != gen || id < (uint32_t)w)
+                    revalidate(id, gen);
+            }
             return id;
         }
     }
@@ -187,6 +195,13 @@ mp_stack_id mp_depot_put(const uintptr_t *pcs, uint32_t n, uint32_t gen)
     r->id = id;
     __atomic_store_n(&(*page)[id % PAGE_IDS], r, __ATOMIC_RELEASE);
     __atomic_store_n(&next_id, id + 1, __ATOMIC_RELEASE);
+    /* (under the lock) a record of a newer generation starts the range; one of an older
+     * generation (its capture read the generation before a dlclose) moves the range past it */
+    const uint32_t wgen = (uint32_t)(gen_first_id >> 32);
+    if (!gen_first_id || gen > wgen)
+        __atomic_store_n(&gen_first_id, (uint64_t)gen << 32 | id, __ATOMIC_RELEASE);
+    else if (gen < wgen)
+        __atomic_store_n(&gen_first_id, (uint64_t)wgen << 32 | (id + 1), __ATOMIC_RELEASE);
     if ((used_slots + 1) * 2 > ix->cap) {
         struct index *nx = new_index(ix->cap * 2);
         if (nx) {

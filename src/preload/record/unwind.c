@@ -1466,6 +1466,30 @@ __attribute__((no_sanitize_address)) static inline int verify_suffix(const struc
     return J;
 }
 
+/* Whether all of A still holds (verify_suffix(A, m, lo, limit) == 0), checked from the innermost
+ * frame out: for the same-stack check, which fails where two stacks that start at the same pc and
+ * sp part, most often a few frames from the leaf (paths through a program's call tree), where a
+ * check from the outermost frame in read every frame the two share first. */
+__attribute__((no_sanitize_address)) static inline int verify_all(const struct memo_frame *A, int m,
+                                                                  uintptr_t lo, uintptr_t limit)
+{
+    if (A[m - 1].sp < lo || A[m - 1].sp > limit)
+        return 0;
+    for (int k = 0; k + 1 < m; k++) {
+        const struct memo_frame *e = &A[k], *nx = &A[k + 1];
+        const uint64_t v = e->rule;
+        if (!(v & RULE_FAST) || e->sp < lo)
+            return 0;
+        const uintptr_t a = nx->sp + (uintptr_t)(intptr_t)(int16_t)(v >> 16);
+        if (a < lo)
+            return 0;
+        const uint64_t want = (v & (BP_AT_CFA << 4)) ? nx->bp ^ BP_MASK : nx->key;
+        if ((load_word(nx->sp - 8) ^ nx->key) | (load_word(a) ^ want))
+            return 0;
+    }
+    return 1;
+}
+
 /* The walk's position, handed to the splice below and back. */
 struct wpos {
     uint64_t key;       /* the frame's pc, | EXACT_BIT when it is an interrupted pc */
@@ -2126,6 +2150,7 @@ __attribute__((no_sanitize_address)) static inline uint32_t sc_lookup_in(const s
     const uint32_t tag = sc_tag(h);
     const struct sc_entry *const set = t->e[x];
     unsigned mask = 0;
+#pragma GCC unroll 8
     for (int w = 0; w < SC_WAYS; w++)
         mask |= (unsigned)(set[w].tag == tag) << w;
     /* Ways with one tag are paths that part after the hashed steps (a recursive function's two
@@ -2171,7 +2196,7 @@ __attribute__((no_sanitize_address)) static inline uint32_t sc_lookup(const stru
                                                                      uint64_t *hp, uint32_t *way,
                                                                      uint32_t *way_tag)
 {
-    if ((uintptr_t)tls_sc <= 1 || tls_sc_busy || !__atomic_load_n(&memo_enabled, __ATOMIC_RELAXED))
+    if ((uintptr_t)tls_sc <= 1 || tls_sc_busy) /* the caller checked memo_enabled */
         return 0;
     tls_sc_busy = 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -2366,22 +2391,17 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         cur = memo->cur & 1;
         A = &memo->w[cur];
-        B = &memo->w[cur ^ 1];
-        if (memo->anchor.n && memo->anchor.gen == __atomic_load_n(&memo_gen, __ATOMIC_RELAXED))
-            anchor_sp = memo->anchor.f[0].sp;
-        int may_same = 0;
         if (memo->gen == __atomic_load_n(&memo_gen, __ATOMIC_RELAXED) && A->n > 0) {
             m = A->n;
             /* This capture starts on the previous walk's first frame, which ended for a reason
              * that depends only on its frames and has an id: if the whole walk still holds, it
              * is the same stack, without a step or a copy (the free path of a loop, a hot call
              * site). */
-            may_same = info && A->f[0].sp == sp && A->f[0].key == key && A->id && A->end_fixed &&
-                       A->total == m && A->max == max &&
-                       (!walk_bp0(A) || A->f[0].bp == (bp ^ BP_MASK));
+            const int may_same = info && A->f[0].sp == sp && A->f[0].key == key && A->id &&
+                                 A->end_fixed && A->total == m && A->max == max &&
+                                 (!walk_bp0(A) || A->f[0].bp == (bp ^ BP_MASK));
             if (may_same) {
-                J = verify_suffix(A->f, m, lo, limit);
-                if (J == 0) {
+                if (verify_all(A->f, m, lo, limit)) {
                     STAT(match);
                     info->same_id = A->id;
                     info->token = memo_token(memo);
@@ -2391,10 +2411,11 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
                 }
             }
         }
-        /* Not the previous stack: the cache, before the previous walk is verified for a join.
-         * An answer makes the join moot, and after an answer the memo still holds the last walk,
-         * whose suffix was verified again at every capture of a deep program that the cache
-         * answered (deep frees on 11-17 frame stacks: about 6% of the run). */
+        /* Not the previous stack: the cache, before the rest of the memo's bookkeeping and
+         * before the previous walk is verified for a join. An answer makes the join moot, and
+         * after an answer the memo still holds the last walk, whose suffix was verified again
+         * at every capture of a deep program that the cache answered (deep frees on 11-17
+         * frame stacks: about 6% of the run). */
         if (sc_on) {
             int total = 0;
             uint32_t way = UINT32_MAX, way_tag = 0;
@@ -2431,9 +2452,11 @@ __attribute__((no_sanitize_address)) int mp_unwind_ex(const struct mp_unwind_reg
             }
             STAT(sc_miss);
         }
+        B = &memo->w[cur ^ 1];
+        if (memo->anchor.n && memo->anchor.gen == __atomic_load_n(&memo_gen, __ATOMIC_RELAXED))
+            anchor_sp = memo->anchor.f[0].sp;
         /* The join (deep walks only): the verified suffix of the previous walk. */
-        if (!may_same)
-            J = m >= JOIN_MIN ? verify_suffix(A->f, m, lo, limit) : m;
+        J = m >= JOIN_MIN ? verify_suffix(A->f, m, lo, limit) : m;
         if (J < m && m >= JOIN_MIN)
             join_sp = A->f[J].sp;
     }

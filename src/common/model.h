@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MP_REPORT_ABI 12
+#define MP_REPORT_ABI 13
 
 struct mp_count {
     uint64_t bytes, blocks;
@@ -18,6 +18,9 @@ struct mp_count {
  * captured at generation g, a module with unload_gen != 0 is a candidate only if g < unload_gen. */
 struct mp_module {
     const char *path;       /* absolute path of the file ("" unknown) */
+    const char *file;       /* where to read it when the file at path is not the one mapped (rebuilt,
+                               replaced or deleted while the program ran): the kernel's link to the
+                               mapped file, /proc/PID/map_files/LO-HI; NULL: read path */
     uintptr_t base;         /* load bias (dlpi_addr) */
     uintptr_t lo, hi;       /* [lo, hi) covered by its executable PT_LOAD segments */
     uint32_t unload_gen;    /* 0: still loaded */

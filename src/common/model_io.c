@@ -192,6 +192,7 @@ static void walk(struct io *io, struct mp_report_input *in)
     for (size_t i = 0; i < in->nmodules && !io->bad; i++) {
         struct mp_module *m = (struct mp_module *)&in->modules[i];
         string(io, &m->path, "module path");
+        string(io, &m->file, "module file");
         FIELD(io, m->base);
         FIELD(io, m->lo);
         FIELD(io, m->hi);

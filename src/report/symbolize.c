@@ -68,6 +68,7 @@ struct sym_entry {
 /* One ELF file at one load bias (the model may list the same one several times). */
 struct sym_object {
     const char *path;
+    const char *file;       /* the file to read, when not path (struct mp_module) */
     uintptr_t base;
     int state;              /* 0 not opened yet, 1 usable, -1 failed */
     Dwfl *dwfl;
@@ -265,6 +266,7 @@ struct mp_symbolizer *mp_symbolize_open(const struct mp_module *mods, size_t nmo
                 break;
         if (o == s->nobjs) {
             s->objs[o].path = path;
+            s->objs[o].file = m->file && m->file[0] ? m->file : path;
             s->objs[o].base = m->base;
             s->nobjs++;
         }
@@ -359,7 +361,7 @@ static int object_open(struct sym_object *o)
         return -1;
     dwfl_report_begin(o->dwfl);
     /* add_p_vaddr: base is the load bias (dlpi_addr), also right for prelinked objects. */
-    o->mod = dwfl_report_elf(o->dwfl, o->path, o->path, -1, o->base, true);
+    o->mod = dwfl_report_elf(o->dwfl, o->path, o->file, -1, o->base, true);
     dwfl_report_end(o->dwfl, NULL, NULL);
     if (!o->mod) {
         dwfl_end(o->dwfl);
@@ -862,7 +864,7 @@ static struct mp_symcache *object_cache(struct mp_symbolizer *s, struct sym_obje
     if (!o->cache_state) {
         o->cache_state = 1;
         if (s->cache_dir && o->path[0] == '/')
-            o->cache = mp_symcache_open(s->cache_dir, o->path);
+            o->cache = mp_symcache_open(s->cache_dir, o->file);
     }
     return o->cache;
 }

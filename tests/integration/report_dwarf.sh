@@ -62,9 +62,9 @@ static int cb(struct dl_phdr_info *info, size_t size, void *arg)
             snprintf(paths[nmods], sizeof paths[0], "%s", name);
         else if (readlink("/proc/self/exe", paths[nmods], sizeof paths[0] - 1) < 0)
             continue;
-        mods[nmods] = (struct mp_module){paths[nmods], info->dlpi_addr,
-                                         info->dlpi_addr + ph->p_vaddr,
-                                         info->dlpi_addr + ph->p_vaddr + ph->p_memsz, 0};
+        mods[nmods] = (struct mp_module){.path = paths[nmods], .base = info->dlpi_addr,
+                                         .lo = info->dlpi_addr + ph->p_vaddr,
+                                         .hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz};
         nmods++;
     }
     return 0;

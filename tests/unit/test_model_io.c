@@ -30,8 +30,11 @@ int main(void)
 {
     static const uintptr_t pcs1[] = {0x401136, 0x401200, 0x7f0000001234};
     struct mp_stack stacks[3] = {{NULL, 0, 0}, {pcs1, 3, 1}, {pcs1 + 1, 1, 2}};
-    struct mp_module mods[2] = {{"/bin/prog", 0x400000, 0x401000, 0x402000, 0},
-                                {"/lib/libc.so.6", 0x7f0000000000, 0x7f0000001000, 0x7f0000100000, 3}};
+    struct mp_module mods[2] = {
+        {.path = "/bin/prog", .file = "/proc/42/map_files/401000-402000", .base = 0x400000,
+         .lo = 0x401000, .hi = 0x402000, .unload_gen = 0},
+        {.path = "/lib/libc.so.6", .base = 0x7f0000000000, .lo = 0x7f0000001000,
+         .hi = 0x7f0000100000, .unload_gen = 3}};
     struct mp_loss_record recs[2];
     memset(recs, 0, sizeof recs);
     recs[0] = (struct mp_loss_record){.kind = 0, .allocator = 1, .bytes = 48, .blocks = 3, .stack = 1,
@@ -106,6 +109,8 @@ int main(void)
     CHECK(out.stacks[2].n == 1 && out.stacks[2].pcs[0] == pcs1[1], "stack 2");
     CHECK_UL(out.nmodules, 2);
     CHECK_STR(out.modules[1].path, "/lib/libc.so.6");
+    CHECK_STR(out.modules[0].file, "/proc/42/map_files/401000-402000");
+    CHECK(out.modules[1].file == NULL, "a module read at its path came back with a file to read");
     CHECK(out.modules[1].lo == mods[1].lo && out.modules[1].hi == mods[1].hi &&
               out.modules[1].base == mods[1].base && out.modules[1].unload_gen == 3,
           "module fields");

@@ -109,6 +109,7 @@ static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
         m->base = info->dlpi_addr;
         m->lo = info->dlpi_addr + ph->p_vaddr;
         m->hi = m->lo + ph->p_memsz;
+        m->file = NULL;
         m->unload_gen = 0;
         ms->n++;
     }
@@ -265,7 +266,8 @@ static void build_model(struct mp_report_input *in)
     pcs_libc[1] = stk[2];
     /* A fabricated module that does not exist on disk, its path full of HTML metacharacters. */
     size_t nm = mods.n;
-    mods.m[nm] = (struct mp_module){bad_module, 0x7e0000000000, 0x7e0000000000, 0x7e0000100000, 0};
+    mods.m[nm] = (struct mp_module){.path = bad_module, .base = 0x7e0000000000, .lo = 0x7e0000000000,
+                                    .hi = 0x7e0000100000};
     pcs_bad[0] = 0x7e0000001235;
     pcs_bad[1] = stk[2];
     stacks[1] = (struct mp_stack){pcs_main, 3, 0};
@@ -514,9 +516,12 @@ static void test_unloaded_modules(void)
     CHECK(exe != NULL, "no module for the test's own code");
     if (!exe)
         return;
-    m[0] = (struct mp_module){"/nonexistent/older.so", exe->base, exe->lo, exe->hi, 2};
-    m[1] = (struct mp_module){exe->path, exe->base, exe->lo, exe->hi, 3};
-    m[2] = (struct mp_module){"/nonexistent/new.so", exe->base, exe->lo, exe->hi, 0};
+    m[0] = (struct mp_module){.path = "/nonexistent/older.so", .base = exe->base, .lo = exe->lo,
+                              .hi = exe->hi, .unload_gen = 2};
+    m[1] = (struct mp_module){.path = exe->path, .base = exe->base, .lo = exe->lo, .hi = exe->hi,
+                              .unload_gen = 3};
+    m[2] = (struct mp_module){.path = "/nonexistent/new.so", .base = exe->base, .lo = exe->lo,
+                              .hi = exe->hi, .unload_gen = 0};
 
     struct mp_symbolizer *s = mp_symbolize_open(m, 3);
     CHECK(mp_symbolize_pick_module(s, stk[0], 0) == 0, "gen 0 -> older.so");

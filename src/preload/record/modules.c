@@ -176,6 +176,34 @@ static const char *absolute_name(const char *name, uintptr_t code, char *buf, si
     return buf;
 }
 
+/* Where the report reads a loaded object whose path no longer names the file mapped (rebuilt or
+ * replaced on disk while the program runs: a rebuild during a long test, a deploy or a package
+ * upgrade under a running server; deleted; a memfd): the kernel's link to the mapped file,
+ * /proc/PID/map_files/LO-HI of the mapping that holds its code, which opens that very file, from
+ * this process or from the memplumber command that renders the report while it waits. Read by
+ * path, the report named the old code's frames after the new file's functions. NULL when the
+ * path still names the mapped file (same device and inode), or the link cannot be checked (no
+ * /proc, after chroot): the path is read, as before. */
+static const char *mapped_file_if_replaced(const char *path, uintptr_t code)
+{
+    uintptr_t lo, hi;
+    char link[96];
+    struct stat now, mapped;
+    if (mp_maps_find(code, &lo, &hi))
+        return NULL;
+    mp_fmt(link, sizeof link, "/proc/%d/map_files/%lx-%lx", (int)getpid(), (unsigned long)lo,
+           (unsigned long)hi);
+    if (stat(link, &mapped) != 0)
+        return NULL;
+    if (stat(path, &now) == 0 && now.st_dev == mapped.st_dev && now.st_ino == mapped.st_ino)
+        return NULL;
+    size_t n = strlen(link);
+    char *p = mp_arena_alloc(n + 1);
+    if (p)
+        memcpy(p, link, n + 1);
+    return p;
+}
+
 static int find_base_cb(struct dl_phdr_info *info, size_t size, void *data)
 {
     if (info->dlpi_addr != closing.base || !info->dlpi_name)
@@ -246,6 +274,7 @@ void mp_modules_after_dlclose(void)
         return;
     memcpy(path, closing.abs, n + 1);
     r->m.path = path;
+    r->m.file = NULL; /* unloaded: no mapping to read it through */
     r->m.base = closing.base;
     r->m.lo = closing.lo;
     r->m.hi = closing.hi;
@@ -328,6 +357,7 @@ static int collect_cb(struct dl_phdr_info *info, size_t size, void *data)
         return 1;
     memcpy(p, name, len + 1);
     m->path = p;
+    m->file = name[0] == '/' ? mapped_file_if_replaced(name, m->lo) : NULL;
     m->base = info->dlpi_addr;
     m->unload_gen = 0;
     c->n++;

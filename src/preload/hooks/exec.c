@@ -17,7 +17,9 @@
 #include <unistd.h>
 #include <dlfcn.h>
 
+#include "common/arena.h"
 #include "preload/hooks/real.h"
+#include "preload/runtime/options.h"
 #include "preload/runtime/outfd.h"
 #include "preload/runtime/report_entry.h"
 #include "preload/runtime/runtime.h"
@@ -123,36 +125,165 @@ static void ldd_env_build(char *const envp[], char **out, char *buf)
         envp = lddenv_;                                                                        \
     }
 
+/* --trace-children=yes (follow_exec=yes given): a program that starts another with an
+ * environment of its own making (env -i, execle or execve with an array it built, Python's
+ * subprocess with env={}, clearenv() before an exec, a sandbox that scrubs the environment)
+ * started it without memplumber, where valgrind follows every exec whatever the environment
+ * holds: no report at all for `memplumber --trace-children=yes env -i ./prog`. The variables that
+ * carry memplumber into a new image are copied at start-up (mp_exec_save_env), and such an exec
+ * gets a copy of its environment, on the stack, with the missing ones added (in LD_PRELOAD, this
+ * library in front of what the program put there); the program's own array and strings are left
+ * as they are. Not under the default follow_exec (not given): valgrind's default traces nothing,
+ * and a program that clears its child's environment gets it clear. */
+static const char *const follow_names[] = {"LD_PRELOAD", "MEMPLUMBER_OPTIONS", "MEMPLUMBER_ROOT_PID",
+                                           "MEMPLUMBER_EXECED", "MEMPLUMBER_STDERR_ID",
+                                           "MEMPLUMBER_REPORT_LIB", "G_SLICE"};
+#define NFOLLOW (sizeof follow_names / sizeof follow_names[0])
+static char *follow_saved[NFOLLOW]; /* "NAME=value" as at start-up; NULL: not set */
+static char follow_self[4096];      /* this library's path, for LD_PRELOAD */
+static int follow_on;
+
+void mp_exec_save_env(void)
+{
+    follow_on = MP_OPT_GIVEN(&mp_opt, follow_exec) && mp_opt.follow_exec;
+    if (!follow_on)
+        return;
+    Dl_info di;
+    if (dladdr((void *)mp_exec_save_env, &di) && di.dli_fname && di.dli_fname[0] == '/' &&
+        strlen(di.dli_fname) < sizeof follow_self)
+        memcpy(follow_self, di.dli_fname, strlen(di.dli_fname) + 1);
+    for (size_t k = 0; k < NFOLLOW; k++) {
+        const char *v = getenv(follow_names[k]);
+        if (!v || k == 0) /* LD_PRELOAD: only this library is added back */
+            continue;
+        size_t nl = strlen(follow_names[k]), vl = strlen(v);
+        char *s = mp_arena_alloc(nl + vl + 2);
+        if (!s)
+            continue;
+        memcpy(s, follow_names[k], nl);
+        s[nl] = '=';
+        memcpy(s + nl + 1, v, vl + 1);
+        follow_saved[k] = s;
+    }
+}
+
+/* Whether entry e is variable name (of length nl). */
+static int env_is(const char *e, const char *name, size_t nl)
+{
+    return !strncmp(e, name, nl) && e[nl] == '=';
+}
+
+/* 0 when envp needs nothing added, else its number of entries (*n), with the bytes a new
+ * LD_PRELOAD entry takes in *bytes (0: none). */
+static int follow_env_size(char *const envp[], size_t *n, size_t *bytes)
+{
+    if (!follow_on || !follow_self[0])
+        return 0;
+    unsigned have = 0;
+    size_t i = 0, preload_len = 0;
+    const size_t selflen = strlen(follow_self);
+    int preload_ours = 0;
+    for (; envp && envp[i]; i++) {
+        for (size_t k = 0; k < NFOLLOW; k++) {
+            const size_t nl = strlen(follow_names[k]);
+            if (!env_is(envp[i], follow_names[k], nl))
+                continue;
+            have |= 1u << k;
+            if (k == 0) {
+                preload_len = strlen(envp[i]);
+                preload_ours = strstr(envp[i] + nl + 1, follow_self) != NULL;
+            }
+        }
+    }
+    int missing = !preload_ours;
+    for (size_t k = 1; k < NFOLLOW; k++)
+        if (follow_saved[k] && !(have & (1u << k)))
+            missing = 1;
+    if (!missing || i > 4096 || preload_len > 65536) /* the copy lives on the stack */
+        return 0;
+    *n = i;
+    *bytes = preload_ours ? 0 : 11 + selflen + 1 + preload_len + 1;
+    return 1;
+}
+
+/* Fills out (NULL-terminated, at most n + NFOLLOW + 1 entries) from envp with what is missing
+ * added; buf (follow_env_size's bytes) holds a new LD_PRELOAD entry. */
+static void follow_env_build(char *const envp[], size_t n, char **out, char *buf, size_t bytes)
+{
+    size_t o = 0;
+    unsigned have = 0;
+    for (size_t i = 0; i < n; i++) {
+        out[o] = envp[i];
+        for (size_t k = 0; k < NFOLLOW; k++)
+            if (env_is(envp[i], follow_names[k], strlen(follow_names[k])))
+                have |= 1u << k;
+        if (bytes && env_is(envp[i], "LD_PRELOAD", 10)) {
+            /* this library first, then the program's own */
+            const char *theirs = envp[i] + 11;
+            snprintf(buf, bytes, "LD_PRELOAD=%s%s%s", follow_self, theirs[0] ? ":" : "", theirs);
+            out[o] = buf;
+        }
+        o++;
+    }
+    if (bytes && !(have & 1u)) {
+        snprintf(buf, bytes, "LD_PRELOAD=%s", follow_self);
+        out[o++] = buf;
+    }
+    for (size_t k = 1; k < NFOLLOW; k++)
+        if (follow_saved[k] && !(have & (1u << k)))
+            out[o++] = follow_saved[k];
+    out[o] = NULL;
+}
+
+/* envp replaced by the copy follow_env_build makes, when it needs one. */
+#define FOLLOW_ENV(envp)                                                                       \
+    size_t fwn_ = 0, fwbytes_ = 0;                                                             \
+    const int fw_ = follow_env_size(envp, &fwn_, &fwbytes_);                                   \
+    char *fwenv_[fw_ ? fwn_ + NFOLLOW + 2 : 1];                                                \
+    char fwbuf_[fwbytes_ + 1];                                                                 \
+    if (fw_) {                                                                                 \
+        follow_env_build(envp, fwn_, fwenv_, fwbuf_, fwbytes_);                                \
+        envp = fwenv_;                                                                         \
+    }
+
+/* Whether an exec with environ must take the envp path (a copy is needed). */
+static int environ_needs_copy(void)
+{
+    size_t a, b;
+    return ldd_env_size(environ, &a) || follow_env_size(environ, &a, &b);
+}
+
 MP_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
+    FOLLOW_ENV(envp);
     LDD_ENV(envp);
     EXEC(execve_fn, "execve", path, argv, envp);
 }
 
 MP_EXPORT int execv(const char *path, char *const argv[])
 {
-    size_t unused;
-    if (ldd_env_size(environ, &unused)) /* execv is execve with environ */
+    if (environ_needs_copy()) /* execv is execve with environ */
         return execve(path, argv, environ);
     EXEC(execv_fn, "execv", path, argv);
 }
 
 MP_EXPORT int execvp(const char *file, char *const argv[])
 {
-    size_t unused;
-    if (ldd_env_size(environ, &unused)) /* execvp is execvpe with environ */
+    if (environ_needs_copy()) /* execvp is execvpe with environ */
         return execvpe(file, argv, environ);
     EXEC(execv_fn, "execvp", file, argv);
 }
 
 MP_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
+    FOLLOW_ENV(envp);
     LDD_ENV(envp);
     EXEC(execve_fn, "execvpe", file, argv, envp);
 }
 
 MP_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
+    FOLLOW_ENV(envp);
     LDD_ENV(envp);
     EXEC(fexecve_fn, "fexecve", fd, argv, envp);
 }
@@ -160,6 +291,7 @@ MP_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 MP_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
                        int flags)
 {
+    FOLLOW_ENV(envp);
     LDD_ENV(envp);
     EXEC(execveat_fn, "execveat", dirfd, path, argv, envp, flags);
 }
@@ -230,6 +362,7 @@ typedef FILE *(*popen_fn)(const char *, const char *);
 MP_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
+    FOLLOW_ENV(envp);
     LDD_ENV(envp); /* glibc's child is gone to exec before it returns */
     SPAWN(spawn_fn, "posix_spawn", ENOSYS, pid, path, fa, attr, argv, envp);
 }
@@ -237,6 +370,7 @@ MP_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_a
 MP_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
                            const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
+    FOLLOW_ENV(envp);
     LDD_ENV(envp); /* glibc's child is gone to exec before it returns */
     SPAWN(spawn_fn, "posix_spawnp", ENOSYS, pid, file, fa, attr, argv, envp);
 }

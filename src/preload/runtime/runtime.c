@@ -393,6 +393,7 @@ int mp_runtime_ensure(void)
     warn_malloc_owner();
     step_suppressions();
     mp_report_read_env(); /* now: __libc_freeres clears the environment before the exit report */
+    mp_exec_save_env();
     step_follow_exec();
     mp_modules_init();
     mp_unwind_init();

@@ -108,6 +108,10 @@ void mp_runtime_before_exit_now(int status, const struct mp_report_roots *roots)
  * (1 if it entered exit/_exit/quick_exit through memplumber's entry). */
 void mp_signals_init(void);
 void mp_signals_before_exec(void);
+/* hooks/exec.c: with follow_exec=yes given, keep the variables that carry memplumber into a new
+ * image (LD_PRELOAD, MEMPLUMBER_*), for the execs whose environment the program made without
+ * them. Start-up, after mp_report_read_env. */
+void mp_exec_save_env(void);
 /* A seccomp filter is coming (mp_runtime_before_seccomp): the fatal signals memplumber handles go
  * back to the program's dispositions, and its later sigaction calls go straight through. */
 void mp_signals_hand_back(void);

@@ -5,6 +5,7 @@
 #include <link.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/arena.h"
@@ -116,6 +117,7 @@ extern void *__tls_get_addr(void *); /* defined by ld.so, whatever its file name
 /* The executable's path (dl_iterate_phdr names it ""), read at start-up: after a chroot there is
  * no /proc/self/exe to read. */
 static char exe[4096];
+static struct timespec start_time; /* mp_modules_init: the objects mapped then were there */
 
 static void remember_exe(void)
 {
@@ -125,6 +127,7 @@ static void remember_exe(void)
 
 void mp_modules_init(void)
 {
+    clock_gettime(CLOCK_REALTIME, &start_time);
     remember_exe();
     dl_iterate_phdr(self_cb, (void *)(uintptr_t)mp_modules_init);
     dl_iterate_phdr(ldso_cb, (void *)(uintptr_t)__tls_get_addr);
@@ -189,6 +192,12 @@ static const char *mapped_file_if_replaced(const char *path, uintptr_t code)
     uintptr_t lo, hi;
     char link[96];
     struct stat now, mapped;
+    /* A file whose inode has not changed since before start-up (the status change time, which
+     * a rename or a new file sets and no program can set back) is the one mapped: no need to
+     * read /proc/self/maps, once for each object of a program with hundreds of them. */
+    if (stat(path, &now) == 0 && start_time.tv_sec &&
+        (now.st_ctim.tv_sec < start_time.tv_sec - 1))
+        return NULL;
     if (mp_maps_find(code, &lo, &hi))
         return NULL;
     mp_fmt(link, sizeof link, "/proc/%d/map_files/%lx-%lx", (int)getpid(), (unsigned long)lo,

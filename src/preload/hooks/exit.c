@@ -492,6 +492,27 @@ MP_EXPORT void (*sigset(int sig, void (*h)(int)))(int)
 
 static const int faults[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE};
 
+/* The final report (exit, _exit, quick_exit, a fatal signal) runs after the program's last
+ * exit handler, for as long as the scan and the writing take: tens of milliseconds to seconds,
+ * where natively the process is gone within a millisecond. A timer the program left armed (a
+ * watchdog alarm at its default action, a profiler's SIGPROF or SIGVTALRM ticks, SIGXCPU near a
+ * CPU limit) fired in that time: the alarm killed the process (status 142 for 3), a handler
+ * printed into the program's output. Their signals are set aside (the real SIG_IGN, which also
+ * drops one already pending) for the rest of the process's life; a fatal signal's own death
+ * puts SIG_DFL back for it (die_of). */
+void mp_signals_quiet_timers(void)
+{
+    static const int timer_signals[] = {SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU};
+    sigaction_fn sa = real_sigaction();
+    if (!sa)
+        return;
+    struct sigaction ign;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    for (size_t i = 0; i < sizeof timer_signals / sizeof timer_signals[0]; i++)
+        sa(timer_signals[i], &ign, NULL);
+}
+
 /* exec: the faults the program ignores get the real SIG_IGN (inherited by the new image);
  * after a failed exec memplumber's handler comes back. */
 void mp_signals_before_exec(void)

@@ -1176,6 +1176,8 @@ static int report_start(const char *reason, enum mp_report_when when,
                         "the program exited from a signal handler that");
         return -1;
     }
+    if (when != MP_REPORT_ON_DEMAND)
+        mp_signals_quiet_timers();
     struct report_job job;
     memset(&job, 0, sizeof job);
     job.reason = reason;

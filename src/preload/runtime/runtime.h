@@ -108,6 +108,9 @@ void mp_runtime_before_exit_now(int status, const struct mp_report_roots *roots)
  * (1 if it entered exit/_exit/quick_exit through memplumber's entry). */
 void mp_signals_init(void);
 void mp_signals_before_exec(void);
+/* The final report begins: the program's timer signals (SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU)
+ * are ignored from now on, as none would reach it natively after its last exit handler. */
+void mp_signals_quiet_timers(void);
 /* hooks/exec.c: with follow_exec=yes given, keep the variables that carry memplumber into a new
  * image (LD_PRELOAD, MEMPLUMBER_*), for the execs whose environment the program made without
  * them. Start-up, after mp_report_read_env. */

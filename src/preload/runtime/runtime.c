@@ -657,6 +657,8 @@ int mp_runtime_on_free(void *p, unsigned free_kind, size_t sized, int has_size, 
      * to free either. */
     if (__atomic_load_n(&mp_in_freeres, __ATOMIC_RELAXED))
         return 0;
+    if (mp_report_freeres_took(p))
+        return 1; /* a stdio buffer the final report set aside (report_entry.c): free it */
     mp_misuse_report_bad_free(p, free_kind, 0, fp);
     mp_safepoint_after_error(fp);
     /* A program valgrind would have run natively (started by exec, no --trace-children=yes)

@@ -142,6 +142,9 @@ extern int mp_exit_no_flush;
 /* Set while the exit report runs __libc_freeres: a free of a block memplumber never saw is then
  * glibc's own (ld.so's early allocations), not the program's bug. */
 extern int mp_in_freeres;
+/* report_entry.c: p is a stdio buffer the final report took out of the table as glibc's
+ * freeres would have freed it (other threads alive at exit): its free is the program's, silent. */
+int mp_report_freeres_took(const void *p);
 
 /* Set (never cleared) once the program installs a seccomp filter: from then on memplumber makes
  * no system call of its own that malloc would not make (no live-report polling, no stack-cache

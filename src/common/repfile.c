@@ -13,18 +13,18 @@
 
 #include "common/fmt.h"
 
-void mp_discard_report_file(int fd, const char *path)
+int mp_discard_report_file(int fd, const char *path)
 {
     struct stat st, now;
     if (fstat(fd, &st) || !S_ISREG(st.st_mode))
-        return;
+        return 0;
     if (ftruncate(fd, 0)) {
         /* nothing more to do: the name is still removed below */
     }
     if (!strncmp(path, "/proc/self/fd/", 14))
-        return; /* a descriptor the caller handed over: not ours to unlink */
-    if (!lstat(path, &now) && now.st_dev == st.st_dev && now.st_ino == st.st_ino)
-        syscall(SYS_unlinkat, AT_FDCWD, path, 0);
+        return 0; /* a descriptor the caller handed over: not ours to unlink */
+    return !lstat(path, &now) && now.st_dev == st.st_dev && now.st_ino == st.st_ino &&
+           syscall(SYS_unlinkat, AT_FDCWD, path, 0) == 0;
 }
 
 int mp_open_report_tmp(const char *path, unsigned mode, char *tmp, size_t tmplen)

@@ -19,8 +19,9 @@ int mp_open_report_file(const char *path, int flags, unsigned mode, char *why, s
 
 /* A report whose writing failed (a full disk, RLIMIT_FSIZE): a truncated JSON, SARIF or HTML
  * file would be read as a broken report. A regular file is emptied through fd and its name
- * removed while it still names the same file; other kinds (/dev/null, a terminal) are left. */
-void mp_discard_report_file(int fd, const char *path);
+ * removed while it still names the same file; other kinds (/dev/null, a terminal) are left.
+ * Returns 1 when the name was removed. */
+int mp_discard_report_file(int fd, const char *path);
 
 /* A report written whole (JSON, SARIF, HTML, XML, pprof) goes to a temporary file in the same
  * directory (".NAME.PID.tmp", created with O_EXCL, never following a link) that is renamed over

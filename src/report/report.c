@@ -326,8 +326,9 @@ static int write_file(struct mp_report_ctx *ctx, const char *path, const char *w
     int rc = mp_out_close(&o);
     int e = errno;
     const int discarded = rc != 0; /* never leave a cut-short report behind */
+    int removed = discarded && via_tmp; /* the temporary file, always */
     if (discarded && !via_tmp)
-        mp_discard_report_file(fd, path);
+        removed = mp_discard_report_file(fd, path);
     if (close(fd) != 0 && rc == 0 && errno != EINTR) {
         rc = -1; /* a delayed write error (NFS): the file is complete as far as we know */
         e = errno;
@@ -342,7 +343,7 @@ static int write_file(struct mp_report_ctx *ctx, const char *path, const char *w
     }
     if (rc) {
         say("memplumber: error: cannot write %s report to '%s': %s%s\n", what, path,
-            strerror_r(e, ebuf, sizeof ebuf), discarded ? " (the partial file was removed)" : "");
+            strerror_r(e, ebuf, sizeof ebuf), removed ? " (the partial file was removed)" : "");
         return -1;
     }
     return 0;

@@ -219,6 +219,15 @@ size_t mp_out_utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
+size_t mp_out_xml_char_len(const unsigned char *s, size_t n)
+{
+    size_t len = mp_out_utf8_len(s, n);
+    /* U+FFFE and U+FFFF are valid UTF-8 but not XML 1.0 characters: a parser stops there. */
+    if (len == 3 && s[0] == 0xef && s[1] == 0xbf && s[2] >= 0xbe)
+        return 0;
+    return len;
+}
+
 void mp_out_json_strn(struct mp_out *o, const char *str, size_t n)
 {
     static const char hexd[] = "0123456789abcdef";

@@ -1,0 +1,176 @@
+#!/bin/bash
+# Every report format stays valid and readable whatever the program's names hold. A program built
+# in a directory whose name has spaces, quotes, '<', '&', a backslash, "</script>", a newline, a
+# tab and bytes that are not UTF-8 (so DWARF carries them), from a source file named the same
+# way, with functions whose symbol names (asm labels) hold "]]>", "<img onerror=...>", a byte
+# that is not UTF-8, a control character and U+FFFE, an executable named with a newline and
+# bad bytes, and an argument with all of these; run with every format at once and
+# --gen-suppressions=all:
+# - JSON and SARIF parse (python3 json), the JSON has the leak with its three functions;
+# - the valgrind-style XML parses (python3 ElementTree, as ValgrindCI and Jenkins read it) and
+#   holds the functions, with U+FFFD for the bad bytes; the suppressions' <sframe> and rawtext
+#   keep a '?' (valgrind's one-character wildcard) per bad byte, so that they still match;
+# - the pprof profile's strings are UTF-8, as profile.proto (proto3) requires of every string
+#   (strict protobuf decoders reject the whole profile otherwise);
+# - the text report: every line of it is a whole "==PID==" line or a suppression's;
+# - the HTML page: its data parses and nothing in it can end the script element.
+# Exit 0 = pass, 1 = fail, 77 = skipped (no gcc or python3).
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+ROOT=$(pwd -P)
+MP=${MEMPLUMBER:-$ROOT/build/memplumber}
+if ! command -v gcc >/dev/null || ! command -v python3 >/dev/null; then
+    echo "skip: needs gcc and python3"
+    exit 77
+fi
+T=$(mktemp -d)
+T=$(cd "$T" && pwd -P)
+trap 'rm -rf "$T"' EXIT
+unset MEMPLUMBER_OPTIONS LD_PRELOAD MEMPLUMBER_ROOT_PID MEMPLUMBER_LIB
+export MEMPLUMBER_SYMBOL_CACHE=no
+
+cat >"$T/check.py" <<'EOF'
+import gzip, json, os, re, subprocess, sys
+import xml.etree.ElementTree as ET
+T, MP = sys.argv[1].encode(), sys.argv[2].encode()
+fail = []
+def check(cond, what):
+    if not cond:
+        fail.append(what)
+    return cond
+
+d = T + b'/src dir \'q\' "dq" <lt> &amp; \\bs </script><script>alert(1)</script>\nnl\t\xff\xfe bad'
+os.makedirs(d)
+src = d + b'/h\xe9llo <x>&"q".c'
+open(src, 'wb').write(b'''#include <stdio.h>
+#include <stdlib.h>
+__attribute__((noinline)) void *f1(size_t n) __asm__("\\"]]><x>&amp;<img src=x onerror=alert(5)>\xff\x01 \xef\xbf\xbe\\"");
+void *f1(size_t n) { void *p = malloc(n); __asm__ volatile("" ::: "memory"); return p; }
+__attribute__((noinline)) void *caf\xc3\xa9(size_t n) { void *p = f1(n); __asm__ volatile("" ::: "memory"); return p; }
+int main(int argc, char **argv) { void *p = caf\xc3\xa9(40); p = 0; printf("%d\\n", argc); return 0; }
+''')
+exe = d + b'/prog\n\xfe <&>'
+r = subprocess.run([b'gcc', b'-g', b'-O0', b'-w', b'-o', exe, src], stderr=subprocess.PIPE)
+if r.returncode:
+    print('skip: gcc cannot build the program: ' + r.stderr.decode('utf-8', 'replace')[-300:])
+    sys.exit(77)
+arg = b'arg \xfe\n<script>alert(2)</script> "&" \\ \x1b[31m ]]>'
+o = T + b'/out'
+os.makedirs(o)
+r = subprocess.run([MP, b'--json=' + o + b'/r.json', b'--sarif=' + o + b'/r.sarif',
+                    b'--html=' + o + b'/r.html', b'--xml=yes', b'--xml-file=' + o + b'/r.xml',
+                    b'--pprof=' + o + b'/r.pb.gz', b'--log-file=' + o + b'/r.txt',
+                    b'--gen-suppressions=all', b'--', exe, arg],
+                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+check(r.returncode == 0 and r.stdout == b'2\n', 'the program ran differently: %r' % (r,))
+FUNCS = ['f1', 'caf\u00e9', 'main']
+
+def load(name, how):
+    try:
+        return how(o + b'/' + name)
+    except Exception as e:
+        fail.append('%s does not parse: %s' % (name.decode(), e))
+        return None
+
+j = load(b'r.json', lambda p: json.load(open(p, encoding='utf-8')))
+if j:
+    leaks = [l for l in j['leaks'] if l['kind'] == 'definitely_lost' and l['bytes'] == 40]
+    if check(len(leaks) == 1, 'JSON: no 40-byte definitely lost record'):
+        fns = [f['function'] for f in leaks[0]['stack']][:3]
+        check(fns[1:] == FUNCS[1:] and fns[0].startswith(']]><x>&amp;<img') and
+              '\ufffd' in fns[0], 'JSON: functions %r' % fns)
+        check(leaks[0]['stack'][0]['file'].endswith('/h\ufffdllo <x>&"q".c'),
+              'JSON: file %r' % leaks[0]['stack'][0]['file'])
+    check(j['command'][1].startswith('arg \ufffd\n<script>'), 'JSON: command %r' % j['command'])
+
+s = load(b'r.sarif', lambda p: json.load(open(p, encoding='utf-8')))
+if s:
+    res = [x for x in s['runs'][0]['results'] if x['ruleId'] == 'definitely-lost']
+    check(len(res) == 1 and res[0]['locations'][0]['physicalLocation']['region']['startLine'] == 4,
+          'SARIF: the leak\'s primary location %r' % res)
+
+x = load(b'r.xml', lambda p: ET.parse(p).getroot())
+if x is not None:
+    errs = [e for e in x.findall('error') if e.findtext('kind') == 'Leak_DefinitelyLost'
+            and e.findtext('xwhat/leakedbytes') == '40']
+    if check(len(errs) == 1, 'XML: no 40-byte Leak_DefinitelyLost'):
+        fns = [f.findtext('fn') for f in errs[0].find('stack').findall('frame')][:3]
+        check(fns[1:] == FUNCS[1:] and fns[0].startswith(']]><x>&amp;<img') and
+              '\ufffd' in fns[0], 'XML: functions %r' % fns)
+        fr = errs[0].find('stack').find('frame')
+        check(fr.findtext('file') == 'h\ufffdllo <x>&"q".c' and '</script>' in fr.findtext('dir'),
+              'XML: dir %r file %r' % (fr.findtext('dir'), fr.findtext('file')))
+        supp = errs[0].find('suppression')
+        if check(supp is not None, 'XML: no <suppression>'):
+            sf = [f.findtext('fun') for f in supp.findall('sframe')]
+            check(len(sf) > 2 and sf[1] == ']]><x>&amp;<img src=x onerror=alert(5)>?? ???' and
+                  sf[2] == FUNCS[1], 'XML: suppression frames %r' % sf)
+            raw = supp.findtext('rawtext')
+            check('fun:]]><x>&amp;<img src=x onerror=alert(5)>?? ???\n' in raw,
+                  'XML: suppression rawtext %r' % raw)
+    check(x.find('args/argv/arg').text.startswith('arg \ufffd?<script>'), 'XML: argument')
+
+def pb_strings(data):
+    """The Profile's string_table (field 6), decoded by hand from the wire format."""
+    out, i = [], 0
+    def varint():
+        nonlocal i
+        v = sh = 0
+        while True:
+            b = data[i]; i += 1
+            v |= (b & 0x7f) << sh; sh += 7
+            if b < 0x80:
+                return v
+    while i < len(data):
+        key = varint()
+        field, wire = key >> 3, key & 7
+        if wire == 0:
+            varint()
+        elif wire == 2:
+            n = varint()
+            if field == 6:
+                out.append(data[i:i + n])
+            i += n
+        else:
+            raise ValueError('wire type %d' % wire)
+    return out
+
+p = load(b'r.pb.gz', lambda p: pb_strings(gzip.open(p).read()))
+if p:
+    bad = []
+    for b in p:
+        try:
+            b.decode('utf-8')
+        except UnicodeDecodeError:
+            bad.append(b)
+    check(not bad, 'pprof: strings that are not UTF-8: %r' % bad[:3])
+    check(any(b.startswith(b']]><x>&amp;<img') for b in p), 'pprof: no f1 in the strings')
+
+t = open(o + b'/r.txt', 'rb').read().split(b'\n')
+insupp = False
+for line in t[:-1]:
+    if line == b'{':
+        insupp = True
+    elif line == b'}':
+        insupp = False
+    elif not insupp and not re.match(rb'^==\d+==( |$)', line):
+        check(False, 'text: a line cut: %r' % line)
+        break
+check(any(b' caf\xc3\xa9 (h\xe9llo <x>&"q".c:5)' in l for l in t), 'text: no cafe frame')
+
+h = open(o + b'/r.html', 'rb').read()
+m = re.search(rb'<script type="application/json" id="mp-data">(.*?)</script>', h, re.S)
+if check(m, 'HTML: no data element'):
+    check(b'<' not in m.group(1), 'HTML: "<" in the data')
+    try:
+        data = json.loads(m.group(1).decode('utf-8'))
+        check('caf\u00e9' in data['strings'], 'HTML: no cafe in the strings')
+    except Exception as e:
+        fail.append('HTML: the data does not parse: %s' % e)
+    check(h.count(b'<script') == 2, 'HTML: %d script elements' % h.count(b'<script'))
+
+for f in fail:
+    print('FAIL: ' + f)
+sys.exit(1 if fail else 0)
+EOF
+python3 "$T/check.py" "$T" "$MP"

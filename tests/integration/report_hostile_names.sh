@@ -13,7 +13,9 @@
 # - the pprof profile's strings are UTF-8, as profile.proto (proto3) requires of every string
 #   (strict protobuf decoders reject the whole profile otherwise);
 # - the text report: every line of it is a whole "==PID==" line or a suppression's;
-# - the HTML page: its data parses and nothing in it can end the script element.
+# - the HTML page: its data parses and nothing in it can end the script element;
+# - without the report library (the last resort): the JSON report is UTF-8 and parses, and each
+#   module+offset frame of the text report is one whole line.
 # Exit 0 = pass, 1 = fail, 77 = skipped (no gcc or python3).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -168,6 +170,22 @@ if check(m, 'HTML: no data element'):
     except Exception as e:
         fail.append('HTML: the data does not parse: %s' % e)
     check(h.count(b'<script') == 2, 'HTML: %d script elements' % h.count(b'<script'))
+
+# The last resort: no report library (the process writes its own text report, frames as
+# module+offset, and the JSON report without symbols).
+env = dict(os.environ, LD_PRELOAD=os.path.join(os.path.dirname(MP), b'libmemplumber.so').decode(),
+           MEMPLUMBER_REPORT_LIB='/nonexistent/libmemplumber-report.so',
+           MEMPLUMBER_OPTIONS='json=' + (o + b'/u.json').decode())
+r = subprocess.run([exe, arg], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+check(r.returncode == 0 and r.stdout == b'2\n', 'unsymbolized: the program ran differently: %r' % (r,))
+u = load(b'u.json', lambda p: json.load(open(p, encoding='utf-8')))
+if u:
+    check(u.get('unsymbolized') and u['command'][1].startswith('arg \ufffd\n<script>') and
+          any(l['stack'] and '\ufffd' in l['stack'][0]['module'] for l in u['leaks']),
+          'unsymbolized JSON: command %r' % u['command'])
+frames = [l for l in r.stderr.split(b'\n') if b'(in ' in l]
+check(frames and all(re.match(rb'^==\d+==    (at|by) 0x[0-9a-f]+: \?\?\? \(in .*\+0x[0-9a-f]+\)$', l)
+                     for l in frames), 'unsymbolized text: frames cut: %r' % r.stderr[-600:])
 
 for f in fail:
     print('FAIL: ' + f)

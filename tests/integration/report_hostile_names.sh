@@ -14,6 +14,8 @@
 #   (strict protobuf decoders reject the whole profile otherwise);
 # - the text report: every line of it is a whole "==PID==" line or a suppression's;
 # - the HTML page: its data parses and nothing in it can end the script element;
+# - a second run with --baseline of the first's JSON report finds every record known, and
+#   `memplumber merge` of the two adds each record up (the keys of names that are not UTF-8);
 # - without the report library (the last resort): the JSON report is UTF-8 and parses, and each
 #   module+offset frame of the text report is one whole line.
 # Exit 0 = pass, 1 = fail, 77 = skipped (no gcc or python3).
@@ -170,6 +172,28 @@ if check(m, 'HTML: no data element'):
     except Exception as e:
         fail.append('HTML: the data does not parse: %s' % e)
     check(h.count(b'<script') == 2, 'HTML: %d script elements' % h.count(b'<script'))
+
+# The same run again against the first one's JSON report: its records are known (the matching
+# key of a name that is not UTF-8 is that of its JSON form, where it is U+FFFD), and merged with
+# it, each record is found in both.
+r = subprocess.run([MP, b'--baseline=' + o + b'/r.json', b'--json=' + o + b'/b.json',
+                    b'--error-exitcode=3', b'--', exe, arg],
+                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+check(r.returncode == 0, '--baseline: exit status %d (records counted as new)' % r.returncode)
+b = load(b'b.json', lambda p: json.load(open(p, encoding='utf-8')))
+if b:
+    check(b['baseline'] and b['baseline']['new_leaks'] == 0 and b['baseline']['known_leaks'] >= 1,
+          '--baseline: %r' % b['baseline'])
+r = subprocess.run([MP, b'merge', o + b'/m.json', o + b'/r.json', o + b'/b.json'],
+                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+mj = load(b'm.json', lambda p: json.load(open(p, encoding='utf-8')))
+if mj:
+    check(all(l['reports'] == 2 for l in mj['leaks']),
+          'merge: %r' % [(l['bytes'], l['reports']) for l in mj['leaks']])
+if j and s:
+    fp = {x['partialFingerprints']['memplumberKey/v1'] for x in s['runs'][0]['results']}
+    check(all(l['key'] in fp for l in j['leaks'] if l['kind'] == 'definitely_lost'),
+          'SARIF fingerprints differ from the JSON keys')
 
 # The last resort: no report library (the process writes its own text report, frames as
 # module+offset, and the JSON report without symbols).

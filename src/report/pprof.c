@@ -12,7 +12,8 @@
  * type is leaked_space. Locations are one per distinct PC (the call instruction); a PC whose code
  * was inlined has several Lines, innermost first, as profile.proto wants. Functions are unique per
  * (name, file); a frame without a name is called after its module and offset ("libx.so+0x1a2b")
- * or its address. Mappings: one per module that holds a location, flagged as symbolized.
+ * or its address. Mappings: the executable's first, then one per module that holds a location,
+ * flagged as symbolized.
  * Depends on report.h, containers.h and zlib. */
 #include "common/containers.h"
 #include "report/report.h"
@@ -397,6 +398,11 @@ void mp_pprof_write(struct mp_report_ctx *ctx, struct mp_out *o)
     value_type(&p, 1, "leaked_space", "bytes");
     value_type(&p, 1, "live_objects", "count");
     value_type(&p, 1, "live_space", "bytes");
+    /* Mapping 1 is the executable (the model's first module): pprof takes the first mapping for
+     * the main binary (go tool pprof's "File:" header). In order of first use it was the module
+     * of the largest record's innermost frame: ld.so or libc as often as not. */
+    if (in->modules && in->nmodules && in->modules[0].path && in->modules[0].path[0])
+        mapping_id(&p, in->modules[0].path);
     struct pb smp = {0};
     uint64_t *locs = NULL;
     size_t loccap = 0;

@@ -11,7 +11,8 @@
 #   holds the functions, with U+FFFD for the bad bytes; the suppressions' <sframe> and rawtext
 #   keep a '?' (valgrind's one-character wildcard) per bad byte, so that they still match;
 # - the pprof profile's strings are UTF-8, as profile.proto (proto3) requires of every string
-#   (strict protobuf decoders reject the whole profile otherwise);
+#   (strict protobuf decoders reject the whole profile otherwise), and its first mapping, pprof's
+#   main binary, is the executable (not libc, where the largest record's innermost frame is);
 # - the text report: every line of it is a whole "==PID==" line or a suppression's;
 # - the HTML page: its data parses and nothing in it can end the script element;
 # - a second run with --baseline of the first's JSON report finds every record known, and
@@ -48,17 +49,19 @@ os.makedirs(d)
 src = d + b'/h\xe9llo <x>&"q".c'
 open(src, 'wb').write(b'''#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 __attribute__((noinline)) void *f1(size_t n) __asm__("\\"]]><x>&amp;<img src=x onerror=alert(5)>\xff\x01 \xef\xbf\xbe\\"");
 void *f1(size_t n) { void *p = malloc(n); __asm__ volatile("" ::: "memory"); return p; }
 __attribute__((noinline)) void *caf\xc3\xa9(size_t n) { void *p = f1(n); __asm__ volatile("" ::: "memory"); return p; }
-int main(int argc, char **argv) { void *p = caf\xc3\xa9(40); p = 0; printf("%d\\n", argc); return 0; }
+static char *keep;
+int main(int argc, char **argv) { void *p = caf\xc3\xa9(40); p = 0; keep = strdup(argv[1]); printf("%d\\n", argc); return 0; }
 ''')
 exe = d + b'/prog\n\xfe <&>'
 r = subprocess.run([b'gcc', b'-g', b'-O0', b'-w', b'-o', exe, src], stderr=subprocess.PIPE)
 if r.returncode:
     print('skip: gcc cannot build the program: ' + r.stderr.decode('utf-8', 'replace')[-300:])
     sys.exit(77)
-arg = b'arg \xfe\n<script>alert(2)</script> "&" \\ \x1b[31m ]]>'
+arg = b'arg \xfe\n<script>alert(2)</script> "&" \\ \x1b[31m ]]>' + b'.' * 100
 o = T + b'/out'
 os.makedirs(o)
 r = subprocess.run([MP, b'--json=' + o + b'/r.json', b'--sarif=' + o + b'/r.sarif',
@@ -90,7 +93,7 @@ if j:
 s = load(b'r.sarif', lambda p: json.load(open(p, encoding='utf-8')))
 if s:
     res = [x for x in s['runs'][0]['results'] if x['ruleId'] == 'definitely-lost']
-    check(len(res) == 1 and res[0]['locations'][0]['physicalLocation']['region']['startLine'] == 4,
+    check(len(res) == 1 and res[0]['locations'][0]['physicalLocation']['region']['startLine'] == 5,
           'SARIF: the leak\'s primary location %r' % res)
 
 x = load(b'r.xml', lambda p: ET.parse(p).getroot())
@@ -114,8 +117,9 @@ if x is not None:
                   'XML: suppression rawtext %r' % raw)
     check(x.find('args/argv/arg').text.startswith('arg \ufffd?<script>'), 'XML: argument')
 
-def pb_strings(data):
-    """The Profile's string_table (field 6), decoded by hand from the wire format."""
+def pb_fields(data, want):
+    """The length-delimited fields number want of a message, decoded by hand from the wire
+    format (the Profile's string_table is field 6, its mappings field 3)."""
     out, i = [], 0
     def varint():
         nonlocal i
@@ -132,15 +136,43 @@ def pb_strings(data):
             varint()
         elif wire == 2:
             n = varint()
-            if field == 6:
+            if field == want:
                 out.append(data[i:i + n])
             i += n
         else:
             raise ValueError('wire type %d' % wire)
     return out
 
-p = load(b'r.pb.gz', lambda p: pb_strings(gzip.open(p).read()))
+def pb_varints(data):
+    """The varint fields of a message: [(field, value)]."""
+    out, i = [], 0
+    def varint():
+        nonlocal i
+        v = sh = 0
+        while True:
+            b = data[i]; i += 1
+            v |= (b & 0x7f) << sh; sh += 7
+            if b < 0x80:
+                return v
+    while i < len(data):
+        key = varint()
+        if key & 7 == 0:
+            out.append((key >> 3, varint()))
+        elif key & 7 == 2:
+            i += varint()
+        else:
+            raise ValueError('wire type %d' % (key & 7))
+    return out
+
+prof = load(b'r.pb.gz', lambda p: gzip.open(p).read())
+p = pb_fields(prof, 6) if prof else None
 if p:
+    # the first mapping is the executable's (pprof's main binary), though the largest record
+    # (strdup of the 100-byte argument) has its innermost frame in libc
+    m1 = pb_fields(prof, 3)[0]
+    fn = [v for k, v in pb_varints(m1) if k == 5]
+    check(fn and p[fn[0]].startswith(d.replace(b'\xff\xfe', '\ufffd\ufffd'.encode()) + b'/prog'),
+          'pprof: the first mapping is %r' % (p[fn[0]] if fn else None))
     bad = []
     for b in p:
         try:
@@ -160,7 +192,7 @@ for line in t[:-1]:
     elif not insupp and not re.match(rb'^==\d+==( |$)', line):
         check(False, 'text: a line cut: %r' % line)
         break
-check(any(b' caf\xc3\xa9 (h\xe9llo <x>&"q".c:5)' in l for l in t), 'text: no cafe frame')
+check(any(b' caf\xc3\xa9 (h\xe9llo <x>&"q".c:6)' in l for l in t), 'text: no cafe frame')
 
 h = open(o + b'/r.html', 'rb').read()
 m = re.search(rb'<script type="application/json" id="mp-data">(.*?)</script>', h, re.S)

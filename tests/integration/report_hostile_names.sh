@@ -14,7 +14,8 @@
 #   (strict protobuf decoders reject the whole profile otherwise), and its first mapping, pprof's
 #   main binary, is the executable (not libc, where the largest record's innermost frame is);
 # - the text report: every line of it is a whole "==PID==" line or a suppression's;
-# - the HTML page: its data parses and nothing in it can end the script element;
+# - the HTML page: its data parses and nothing in it can end the script element (in a browser:
+#   tests/integration/html_report.sh);
 # - a second run with --baseline of the first's JSON report finds every record known, and
 #   `memplumber merge` of the two adds each record up (the keys of names that are not UTF-8);
 # - without the report library (the last resort): the JSON report is UTF-8 and parses, and each

@@ -20,4 +20,8 @@ int mp_wait_writable(int fd);
 /* Format and write to fd (at most 4 KiB per call). */
 void mp_fdprintf(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Length of the valid UTF-8 sequence starting at s (at most n bytes available, n >= 1), 0 if
+ * invalid (overlong forms, surrogates and code points above U+10FFFF are invalid). */
+size_t mp_utf8_len(const unsigned char *s, size_t n);
+
 #endif

@@ -1,6 +1,8 @@
 /* The matching key of loss records and heap errors across runs (leakkey.h). */
 #include "common/leakkey.h"
 
+#include "common/fmt.h"
+
 #include <string.h>
 
 static int has_prefix_dir(const char *path, const char *dir)
@@ -58,16 +60,33 @@ size_t mp_key_first_users(const struct mp_key_frame *f, size_t n)
     return n;
 }
 
-static uint64_t fnv(uint64_t h, const char *s)
+static uint64_t fnv_byte(uint64_t h, unsigned char c)
 {
-    for (; s && *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 0x100000001b3ULL;
+    h ^= c;
+    return h * 0x100000001b3ULL;
+}
+
+/* The name as the JSON report writes it: a byte that is not part of a UTF-8 sequence is hashed
+ * as U+FFFD. The baseline and merge compute keys from the names in JSON reports, where such a
+ * byte is U+FFFD: a key of the raw bytes never matched them (every record of a program built
+ * in a directory named in Latin-1, say, was "new" against its own baseline). Names that are
+ * UTF-8 hash as before. */
+static uint64_t fnv(uint64_t h, const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    for (size_t len; s && *s; s += len) {
+        len = *s < 0x80 ? 1 : mp_utf8_len(s, strnlen((const char *)s, 4));
+        if (len) {
+            for (size_t i = 0; i < len; i++)
+                h = fnv_byte(h, s[i]);
+        } else {
+            h = fnv_byte(fnv_byte(fnv_byte(h, 0xef), 0xbf), 0xbd);
+            len = 1;
+        }
     }
-    /* A separator byte that cannot occur in a name: ("ab", "c") and ("a", "bc") differ. */
-    h ^= 0xff;
-    h *= 0x100000001b3ULL;
-    return h;
+    /* A separator byte that cannot occur in a name (0xff is never part of UTF-8): ("ab", "c")
+     * and ("a", "bc") differ. */
+    return fnv_byte(h, 0xff);
 }
 
 uint64_t mp_leak_key(const char *kind, const struct mp_key_frame *f, size_t n)

@@ -96,10 +96,16 @@ static int at_exit(const struct mp_summary *s)
 }
 
 /* valgrind's escaping of the command line: bytes outside printable ASCII become '_', and a
- * space, backslash, '<' or '>' gets a backslash before it. */
-static void add_arg(struct line *l, const char *a)
+ * space, backslash, '<' or '>' gets a backslash before it. A command line longer than the line
+ * buffer goes to the sink in pieces (the line stays whole: valgrind writes all of it; it used to
+ * be cut at about 1,000 bytes, in the middle of an argument). */
+static void add_arg(struct line *l, const char *a, mp_summary_put_fn put, void *sink)
 {
-    for (; *a && l->at + 3 < sizeof l->buf; a++) {
+    for (; *a; a++) {
+        if (l->at + 3 >= sizeof l->buf) {
+            put(sink, l->buf, l->at);
+            l->at = 0;
+        }
         unsigned char c = (unsigned char)*a;
         if (c < 32 || c > 127)
             c = '_';
@@ -122,8 +128,12 @@ void mp_summary_preamble(const struct mp_summary *s, int argc, char *const *argv
     begin(s, &l);
     add(&l, "Command:");
     for (int i = 0; argv && i < argc && argv[i]; i++) {
-        add(&l, " ");
-        add_arg(&l, argv[i]);
+        if (l.at + 2 >= sizeof l.buf) {
+            put(sink, l.buf, l.at);
+            l.at = 0;
+        }
+        l.buf[l.at++] = ' ';
+        add_arg(&l, argv[i], put, sink);
     }
     end(&l, put, sink);
     empty(s, put, sink);

@@ -39,10 +39,15 @@
     if (html !== undefined) e.innerHTML = html;
     return e;
   }
+  /* Names and paths may hold control characters (a newline in a directory name): shown as '?',
+   * as the text report shows them, so that a frame stays on one line (stack lines keep their
+   * white space). */
+  function vis(s) { return s === null ? null : s.replace(/[\u0000-\u001f\u007f]/g, '?'); }
   /* frame f -> {fn, file, line, mod, pc, inl} */
   function frame(i) {
     var f = F[i];
-    return { pc: f[0], fn: str(f[1]), file: str(f[2]), line: f[3], mod: str(f[4]), inl: f[5] };
+    return { pc: f[0], fn: vis(str(f[1])), file: vis(str(f[2])), line: f[3], mod: vis(str(f[4])),
+             inl: f[5] };
   }
   function fnName(f) { return f.fn || (f.mod ? base(f.mod) + ' ' + f.pc : f.pc); }
   function where(f, full) {

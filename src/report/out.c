@@ -189,33 +189,15 @@ void mp_out_hex(struct mp_out *o, uint64_t v)
 
 size_t mp_out_utf8_len(const unsigned char *s, size_t n)
 {
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xbf;  /* allowed range of the second byte */
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        if (c == 0xe0)
-            lo = 0xa0;          /* no overlong forms */
-        else if (c == 0xed)
-            hi = 0x9f;          /* no UTF-16 surrogates */
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        if (c == 0xf0)
-            lo = 0x90;
-        else if (c == 0xf4)
-            hi = 0x8f;          /* nothing above U+10FFFF */
-    } else {
+    return mp_utf8_len(s, n);
+}
+
+size_t mp_out_xml_char_len(const unsigned char *s, size_t n)
+{
+    size_t len = mp_out_utf8_len(s, n);
+    /* U+FFFE and U+FFFF are valid UTF-8 but not XML 1.0 characters: a parser stops there. */
+    if (len == 3 && s[0] == 0xef && s[1] == 0xbf && s[2] >= 0xbe)
         return 0;
-    }
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
     return len;
 }
 

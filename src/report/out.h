@@ -46,5 +46,9 @@ void mp_out_uri_path(struct mp_out *o, const char *s);
 
 /* Length of the valid UTF-8 sequence starting at s (at most n bytes available), 0 if invalid. */
 size_t mp_out_utf8_len(const unsigned char *s, size_t n);
+/* The same for XML 1.0 character data: also 0 for U+FFFE and U+FFFF, which XML forbids (control
+ * characters are the caller's to replace). Names and paths are bytes; a report that copied
+ * them as they are was not well-formed XML, and its readers rejected all of it. */
+size_t mp_out_xml_char_len(const unsigned char *s, size_t n);
 
 #endif

@@ -12,7 +12,8 @@
  * type is leaked_space. Locations are one per distinct PC (the call instruction); a PC whose code
  * was inlined has several Lines, innermost first, as profile.proto wants. Functions are unique per
  * (name, file); a frame without a name is called after its module and offset ("libx.so+0x1a2b")
- * or its address. Mappings: one per module that holds a location, flagged as symbolized.
+ * or its address. Mappings: the executable's first, then one per module that holds a location,
+ * flagged as symbolized.
  * Depends on report.h, containers.h and zlib. */
 #include "common/containers.h"
 #include "report/report.h"
@@ -105,22 +106,6 @@ struct pprof {
     size_t nowned, capowned;
 };
 
-/* String table index of s (added to the Profile on first use; 0 is ""). s must outlive p. */
-static uint64_t str_index(struct pprof *p, const char *s)
-{
-    if (!s || !s[0])
-        return 0;
-    int added;
-    long i = strtab_index(&p->str, s, &added);
-    if (i < 0) {
-        p->oom = 1;
-        return 0;
-    }
-    if (added)
-        pb_len(&p->prof, 6, s, strlen(s));
-    return (uint64_t)i;
-}
-
 static const char *own(struct pprof *p, const char *s)
 {
     char *c = strdup(s);
@@ -131,6 +116,67 @@ static const char *own(struct pprof *p, const char *s)
     }
     p->owned[p->nowned++] = c;
     return c;
+}
+
+/* s with every byte that is not part of a UTF-8 sequence replaced by U+FFFD, in memory of its
+ * own (malloc), or NULL when s is all UTF-8 already (or out of memory: p->oom). profile.proto is
+ * proto3, whose strings must be UTF-8: strict decoders (protobuf's C++, Java and Python, Go's
+ * protobuf-go) refuse a whole profile for one path or name with a byte that is not. */
+static char *utf8_copy(struct pprof *p, const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t n = strlen(str), i = 0, len;
+    while (i < n && (len = mp_out_utf8_len(s + i, n - i)) != 0)
+        i += len;
+    if (i == n)
+        return NULL;
+    char *c = malloc(3 * n + 1), *w = c;
+    if (!c) {
+        p->oom = 1;
+        return NULL;
+    }
+    for (i = 0; i < n; i += len) {
+        len = mp_out_utf8_len(s + i, n - i);
+        if (len) {
+            memcpy(w, s + i, len);
+            w += len;
+        } else {
+            memcpy(w, "\xef\xbf\xbd", 3);
+            w += 3;
+            len = 1;
+        }
+    }
+    *w = 0;
+    return c;
+}
+
+/* String table index of s (added to the Profile on first use; 0 is ""). s must outlive p. */
+static uint64_t str_index(struct pprof *p, const char *s)
+{
+    if (!s || !s[0])
+        return 0;
+    int added;
+    char *copy = utf8_copy(p, s);
+    if (copy) {
+        if (grow((void **)&p->owned, &p->capowned, p->nowned + 1, sizeof *p->owned)) {
+            free(copy);
+            p->oom = 1;
+            return 0;
+        }
+        s = copy;
+    }
+    long i = strtab_index(&p->str, s, &added);
+    if (copy && added)
+        p->owned[p->nowned++] = copy;   /* kept while the table holds it */
+    else
+        free(copy);                     /* the same string met before is in the table */
+    if (i < 0) {
+        p->oom = 1;
+        return 0;
+    }
+    if (added)
+        pb_len(&p->prof, 6, s, strlen(s));
+    return (uint64_t)i;
 }
 
 static uint64_t function_id(struct pprof *p, const struct mp_frame *f)
@@ -352,6 +398,11 @@ void mp_pprof_write(struct mp_report_ctx *ctx, struct mp_out *o)
     value_type(&p, 1, "leaked_space", "bytes");
     value_type(&p, 1, "live_objects", "count");
     value_type(&p, 1, "live_space", "bytes");
+    /* Mapping 1 is the executable (the model's first module): pprof takes the first mapping for
+     * the main binary (go tool pprof's "File:" header). In order of first use it was the module
+     * of the largest record's innermost frame: ld.so or libc as often as not. */
+    if (in->modules && in->nmodules && in->modules[0].path && in->modules[0].path[0])
+        mapping_id(&p, in->modules[0].path);
     struct pb smp = {0};
     uint64_t *locs = NULL;
     size_t loccap = 0;

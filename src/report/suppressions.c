@@ -519,27 +519,41 @@ void mp_report_supp_unused(struct mp_report_ctx *ctx, struct mp_out *o,
 /* ---- --gen-suppressions ---- */
 
 /* How a suppression's names are written: as text to paste (control characters as '?'), as XML
- * character data, or inside the XML's <![CDATA[...]]> (which a "]]>" would end early). */
+ * character data, or inside the XML's <![CDATA[...]]> (which a "]]>" would end early). In XML,
+ * each byte that is not part of an XML character (not UTF-8, U+FFFE, U+FFFF) is a '?' too:
+ * the document stays well-formed, and '?', valgrind's one-character wildcard, still matches
+ * the byte it stands for when the suppression is used. */
 enum gen_mode { GEN_TEXT, GEN_XML, GEN_CDATA };
 
-static void gen_name(struct mp_out *o, const char *prefix, const char *s, enum gen_mode m)
+static void gen_name(struct mp_out *o, const char *prefix, const char *str, enum gen_mode m)
 {
+    const unsigned char *s = (const unsigned char *)str;
+    size_t n = strlen(str), len;
     mp_out_puts(o, prefix);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c < 0x20)
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        if (c < 0x20) {
             mp_out_putc(o, '?');
-        else if (m == GEN_XML && c == '&')
+        } else if (c >= 0x80 && m != GEN_TEXT) {
+            len = mp_out_xml_char_len(s + i, n - i);
+            if (len) {
+                mp_out_write(o, s + i, len);
+                i += len - 1;
+            } else {
+                mp_out_putc(o, '?');
+            }
+        } else if (m == GEN_XML && c == '&') {
             mp_out_puts(o, "&amp;");
-        else if (m == GEN_XML && c == '<')
+        } else if (m == GEN_XML && c == '<') {
             mp_out_puts(o, "&lt;");
-        else if (m == GEN_XML && c == '>')
+        } else if (m == GEN_XML && c == '>') {
             mp_out_puts(o, "&gt;");
-        else if (m == GEN_CDATA && !strncmp(s, "]]>", 3)) {
+        } else if (m == GEN_CDATA && !strncmp(str + i, "]]>", 3)) {
             mp_out_puts(o, "]]]]><![CDATA[>");  /* split the terminator across two sections */
-            s += 2;
-        } else
+            i += 2;
+        } else {
             mp_out_putc(o, (char)c);
+        }
     }
 }
 

@@ -15,11 +15,16 @@
 #include "report/report.h"
 #include "common/summary.h"
 
-/* XML character data: escapes, and no control characters (not allowed in XML 1.0). */
-static void put_text(struct mp_out *o, const char *s)
+/* XML character data: escapes, and no control characters (not allowed in XML 1.0). Names,
+ * paths and arguments are bytes: what is not UTF-8 (or not an XML character) becomes U+FFFD,
+ * as in the JSON report, or the whole document would not parse. */
+static void put_text(struct mp_out *o, const char *str)
 {
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
+    const unsigned char *s = (const unsigned char *)str;
+    size_t n = s ? strlen(str) : 0;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        size_t len = 1;
         if (c == '&')
             mp_out_puts(o, "&amp;");
         else if (c == '<')
@@ -28,8 +33,15 @@ static void put_text(struct mp_out *o, const char *s)
             mp_out_puts(o, "&gt;");
         else if (c < 0x20 && c != '\t')
             mp_out_putc(o, '?');
-        else
+        else if (c < 0x80)
             mp_out_putc(o, (char)c);
+        else if ((len = mp_out_xml_char_len(s + i, n - i)) != 0)
+            mp_out_write(o, s + i, len);
+        else {
+            mp_out_puts(o, "\xef\xbf\xbd");  /* U+FFFD */
+            len = 1;
+        }
+        i += len;
     }
 }
 

@@ -6,6 +6,9 @@ NUL-terminated JSON messages on file descriptors 3 (to the browser) and 4 (from 
 
   browser.py check-report REPORT.html REPORT.json [--growth] [--big]
       loads the page, asserts what a user sees (see check_report) and prints one line per check
+  browser.py check-hostile REPORT.html
+      a page whose names hold markup and control characters: nothing of them runs, each frame
+      of a stack is one line (see check_hostile)
   browser.py screenshot REPORT.html OUT.png [--hover FUNCTION]
       a 1280-wide screenshot of the whole page
 Exit status: 0 all checks passed, 1 a check failed, 77 chromium is missing.
@@ -394,8 +397,37 @@ def check_report(b, html, report, growth=False, big=False):
     return c.failed
 
 
+def check_hostile(b, html):
+    """A page whose names hold markup and control characters: nothing of them runs or becomes
+    an element, and each frame of a stack is one line."""
+    c = Checker()
+    b.call('Page.addScriptToEvaluateOnNewDocument',
+           source='window.__pwn=[];window.alert=function(x){window.__pwn.push(String(x))};')
+    b.load(html)
+    b.eval("document.getElementById('allstacks').click()")
+    b.eval("document.querySelectorAll('details').forEach(function(d){d.open=true})")
+    # hover every row of the icicle graph: its tooltips are markup too
+    geo = b.eval("(function(){var c=document.getElementById('flame');c.scrollIntoView();"
+                 "var r=c.getBoundingClientRect();return [r.left,r.top,r.width,r.height]})()")
+    for y in range(int(geo[1]) + 4, int(geo[1] + geo[3]), 18):
+        for x in range(int(geo[0]) + 4, int(geo[0] + geo[2]), 150):
+            b.mouse('move', x, y)
+    lis = b.eval("Array.from(document.querySelectorAll('ol.stack li')).map(function(e){"
+                 "return e.innerText})")
+    c.ok(len(lis) >= 2 and not any('\n' in t for t in lis), 'every frame of a stack is one line',
+         repr(lis[:4]))
+    c.ok(b.eval('window.__pwn') == [], 'no script of the names ran', repr(b.eval('window.__pwn')))
+    n = b.eval("document.scripts.length + ' ' + document.querySelectorAll("
+               "'img,iframe,object,embed,svg script').length")
+    c.ok(n == '2 0', 'no element made of the names (scripts, injected elements)', n)
+    c.ok(not b.errors(), 'no console errors', repr(b.errors()))
+    return c.failed
+
+
 def main(argv):
-    if len(argv) < 3 or argv[0] not in ('check-report', 'screenshot'):
+    if len(argv) == 2 and argv[0] == 'check-hostile':
+        argv = argv + ['']
+    if len(argv) < 3 or argv[0] not in ('check-report', 'check-hostile', 'screenshot'):
         print(__doc__.strip())
         return 2
     if not find_chromium():
@@ -403,6 +435,8 @@ def main(argv):
         return 77
     b = Browser()
     try:
+        if argv[0] == 'check-hostile':
+            return 1 if check_hostile(b, argv[1]) else 0
         if argv[0] == 'check-report':
             with open(argv[2]) as f:
                 report = json.load(f)

@@ -13,7 +13,9 @@
 # report, its growth suspects are the JSON report's, cache_add first); leaky's page with snapshots and
 # growth suspects added to its data (the timeline: one point per snapshot, the suspects listed,
 # the top one marked on the chart and on its loss record), and, as in a `memplumber report --new`
-# of a process that records ages, the report number, ages and increases).
+# of a process that records ages, the report number, ages and increases); a program whose
+# directory, executable and function names hold markup (</script>, <img onerror>) and a newline:
+# nothing of them runs or becomes an element, each frame of a stack is one line.
 # Exit 0 = pass, 1 = fail, 77 = skipped (no chromium: scripts/install-deps --test installs it).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -149,4 +151,24 @@ open(sys.argv[2], 'w').write(page[:m.start(2)] + data + page[m.end(2):])
 EOF
 echo "== leaky with snapshots"
 python3 tests/integration/browser.py check-report "$T/growth.html" "$T/leaky.json" --growth || fail=1
+
+# Hostile names: a program built in a directory named with "</script>", an <img onerror> and a
+# newline, named with a newline and "<b>", without debug information (its frames name it), with a
+# function whose symbol is an <img onerror> too: nothing of them runs or becomes an element of
+# the page, and each frame (the newline shown as '?') is one line.
+H=$T/$'h </script><img src=x onerror=alert(1)>\n&q'
+mkdir -p "$H"
+cat >"$H/h.c" <<'EOF'
+#include <stdlib.h>
+__attribute__((noinline)) void *f(size_t n) __asm__("\"<img src=x onerror=alert(2)>\"");
+void *f(size_t n) { void *p = malloc(n); __asm__ volatile("" ::: "memory"); return p; }
+int main(void) { void *p = f(10); p = 0; return 0; }
+EOF
+if gcc -O0 -g0 -o "$H/h"$'\n<b>' "$H/h.c"; then
+    "$MP" --html="$T/hostile.html" -- "$H/h"$'\n<b>' >"$T/hostile.out" 2>&1
+    echo "== hostile names"
+    python3 tests/integration/browser.py check-hostile "$T/hostile.html" || fail=1
+else
+    echo "note: gcc cannot build the program with hostile names: not checked"
+fi
 exit $fail

@@ -1,9 +1,10 @@
-// SOURCES: src/report/jsonread.c src/report/baseline.c src/common/leakkey.c src/common/kinds.c
+// SOURCES: src/report/jsonread.c src/report/baseline.c src/common/leakkey.c src/common/kinds.c src/common/fmt.c
 /* Reading memplumber's JSON back (src/report/jsonread.c, baseline.c) and the matching key
  * (src/common/leakkey.c): values, escapes (\u, surrogate pairs), numbers kept as text, errors
  * with line and column, depth limit, trailing text; the report checks with their messages; the
  * key ignores addresses, lines, directories and system frames, and separates kinds, functions
- * and file names; which frames are the program's own. */
+ * and file names, and sees a byte that is not UTF-8 as the JSON's U+FFFD; which frames are the
+ * program's own. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +160,15 @@ static void test_key(void)
     /* only system frames: every frame counts */
     uint64_t k1 = mp_leak_key("still_reachable", sys, 4);
     CHECK(k1 != mp_leak_key("still_reachable", sys, 3), "a stack without own frames keys on all frames");
+    /* a name with bytes that are not UTF-8 keys as its JSON form (U+FFFD for each), which is
+     * what the baseline and merge read back; a key of the exact bytes is what it was before */
+    struct mp_key_frame raw[] = {{"caf\xe9_\xff", "/src/h\xe9llo.c", "/p/prog"}};
+    struct mp_key_frame js[] = {{"caf\xef\xbf\xbd_\xef\xbf\xbd", "/src/h\xef\xbf\xbdllo.c", "/p/prog"}};
+    struct mp_key_frame ok[] = {{"caf\xc3\xa9_\xef\xbf\xbd", "/src/h\xef\xbf\xbdllo.c", "/p/prog"}};
+    CHECK(mp_leak_key("definitely_lost", raw, 1) == mp_leak_key("definitely_lost", js, 1),
+          "bytes that are not UTF-8 key as U+FFFD");
+    CHECK(mp_leak_key("definitely_lost", ok, 1) != mp_leak_key("definitely_lost", js, 1),
+          "UTF-8 names keep their own key");
     char hex[17];
     mp_leak_key_hex(0x0123456789abcdefULL, hex);
     CHECK_STR(hex, "0123456789abcdef");

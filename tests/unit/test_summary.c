@@ -6,7 +6,8 @@
  * were hidden; no "Rerun" advice under leak_check=full; the HEAP SUMMARY ("in use at exit" counts
  * the suppressed blocks too); "All heap blocks were freed" instead of a LEAK SUMMARY when no block
  * is in use; leak_check=no's advice and no LEAK SUMMARY; nothing but the notes at verbosity 0
- * (-q); the preamble's "Command:" line escaped as valgrind escapes it; valgrind's loss record
+ * (-q); the preamble's "Command:" line escaped as valgrind escapes it, whole however long it
+ * is; valgrind's loss record
  * order (cmp_LossRecords: total, then kind, then blocks); the fd sink writes everything, also
  * more than its buffer, and writes nothing to a descriptor of -1. */
 #include <stdlib.h>
@@ -142,6 +143,29 @@ int main(void)
         CHECK_STR(b.s, "==42== memplumber, a memory leak detector\n"
                        "==42== Command: ./prog a\\ b c\\\\d \\<in\\> ___\n"
                        "==42==\n");
+    }
+
+    /* a command line longer than the line buffer (1 KiB) is written whole, as valgrind does:
+     * 400 arguments, the longest escaped ones ending the line */
+    {
+        mp_summary_from_model(&s, &in);
+        b.n = 0;
+        b.s[0] = 0;
+        static char args[400][8];
+        char *argv[402];
+        char want[8192] = "==42== Command: ./prog";
+        argv[0] = "./prog";
+        for (int i = 0; i < 400; i++) {
+            snprintf(args[i], sizeof args[i], i < 395 ? "%d" : "a b<%d", i);
+            argv[i + 1] = args[i];
+            size_t at = strlen(want);
+            snprintf(want + at, sizeof want - at, i < 395 ? " %d" : " a\\ b\\<%d", i);
+        }
+        argv[401] = NULL;
+        strcat(want, "\n==42==\n");
+        mp_summary_preamble(&s, 401, argv, put, &b);
+        const char *cmd = strstr(b.s, "==42== Command:");
+        CHECK(cmd && !strcmp(cmd, want), "the long command line: %s", cmd ? cmd + strlen(cmd) - 60 : "none");
     }
 
     /* valgrind's loss record order: total bytes, then reachable < possible < indirect <

@@ -1001,10 +1001,17 @@ static void write_records_unsymbolized(struct mp_summary *sum, struct mp_report_
         for (uint32_t f = 0; st && f < st->n; f++) {
             uintptr_t pc = st->pcs[f] - 1; /* the call, as the symbolized report shows it */
             const struct mp_module *m = module_of(in, pc, st->gen);
-            if (m)
-                mp_fmt(line, sizeof line, "==%d==    %s 0x%lx: ??? (in %s+0x%lx)\n", pid, f ? "by" : "at",
-                       (unsigned long)pc, m->path[0] ? m->path : "???", (unsigned long)(pc - m->base));
-            else
+            if (m) {
+                size_t len = mp_fmt(line, sizeof line, "==%d==    %s 0x%lx: ??? (in %s+0x%lx)\n", pid,
+                                    f ? "by" : "at", (unsigned long)pc,
+                                    m->path[0] ? m->path : "???", (unsigned long)(pc - m->base));
+                /* a control character in the path (a newline in a directory name) as '?', as the
+                 * symbolized report writes it: one frame, one line */
+                len = len < sizeof line ? len : sizeof line - 1;
+                for (size_t j = 0; j + 1 < len; j++)
+                    if ((unsigned char)line[j] < 0x20)
+                        line[j] = '?';
+            } else
                 mp_fmt(line, sizeof line, "==%d==    %s 0x%lx: ???\n", pid, f ? "by" : "at", (unsigned long)pc);
             mp_summary_fd_put(k, line, strlen(line));
         }

@@ -29,23 +29,33 @@ static void putf(struct mp_summary_fd_sink *k, const char *fmt, ...)
     mp_summary_fd_put(k, b, n < sizeof b ? n : sizeof b - 1);
 }
 
-/* A JSON string (or null). */
-static void put_str(struct mp_summary_fd_sink *k, const char *s)
+/* A JSON string (or null). Paths and arguments are bytes; JSON is UTF-8: a byte that is not
+ * part of a UTF-8 sequence is written \ufffd, as the symbolized report does (else the whole
+ * report fails to parse). */
+static void put_str(struct mp_summary_fd_sink *k, const char *str)
 {
-    if (!s) {
+    if (!str) {
         put(k, "null");
         return;
     }
+    const unsigned char *s = (const unsigned char *)str;
+    size_t n = strlen(str), len;
     put(k, "\"");
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
+    for (size_t i = 0; i < n; i += len) {
+        unsigned char c = s[i];
+        len = 1;
         if (c == '"' || c == '\\') {
             char e[3] = {'\\', (char)c, 0};
             put(k, e);
         } else if (c < 0x20) {
             putf(k, "\\u%04x", c);
+        } else if (c < 0x80) {
+            mp_summary_fd_put(k, str + i, 1);
+        } else if ((len = mp_utf8_len(s + i, n - i)) != 0) {
+            mp_summary_fd_put(k, str + i, len);
         } else {
-            mp_summary_fd_put(k, s, 1);
+            put(k, "\\ufffd");
+            len = 1;
         }
     }
     put(k, "\"");

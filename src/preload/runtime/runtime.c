@@ -503,11 +503,11 @@ uint32_t mp_runtime_capture(uintptr_t *fp) { return capture(fp); }
 
 /* An allocation or free seen while this thread held a tool lock (a signal handler interrupted
  * memplumber), recorded when the thread is back in the program. */
-enum mp_pending_op { MP_PENDING_ALLOC, MP_PENDING_FREE };
+enum mp_pending_op { MP_PENDING_ALLOC, MP_PENDING_FREE, MP_PENDING_FREED /* already freed for real */ };
 struct pending {
     void *p;
     size_t size;
-    unsigned kind; /* alloc kind (MP_PENDING_ALLOC) or free kind (MP_PENDING_FREE) */
+    unsigned kind; /* alloc kind (MP_PENDING_ALLOC) or free kind (MP_PENDING_FREE, _FREED) */
     unsigned op;
 };
 
@@ -542,27 +542,46 @@ static void pending_push(void *p, size_t size, unsigned kind, unsigned op)
 static void pending_drain(void)
 {
     while (pending_head < pending_n && mp_tls.state == MP_IN_PROGRAM) {
+        /* From the claim to the table operation, a handler that interrupts this queues its
+         * events (after this one) instead of recording them: the blocks of MP_PENDING_FREED and
+         * PENDING_REALLOC_OLD entries are back in the allocator already, and a handler's malloc
+         * recorded here could get the same address, whose record this entry's removal then
+         * took (the handler's block untracked, its free a false double free). */
+        mp_tls.state = MP_IN_CRITICAL;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        if (pending_head >= pending_n) {
+            /* a handler that ran just before drained the queue (and may have reset it): an
+             * entry read now would be a stale one, and pending_head would pass pending_n */
+            mp_tls.state = MP_IN_PROGRAM;
+            break;
+        }
         struct pending e = pending_q[pending_head];
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         /* No stale copy of the address: this TLS is scanned as a root, and a block leaked
          * later would be found through it (still reachable). */
         pending_q[pending_head++].p = NULL;
-        if (e.op == MP_PENDING_FREE) {
+        if (e.op == MP_PENDING_FREE || e.op == MP_PENDING_FREED) {
             /* kind 200: the old block of a realloc, already released by the real realloc
              * (and maybe the new block's address): only its record goes. */
             struct mp_block b;
-            if (mp_heap_remove((uintptr_t)e.p, &b)) {
-                if (e.kind != PENDING_REALLOC_OLD)
+            const int had = mp_heap_remove((uintptr_t)e.p, &b);
+            __atomic_signal_fence(__ATOMIC_SEQ_CST);
+            mp_tls.state = MP_IN_PROGRAM;
+            if (had) {
+                if (e.kind != PENDING_REALLOC_OLD && e.op != MP_PENDING_FREED)
                     MP_REAL_VOID(mp_real.free(e.p));
             } else if (e.kind != PENDING_REALLOC_OLD && !mp_real.foreign) {
                 /* Not a block of the table: the handler freed what the code it interrupted
-                 * was freeing (or had freed), or a pointer that is no block. A bad free, as
-                 * in the hooks, dropped; it was silently lost. Its stack is gone (the
-                 * handler has returned): the error is one context per address. */
+                 * was freeing (or had freed), or a pointer that is no block. A bad free,
+                 * reported as in the hooks (MP_PENDING_FREED: the allocator has had it, as
+                 * natively). Its stack is gone (the handler has returned): the error is one
+                 * context per address. */
                 mp_misuse_report_bad_free_at(e.p, e.kind, 0, 0);
             }
         } else {
             mp_heap_insert((uintptr_t)e.p, e.size, 0, e.kind);
+            __atomic_signal_fence(__ATOMIC_SEQ_CST);
+            mp_tls.state = MP_IN_PROGRAM;
         }
     }
     if (pending_head == pending_n) {
@@ -753,7 +772,17 @@ void mp_runtime_free_slow(void *p, unsigned free_kind, uintptr_t *fp)
         return;
     }
     if (mp_tls.state == MP_IN_CRITICAL || mp_tls.state == MP_IN_REAL) {
-        pending_push(p, 0, free_kind, MP_PENDING_FREE);
+        /* A signal handler that interrupted memplumber or the real allocator frees: the block
+         * goes back to the allocator now, as natively, and only its record's removal waits.
+         * Deferring the real free too unbalanced what the handler does to the allocator: a
+         * handler that mallocs and frees a block while glibc's free is half-way through putting
+         * another block on its tcache list (it runs fine natively: the pop and the push undo
+         * each other) took the list's head and left it there, and the deferred free then put it
+         * on the list a second time (glibc: "double free detected in tcache 2", a crash a native
+         * run never has). The removal is queued first: a nested handler that gets the same
+         * address back from malloc queues its allocation after it. (As realloc does below.) */
+        pending_push(p, 0, free_kind, MP_PENDING_FREED);
+        mp_real.free(p);
         return;
     }
     if (mp_runtime_on_free(p, free_kind, 0, 0, fp))

@@ -1249,6 +1249,10 @@ struct memos {
     struct memo m[2];
     struct memo_walk scratch;
     struct memos *next; /* in the pool */
+    uint8_t deep_busy;  /* deep[] in use (mp_unwind_deep_buffer) */
+    /* Last: not cleared when a block is reused, and its pages stay untouched (no memory) in a
+     * thread that never captures more than the hooks' 64 frames on the stack. */
+    uintptr_t deep[MP_UNWIND_DEEP_MAX];
 };
 static __thread struct memos *tls_memos __attribute__((tls_model("initial-exec")));
 /* 0: none yet; 1: being taken (a signal handler's capture then walks without one); 2: none for
@@ -1861,7 +1865,7 @@ static __attribute__((noinline)) struct memos *memos_take(void)
         sc_pool_unlock();
     }
     if (ms)
-        memset(ms, 0, sizeof *ms);
+        memset(ms, 0, offsetof(struct memos, deep));
     else
         ms = mp_pages_alloc(sizeof *ms); /* zeroed */
     tls_memos = ms;
@@ -1874,7 +1878,7 @@ static __attribute__((noinline)) struct memos *memos_take(void)
 static void memos_give_back(void)
 {
     struct memos *ms = tls_memos;
-    if (!ms || ms->m[0].busy || ms->m[1].busy)
+    if (!ms || ms->m[0].busy || ms->m[1].busy || ms->deep_busy)
         return;
     tls_memos_state = 2; /* a destructor that allocates after this walks without memos */
     tls_memos = NULL;
@@ -1889,6 +1893,30 @@ static void memos_give_back(void)
         __builtin_ia32_pause();
     }
     /* the pool stayed locked: the block is not reused */
+}
+
+/* The hooks once kept a capture deeper than 64 frames in a 4 KiB array on the program's stack,
+ * on top of their own 2 KiB or so: a program that runs on small stacks (split-stack segments
+ * entered from code linked without gold's __morestack_non_split, coroutines) and did fine
+ * natively overflowed them with --num-callers above 64. */
+uintptr_t *mp_unwind_deep_buffer(void)
+{
+    struct memos *ms = tls_memos;
+    if (!ms)
+        ms = memos_take();
+    if (!ms || ms->deep_busy)
+        return NULL;
+    ms->deep_busy = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    return ms->deep;
+}
+
+void mp_unwind_deep_release(void)
+{
+    struct memos *ms = tls_memos;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (ms)
+        ms->deep_busy = 0;
 }
 
 void mp_unwind_thread_end(void)

@@ -477,12 +477,26 @@ static inline uint32_t capture_into(uintptr_t *fp, int slot, uintptr_t *pcs)
 }
 
 /* The hooks run on the program's stacks, some of them small (an 8 KiB sigaltstack where a
- * handler calls printf): the common depths keep their frames on a 64-entry array; only a depth
- * above that pays for the full one, in a frame of its own. */
-static __attribute__((noinline)) uint32_t capture_deep(uintptr_t *fp, int slot)
+ * handler calls printf, a split-stack segment, a coroutine's): the common depths keep their
+ * frames on a 64-entry array; a depth above that uses the thread's buffer in tool memory, and
+ * the full array on the stack, in a frame of its own, only when that buffer is busy (a signal
+ * handler's capture inside another) or missing. */
+_Static_assert(MP_MAX_DEPTH <= MP_UNWIND_DEEP_MAX, "the deep buffer holds every depth");
+
+static __attribute__((noinline)) uint32_t capture_deep_on_stack(uintptr_t *fp, int slot)
 {
     uintptr_t pcs[MP_MAX_DEPTH];
     return capture_into(fp, slot, pcs);
+}
+
+static __attribute__((noinline)) uint32_t capture_deep(uintptr_t *fp, int slot)
+{
+    uintptr_t *pcs = mp_unwind_deep_buffer();
+    if (!pcs)
+        return capture_deep_on_stack(fp, slot);
+    uint32_t id = capture_into(fp, slot, pcs);
+    mp_unwind_deep_release();
+    return id;
 }
 
 static inline uint32_t capture_slot(uintptr_t *fp, int slot)

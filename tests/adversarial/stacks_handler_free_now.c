@@ -1,5 +1,6 @@
 // A SIGALRM handler at a high rate (every 20 us) that mallocs a block and frees it again, while
-// the main loop mallocs and frees blocks of the same size class. The handler often interrupts
+// the main loop mallocs and frees blocks of the same size class, whose tcache list is filled
+// first (so that neither ever leaves glibc's lock-free tcache path). The handler often interrupts
 // glibc's free half-way through putting a block on its tcache list; natively that is harmless
 // (the handler's pop and push undo each other). memplumber once held back the real free of a
 // block freed by a handler that interrupted the allocator (or memplumber's table), so the pop
@@ -30,7 +31,7 @@ static void handler(int sig)
 
 __attribute__((noinline)) static void pair(long i)
 {
-    void *p = malloc(56 + (size_t)(i & 15));
+    void *p = malloc(57 + (size_t)(i & 15)); /* 57-72 bytes: the handler's size class */
     sink = p;
     free(p);
 }
@@ -42,6 +43,11 @@ int main(void)
     sa.sa_handler = handler;
     sa.sa_flags = SA_RESTART;
     sigaction(SIGALRM, &sa, 0);
+    void *fill[7];
+    for (int k = 0; k < 7; k++)
+        fill[k] = malloc(64);
+    for (int k = 0; k < 7; k++)
+        free(fill[k]);
     struct itimerval it = {{0, 20}, {0, 20}};
     setitimer(ITIMER_REAL, &it, 0);
     struct timespec t0, t1;

@@ -665,6 +665,11 @@ void mp_runtime_on_alloc(void *p, size_t size, unsigned alloc_kind, uintptr_t *f
 int mp_runtime_on_free(void *p, unsigned free_kind, size_t sized, int has_size, uintptr_t *fp)
 {
     struct mp_block b;
+    /* Until the hook has handed p to the real free (it clears this): a signal handler that
+     * interrupts the removal or the real free and frees p too makes a double free, which must
+     * not reach the allocator (mp_runtime_free_slow). */
+    mp_tls.freeing = p;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
     mp_heap_prefetch((uintptr_t)p);
     __builtin_prefetch((const char *)p - 16); /* glibc's chunk header */
     pending_drain_first();
@@ -795,12 +800,19 @@ void mp_runtime_free_slow(void *p, unsigned free_kind, uintptr_t *fp)
          * on the list a second time (glibc: "double free detected in tcache 2", a crash a native
          * run never has). The removal is queued first: a nested handler that gets the same
          * address back from malloc queues its allocation after it. (As realloc does below.) */
+        if (p == mp_tls.freeing) {
+            /* the very block the interrupted hook is freeing: a double free; reported when
+             * the queue drains (its record is gone then), never given to the allocator */
+            pending_push(p, 0, free_kind, MP_PENDING_FREE);
+            return;
+        }
         pending_push(p, 0, free_kind, MP_PENDING_FREED);
         mp_real.free(p);
         return;
     }
     if (mp_runtime_on_free(p, free_kind, 0, 0, fp))
         mp_real.free(p);
+    mp_tls.freeing = NULL; /* set by mp_runtime_on_free */
 }
 
 /* realloc of a block memplumber does not know while the real allocator is not glibc's

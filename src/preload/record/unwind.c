@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <ucontext.h>
@@ -681,24 +682,50 @@ static int find_fde_in_section(uintptr_t lo, uintptr_t hi, uintptr_t target, str
  * frame-pointer fallback only where the code keeps frame pointers). When an object's .eh_frame
  * has no FDE for a pc, its .debug_frame is read once (raw system calls, into tool memory, at
  * most DBG_MAX bytes) and searched linearly; the rule cache makes that once per return address.
- * The copy is kept for the life of the process: a dlclose retires its slot (a walk may be
- * reading it meanwhile), so each dlopen/dlclose cycle of such an object that needs it costs
- * its .debug_frame again. In .debug_frame a CIE's id is all ones, an FDE's CIE pointer is an
- * offset from the section's start, and addresses are the file's (plus the load bias). */
+ * A copy is never unmapped (a walk may be reading it): after a dlclose (memo_gen) a slot is
+ * taken again only for the same file (device, inode, size, modification time) at the same load
+ * address, so a program that opens and closes the same library in a loop reads it once; a copy
+ * that no slot keeps (all taken, or the file changed) is given back at once or stays (a changed
+ * file: rare). In .debug_frame a CIE's id is all ones, an FDE's CIE pointer is an offset from
+ * the section's start, and addresses are the file's (plus the load bias). */
 #define DBG_OBJS 16
 #define DBG_MAX (64u << 20)
+struct file_id {
+    uint64_t dev, ino, size;
+    int64_t mtime_s, mtime_ns;
+};
 static struct {
     struct link_map *obj; /* published last; NULL: a free slot */
+    uintptr_t base;         /* the object's load bias when read */
+    struct file_id id;
     const uint8_t *lo, *hi; /* lo == hi: none */
     uint32_t gen;
 } dbgf[DBG_OBJS];
 
-static int debug_frame_of_file(const char *path, const uint8_t **lo, const uint8_t **hi)
+static int file_id_of(long fd, struct file_id *out)
 {
-    long fd = raw_syscall4(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0);
-    if (fd < 0)
+    struct stat st;
+    if (raw_syscall4(SYS_fstat, fd, (long)&st, 0, 0) != 0)
         return 0;
-    int ok = 0;
+    out->dev = st.st_dev;
+    out->ino = st.st_ino;
+    out->size = (uint64_t)st.st_size;
+    out->mtime_s = st.st_mtim.tv_sec;
+    out->mtime_ns = st.st_mtim.tv_nsec;
+    return 1;
+}
+
+static long open_object(struct link_map *obj)
+{
+    /* the executable's l_name is "" */
+    const char *path = obj->l_name && obj->l_name[0] ? obj->l_name : "/proc/self/exe";
+    return raw_syscall4(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0);
+}
+
+/* The copy of the .debug_frame of the file open at fd (none: *lo = *hi = NULL). */
+static void debug_frame_of_file(long fd, const uint8_t **lo, const uint8_t **hi)
+{
+    *lo = *hi = NULL;
     ElfW(Ehdr) eh;
     ElfW(Shdr) sh, names;
     if (read_at((int)fd, &eh, sizeof eh, 0) && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
@@ -717,15 +744,12 @@ static int debug_frame_of_file(const char *path, const uint8_t **lo, const uint8
             if (buf && read_at((int)fd, buf, sh.sh_size, sh.sh_offset)) {
                 *lo = buf;
                 *hi = buf + sh.sh_size;
-                ok = 1;
             } else if (buf) {
                 mp_pages_free(buf, sh.sh_size);
             }
             break;
         }
     }
-    raw_syscall4(SYS_close, fd, 0, 0, 0);
-    return ok;
 }
 
 static int find_debug_frame(struct link_map *obj, const uint8_t **lo, const uint8_t **hi)
@@ -739,23 +763,57 @@ static int find_debug_frame(struct link_map *obj, const uint8_t **lo, const uint
         }
     if (!obj || __atomic_load_n(&no_syscalls, __ATOMIC_ACQUIRE))
         return 0;
-    const char *path = obj->l_name && obj->l_name[0] ? obj->l_name : "/proc/self/exe";
+    long fd = open_object(obj);
+    if (fd < 0)
+        return 0;
+    struct file_id id;
+    int have_id = file_id_of(fd, &id);
+    /* the same file at the same place, retired by a dlclose: its copy again */
+    for (int i = 0; have_id && i < DBG_OBJS; i++) {
+        struct link_map *o = __atomic_load_n(&dbgf[i].obj, __ATOMIC_ACQUIRE);
+        /* taken (obj NULL while it is looked at) so that no other thread refills it meanwhile */
+        if (o != obj || !__atomic_compare_exchange_n(&dbgf[i].obj, &o, NULL, 0, __ATOMIC_ACQ_REL,
+                                                     __ATOMIC_RELAXED))
+            continue;
+        const int same = dbgf[i].base == obj->l_addr && memcmp(&dbgf[i].id, &id, sizeof id) == 0;
+        if (same)
+            dbgf[i].gen = gen;
+        const uint8_t *l = dbgf[i].lo, *h = dbgf[i].hi;
+        __atomic_store_n(&dbgf[i].obj, obj, __ATOMIC_RELEASE);
+        if (!same)
+            continue;
+        raw_syscall4(SYS_close, fd, 0, 0, 0);
+        *lo = l;
+        *hi = h;
+        return l < h;
+    }
     const uint8_t *l = NULL, *h = NULL;
-    debug_frame_of_file(path, &l, &h);
-    for (int i = 0; i < DBG_OBJS; i++) {
+    debug_frame_of_file(fd, &l, &h);
+    raw_syscall4(SYS_close, fd, 0, 0, 0);
+    int kept = 0;
+    for (int i = 0; have_id && i < DBG_OBJS; i++) {
         struct link_map *o = __atomic_load_n(&dbgf[i].obj, __ATOMIC_ACQUIRE);
         if (o && dbgf[i].gen == gen)
             continue;
         if (!__atomic_compare_exchange_n(&dbgf[i].obj, &o, NULL, 0, __ATOMIC_ACQ_REL,
                                          __ATOMIC_RELAXED))
             continue;
+        /* a retired slot's copy stays mapped: a walk may still be reading it */
+        dbgf[i].base = obj->l_addr;
+        dbgf[i].id = id;
         dbgf[i].lo = l;
         dbgf[i].hi = h;
         dbgf[i].gen = gen;
         __atomic_store_n(&dbgf[i].obj, obj, __ATOMIC_RELEASE);
+        kept = 1;
         break;
     }
-    /* all slots taken: the copy is not kept (a few bytes of tool memory lost per miss) */
+    if (!kept) {
+        /* no slot: not used now either (nobody else has seen this copy) */
+        if (l)
+            mp_pages_free((void *)(uintptr_t)l, (size_t)(h - l));
+        return 0;
+    }
     *lo = l;
     *hi = h;
     return l && l < h;

@@ -112,6 +112,7 @@ static inline void delete_common(void *p, unsigned free_kind, size_t size, int h
     }
     if (mp_runtime_on_free(p, free_kind, size, has_size, fp))
         MP_REAL_VOID(mp_real.free(p));
+    mp_tls.freeing = NULL; /* set by mp_runtime_on_free */
 }
 
 /* operator new */

@@ -37,6 +37,7 @@ MP_EXPORT void free(void *p)
     }
     if (mp_runtime_on_free(p, MP_FREE_FREE, 0, 0, FP()))
         MP_REAL_VOID(mp_real.free(p));
+    mp_tls.freeing = NULL; /* set by mp_runtime_on_free */
 }
 
 MP_EXPORT void *calloc(size_t nmemb, size_t size)

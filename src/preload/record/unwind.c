@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <ucontext.h>
@@ -370,11 +371,17 @@ static int rd_record_head(const uint8_t *p, const uint8_t **body, const uint8_t 
     return 1;
 }
 
-static int parse_cie(const uint8_t *cie, uintptr_t dbase, struct cie_info *out)
+/* A CIE's id: 0 in .eh_frame, all ones in .debug_frame (32 or 64 bits). */
+static inline int is_cie_id(uint64_t id, int debug)
+{
+    return debug ? id == 0xffffffffu || id == ~(uint64_t)0 : id == 0;
+}
+
+static int parse_cie(const uint8_t *cie, uintptr_t dbase, struct cie_info *out, int debug)
 {
     const uint8_t *body, *end, *idf;
     uint64_t id;
-    if (!rd_record_head(cie, &body, &end, &id, &idf) || id != 0)
+    if (!rd_record_head(cie, &body, &end, &id, &idf) || !is_cie_id(id, debug))
         return 0;
     struct reader r = { body, end, 0 };
     uint8_t version = (uint8_t)rd_fixed(&r, 1);
@@ -441,7 +448,7 @@ static int parse_fde(const uint8_t *fde, uintptr_t dbase, struct fde_info *out)
     if (!rd_record_head(fde, &body, &end, &id, &idf) || id == 0)
         return 0;
     const uint8_t *cie = idf - id;
-    if (!parse_cie(cie, dbase, &out->cie))
+    if (!parse_cie(cie, dbase, &out->cie, 0))
         return 0;
     struct reader r = { body, end, 0 };
     out->pc_begin = rd_encoded(&r, out->cie.fde_enc, dbase);
@@ -669,17 +676,206 @@ static int find_fde_in_section(uintptr_t lo, uintptr_t hi, uintptr_t target, str
     return 0;
 }
 
+/* Code built with -fno-asynchronous-unwind-tables (and without -fexceptions) has its
+ * call-frame information in .debug_frame only: a section that is not loaded, which valgrind and
+ * gdb read from the file. Without it, a walk stopped at the first such frame (or went on by the
+ * frame-pointer fallback only where the code keeps frame pointers). When an object's .eh_frame
+ * has no FDE for a pc, its .debug_frame is read once (raw system calls, into tool memory, at
+ * most DBG_MAX bytes) and searched linearly; the rule cache makes that once per return address.
+ * A copy is never unmapped (a walk may be reading it): after a dlclose (memo_gen) a slot is
+ * taken again only for the same file (device, inode, size, modification time) at the same load
+ * address, so a program that opens and closes the same library in a loop reads it once; a copy
+ * that no slot keeps (all taken, or the file changed) is given back at once or stays (a changed
+ * file: rare). In .debug_frame a CIE's id is all ones, an FDE's CIE pointer is an offset from
+ * the section's start, and addresses are the file's (plus the load bias). */
+#define DBG_OBJS 16
+#define DBG_MAX (64u << 20)
+struct file_id {
+    uint64_t dev, ino, size;
+    int64_t mtime_s, mtime_ns;
+};
+static struct {
+    struct link_map *obj; /* published last; NULL: a free slot */
+    uintptr_t base;         /* the object's load bias when read */
+    struct file_id id;
+    const uint8_t *lo, *hi; /* lo == hi: none */
+    uint32_t gen;
+} dbgf[DBG_OBJS];
+
+static int file_id_of(long fd, struct file_id *out)
+{
+    struct stat st;
+    if (raw_syscall4(SYS_fstat, fd, (long)&st, 0, 0) != 0)
+        return 0;
+    out->dev = st.st_dev;
+    out->ino = st.st_ino;
+    out->size = (uint64_t)st.st_size;
+    out->mtime_s = st.st_mtim.tv_sec;
+    out->mtime_ns = st.st_mtim.tv_nsec;
+    return 1;
+}
+
+static long open_object(struct link_map *obj)
+{
+    /* the executable's l_name is "" */
+    const char *path = obj->l_name && obj->l_name[0] ? obj->l_name : "/proc/self/exe";
+    return raw_syscall4(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0);
+}
+
+/* The copy of the .debug_frame of the file open at fd (none: *lo = *hi = NULL). */
+static void debug_frame_of_file(long fd, const uint8_t **lo, const uint8_t **hi)
+{
+    *lo = *hi = NULL;
+    ElfW(Ehdr) eh;
+    ElfW(Shdr) sh, names;
+    if (read_at((int)fd, &eh, sizeof eh, 0) && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+        eh.e_shentsize == sizeof sh && eh.e_shstrndx < eh.e_shnum && eh.e_shnum < 4096 &&
+        read_at((int)fd, &names, sizeof names, eh.e_shoff + (uint64_t)eh.e_shstrndx * sizeof sh)) {
+        for (unsigned i = 1; i < eh.e_shnum; i++) {
+            char name[13];
+            if (!read_at((int)fd, &sh, sizeof sh, eh.e_shoff + (uint64_t)i * sizeof sh))
+                break;
+            if (sh.sh_type != SHT_PROGBITS || (sh.sh_flags & SHF_ALLOC) || sh.sh_size < 8 ||
+                sh.sh_size > DBG_MAX || sh.sh_name >= names.sh_size ||
+                !read_at((int)fd, name, sizeof name, names.sh_offset + sh.sh_name) ||
+                memcmp(name, ".debug_frame", 13) != 0)
+                continue;
+            uint8_t *buf = mp_pages_alloc(sh.sh_size);
+            if (buf && read_at((int)fd, buf, sh.sh_size, sh.sh_offset)) {
+                *lo = buf;
+                *hi = buf + sh.sh_size;
+            } else if (buf) {
+                mp_pages_free(buf, sh.sh_size);
+            }
+            break;
+        }
+    }
+}
+
+static int find_debug_frame(struct link_map *obj, const uint8_t **lo, const uint8_t **hi)
+{
+    uint32_t gen = __atomic_load_n(&memo_gen, __ATOMIC_ACQUIRE);
+    for (int i = 0; i < DBG_OBJS; i++)
+        if (__atomic_load_n(&dbgf[i].obj, __ATOMIC_ACQUIRE) == obj && dbgf[i].gen == gen) {
+            *lo = dbgf[i].lo;
+            *hi = dbgf[i].hi;
+            return *lo < *hi;
+        }
+    if (!obj || __atomic_load_n(&no_syscalls, __ATOMIC_ACQUIRE))
+        return 0;
+    long fd = open_object(obj);
+    if (fd < 0)
+        return 0;
+    struct file_id id;
+    int have_id = file_id_of(fd, &id);
+    /* the same file at the same place, retired by a dlclose: its copy again */
+    for (int i = 0; have_id && i < DBG_OBJS; i++) {
+        struct link_map *o = __atomic_load_n(&dbgf[i].obj, __ATOMIC_ACQUIRE);
+        /* taken (obj NULL while it is looked at) so that no other thread refills it meanwhile */
+        if (o != obj || !__atomic_compare_exchange_n(&dbgf[i].obj, &o, NULL, 0, __ATOMIC_ACQ_REL,
+                                                     __ATOMIC_RELAXED))
+            continue;
+        const int same = dbgf[i].base == obj->l_addr && memcmp(&dbgf[i].id, &id, sizeof id) == 0;
+        if (same)
+            dbgf[i].gen = gen;
+        const uint8_t *l = dbgf[i].lo, *h = dbgf[i].hi;
+        __atomic_store_n(&dbgf[i].obj, obj, __ATOMIC_RELEASE);
+        if (!same)
+            continue;
+        raw_syscall4(SYS_close, fd, 0, 0, 0);
+        *lo = l;
+        *hi = h;
+        return l < h;
+    }
+    const uint8_t *l = NULL, *h = NULL;
+    debug_frame_of_file(fd, &l, &h);
+    raw_syscall4(SYS_close, fd, 0, 0, 0);
+    int kept = 0;
+    for (int i = 0; have_id && i < DBG_OBJS; i++) {
+        struct link_map *o = __atomic_load_n(&dbgf[i].obj, __ATOMIC_ACQUIRE);
+        if (o && dbgf[i].gen == gen)
+            continue;
+        if (!__atomic_compare_exchange_n(&dbgf[i].obj, &o, NULL, 0, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_RELAXED))
+            continue;
+        /* a retired slot's copy stays mapped: a walk may still be reading it */
+        dbgf[i].base = obj->l_addr;
+        dbgf[i].id = id;
+        dbgf[i].lo = l;
+        dbgf[i].hi = h;
+        dbgf[i].gen = gen;
+        __atomic_store_n(&dbgf[i].obj, obj, __ATOMIC_RELEASE);
+        kept = 1;
+        break;
+    }
+    if (!kept) {
+        /* no slot: not used now either (nobody else has seen this copy) */
+        if (l)
+            mp_pages_free((void *)(uintptr_t)l, (size_t)(h - l));
+        return 0;
+    }
+    *lo = l;
+    *hi = h;
+    return l && l < h;
+}
+
+/* Linear scan of a .debug_frame copy [lo, hi) of the object loaded at bias. */
+static int find_fde_in_debug(const uint8_t *lo, const uint8_t *hi, uintptr_t bias,
+                             uintptr_t target, struct fde_info *out)
+{
+    const uint8_t *p = lo;
+    while (p + 8 <= hi) {
+        const uint8_t *body, *end, *idf;
+        uint64_t id;
+        if (!rd_record_head(p, &body, &end, &id, &idf) || end > hi)
+            return 0;
+        const uint8_t *cbody, *cend, *cidf;
+        uint64_t cid;
+        if (!is_cie_id(id, 1) && id + 12 <= (uint64_t)(hi - lo) &&
+            rd_record_head(lo + id, &cbody, &cend, &cid, &cidf) && cend <= hi &&
+            parse_cie(lo + id, 0, &out->cie, 1) && (out->cie.fde_enc & 0x70) == 0) {
+            struct reader r = { body, end, 0 };
+            uintptr_t begin = rd_encoded(&r, out->cie.fde_enc, 0) + bias;
+            uintptr_t range = rd_encoded(&r, out->cie.fde_enc & 0x0f, 0);
+            if (out->cie.has_z) {
+                uint64_t zlen = rd_uleb(&r);
+                if (r.bad || zlen > (uint64_t)(end - r.p))
+                    r.bad = 1;
+                else
+                    r.p += zlen;
+            }
+            if (!r.bad && target >= begin && target - begin < range) {
+                out->pc_begin = begin;
+                out->pc_end = begin + range;
+                out->insns = r.p;
+                out->insns_end = end;
+                return 1;
+            }
+        }
+        p = end;
+    }
+    return 0;
+}
+
 /* The FDE covering target, from the .eh_frame_hdr of its object or, without one, from its
- * .eh_frame (above). *in_object says whether any object contains target. */
+ * .eh_frame (above), or else from its .debug_frame. *in_object says whether any object contains
+ * target. */
 static int find_fde(uintptr_t target, int *in_object, struct fde_info *out)
 {
     struct link_map *obj;
     const uint8_t *hdr = find_eh_frame_hdr(target, in_object, &obj);
-    if (hdr)
-        return find_fde_in_hdr(hdr, target, out);
-    uintptr_t lo, hi;
-    return *in_object && find_eh_frame_nohdr(obj, &lo, &hi) &&
-           find_fde_in_section(lo, hi, target, out);
+    if (hdr) {
+        if (find_fde_in_hdr(hdr, target, out))
+            return 1;
+    } else {
+        uintptr_t lo, hi;
+        if (*in_object && find_eh_frame_nohdr(obj, &lo, &hi) &&
+            find_fde_in_section(lo, hi, target, out))
+            return 1;
+    }
+    const uint8_t *dlo, *dhi;
+    return *in_object && obj && find_debug_frame(obj, &dlo, &dhi) &&
+           find_fde_in_debug(dlo, dhi, obj->l_addr, target, out);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1249,6 +1445,10 @@ struct memos {
     struct memo m[2];
     struct memo_walk scratch;
     struct memos *next; /* in the pool */
+    uint8_t deep_busy;  /* deep[] in use (mp_unwind_deep_buffer) */
+    /* Last: not cleared when a block is reused, and its pages stay untouched (no memory) in a
+     * thread that never captures more than the hooks' 64 frames on the stack. */
+    uintptr_t deep[MP_UNWIND_DEEP_MAX];
 };
 static __thread struct memos *tls_memos __attribute__((tls_model("initial-exec")));
 /* 0: none yet; 1: being taken (a signal handler's capture then walks without one); 2: none for
@@ -1885,7 +2085,7 @@ static __attribute__((noinline)) struct memos *memos_take(void)
         sc_pool_unlock();
     }
     if (ms)
-        memset(ms, 0, sizeof *ms);
+        memset(ms, 0, offsetof(struct memos, deep));
     else
         ms = mp_pages_alloc(sizeof *ms); /* zeroed */
     tls_memos = ms;
@@ -1898,7 +2098,7 @@ static __attribute__((noinline)) struct memos *memos_take(void)
 static void memos_give_back(void)
 {
     struct memos *ms = tls_memos;
-    if (!ms || ms->m[0].busy || ms->m[1].busy)
+    if (!ms || ms->m[0].busy || ms->m[1].busy || ms->deep_busy)
         return;
     tls_memos_state = 2; /* a destructor that allocates after this walks without memos */
     tls_memos = NULL;
@@ -1913,6 +2113,30 @@ static void memos_give_back(void)
         __builtin_ia32_pause();
     }
     /* the pool stayed locked: the block is not reused */
+}
+
+/* The hooks once kept a capture deeper than 64 frames in a 4 KiB array on the program's stack,
+ * on top of their own 2 KiB or so: a program that runs on small stacks (split-stack segments
+ * entered from code linked without gold's __morestack_non_split, coroutines) and did fine
+ * natively overflowed them with --num-callers above 64. */
+uintptr_t *mp_unwind_deep_buffer(void)
+{
+    struct memos *ms = tls_memos;
+    if (!ms)
+        ms = memos_take();
+    if (!ms || ms->deep_busy)
+        return NULL;
+    ms->deep_busy = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    return ms->deep;
+}
+
+void mp_unwind_deep_release(void)
+{
+    struct memos *ms = tls_memos;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (ms)
+        ms->deep_busy = 0;
 }
 
 void mp_unwind_thread_end(void)

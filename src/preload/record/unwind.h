@@ -48,6 +48,14 @@ struct mp_unwind_info {
 int mp_unwind_ex(const struct mp_unwind_regs *start, uintptr_t *pcs, int max,
                  struct mp_unwind_info *info);
 
+/* Room for a capture deeper than the hooks keep on the program's stack: this thread's buffer of
+ * MP_UNWIND_DEEP_MAX frames in tool memory (next to its walk memos), or NULL when it has none or
+ * it is in use (a signal handler's capture inside another): the caller then uses its own stack.
+ * mp_unwind_deep_release gives it back. */
+#define MP_UNWIND_DEEP_MAX 500
+uintptr_t *mp_unwind_deep_buffer(void);
+void mp_unwind_deep_release(void);
+
 /* Attach a stack id to the walk named by token (from mp_unwind_ex), so that the next identical
  * walk in the same memo slot returns it as same_id. Ignored when another walk (a signal
  * handler's) was recorded since. */

@@ -46,6 +46,8 @@ struct mp_tls {
     uint64_t last_poll;     /* coarse clock (ns) at this thread's last poll (live.c) */
     unsigned vg_tid;        /* valgrind's number for this thread (runtime.c); 0: main/unknown */
     int cancel_prev;        /* the program's cancel state when it entered memplumber's code */
+    void *freeing;          /* the block a free hook is removing and handing to the real free
+                               (runtime.c: a signal handler's free of it is a double free) */
 };
 
 extern __thread struct mp_tls mp_tls __attribute__((tls_model("initial-exec")));

@@ -478,12 +478,26 @@ static inline uint32_t capture_into(uintptr_t *fp, int slot, uintptr_t *pcs)
 }
 
 /* The hooks run on the program's stacks, some of them small (an 8 KiB sigaltstack where a
- * handler calls printf): the common depths keep their frames on a 64-entry array; only a depth
- * above that pays for the full one, in a frame of its own. */
-static __attribute__((noinline)) uint32_t capture_deep(uintptr_t *fp, int slot)
+ * handler calls printf, a split-stack segment, a coroutine's): the common depths keep their
+ * frames on a 64-entry array; a depth above that uses the thread's buffer in tool memory, and
+ * the full array on the stack, in a frame of its own, only when that buffer is busy (a signal
+ * handler's capture inside another) or missing. */
+_Static_assert(MP_MAX_DEPTH <= MP_UNWIND_DEEP_MAX, "the deep buffer holds every depth");
+
+static __attribute__((noinline)) uint32_t capture_deep_on_stack(uintptr_t *fp, int slot)
 {
     uintptr_t pcs[MP_MAX_DEPTH];
     return capture_into(fp, slot, pcs);
+}
+
+static __attribute__((noinline)) uint32_t capture_deep(uintptr_t *fp, int slot)
+{
+    uintptr_t *pcs = mp_unwind_deep_buffer();
+    if (!pcs)
+        return capture_deep_on_stack(fp, slot);
+    uint32_t id = capture_into(fp, slot, pcs);
+    mp_unwind_deep_release();
+    return id;
 }
 
 static inline uint32_t capture_slot(uintptr_t *fp, int slot)
@@ -504,11 +518,11 @@ uint32_t mp_runtime_capture(uintptr_t *fp) { return capture(fp); }
 
 /* An allocation or free seen while this thread held a tool lock (a signal handler interrupted
  * memplumber), recorded when the thread is back in the program. */
-enum mp_pending_op { MP_PENDING_ALLOC, MP_PENDING_FREE };
+enum mp_pending_op { MP_PENDING_ALLOC, MP_PENDING_FREE, MP_PENDING_FREED /* already freed for real */ };
 struct pending {
     void *p;
     size_t size;
-    unsigned kind; /* alloc kind (MP_PENDING_ALLOC) or free kind (MP_PENDING_FREE) */
+    unsigned kind; /* alloc kind (MP_PENDING_ALLOC) or free kind (MP_PENDING_FREE, _FREED) */
     unsigned op;
 };
 
@@ -543,27 +557,46 @@ static void pending_push(void *p, size_t size, unsigned kind, unsigned op)
 static void pending_drain(void)
 {
     while (pending_head < pending_n && mp_tls.state == MP_IN_PROGRAM) {
+        /* From the claim to the table operation, a handler that interrupts this queues its
+         * events (after this one) instead of recording them: the blocks of MP_PENDING_FREED and
+         * PENDING_REALLOC_OLD entries are back in the allocator already, and a handler's malloc
+         * recorded here could get the same address, whose record this entry's removal then
+         * took (the handler's block untracked, its free a false double free). */
+        mp_tls.state = MP_IN_CRITICAL;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        if (pending_head >= pending_n) {
+            /* a handler that ran just before drained the queue (and may have reset it): an
+             * entry read now would be a stale one, and pending_head would pass pending_n */
+            mp_tls.state = MP_IN_PROGRAM;
+            break;
+        }
         struct pending e = pending_q[pending_head];
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         /* No stale copy of the address: this TLS is scanned as a root, and a block leaked
          * later would be found through it (still reachable). */
         pending_q[pending_head++].p = NULL;
-        if (e.op == MP_PENDING_FREE) {
+        if (e.op == MP_PENDING_FREE || e.op == MP_PENDING_FREED) {
             /* kind 200: the old block of a realloc, already released by the real realloc
              * (and maybe the new block's address): only its record goes. */
             struct mp_block b;
-            if (mp_heap_remove((uintptr_t)e.p, &b)) {
-                if (e.kind != PENDING_REALLOC_OLD)
+            const int had = mp_heap_remove((uintptr_t)e.p, &b);
+            __atomic_signal_fence(__ATOMIC_SEQ_CST);
+            mp_tls.state = MP_IN_PROGRAM;
+            if (had) {
+                if (e.kind != PENDING_REALLOC_OLD && e.op != MP_PENDING_FREED)
                     MP_REAL_VOID(mp_real.free(e.p));
             } else if (e.kind != PENDING_REALLOC_OLD && !mp_real.foreign) {
                 /* Not a block of the table: the handler freed what the code it interrupted
-                 * was freeing (or had freed), or a pointer that is no block. A bad free, as
-                 * in the hooks, dropped; it was silently lost. Its stack is gone (the
-                 * handler has returned): the error is one context per address. */
+                 * was freeing (or had freed), or a pointer that is no block. A bad free,
+                 * reported as in the hooks (MP_PENDING_FREED: the allocator has had it, as
+                 * natively). Its stack is gone (the handler has returned): the error is one
+                 * context per address. */
                 mp_misuse_report_bad_free_at(e.p, e.kind, 0, 0);
             }
         } else {
             mp_heap_insert((uintptr_t)e.p, e.size, 0, e.kind);
+            __atomic_signal_fence(__ATOMIC_SEQ_CST);
+            mp_tls.state = MP_IN_PROGRAM;
         }
     }
     if (pending_head == pending_n) {
@@ -633,6 +666,11 @@ void mp_runtime_on_alloc(void *p, size_t size, unsigned alloc_kind, uintptr_t *f
 int mp_runtime_on_free(void *p, unsigned free_kind, size_t sized, int has_size, uintptr_t *fp)
 {
     struct mp_block b;
+    /* Until the hook has handed p to the real free (it clears this): a signal handler that
+     * interrupts the removal or the real free and frees p too makes a double free, which must
+     * not reach the allocator (mp_runtime_free_slow). */
+    mp_tls.freeing = p;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
     mp_heap_prefetch((uintptr_t)p);
     __builtin_prefetch((const char *)p - 16); /* glibc's chunk header */
     pending_drain_first();
@@ -756,11 +794,28 @@ void mp_runtime_free_slow(void *p, unsigned free_kind, uintptr_t *fp)
         return;
     }
     if (mp_tls.state == MP_IN_CRITICAL || mp_tls.state == MP_IN_REAL) {
-        pending_push(p, 0, free_kind, MP_PENDING_FREE);
+        /* A signal handler that interrupted memplumber or the real allocator frees: the block
+         * goes back to the allocator now, as natively, and only its record's removal waits.
+         * Deferring the real free too unbalanced what the handler does to the allocator: a
+         * handler that mallocs and frees a block while glibc's free is half-way through putting
+         * another block on its tcache list (it runs fine natively: the pop and the push undo
+         * each other) took the list's head and left it there, and the deferred free then put it
+         * on the list a second time (glibc: "double free detected in tcache 2", a crash a native
+         * run never has). The removal is queued first: a nested handler that gets the same
+         * address back from malloc queues its allocation after it. (As realloc does below.) */
+        if (p == mp_tls.freeing) {
+            /* the very block the interrupted hook is freeing: a double free; reported when
+             * the queue drains (its record is gone then), never given to the allocator */
+            pending_push(p, 0, free_kind, MP_PENDING_FREE);
+            return;
+        }
+        pending_push(p, 0, free_kind, MP_PENDING_FREED);
+        mp_real.free(p);
         return;
     }
     if (mp_runtime_on_free(p, free_kind, 0, 0, fp))
         mp_real.free(p);
+    mp_tls.freeing = NULL; /* set by mp_runtime_on_free */
 }
 
 /* realloc of a block memplumber does not know while the real allocator is not glibc's

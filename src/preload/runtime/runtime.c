@@ -931,14 +931,27 @@ void *mp_runtime_new_failed(size_t n, size_t align, unsigned kind, int nothrow, 
             abort();
         }
         if (nothrow) {
-            /* The handler may throw; only the C++ runtime's nothrow new can catch that. */
+            /* The handler may throw; only the C++ runtime's nothrow new can catch that. Its
+             * nothrow forms (aligned ones too) call the throwing form of the same kind, which is
+             * memplumber's (through the PLT): that one runs the handler loop below, as the
+             * program's own code (not under the guard: what the handler allocates is the
+             * program's, and must show in the report as it does under valgrind), and records the
+             * block it gets. The block then takes the stack of this call's caller, not of the
+             * C++ runtime's nothrow new. */
+            const char *name = kind == MP_ALLOC_NEW_ARRAY ? "_ZnamRKSt9nothrow_t"
+                             : kind == MP_ALLOC_NEW_ALIGNED ? "_ZnwmSt11align_val_tRKSt9nothrow_t"
+                             : kind == MP_ALLOC_NEW_ARRAY_ALIGNED ? "_ZnamSt11align_val_tRKSt9nothrow_t"
+                             : "_ZnwmRKSt9nothrow_t";
             g = mp_guard_enter();
-            void *(*real_nt)(size_t, const void *) =
-                (void *(*)(size_t, const void *))mp_real_next(kind == MP_ALLOC_NEW_ARRAY ? "_ZnamRKSt9nothrow_t" : "_ZnwmRKSt9nothrow_t");
-            void *p = (real_nt && !align) ? real_nt(n, NULL) : NULL;
+            void *real_nt = mp_real_next(name);
             mp_guard_leave(g);
+            void *p = NULL;
+            if (real_nt && align)
+                p = ((void *(*)(size_t, size_t, const void *))real_nt)(n, align, NULL);
+            else if (real_nt)
+                p = ((void *(*)(size_t, const void *))real_nt)(n, NULL);
             if (p)
-                mp_runtime_on_alloc(p, n, kind, fp);
+                mp_heap_set_stack((uintptr_t)p, capture(fp));
             return p;
         }
         h();

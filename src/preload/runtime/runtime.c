@@ -340,6 +340,25 @@ static void at_exit_report_cb(void *arg)
 static void install_report_signal(void);
 static void quick_exit_report(void);
 
+/* A first allocation made from the executable's .preinit_array comes before libc's initialiser,
+ * which is what sets environ: getenv finds nothing yet, and MEMPLUMBER_OPTIONS (report files,
+ * suppressions...) would be ignored for the whole run. Worse, memplumber's start-up calls dlopen,
+ * and ld.so then runs libc's initialiser right away with the environ of that moment (NULL), and
+ * never again: the program would find no environment at all, in main and after. ld.so left
+ * argc, argv and the environment at __libc_stack_end (also when the program is started as
+ * ld.so PROG): environ points there from now on, the array libc's initialiser sets it to. (The
+ * rest of the program's .preinit_array, natively without an environment, then has one.) */
+static void environ_borrow(void)
+{
+    extern char **environ;
+    if (environ || !__libc_stack_end)
+        return;
+    long argc = *(long *)__libc_stack_end;
+    if (argc < 0 || argc > (1L << 24))
+        return;
+    environ = (char **)__libc_stack_end + 1 + argc + 1;
+}
+
 int mp_runtime_ensure(void)
 {
     int ph = __atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE);
@@ -360,11 +379,16 @@ int mp_runtime_ensure(void)
         return mp_runtime_ensure();
     init_thread = pthread_self();
     init_thread_set = 1;
+    /* Initialising opens and reads files (some fail: ENOENT): the program's errno is kept, as
+     * by every successful allocation (the first one of a program that allocates before
+     * memplumber's constructor, from its .preinit_array, initialises here). */
+    int saved_errno = errno;
     int g = mp_guard_enter();
     if (mp_real_resolve()) {
         mp_fdprintf(2, "memplumber: error: cannot find the real malloc/free (dlsym RTLD_NEXT)\n");
         mp_raw_exit_group(2);
     }
+    environ_borrow();
     if (mp_real_other_copy_first()) {
         /* Another copy of this library comes first (two installs both in LD_PRELOAD): it owns
          * the program's functions and skips ours (real.c). Initialising here would add a second
@@ -372,6 +396,7 @@ int mp_runtime_ensure(void)
          * anyway passes straight through. */
         mp_guard_leave(g);
         __atomic_store_n(&mp_runtime_phase, MP_PHASE_OFF, __ATOMIC_RELEASE);
+        errno = saved_errno;
         return 0;
     }
     if (under_valgrind()) {
@@ -383,6 +408,7 @@ int mp_runtime_ensure(void)
                        "replaces malloc itself (run the program under one of the two)\n");
         mp_guard_leave(g);
         __atomic_store_n(&mp_runtime_phase, MP_PHASE_OFF, __ATOMIC_RELEASE);
+        errno = saved_errno;
         return 0;
     }
     mp_runtime_pid = getpid();
@@ -420,6 +446,7 @@ int mp_runtime_ensure(void)
     early_flush();
     mp_guard_leave(g);
     __atomic_store_n(&mp_runtime_phase, MP_PHASE_TRACKING, __ATOMIC_RELEASE);
+    errno = saved_errno;
     return 1;
 }
 

@@ -939,6 +939,19 @@ size_t mp_runtime_usable_size(void *p, uintptr_t *fp)
     return mp_real.malloc_usable_size ? mp_real.malloc_usable_size(p) : b.size;
 }
 
+void *mp_runtime_new_bad_align(size_t n, int nothrow)
+{
+    if (nothrow)
+        return NULL;
+    int g = mp_guard_enter();
+    void (*throw_bad_alloc)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "_ZSt17__throw_bad_allocv");
+    mp_guard_leave(g);
+    if (throw_bad_alloc)
+        throw_bad_alloc();
+    mp_fdprintf(2, "memplumber: operator new(%zu, align_val_t) failed and std::bad_alloc cannot be thrown\n", n);
+    abort();
+}
+
 /* operator new could not get memory: run the new-handler loop as [new.delete.single] says. */
 void *mp_runtime_new_failed(size_t n, size_t align, unsigned kind, int nothrow, uintptr_t *fp)
 {

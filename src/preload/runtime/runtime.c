@@ -990,8 +990,8 @@ void *mp_runtime_new_failed(size_t n, size_t align, unsigned kind, int nothrow, 
                 p = ((void *(*)(size_t, size_t, const void *))real_nt)(n, align, NULL);
             else if (real_nt)
                 p = ((void *(*)(size_t, const void *))real_nt)(n, NULL);
-            if (p)
-                mp_heap_set_stack((uintptr_t)p, capture(fp));
+            if (p && mp_tls.state == MP_IN_PROGRAM && mp_runtime_phase == MP_PHASE_TRACKING)
+                mp_heap_set_stack((uintptr_t)p, capture(fp)); /* else queued or internal */
             return p;
         }
         h();

@@ -303,6 +303,21 @@ static void warn_malloc_owner(void)
     void *m = dlsym(RTLD_DEFAULT, "malloc");
     Dl_info di, self;
     struct link_map *lm = NULL;
+    /* glibc's malloc debugging library (libc_malloc_debug.so.0) defines malloc only as a
+     * compatibility symbol, malloc@GLIBC_2.2.5: a lookup by name passes over it, but programs
+     * ask for that version, and bind to it. */
+    if (m && dladdr((void *)warn_malloc_owner, &self) && dladdr(m, &di) &&
+        di.dli_fbase == self.dli_fbase) {
+        void *v = dlvsym(RTLD_DEFAULT, "malloc", "GLIBC_2.2.5");
+        struct link_map *vm = NULL, *sm = NULL, *l;
+        if (v && dladdr1(v, &di, (void **)&vm, RTLD_DL_LINKMAP) && vm &&
+            dladdr1((void *)warn_malloc_owner, &self, (void **)&sm, RTLD_DL_LINKMAP) && sm) {
+            for (l = vm; l && l != sm; l = l->l_prev)
+                ;
+            if (!l) /* not after us in the search order: it takes the program's calls */
+                m = v;
+        }
+    }
     if (!mp_opt.verbosity || !m || !dladdr1(m, &di, (void **)&lm, RTLD_DL_LINKMAP) || !lm ||
         !lm->l_name || !lm->l_name[0] || !dladdr((void *)warn_malloc_owner, &self) ||
         di.dli_fbase == self.dli_fbase)

@@ -314,8 +314,15 @@ static void warn_malloc_owner(void)
             dladdr1((void *)warn_malloc_owner, &self, (void **)&sm, RTLD_DL_LINKMAP) && sm) {
             for (l = vm; l && l != sm; l = l->l_prev)
                 ;
+            const char *vb = vm->l_name ? strrchr(vm->l_name, '/') : NULL;
+            vb = vb ? vb + 1 : vm->l_name;
             if (!l) /* not after us in the search order: it takes the program's calls */
                 m = v;
+            else if (mp_opt.verbosity && vb && !strncmp(vb, "libc_malloc_debug.so", 20))
+                /* After us: memplumber's lookups of the real functions pass over it too. */
+                mp_fdprintf(2, "memplumber: warning: %s comes after libmemplumber.so in "
+                               "LD_PRELOAD: memplumber calls libc's allocator, and that library's "
+                               "checks (MALLOC_CHECK_, mcheck, mtrace) do not run\n", vb);
         }
     }
     if (!mp_opt.verbosity || !m || !dladdr1(m, &di, (void **)&lm, RTLD_DL_LINKMAP) || !lm ||

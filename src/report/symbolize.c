@@ -455,7 +455,15 @@ static int cmp_sym(const void *a, const void *b)
     const struct sym_entry *x = a, *y = b;
     if (x->addr != y->addr)
         return x->addr < y->addr ? -1 : 1;
-    return x->rank < y->rank ? -1 : x->rank > y->rank;
+    if (x->rank != y->rank)
+        return x->rank < y->rank ? -1 : 1;
+    /* Then the shorter name (without its version), then the alphabetically first, as valgrind
+     * chooses among aliases (glob@@GLIBC_2.27 rather than glob64@@GLIBC_2.27): not whichever
+     * the unstable sort left first. */
+    size_t lx = strcspn(x->name, "@"), ly = strcspn(y->name, "@");
+    if (lx != ly)
+        return lx < ly ? -1 : 1;
+    return strcmp(x->name, y->name);
 }
 
 static void load_syms(struct sym_object *o)
@@ -910,9 +918,11 @@ static int symbolize_addr(struct mp_symbolizer *s, uint32_t obj, uintptr_t addr)
     struct mp_frame *outer = &s->frames[s->nframes - 1];
     /* The real (non-inlined) function: prefer the symbol table's best alias, as valgrind does
      * (glibc's DWARF says __GI___strdup where users know strdup), unless that name is a
-     * compiler clone (foo.cold, foo.isra.0), where DWARF's plain name reads better. */
+     * compiler clone (foo.cold, foo.isra.0), where DWARF's plain name reads better. The dots of
+     * a symbol version (realpath@@GLIBC_2.3, glibc's name for a function with an older
+     * version beside it, as valgrind shows it) do not make a clone. */
     const char *sn = symtab_name(s, o, addr);
-    if (sn && (!outer->function || !strchr(sn, '.')))
+    if (sn && (!outer->function || !memchr(sn, '.', strcspn(sn, "@"))))
         outer->function = sn;
     if (cache) {
         struct mp_symcache_frame cf[MAX_INLINE_DEPTH + 1];

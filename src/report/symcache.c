@@ -1,5 +1,5 @@
 /* Symbol cache (see symcache.h). File format, text:
- *   memplumber symbol cache 2 <debug file size> <mtime seconds> <mtime nanoseconds>
+ *   memplumber symbol cache 3 <debug file size> <mtime seconds> <mtime nanoseconds>
  *   @<offset, hex> <frame count>
  *   <inlined 0|1>\t<line>\t<function>\t<file>      (one line per frame, innermost first)
  * A string field is empty when unknown, else '=' then the string. Anything unexpected in a file
@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #define MAX_FILE (64u << 20)
-#define MAGIC "memplumber symbol cache 2"
+#define MAGIC "memplumber symbol cache 3" /* 3: versioned names (realpath@@GLIBC_2.3) */
 
 struct entry {
     uint64_t offset;

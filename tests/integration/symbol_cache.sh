@@ -86,7 +86,7 @@ grep -q 'strdup_from_the_cache' "$file" && { echo "the stale cache file was not 
 head -c 3000 /dev/urandom >"$file"
 run garbage --symbol-cache="$cache"
 cmp -s "$tmp/cold.txt" "$tmp/garbage.txt" || { echo "a garbage cache file changed the frames:"; diff "$tmp/cold.txt" "$tmp/garbage.txt"; fail=1; }
-head -c 26 "$file" | grep -q '^memplumber symbol cache 2' || { echo "the garbage cache file was not rewritten"; fail=1; }
+head -c 26 "$file" | grep -q '^memplumber symbol cache 3' || { echo "the garbage cache file was not rewritten"; fail=1; }
 
 # off: nothing written, not even in the default directory
 mkdir -p "$tmp/empty"

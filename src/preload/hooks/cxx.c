@@ -115,6 +115,16 @@ static inline void delete_common(void *p, unsigned free_kind, size_t size, int h
     mp_tls.freeing = NULL; /* set by mp_runtime_on_free */
 }
 
+/* The aligned forms of libstdc++ refuse an alignment that is not a power of two (0 included:
+ * a value computed wrongly): std::bad_alloc, or nullptr from the nothrow forms, without calling
+ * the new-handler. memalign would round it up and hand out a block (not aligned as asked, for
+ * 3 or 24) where the program natively gets none. */
+#define BAD_ALIGN(al, n, nothrow)                                                              \
+    do {                                                                                       \
+        if (__builtin_expect((al) == 0 || ((al) & ((al) - 1)) != 0, 0))                        \
+            return mp_runtime_new_bad_align(n, nothrow);                                       \
+    } while (0)
+
 /* operator new */
 MP_EXPORT void *_Znwm(size_t n) { PASS(F_NW, NEW1, n); return new_common(n, 0, MP_ALLOC_NEW, 0, FP()); }
 MP_EXPORT void *_Znam(size_t n) { PASS(F_NA, NEW1, n); return new_common(n, 0, MP_ALLOC_NEW_ARRAY, 0, FP()); }
@@ -131,21 +141,25 @@ MP_EXPORT void *_ZnamRKSt9nothrow_t(size_t n, const void *nt)
 MP_EXPORT void *_ZnwmSt11align_val_t(size_t n, size_t al)
 {
     PASS(F_NW_AL, NEWA, n, al);
+    BAD_ALIGN(al, n, 0);
     return new_common(n, al, MP_ALLOC_NEW_ALIGNED, 0, FP());
 }
 MP_EXPORT void *_ZnamSt11align_val_t(size_t n, size_t al)
 {
     PASS(F_NA_AL, NEWA, n, al);
+    BAD_ALIGN(al, n, 0);
     return new_common(n, al, MP_ALLOC_NEW_ARRAY_ALIGNED, 0, FP());
 }
 MP_EXPORT void *_ZnwmSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void *nt)
 {
     PASS(F_NW_AL_NT, NEWA2, n, al, nt);
+    BAD_ALIGN(al, n, 1);
     return new_common(n, al, MP_ALLOC_NEW_ALIGNED, 1, FP());
 }
 MP_EXPORT void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void *nt)
 {
     PASS(F_NA_AL_NT, NEWA2, n, al, nt);
+    BAD_ALIGN(al, n, 1);
     return new_common(n, al, MP_ALLOC_NEW_ARRAY_ALIGNED, 1, FP());
 }
 

@@ -119,9 +119,17 @@ MP_EXPORT void *valloc(size_t n)
 
 MP_EXPORT void *pvalloc(size_t n)
 {
-    size_t rounded = (n + 4095) & ~(size_t)4095;
-    if (!rounded)
-        rounded = 4096;
+    /* The size rounded up to whole pages, as glibc does: a size that overflows on the way up
+     * fails (ENOMEM) even where the real pvalloc is not called (the slow path: the process's
+     * first allocation, a signal handler), and pvalloc(0) is recorded as the block of nothing
+     * glibc makes (memalign of at most a byte), not as a page: the leak scan reads a block's
+     * recorded size, and the page after pvalloc(0) holds other blocks. */
+    size_t rounded;
+    if (__builtin_add_overflow(n, (size_t)4095, &rounded)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    rounded &= ~(size_t)4095;
     if (!FAST())
         return mp_runtime_alloc_slow(MP_ALLOC_MEMALIGN, rounded, 4096, 1, FP());
     void *p = MP_REAL(mp_real.pvalloc(n));

@@ -477,6 +477,27 @@ int mp_heap_find(uintptr_t addr, struct mp_block *out)
     return i >= 0;
 }
 
+int mp_heap_set_stack(uintptr_t addr, uint32_t stack)
+{
+    struct mp_block b;
+    if (!mp_heap_find(addr, &b)) /* the real size (a big block's is kept aside), for the counters */
+        return 0;
+    uint64_t h = hash_addr(addr);
+    struct shard *s = shard_of(addr);
+    int prev = crit_enter(s);
+    int64_t i = find_slot(s, h, addr);
+    if (i >= 0) {
+        uint64_t meta = s->tab[i].meta;
+        if (__builtin_expect(mp_heap_stack_live != NULL, 0)) {
+            stack_live_add((uint32_t)(meta & STACK_MASK), b.size, -1);
+            stack_live_add(stack, b.size, 1);
+        }
+        s->tab[i].meta = (meta & ~STACK_MASK) | ((uint64_t)stack & STACK_MASK);
+    }
+    crit_leave(s, prev);
+    return i >= 0;
+}
+
 /* ---- realloc ---- */
 
 /* Where realloc_begin found the block's entry, for realloc_end: most reallocs end where they

@@ -65,6 +65,10 @@ int mp_heap_remove(uintptr_t addr, struct mp_block *out);
 /* Look a block up without removing it. 1 if found. */
 int mp_heap_find(uintptr_t addr, struct mp_block *out);
 
+/* Give a live block another allocation stack (nothing else changes, totals included). 1 if
+ * found. For a block recorded by a nested hook on behalf of an outer call (runtime.c). */
+int mp_heap_set_stack(uintptr_t addr, uint32_t stack);
+
 /* realloc in two steps around the real realloc, so that a block that stays where it is keeps its
  * entry (one update instead of a remove and an insert); mp_heap_realloc below takes this way for
  * large blocks and other allocators.

@@ -303,6 +303,28 @@ static void warn_malloc_owner(void)
     void *m = dlsym(RTLD_DEFAULT, "malloc");
     Dl_info di, self;
     struct link_map *lm = NULL;
+    /* glibc's malloc debugging library (libc_malloc_debug.so.0) defines malloc only as a
+     * compatibility symbol, malloc@GLIBC_2.2.5: a lookup by name passes over it, but programs
+     * ask for that version, and bind to it. */
+    if (m && dladdr((void *)warn_malloc_owner, &self) && dladdr(m, &di) &&
+        di.dli_fbase == self.dli_fbase) {
+        void *v = dlvsym(RTLD_DEFAULT, "malloc", "GLIBC_2.2.5");
+        struct link_map *vm = NULL, *sm = NULL, *l;
+        if (v && dladdr1(v, &di, (void **)&vm, RTLD_DL_LINKMAP) && vm &&
+            dladdr1((void *)warn_malloc_owner, &self, (void **)&sm, RTLD_DL_LINKMAP) && sm) {
+            for (l = vm; l && l != sm; l = l->l_prev)
+                ;
+            const char *vb = vm->l_name ? strrchr(vm->l_name, '/') : NULL;
+            vb = vb ? vb + 1 : vm->l_name;
+            if (!l) /* not after us in the search order: it takes the program's calls */
+                m = v;
+            else if (mp_opt.verbosity && vb && !strncmp(vb, "libc_malloc_debug.so", 20))
+                /* After us: memplumber's lookups of the real functions pass over it too. */
+                mp_fdprintf(2, "memplumber: warning: %s comes after libmemplumber.so in "
+                               "LD_PRELOAD: memplumber calls libc's allocator, and that library's "
+                               "checks (MALLOC_CHECK_, mcheck, mtrace) do not run\n", vb);
+        }
+    }
     if (!mp_opt.verbosity || !m || !dladdr1(m, &di, (void **)&lm, RTLD_DL_LINKMAP) || !lm ||
         !lm->l_name || !lm->l_name[0] || !dladdr((void *)warn_malloc_owner, &self) ||
         di.dli_fbase == self.dli_fbase)
@@ -340,6 +362,25 @@ static void at_exit_report_cb(void *arg)
 static void install_report_signal(void);
 static void quick_exit_report(void);
 
+/* A first allocation made from the executable's .preinit_array comes before libc's initialiser,
+ * which is what sets environ: getenv finds nothing yet, and MEMPLUMBER_OPTIONS (report files,
+ * suppressions...) would be ignored for the whole run. Worse, memplumber's start-up calls dlopen,
+ * and ld.so then runs libc's initialiser right away with the environ of that moment (NULL), and
+ * never again: the program would find no environment at all, in main and after. ld.so left
+ * argc, argv and the environment at __libc_stack_end (also when the program is started as
+ * ld.so PROG): environ points there from now on, the array libc's initialiser sets it to. (The
+ * rest of the program's .preinit_array, natively without an environment, then has one.) */
+static void environ_borrow(void)
+{
+    extern char **environ;
+    if (environ || !__libc_stack_end)
+        return;
+    long argc = *(long *)__libc_stack_end;
+    if (argc < 0 || argc > (1L << 24))
+        return;
+    environ = (char **)__libc_stack_end + 1 + argc + 1;
+}
+
 int mp_runtime_ensure(void)
 {
     int ph = __atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE);
@@ -360,11 +401,16 @@ int mp_runtime_ensure(void)
         return mp_runtime_ensure();
     init_thread = pthread_self();
     init_thread_set = 1;
+    /* Initialising opens and reads files (some fail: ENOENT): the program's errno is kept, as
+     * by every successful allocation (the first one of a program that allocates before
+     * memplumber's constructor, from its .preinit_array, initialises here). */
+    int saved_errno = errno;
     int g = mp_guard_enter();
     if (mp_real_resolve()) {
         mp_fdprintf(2, "memplumber: error: cannot find the real malloc/free (dlsym RTLD_NEXT)\n");
         mp_raw_exit_group(2);
     }
+    environ_borrow();
     if (mp_real_other_copy_first()) {
         /* Another copy of this library comes first (two installs both in LD_PRELOAD): it owns
          * the program's functions and skips ours (real.c). Initialising here would add a second
@@ -372,6 +418,7 @@ int mp_runtime_ensure(void)
          * anyway passes straight through. */
         mp_guard_leave(g);
         __atomic_store_n(&mp_runtime_phase, MP_PHASE_OFF, __ATOMIC_RELEASE);
+        errno = saved_errno;
         return 0;
     }
     if (under_valgrind()) {
@@ -383,6 +430,7 @@ int mp_runtime_ensure(void)
                        "replaces malloc itself (run the program under one of the two)\n");
         mp_guard_leave(g);
         __atomic_store_n(&mp_runtime_phase, MP_PHASE_OFF, __ATOMIC_RELEASE);
+        errno = saved_errno;
         return 0;
     }
     mp_runtime_pid = getpid();
@@ -421,6 +469,7 @@ int mp_runtime_ensure(void)
     early_flush();
     mp_guard_leave(g);
     __atomic_store_n(&mp_runtime_phase, MP_PHASE_TRACKING, __ATOMIC_RELEASE);
+    errno = saved_errno;
     return 1;
 }
 
@@ -970,6 +1019,19 @@ size_t mp_runtime_usable_size(void *p, uintptr_t *fp)
     return mp_real.malloc_usable_size ? mp_real.malloc_usable_size(p) : b.size;
 }
 
+void *mp_runtime_new_bad_align(size_t n, int nothrow)
+{
+    if (nothrow)
+        return NULL;
+    int g = mp_guard_enter();
+    void (*throw_bad_alloc)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "_ZSt17__throw_bad_allocv");
+    mp_guard_leave(g);
+    if (throw_bad_alloc)
+        throw_bad_alloc();
+    mp_fdprintf(2, "memplumber: operator new(%zu, align_val_t) failed and std::bad_alloc cannot be thrown\n", n);
+    abort();
+}
+
 /* operator new could not get memory: run the new-handler loop as [new.delete.single] says. */
 void *mp_runtime_new_failed(size_t n, size_t align, unsigned kind, int nothrow, uintptr_t *fp)
 {
@@ -989,14 +1051,27 @@ void *mp_runtime_new_failed(size_t n, size_t align, unsigned kind, int nothrow, 
             abort();
         }
         if (nothrow) {
-            /* The handler may throw; only the C++ runtime's nothrow new can catch that. */
+            /* The handler may throw; only the C++ runtime's nothrow new can catch that. Its
+             * nothrow forms (aligned ones too) call the throwing form of the same kind, which is
+             * memplumber's (through the PLT): that one runs the handler loop below, as the
+             * program's own code (not under the guard: what the handler allocates is the
+             * program's, and must show in the report as it does under valgrind), and records the
+             * block it gets. The block then takes the stack of this call's caller, not of the
+             * C++ runtime's nothrow new. */
+            const char *name = kind == MP_ALLOC_NEW_ARRAY ? "_ZnamRKSt9nothrow_t"
+                             : kind == MP_ALLOC_NEW_ALIGNED ? "_ZnwmSt11align_val_tRKSt9nothrow_t"
+                             : kind == MP_ALLOC_NEW_ARRAY_ALIGNED ? "_ZnamSt11align_val_tRKSt9nothrow_t"
+                             : "_ZnwmRKSt9nothrow_t";
             g = mp_guard_enter();
-            void *(*real_nt)(size_t, const void *) =
-                (void *(*)(size_t, const void *))mp_real_next(kind == MP_ALLOC_NEW_ARRAY ? "_ZnamRKSt9nothrow_t" : "_ZnwmRKSt9nothrow_t");
-            void *p = (real_nt && !align) ? real_nt(n, NULL) : NULL;
+            void *real_nt = mp_real_next(name);
             mp_guard_leave(g);
-            if (p)
-                mp_runtime_on_alloc(p, n, kind, fp);
+            void *p = NULL;
+            if (real_nt && align)
+                p = ((void *(*)(size_t, size_t, const void *))real_nt)(n, align, NULL);
+            else if (real_nt)
+                p = ((void *(*)(size_t, const void *))real_nt)(n, NULL);
+            if (p && mp_tls.state == MP_IN_PROGRAM && mp_runtime_phase == MP_PHASE_TRACKING)
+                mp_heap_set_stack((uintptr_t)p, capture(fp)); /* else queued or internal */
             return p;
         }
         h();

@@ -49,6 +49,9 @@ void mp_runtime_free_slow(void *p, unsigned free_kind, uintptr_t *fp);
 
 /* operator new could not get memory: the new-handler loop, then bad_alloc or NULL (nothrow). */
 void *mp_runtime_new_failed(size_t n, size_t align, unsigned kind, int nothrow, uintptr_t *fp);
+/* An aligned operator new asked for an alignment that is not a power of two (0 included):
+ * nullptr for the nothrow forms, else std::bad_alloc, without the new-handler (libstdc++). */
+void *mp_runtime_new_bad_align(size_t n, int nothrow);
 
 /* The allocation stack / the free stack for the caller whose hook frame is fp (depot ids). */
 uint32_t mp_runtime_capture(uintptr_t *fp);

@@ -131,6 +131,15 @@ grep -q "note: --log-fd=250 is not an open file descriptor" "$T/e" && grep -q "d
 grep -q "77 bytes in 1 blocks are definitely lost" "$T/e" && ok || bad "-q hid a leak: $(cat "$T/e")"
 "$M" -q --leak-check=full true 2>"$T/e"
 [ -s "$T/e" ] && bad "-q on a clean program printed: $(cat "$T/e")" || ok
+# valgrind -q prints nothing for a clean program whatever other options it takes: a harness
+# that runs tests under `valgrind -q --track-origins=yes` and compares their stderr (or wants it
+# empty) must see the same under memplumber: no notes either, wherever -q comes on the line.
+for q in "-q --track-origins=yes --vgdb=no --fair-sched=yes" "--read-var-info=yes --smc-check=all -q" \
+         "--quiet --xml-file=$T/none.xml"; do
+    # shellcheck disable=SC2086
+    "$M" $q --leak-check=full true 2>"$T/e"
+    [ -s "$T/e" ] && bad "$q on a clean program printed: $(cat "$T/e")" || ok
+done
 "$M" --log-fd=3 "$T/leak" 3>"$T/fd3" 2>"$T/e"
 grep -q "77 bytes" "$T/fd3" && ! grep -q "77 bytes" "$T/e" && ok || bad "--log-fd=3: fd3=$(cat "$T/fd3") stderr=$(cat "$T/e")"
 MPVAR=abc "$M" --log-file="$T/log.%q{MPVAR}" "$T/leak" 2>"$T/e"

@@ -142,6 +142,44 @@ for q in "-q --track-origins=yes --vgdb=no --fair-sched=yes" "--read-var-info=ye
 done
 "$M" --log-fd=3 "$T/leak" 3>"$T/fd3" 2>"$T/e"
 grep -q "77 bytes" "$T/fd3" && ! grep -q "77 bytes" "$T/e" && ok || bad "--log-fd=3: fd3=$(cat "$T/fd3") stderr=$(cat "$T/e")"
+# The descriptor of --log-fd/--xml-fd is the one the harness opened, whatever the program does
+# with that number later (valgrind writes to its own copy): a program that closes it (GNU
+# programs fclose stdout at exit) or puts a file of its own there with dup2 must neither lose
+# the report to stderr nor get it in its file.
+cat >"$T/fdprog.c" <<'EOF'
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+    void *volatile p = malloc(77);
+    p = 0;
+    if (argc > 2 && !strcmp(argv[1], "dup2")) { /* its own file at the harness's number */
+        int fd = open("data.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, atoi(argv[2]));
+        close(fd);
+        dprintf(atoi(argv[2]), "program data\n");
+    } else if (argc > 1 && !strcmp(argv[1], "fclose")) {
+        puts("out");
+        fclose(stdout);
+    }
+    return 0;
+}
+EOF
+gcc -g -O0 -o "$T/fdprog" "$T/fdprog.c" || { echo "skip: cannot compile"; exit 77; }
+(cd "$T" && rm -f data.txt && "$M" --leak-check=full --log-fd=9 ./fdprog dup2 9 9>"$T/fd9" 2>"$T/e")
+grep -q "77 bytes in 1 blocks are definitely lost" "$T/fd9" && [ "$(cat "$T/data.txt")" = "program data" ] &&
+    ! grep -q "77 bytes" "$T/e" && ok ||
+    bad "--log-fd=9, the program's file put at 9: fd9='$(head -3 "$T/fd9")' data.txt='$(head -3 "$T/data.txt")' stderr='$(head -3 "$T/e")'"
+(cd "$T" && rm -f data.txt && "$M" --leak-check=full --xml=yes --xml-fd=9 ./fdprog dup2 9 9>"$T/x9" 2>"$T/e")
+[ "$(cat "$T/data.txt")" = "program data" ] && grep -q "<kind>Leak_DefinitelyLost</kind>" "$T/x9" &&
+    python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' "$T/x9" 2>/dev/null && ok ||
+    bad "--xml-fd=9, the program's file put at 9: data.txt='$(head -c 200 "$T/data.txt")' x9='$(head -c 200 "$T/x9")' stderr='$(head -3 "$T/e")'"
+"$M" --leak-check=full --log-fd=1 "$T/fdprog" fclose >"$T/o1" 2>"$T/e"
+grep -q "^out$" "$T/o1" && grep -q "77 bytes in 1 blocks are definitely lost" "$T/o1" && ok ||
+    bad "--log-fd=1, stdout closed by the program: stdout='$(head -3 "$T/o1")' stderr='$(head -3 "$T/e")'"
 MPVAR=abc "$M" --log-file="$T/log.%q{MPVAR}" "$T/leak" 2>"$T/e"
 grep -q "77 bytes" "$T/log.abc" 2>/dev/null && ok || bad "--log-file with %q{MPVAR}: $(ls "$T") $(cat "$T/e")"
 "$M" --log-file="$T/log.%q{MP_UNSET_VAR}" true 2>"$T/e"; rc=$?

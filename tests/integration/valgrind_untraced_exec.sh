@@ -57,6 +57,14 @@ int main(int argc, char **argv)
         q = realloc(q + 8, 100); /* "realloc(): invalid pointer" natively */
         printf("%s\n", q ? "moved" : "failed");
     }
+    else if (argc > 1 && !strcmp(argv[1], "reallocfreed"))
+        {
+        /* glibc does not check this: natively a block comes back */
+        char *volatile q = malloc(40);
+        free(q);
+        q = realloc(q, 80);
+        printf("%s\n", q ? "realloc ok" : "realloc failed");
+    }
     puts("after");
     return 0;
 }
@@ -106,6 +114,7 @@ cmp_native "interior, --error-exitcode=1" interior --leak-check=full --error-exi
 cmp_native "realloc of an interior pointer, --error-exitcode=1" realloc --leak-check=full --error-exitcode=1
 cmp_native "plain, --error-exitcode=1" plain --leak-check=full --error-exitcode=1
 cmp_native "double free of 40 bytes, --error-exitcode=1" double40 --leak-check=full --error-exitcode=1
+cmp_native "realloc of a freed block of 40 bytes" reallocfreed --leak-check=full --error-exitcode=1
 # 5000 bytes: glibc's message depends on where the chunk lies (memplumber's own allocations
 # moved the top chunk): the status only.
 n=$((n + 1))

@@ -870,7 +870,8 @@ void *mp_runtime_realloc(void *p, size_t n, uintptr_t *fp)
                 return foreign_realloc(p, n, fp);
             mp_misuse_report_bad_free(p, MP_FREE_FREE, 1, fp);
             if (mp_exec_unasked) {
-                if (unasked_write_then_hand_on(p, 0, fp))
+                /* realloc(p, 0) frees p: a double free to glibc as well */
+                if (unasked_write_then_hand_on(p, 1, fp))
                     return foreign_realloc(p, n, fp); /* its native fate: see mp_runtime_on_free */
             } else {
                 mp_safepoint_after_error(fp);
@@ -900,6 +901,12 @@ void *mp_runtime_realloc(void *p, size_t n, uintptr_t *fp)
         if (mp_exec_unasked) {
             if (unasked_write_then_hand_on(p, 0, fp))
                 return foreign_realloc(p, n, fp); /* its native fate: see mp_runtime_on_free */
+            /* The chunk is memplumber's now: glibc does not check the realloc of a freed chunk
+             * and natively hands back a block (of the chunk's stale contents): a new one. */
+            void *q = MP_REAL(mp_real.malloc(n));
+            if (q)
+                mp_runtime_on_alloc(q, n, MP_ALLOC_REALLOC, fp);
+            return q;
         } else {
             mp_safepoint_after_error(fp);
         }

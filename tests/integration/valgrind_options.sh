@@ -180,6 +180,11 @@ grep -q "77 bytes in 1 blocks are definitely lost" "$T/fd9" && [ "$(cat "$T/data
 "$M" --leak-check=full --log-fd=1 "$T/fdprog" fclose >"$T/o1" 2>"$T/e"
 grep -q "^out$" "$T/o1" && grep -q "77 bytes in 1 blocks are definitely lost" "$T/o1" && ok ||
     bad "--log-fd=1, stdout closed by the program: stdout='$(head -3 "$T/o1")' stderr='$(head -3 "$T/e")'"
+# -v with --log-file (the usual `valgrind -v --leak-check=full --log-file=out.txt ./prog`): all
+# of the tool's text goes to the file, the statistics too; stderr is the program's alone.
+"$M" -v --leak-check=full --log-file="$T/vlog" "$T/leak" 2>"$T/e"
+[ -s "$T/e" ] && bad "-v --log-file: stderr has '$(head -3 "$T/e")'" || ok
+grep -q "memplumber: scan of" "$T/vlog" && ok || bad "-v --log-file: no statistics in the log: $(tail -3 "$T/vlog")"
 MPVAR=abc "$M" --log-file="$T/log.%q{MPVAR}" "$T/leak" 2>"$T/e"
 grep -q "77 bytes" "$T/log.abc" 2>/dev/null && ok || bad "--log-file with %q{MPVAR}: $(ls "$T") $(cat "$T/e")"
 "$M" --log-file="$T/log.%q{MP_UNSET_VAR}" true 2>"$T/e"; rc=$?

@@ -1625,19 +1625,24 @@ static void stage_finish(struct report_run *run)
 {
     if (run->final)
         limits_restore();
+    /* -v's lines go where the text report went (a --log-file, --log-fd), as valgrind writes
+     * everything of its own there: a harness reading the program's stderr must not find them. */
+    int vfd = mp_opt.verbosity >= 2 && !silent_child ? text_fd() : -1;
+    if (vfd < 0)
+        vfd = mp_err_fd();
     if (mp_opt.verbosity >= 2 && !silent_child)
-        mp_fdprintf(mp_err_fd(), "memplumber: scan of %llu blocks (%llu root bytes, %llu heap bytes): %llu ms; "
+        mp_fdprintf(vfd, "memplumber: scan of %llu blocks (%llu root bytes, %llu heap bytes): %llu ms; "
                        "report: %llu ms; tool memory mapped: %llu KiB; internal blocks: %llu (%llu bytes)\n",
                     (unsigned long long)run->stats.blocks, (unsigned long long)run->stats.root_bytes,
                     (unsigned long long)run->stats.heap_bytes_scanned, ms_between(&run->t0, &run->t1),
                     ms_between(&run->t1, &run->t2), (unsigned long long)(mp_arena_mapped_bytes() >> 10),
                     (unsigned long long)internal_blocks, (unsigned long long)internal_bytes);
     if (mp_opt.verbosity >= 2 && !silent_child) {
-        mp_fdprintf(mp_err_fd(), "memplumber: stack depot: %u distinct stacks\n", mp_depot_count() - 1);
+        mp_fdprintf(vfd, "memplumber: stack depot: %u distinct stacks\n", mp_depot_count() - 1);
         struct mp_stack_cache_stats sc;
         mp_unwind_stack_cache_stats(&sc);
         if (sc.caches)
-            mp_fdprintf(mp_err_fd(),
+            mp_fdprintf(vfd,
                         "memplumber: stack cache: %u cache%s, %llu lookups, %llu answered (%llu%%); "
                         "trials: kept on %u times, off %u times\n",
                         sc.caches, sc.caches == 1 ? "" : "s", (unsigned long long)sc.lookups,

@@ -185,6 +185,11 @@ grep -q "^out$" "$T/o1" && grep -q "77 bytes in 1 blocks are definitely lost" "$
 "$M" -v --leak-check=full --log-file="$T/vlog" "$T/leak" 2>"$T/e"
 [ -s "$T/e" ] && bad "-v --log-file: stderr has '$(head -3 "$T/e")'" || ok
 grep -q "memplumber: scan of" "$T/vlog" && ok || bad "-v --log-file: no statistics in the log: $(tail -3 "$T/vlog")"
+# A program killed by a signal, report in --log-file: the log names the signal, stderr has
+# nothing of memplumber's (valgrind's "Process terminating" goes to its log too).
+{ "$M" --log-file="$T/slog" sh -c 'kill -SEGV $$' 2>"$T/e"; } 2>/dev/null; rc=$?
+[ $rc = 139 ] && [ ! -s "$T/e" ] && grep -q "fatal signal 11 (SIGSEGV)" "$T/slog" && ok ||
+    bad "killed by SIGSEGV, --log-file: rc $rc, stderr '$(cat "$T/e")', log '$(grep fatal "$T/slog")'"
 MPVAR=abc "$M" --log-file="$T/log.%q{MPVAR}" "$T/leak" 2>"$T/e"
 grep -q "77 bytes" "$T/log.abc" 2>/dev/null && ok || bad "--log-file with %q{MPVAR}: $(ls "$T") $(cat "$T/e")"
 "$M" --log-file="$T/log.%q{MP_UNSET_VAR}" true 2>"$T/e"; rc=$?

@@ -177,6 +177,9 @@ grep -q "77 bytes in 1 blocks are definitely lost" "$T/fd9" && [ "$(cat "$T/data
 [ "$(cat "$T/data.txt")" = "program data" ] && grep -q "<kind>Leak_DefinitelyLost</kind>" "$T/x9" &&
     python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' "$T/x9" 2>/dev/null && ok ||
     bad "--xml-fd=9, the program's file put at 9: data.txt='$(head -c 200 "$T/data.txt")' x9='$(head -c 200 "$T/x9")' stderr='$(head -3 "$T/e")'"
+"$M" --leak-check=full --xml=yes --xml-fd=1 "$T/fdprog" fclose >"$T/x1" 2>"$T/e"
+grep -q "<kind>Leak_DefinitelyLost</kind>" "$T/x1" && ok ||
+    bad "--xml-fd=1, stdout closed by the program: stdout='$(head -c 300 "$T/x1")' stderr='$(head -3 "$T/e")'"
 "$M" --leak-check=full --log-fd=1 "$T/fdprog" fclose >"$T/o1" 2>"$T/e"
 grep -q "^out$" "$T/o1" && grep -q "77 bytes in 1 blocks are definitely lost" "$T/o1" && ok ||
     bad "--log-fd=1, stdout closed by the program: stdout='$(head -3 "$T/o1")' stderr='$(head -3 "$T/e")'"

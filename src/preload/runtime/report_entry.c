@@ -205,7 +205,7 @@ void mp_report_read_env(void)
         memcpy(mp_env_report_lib, lib, strlen(lib) + 1);
     if (mp_opt.log_fd != 2)
         user_fd_keep(&user_log_fd, &user_log_copy, (int)mp_opt.log_fd);
-    if (mp_opt.xml_fd > 2)
+    if (mp_opt.xml_fd)
         user_fd_keep(&user_xml_fd, &user_xml_copy, (int)mp_opt.xml_fd);
     const char *r = getenv("MEMPLUMBER_ROOT_PID");
     if (r && *r) {
@@ -1501,9 +1501,7 @@ static void stage_route(struct report_run *run)
         report_path(mp_opt.pprof, run->pprof, sizeof run->pprof);
     }
     report_path(mp_opt.xml_file, run->xml, sizeof run->xml);
-    in->opt.xml_fd = mp_opt.xml_fd > 2 ? user_fd(&user_xml_fd, &user_xml_copy)
-                     : mp_opt.xml_fd   ? (int)mp_opt.xml_fd
-                                       : -1;
+    in->opt.xml_fd = mp_opt.xml_fd ? user_fd(&user_xml_fd, &user_xml_copy) : -1;
     if (silent_child) {
         /* child_silent_after_fork: the check counts, nothing is written */
         run->json[0] = run->sarif[0] = run->html[0] = run->pprof[0] = run->xml[0] = 0;

@@ -203,10 +203,6 @@ void mp_report_read_env(void)
     const char *lib = getenv("MEMPLUMBER_REPORT_LIB");
     if (lib && strlen(lib) < sizeof mp_env_report_lib)
         memcpy(mp_env_report_lib, lib, strlen(lib) + 1);
-    if (mp_opt.log_fd != 2)
-        user_fd_keep(&user_log_fd, &user_log_copy, (int)mp_opt.log_fd);
-    if (mp_opt.xml_fd)
-        user_fd_keep(&user_xml_fd, &user_xml_copy, (int)mp_opt.xml_fd);
     const char *r = getenv("MEMPLUMBER_ROOT_PID");
     if (r && *r) {
         long v = 0;
@@ -230,6 +226,14 @@ void mp_report_read_env(void)
          * it with `2>err.txt`, or captures its stderr, must read what it reads natively. */
         stderr_foreign = !stderr_is_users(getenv("MEMPLUMBER_STDERR_ID"));
     }
+    if (mp_opt.log_fd != 2)
+        user_fd_keep(&user_log_fd, &user_log_copy, (int)mp_opt.log_fd);
+    /* Nor its XML into an --xml-fd it inherited: that descriptor is the harness's XML stream of
+     * the program it started (Test::Valgrind, IDEs read it from a pipe), where valgrind writes
+     * nothing for such a program; a second XML document in it made the whole stream invalid
+     * (`system()` in the program was enough). An --xml-file without %p gets FILE.PID instead. */
+    if (!mp_exec_unasked && mp_opt.xml_fd)
+        user_fd_keep(&user_xml_fd, &user_xml_copy, (int)mp_opt.xml_fd);
 }
 
 static int is_root_process(void)
@@ -1501,7 +1505,7 @@ static void stage_route(struct report_run *run)
         report_path(mp_opt.pprof, run->pprof, sizeof run->pprof);
     }
     report_path(mp_opt.xml_file, run->xml, sizeof run->xml);
-    in->opt.xml_fd = mp_opt.xml_fd ? user_fd(&user_xml_fd, &user_xml_copy) : -1;
+    in->opt.xml_fd = mp_opt.xml_fd && !mp_exec_unasked ? user_fd(&user_xml_fd, &user_xml_copy) : -1;
     if (silent_child) {
         /* child_silent_after_fork: the check counts, nothing is written */
         run->json[0] = run->sarif[0] = run->html[0] = run->pprof[0] = run->xml[0] = 0;

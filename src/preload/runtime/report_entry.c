@@ -1506,6 +1506,10 @@ static void stage_route(struct report_run *run)
     }
     report_path(mp_opt.xml_file, run->xml, sizeof run->xml);
     in->opt.xml_fd = mp_opt.xml_fd && !mp_exec_unasked ? user_fd(&user_xml_fd, &user_xml_copy) : -1;
+    if (mp_opt.xml_fd && !mp_exec_unasked && in->opt.xml_fd < 0 && !silent_child)
+        mp_fdprintf(mp_err_fd(), "==%d== memplumber: the XML report is not written: descriptor %u "
+                                 "is no longer the file given with --xml-fd (the program closed "
+                                 "or replaced it)\n", (int)getpid(), (unsigned)mp_opt.xml_fd);
     if (silent_child) {
         /* child_silent_after_fork: the check counts, nothing is written */
         run->json[0] = run->sarif[0] = run->html[0] = run->pprof[0] = run->xml[0] = 0;

@@ -309,6 +309,11 @@ static void audit_static_tls(void)
 }
 
 /* observed: set MEMPLUMBER_ROOT_PID (the library is in LD_PRELOAD). */
+/* The text report goes to a --log-file or --log-fd: so does the news of a fatal signal (the
+ * report's header names it), as valgrind writes its "Process terminating" there; the program's
+ * stderr stays the program's, for a harness that reads or compares it. */
+static int report_elsewhere;
+
 static int run(char **cmd, int observed)
 {
     static char caught[NSIG];
@@ -428,8 +433,9 @@ static int run(char **cmd, int observed)
         char name[32];
         int sig = WTERMSIG(st);
         fflush(stdout);
-        fprintf(stderr, "memplumber: program terminated by signal %d (%s)%s\n", sig,
-                signal_name(sig, name, sizeof name), WCOREDUMP(st) ? " (core dumped)" : "");
+        if (!(observed && report_elsewhere))
+            fprintf(stderr, "memplumber: program terminated by signal %d (%s)%s\n", sig,
+                    signal_name(sig, name, sizeof name), WCOREDUMP(st) ? " (core dumped)" : "");
         die_of_signal(sig);
     }
     return 1;
@@ -489,5 +495,6 @@ int main(int argc, char **argv)
     free(options);
     free(a.set);
 
+    report_elsewhere = a.opts.log_file[0] || a.opts.log_fd != 2;
     return run(argv + a.prog, 1);
 }

@@ -345,10 +345,22 @@ static void set(struct mp_args *a, const char *name, const char *val, const char
     a->set[d - mp_option_table] = 1;
 }
 
+/* The "has no effect" notes wait for the end of the command line (mp_vgopt_finish): under -q
+ * (verbosity=0, wherever it comes on the line) they are not printed, as valgrind -q prints
+ * nothing for a clean run: harnesses compare a test's stderr, or require it empty, under
+ * `valgrind -q --track-origins=yes ...`. */
+static char *notes;
+static size_t notes_len;
+
 static void note(const struct vg_opt *o, const char *arg)
 {
-    fflush(stdout);
-    fprintf(stderr, "memplumber: note: %s %s\n", arg, o->what);
+    size_t need = strlen(arg) + strlen(o->what) + 32;
+    char *n = realloc(notes, notes_len + need);
+    if (!n)
+        mp_args_die("out of memory");
+    notes = n;
+    notes_len += (size_t)snprintf(notes + notes_len, need, "memplumber: note: %s %s\n", arg,
+                                  o->what);
 }
 
 /* valgrind's expansion of a --log-file/--xml-file name: %q{VAR} = $VAR, %% = '%', %n = *seq (then
@@ -671,6 +683,13 @@ static void renumber(struct mp_args *a, const char *opt, const char *field, cons
 
 void mp_vgopt_finish(struct mp_args *a)
 {
+    if (notes && a->opts.verbosity > 0) {
+        fflush(stdout);
+        fputs(notes, stderr);
+    }
+    free(notes);
+    notes = NULL;
+    notes_len = 0;
     unsigned seq = 1;
     renumber(a, "--log-file", "log_file", a->opts.log_file, log_raw, log_set, &seq);
     if (xml_on)
@@ -682,8 +701,9 @@ void mp_vgopt_finish(struct mp_args *a)
                     "valgrind requires)");
     if (!xml_on && xml_dest_given) {
         fflush(stdout);
-        fprintf(stderr, "memplumber: note: %s has no effect without --xml=yes (as in valgrind)\n",
-                xml_given);
+        if (a->opts.verbosity > 0) /* as the notes above */
+            fprintf(stderr, "memplumber: note: %s has no effect without --xml=yes (as in valgrind)\n",
+                    xml_given);
         set(a, "xml_file", "", "--xml=no");
         set(a, "xml_fd", "0", "--xml=no");
         if (xml_sock > 2)

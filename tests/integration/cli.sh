@@ -215,6 +215,14 @@ expect_err "program killed by SIGTERM" "memplumber: program terminated by signal
 sigrun sh -c 'kill -SEGV $$'
 expect_rc "program killed by SIGSEGV" 139
 expect_err "program killed by SIGSEGV" "signal 11 (SIGSEGV)"
+# With the report in a --log-file (or --log-fd), the program's stderr stays its own, as under
+# valgrind (whose "Process terminating" goes to its log): the report's header names the signal
+# (this test's library writes no report).
+{ "$M" --log-file="$T/siglog" sh -c 'kill -SEGV $$' 2>"$T/err"; } 2>/dev/null
+rc=$?
+err=$(cat "$T/err")
+expect_rc "program killed by SIGSEGV, --log-file" 139
+expect_eq "program killed by SIGSEGV, --log-file: stderr" "" "$err"
 
 # kill -INT on memplumber is forwarded like any signal sent with kill (Ctrl-C, which the
 # terminal sends to the program too, is not: tests/integration/signals.sh). Sent by another

@@ -131,8 +131,75 @@ grep -q "note: --log-fd=250 is not an open file descriptor" "$T/e" && grep -q "d
 grep -q "77 bytes in 1 blocks are definitely lost" "$T/e" && ok || bad "-q hid a leak: $(cat "$T/e")"
 "$M" -q --leak-check=full true 2>"$T/e"
 [ -s "$T/e" ] && bad "-q on a clean program printed: $(cat "$T/e")" || ok
+# valgrind -q prints nothing for a clean program whatever other options it takes: a harness
+# that runs tests under `valgrind -q --track-origins=yes` and compares their stderr (or wants it
+# empty) must see the same under memplumber: no notes either, wherever -q comes on the line.
+for q in "-q --track-origins=yes --vgdb=no --fair-sched=yes" "--read-var-info=yes --smc-check=all -q" \
+         "--quiet --xml-file=$T/none.xml"; do
+    # shellcheck disable=SC2086
+    "$M" $q --leak-check=full true 2>"$T/e"
+    [ -s "$T/e" ] && bad "$q on a clean program printed: $(cat "$T/e")" || ok
+done
 "$M" --log-fd=3 "$T/leak" 3>"$T/fd3" 2>"$T/e"
 grep -q "77 bytes" "$T/fd3" && ! grep -q "77 bytes" "$T/e" && ok || bad "--log-fd=3: fd3=$(cat "$T/fd3") stderr=$(cat "$T/e")"
+# The descriptor of --log-fd/--xml-fd is the one the harness opened, whatever the program does
+# with that number later (valgrind writes to its own copy): a program that closes it (GNU
+# programs fclose stdout at exit) or puts a file of its own there with dup2 must neither lose
+# the report to stderr nor get it in its file.
+cat >"$T/fdprog.c" <<'EOF'
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+    void *volatile p = malloc(77);
+    p = 0;
+    if (argc > 2 && !strcmp(argv[1], "dup2")) { /* its own file at the harness's number */
+        int fd = open("data.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, atoi(argv[2]));
+        close(fd);
+        dprintf(atoi(argv[2]), "program data\n");
+    } else if (argc > 1 && !strcmp(argv[1], "fclose")) {
+        puts("out");
+        fclose(stdout);
+    }
+    return 0;
+}
+EOF
+gcc -g -O0 -o "$T/fdprog" "$T/fdprog.c" || { echo "skip: cannot compile"; exit 77; }
+(cd "$T" && rm -f data.txt && "$M" --leak-check=full --log-fd=9 ./fdprog dup2 9 9>"$T/fd9" 2>"$T/e")
+grep -q "77 bytes in 1 blocks are definitely lost" "$T/fd9" && [ "$(cat "$T/data.txt")" = "program data" ] &&
+    ! grep -q "77 bytes" "$T/e" && ok ||
+    bad "--log-fd=9, the program's file put at 9: fd9='$(head -3 "$T/fd9")' data.txt='$(head -3 "$T/data.txt")' stderr='$(head -3 "$T/e")'"
+(cd "$T" && rm -f data.txt && "$M" --leak-check=full --xml=yes --xml-fd=9 ./fdprog dup2 9 9>"$T/x9" 2>"$T/e")
+[ "$(cat "$T/data.txt")" = "program data" ] && grep -q "<kind>Leak_DefinitelyLost</kind>" "$T/x9" &&
+    python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' "$T/x9" 2>/dev/null && ok ||
+    bad "--xml-fd=9, the program's file put at 9: data.txt='$(head -c 200 "$T/data.txt")' x9='$(head -c 200 "$T/x9")' stderr='$(head -3 "$T/e")'"
+"$M" --leak-check=full --xml=yes --xml-fd=1 "$T/fdprog" fclose >"$T/x1" 2>"$T/e"
+grep -q "<kind>Leak_DefinitelyLost</kind>" "$T/x1" && ok ||
+    bad "--xml-fd=1, stdout closed by the program: stdout='$(head -c 300 "$T/x1")' stderr='$(head -3 "$T/e")'"
+# A program started by exec that valgrind would not trace (here by sh, as system() does) writes
+# no XML into the --xml-fd it inherited: one document in the stream, valid XML (two documents
+# there were junk for every reader).
+"$M" --leak-check=full --xml=yes --xml-fd=9 sh -c "$T/leak; true" 9>"$T/sx" >/dev/null 2>"$T/e"
+[ "$(grep -c '<?xml' "$T/sx")" = 1 ] &&
+    python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' "$T/sx" 2>/dev/null && ok ||
+    bad "--xml-fd=9, a program started by exec: $(grep -c '<?xml' "$T/sx") XML documents in the stream"
+"$M" --leak-check=full --log-fd=1 "$T/fdprog" fclose >"$T/o1" 2>"$T/e"
+grep -q "^out$" "$T/o1" && grep -q "77 bytes in 1 blocks are definitely lost" "$T/o1" && ok ||
+    bad "--log-fd=1, stdout closed by the program: stdout='$(head -3 "$T/o1")' stderr='$(head -3 "$T/e")'"
+# -v with --log-file (the usual `valgrind -v --leak-check=full --log-file=out.txt ./prog`): all
+# of the tool's text goes to the file, the statistics too; stderr is the program's alone.
+"$M" -v --leak-check=full --log-file="$T/vlog" "$T/leak" 2>"$T/e"
+[ -s "$T/e" ] && bad "-v --log-file: stderr has '$(head -3 "$T/e")'" || ok
+grep -q "memplumber: scan of" "$T/vlog" && ok || bad "-v --log-file: no statistics in the log: $(tail -3 "$T/vlog")"
+# A program killed by a signal, report in --log-file: the log names the signal, stderr has
+# nothing of memplumber's (valgrind's "Process terminating" goes to its log too).
+{ "$M" --log-file="$T/slog" sh -c 'kill -SEGV $$' 2>"$T/e"; } 2>/dev/null; rc=$?
+[ $rc = 139 ] && [ ! -s "$T/e" ] && grep -q "fatal signal 11 (SIGSEGV)" "$T/slog" && ok ||
+    bad "killed by SIGSEGV, --log-file: rc $rc, stderr '$(cat "$T/e")', log '$(grep fatal "$T/slog")'"
 MPVAR=abc "$M" --log-file="$T/log.%q{MPVAR}" "$T/leak" 2>"$T/e"
 grep -q "77 bytes" "$T/log.abc" 2>/dev/null && ok || bad "--log-file with %q{MPVAR}: $(ls "$T") $(cat "$T/e")"
 "$M" --log-file="$T/log.%q{MP_UNSET_VAR}" true 2>"$T/e"; rc=$?

@@ -36,6 +36,16 @@ int main(int argc, char **argv)
     free(p);
     if (argc > 1 && !strcmp(argv[1], "double"))
         free(p); /* glibc's tcache check aborts here natively */
+    else if (argc > 1 && (!strcmp(argv[1], "double40") || !strcmp(argv[1], "double5000")))
+        {
+        /* Sizes the writing of the error allocates itself (40: a tcache bin; 5000: from the
+         * top chunk): glibc must still see the double free, not a block of memplumber's. */
+        size_t n = argv[1][6] == '4' ? 40 : 5000;
+        char *volatile q = malloc(n);
+        memset(q, 'q', n);
+        free(q);
+        free(q);
+    }
     else if (argc > 1 && !strcmp(argv[1], "interior"))
         {
         char *volatile q = malloc(40);
@@ -46,6 +56,14 @@ int main(int argc, char **argv)
         char *volatile q = malloc(40);
         q = realloc(q + 8, 100); /* "realloc(): invalid pointer" natively */
         printf("%s\n", q ? "moved" : "failed");
+    }
+    else if (argc > 1 && !strcmp(argv[1], "reallocfreed"))
+        {
+        /* glibc does not check this: natively a block comes back */
+        char *volatile q = malloc(40);
+        free(q);
+        q = realloc(q, 80);
+        printf("%s\n", q ? "realloc ok" : "realloc failed");
     }
     puts("after");
     return 0;
@@ -95,6 +113,14 @@ done
 cmp_native "interior, --error-exitcode=1" interior --leak-check=full --error-exitcode=1
 cmp_native "realloc of an interior pointer, --error-exitcode=1" realloc --leak-check=full --error-exitcode=1
 cmp_native "plain, --error-exitcode=1" plain --leak-check=full --error-exitcode=1
+cmp_native "double free of 40 bytes, --error-exitcode=1" double40 --leak-check=full --error-exitcode=1
+cmp_native "realloc of a freed block of 40 bytes" reallocfreed --leak-check=full --error-exitcode=1
+# 5000 bytes: glibc's message depends on where the chunk lies (memplumber's own allocations
+# moved the top chunk): the status only.
+n=$((n + 1))
+{ (cd "$T" && ./prog double5000 >/dev/null 2>&1); } 2>/dev/null; nrc=$?
+{ (cd "$T" && "$M" --leak-check=full --error-exitcode=1 ./prog double5000 >"$T/m.out" 2>&1); } 2>/dev/null; mrc=$?
+[ "$nrc" = "$mrc" ] || bad "double free of 5000 bytes: status: native $nrc, memplumber $mrc ($(grep -v '^==' "$T/m.out" | head -3 | tr '\n' ' '))"
 # valgrind is slow to start (3 s behind the wrapper): compared once.
 cmp_vg "double, --error-exitcode=1" double --leak-check=full --error-exitcode=1
 # Observed as valgrind observes it under --trace-children=yes: the error is reported, the

@@ -348,6 +348,15 @@ int mp_misuse_recently_freed(void *p)
     return quarantine_find((uintptr_t)p, &q);
 }
 
+int mp_misuse_freed_size(void *p, size_t *size)
+{
+    struct qentry q;
+    if (!quarantine_find((uintptr_t)p, &q))
+        return 0;
+    *size = (size_t)(q.size_kind >> 4);
+    return 1;
+}
+
 void mp_misuse_report_bad_free(void *p, unsigned free_kind, int is_realloc, uintptr_t *fp)
 {
     mp_misuse_report_bad_free_at(p, free_kind, is_realloc, mp_runtime_capture(fp));

@@ -39,6 +39,8 @@ void mp_misuse_report_bad_free(void *p, unsigned free_kind, int is_realloc, uint
 void mp_misuse_report_bad_free_at(void *p, unsigned free_kind, int is_realloc, uint32_t stack);
 /* 1 if p is in the quarantine of recent frees (a free of it now is a double free). */
 int mp_misuse_recently_freed(void *p);
+/* Is p a block freed recently (in the quarantine)? Then 1, with its size in *size. */
+int mp_misuse_freed_size(void *p, size_t *size);
 void mp_misuse_report_usable_size(void *p, uintptr_t *fp);
 
 /* Non-zero while a recorded error (or the note that some were beyond the table's capacity)

@@ -135,9 +135,34 @@ long mp_env_root_pid = -1; /* MEMPLUMBER_ROOT_PID, -1 = absent */
  * $HOME/.cache/memplumber; "" when neither variable names a directory. */
 static char env_cache_dir[1200];
 
-/* --log-fd=N: the descriptor the user named, as it was at start-up (recorded by
- * mp_report_read_env); written to only while it is still that file. */
-static struct mp_fdid user_log_fd = {.fd = -1};
+/* --log-fd=N and --xml-fd=N: the descriptor the user named, as it was at start-up (recorded by
+ * mp_report_read_env), and memplumber's private copy of it, placed high. The report goes to the
+ * copy, as valgrind writes to its own copy of the descriptor: the program may close N (GNU
+ * programs close stdout at exit; a harness's child may close every descriptor above 2) or put a
+ * file of its own there (dup2), and the report must neither be lost nor land in its file. N itself
+ * is used only while it is still that file (no copy under a low RLIMIT_NOFILE). */
+static struct mp_fdid user_log_fd = {.fd = -1}, user_log_copy = {.fd = -1};
+static struct mp_fdid user_xml_fd = {.fd = -1}, user_xml_copy = {.fd = -1};
+
+static void user_fd_keep(struct mp_fdid *id, struct mp_fdid *copy, int fd)
+{
+    mp_outfd_record(id, fd, NULL);
+    if (id->fd < 0)
+        return;
+    int c = mp_outfd_can_keep() ? mp_outfd_place_high(fcntl(fd, F_DUPFD_CLOEXEC, 3)) : -1;
+    mp_outfd_record(copy, c, NULL);
+}
+
+/* The descriptor to write to for a --log-fd/--xml-fd, or -1: neither the copy nor N is the
+ * user's file any more. */
+static int user_fd(const struct mp_fdid *id, const struct mp_fdid *copy)
+{
+    if (copy->fd >= 0 && mp_outfd_same(copy))
+        return copy->fd;
+    if (id->fd >= 0 && mp_outfd_same(id))
+        return id->fd;
+    return -1;
+}
 
 /* A program started by exec from the observed one (not asked for with follow_exec=yes) whose
  * stderr is not the file the memplumber command's stderr was (MEMPLUMBER_STDERR_ID, dev:ino in
@@ -178,8 +203,6 @@ void mp_report_read_env(void)
     const char *lib = getenv("MEMPLUMBER_REPORT_LIB");
     if (lib && strlen(lib) < sizeof mp_env_report_lib)
         memcpy(mp_env_report_lib, lib, strlen(lib) + 1);
-    if (mp_opt.log_fd != 2)
-        mp_outfd_record(&user_log_fd, (int)mp_opt.log_fd, NULL);
     const char *r = getenv("MEMPLUMBER_ROOT_PID");
     if (r && *r) {
         long v = 0;
@@ -203,6 +226,14 @@ void mp_report_read_env(void)
          * it with `2>err.txt`, or captures its stderr, must read what it reads natively. */
         stderr_foreign = !stderr_is_users(getenv("MEMPLUMBER_STDERR_ID"));
     }
+    if (mp_opt.log_fd != 2)
+        user_fd_keep(&user_log_fd, &user_log_copy, (int)mp_opt.log_fd);
+    /* Nor its XML into an --xml-fd it inherited: that descriptor is the harness's XML stream of
+     * the program it started (Test::Valgrind, IDEs read it from a pipe), where valgrind writes
+     * nothing for such a program; a second XML document in it made the whole stream invalid
+     * (`system()` in the program was enough). An --xml-file without %p gets FILE.PID instead. */
+    if (!mp_exec_unasked && mp_opt.xml_fd)
+        user_fd_keep(&user_xml_fd, &user_xml_copy, (int)mp_opt.xml_fd);
 }
 
 static int is_root_process(void)
@@ -424,8 +455,9 @@ static int log_tried, log_failed;
 static int text_fd(void)
 {
     if (!mp_opt.log_file[0] || log_failed) {
-        if (mp_opt.log_fd != 2 && user_log_fd.fd >= 0 && mp_outfd_same(&user_log_fd))
-            return user_log_fd.fd;
+        int u = mp_opt.log_fd != 2 ? user_fd(&user_log_fd, &user_log_copy) : -1;
+        if (u >= 0)
+            return u;
         return (stderr_foreign || (xml_mode() && !MP_OPT_GIVEN(&mp_opt, log_fd))) && mp_opt.log_fd == 2
                    ? -1
                    : mp_err_fd();
@@ -1538,7 +1570,11 @@ static void stage_route(struct report_run *run)
         report_path(mp_opt.pprof, run->pprof, sizeof run->pprof);
     }
     report_path(mp_opt.xml_file, run->xml, sizeof run->xml);
-    in->opt.xml_fd = mp_opt.xml_fd ? (int)mp_opt.xml_fd : -1;
+    in->opt.xml_fd = mp_opt.xml_fd && !mp_exec_unasked ? user_fd(&user_xml_fd, &user_xml_copy) : -1;
+    if (mp_opt.xml_fd && !mp_exec_unasked && in->opt.xml_fd < 0 && !silent_child)
+        mp_fdprintf(mp_err_fd(), "==%d== memplumber: the XML report is not written: descriptor %u "
+                                 "is no longer the file given with --xml-fd (the program closed "
+                                 "or replaced it)\n", (int)getpid(), (unsigned)mp_opt.xml_fd);
     if (silent_child) {
         /* child_silent_after_fork: the check counts, nothing is written */
         run->json[0] = run->sarif[0] = run->html[0] = run->pprof[0] = run->xml[0] = 0;
@@ -1660,19 +1696,24 @@ static void stage_finish(struct report_run *run)
 {
     if (run->final)
         limits_restore();
+    /* -v's lines go where the text report went (a --log-file, --log-fd), as valgrind writes
+     * everything of its own there: a harness reading the program's stderr must not find them. */
+    int vfd = mp_opt.verbosity >= 2 && !silent_child ? text_fd() : -1;
+    if (vfd < 0)
+        vfd = mp_err_fd();
     if (mp_opt.verbosity >= 2 && !silent_child)
-        mp_fdprintf(mp_err_fd(), "memplumber: scan of %llu blocks (%llu root bytes, %llu heap bytes): %llu ms; "
+        mp_fdprintf(vfd, "memplumber: scan of %llu blocks (%llu root bytes, %llu heap bytes): %llu ms; "
                        "report: %llu ms; tool memory mapped: %llu KiB; internal blocks: %llu (%llu bytes)\n",
                     (unsigned long long)run->stats.blocks, (unsigned long long)run->stats.root_bytes,
                     (unsigned long long)run->stats.heap_bytes_scanned, ms_between(&run->t0, &run->t1),
                     ms_between(&run->t1, &run->t2), (unsigned long long)(mp_arena_mapped_bytes() >> 10),
                     (unsigned long long)internal_blocks, (unsigned long long)internal_bytes);
     if (mp_opt.verbosity >= 2 && !silent_child) {
-        mp_fdprintf(mp_err_fd(), "memplumber: stack depot: %u distinct stacks\n", mp_depot_count() - 1);
+        mp_fdprintf(vfd, "memplumber: stack depot: %u distinct stacks\n", mp_depot_count() - 1);
         struct mp_stack_cache_stats sc;
         mp_unwind_stack_cache_stats(&sc);
         if (sc.caches)
-            mp_fdprintf(mp_err_fd(),
+            mp_fdprintf(vfd,
                         "memplumber: stack cache: %u cache%s, %llu lookups, %llu answered (%llu%%); "
                         "trials: kept on %u times, off %u times\n",
                         sc.caches, sc.caches == 1 ? "" : "s", (unsigned long long)sc.lookups,

@@ -712,6 +712,33 @@ void mp_runtime_on_alloc(void *p, size_t size, unsigned alloc_kind, uintptr_t *f
     mp_safepoint_poll(fp);
 }
 
+/* The bad free p of a program started by exec that valgrind would not trace (mp_exec_unasked):
+ * write the error, then tell whether p may go on to the allocator, its native fate (see
+ * mp_runtime_on_free). Writing allocates (the report library, symbols), and glibc hands out the
+ * chunk a double free names first (tcache, an exact fit): when the write has taken it, the hand-on
+ * would free memplumber's block instead of failing glibc's check (the program that aborts
+ * natively went on and exited with 0, its memory corrupted). Then the free is not handed on; for
+ * free (is_free), what glibc does with a double free of a free chunk of that size is done
+ * instead: a chunk of the same size freed twice, on which glibc's check fails (its message,
+ * then SIGABRT, as natively). */
+static int unasked_write_then_hand_on(void *p, int is_free, uintptr_t *fp)
+{
+    size_t size;
+    int was_freed = mp_misuse_freed_size(p, &size);
+    mp_safepoint_after_error(fp);
+    struct mp_block b;
+    if (!mp_heap_find((uintptr_t)p, &b))
+        return 1; /* still the allocator's free chunk (or not a chunk at all): as natively */
+    if (is_free && was_freed && mp_real.free) {
+        void *q = MP_REAL(mp_real.malloc(size ? size : 1));
+        if (q) {
+            MP_REAL_VOID(mp_real.free(q));
+            MP_REAL_VOID(mp_real.free(q)); /* glibc aborts here */
+        }
+    }
+    return 0;
+}
+
 int mp_runtime_on_free(void *p, unsigned free_kind, size_t sized, int has_size, uintptr_t *fp)
 {
     struct mp_block b;
@@ -747,13 +774,15 @@ int mp_runtime_on_free(void *p, unsigned free_kind, size_t sized, int has_size, 
     if (mp_report_freeres_took(p))
         return 1; /* a stdio buffer the final report set aside (report_entry.c): free it */
     mp_misuse_report_bad_free(p, free_kind, 0, fp);
-    mp_safepoint_after_error(fp);
     /* A program valgrind would have run natively (started by exec, no --trace-children=yes)
      * keeps its native fate: the bad free goes on to the allocator, which aborts on a double
      * or invalid free as it does without memplumber. Dropping it would turn that crash into a
      * clean exit, and a test harness's FAIL into a PASS (its status stays its own, so
      * error_exitcode cannot flag it either). */
-    return mp_exec_unasked;
+    if (mp_exec_unasked)
+        return unasked_write_then_hand_on(p, 1, fp);
+    mp_safepoint_after_error(fp);
+    return 0;
 }
 
 static void *real_alloc(unsigned kind, size_t size, size_t align, size_t nmemb)
@@ -947,9 +976,13 @@ void *mp_runtime_realloc(void *p, size_t n, uintptr_t *fp)
             if (mp_real.foreign)
                 return foreign_realloc(p, n, fp);
             mp_misuse_report_bad_free(p, MP_FREE_FREE, 1, fp);
-            mp_safepoint_after_error(fp);
-            if (mp_exec_unasked)
-                return foreign_realloc(p, n, fp); /* its native fate: see mp_runtime_on_free */
+            if (mp_exec_unasked) {
+                /* realloc(p, 0) frees p: a double free to glibc as well */
+                if (unasked_write_then_hand_on(p, 1, fp))
+                    return foreign_realloc(p, n, fp); /* its native fate: see mp_runtime_on_free */
+            } else {
+                mp_safepoint_after_error(fp);
+            }
             errno = ENOMEM;
             return NULL;
         }
@@ -972,9 +1005,18 @@ void *mp_runtime_realloc(void *p, size_t n, uintptr_t *fp)
         if (mp_real.foreign)
             return foreign_realloc(p, n, fp);
         mp_misuse_report_bad_free(p, MP_FREE_FREE, 1, fp);
-        mp_safepoint_after_error(fp);
-        if (mp_exec_unasked)
-            return foreign_realloc(p, n, fp); /* its native fate: see mp_runtime_on_free */
+        if (mp_exec_unasked) {
+            if (unasked_write_then_hand_on(p, 0, fp))
+                return foreign_realloc(p, n, fp); /* its native fate: see mp_runtime_on_free */
+            /* The chunk is memplumber's now: glibc does not check the realloc of a freed chunk
+             * and natively hands back a block (of the chunk's stale contents): a new one. */
+            void *q = MP_REAL(mp_real.malloc(n));
+            if (q)
+                mp_runtime_on_alloc(q, n, MP_ALLOC_REALLOC, fp);
+            return q;
+        } else {
+            mp_safepoint_after_error(fp);
+        }
         errno = ENOMEM;
         return NULL;
     }

@@ -29,6 +29,7 @@
 
 #include "cli/args.h"
 #include "common/live_proto.h"
+#include "common/repfile.h"
 
 #define EXIT_NO 1 /* no report: no such process, not observed, refused, failed */
 
@@ -437,11 +438,38 @@ static int has_library(int pid, const char *comm)
     return found;
 }
 
+/* 1 for the system's names of the command's own descriptors (/dev/stdout, /dev/fd/1...): links
+ * that no other user can plant, through which `--json /dev/stdout | jq` reaches the pipe. */
+static int own_fd_name(const char *path)
+{
+    return !strcmp(path, "/dev/stdout") || !strcmp(path, "/dev/stderr") ||
+           !strncmp(path, "/dev/fd/", 8) || !strncmp(path, "/proc/self/fd/", 14);
+}
+
+/* The output files are opened as the library opens its report files (common/repfile.c): they
+ * hold addresses and command lines, and are often named in shared directories (/tmp), so a
+ * symbolic link is not followed (another user could plant one at a file of ours), a FIFO is
+ * refused instead of blocking this command for ever before --timeout even starts, and a new file
+ * gets mode 0600 (report_mode's default), not 0666 minus the umask. */
 static int open_out(const char *path)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0666);
+    if (own_fd_name(path)) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0600);
+        if (fd < 0)
+            fail("cannot create '%s': %s", path, strerror(errno));
+        /* the process refuses anything else (common/repfile.c), and would say so only on its
+         * own stderr: `--json /dev/stdout | jq` gets the reason here, before it asks */
+        struct stat st;
+        if (!fstat(fd, &st) && !S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+            fail("cannot write the report to '%s': it is %s; report files must be regular files "
+                 "or character devices (redirect to a file: > FILE)",
+                 path, mp_file_type_name(st.st_mode & S_IFMT));
+        return fd;
+    }
+    char why[256];
+    int fd = mp_open_report_file(path, MP_REPFILE_WHOLE, 0600, why, sizeof why);
     if (fd < 0)
-        fail("cannot create '%s': %s", path, strerror(errno));
+        fail("cannot create '%s': %s", path, why);
     return fd;
 }
 

@@ -382,6 +382,37 @@ static long tgid_of(long pid)
     return tgid;
 }
 
+/* The user ids of process pid (real, effective, saved, file system: Uid: in /proc/PID/status,
+ * readable by anyone) into ids[4]; how many were read. */
+static int uids_of(long pid, long ids[4])
+{
+    char path[64], line[256];
+    int n = 0;
+    snprintf(path, sizeof path, "/proc/%ld/status", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "Uid:", 4)) {
+            char *p = line + 4, *end;
+            for (; n < 4; n++, p = end) {
+                ids[n] = strtol(p, &end, 10);
+                if (end == p)
+                    break;
+            }
+            break;
+        }
+    fclose(f);
+    return n;
+}
+
+/* The real user id of process pid, or -1. */
+static long real_uid_of(long pid)
+{
+    long ids[4];
+    return uids_of(pid, ids) ? ids[0] : -1;
+}
+
 char mp_report_proc_state(long pid)
 {
     char path[64], buf[512];
@@ -424,6 +455,13 @@ static int has_library(int pid, const char *comm)
     char path[64], line[4096];
     snprintf(path, sizeof path, "/proc/%d/maps", pid);
     FILE *f = fopen(path, "r");
+    if (!f && errno == EACCES && getuid() != 0 && real_uid_of(pid) == (long)getuid())
+        /* our own user's, yet unreadable: the kernel makes a process that is not dumpable
+         * (prctl(PR_SET_DUMPABLE, 0), or one that changed its user or group) keep its /proc
+         * files root's. "Another user?" sent people looking for the wrong cause. */
+        fail("cannot read %s: process %d (%s) is not dumpable (it called prctl(PR_SET_DUMPABLE, "
+             "0), or changed its user or group), so its /proc files are root's even for its own "
+             "user; run memplumber report as root", path, pid, comm);
     if (!f)
         fail("cannot read %s: %s (a process of another user?); memplumber report reaches "
              "processes of the same user only", path, strerror(errno));
@@ -578,7 +616,19 @@ int mp_report_command(int argc, char **argv)
     struct sockaddr_un addr;
     long inner = own_pid_of(pid);
     socklen_t alen = mp_live_addr(&addr, (unsigned)geteuid(), (int)inner);
-    if (connect(s, (struct sockaddr *)&addr, alen) != 0)
+    int rc = connect(s, (struct sockaddr *)&addr, alen);
+    /* The process names its rendezvous after the user it started as. Root asking about a
+     * process of another user (started as nobody) looked for root's name and found nothing:
+     * try the process's own user ids too (SO_PEERCRED below still checks it is that pid). */
+    long ids[4];
+    int nids = geteuid() == 0 ? uids_of(pid, ids) : 0;
+    for (int i = 0; rc != 0 && i < nids; i++) {
+        if (ids[i] == 0)
+            continue;
+        alen = mp_live_addr(&addr, (unsigned)ids[i], (int)inner);
+        rc = connect(s, (struct sockaddr *)&addr, alen);
+    }
+    if (rc != 0)
         fail("process %ld (%s%s) has libmemplumber.so loaded but does not answer: no memplumber "
              "rendezvous for it (%s). It may be another user's, run in another network namespace, "
              "have closed or replaced memplumber's descriptor, run under a descriptor limit "

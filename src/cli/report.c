@@ -29,6 +29,7 @@
 
 #include "cli/args.h"
 #include "common/live_proto.h"
+#include "common/repfile.h"
 
 #define EXIT_NO 1 /* no report: no such process, not observed, refused, failed */
 
@@ -381,6 +382,37 @@ static long tgid_of(long pid)
     return tgid;
 }
 
+/* The user ids of process pid (real, effective, saved, file system: Uid: in /proc/PID/status,
+ * readable by anyone) into ids[4]; how many were read. */
+static int uids_of(long pid, long ids[4])
+{
+    char path[64], line[256];
+    int n = 0;
+    snprintf(path, sizeof path, "/proc/%ld/status", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "Uid:", 4)) {
+            char *p = line + 4, *end;
+            for (; n < 4; n++, p = end) {
+                ids[n] = strtol(p, &end, 10);
+                if (end == p)
+                    break;
+            }
+            break;
+        }
+    fclose(f);
+    return n;
+}
+
+/* The real user id of process pid, or -1. */
+static long real_uid_of(long pid)
+{
+    long ids[4];
+    return uids_of(pid, ids) ? ids[0] : -1;
+}
+
 char mp_report_proc_state(long pid)
 {
     char path[64], buf[512];
@@ -423,6 +455,13 @@ static int has_library(int pid, const char *comm)
     char path[64], line[4096];
     snprintf(path, sizeof path, "/proc/%d/maps", pid);
     FILE *f = fopen(path, "r");
+    if (!f && errno == EACCES && getuid() != 0 && real_uid_of(pid) == (long)getuid())
+        /* our own user's, yet unreadable: the kernel makes a process that is not dumpable
+         * (prctl(PR_SET_DUMPABLE, 0), or one that changed its user or group) keep its /proc
+         * files root's. "Another user?" sent people looking for the wrong cause. */
+        fail("cannot read %s: process %d (%s) is not dumpable (it called prctl(PR_SET_DUMPABLE, "
+             "0), or changed its user or group), so its /proc files are root's even for its own "
+             "user; run memplumber report as root", path, pid, comm);
     if (!f)
         fail("cannot read %s: %s (a process of another user?); memplumber report reaches "
              "processes of the same user only", path, strerror(errno));
@@ -437,11 +476,38 @@ static int has_library(int pid, const char *comm)
     return found;
 }
 
+/* 1 for the system's names of the command's own descriptors (/dev/stdout, /dev/fd/1...): links
+ * that no other user can plant, through which `--json /dev/stdout | jq` reaches the pipe. */
+static int own_fd_name(const char *path)
+{
+    return !strcmp(path, "/dev/stdout") || !strcmp(path, "/dev/stderr") ||
+           !strncmp(path, "/dev/fd/", 8) || !strncmp(path, "/proc/self/fd/", 14);
+}
+
+/* The output files are opened as the library opens its report files (common/repfile.c): they
+ * hold addresses and command lines, and are often named in shared directories (/tmp), so a
+ * symbolic link is not followed (another user could plant one at a file of ours), a FIFO is
+ * refused instead of blocking this command for ever before --timeout even starts, and a new file
+ * gets mode 0600 (report_mode's default), not 0666 minus the umask. */
 static int open_out(const char *path)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0666);
+    if (own_fd_name(path)) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0600);
+        if (fd < 0)
+            fail("cannot create '%s': %s", path, strerror(errno));
+        /* the process refuses anything else (common/repfile.c), and would say so only on its
+         * own stderr: `--json /dev/stdout | jq` gets the reason here, before it asks */
+        struct stat st;
+        if (!fstat(fd, &st) && !S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+            fail("cannot write the report to '%s': it is %s; report files must be regular files "
+                 "or character devices (redirect to a file: > FILE)",
+                 path, mp_file_type_name(st.st_mode & S_IFMT));
+        return fd;
+    }
+    char why[256];
+    int fd = mp_open_report_file(path, MP_REPFILE_WHOLE, 0600, why, sizeof why);
     if (fd < 0)
-        fail("cannot create '%s': %s", path, strerror(errno));
+        fail("cannot create '%s': %s", path, why);
     return fd;
 }
 
@@ -550,7 +616,19 @@ int mp_report_command(int argc, char **argv)
     struct sockaddr_un addr;
     long inner = own_pid_of(pid);
     socklen_t alen = mp_live_addr(&addr, (unsigned)geteuid(), (int)inner);
-    if (connect(s, (struct sockaddr *)&addr, alen) != 0)
+    int rc = connect(s, (struct sockaddr *)&addr, alen);
+    /* The process names its rendezvous after the user it started as. Root asking about a
+     * process of another user (started as nobody) looked for root's name and found nothing:
+     * try the process's own user ids too (SO_PEERCRED below still checks it is that pid). */
+    long ids[4];
+    int nids = geteuid() == 0 ? uids_of(pid, ids) : 0;
+    for (int i = 0; rc != 0 && i < nids; i++) {
+        if (ids[i] == 0)
+            continue;
+        alen = mp_live_addr(&addr, (unsigned)ids[i], (int)inner);
+        rc = connect(s, (struct sockaddr *)&addr, alen);
+    }
+    if (rc != 0)
         fail("process %ld (%s%s) has libmemplumber.so loaded but does not answer: no memplumber "
              "rendezvous for it (%s). It may be another user's, run in another network namespace, "
              "have closed or replaced memplumber's descriptor, run under a descriptor limit "

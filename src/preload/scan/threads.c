@@ -278,7 +278,13 @@ static int unrestartable_wait(pid_t tid)
     char buf[256];
     long nr;
     unsigned long arg[6];
-    if (read_task_file(tid, "syscall", buf, sizeof buf) <= 0 || !mp_live_parse_syscall(buf, &nr, arg))
+    /* Unreadable: the process is not dumpable (it changed its user, setuid from root to nobody,
+     * or called prctl(PR_SET_DUMPABLE, 0)), and its task files are root's, mode 0400. What the
+     * thread waits in cannot be known, so it is treated as one that could get the EINTR: left
+     * running, its whole stack read. (Stopped, a worker in poll or nanosleep saw EINTR.) */
+    if (read_task_file(tid, "syscall", buf, sizeof buf) <= 0)
+        return 1;
+    if (!mp_live_parse_syscall(buf, &nr, arg))
         return 0;
     return mp_live_eintr_wait(nr, arg, own_sock_timeout, NULL) != NULL;
 }

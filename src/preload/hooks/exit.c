@@ -706,6 +706,7 @@ void mp_exit_entry(int status, const uintptr_t *save, int which)
         for (;;)
             mp_raw_exit_group(status);
     }
+    mp_runtime_adopt_clone_child(); /* a raw clone child: its own report, as a fork child's */
     /* The last way out taken decides: exit() from an at_quick_exit handler (or quick_exit()
      * from an atexit handler that then reaches exit() again) flushes stdio, as natively. */
     if (getpid() == mp_runtime_pid) /* not a vfork child: it shares our memory */

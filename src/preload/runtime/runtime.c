@@ -55,7 +55,7 @@ __thread struct mp_tls mp_tls __attribute__((tls_model("initial-exec")));
  * and failed under it ("cannot allocate memory in static TLS block"). A multiple of 64 leaves the
  * program exactly its native room. Adding or removing __thread variables in the preload library
  * changes the sum: tests/integration/static_tls.sh says by how much to change this. */
-#define MP_TLS_PAD 88
+#define MP_TLS_PAD 72
 static __thread char mp_tls_pad[MP_TLS_PAD] __attribute__((used, tls_model("initial-exec")));
 
 int mp_runtime_phase;

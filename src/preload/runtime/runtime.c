@@ -1262,6 +1262,10 @@ void mp_runtime_adopt_clone_child(void)
      * also sees the page at 0, but shares that child's memory and must leave it alone. */
     if (getppid() != mp_runtime_pid)
         return;
+    /* Not from a signal handler that interrupted the allocator or memplumber: their state is
+     * half-changed, and no report is written from there anyway. */
+    if (mp_tls.state != MP_IN_PROGRAM)
+        return;
     int g = mp_guard_enter();
     fork_child();
     mp_guard_leave(g);

@@ -16,8 +16,14 @@
 #include <string.h>
 #include <unistd.h>
 #include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
 
 #include "common/arena.h"
+#include "common/fmt.h"
 #include "preload/hooks/real.h"
 #include "preload/runtime/options.h"
 #include "preload/runtime/outfd.h"
@@ -31,6 +37,14 @@ typedef int (*execveat_fn)(int, const char *, char *const[], char *const[], int)
 
 /* The body of every v-form: the real function resolved once, what must be written before the
  * image goes, then the call; a failed exec comes back, and memplumber's fault handlers with it. */
+/* With --trace-children=yes the user expects a report from every process. A program exec'd that
+ * LD_PRELOAD cannot reach (statically linked: no dynamic loader; setuid or setgid to another
+ * user or group: the loader ignores LD_PRELOAD in secure-execution mode) ran unobserved and its
+ * report was silently missing. Say so on the way in, as the command does for the program it
+ * starts. Only a path with a '/' is looked at (no PATH search here); no allocation: stack
+ * buffers and raw system calls. */
+static void note_unobservable(const char *path);
+static int follow_on;
 #define EXEC(type, name, ...)                                                                  \
     static type real_;                                                                         \
     if (!real_)                                                                                \
@@ -141,7 +155,6 @@ static const char *const follow_names[] = {"LD_PRELOAD", "MEMPLUMBER_OPTIONS", "
 #define NFOLLOW (sizeof follow_names / sizeof follow_names[0])
 static char *follow_saved[NFOLLOW]; /* "NAME=value" as at start-up; NULL: not set */
 static char follow_self[4096];      /* this library's path, for LD_PRELOAD */
-static int follow_on;
 
 void mp_exec_save_env(void)
 {
@@ -253,8 +266,51 @@ static int environ_needs_copy(void)
     return ldd_env_size(environ, &a) || follow_env_size(environ, &a, &b);
 }
 
+static void note_unobservable(const char *path)
+{
+    if (!follow_on || !path || !strchr(path, '/') || !mp_opt.report_on_exit ||
+        mp_opt.trace_children_skip[0] || mp_opt.trace_children_skip_by_arg[0] ||
+        mp_runtime_phase != MP_PHASE_TRACKING)
+        return;
+    int saved = errno;
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+    const char *why = NULL;
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        struct statvfs vfs;
+        int nosuid = fstatvfs(fd, &vfs) == 0 && (vfs.f_flag & ST_NOSUID);
+        Elf64_Ehdr eh;
+        if (!nosuid && (((st.st_mode & S_ISUID) && st.st_uid != geteuid()) ||
+                        ((st.st_mode & S_ISGID) && st.st_gid != getegid())))
+            why = "is setuid or setgid: the dynamic loader ignores LD_PRELOAD for it";
+        else if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh &&
+                 !memcmp(eh.e_ident, ELFMAG, SELFMAG) && eh.e_ident[EI_CLASS] == ELFCLASS64 &&
+                 eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phnum > 0 && eh.e_phnum <= 64) {
+            Elf64_Phdr ph[64];
+            size_t len = (size_t)eh.e_phnum * sizeof ph[0];
+            if (pread(fd, ph, len, (off_t)eh.e_phoff) == (ssize_t)len) {
+                int interp = 0;
+                for (unsigned i = 0; i < eh.e_phnum; i++)
+                    interp |= ph[i].p_type == PT_INTERP;
+                if (!interp)
+                    why = "is statically linked: LD_PRELOAD has no effect on it";
+            }
+        }
+    }
+    if (fd >= 0)
+        syscall(SYS_close, fd);
+    if (why) {
+        int efd = mp_err_fd();
+        if (efd >= 0)
+            mp_fdprintf(efd, "==%d== memplumber: note: %s %s, so it runs unobserved (no report)\n",
+                        (int)getpid(), path, why);
+    }
+    errno = saved;
+}
+
 MP_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
+    note_unobservable(path);
     FOLLOW_ENV(envp);
     LDD_ENV(envp);
     EXEC(execve_fn, "execve", path, argv, envp);
@@ -264,6 +320,7 @@ MP_EXPORT int execv(const char *path, char *const argv[])
 {
     if (environ_needs_copy()) /* execv is execve with environ */
         return execve(path, argv, environ);
+    note_unobservable(path);
     EXEC(execv_fn, "execv", path, argv);
 }
 
@@ -271,11 +328,13 @@ MP_EXPORT int execvp(const char *file, char *const argv[])
 {
     if (environ_needs_copy()) /* execvp is execvpe with environ */
         return execvpe(file, argv, environ);
+    note_unobservable(file);
     EXEC(execv_fn, "execvp", file, argv);
 }
 
 MP_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
+    note_unobservable(file);
     FOLLOW_ENV(envp);
     LDD_ENV(envp);
     EXEC(execve_fn, "execvpe", file, argv, envp);

@@ -111,6 +111,7 @@ static void die_of(int sig, const siginfo_t *si)
  * and stack as roots. */
 static void fatal_report(int sig, void *ucv)
 {
+    mp_runtime_adopt_clone_child(); /* a raw clone child dying: its own report, as a fork child's */
     if (__atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) == MP_PHASE_TRACKING &&
         mp_opt.report_on_exit && !__atomic_load_n(&mp_sandboxed, __ATOMIC_ACQUIRE) &&
         getpid() == mp_runtime_pid) {
@@ -706,6 +707,7 @@ void mp_exit_entry(int status, const uintptr_t *save, int which)
         for (;;)
             mp_raw_exit_group(status);
     }
+    mp_runtime_adopt_clone_child(); /* a raw clone child: its own report, as a fork child's */
     /* The last way out taken decides: exit() from an at_quick_exit handler (or quick_exit()
      * from an atexit handler that then reaches exit() again) flushes stdio, as natively. */
     if (getpid() == mp_runtime_pid) /* not a vfork child: it shares our memory */

@@ -3,6 +3,8 @@
  * the report: exit() reaches it through atexit, these do not), the system break moved by the
  * program itself (sbrk, brk). */
 #include <dlfcn.h>
+#include <sched.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <link.h>
 #include <pthread.h>
@@ -445,4 +447,44 @@ MP_EXPORT int brk(void *addr)
         return -1;
     mp_runtime_after_break((uintptr_t)old, (uintptr_t)__sbrk(0));
     return 0;
+}
+
+/* clone(2) through glibc's wrapper without CLONE_VM: a new process with a copy of our memory. When
+ * fn returns, glibc ends the child with the exit system call, past every exit handler: the child
+ * wrote no report (valgrind reports it). So fn runs under a trampoline that, when it returns,
+ * adopts the child as a process of its own and writes its exit report before that system call.
+ * fn and arg reach the child in this thread's TLS, which the child has a copy of (without
+ * CLONE_SETTLS it keeps our thread pointer). Threads and CLONE_VM children are left alone: they
+ * share our memory and report with us. */
+static __thread int (*clone_fn)(void *) __attribute__((tls_model("initial-exec")));
+static __thread void *clone_arg __attribute__((tls_model("initial-exec")));
+
+static int clone_trampoline(void *unused)
+{
+    (void)unused;
+    int rc = clone_fn(clone_arg);
+    mp_runtime_adopt_clone_child();
+    if (mp_opt.report_on_exit && getpid() == mp_runtime_pid)
+        mp_runtime_report_ex("exit", MP_REPORT_AT_EXIT, NULL);
+    return rc;
+}
+
+typedef int (*clone_fn_t)(int (*)(void *), void *, int, void *, ...);
+MP_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
+{
+    static clone_fn_t real_clone;
+    if (!real_clone)
+        real_clone = (clone_fn_t)mp_real_next("clone");
+    va_list ap;
+    va_start(ap, arg);
+    pid_t *ptid = va_arg(ap, pid_t *);
+    void *tls = va_arg(ap, void *);
+    pid_t *ctid = va_arg(ap, pid_t *);
+    va_end(ap);
+    if ((flags & (CLONE_VM | CLONE_THREAD | CLONE_SETTLS)) || !fn ||
+        mp_runtime_phase != MP_PHASE_TRACKING)
+        return real_clone(fn, stack, flags, arg, ptid, tls, ctid);
+    clone_fn = fn;
+    clone_arg = arg;
+    return real_clone(clone_trampoline, stack, flags, NULL, ptid, tls, ctid);
 }

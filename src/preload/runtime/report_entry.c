@@ -1493,7 +1493,7 @@ static void stage_model(struct report_run *run)
     in->min_age_s = agg_min_age;
     in->only_new = req && req->only_new;
     in->prev_seq = prev_seq_no;
-    cur_seq = run->at_exit ? 0 : seq;
+    cur_seq = run->final ? 0 : seq; /* the last report (exit or fatal signal) is PID.json */
     for (int k = 0; k < MP_LEAK_NKINDS; k++)
         in->lost[k] = totals[k];
     for (int h = 0; h < 4; h++) {

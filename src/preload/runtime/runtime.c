@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -54,7 +55,7 @@ __thread struct mp_tls mp_tls __attribute__((tls_model("initial-exec")));
  * and failed under it ("cannot allocate memory in static TLS block"). A multiple of 64 leaves the
  * program exactly its native room. Adding or removing __thread variables in the preload library
  * changes the sum: tests/integration/static_tls.sh says by how much to change this. */
-#define MP_TLS_PAD 88
+#define MP_TLS_PAD 72
 static __thread char mp_tls_pad[MP_TLS_PAD] __attribute__((used, tls_model("initial-exec")));
 
 int mp_runtime_phase;
@@ -62,6 +63,12 @@ struct mp_options mp_opt;
 uint32_t mp_module_gen;
 
 pid_t mp_runtime_pid;
+
+/* One page marked MADV_WIPEONFORK holding 1: the kernel zeroes it in every child that gets a copy
+ * of our memory (fork, clone or clone3 without CLONE_VM), and leaves it in a child that shares
+ * it (vfork, CLONE_VM). A process whose pid is not mp_runtime_pid is one of those two; the page
+ * tells which (see mp_runtime_adopt_clone_child). NULL when the kernel refused the advice. */
+static volatile unsigned char *own_mm_probe;
 int mp_sandboxed;
 int mp_saved_argc;
 char **mp_saved_argv;
@@ -347,6 +354,7 @@ static int exit_handler_taken, quick_handler_taken;
 static void at_exit_report_cb(void *arg)
 {
     (void)arg;
+    mp_runtime_adopt_clone_child();
     if (!__atomic_load_n(&mp_sandboxed, __ATOMIC_ACQUIRE) && getpid() != mp_runtime_pid) {
         /* A vfork child's exit(): glibc has removed this handler from the list it shares with
          * us, and marks the list finished; our own exit would run no handler (natively the
@@ -434,6 +442,15 @@ int mp_runtime_ensure(void)
         return 0;
     }
     mp_runtime_pid = getpid();
+    {
+        unsigned char *pg = mp_pages_alloc(4096);
+        if (pg && syscall(SYS_madvise, pg, 4096, MADV_WIPEONFORK) == 0) {
+            pg[0] = 1;
+            own_mm_probe = pg;
+        } else if (pg) {
+            mp_pages_free(pg, 4096);
+        }
+    }
     mp_outfd_init();
     mp_report_stack_init();
     mp_report_reserve_init();
@@ -1214,6 +1231,8 @@ static void fork_child(void)
     if (mp_runtime_phase < MP_PHASE_TRACKING)
         return;
     mp_runtime_pid = getpid();
+    if (own_mm_probe)
+        own_mm_probe[0] = 1; /* our own memory now: a vfork child of ours must see 1 */
     __atomic_store_n(&mp_threads_hidden_tid[2], 0, __ATOMIC_RELAXED); /* no report_signal thread */
     thread_numbers_child_after_fork();
     mp_report_stack_child_after_fork();
@@ -1226,6 +1245,30 @@ static void fork_child(void)
     mp_unwind_child_after_fork();
     mp_live_child_after_fork();
     fork_mask_restore();
+}
+
+/* A child made by clone(2) or clone3 without CLONE_VM and without glibc's fork (a runtime's or a
+ * sandbox's own process creation) has a copy of our memory but ran no atfork handler: it still
+ * took itself for a vfork child sharing the parent's memory, and wrote no report at exit
+ * (valgrind reports such a child). Called on the ways out; adopts the new process as fork_child
+ * would have. */
+void mp_runtime_adopt_clone_child(void)
+{
+    if (!own_mm_probe || own_mm_probe[0] || __atomic_load_n(&mp_sandboxed, __ATOMIC_ACQUIRE) ||
+        __atomic_load_n(&mp_runtime_phase, __ATOMIC_ACQUIRE) != MP_PHASE_TRACKING ||
+        getpid() == mp_runtime_pid)
+        return;
+    /* Only a child of the process we know: a vfork child of a raw clone child not adopted yet
+     * also sees the page at 0, but shares that child's memory and must leave it alone. */
+    if (getppid() != mp_runtime_pid)
+        return;
+    /* Not from a signal handler that interrupted the allocator or memplumber: their state is
+     * half-changed, and no report is written from there anyway. */
+    if (mp_tls.state != MP_IN_PROGRAM)
+        return;
+    int g = mp_guard_enter();
+    fork_child();
+    mp_guard_leave(g);
 }
 
 /* ---- confinement ---- */
@@ -1290,6 +1333,7 @@ void mp_runtime_exit_handler_check(int quick)
  * takes it off the list it shares with us, as exit() does with at_exit_report_cb. */
 static void quick_exit_report(void)
 {
+    mp_runtime_adopt_clone_child();
     if (!__atomic_load_n(&mp_sandboxed, __ATOMIC_ACQUIRE) && getpid() != mp_runtime_pid) {
         __atomic_store_n(&quick_handler_taken, 1, __ATOMIC_RELEASE);
         return;

@@ -63,6 +63,8 @@ uint32_t mp_runtime_capture_free(uintptr_t *fp);
 extern pid_t mp_runtime_pid;
 extern int mp_saved_argc;
 extern char **mp_saved_argv;
+/* A child of clone/clone3 without CLONE_VM (no atfork handlers ran): becomes a process of its own. */
+void mp_runtime_adopt_clone_child(void);
 
 /* Write a report now (exit or on demand). */
 void mp_runtime_report(const char *reason, int at_exit);

@@ -5,8 +5,11 @@
 // waited for the stopped thread for good, and the program never ended (natively it exits at
 // once; valgrind 3.19 does not implement the system call). Pages of such a range that are not in
 // memory are left out of the scan (they hold nothing yet); the touched page is a root: still
-// reachable. Without userfaultfd (no permission) the range is plain memory: the same verdicts.
-// JSON-CHECK: j["summary"]["still_reachable"] == {"bytes": 901 + 902, "blocks": 2}
+// reachable. A second, shared range (a memfd) is registered too; its page 3 was written through
+// another mapping of the memfd, since unmapped: the page is in the kernel's page cache, readable
+// without the handler, and its pointer keeps its block reachable. Without userfaultfd (no
+// permission) the ranges are plain memory: the same verdicts.
+// JSON-CHECK: j["summary"]["still_reachable"] == {"bytes": 901 + 902 + 904, "blocks": 3}
 // JSON-CHECK: j["summary"]["definitely_lost"] == {"bytes": 903, "blocks": 1}
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -47,10 +50,19 @@ int main(void)
     struct uffdio_api api = {.api = UFFD_API};
     struct uffdio_register reg = {.range = {.start = (unsigned long)region, .len = 16 * 4096},
                                   .mode = UFFDIO_REGISTER_MODE_MISSING};
+    int mf = memfd_create("shared", 0);
+    ftruncate(mf, 16 * 4096);
+    char *shared = mmap(0, 16 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, mf, 0);
+    char *other = mmap(0, 16 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, mf, 0);
+    struct uffdio_register reg2 = {.range = {.start = (unsigned long)shared, .len = 16 * 4096},
+                                   .mode = UFFDIO_REGISTER_MODE_MISSING};
     if (uffd >= 0 && ioctl((int)uffd, UFFDIO_API, &api) == 0 && ioctl((int)uffd, UFFDIO_REGISTER, &reg) == 0) {
+        ioctl((int)uffd, UFFDIO_REGISTER, &reg2);
         pthread_t t;
         pthread_create(&t, 0, server, 0);
     }
+    ((void **)(other + 3 * 4096))[1] = malloc(904); /* page 3 of the memfd, through the other mapping */
+    munmap(other, 16 * 4096);
     ((void **)region)[1] = malloc(901); /* page 0, filled by the server thread */
     keep = malloc(902);
     void *lost = malloc(903);

@@ -246,18 +246,27 @@ static int holds_userfaultfd(void)
     return found;
 }
 
-/* Adds the not-in-memory pages of [lo, hi) to out as runs. */
-static size_t pagemap_holes(int pm, uintptr_t lo, uintptr_t hi, struct mp_brk_range *out, size_t n,
-                            size_t max)
+/* Adds the not-in-memory pages of [lo, hi) to out as runs. In a shared range registered for
+ * missing faults only, a page the kernel holds in its page cache (written through another
+ * mapping, or by another process) is read without the handler, though this mapping has no entry
+ * for it yet: there mincore says what is in memory, elsewhere the page table (pagemap). */
+static size_t pagemap_holes(int pm, uintptr_t lo, uintptr_t hi, int by_cache, struct mp_brk_range *out,
+                            size_t n, size_t max)
 {
     uint64_t e[512];
+    unsigned char v[512];
     for (uintptr_t a = lo; a < hi;) {
         size_t want = (hi - a) / 4096 < 512 ? (hi - a) / 4096 : 512;
-        long r = syscall(SYS_pread64, pm, e, want * 8, (off_t)(a / 4096 * 8));
+        long r;
+        if (by_cache)
+            r = syscall(SYS_mincore, a, want * 4096, v) == 0 ? (long)want * 8 : -1;
+        else
+            r = syscall(SYS_pread64, pm, e, want * 8, (off_t)(a / 4096 * 8));
         if (r <= 0)
             break;
         for (long i = 0; i < r / 8; i++, a += 4096) {
-            if (e[i] & (3ULL << 62)) /* present or swapped: readable without the handler */
+            /* present or swapped (pagemap), or in the page cache (mincore): readable */
+            if (by_cache ? (v[i] & 1) : (e[i] & (3ULL << 62)) != 0)
                 continue;
             if (n && out[n - 1].hi == a)
                 out[n - 1].hi = a + 4096;
@@ -282,6 +291,7 @@ size_t mp_maps_uffd_holes(struct mp_brk_range *out, size_t max)
     char buf[16384];
     size_t have = 0, n = 0;
     uintptr_t lo = 0, hi = 0;
+    int shared = 0;
     for (;;) {
         long r = syscall(SYS_read, fd, buf + have, sizeof buf - have);
         if (r > 0)
@@ -294,14 +304,16 @@ size_t mp_maps_uffd_holes(struct mp_brk_range *out, size_t max)
                 const char *c = l;
                 lo = hex(&c);
                 hi = *c == '-' ? (c++, hex(&c)) : lo;
+                shared = le - c > 4 && c[4] == 's'; /* " rw-s" */
             } else if (le - l > 8 && !memcmp(l, "VmFlags:", 8)) {
+                int missing = 0, minor = 0;
                 for (const char *c = l + 8; c + 2 <= le; c++)
-                    if (c[-1] == ' ' && c[0] == 'u' && (c[1] == 'm' || c[1] == 'i') &&
-                        (c + 2 == le || c[2] == ' ')) {
-                        if (pm >= 0)
-                            n = pagemap_holes(pm, lo, hi, out, n, max);
-                        break;
+                    if (c[-1] == ' ' && c[0] == 'u' && (c + 2 == le || c[2] == ' ')) {
+                        missing |= c[1] == 'm';
+                        minor |= c[1] == 'i';
                     }
+                if ((missing || minor) && (pm >= 0 || (shared && !minor)))
+                    n = pagemap_holes(pm, lo, hi, shared && !minor, out, n, max);
             }
             if (!nl)
                 break;

@@ -213,3 +213,121 @@ int mp_maps_find(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
     *hi = a.hi;
     return 0;
 }
+
+/* ---- userfaultfd ranges (see maps.h) ---- */
+
+static int holds_userfaultfd(void)
+{
+    int dfd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return 0;
+    static const char want[] = "anon_inode:[userfaultfd]";
+    char buf[4096], link[64];
+    int found = 0;
+    for (long r; !found && (r = syscall(SYS_getdents64, dfd, buf, sizeof buf)) > 0;)
+        for (long off = 0; off < r;) {
+            struct {
+                uint64_t ino;
+                int64_t off;
+                unsigned short reclen;
+                unsigned char type;
+                char name[];
+            } *d = (void *)(buf + off);
+            if (d->name[0] >= '0' && d->name[0] <= '9') {
+                long n = syscall(SYS_readlinkat, dfd, d->name, link, sizeof link);
+                if (n == (long)sizeof want - 1 && !memcmp(link, want, sizeof want - 1)) {
+                    found = 1;
+                    break;
+                }
+            }
+            off += d->reclen;
+        }
+    syscall(SYS_close, dfd);
+    return found;
+}
+
+/* Adds the not-in-memory pages of [lo, hi) to out as runs. In a shared range registered for
+ * missing faults only, a page the kernel holds in its page cache (written through another
+ * mapping, or by another process) is read without the handler, though this mapping has no entry
+ * for it yet: there mincore says what is in memory, elsewhere the page table (pagemap). */
+static size_t pagemap_holes(int pm, uintptr_t lo, uintptr_t hi, int by_cache, struct mp_brk_range *out,
+                            size_t n, size_t max)
+{
+    uint64_t e[512];
+    unsigned char v[512];
+    for (uintptr_t a = lo; a < hi;) {
+        size_t want = (hi - a) / 4096 < 512 ? (hi - a) / 4096 : 512;
+        long r;
+        if (by_cache)
+            r = syscall(SYS_mincore, a, want * 4096, v) == 0 ? (long)want * 8 : -1;
+        else
+            r = syscall(SYS_pread64, pm, e, want * 8, (off_t)(a / 4096 * 8));
+        if (r <= 0)
+            break;
+        for (long i = 0; i < r / 8; i++, a += 4096) {
+            /* present or swapped (pagemap), or in the page cache (mincore): readable */
+            if (by_cache ? (v[i] & 1) : (e[i] & (3ULL << 62)) != 0)
+                continue;
+            if (n && out[n - 1].hi == a)
+                out[n - 1].hi = a + 4096;
+            else if (n < max) {
+                out[n].lo = a;
+                out[n].hi = a + 4096;
+                n++;
+            }
+        }
+    }
+    return n;
+}
+
+size_t mp_maps_uffd_holes(struct mp_brk_range *out, size_t max)
+{
+    if (!max || !holds_userfaultfd())
+        return 0;
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/smaps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    int pm = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    char buf[16384];
+    size_t have = 0, n = 0;
+    uintptr_t lo = 0, hi = 0;
+    int shared = 0;
+    for (;;) {
+        long r = syscall(SYS_read, fd, buf + have, sizeof buf - have);
+        if (r > 0)
+            have += (size_t)r;
+        char *l = buf, *end = buf + have;
+        for (char *nl; (nl = memchr(l, '\n', (size_t)(end - l))) || (r <= 0 && l < end);
+             l = nl ? nl + 1 : end) {
+            char *le = nl ? nl : end;
+            if ((*l >= '0' && *l <= '9') || (*l >= 'a' && *l <= 'f')) {
+                const char *c = l;
+                lo = hex(&c);
+                hi = *c == '-' ? (c++, hex(&c)) : lo;
+                shared = le - c > 4 && c[4] == 's'; /* " rw-s" */
+            } else if (le - l > 8 && !memcmp(l, "VmFlags:", 8)) {
+                int missing = 0, minor = 0;
+                for (const char *c = l + 8; c + 2 <= le; c++)
+                    if (c[-1] == ' ' && c[0] == 'u' && (c + 2 == le || c[2] == ' ')) {
+                        missing |= c[1] == 'm';
+                        minor |= c[1] == 'i';
+                    }
+                if ((missing || minor) && (pm >= 0 || (shared && !minor)))
+                    n = pagemap_holes(pm, lo, hi, shared && !minor, out, n, max);
+            }
+            if (!nl)
+                break;
+        }
+        if (r <= 0)
+            break;
+        /* Keep the unfinished line; a line longer than the buffer (a very long path) is cut. */
+        have = (size_t)(end - l);
+        if (have == sizeof buf)
+            have = 0;
+        memmove(buf, l, have);
+    }
+    if (pm >= 0)
+        syscall(SYS_close, pm);
+    syscall(SYS_close, fd);
+    return n;
+}

@@ -40,4 +40,13 @@ void mp_maps_note_break(uintptr_t old, uintptr_t now);
  * serialise their calls, and the scan reads them while the threads are stopped). */
 size_t mp_maps_program_break(const struct mp_brk_range **out);
 
+/* Pages a read would hand to a userfaultfd handler: in a range registered in missing or minor
+ * mode (VmFlags "um"/"ui" in /proc/self/smaps), the pages not in memory (neither present nor
+ * swapped, from /proc/self/pagemap). Reading one blocks until a thread of the program serves
+ * the fault, and the scan runs with the program's threads stopped: it would wait for good.
+ * Looked for only while the process holds a userfaultfd descriptor (/proc/self/fd), so the
+ * common case reads no smaps. Writes at most max runs to out, in address order; returns the
+ * count. */
+size_t mp_maps_uffd_holes(struct mp_brk_range *out, size_t max);
+
 #endif

@@ -50,6 +50,7 @@ static inline uint64_t ureg_words(const struct ureg *u) { return u->hi_word - u-
 
 #define MAX_USED_REGIONS 8192
 #define MAX_EXCL 65536
+#define MAX_HOLES 4096 /* runs of userfaultfd pages not in memory; more are read (and may wait) */
 
 /* Everything one scan changes, in one place: mp_scan_run clears it before a scan and releases
  * what it mapped after. All memory it points to is tool memory (mp_pages_alloc). */
@@ -97,6 +98,10 @@ static struct scan_state {
     uintptr_t alloc_data_lo, alloc_data_hi;
     int scanning_alloc_data;
     int root_alloc_data;
+
+    /* Pages of userfaultfd ranges not in memory (mp_maps_uffd_holes): never read. */
+    struct mp_brk_range *holes;
+    size_t nholes;
 
     /* Fault recovery: a read of memory unmapped under us jumps back into drain(). */
     sigjmp_buf scan_jmp;
@@ -721,6 +726,22 @@ static void drain(uint32_t clique)
         int pd = (int)f->prior_definite;
         S.scanning_alloc_data = (int)f->alloc_data;
         uintptr_t a = f->cur, end = f->end;
+        /* A read of a userfaultfd page not in memory waits for the program's handler thread,
+         * which is stopped: step over such pages (roots or blocks alike), as if unmapped. */
+        for (size_t h = 0; h < S.nholes; h++) {
+            if (a >= S.holes[h].lo && a < S.holes[h].hi)
+                a = S.holes[h].hi;
+            else if (S.holes[h].lo > a && S.holes[h].lo < end)
+                end = S.holes[h].lo;
+        }
+        if (a >= f->end) {
+            S.ftop--;
+            continue;
+        }
+        if (a >= end) { /* in a hole that ends inside the frame: look again from there */
+            f->cur = a;
+            continue;
+        }
         S.scanning = 1;
         for (; a < end; a += 8) {
             uintptr_t v = *(volatile const uintptr_t *)a;
@@ -745,7 +766,7 @@ static void drain(uint32_t clique)
         }
         S.scanning = 0;
         f->cur = a;
-        if (a >= end)
+        if (a >= f->end)
             S.ftop--; /* done: pop before descending, so chains do not deepen the stack */
     }
     S.scanning_alloc_data = 0;
@@ -1256,6 +1277,8 @@ void mp_scan_run(const struct mp_thread_ctx *threads, int nthreads, uintptr_t se
         mp_pages_free(S.smaps, mapcap * sizeof *S.smaps);
         mapcap *= 2;
     }
+    S.holes = mp_pages_alloc(MAX_HOLES * sizeof *S.holes);
+    S.nholes = S.holes ? mp_maps_uffd_holes(S.holes, MAX_HOLES) : 0;
     if (S.heap_lo < S.heap_hi) {
         scan_roots(threads, nthreads, self_sp, self_regs, nself_regs);
         drain(MP_HEAP_NONE);
@@ -1272,6 +1295,10 @@ void mp_scan_run(const struct mp_thread_ctx *threads, int nthreads, uintptr_t se
     heur_reset();
 
     self_alt_lo = self_alt_hi = self_alt_live = 0;
+    if (S.holes)
+        mp_pages_free(S.holes, MAX_HOLES * sizeof *S.holes);
+    S.holes = NULL;
+    S.nholes = 0;
     if (S.smaps)
         mp_pages_free(S.smaps, mapcap * sizeof *S.smaps);
     S.smaps = NULL;

@@ -54,10 +54,10 @@ start_listener() {
     rm -f "$T/in".*
     python3 "$T/listen.py" "$T/in" >"$T/port" &
     LP=$!
-    for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
+    for _ in $(seq 300); do [ -s "$T/port" ] && break; sleep 0.1; done # python starts slowly on a loaded machine
     PORT=$(cat "$T/port")
 }
-wait_done() { for _ in $(seq 100); do [ -e "$T/in.1.done" ] && return 0; sleep 0.1; done; return 1; }
+wait_done() { for _ in $(seq 300); do [ -e "$T/in.1.done" ] && return 0; sleep 0.1; done; return 1; }
 
 # 1. --xml-socket: the XML over the connection, the program's stderr its own
 start_listener

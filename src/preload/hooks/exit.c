@@ -188,7 +188,15 @@ static void install_ours(int sig)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = fatal_handler;
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+    /* The program's alternate stack only for the faults, where the thread's own stack may be
+     * used up (a stack overflow). A signal sent by kill/raise/timeout (SIGTERM, SIGINT, ...) at
+     * the program's SIG_DFL never runs on it natively: a runtime that frees its sigaltstack
+     * while still registered, then resets to SIG_DFL and raises the signal to die of it (ruby's
+     * teardown after SIGTERM/SIGINT), would have memplumber's handler run on freed heap memory
+     * and crash with SIGSEGV instead of dying of the signal. */
+    int fault = sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
+                sig == SIGTRAP || sig == SIGSYS;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART | (fault ? SA_ONSTACK : 0);
     sigfillset(&sa.sa_mask);
     if (real_sigaction()(sig, &sa, NULL) == 0)
         ours[sig] = 1;

@@ -195,8 +195,8 @@ static const char *mapped_file_if_replaced(const char *path, uintptr_t code)
     /* A file whose inode has not changed since before start-up (the status change time, which
      * a rename or a new file sets and no program can set back) is the one mapped: no need to
      * read /proc/self/maps, once for each object of a program with hundreds of them. */
-    if (stat(path, &now) == 0 && start_time.tv_sec &&
-        (now.st_ctim.tv_sec < start_time.tv_sec - 1))
+    const int there = stat(path, &now) == 0;
+    if (there && start_time.tv_sec && now.st_ctim.tv_sec < start_time.tv_sec - 1)
         return NULL;
     if (mp_maps_find(code, &lo, &hi))
         return NULL;
@@ -204,7 +204,7 @@ static const char *mapped_file_if_replaced(const char *path, uintptr_t code)
            (unsigned long)hi);
     if (stat(link, &mapped) != 0)
         return NULL;
-    if (stat(path, &now) == 0 && now.st_dev == mapped.st_dev && now.st_ino == mapped.st_ino)
+    if (there && now.st_dev == mapped.st_dev && now.st_ino == mapped.st_ino)
         return NULL;
     size_t n = strlen(link);
     char *p = mp_arena_alloc(n + 1);

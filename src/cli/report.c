@@ -341,68 +341,64 @@ static void comm_of(int pid, char *buf, size_t len)
     fclose(f);
 }
 
+/* The value of the line "KEY..." of /proc/PID/status (KEY with its colon) into out; 0 when the
+ * file or the line is missing. */
+static int status_field(long pid, const char *key, char *out, size_t n)
+{
+    char path[64], line[256];
+    int found = 0;
+    snprintf(path, sizeof path, "/proc/%ld/status", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    const size_t kl = strlen(key);
+    while (!found && fgets(line, sizeof line, f))
+        if (!strncmp(line, key, kl)) {
+            snprintf(out, n, "%s", line + kl);
+            found = 1;
+        }
+    fclose(f);
+    return found;
+}
+
 /* The process's own pid, as getpid() returns it there (the last NSpid of /proc/PID/status): it
  * differs from PID for a process in a PID namespace of its own (unshare -p, a container that
  * shares this network namespace). Its rendezvous is named with that pid; SO_PEERCRED still shows
  * PID here. PID itself when /proc does not say. */
 static long own_pid_of(long pid)
 {
-    char path[64], line[256];
+    char v[256], *end;
     long inner = pid;
-    snprintf(path, sizeof path, "/proc/%ld/status", pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return pid;
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, "NSpid:", 6)) {
-            char *p = line + 6, *end;
-            for (long v; (v = strtol(p, &end, 10)) > 0 && end != p; p = end)
-                inner = v;
-            break;
+    if (status_field(pid, "NSpid:", v, sizeof v))
+        for (char *p = v;; p = end) {
+            const long x = strtol(p, &end, 10);
+            if (x <= 0 || end == p)
+                break;
+            inner = x;
         }
-    fclose(f);
     return inner;
 }
 
 /* The process a task belongs to (Tgid in /proc/PID/status), 0 when unknown. */
 static long tgid_of(long pid)
 {
-    char path[64], line[256];
-    long tgid = 0;
-    snprintf(path, sizeof path, "/proc/%ld/status", pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, "Tgid:", 5)) {
-            tgid = atol(line + 5);
-            break;
-        }
-    fclose(f);
-    return tgid;
+    char v[256];
+    return status_field(pid, "Tgid:", v, sizeof v) ? atol(v) : 0;
 }
 
 /* The user ids of process pid (real, effective, saved, file system: Uid: in /proc/PID/status,
  * readable by anyone) into ids[4]; how many were read. */
 static int uids_of(long pid, long ids[4])
 {
-    char path[64], line[256];
+    char v[256], *end;
     int n = 0;
-    snprintf(path, sizeof path, "/proc/%ld/status", pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
+    if (!status_field(pid, "Uid:", v, sizeof v))
         return 0;
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, "Uid:", 4)) {
-            char *p = line + 4, *end;
-            for (; n < 4; n++, p = end) {
-                ids[n] = strtol(p, &end, 10);
-                if (end == p)
-                    break;
-            }
+    for (char *p = v; n < 4; n++, p = end) {
+        ids[n] = strtol(p, &end, 10);
+        if (end == p)
             break;
-        }
-    fclose(f);
+    }
     return n;
 }
 
